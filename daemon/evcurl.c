@@ -1,0 +1,172 @@
+/* evcurl.c: libcurl's multi_socket API on a libevent base: one event per
+ * socket curl asks for, one timer, completed transfers handed back. */
+#include "evcurl.h"
+
+#include <stdlib.h>
+
+#include "log.h"
+
+struct evcurl {
+	struct event_base *base;
+	CURLM *multi;
+	struct event *timer;
+	evcurl_done_cb done;
+	void *arg;
+	int transfers;
+};
+
+/* What curl watches on one socket. */
+struct evcurl_sock {
+	struct evcurl *ec;
+	struct event *ev;
+};
+
+static void
+check_done(struct evcurl *ec)
+{
+	CURLMsg *msg;
+	int left;
+	CURL *easy;
+	CURLcode result;
+
+	while ((msg = curl_multi_info_read(ec->multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		easy = msg->easy_handle;
+		result = msg->data.result;
+		curl_multi_remove_handle(ec->multi, easy);
+		ec->transfers--;
+		ec->done(ec->arg, easy, result);
+	}
+}
+
+static void
+on_socket_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct evcurl *ec = arg;
+	int flags = 0, running;
+
+	if (what & EV_READ)
+		flags |= CURL_CSELECT_IN;
+	if (what & EV_WRITE)
+		flags |= CURL_CSELECT_OUT;
+	curl_multi_socket_action(ec->multi, fd, flags, &running);
+	check_done(ec);
+}
+
+static void
+on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct evcurl *ec = arg;
+	int running;
+
+	(void)fd;
+	(void)what;
+	curl_multi_socket_action(ec->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_done(ec);
+}
+
+static int
+timer_cb(CURLM *multi, long timeout_ms, void *arg)
+{
+	struct evcurl *ec = arg;
+	struct timeval tv;
+
+	(void)multi;
+	if (timeout_ms < 0) {
+		evtimer_del(ec->timer);
+		return 0;
+	}
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	evtimer_add(ec->timer, &tv);
+	return 0;
+}
+
+static int
+socket_cb(CURL *easy, curl_socket_t s, int what, void *arg, void *sockp)
+{
+	struct evcurl *ec = arg;
+	struct evcurl_sock *es = sockp;
+	short kind;
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		if (es) {
+			event_free(es->ev);
+			free(es);
+			curl_multi_assign(ec->multi, s, NULL);
+		}
+		return 0;
+	}
+	kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) |
+	    ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
+	if (es == NULL) {
+		if ((es = calloc(1, sizeof(*es))) == NULL)
+			return -1;
+		es->ec = ec;
+		curl_multi_assign(ec->multi, s, es);
+	} else
+		event_free(es->ev);
+	es->ev = event_new(ec->base, s, kind, on_socket_event, ec);
+	if (es->ev == NULL || event_add(es->ev, NULL) == -1)
+		return -1;
+	return 0;
+}
+
+struct evcurl *
+evcurl_new(struct event_base *base, evcurl_done_cb done, void *arg)
+{
+	struct evcurl *ec;
+
+	if ((ec = calloc(1, sizeof(*ec))) == NULL)
+		return NULL;
+	ec->base = base;
+	ec->done = done;
+	ec->arg = arg;
+	if ((ec->multi = curl_multi_init()) == NULL ||
+	    (ec->timer = evtimer_new(base, on_timer, ec)) == NULL)
+		goto fail;
+	curl_multi_setopt(ec->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+	curl_multi_setopt(ec->multi, CURLMOPT_SOCKETDATA, ec);
+	curl_multi_setopt(ec->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	curl_multi_setopt(ec->multi, CURLMOPT_TIMERDATA, ec);
+	return ec;
+fail:
+	evcurl_free(ec);
+	return NULL;
+}
+
+void
+evcurl_free(struct evcurl *ec)
+{
+	if (ec == NULL)
+		return;
+	if (ec->multi)
+		curl_multi_cleanup(ec->multi);
+	if (ec->timer)
+		event_free(ec->timer);
+	free(ec);
+}
+
+int
+evcurl_add(struct evcurl *ec, CURL *easy)
+{
+	if (curl_multi_add_handle(ec->multi, easy) != CURLM_OK)
+		return -1;
+	ec->transfers++;
+	return 0;
+}
+
+void
+evcurl_remove(struct evcurl *ec, CURL *easy)
+{
+	if (curl_multi_remove_handle(ec->multi, easy) == CURLM_OK)
+		ec->transfers--;
+}
+
+int
+evcurl_running(const struct evcurl *ec)
+{
+	return ec->transfers;
+}

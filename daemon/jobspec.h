@@ -1,0 +1,36 @@
+/* jobspec.h: validates an edit job (params JSON + input images) against the
+ * Images API rules per model (SPEC §1). Table-driven, pure logic, no I/O. */
+#ifndef IMGEDIT_JOBSPEC_H
+#define IMGEDIT_JOBSPEC_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+enum jobspec_role { JOBSPEC_IMAGE, JOBSPEC_MASK };
+
+struct jobspec_input {
+	enum jobspec_role role;
+	const char *filename;        /* as it will be sent; names the item in errors */
+	const unsigned char *data;
+	size_t size;
+	const char *content_type;    /* declared type, or NULL to sniff */
+};
+
+/* Validates params (a JSON object holding every API field except the files
+ * and `stream`), the stream flag, and the inputs (images in order, then an
+ * optional mask). Returns 0 if the job may be sent; otherwise -1 with
+ * "param: message" in err (param as the API names it: "image", "mask",
+ * "prompt", "n", "size", ...; an input error names its filename too).
+ * Unknown models get only the generic checks; unknown keys pass through. */
+int jobspec_validate(const json_t *params, int stream,
+    const struct jobspec_input *inputs, size_t ninputs, char *err, size_t errlen);
+
+/* The model the request will use: params.model if set, else "gpt-image-1"
+ * when a gpt-image-1-only parameter is present, else "dall-e-2".
+ * The returned string is static or borrowed from params. */
+const char *jobspec_model(const json_t *params);
+
+/* Expected number of final images: params.n or 1. */
+int jobspec_n(const json_t *params);
+
+#endif

@@ -1,0 +1,81 @@
+/* log.c: the daemon's and ctl's log lines, one write per line to stderr,
+ * with a syslog priority prefix when stderr is journald. */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Set once before the event loop starts; read-only afterwards. */
+static struct {
+	const char *progname;
+	enum log_level min;
+	int journald;
+} log_cfg = { "imgedit", LOG_LVL_INFO, 0 };
+
+void
+log_init(const char *progname, enum log_level min, int journald_prefix)
+{
+	log_cfg.progname = progname;
+	log_cfg.min = min;
+	log_cfg.journald = journald_prefix;
+}
+
+void
+log_msg(enum log_level lvl, const char *fmt, ...)
+{
+	static const char *const names[] = { "debug", "info", "warn", "error" };
+	static const char *const prio[] = { "<7>", "<6>", "<4>", "<3>" };
+	char line[2048];
+	int n, m;
+	va_list ap;
+
+	if (lvl < log_cfg.min)
+		return;
+	n = snprintf(line, sizeof(line), "%s%s: %s ",
+	    log_cfg.journald ? prio[lvl] : "", log_cfg.progname, names[lvl]);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return;
+	va_start(ap, fmt);
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (m < 0)
+		return;
+	n += m;
+	if ((size_t)n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	(void)!write(STDERR_FILENO, line, (size_t)n);
+}
+
+char *
+log_quote(const char *s, char *out, size_t n)
+{
+	size_t o = 0;
+
+	if (n < 8) {
+		if (n)
+			out[0] = '\0';
+		return out;
+	}
+	out[o++] = '"';
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (o + 6 >= n) {
+			memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (c == '"' || c == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f) {
+			o += (size_t)snprintf(out + o, n - o, "\\x%02x", c);
+		} else
+			out[o++] = (char)c;
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+	return out;
+}

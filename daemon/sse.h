@@ -1,0 +1,41 @@
+/* sse.h: incremental parser for text/event-stream framing (WHATWG SSE).
+ * Pure logic, no I/O: feed it byte chunks, it calls back once per complete event. */
+#ifndef IMGEDIT_SSE_H
+#define IMGEDIT_SSE_H
+
+#include <stddef.h>
+
+#define SSE_ETOOBIG (-2) /* an event's data grew past max_event_bytes */
+#define SSE_ENOMEM (-3)
+
+/* Called once per dispatched event (blank line after at least one data field).
+ * event: the `event:` field ("" when absent), NUL-terminated, event_len bytes.
+ * data: the data lines joined with '\n' (no trailing '\n'), NUL-terminated at
+ * data[data_len]. Both buffers belong to the parser and are valid only during
+ * the call; the callee may modify data in place (e.g. decode into it).
+ * Return 0 to go on; any other value stops parsing and sse_feed returns it. */
+typedef int (*sse_event_cb)(void *arg, const char *event, size_t event_len,
+    char *data, size_t data_len);
+
+struct sse_parser;
+
+/* Returns a new parser (caller owns it: sse_free), or NULL on ENOMEM.
+ * max_event_bytes bounds the memory of one event (data + event name). */
+struct sse_parser *sse_new(sse_event_cb cb, void *arg, size_t max_event_bytes);
+
+/* Feeds len bytes (any split point). Returns 0, SSE_ETOOBIG, SSE_ENOMEM,
+ * or the callback's nonzero return. After a nonzero return, the parser
+ * must not be fed again. */
+int sse_feed(struct sse_parser *p, const char *buf, size_t len);
+
+/* End of stream. An event without its terminating blank line is discarded
+ * (as the SSE standard says). Returns 1 if such an incomplete event (or a
+ * partial line) was pending, 0 if the stream ended cleanly between events. */
+int sse_finish(struct sse_parser *p);
+
+/* Number of events dispatched so far. */
+size_t sse_events(const struct sse_parser *p);
+
+void sse_free(struct sse_parser *p);
+
+#endif

@@ -1,0 +1,771 @@
+/* store.c: the SQLite queue: opening with WAL and a busy timeout, migrations,
+ * and the daemon's transactions (claim, image commit, attempt end, leases). */
+#define _GNU_SOURCE
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+extern const char *const imgedit_migrations[];
+
+#define STMT_CACHE 32
+
+/* One connection and its prepared statements, keyed by their SQL literal. */
+struct store {
+	sqlite3 *db;
+	int readonly;
+	struct {
+		const char *sql;
+		sqlite3_stmt *stmt;
+	} cache[STMT_CACHE];
+};
+
+static int
+exec_sql(struct store *st, const char *sql)
+{
+	return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ?
+	    STORE_OK : STORE_ERR;
+}
+
+static int
+rc_to_store(int rc)
+{
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		return STORE_BUSY;
+	return rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW ?
+	    STORE_OK : STORE_ERR;
+}
+
+/* Returns the prepared statement for the literal sql, reset and unbound.
+ * The store owns it: callers never finalize, and must not hold it across
+ * another call to prep() with the same sql. */
+static sqlite3_stmt *
+prep(struct store *st, const char *sql)
+{
+	int i;
+
+	for (i = 0; i < STMT_CACHE && st->cache[i].sql != NULL; i++) {
+		if (st->cache[i].sql == sql) {
+			sqlite3_reset(st->cache[i].stmt);
+			sqlite3_clear_bindings(st->cache[i].stmt);
+			return st->cache[i].stmt;
+		}
+	}
+	if (i == STMT_CACHE)
+		return NULL;
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &st->cache[i].stmt, NULL) != SQLITE_OK)
+		return NULL;
+	st->cache[i].sql = sql;
+	return st->cache[i].stmt;
+}
+
+/* Steps a statement that returns no rows; resets it. */
+static int
+step_done(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? STORE_OK : rc_to_store(rc == SQLITE_ROW ?
+	    SQLITE_ERROR : rc);
+}
+
+/* Pragmas for every connection. New files get 64 KiB pages: images are
+ * megabytes, and big pages halve the cost of writing them (SPEC §8). */
+static int
+store_configure(struct store *st, int busy_timeout_ms, char *err, size_t errlen)
+{
+	sqlite3_busy_timeout(st->db, busy_timeout_ms);
+	if (st->readonly)
+		return exec_sql(st, "PRAGMA foreign_keys=ON;");
+	if (exec_sql(st, "PRAGMA page_size=65536;") != STORE_OK ||
+	    exec_sql(st, "PRAGMA journal_mode=WAL;") != STORE_OK ||
+	    exec_sql(st, "PRAGMA synchronous=NORMAL;") != STORE_OK ||
+	    exec_sql(st, "PRAGMA foreign_keys=ON;") != STORE_OK) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(st->db));
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}
+
+struct store *
+store_open(const char *path, int flags, int busy_timeout_ms, char *err,
+    size_t errlen)
+{
+	struct store *st;
+	int oflags;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	st->readonly = (flags & STORE_READONLY) != 0;
+	oflags = st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if (flags & STORE_CREATE)
+		oflags |= SQLITE_OPEN_CREATE;
+	oflags |= SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(path, &st->db, oflags, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+		    st->db ? sqlite3_errmsg(st->db) : "cannot open");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 0);
+	if (store_configure(st, busy_timeout_ms, err, errlen) != STORE_OK)
+		goto fail;
+	return st;
+fail:
+	store_close(st);
+	return NULL;
+}
+
+void
+store_close(struct store *st)
+{
+	int i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < STMT_CACHE; i++)
+		sqlite3_finalize(st->cache[i].stmt);
+	sqlite3_close_v2(st->db);
+	free(st);
+}
+
+sqlite3 *
+store_db(struct store *st)
+{
+	return st->db;
+}
+
+const char *
+store_errmsg(struct store *st)
+{
+	return sqlite3_errmsg(st->db);
+}
+
+static int
+migration_count(void)
+{
+	int n = 0;
+
+	while (imgedit_migrations[n] != NULL)
+		n++;
+	return n;
+}
+
+int
+store_schema_version(struct store *st, int *file_version)
+{
+	sqlite3_stmt *s;
+
+	*file_version = -1;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) ==
+	    SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			*file_version = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	return migration_count();
+}
+
+int
+store_migrate(struct store *st, char *err, size_t errlen)
+{
+	int have, want, v;
+	char sql[64];
+
+	if (store_begin(st) != STORE_OK) {
+		snprintf(err, errlen, "cannot lock the database: %s",
+		    sqlite3_errmsg(st->db));
+		return STORE_ERR;
+	}
+	want = store_schema_version(st, &have);
+	if (have < 0)
+		goto fail;
+	if (have > want) {
+		store_rollback(st);
+		snprintf(err, errlen, "database schema version %d is newer than "
+		    "this imgedit (%d): upgrade imgedit", have, want);
+		return STORE_ERR;
+	}
+	for (v = have; v < want; v++)
+		if (exec_sql(st, imgedit_migrations[v]) != STORE_OK)
+			goto fail;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", want);
+	if (exec_sql(st, sql) != STORE_OK || store_commit(st) != STORE_OK)
+		goto fail;
+	return STORE_OK;
+fail:
+	snprintf(err, errlen, "migration to schema version %d failed: %s",
+	    want, sqlite3_errmsg(st->db));
+	store_rollback(st);
+	return STORE_ERR;
+}
+
+int
+store_begin(struct store *st)
+{
+	return rc_to_store(sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL));
+}
+
+int
+store_commit(struct store *st)
+{
+	int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		store_rollback(st);
+	return rc_to_store(rc);
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+store_data_version(struct store *st, int64_t *version)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = prep(st, "PRAGMA data_version")) == NULL)
+		return STORE_ERR;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*version = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? STORE_OK : rc_to_store(rc);
+}
+
+/* ---- daemons ---- */
+
+int
+store_daemon_register(struct store *st, const char *daemon_id, const char *host,
+    int pid)
+{
+	static const char sql[] = "INSERT INTO daemons (id, host, pid, "
+	    "started_at, heartbeat_at, status) VALUES (?, ?, ?, ?, ?, 'starting')";
+	sqlite3_stmt *s;
+	int64_t now = now_ms();
+
+	if ((s = prep(st, sql)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_text(s, 1, daemon_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, host, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, pid);
+	sqlite3_bind_int64(s, 4, now);
+	sqlite3_bind_int64(s, 5, now);
+	return step_done(s);
+}
+
+int
+store_daemon_heartbeat(struct store *st, const char *daemon_id,
+    const char *status, const char *pause_reason)
+{
+	static const char sql[] = "UPDATE daemons SET heartbeat_at = ?, "
+	    "status = ?, pause_reason = ? WHERE id = ?";
+	sqlite3_stmt *s;
+
+	if ((s = prep(st, sql)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, now_ms());
+	sqlite3_bind_text(s, 2, status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, pause_reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, daemon_id, -1, SQLITE_STATIC);
+	return step_done(s);
+}
+
+int
+store_daemon_stopped(struct store *st, const char *daemon_id)
+{
+	static const char sql[] = "UPDATE daemons SET stopped_at = ?, "
+	    "heartbeat_at = ?, status = 'stopped' WHERE id = ?";
+	sqlite3_stmt *s;
+	int64_t now = now_ms();
+
+	if ((s = prep(st, sql)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_text(s, 3, daemon_id, -1, SQLITE_STATIC);
+	return step_done(s);
+}
+
+int
+store_control_pause(struct store *st, char **reason)
+{
+	static const char sql[] = "SELECT coalesce(value, 'paused') FROM control "
+	    "WHERE key = 'pause'";
+	sqlite3_stmt *s;
+	int rc;
+
+	*reason = NULL;
+	if ((s = prep(st, sql)) == NULL)
+		return STORE_ERR;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*reason = strdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : rc_to_store(rc);
+}
+
+/* ---- claiming ---- */
+
+void
+claimed_job_free(struct claimed_job *job)
+{
+	size_t i;
+
+	if (job == NULL)
+		return;
+	for (i = 0; i < job->ninputs; i++) {
+		free(job->inputs[i].filename);
+		free(job->inputs[i].content_type);
+		free(job->inputs[i].data);
+	}
+	free(job->inputs);
+	free(job->params);
+	free(job->load_error);
+	free(job);
+}
+
+static char *
+column_strdup(sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	return t ? strdup((const char *)t) : NULL;
+}
+
+/* Fails a job that can no longer be attempted (inside the claim transaction). */
+static int
+fail_exhausted(struct store *st, int64_t id, int64_t now)
+{
+	static const char sql[] = "UPDATE jobs SET state = 'failed', "
+	    "error_type = 'max_attempts', error_code = NULL, error_status = NULL, "
+	    "error_message = coalesce(error_message || ' (', '(') || "
+	    "'gave up after ' || attempts || ' attempts)', finished_at = ?, "
+	    "updated_at = ? WHERE id = ?";
+	sqlite3_stmt *s;
+
+	if ((s = prep(st, sql)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_int64(s, 3, id);
+	return step_done(s);
+}
+
+/* Inside the transaction: picks a ready job and leases it. 1 = claimed. */
+static int
+claim_row(struct store *st, const char *daemon_id, int64_t now, int64_t lease_ms,
+    struct claimed_job *job)
+{
+	static const char pick[] = "SELECT id, attempts, max_attempts, stream "
+	    "FROM jobs WHERE state IN ('queued','retry_wait') AND not_before <= ? "
+	    "ORDER BY priority DESC, id LIMIT 1";
+	static const char lease[] = "UPDATE jobs SET state = 'running', "
+	    "lease_owner = ?, lease_expires = ?, attempts = attempts + 1, "
+	    "updated_at = ? WHERE id = ?";
+	static const char attempt[] = "INSERT INTO attempts (job_id, number, "
+	    "daemon_id, started_at) VALUES (?1, (SELECT coalesce(max(number), 0) "
+	    "+ 1 FROM attempts WHERE job_id = ?1), ?2, ?3) RETURNING id, number";
+	sqlite3_stmt *s;
+	int rc, attempts;
+
+	for (;;) {
+		if ((s = prep(st, pick)) == NULL)
+			return STORE_ERR;
+		sqlite3_bind_int64(s, 1, now);
+		if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
+			sqlite3_reset(s);
+			return rc == SQLITE_DONE ? 0 : rc_to_store(rc);
+		}
+		job->id = sqlite3_column_int64(s, 0);
+		attempts = sqlite3_column_int(s, 1);
+		job->max_attempts = sqlite3_column_int(s, 2);
+		job->stream = sqlite3_column_int(s, 3);
+		sqlite3_reset(s);
+		if (attempts < job->max_attempts)
+			break;
+		if (fail_exhausted(st, job->id, now) != STORE_OK)
+			return STORE_ERR;
+	}
+	if ((s = prep(st, lease)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_text(s, 1, daemon_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, now + lease_ms);
+	sqlite3_bind_int64(s, 3, now);
+	sqlite3_bind_int64(s, 4, job->id);
+	if ((rc = step_done(s)) != STORE_OK)
+		return rc;
+	if ((s = prep(st, attempt)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, job->id);
+	sqlite3_bind_text(s, 2, daemon_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, now);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		job->attempt_id = sqlite3_column_int64(s, 0);
+		job->attempt = sqlite3_column_int(s, 1);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 1 : rc_to_store(rc);
+}
+
+static int
+load_input(sqlite3_stmt *s, struct job_input *in, char **load_error)
+{
+	const void *blob;
+	const char *role = (const char *)sqlite3_column_text(s, 0);
+
+	in->role = role && strcmp(role, "mask") == 0 ? INPUT_MASK : INPUT_IMAGE;
+	in->ordinal = sqlite3_column_int(s, 1);
+	in->filename = column_strdup(s, 2);
+	in->content_type = column_strdup(s, 3);
+	blob = sqlite3_column_blob(s, 4);
+	in->size = (size_t)sqlite3_column_bytes(s, 4);
+	if (sqlite3_column_type(s, 4) == SQLITE_NULL) {
+		if (*load_error == NULL && asprintf(load_error, "%s %d (%s): its "
+		    "bytes are missing (blob_id points to no blob)", role,
+		    in->ordinal, in->filename ? in->filename : "?") == -1)
+			*load_error = NULL;
+		return 0;
+	}
+	if ((in->data = malloc(in->size ? in->size : 1)) == NULL)
+		return -1;
+	memcpy(in->data, blob, in->size);
+	return 0;
+}
+
+/* Loads params and inputs of a claimed job (reads only). */
+static int
+load_job(struct store *st, struct claimed_job *job)
+{
+	static const char params[] = "SELECT params FROM jobs WHERE id = ?";
+	static const char inputs[] = "SELECT i.role, i.ordinal, i.filename, "
+	    "i.content_type, coalesce(i.data, b.data) FROM inputs i LEFT JOIN "
+	    "blobs b ON b.id = i.blob_id WHERE i.job_id = ? "
+	    "ORDER BY i.role = 'mask', i.ordinal";
+	sqlite3_stmt *s;
+	struct job_input *grown;
+	int rc;
+
+	if ((s = prep(st, params)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, job->id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		job->params = column_strdup(s, 0);
+	sqlite3_reset(s);
+	if ((s = prep(st, inputs)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, job->id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		grown = reallocarray(job->inputs, job->ninputs + 1,
+		    sizeof(*grown));
+		if (grown == NULL)
+			goto fail;
+		job->inputs = grown;
+		memset(&job->inputs[job->ninputs], 0, sizeof(*grown));
+		job->ninputs++;
+		if (load_input(s, &job->inputs[job->ninputs - 1],
+		    &job->load_error) == -1)
+			goto fail;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? STORE_OK : rc_to_store(rc);
+fail:
+	sqlite3_reset(s);
+	return STORE_ERR;
+}
+
+int
+store_claim(struct store *st, const char *daemon_id, int64_t now,
+    int64_t lease_ms, struct claimed_job **out)
+{
+	struct claimed_job *job;
+	int rc;
+
+	*out = NULL;
+	if ((job = calloc(1, sizeof(*job))) == NULL)
+		return STORE_ERR;
+	if ((rc = store_begin(st)) != STORE_OK)
+		goto fail;
+	if ((rc = claim_row(st, daemon_id, now, lease_ms, job)) < 0) {
+		store_rollback(st);
+		goto fail;
+	}
+	if ((rc = store_commit(st)) != STORE_OK || job->attempt_id == 0)
+		goto fail;
+	if ((rc = load_job(st, job)) != STORE_OK)
+		goto fail;
+	*out = job;
+	return 1;
+fail:
+	claimed_job_free(job);
+	return rc < 0 ? rc : 0;
+}
+
+int
+store_next_wake(struct store *st, int64_t *when)
+{
+	static const char sql[] = "SELECT min(not_before) FROM jobs "
+	    "WHERE state IN ('queued','retry_wait')";
+	sqlite3_stmt *s;
+	int rc, found = 0;
+
+	if ((s = prep(st, sql)) == NULL)
+		return STORE_ERR;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
+	    sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		*when = sqlite3_column_int64(s, 0);
+		found = 1;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? found : rc_to_store(rc);
+}
+
+int
+store_renew_leases(struct store *st, const char *daemon_id, int64_t expires)
+{
+	static const char sql[] = "UPDATE jobs SET lease_expires = ? "
+	    "WHERE state = 'running' AND lease_owner = ?";
+	sqlite3_stmt *s;
+
+	if ((s = prep(st, sql)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, expires);
+	sqlite3_bind_text(s, 2, daemon_id, -1, SQLITE_STATIC);
+	return step_done(s);
+}
+
+int
+store_requeue_expired(struct store *st, int64_t now, int *count)
+{
+	static const char close_attempts[] = "UPDATE attempts SET "
+	    "outcome = 'interrupted', ended_at = ?1, error_message = "
+	    "'daemon lost its lease (crashed or stopped)' WHERE outcome IS NULL "
+	    "AND job_id IN (SELECT id FROM jobs WHERE state = 'running' "
+	    "AND lease_expires < ?1)";
+	static const char requeue[] = "UPDATE jobs SET state = 'queued', "
+	    "lease_owner = NULL, lease_expires = NULL, updated_at = ?1 "
+	    "WHERE state = 'running' AND lease_expires < ?1";
+	sqlite3_stmt *s;
+	int rc;
+
+	*count = 0;
+	if ((rc = store_begin(st)) != STORE_OK)
+		return rc;
+	if ((s = prep(st, close_attempts)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(s, 1, now);
+	if (step_done(s) != STORE_OK || (s = prep(st, requeue)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(s, 1, now);
+	if (step_done(s) != STORE_OK)
+		goto fail;
+	*count = sqlite3_changes(st->db);
+	return store_commit(st);
+fail:
+	store_rollback(st);
+	return STORE_ERR;
+}
+
+int
+store_owned_jobs(struct store *st, const char *daemon_id,
+    void (*fn)(void *arg, int64_t job_id), void *arg)
+{
+	static const char sql[] = "SELECT id FROM jobs WHERE state = 'running' "
+	    "AND lease_owner = ?";
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = prep(st, sql)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_text(s, 1, daemon_id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		fn(arg, sqlite3_column_int64(s, 0));
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? STORE_OK : rc_to_store(rc);
+}
+
+/* ---- results ---- */
+
+/* Inside a transaction: is the job still running under our lease? */
+static int
+still_ours(struct store *st, const char *daemon_id, int64_t job_id)
+{
+	static const char sql[] = "SELECT 1 FROM jobs WHERE id = ? AND "
+	    "state = 'running' AND lease_owner = ?";
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = prep(st, sql)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, job_id);
+	sqlite3_bind_text(s, 2, daemon_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	return rc == SQLITE_DONE ? STORE_LOST : rc_to_store(rc);
+}
+
+static void
+bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
+{
+	if (t)
+		sqlite3_bind_text(s, i, t, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static int
+insert_image(struct store *st, const struct store_image *img)
+{
+	static const char sql[] = "INSERT INTO images (job_id, attempt_id, kind, "
+	    "idx, partial_index, format, width, height, size, sha256, quality, "
+	    "background, reported_size, created_at, data) VALUES "
+	    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	sqlite3_stmt *s;
+
+	if ((s = prep(st, sql)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, img->job_id);
+	sqlite3_bind_int64(s, 2, img->attempt_id);
+	sqlite3_bind_text(s, 3, img->kind == IMAGE_FINAL ? "final" : "partial",
+	    -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, img->idx);
+	if (img->partial_index >= 0)
+		sqlite3_bind_int(s, 5, img->partial_index);
+	sqlite3_bind_text(s, 6, img->format, -1, SQLITE_STATIC);
+	if (img->width > 0) {
+		sqlite3_bind_int(s, 7, img->width);
+		sqlite3_bind_int(s, 8, img->height);
+	}
+	sqlite3_bind_int64(s, 9, (sqlite3_int64)img->size);
+	sqlite3_bind_text(s, 10, img->sha256, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 11, img->quality);
+	bind_text_or_null(s, 12, img->background);
+	bind_text_or_null(s, 13, img->reported_size);
+	sqlite3_bind_int64(s, 14, now_ms());
+	sqlite3_bind_blob64(s, 15, img->data, img->size, SQLITE_STATIC);
+	return step_done(s);
+}
+
+int
+store_commit_image(struct store *st, const char *daemon_id,
+    const struct store_image *img)
+{
+	int rc;
+
+	if ((rc = store_begin(st)) != STORE_OK)
+		return rc;
+	if ((rc = still_ours(st, daemon_id, img->job_id)) != STORE_OK ||
+	    (rc = insert_image(st, img)) != STORE_OK) {
+		store_rollback(st);
+		return rc;
+	}
+	return store_commit(st);
+}
+
+static int
+close_attempt(struct store *st, int64_t attempt_id,
+    const struct attempt_result *r)
+{
+	static const char sql[] = "UPDATE attempts SET ended_at = ?, "
+	    "http_status = ?, request_id = ?, outcome = ?, error_type = ?, "
+	    "error_code = ?, error_message = ?, input_tokens = ?, "
+	    "output_tokens = ?, total_tokens = ?, usage = ? WHERE id = ?";
+	sqlite3_stmt *s;
+
+	if ((s = prep(st, sql)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, now_ms());
+	if (r->http_status > 0)
+		sqlite3_bind_int(s, 2, r->http_status);
+	bind_text_or_null(s, 3, r->request_id);
+	bind_text_or_null(s, 4, r->outcome);
+	bind_text_or_null(s, 5, r->error_type);
+	bind_text_or_null(s, 6, r->error_code);
+	bind_text_or_null(s, 7, r->error_message);
+	sqlite3_bind_int64(s, 8, r->input_tokens);
+	sqlite3_bind_int64(s, 9, r->output_tokens);
+	sqlite3_bind_int64(s, 10, r->total_tokens);
+	bind_text_or_null(s, 11, r->usage_json);
+	sqlite3_bind_int64(s, 12, attempt_id);
+	return step_done(s);
+}
+
+static int
+move_job(struct store *st, int64_t job_id, const struct attempt_result *r,
+    enum job_next next, int64_t not_before)
+{
+	static const char sql[] = "UPDATE jobs SET "
+	    "state = ?2, lease_owner = NULL, lease_expires = NULL, "
+	    "not_before = CASE WHEN ?2 = 'retry_wait' THEN ?3 ELSE not_before END, "
+	    "attempts = attempts - ?4, "
+	    "error_status = ?5, error_type = ?6, error_code = ?7, "
+	    "error_message = ?8, error_request_id = ?9, "
+	    "input_tokens = input_tokens + ?10, output_tokens = output_tokens + ?11, "
+	    "total_tokens = total_tokens + ?12, updated_at = ?13, "
+	    "finished_at = CASE WHEN ?2 IN ('succeeded','failed') THEN ?13 END "
+	    "WHERE id = ?1";
+	static const char *const states[] = { "succeeded", "failed",
+	    "retry_wait", "queued" };
+	sqlite3_stmt *s;
+	int has_error = next != NEXT_SUCCEEDED && next != NEXT_REQUEUE;
+
+	if ((s = prep(st, sql)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, job_id);
+	sqlite3_bind_text(s, 2, states[next], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, not_before);
+	sqlite3_bind_int(s, 4, next == NEXT_REQUEUE ? 1 : 0);
+	if (has_error) {
+		if (r->http_status > 0)
+			sqlite3_bind_int(s, 5, r->http_status);
+		bind_text_or_null(s, 6, r->error_type);
+		bind_text_or_null(s, 7, r->error_code);
+		bind_text_or_null(s, 8, r->error_message);
+		bind_text_or_null(s, 9, r->request_id);
+	}
+	sqlite3_bind_int64(s, 10, r->input_tokens);
+	sqlite3_bind_int64(s, 11, r->output_tokens);
+	sqlite3_bind_int64(s, 12, r->total_tokens);
+	sqlite3_bind_int64(s, 13, now_ms());
+	return step_done(s);
+}
+
+int
+store_finish_attempt(struct store *st, const char *daemon_id, int64_t job_id,
+    int64_t attempt_id, const struct attempt_result *res, enum job_next next,
+    int64_t not_before)
+{
+	int rc, ours;
+
+	if ((rc = store_begin(st)) != STORE_OK)
+		return rc;
+	if ((rc = close_attempt(st, attempt_id, res)) != STORE_OK)
+		goto fail;
+	if ((ours = still_ours(st, daemon_id, job_id)) == STORE_OK)
+		rc = move_job(st, job_id, res, next, not_before);
+	else
+		rc = ours == STORE_LOST ? STORE_OK : ours;
+	if (rc != STORE_OK)
+		goto fail;
+	if ((rc = store_commit(st)) != STORE_OK)
+		return rc;
+	return ours;
+fail:
+	store_rollback(st);
+	return rc;
+}

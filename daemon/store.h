@@ -1,0 +1,157 @@
+/* store.h: the SQLite queue (schema/, WAL): opening and migrating the file,
+ * and the daemon's small API — claim, commit image, finish attempt, leases. */
+#ifndef IMGEDIT_STORE_H
+#define IMGEDIT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#define STORE_OK 0
+#define STORE_ERR (-1)   /* database error; message in store_errmsg */
+#define STORE_LOST (-2)  /* the job is no longer ours (canceled, lease taken) */
+#define STORE_BUSY (-3)  /* still locked after the busy timeout: try again later */
+
+#define STORE_CREATE 0x1   /* create the file if missing */
+#define STORE_READONLY 0x2 /* open read-only (no migration) */
+
+struct store;
+
+/* Opens path with WAL, foreign keys, a busy timeout, and the prepared
+ * statements. With STORE_CREATE a missing file is created. Returns a store
+ * (caller owns: store_close) or NULL with a reason in err. */
+struct store *store_open(const char *path, int flags, int busy_timeout_ms,
+    char *err, size_t errlen);
+void store_close(struct store *st);
+
+/* Applies missing migrations (PRAGMA user_version) in one transaction.
+ * Returns STORE_OK, or STORE_ERR with a reason in err (e.g. the file is from
+ * a newer imgedit). */
+int store_migrate(struct store *st, char *err, size_t errlen);
+/* Schema version this build writes; the file's version via *file_version. */
+int store_schema_version(struct store *st, int *file_version);
+
+/* The connection, for the core's other SQL modules (catalog.c). */
+sqlite3 *store_db(struct store *st);
+/* Last SQLite error message of this connection. */
+const char *store_errmsg(struct store *st);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. begin returns STORE_BUSY when the
+ * lock could not be had within the busy timeout. */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+/* PRAGMA data_version: changes when another connection commits. */
+int store_data_version(struct store *st, int64_t *version);
+
+/* ---- daemons ---- */
+
+int store_daemon_register(struct store *st, const char *daemon_id,
+    const char *host, int pid);
+/* Heartbeat: updates heartbeat_at, status line, pause reason (NULL = none). */
+int store_daemon_heartbeat(struct store *st, const char *daemon_id,
+    const char *status, const char *pause_reason);
+int store_daemon_stopped(struct store *st, const char *daemon_id);
+/* The operator's pause reason (`imgeditctl pause`), or NULL (caller frees). */
+int store_control_pause(struct store *st, char **reason);
+
+/* ---- claiming ---- */
+
+enum input_role { INPUT_IMAGE, INPUT_MASK };
+
+struct job_input {
+	enum input_role role;
+	int ordinal;
+	char *filename;
+	char *content_type; /* NULL when the writer left it to sniffing */
+	unsigned char *data;
+	size_t size;
+};
+
+struct claimed_job {
+	int64_t id;
+	int64_t attempt_id;
+	int attempt;        /* number of this attempt, 1-based */
+	int max_attempts;
+	int stream;
+	char *params;       /* JSON text as stored (may be invalid: validate!) */
+	struct job_input *inputs; /* images by ordinal, then the mask */
+	size_t ninputs;
+	char *load_error;   /* non-NULL: inputs could not be read (reason) */
+};
+void claimed_job_free(struct claimed_job *job);
+
+/* Claims the next ready job (state queued/retry_wait, not_before <= now,
+ * highest priority then oldest): marks it running with a lease until
+ * now + lease_ms, counts the attempt and inserts its attempts row, all in one
+ * transaction; then loads params and inputs. Returns 1 with *out set (caller
+ * owns), 0 when nothing is ready, or STORE_ERR / STORE_BUSY. */
+int store_claim(struct store *st, const char *daemon_id, int64_t now,
+    int64_t lease_ms, struct claimed_job **out);
+
+/* When the next waiting job becomes ready: earliest not_before among
+ * queued/retry_wait jobs. Returns 1 with *when, 0 if none, or STORE_ERR. */
+int store_next_wake(struct store *st, int64_t *when);
+
+/* Extends the lease of every job this daemon runs. */
+int store_renew_leases(struct store *st, const char *daemon_id, int64_t expires);
+
+/* Returns running jobs whose lease expired before now to queued, closing
+ * their open attempt as 'interrupted' (an attempt still counted). *count =
+ * jobs requeued. */
+int store_requeue_expired(struct store *st, int64_t now, int *count);
+
+/* Calls fn for each job id that is running under this daemon's lease. */
+int store_owned_jobs(struct store *st, const char *daemon_id,
+    void (*fn)(void *arg, int64_t job_id), void *arg);
+
+/* ---- results ---- */
+
+enum image_kind { IMAGE_PARTIAL, IMAGE_FINAL };
+
+struct store_image {
+	int64_t job_id, attempt_id;
+	enum image_kind kind;
+	int idx;            /* final: output index; partial: arrival order */
+	int partial_index;  /* as reported, -1 if none */
+	const char *format; /* png, jpeg, webp */
+	int width, height;  /* 0 if unknown */
+	const char *sha256; /* hex */
+	const char *quality, *background, *reported_size; /* may be NULL */
+	const unsigned char *data;
+	size_t size;
+};
+
+/* Stores one image in its own transaction, if the job is still running under
+ * this daemon's lease. Returns STORE_OK, STORE_LOST (nothing written),
+ * STORE_BUSY or STORE_ERR. */
+int store_commit_image(struct store *st, const char *daemon_id,
+    const struct store_image *img);
+
+/* What became of an attempt, and what the job does next. */
+enum job_next {
+	NEXT_SUCCEEDED,  /* job succeeded */
+	NEXT_FAILED,     /* job failed: error_* copied to the job */
+	NEXT_RETRY,      /* job waits in retry_wait until not_before */
+	NEXT_REQUEUE,    /* job back to queued, this attempt not counted */
+};
+
+struct attempt_result {
+	const char *outcome;     /* attempts.outcome */
+	int http_status;         /* 0 if none */
+	const char *request_id;
+	const char *error_type, *error_code, *error_message;
+	int64_t input_tokens, output_tokens, total_tokens;
+	const char *usage_json;  /* may be NULL */
+};
+
+/* Closes the attempt row and moves the job, in one transaction, if the job is
+ * still ours; otherwise only the attempt row is closed and STORE_LOST is
+ * returned. not_before is used by NEXT_RETRY. */
+int store_finish_attempt(struct store *st, const char *daemon_id,
+    int64_t job_id, int64_t attempt_id, const struct attempt_result *res,
+    enum job_next next, int64_t not_before);
+
+#endif

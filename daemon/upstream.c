@@ -1,0 +1,889 @@
+/* upstream.c: one edit attempt: the multipart POST built with curl_mime, the
+ * answer parsed as it arrives (SSE events or a JSON body), URL results fetched. */
+#define _GNU_SOURCE
+#include "upstream.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "image.h"
+#include "log.h"
+#include "payload.h"
+#include "sse.h"
+#include "util.h"
+
+#define MAX_DOWNLOAD (64u << 20)
+
+enum body_mode { MODE_UNKNOWN, MODE_SSE, MODE_BODY };
+
+/* One HTTP transfer: the edit itself, or the download of one URL result. */
+struct xfer {
+	struct edit_call *call;
+	CURL *easy;
+	int download_idx;          /* -1 for the edit request */
+	struct buf body;
+	struct curl_slist *headers;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* Bytes of one input image sent as a mime part, read in place. */
+struct part_src {
+	const unsigned char *data;
+	size_t size, pos;
+};
+
+struct edit_call {
+	struct evcurl *ec;
+	const struct upstream_config *cfg;
+	const struct claimed_job *job;
+	struct edit_callbacks cb;
+	void *arg;
+
+	struct xfer main;
+	curl_mime *mime;
+	struct part_src *parts;
+	struct xfer *downloads;
+	int ndownloads, downloads_left;
+
+	enum body_mode mode;
+	struct sse_parser *sse;
+	int partials, finals;
+	int aborted, error_event, bad;
+
+	char request_id[128];
+	char content_type[128];
+	char error_type[64], error_code[64], error_message[1024];
+	int64_t input_tokens, output_tokens, total_tokens;
+	char *usage_json;
+	int64_t retry_after_ms;
+	int should_retry;
+};
+
+static void call_free(struct edit_call *call);
+
+/* ---- the request ---- */
+
+static size_t
+part_read(char *buffer, size_t size, size_t nitems, void *arg)
+{
+	struct part_src *p = arg;
+	size_t n = size * nitems;
+
+	if (n > p->size - p->pos)
+		n = p->size - p->pos;
+	memcpy(buffer, p->data + p->pos, n);
+	p->pos += n;
+	return n;
+}
+
+static int
+part_seek(void *arg, curl_off_t offset, int origin)
+{
+	struct part_src *p = arg;
+
+	if (origin != SEEK_SET || offset < 0 || (size_t)offset > p->size)
+		return CURL_SEEKFUNC_CANTSEEK;
+	p->pos = (size_t)offset;
+	return CURL_SEEKFUNC_OK;
+}
+
+/* The text a form field carries for a JSON value; caller frees. */
+static char *
+field_text(json_t *v)
+{
+	char *s = NULL;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		return strdup(json_string_value(v));
+	case JSON_INTEGER:
+		if (asprintf(&s, "%" JSON_INTEGER_FORMAT, json_integer_value(v)) == -1)
+			return NULL;
+		return s;
+	case JSON_REAL:
+		if (asprintf(&s, "%.17g", json_real_value(v)) == -1)
+			return NULL;
+		return s;
+	case JSON_TRUE:
+		return strdup("true");
+	case JSON_FALSE:
+		return strdup("false");
+	case JSON_NULL:
+		return NULL;
+	default:
+		return json_dumps(v, JSON_COMPACT);
+	}
+}
+
+static int
+add_field(curl_mime *mime, const char *name, const char *value)
+{
+	curl_mimepart *part = curl_mime_addpart(mime);
+
+	if (part == NULL || curl_mime_name(part, name) != CURLE_OK ||
+	    curl_mime_data(part, value, CURL_ZERO_TERMINATED) != CURLE_OK)
+		return -1;
+	return 0;
+}
+
+static int
+add_params(curl_mime *mime, const char *params_text, int stream, char *err,
+    size_t errlen)
+{
+	json_t *root, *v;
+	json_error_t jerr;
+	const char *key;
+	char *text;
+	int rc = -1;
+
+	root = json_loads(params_text ? params_text : "", 0, &jerr);
+	if (root == NULL || !json_is_object(root)) {
+		snprintf(err, errlen, "params: not a JSON object (%s)",
+		    root ? "other JSON type" : jerr.text);
+		goto out;
+	}
+	json_object_foreach(root, key, v) {
+		if (strcmp(key, "stream") == 0 || json_is_null(v))
+			continue;
+		if ((text = field_text(v)) == NULL ||
+		    add_field(mime, key, text) == -1) {
+			free(text);
+			snprintf(err, errlen, "%s: cannot add to the request", key);
+			goto out;
+		}
+		free(text);
+	}
+	if (stream && add_field(mime, "stream", "true") == -1)
+		goto out;
+	rc = 0;
+out:
+	json_decref(root);
+	return rc;
+}
+
+static const char *
+input_type(const struct job_input *in)
+{
+	struct img_info info;
+	char err[128];
+
+	if (in->content_type && *in->content_type)
+		return in->content_type;
+	if (img_probe(in->data, in->size, &info, err, sizeof(err)) == 0)
+		return img_mime(info.format);
+	return "application/octet-stream";
+}
+
+static int
+add_inputs(struct edit_call *call, char *err, size_t errlen)
+{
+	const struct claimed_job *job = call->job;
+	size_t i, nimages = 0;
+	curl_mimepart *part;
+	const char *name;
+
+	for (i = 0; i < job->ninputs; i++)
+		nimages += job->inputs[i].role == INPUT_IMAGE;
+	if ((call->parts = calloc(job->ninputs ? job->ninputs : 1,
+	    sizeof(*call->parts))) == NULL)
+		goto nomem;
+	for (i = 0; i < job->ninputs; i++) {
+		const struct job_input *in = &job->inputs[i];
+		if (in->role == INPUT_MASK)
+			name = "mask";
+		else
+			name = nimages > 1 ? "image[]" : "image";
+		call->parts[i].data = in->data;
+		call->parts[i].size = in->size;
+		if ((part = curl_mime_addpart(call->mime)) == NULL ||
+		    curl_mime_name(part, name) != CURLE_OK ||
+		    curl_mime_filename(part, in->filename ? in->filename :
+		    "image") != CURLE_OK ||
+		    curl_mime_type(part, input_type(in)) != CURLE_OK ||
+		    curl_mime_data_cb(part, (curl_off_t)in->size, part_read,
+		    part_seek, NULL, &call->parts[i]) != CURLE_OK)
+			goto nomem;
+	}
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory building the request");
+	return -1;
+}
+
+/* ---- the answer ---- */
+
+static void
+copy_str(char *dst, size_t n, const char *src)
+{
+	strlcpy_safe(dst, src, n);
+}
+
+static int
+header_is(const char *line, size_t len, const char *name, const char **value,
+    size_t *vlen)
+{
+	size_t n = strlen(name);
+
+	if (len <= n || strncasecmp(line, name, n) != 0 || line[n] != ':')
+		return 0;
+	*value = line + n + 1;
+	*vlen = len - n - 1;
+	while (*vlen && (**value == ' ' || **value == '\t')) {
+		(*value)++;
+		(*vlen)--;
+	}
+	while (*vlen && isspace((unsigned char)(*value)[*vlen - 1]))
+		(*vlen)--;
+	return 1;
+}
+
+static void
+header_copy(char *dst, size_t n, const char *v, size_t vlen)
+{
+	if (vlen >= n)
+		vlen = n - 1;
+	memcpy(dst, v, vlen);
+	dst[vlen] = '\0';
+}
+
+static void
+parse_retry_after(struct edit_call *call, const char *v, size_t vlen, int in_ms)
+{
+	char tmp[128];
+	char *end;
+	double d;
+	time_t t;
+
+	header_copy(tmp, sizeof(tmp), v, vlen);
+	d = strtod(tmp, &end);
+	if (end != tmp && *end == '\0' && d >= 0) {
+		if (in_ms || call->retry_after_ms < 0)
+			call->retry_after_ms = (int64_t)(in_ms ? d : d * 1000);
+		return;
+	}
+	if (!in_ms && call->retry_after_ms < 0 &&
+	    (t = curl_getdate(tmp, NULL)) != -1) {
+		int64_t ms = (int64_t)t * 1000 - now_ms();
+		call->retry_after_ms = ms > 0 ? ms : 0;
+	}
+}
+
+static size_t
+on_header(char *line, size_t size, size_t nitems, void *arg)
+{
+	struct xfer *x = arg;
+	struct edit_call *call = x->call;
+	size_t len = size * nitems, vlen;
+	const char *v;
+
+	if (x->download_idx >= 0)
+		return len;
+	if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+		/* a new response (after 100 Continue or a redirect) */
+		call->request_id[0] = call->content_type[0] = '\0';
+		call->retry_after_ms = -1;
+		call->should_retry = -1;
+	} else if (header_is(line, len, "x-request-id", &v, &vlen))
+		header_copy(call->request_id, sizeof(call->request_id), v, vlen);
+	else if (header_is(line, len, "content-type", &v, &vlen))
+		header_copy(call->content_type, sizeof(call->content_type), v, vlen);
+	else if (header_is(line, len, "retry-after-ms", &v, &vlen))
+		parse_retry_after(call, v, vlen, 1);
+	else if (header_is(line, len, "retry-after", &v, &vlen))
+		parse_retry_after(call, v, vlen, 0);
+	else if (header_is(line, len, "x-should-retry", &v, &vlen)) {
+		if (vlen == 4 && strncasecmp(v, "true", 4) == 0)
+			call->should_retry = 1;
+		else if (vlen == 5 && strncasecmp(v, "false", 5) == 0)
+			call->should_retry = 0;
+	}
+	return len;
+}
+
+static const char *
+json_str(json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+static void
+take_error(struct edit_call *call, json_t *error)
+{
+	json_t *code = json_object_get(error, "code");
+
+	copy_str(call->error_type, sizeof(call->error_type),
+	    json_str(error, "type"));
+	if (json_is_string(code))
+		copy_str(call->error_code, sizeof(call->error_code),
+		    json_string_value(code));
+	else if (json_is_integer(code))
+		snprintf(call->error_code, sizeof(call->error_code),
+		    "%" JSON_INTEGER_FORMAT, json_integer_value(code));
+	copy_str(call->error_message, sizeof(call->error_message),
+	    json_str(error, "message") ? json_str(error, "message") :
+	    "upstream reported an error without a message");
+}
+
+static void
+take_usage(struct edit_call *call, json_t *usage)
+{
+	if (!json_is_object(usage))
+		return;
+	call->input_tokens += json_integer_value(json_object_get(usage,
+	    "input_tokens"));
+	call->output_tokens += json_integer_value(json_object_get(usage,
+	    "output_tokens"));
+	call->total_tokens += json_integer_value(json_object_get(usage,
+	    "total_tokens"));
+	free(call->usage_json);
+	call->usage_json = json_dumps(usage, JSON_COMPACT);
+}
+
+static void
+set_bad(struct edit_call *call, const char *fmt, const char *detail)
+{
+	if (call->bad || call->error_event)
+		return;
+	call->bad = 1;
+	copy_str(call->error_type, sizeof(call->error_type), "bad_response");
+	snprintf(call->error_message, sizeof(call->error_message), fmt,
+	    detail ? detail : "");
+}
+
+/* Hands one decoded image to the caller. Returns 0, or -1 to abort. */
+static int
+deliver(struct edit_call *call, enum image_kind kind, int idx,
+    int partial_index, const struct payload_image *pi, json_t *meta)
+{
+	struct upstream_image img = { 0 };
+	struct img_info info;
+	char err[128];
+
+	img.kind = kind;
+	img.idx = idx;
+	img.partial_index = partial_index;
+	img.data = pi->data;
+	img.size = pi->size;
+	img.quality = json_str(meta, "quality");
+	img.background = json_str(meta, "background");
+	img.reported_size = json_str(meta, "size");
+	if (img_probe(pi->data, pi->size, &info, err, sizeof(err)) == 0) {
+		img.format = img_name(info.format);
+		img.width = (int)info.width;
+		img.height = (int)info.height;
+	} else {
+		img.format = json_str(meta, "output_format") ?
+		    json_str(meta, "output_format") : "bin";
+		log_warn("image_unrecognised job=%lld kind=%s idx=%d reason=\"%s\"",
+		    (long long)call->job->id, kind == IMAGE_FINAL ? "final" :
+		    "partial", idx, err);
+	}
+	if (call->cb.on_image(call->arg, &img) == -1) {
+		call->aborted = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static const char *
+event_type(const char *event, json_t *root)
+{
+	if (event[0] != '\0' && strcmp(event, "message") != 0)
+		return event;
+	return json_str(root, "type") ? json_str(root, "type") : "";
+}
+
+/* One SSE event: a partial image, the final image, or an error frame. */
+static int
+on_sse_event(void *arg, const char *event, size_t event_len, char *data,
+    size_t data_len)
+{
+	struct edit_call *call = arg;
+	struct payload_image *imgs = NULL;
+	json_t *root = NULL, *v;
+	json_error_t jerr;
+	char err[256];
+	const char *type;
+	int n, rc = 1;
+
+	(void)event_len;
+	if (data_len == 6 && memcmp(data, "[DONE]", 6) == 0)
+		return 0;
+	if ((n = payload_extract(data, &data_len, &imgs, err, sizeof(err))) < 0) {
+		set_bad(call, "stream event: %s", err);
+		return 1;
+	}
+	if ((root = json_loadb(data, data_len, 0, &jerr)) == NULL ||
+	    !json_is_object(root)) {
+		snprintf(err, sizeof(err), "%.80s", data);
+		set_bad(call, "stream event data is not a JSON object: %s", err);
+		goto out;
+	}
+	type = event_type(event, root);
+	if (strcmp(type, "error") == 0 || json_is_object(json_object_get(root,
+	    "error"))) {
+		v = json_object_get(root, "error");
+		take_error(call, json_is_object(v) ? v : root);
+		call->error_event = 1;
+		goto out;
+	}
+	if (strcmp(type, "image_edit.partial_image") == 0 && n == 1) {
+		v = json_object_get(root, "partial_image_index");
+		if (deliver(call, IMAGE_PARTIAL, call->partials++, json_is_integer(v) ?
+		    (int)json_integer_value(v) : -1, &imgs[0], root) == -1)
+			goto out;
+	} else if (strcmp(type, "image_edit.completed") == 0 && n == 1) {
+		take_usage(call, json_object_get(root, "usage"));
+		if (deliver(call, IMAGE_FINAL, call->finals++, -1, &imgs[0],
+		    root) == -1)
+			goto out;
+	} else if (strncmp(type, "image_edit.", 11) == 0) {
+		set_bad(call, "stream event %s without exactly one b64_json", type);
+		goto out;
+	}
+	/* other event types: ignored, for forward compatibility */
+	rc = 0;
+out:
+	json_decref(root);
+	payload_free(imgs, n);
+	return rc;
+}
+
+static size_t
+on_write(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer *x = arg;
+	struct edit_call *call = x->call;
+	size_t n = size * nmemb;
+	long status = 0;
+	size_t cap = x->download_idx >= 0 ? MAX_DOWNLOAD : call->cfg->max_event_bytes;
+
+	if (x->download_idx < 0 && call->mode == MODE_UNKNOWN) {
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+		call->mode = status / 100 == 2 && strncasecmp(call->content_type,
+		    "text/event-stream", 17) == 0 ? MODE_SSE : MODE_BODY;
+		if (call->mode == MODE_SSE && (call->sse = sse_new(on_sse_event,
+		    call, call->cfg->max_event_bytes)) == NULL)
+			return 0;
+	}
+	if (x->download_idx < 0 && call->mode == MODE_SSE) {
+		int rc = sse_feed(call->sse, ptr, n);
+		if (rc == SSE_ETOOBIG)
+			set_bad(call, "stream event larger than %s bytes",
+			    "max_event_bytes");
+		return rc == 0 ? n : 0;
+	}
+	if (x->body.len + n > cap || buf_append(&x->body, ptr, n) == -1) {
+		set_bad(call, "response body over %s", "the size limit");
+		return 0;
+	}
+	return n;
+}
+
+/* ---- transfers ---- */
+
+static int
+xfer_init(struct xfer *x, struct edit_call *call, const char *url)
+{
+	const struct upstream_config *cfg = call->cfg;
+
+	x->call = call;
+	if ((x->easy = curl_easy_init()) == NULL)
+		return -1;
+	curl_easy_setopt(x->easy, CURLOPT_URL, url);
+	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(x->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_timeout_ms);
+	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, cfg->total_timeout_ms);
+	if (cfg->stall_timeout_s > 0) {
+		curl_easy_setopt(x->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(x->easy, CURLOPT_LOW_SPEED_TIME, cfg->stall_timeout_s);
+	}
+	curl_easy_setopt(x->easy, CURLOPT_USERAGENT, "imgedit/" IMGEDIT_VERSION);
+	return 0;
+}
+
+static void
+xfer_cleanup(struct edit_call *call, struct xfer *x, int remove)
+{
+	if (x->easy) {
+		if (remove)
+			evcurl_remove(call->ec, x->easy);
+		curl_easy_cleanup(x->easy);
+		x->easy = NULL;
+	}
+	curl_slist_free_all(x->headers);
+	x->headers = NULL;
+	buf_free(&x->body);
+}
+
+static int
+add_header(struct xfer *x, const char *name, const char *value)
+{
+	char *line;
+	struct curl_slist *l;
+
+	if (asprintf(&line, "%s: %s", name, value) == -1)
+		return -1;
+	l = curl_slist_append(x->headers, line);
+	explicit_bzero(line, strlen(line)); /* may hold the key */
+	free(line);
+	if (l == NULL)
+		return -1;
+	x->headers = l;
+	return 0;
+}
+
+static int
+main_headers(struct edit_call *call)
+{
+	const struct upstream_config *cfg = call->cfg;
+	struct xfer *x = &call->main;
+	char *bearer;
+	int rc;
+
+	if (asprintf(&bearer, "Bearer %s", cfg->api_key ? cfg->api_key : "") == -1)
+		return -1;
+	rc = add_header(x, "Authorization", bearer);
+	explicit_bzero(bearer, strlen(bearer));
+	free(bearer);
+	if (rc == -1 || add_header(x, "Expect", "") == -1)
+		return -1;
+	if (cfg->organization && add_header(x, "OpenAI-Organization",
+	    cfg->organization) == -1)
+		return -1;
+	if (cfg->project && add_header(x, "OpenAI-Project", cfg->project) == -1)
+		return -1;
+	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
+	return 0;
+}
+
+struct edit_call *
+edit_call_start(struct evcurl *ec, const struct upstream_config *cfg,
+    const struct claimed_job *job, const struct edit_callbacks *cb, void *arg,
+    char *err, size_t errlen)
+{
+	struct edit_call *call;
+	char *url = NULL;
+
+	if ((call = calloc(1, sizeof(*call))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	call->ec = ec;
+	call->cfg = cfg;
+	call->job = job;
+	call->cb = *cb;
+	call->arg = arg;
+	call->main.download_idx = -1;
+	call->retry_after_ms = -1;
+	call->should_retry = -1;
+	if (asprintf(&url, "%s/images/edits", cfg->base_url) == -1)
+		url = NULL;
+	if (url == NULL || xfer_init(&call->main, call, url) == -1 ||
+	    (call->mime = curl_mime_init(call->main.easy)) == NULL) {
+		snprintf(err, errlen, "cannot set up the HTTP request");
+		goto fail;
+	}
+	if (add_params(call->mime, job->params, job->stream, err, errlen) == -1 ||
+	    add_inputs(call, err, errlen) == -1)
+		goto fail;
+	if (main_headers(call) == -1) {
+		snprintf(err, errlen, "cannot set request headers");
+		goto fail;
+	}
+	curl_easy_setopt(call->main.easy, CURLOPT_MIMEPOST, call->mime);
+	if (evcurl_add(ec, call->main.easy) == -1) {
+		snprintf(err, errlen, "cannot start the transfer");
+		goto fail;
+	}
+	free(url);
+	return call;
+fail:
+	free(url);
+	call_free(call);
+	return NULL;
+}
+
+static void
+call_free(struct edit_call *call)
+{
+	int i;
+
+	if (call == NULL)
+		return;
+	xfer_cleanup(call, &call->main, 0);
+	for (i = 0; i < call->ndownloads; i++)
+		xfer_cleanup(call, &call->downloads[i], 0);
+	free(call->downloads);
+	curl_mime_free(call->mime);
+	free(call->parts);
+	sse_free(call->sse);
+	free(call->usage_json);
+	free(call);
+}
+
+void
+edit_call_cancel(struct edit_call *call)
+{
+	int i;
+
+	if (call == NULL)
+		return;
+	if (call->main.easy)
+		evcurl_remove(call->ec, call->main.easy);
+	for (i = 0; i < call->ndownloads; i++)
+		if (call->downloads[i].easy)
+			evcurl_remove(call->ec, call->downloads[i].easy);
+	call_free(call);
+}
+
+static void
+report(struct edit_call *call, enum edit_status status, int curl_code,
+    const char *curl_err)
+{
+	struct edit_outcome out = { 0 };
+	long http = 0;
+
+	curl_easy_getinfo(call->main.easy, CURLINFO_RESPONSE_CODE, &http);
+	out.status = status;
+	out.http_status = http;
+	out.curl_code = curl_code;
+	out.request_id = call->request_id[0] ? call->request_id : NULL;
+	if (status == EDIT_TRANSPORT && curl_err)
+		copy_str(call->error_message, sizeof(call->error_message), curl_err);
+	if (status == EDIT_TRANSPORT && !call->error_type[0])
+		copy_str(call->error_type, sizeof(call->error_type), "connection_error");
+	if (status == EDIT_TRUNCATED) {
+		copy_str(call->error_type, sizeof(call->error_type), "truncated_stream");
+		copy_str(call->error_message, sizeof(call->error_message),
+		    "the stream ended without image_edit.completed");
+	}
+	out.error_type = call->error_type[0] ? call->error_type : NULL;
+	out.error_code = call->error_code[0] ? call->error_code : NULL;
+	out.error_message = call->error_message[0] ? call->error_message : NULL;
+	out.finals = call->finals;
+	out.input_tokens = call->input_tokens;
+	out.output_tokens = call->output_tokens;
+	out.total_tokens = call->total_tokens;
+	out.usage_json = call->usage_json;
+	out.retry_after_ms = call->retry_after_ms;
+	out.should_retry = call->should_retry;
+	call->cb.on_done(call->arg, &out);
+	call_free(call);
+}
+
+static void
+take_error_body(struct edit_call *call, long http)
+{
+	json_t *root;
+	char snippet[201];
+	size_t n;
+
+	if (buf_reserve(&call->main.body, 1) == 0)
+		call->main.body.data[call->main.body.len] = '\0';
+	root = json_loadb((const char *)call->main.body.data,
+	    call->main.body.len, 0, NULL);
+	if (root && json_is_object(json_object_get(root, "error"))) {
+		take_error(call, json_object_get(root, "error"));
+	} else {
+		n = call->main.body.len < 200 ? call->main.body.len : 200;
+		memcpy(snippet, call->main.body.data ? (char *)call->main.body.data :
+		    "", n);
+		snippet[n] = '\0';
+		for (size_t i = 0; i < n; i++)
+			if (!isprint((unsigned char)snippet[i]))
+				snippet[i] = ' ';
+		copy_str(call->error_type, sizeof(call->error_type), "http_error");
+		snprintf(call->error_message, sizeof(call->error_message),
+		    "HTTP %ld: %s", http, n ? snippet : "(empty body)");
+	}
+	json_decref(root);
+}
+
+static int start_downloads(struct edit_call *call, json_t *data);
+
+/* A complete non-streaming JSON answer: b64 images delivered now, URL ones
+ * fetched. Returns 1 when downloads were started (report later). */
+static int
+take_json_body(struct edit_call *call)
+{
+	struct payload_image *imgs = NULL;
+	json_t *root = NULL, *data, *item;
+	char err[256];
+	size_t i, k = 0, len;
+	int n, pending = 0;
+
+	if (buf_reserve(&call->main.body, 1) == -1) {
+		set_bad(call, "%s", "out of memory");
+		return 0;
+	}
+	len = call->main.body.len;
+	n = payload_extract((char *)call->main.body.data, &len, &imgs, err,
+	    sizeof(err));
+	if (n < 0) {
+		set_bad(call, "response: %s", err);
+		return 0;
+	}
+	root = json_loadb((const char *)call->main.body.data, len, 0, NULL);
+	data = json_object_get(root, "data");
+	if (!json_is_array(data) || json_array_size(data) == 0) {
+		set_bad(call, "response has no \"data\" array%s", "");
+		goto out;
+	}
+	take_usage(call, json_object_get(root, "usage"));
+	json_array_foreach(data, i, item) {
+		if (json_is_string(json_object_get(item, "b64_json")) &&
+		    k < (size_t)n) {
+			if (deliver(call, IMAGE_FINAL, (int)i, -1, &imgs[k++], root) == -1)
+				goto out;
+			call->finals++;
+		} else if (!json_is_string(json_object_get(item, "url"))) {
+			set_bad(call, "response data item has neither b64_json nor url%s", "");
+			goto out;
+		}
+	}
+	pending = start_downloads(call, data);
+out:
+	json_decref(root);
+	payload_free(imgs, n);
+	return pending;
+}
+
+static int
+start_downloads(struct edit_call *call, json_t *data)
+{
+	json_t *item;
+	size_t i, count = 0;
+	struct xfer *x;
+
+	json_array_foreach(data, i, item)
+		count += json_is_string(json_object_get(item, "url"));
+	if (count == 0)
+		return 0;
+	if ((call->downloads = calloc(count, sizeof(*call->downloads))) == NULL) {
+		set_bad(call, "%s", "out of memory");
+		return 0;
+	}
+	json_array_foreach(data, i, item) {
+		const char *url = json_str(item, "url");
+		if (url == NULL)
+			continue;
+		x = &call->downloads[call->ndownloads++];
+		x->download_idx = (int)i;
+		if (xfer_init(x, call, url) == -1)
+			goto fail;
+		curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(x->easy, CURLOPT_MAXREDIRS, 5L);
+		curl_easy_setopt(x->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+		/* no Authorization: the key never goes to the file host */
+		if (evcurl_add(call->ec, x->easy) == -1)
+			goto fail;
+		call->downloads_left++;
+	}
+	return 1;
+fail:
+	set_bad(call, "%s", "cannot start a result download");
+	return call->downloads_left > 0;
+}
+
+static enum edit_status
+final_status(struct edit_call *call)
+{
+	if (call->aborted)
+		return EDIT_ABORTED;
+	if (call->error_event)
+		return EDIT_ERROR_EVENT;
+	if (call->bad)
+		return EDIT_BAD_RESPONSE;
+	return EDIT_OK;
+}
+
+static void
+download_done(struct xfer *x, CURLcode result)
+{
+	struct edit_call *call = x->call;
+	struct payload_image pi;
+	long http = 0;
+	char msg[CURL_ERROR_SIZE + 64];
+
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &http);
+	if (!call->aborted && !call->bad) {
+		if (result != CURLE_OK || http != 200) {
+			snprintf(msg, sizeof(msg), "download of image %d failed: %s",
+			    x->download_idx, result != CURLE_OK ? (x->errbuf[0] ?
+			    x->errbuf : curl_easy_strerror(result)) : "HTTP error");
+			copy_str(call->error_type, sizeof(call->error_type),
+			    "download_error");
+			copy_str(call->error_message, sizeof(call->error_message), msg);
+			call->bad = 1;
+		} else {
+			pi.data = x->body.data;
+			pi.size = x->body.len;
+			if (deliver(call, IMAGE_FINAL, x->download_idx, -1, &pi,
+			    NULL) == 0)
+				call->finals++;
+		}
+	}
+	curl_easy_cleanup(x->easy);
+	x->easy = NULL;
+	buf_free(&x->body);
+	if (--call->downloads_left == 0)
+		report(call, final_status(call), 0, NULL);
+}
+
+static void
+main_done(struct edit_call *call, CURLcode result)
+{
+	long http = 0;
+	const char *cerr;
+
+	curl_easy_getinfo(call->main.easy, CURLINFO_RESPONSE_CODE, &http);
+	cerr = call->main.errbuf[0] ? call->main.errbuf : curl_easy_strerror(result);
+	if (call->aborted || call->error_event || call->bad) {
+		report(call, final_status(call), 0, NULL);
+	} else if (call->mode == MODE_SSE) {
+		sse_finish(call->sse);
+		if (call->finals > 0)
+			report(call, EDIT_OK, 0, NULL);
+		else if (result != CURLE_OK)
+			report(call, EDIT_TRANSPORT, result, cerr);
+		else
+			report(call, EDIT_TRUNCATED, 0, NULL);
+	} else if (result != CURLE_OK) {
+		report(call, EDIT_TRANSPORT, result, cerr);
+	} else if (http / 100 != 2) {
+		take_error_body(call, http);
+		report(call, EDIT_HTTP_ERROR, 0, NULL);
+	} else if (take_json_body(call) == 0) {
+		report(call, final_status(call), 0, NULL);
+	}
+	/* else: downloads pending; download_done reports */
+}
+
+void
+upstream_transfer_done(void *arg, CURL *easy, CURLcode result)
+{
+	struct xfer *x = NULL;
+
+	(void)arg;
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+	if (x == NULL)
+		return;
+	if (x->download_idx >= 0)
+		download_done(x, result);
+	else
+		main_done(x->call, result);
+}
