@@ -1,1 +1,442 @@
-int main(void){return 0;}
+/* imgeditd.c: the daemon's main: settings, the API key, the database, the
+ * event loop, signals, heartbeat and systemd notification. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "config.h"
+#include "dispatch.h"
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+#define MAX_FLAGS 64
+#define API_KEY_MAX 4096
+
+/* The settings as given: flags (which win) and the config file's path. */
+struct settings {
+	const char *config_path;
+	int config_explicit;
+	const char *flag_key[MAX_FLAGS];
+	const char *flag_value[MAX_FLAGS];
+	int nflags;
+};
+
+/* The top-level daemon context, passed down explicitly. */
+struct daemon {
+	struct settings set;
+	struct config cfg;
+	char *api_key;
+	char daemon_id[128];
+	char host[HOST_NAME_MAX + 1];
+	struct store *st;
+	struct event_base *base;
+	struct dispatcher *disp;
+	struct event *sigterm_ev, *sigint_ev, *sighup_ev, *beat_ev, *dog_ev;
+	int stop_signals;
+};
+
+static void
+usage(FILE *f)
+{
+	const struct config_key *k;
+	const char *def;
+	char left[64];
+
+	fprintf(f, "usage: imgeditd [--config FILE] [--db PATH] [OPTION]...\n"
+	    "Runs the image edit jobs queued in an imgedit database.\n\n");
+	fprintf(f, "  %-28s %s\n", "--config FILE",
+	    "settings file (default " CONFIG_DEFAULT_PATH ", if present)");
+	for (k = config_keys; k->name != NULL; k++) {
+		snprintf(left, sizeof(left), "--%s %s", k->name, k->arg);
+		def = config_default_text(k->name);
+		fprintf(f, "  %-28s %s%s%s%s\n", left, k->help,
+		    def ? " [" : "", def ? def : "", def ? "]" : "");
+	}
+	fprintf(f, "  %-28s %s\n  %-28s %s\n", "-h, --help", "this help",
+	    "-V, --version", "print the version");
+	fprintf(f, "\nDurations: 90 (seconds), 1500ms, 30s, 10m, 2h. Flags "
+	    "override the environment,\nwhich overrides the settings file. "
+	    "SIGHUP rereads the file; SIGTERM stops.\n");
+}
+
+/* Collects the command line into set. Returns 0, 1 to exit 0 (help,
+ * version), or -1 on a usage error. */
+static int
+parse_args(int argc, char **argv, struct settings *set)
+{
+	struct option opts[MAX_FLAGS];
+	const struct config_key *k;
+	int n = 0, c, idx;
+
+	for (k = config_keys; k->name != NULL && n < MAX_FLAGS - 4; k++)
+		opts[n++] = (struct option){ k->name, required_argument, NULL, 0 };
+	opts[n++] = (struct option){ "config", required_argument, NULL, 'c' };
+	opts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	opts[n++] = (struct option){ "version", no_argument, NULL, 'V' };
+	opts[n] = (struct option){ NULL, 0, NULL, 0 };
+	set->config_path = CONFIG_DEFAULT_PATH;
+	while ((c = getopt_long(argc, argv, "c:hV", opts, &idx)) != -1) {
+		switch (c) {
+		case 0:
+			if (set->nflags == MAX_FLAGS)
+				return -1;
+			set->flag_key[set->nflags] = opts[idx].name;
+			set->flag_value[set->nflags++] = optarg;
+			break;
+		case 'c':
+			set->config_path = optarg;
+			set->config_explicit = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		case 'V':
+			printf("imgeditd %s\n", IMGEDIT_VERSION);
+			return 1;
+		default:
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "imgeditd: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Settings from the environment, as key/value pairs. */
+static const struct { const char *env, *key; } env_keys[] = {
+	{ "IMGEDIT_DB", "db" },
+	{ "OPENAI_BASE_URL", "base-url" },
+	{ "OPENAI_ORG_ID", "organization" },
+	{ "OPENAI_PROJECT_ID", "project" },
+};
+#define NENV (sizeof(env_keys) / sizeof(env_keys[0]))
+
+/* Builds cfg from defaults, the file, the environment and the flags.
+ * Returns 0 or -1 with the reason in err. */
+static int
+build_config(const struct settings *set, struct config *cfg, char *err,
+    size_t errlen)
+{
+	const char *skip[MAX_FLAGS + NENV + 1];
+	const char *v;
+	size_t i, n = 0;
+
+	config_defaults(cfg);
+	if (config_set(cfg, "base-url", "https://api.openai.com/v1", err,
+	    errlen) == -1)
+		return -1;
+	for (i = 0; i < (size_t)set->nflags; i++)
+		skip[n++] = set->flag_key[i];
+	for (i = 0; i < NENV; i++)
+		if ((v = getenv(env_keys[i].env)) != NULL && *v != '\0')
+			skip[n++] = env_keys[i].key;
+	skip[n] = NULL;
+	if (config_load(cfg, set->config_path, !set->config_explicit, skip, err,
+	    errlen) == -1)
+		return -1;
+	for (i = 0; i < NENV; i++)
+		if ((v = getenv(env_keys[i].env)) != NULL && *v != '\0' &&
+		    config_set(cfg, env_keys[i].key, v, err, errlen) == -1)
+			return -1;
+	for (i = 0; i < (size_t)set->nflags; i++)
+		if (config_set(cfg, set->flag_key[i], set->flag_value[i], err,
+		    errlen) == -1)
+			return -1;
+	if (cfg->db == NULL) {
+		snprintf(err, errlen, "no database: give --db PATH or set IMGEDIT_DB");
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads the key from path; trailing whitespace dropped. Caller frees. */
+static char *
+key_from_file(const char *path, char *err, size_t errlen)
+{
+	unsigned char *data = NULL;
+	size_t len = 0;
+
+	if (read_file(path, API_KEY_MAX, &data, &len) == -1) {
+		snprintf(err, errlen, "cannot read the API key file %s: %s", path,
+		    errno == EFBIG ? "larger than 4 KiB" : strerror(errno));
+		return NULL;
+	}
+	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r' ||
+	    data[len - 1] == ' ' || data[len - 1] == '\t'))
+		len--;
+	data[len] = '\0';
+	if (len == 0 || memchr(data, '\n', len) != NULL) {
+		snprintf(err, errlen, "the API key file %s must hold one line", path);
+		free(data);
+		return NULL;
+	}
+	return (char *)data;
+}
+
+/* The key: --api-key-file, else the systemd credential, else the
+ * environment. Returns it (caller frees) or NULL with a reason. */
+static char *
+load_api_key(const struct config *cfg, char *err, size_t errlen)
+{
+	const char *dir, *env;
+	char path[PATH_MAX];
+
+	if (cfg->api_key_file != NULL)
+		return key_from_file(cfg->api_key_file, err, errlen);
+	if ((dir = getenv("CREDENTIALS_DIRECTORY")) != NULL) {
+		snprintf(path, sizeof(path), "%s/openai-api-key", dir);
+		if (access(path, F_OK) == 0)
+			return key_from_file(path, err, errlen);
+	}
+	if ((env = getenv("OPENAI_API_KEY")) != NULL && *env != '\0')
+		return strdup(env);
+	snprintf(err, errlen, "no API key: set OPENAI_API_KEY, give "
+	    "--api-key-file FILE, or LoadCredential=openai-api-key");
+	return NULL;
+}
+
+static void
+notify(const char *msg)
+{
+#ifdef HAVE_SYSTEMD
+	sd_notify(0, msg);
+#else
+	(void)msg;
+#endif
+}
+
+static void
+status_line(struct daemon *dm, char *buf, size_t n)
+{
+	struct dispatch_stats s;
+
+	dispatch_get_stats(dm->disp, &s);
+	snprintf(buf, n, "%s: %d/%d running, %lld succeeded, %lld failed, "
+	    "%lld requeued, %lld images stored", s.stopping ? "stopping" :
+	    "running", s.running, dm->cfg.concurrency, (long long)s.succeeded,
+	    (long long)s.failed, (long long)s.requeued, (long long)s.images);
+}
+
+static void
+on_heartbeat(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *dm = arg;
+	char status[256], msg[300];
+
+	(void)fd;
+	(void)what;
+	status_line(dm, status, sizeof(status));
+	if (store_daemon_heartbeat(dm->st, dm->daemon_id, status, NULL) !=
+	    STORE_OK)
+		log_warn("store_error op=heartbeat error=\"%s\"",
+		    store_errmsg(dm->st));
+	snprintf(msg, sizeof(msg), "STATUS=%s", status);
+	notify(msg);
+}
+
+static void
+on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	notify("WATCHDOG=1");
+}
+
+static void
+on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *dm = arg;
+
+	(void)what;
+	if (dm->stop_signals++ == 0) {
+		log_info("signal name=%s action=stop grace_ms=%lld",
+		    sig == SIGTERM ? "TERM" : "INT", (long long)dm->cfg.grace_ms);
+		notify("STOPPING=1");
+		dispatch_stop(dm->disp, dm->cfg.grace_ms);
+	} else {
+		log_info("signal name=%s action=abort", sig == SIGTERM ? "TERM" :
+		    "INT");
+		dispatch_stop(dm->disp, 0);
+	}
+}
+
+/* SIGHUP: rereads the settings; what can change at run time changes. */
+static void
+on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *dm = arg;
+	struct config fresh;
+	char err[512];
+
+	(void)sig;
+	(void)what;
+	notify("RELOADING=1");
+	if (build_config(&dm->set, &fresh, err, sizeof(err)) == -1) {
+		log_err("reload_failed error=\"%s\"", err);
+	} else {
+		dm->cfg.log_level = fresh.log_level;
+		dm->cfg.concurrency = fresh.concurrency;
+		log_init("imgeditd", (enum log_level)fresh.log_level,
+		    getenv("JOURNAL_STREAM") != NULL);
+		dispatch_set_concurrency(dm->disp, fresh.concurrency);
+		log_info("reloaded concurrency=%d", fresh.concurrency);
+	}
+	config_free(&fresh);
+	notify("READY=1");
+}
+
+static int
+open_store(struct daemon *dm)
+{
+	char err[512];
+
+	dm->st = store_open(dm->cfg.db, STORE_CREATE, 5000, err, sizeof(err));
+	if (dm->st == NULL) {
+		log_err("db_open_failed path=%s error=\"%s\"", dm->cfg.db, err);
+		return -1;
+	}
+	if (store_migrate(dm->st, err, sizeof(err)) != STORE_OK) {
+		log_err("db_migrate_failed path=%s error=\"%s\"", dm->cfg.db, err);
+		return -1;
+	}
+	gethostname(dm->host, sizeof(dm->host) - 1);
+	snprintf(dm->daemon_id, sizeof(dm->daemon_id), "%s:%d:%lld", dm->host,
+	    (int)getpid(), (long long)now_ms());
+	if (store_daemon_register(dm->st, dm->daemon_id, dm->host,
+	    (int)getpid()) != STORE_OK) {
+		log_err("db_register_failed error=\"%s\"", store_errmsg(dm->st));
+		return -1;
+	}
+	return 0;
+}
+
+static struct event *
+timer_every(struct event_base *base, int64_t ms, event_callback_fn fn,
+    void *arg)
+{
+	struct event *ev = event_new(base, -1, EV_PERSIST, fn, arg);
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	if (ev != NULL)
+		event_add(ev, &tv);
+	return ev;
+}
+
+static int
+start_loop(struct daemon *dm)
+{
+	struct dispatch_config dc = { 0 };
+	uint64_t dog_usec = 0;
+
+	if ((dm->base = event_base_new()) == NULL)
+		return -1;
+	dc.daemon_id = dm->daemon_id;
+	dc.concurrency = dm->cfg.concurrency;
+	dc.lease_ms = dm->cfg.lease_ms;
+	dc.poll_ms = dm->cfg.poll_ms;
+	dc.up.base_url = dm->cfg.base_url;
+	dc.up.api_key = dm->api_key;
+	dc.up.organization = dm->cfg.organization;
+	dc.up.project = dm->cfg.project;
+	dc.up.connect_timeout_ms = (long)dm->cfg.connect_timeout_ms;
+	dc.up.stall_timeout_s = (long)((dm->cfg.stall_timeout_ms + 999) / 1000);
+	dc.up.total_timeout_ms = (long)dm->cfg.total_timeout_ms;
+	dc.up.max_event_bytes = (size_t)dm->cfg.max_event_bytes;
+	if ((dm->disp = dispatch_new(dm->base, dm->st, &dc)) == NULL)
+		return -1;
+	dm->sigterm_ev = evsignal_new(dm->base, SIGTERM, on_stop_signal, dm);
+	dm->sigint_ev = evsignal_new(dm->base, SIGINT, on_stop_signal, dm);
+	dm->sighup_ev = evsignal_new(dm->base, SIGHUP, on_sighup, dm);
+	if (dm->sigterm_ev == NULL || dm->sigint_ev == NULL ||
+	    dm->sighup_ev == NULL || event_add(dm->sigterm_ev, NULL) == -1 ||
+	    event_add(dm->sigint_ev, NULL) == -1 ||
+	    event_add(dm->sighup_ev, NULL) == -1)
+		return -1;
+	dm->beat_ev = timer_every(dm->base, dm->cfg.heartbeat_ms, on_heartbeat, dm);
+#ifdef HAVE_SYSTEMD
+	if (sd_watchdog_enabled(0, &dog_usec) > 0 && dog_usec > 0)
+		dm->dog_ev = timer_every(dm->base, (int64_t)(dog_usec / 2000),
+		    on_watchdog, dm);
+#endif
+	(void)dog_usec;
+	if (dm->beat_ev == NULL || dispatch_start(dm->disp) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+daemon_free(struct daemon *dm)
+{
+	dispatch_free(dm->disp);
+	if (dm->sigterm_ev) event_free(dm->sigterm_ev);
+	if (dm->sigint_ev) event_free(dm->sigint_ev);
+	if (dm->sighup_ev) event_free(dm->sighup_ev);
+	if (dm->beat_ev) event_free(dm->beat_ev);
+	if (dm->dog_ev) event_free(dm->dog_ev);
+	if (dm->base) event_base_free(dm->base);
+	store_close(dm->st);
+	if (dm->api_key) {
+		explicit_bzero(dm->api_key, strlen(dm->api_key));
+		free(dm->api_key);
+	}
+	config_free(&dm->cfg);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon dm;
+	char err[512];
+	int rc;
+
+	memset(&dm, 0, sizeof(dm));
+	if ((rc = parse_args(argc, argv, &dm.set)) != 0)
+		return rc == 1 ? 0 : 2;
+	if (build_config(&dm.set, &dm.cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "imgeditd: %s\n", err);
+		config_free(&dm.cfg);
+		return 2;
+	}
+	log_init("imgeditd", (enum log_level)dm.cfg.log_level,
+	    getenv("JOURNAL_STREAM") != NULL);
+	if ((dm.api_key = load_api_key(&dm.cfg, err, sizeof(err))) == NULL) {
+		log_err("config_error error=\"%s\"", err);
+		config_free(&dm.cfg);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = 1;
+	if (open_store(&dm) == -1 || start_loop(&dm) == -1)
+		goto out;
+	log_info("started id=%s db=%s base_url=%s concurrency=%d version=%s",
+	    dm.daemon_id, dm.cfg.db, dm.cfg.base_url, dm.cfg.concurrency,
+	    IMGEDIT_VERSION);
+	notify("READY=1");
+	on_heartbeat(-1, 0, &dm);
+	if (event_base_dispatch(dm.base) == -1)
+		goto out;
+	store_daemon_stopped(dm.st, dm.daemon_id);
+	log_info("stopped id=%s", dm.daemon_id);
+	rc = 0;
+out:
+	daemon_free(&dm);
+	curl_global_cleanup();
+	return rc;
+}

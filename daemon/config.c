@@ -1,0 +1,264 @@
+/* config.c: imgeditd's settings table, defaults, validation of each value,
+ * and the key = value config file reader. */
+#define _GNU_SOURCE
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+
+const struct config_key config_keys[] = {
+	{ "db", "PATH", "the queue database (env IMGEDIT_DB)" },
+	{ "base-url", "URL", "API base URL (env OPENAI_BASE_URL)" },
+	{ "api-key-file", "FILE", "read the API key from FILE (else "
+	    "$CREDENTIALS_DIRECTORY/openai-api-key, else env OPENAI_API_KEY)" },
+	{ "organization", "ID", "OpenAI-Organization header (env OPENAI_ORG_ID)" },
+	{ "project", "ID", "OpenAI-Project header (env OPENAI_PROJECT_ID)" },
+	{ "concurrency", "N", "edits in flight at most (1..1024)" },
+	{ "connect-timeout", "DUR", "connect timeout" },
+	{ "stall-timeout", "DUR", "abort when no byte arrives for this long" },
+	{ "total-timeout", "DUR", "abort an attempt after this long (0 = none)" },
+	{ "lease", "DUR", "lease of a running job, renewed at a third" },
+	{ "grace", "DUR", "on SIGTERM, time in-flight edits get to finish" },
+	{ "poll-interval", "DUR", "how often the database is checked for changes" },
+	{ "heartbeat", "DUR", "daemon row heartbeat and status interval" },
+	{ "max-event-bytes", "BYTES", "largest SSE event or JSON body accepted" },
+	{ "log-level", "LEVEL", "debug, info, warn or error" },
+	{ NULL, NULL, NULL },
+};
+
+void
+config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->concurrency = 8;
+	cfg->connect_timeout_ms = 10000;
+	cfg->stall_timeout_ms = 120000;
+	cfg->total_timeout_ms = 600000;
+	cfg->lease_ms = 60000;
+	cfg->grace_ms = 30000;
+	cfg->poll_ms = 200;
+	cfg->heartbeat_ms = 2000;
+	cfg->max_event_bytes = 64 << 20;
+	cfg->log_level = LOG_LVL_INFO;
+}
+
+const char *
+config_default_text(const char *key)
+{
+	static const struct { const char *key, *text; } defaults[] = {
+		{ "base-url", "https://api.openai.com/v1" },
+		{ "concurrency", "8" },
+		{ "connect-timeout", "10s" },
+		{ "stall-timeout", "120s" },
+		{ "total-timeout", "10m" },
+		{ "lease", "60s" },
+		{ "grace", "30s" },
+		{ "poll-interval", "200ms" },
+		{ "heartbeat", "2s" },
+		{ "max-event-bytes", "67108864" },
+		{ "log-level", "info" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+		if (strcmp(defaults[i].key, key) == 0)
+			return defaults[i].text;
+	return NULL;
+}
+
+void
+config_free(struct config *cfg)
+{
+	free(cfg->db);
+	free(cfg->base_url);
+	free(cfg->api_key_file);
+	free(cfg->organization);
+	free(cfg->project);
+	cfg->db = cfg->base_url = cfg->api_key_file = NULL;
+	cfg->organization = cfg->project = NULL;
+}
+
+static int
+set_string(char **dst, const char *value)
+{
+	char *s = strdup(value);
+
+	if (s == NULL)
+		return -1;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+static int
+parse_int(const char *s, long long lo, long long hi, long long *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* A duration between lo and hi ms; "0" allowed when lo is 0. */
+static int
+set_duration(int64_t *dst, const char *value, int64_t lo, int64_t hi)
+{
+	int64_t ms;
+
+	if (parse_duration_ms(value, &ms) == -1 || ms < lo || ms > hi)
+		return -1;
+	*dst = ms;
+	return 0;
+}
+
+static int
+set_level(int *dst, const char *value)
+{
+	static const char *const names[] = { "debug", "info", "warn", "error" };
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (strcmp(value, names[i]) == 0) {
+			*dst = i;
+			return 0;
+		}
+	return -1;
+}
+
+int
+config_set(struct config *cfg, const char *key, const char *value, char *err,
+    size_t errlen)
+{
+	long long n;
+	int rc = -1;
+	const char *want = "a valid value";
+
+	if (strcmp(key, "db") == 0)
+		rc = value[0] ? set_string(&cfg->db, value) : -1;
+	else if (strcmp(key, "base-url") == 0) {
+		want = "an http:// or https:// URL";
+		if (strncmp(value, "http://", 7) == 0 ||
+		    strncmp(value, "https://", 8) == 0) {
+			rc = set_string(&cfg->base_url, value);
+			/* "…/v1/" and "…/v1" mean the same */
+			if (rc == 0 && cfg->base_url[strlen(cfg->base_url) - 1] == '/')
+				cfg->base_url[strlen(cfg->base_url) - 1] = '\0';
+		}
+	} else if (strcmp(key, "api-key-file") == 0)
+		rc = value[0] ? set_string(&cfg->api_key_file, value) : -1;
+	else if (strcmp(key, "organization") == 0)
+		rc = set_string(&cfg->organization, value);
+	else if (strcmp(key, "project") == 0)
+		rc = set_string(&cfg->project, value);
+	else if (strcmp(key, "concurrency") == 0) {
+		want = "an integer from 1 to 1024";
+		if ((rc = parse_int(value, 1, 1024, &n)) == 0)
+			cfg->concurrency = (int)n;
+	} else if (strcmp(key, "connect-timeout") == 0) {
+		want = "a duration from 100ms to 10m";
+		rc = set_duration(&cfg->connect_timeout_ms, value, 100, 600000);
+	} else if (strcmp(key, "stall-timeout") == 0) {
+		want = "a duration from 1s to 1h";
+		rc = set_duration(&cfg->stall_timeout_ms, value, 1000, 3600000);
+	} else if (strcmp(key, "total-timeout") == 0) {
+		want = "a duration up to 24h (0 = none)";
+		rc = set_duration(&cfg->total_timeout_ms, value, 0, 86400000);
+	} else if (strcmp(key, "lease") == 0) {
+		want = "a duration from 1s to 1h";
+		rc = set_duration(&cfg->lease_ms, value, 1000, 3600000);
+	} else if (strcmp(key, "grace") == 0) {
+		want = "a duration up to 1h";
+		rc = set_duration(&cfg->grace_ms, value, 0, 3600000);
+	} else if (strcmp(key, "poll-interval") == 0) {
+		want = "a duration from 10ms to 1s";
+		rc = set_duration(&cfg->poll_ms, value, 10, 1000);
+	} else if (strcmp(key, "heartbeat") == 0) {
+		want = "a duration from 100ms to 1m";
+		rc = set_duration(&cfg->heartbeat_ms, value, 100, 60000);
+	} else if (strcmp(key, "max-event-bytes") == 0) {
+		want = "a size from 1024 to 1073741824 bytes";
+		if ((rc = parse_int(value, 1024, 1 << 30, &n)) == 0)
+			cfg->max_event_bytes = n;
+	} else if (strcmp(key, "log-level") == 0) {
+		want = "debug, info, warn or error";
+		rc = set_level(&cfg->log_level, value);
+	} else {
+		snprintf(err, errlen, "%s: unknown setting", key);
+		return -1;
+	}
+	if (rc == -1)
+		snprintf(err, errlen, "%s: '%.100s' is not %s", key, value, want);
+	return rc;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int
+skipped(const char *key, const char *const *skip)
+{
+	for (; skip != NULL && *skip != NULL; skip++)
+		if (strcmp(*skip, key) == 0)
+			return 1;
+	return 0;
+}
+
+int
+config_load(struct config *cfg, const char *path, int missing_ok,
+    const char *const *skip, char *err, size_t errlen)
+{
+	FILE *f;
+	char line[1024], msg[256], *key, *value, *eq;
+	int lineno = 0, rc = 0;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		if (missing_ok && errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		key = trim(line);
+		if (*key == '\0' || *key == '#')
+			continue;
+		if ((eq = strchr(key, '=')) == NULL) {
+			snprintf(err, errlen, "%s:%d: expected key = value", path,
+			    lineno);
+			rc = -1;
+			break;
+		}
+		*eq = '\0';
+		key = trim(key);
+		value = trim(eq + 1);
+		if (skipped(key, skip))
+			continue;
+		if (config_set(cfg, key, value, msg, sizeof(msg)) == -1) {
+			snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
+			rc = -1;
+		}
+	}
+	fclose(f);
+	return rc;
+}

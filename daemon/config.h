@@ -1,0 +1,52 @@
+/* config.h: imgeditd's settings: defaults, the key = value config file and
+ * the command-line flags, which share one table of names. No I/O but reading. */
+#ifndef IMGEDIT_CONFIG_H
+#define IMGEDIT_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_DEFAULT_PATH "/etc/imgedit/imgeditd.conf"
+
+struct config {
+	char *db;
+	char *base_url;
+	char *api_key_file;
+	char *organization, *project;
+	int concurrency;
+	int64_t connect_timeout_ms, stall_timeout_ms, total_timeout_ms;
+	int64_t lease_ms, grace_ms, poll_ms, heartbeat_ms;
+	int64_t max_event_bytes;
+	int log_level;             /* enum log_level */
+};
+
+/* One setting as the flag and the file spell it. */
+struct config_key {
+	const char *name;          /* "concurrency" = --concurrency = file key */
+	const char *arg;           /* argument name for --help, e.g. "N" */
+	const char *help;
+};
+
+/* The table of settings, NULL-terminated. */
+extern const struct config_key config_keys[];
+
+/* Fills cfg with the defaults. */
+void config_defaults(struct config *cfg);
+/* Releases the strings cfg owns. */
+void config_free(struct config *cfg);
+
+/* Sets key to value. Returns 0, or -1 with "key: reason" in err. */
+int config_set(struct config *cfg, const char *key, const char *value,
+    char *err, size_t errlen);
+
+/* The default of key as text, for --help (static storage). */
+const char *config_default_text(const char *key);
+
+/* Reads a config file of "key = value" lines (# comments, blank lines).
+ * Keys named in skip (flags given on the command line, which win) are
+ * ignored. A missing file is fine when missing_ok. Returns 0, or -1 with
+ * "path:line: reason" in err. */
+int config_load(struct config *cfg, const char *path, int missing_ok,
+    const char *const *skip, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,57 @@
+/* dispatch.h: the daemon's scheduler: claims ready jobs up to the concurrency
+ * cap, runs each attempt through upstream.c, stores what arrives, and stops. */
+#ifndef IMGEDIT_DISPATCH_H
+#define IMGEDIT_DISPATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "store.h"
+#include "upstream.h"
+
+struct dispatch_config {
+	const char *daemon_id;     /* daemons.id of this process */
+	int concurrency;           /* edits in flight at most */
+	int64_t lease_ms;          /* a claimed job's lease, renewed at 1/3 */
+	int64_t poll_ms;           /* PRAGMA data_version check interval */
+	struct upstream_config up;
+};
+
+/* Counters for the status line and the log. */
+struct dispatch_stats {
+	int running;
+	int64_t claimed, succeeded, failed, requeued, canceled, images;
+	int stopping;
+};
+
+struct dispatcher;
+
+/* Creates the dispatcher on base with the open store st (both must outlive
+ * it). cfg is copied; its strings must outlive the dispatcher. Returns NULL
+ * on failure. Caller owns the result: dispatch_free. */
+struct dispatcher *dispatch_new(struct event_base *base, struct store *st,
+    const struct dispatch_config *cfg);
+
+/* Returns expired leases to the queue, then starts watching the database
+ * and claiming. Returns 0 or -1. */
+int dispatch_start(struct dispatcher *d);
+
+/* Stops claiming. In-flight attempts may finish for grace_ms; then they are
+ * aborted and their jobs return to queued without counting the attempt.
+ * When nothing is left in flight, the event loop is asked to exit. Calling
+ * it again shortens the grace (0 = abort now). */
+void dispatch_stop(struct dispatcher *d, int64_t grace_ms);
+
+/* Changes the concurrency cap; more slots are filled at once, fewer are
+ * reached as attempts end. */
+void dispatch_set_concurrency(struct dispatcher *d, int concurrency);
+
+void dispatch_get_stats(const struct dispatcher *d, struct dispatch_stats *out);
+
+/* Frees the dispatcher; in-flight calls (if any) are canceled without
+ * touching the database. */
+void dispatch_free(struct dispatcher *d);
+
+#endif
