@@ -1,0 +1,125 @@
+# tests/integration/lib.sh: shared by the integration tests: a temporary
+# directory, the fake upstream and the real imgeditd started and stopped,
+# assertions that say what differed. Source it; set -euo pipefail is set.
+set -euo pipefail
+
+: "${IMGEDITD:?set IMGEDITD to the imgeditd binary}"
+: "${IMGEDITCTL:?set IMGEDITCTL to the imgeditctl binary}"
+: "${FAKE_UPSTREAM:?set FAKE_UPSTREAM to the fake-upstream binary}"
+: "${SRCDIR:?set SRCDIR to the source tree}"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/imgedit-it.XXXXXX")
+DB=$T/q.db
+export IMGEDIT_DB=$DB
+FAKE_PID= DAEMON_PID= FAKE_PORT= BASE_URL=
+FAKE_LOG=$T/fake.jsonl
+DAEMON_LOG=$T/daemon.log
+TEST_NAME=${0##*/}
+
+cleanup() {
+	local rc=$?
+	[ -n "$DAEMON_PID" ] && kill -KILL "$DAEMON_PID" 2>/dev/null || true
+	[ -n "$FAKE_PID" ] && kill -TERM "$FAKE_PID" 2>/dev/null || true
+	wait 2>/dev/null || true
+	if [ $rc -ne 0 ]; then
+		echo "--- $TEST_NAME failed (rc=$rc); daemon log tail:" >&2
+		tail -n 40 "$DAEMON_LOG" 2>/dev/null >&2 || true
+		echo "--- kept $T" >&2
+	else
+		rm -rf "$T"
+	fi
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL $TEST_NAME: $*" >&2; exit 1; }
+pass() { echo "ok $TEST_NAME: $*"; }
+
+# assert_eq ACTUAL EXPECTED WHAT
+assert_eq() {
+	[ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"
+}
+
+sql() { sqlite3 -bail -cmd '.timeout 5000' "$DB" "$@"; }
+
+# mkpng FILE W H [rgba]: writes a valid PNG (pseudo-random pixels).
+mkpng() {
+	python3 - "$@" <<'PY'
+import sys, zlib, struct, random
+path, w, h = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+alpha = len(sys.argv) > 4 and sys.argv[4] == "rgba"
+bpp = 4 if alpha else 3
+rnd = random.Random(path)
+rows = b"".join(b"\0" + bytes(rnd.getrandbits(8) for _ in range(w * bpp)) for _ in range(h))
+def chunk(t, d):
+    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+ihdr = struct.pack(">IIBBBBB", w, h, 8, 6 if alpha else 2, 0, 0, 0)
+open(path, "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) +
+    chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+PY
+}
+
+# start_fake [ARGS...]: starts the fake upstream on a free port.
+start_fake() {
+	"$FAKE_UPSTREAM" --port 0 --key sk-test --log "$FAKE_LOG" "$@" \
+		>"$T/fake.out" 2>"$T/fake.err" &
+	FAKE_PID=$!
+	local i
+	for i in $(seq 1 100); do
+		FAKE_PORT=$(sed -n 's/^port=//p' "$T/fake.out" | head -1)
+		[ -n "$FAKE_PORT" ] && break
+		kill -0 "$FAKE_PID" 2>/dev/null || fail "fake upstream died: $(cat "$T/fake.err")"
+		sleep 0.05
+	done
+	[ -n "$FAKE_PORT" ] || fail "fake upstream printed no port"
+	BASE_URL=http://127.0.0.1:$FAKE_PORT/v1
+}
+
+# start_daemon [ARGS...]: starts imgeditd on $DB against the fake upstream.
+start_daemon() {
+	OPENAI_API_KEY=${OPENAI_API_KEY:-sk-test} "$IMGEDITD" --db "$DB" \
+		--base-url "$BASE_URL" "$@" >>"$DAEMON_LOG" 2>&1 &
+	DAEMON_PID=$!
+	local i
+	for i in $(seq 1 100); do
+		grep -q 'info started' "$DAEMON_LOG" 2>/dev/null && return 0
+		kill -0 "$DAEMON_PID" 2>/dev/null || fail "imgeditd exited at start: $(tail -5 "$DAEMON_LOG")"
+		sleep 0.05
+	done
+	fail "imgeditd did not start"
+}
+
+# stop_daemon: SIGTERM, then checks the exit status is 0.
+stop_daemon() {
+	[ -n "$DAEMON_PID" ] || return 0
+	kill -TERM "$DAEMON_PID"
+	local rc=0
+	wait "$DAEMON_PID" || rc=$?
+	DAEMON_PID=
+	assert_eq "$rc" 0 "imgeditd exit status after SIGTERM"
+}
+
+# wait_jobs_done TIMEOUT_S: until no job is queued/running/retry_wait.
+wait_jobs_done() {
+	local deadline=$((SECONDS + $1)) left
+	while :; do
+		left=$(sql "SELECT count(*) FROM jobs WHERE state IN ('queued','running','retry_wait')")
+		[ "$left" = 0 ] && return 0
+		[ $SECONDS -lt "$deadline" ] || fail "$left jobs still not finished after $1 s"
+		kill -0 "$DAEMON_PID" 2>/dev/null || fail "imgeditd died"
+		sleep 0.1
+	done
+}
+
+# fake_sent_sha KIND: sha256 list the fake upstream sent, sorted.
+fake_sent_sha() {
+	python3 - "$FAKE_LOG" "$1" <<'PY'
+import json, sys
+out = []
+for line in open(sys.argv[1]):
+    rec = json.loads(line)
+    for s in rec.get("sent") or []:
+        if s.get("kind") == sys.argv[2]:
+            out.append(s["sha256"])
+print("\n".join(sorted(out)))
+PY
+}

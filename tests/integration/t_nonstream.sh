@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Non-streaming answers: n=4 b64_json stores 4 finals; a dall-e-2 url answer
+# is downloaded at once and stored; the bytes equal what the server sent.
+. "$(dirname "$0")/lib.sh"
+
+start_fake --image-bytes 30000
+"$IMGEDITCTL" init >/dev/null
+mkpng "$T/sq.png" 64 64
+id4=$("$IMGEDITCTL" submit -p "four" --model gpt-image-1 --n 4 --no-stream "$T/sq.png")
+idurl=$("$IMGEDITCTL" submit -p "url" --model dall-e-2 --response-format url --no-stream "$T/sq.png")
+start_daemon
+wait_jobs_done 60
+
+assert_eq "$(sql "SELECT state FROM jobs WHERE id=$id4")" succeeded "n=4 job state"
+assert_eq "$(sql "SELECT group_concat(idx) FROM (SELECT idx FROM images WHERE job_id=$id4 AND kind='final' ORDER BY idx)")" "0,1,2,3" "n=4 final indexes"
+assert_eq "$(sql "SELECT count(*) FROM images WHERE job_id=$id4 AND kind='partial'")" 0 "n=4 partials"
+assert_eq "$(sql "SELECT state FROM jobs WHERE id=$idurl")" succeeded "url job state"
+assert_eq "$(sql "SELECT count(*) FROM images WHERE job_id=$idurl AND kind='final' AND format='png' AND width>0")" 1 "url job final"
+grep -q '"GET"' "$FAKE_LOG" || fail "the url result was never downloaded"
+
+sent=$( (fake_sent_sha final; fake_sent_sha file) | sort -u)
+assert_eq "$(sql "SELECT sha256 FROM images ORDER BY sha256")" "$sent" "sha256 stored vs sent"
+"$IMGEDITCTL" export "$id4" "$idurl" -o "$T/out" >/dev/null
+assert_eq "$(find "$T/out" -name 'final-*.png' -exec sha256sum {} + | cut -d' ' -f1 | sort)" "$sent" "exported bytes"
+stop_daemon
+pass "n=4 and url jobs stored exactly"

@@ -1,0 +1,267 @@
+/* test_store.c: the store's API on a real SQLite file: migration, claim
+ * order, image commits, finishing attempts, leases, cancel while running. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "testutil.h"
+
+static char dbpath[256];
+
+static void
+exec(struct store *st, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(store_db(st), sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK)
+		fprintf(stderr, "SQL failed: %s: %s\n", sql, msg);
+	CHECK_INT(rc, SQLITE_OK);
+	sqlite3_free(msg);
+}
+
+static long long
+q_int(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	long long v = -999;
+
+	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK) {
+		fprintf(stderr, "prepare: %s\n", sqlite3_errmsg(store_db(st)));
+		return v;
+	}
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* The first column of the first row, in a buffer valid until the next call. */
+static const char *
+q_text(struct store *st, const char *sql)
+{
+	static char v[256];
+	sqlite3_stmt *s;
+
+	v[0] = '\0';
+	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
+		return NULL;
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		snprintf(v, sizeof(v), "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return v;
+}
+
+static struct store *
+fresh_store(void)
+{
+	char err[256];
+	struct store *st;
+	int v = -1;
+
+	snprintf(dbpath, sizeof(dbpath), "/tmp/imgedit-test-store-%d.db",
+	    (int)getpid());
+	unlink(dbpath);
+	st = store_open(dbpath, STORE_CREATE, 2000, err, sizeof(err));
+	CHECK(st != NULL);
+	if (st == NULL)
+		exit(1);
+	CHECK_INT(store_migrate(st, err, sizeof(err)), STORE_OK);
+	CHECK(store_schema_version(st, &v) >= 1);
+	CHECK_INT(v, store_schema_version(st, &v));
+	/* idempotent */
+	CHECK_INT(store_migrate(st, err, sizeof(err)), STORE_OK);
+	CHECK_STR(q_text(st, "PRAGMA journal_mode"), "wal");
+	return st;
+}
+
+static void
+test_claim_order(struct store *st)
+{
+	struct claimed_job *job = NULL;
+	int64_t when = 0;
+
+	exec(st, "INSERT INTO blobs (sha256, size, data) VALUES ('ab', 3, X'010203');"
+	    "INSERT INTO jobs (id, params, priority) VALUES (1, '{\"prompt\":\"a\"}', 0);"
+	    "INSERT INTO jobs (id, params, priority) VALUES (2, '{\"prompt\":\"b\"}', 5);"
+	    "INSERT INTO jobs (id, params, not_before) VALUES (3, '{\"prompt\":\"c\"}', 9000000000000);"
+	    "INSERT INTO inputs (job_id, role, ordinal, filename, data) VALUES (1, 'image', 1, 'b.png', X'0405');"
+	    "INSERT INTO inputs (job_id, role, ordinal, filename, blob_id) VALUES (1, 'image', 0, 'a.png', 1);"
+	    "INSERT INTO inputs (job_id, role, ordinal, filename, data) VALUES (1, 'mask', 0, 'm.png', X'06');");
+	/* priority first */
+	CHECK_INT(store_claim(st, "d1", 1000, 60000, &job), 1);
+	CHECK_INT(job->id, 2);
+	CHECK_INT(job->attempt, 1);
+	claimed_job_free(job);
+	/* then age, with inputs in order (blob and inline), mask last */
+	CHECK_INT(store_claim(st, "d1", 1000, 60000, &job), 1);
+	CHECK_INT(job->id, 1);
+	CHECK_STR(job->params, "{\"prompt\":\"a\"}");
+	CHECK_INT(job->ninputs, 3);
+	if (job->ninputs == 3) {
+		CHECK_STR(job->inputs[0].filename, "a.png");
+		CHECK_INT(job->inputs[0].size, 3);
+		CHECK_MEM(job->inputs[0].data, "\x01\x02\x03", 3);
+		CHECK_STR(job->inputs[1].filename, "b.png");
+		CHECK_INT(job->inputs[2].role, INPUT_MASK);
+	}
+	CHECK(job->load_error == NULL);
+	claimed_job_free(job);
+	/* job 3 is scheduled in the future */
+	CHECK_INT(store_claim(st, "d1", 1000, 60000, &job), 0);
+	CHECK(job == NULL);
+	CHECK_INT(store_next_wake(st, &when), 1);
+	CHECK_INT(when, 9000000000000LL);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM jobs WHERE state='running' AND lease_owner='d1' AND lease_expires=61000"), 2);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM attempts WHERE ended_at IS NULL"), 2);
+}
+
+static void
+test_commit_and_finish(struct store *st)
+{
+	struct store_image img = { 0 };
+	struct attempt_result res = { 0 };
+	int64_t attempt_id = q_int(st, "SELECT id FROM attempts WHERE job_id=1");
+
+	img.job_id = 1;
+	img.attempt_id = attempt_id;
+	img.kind = IMAGE_PARTIAL;
+	img.idx = 0;
+	img.partial_index = 0;
+	img.format = "png";
+	img.sha256 = "00ff";
+	img.data = (const unsigned char *)"PNGDATA";
+	img.size = 7;
+	CHECK_INT(store_commit_image(st, "d1", &img), STORE_OK);
+	img.kind = IMAGE_FINAL;
+	img.partial_index = -1;
+	CHECK_INT(store_commit_image(st, "d1", &img), STORE_OK);
+	/* another daemon cannot write into our job */
+	img.idx = 1;
+	CHECK_INT(store_commit_image(st, "d2", &img), STORE_LOST);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM images WHERE job_id=1"), 2);
+	CHECK_INT(q_int(st, "SELECT length(data) FROM images WHERE job_id=1 AND kind='final'"), 7);
+
+	res.outcome = "succeeded";
+	res.http_status = 200;
+	res.request_id = "req_1";
+	res.input_tokens = 10;
+	res.output_tokens = 20;
+	res.total_tokens = 30;
+	res.usage_json = "{\"total_tokens\":30}";
+	CHECK_INT(store_finish_attempt(st, "d1", 1, attempt_id, &res,
+	    NEXT_SUCCEEDED, 0), STORE_OK);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM jobs WHERE id=1 AND state='succeeded' AND lease_owner IS NULL AND finished_at IS NOT NULL AND total_tokens=30"), 1);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM attempts WHERE id=(SELECT id FROM attempts WHERE job_id=1) AND outcome='succeeded' AND http_status=200 AND request_id='req_1' AND ended_at IS NOT NULL"), 1);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM events WHERE job_id=1"), 3);
+}
+
+static void
+test_cancel_and_leases(struct store *st)
+{
+	struct store_image img = { 0 };
+	struct attempt_result res = { 0 };
+	int64_t attempt_id = q_int(st, "SELECT id FROM attempts WHERE job_id=2");
+	int n = -1;
+
+	/* another program cancels job 2 while it runs */
+	exec(st, "UPDATE jobs SET state='canceled', lease_owner=NULL, lease_expires=NULL WHERE id=2");
+	img.job_id = 2;
+	img.attempt_id = attempt_id;
+	img.kind = IMAGE_PARTIAL;
+	img.format = "png";
+	img.sha256 = "aa";
+	img.data = (const unsigned char *)"x";
+	img.size = 1;
+	CHECK_INT(store_commit_image(st, "d1", &img), STORE_LOST);
+	res.outcome = "canceled";
+	CHECK_INT(store_finish_attempt(st, "d1", 2, attempt_id, &res, NEXT_FAILED, 0),
+	    STORE_LOST);
+	CHECK_STR(q_text(st, "SELECT state FROM jobs WHERE id=2"), "canceled");
+	CHECK_STR(q_text(st, "SELECT outcome FROM attempts WHERE job_id=2"), "canceled");
+
+	/* an expired lease returns the job to the queue */
+	exec(st, "UPDATE jobs SET not_before=0 WHERE id=3");
+	{
+		struct claimed_job *job = NULL;
+		CHECK_INT(store_claim(st, "d9", 5000, 1000, &job), 1);
+		CHECK_INT(job ? job->id : 0, 3);
+		claimed_job_free(job);
+	}
+	CHECK_INT(store_requeue_expired(st, 5500, &n), STORE_OK);
+	CHECK_INT(n, 0);
+	CHECK_INT(store_renew_leases(st, "d9", 7000), STORE_OK);
+	CHECK_INT(store_requeue_expired(st, 6500, &n), STORE_OK);
+	CHECK_INT(n, 0);
+	CHECK_INT(store_requeue_expired(st, 7001, &n), STORE_OK);
+	CHECK_INT(n, 1);
+	CHECK_STR(q_text(st, "SELECT state FROM jobs WHERE id=3"), "queued");
+	CHECK_STR(q_text(st, "SELECT outcome FROM attempts WHERE job_id=3"), "interrupted");
+}
+
+static void
+test_requeue_and_exhaust(struct store *st)
+{
+	struct claimed_job *job = NULL;
+	struct attempt_result res = { 0 };
+	int i;
+
+	exec(st, "INSERT INTO jobs (id, params, max_attempts) VALUES (10, '{}', 2)");
+	/* an interrupted attempt (shutdown) does not count */
+	CHECK_INT(store_claim(st, "d1", 10000, 60000, &job), 1);
+	CHECK_INT(job ? job->id : 0, 3); /* older job 3 first */
+	res.outcome = "interrupted";
+	CHECK_INT(store_finish_attempt(st, "d1", job->id, job->attempt_id, &res,
+	    NEXT_REQUEUE, 0), STORE_OK);
+	CHECK_INT(q_int(st, "SELECT attempts FROM jobs WHERE id=3"), 1);
+	claimed_job_free(job);
+	exec(st, "UPDATE jobs SET state='canceled' WHERE id=3");
+	/* job 10: two failed attempts, then it is failed for good */
+	for (i = 0; i < 2; i++) {
+		CHECK_INT(store_claim(st, "d1", 10000, 60000, &job), 1);
+		CHECK_INT(job ? job->id : 0, 10);
+		CHECK_INT(job ? job->attempt : 0, i + 1);
+		res.outcome = "retry";
+		res.error_type = "server_error";
+		res.error_message = "boom";
+		CHECK_INT(store_finish_attempt(st, "d1", 10, job->attempt_id, &res,
+		    NEXT_RETRY, 10000), STORE_OK);
+		CHECK_STR(q_text(st, "SELECT state FROM jobs WHERE id=10"), "retry_wait");
+		claimed_job_free(job);
+	}
+	CHECK_INT(store_claim(st, "d1", 10000, 60000, &job), 0);
+	CHECK_STR(q_text(st, "SELECT state || ' ' || error_type FROM jobs WHERE id=10"),
+	    "failed max_attempts");
+}
+
+static void
+test_invalid_rows(struct store *st)
+{
+	char *msg = NULL;
+
+	/* the CHECK constraints refuse impossible rows */
+	CHECK(sqlite3_exec(store_db(st), "INSERT INTO jobs (params, state) VALUES ('{}', 'bogus')", NULL, NULL, &msg) != SQLITE_OK);
+	sqlite3_free(msg);
+	CHECK(sqlite3_exec(store_db(st), "INSERT INTO jobs (params, state) VALUES ('{}', 'running')", NULL, NULL, &msg) != SQLITE_OK);
+	sqlite3_free(msg);
+	CHECK(sqlite3_exec(store_db(st), "INSERT INTO inputs (job_id, role, ordinal, filename) VALUES (1, 'image', 5, 'x')", NULL, NULL, &msg) != SQLITE_OK);
+	sqlite3_free(msg);
+}
+
+int
+main(void)
+{
+	struct store *st = fresh_store();
+
+	test_claim_order(st);
+	test_commit_and_finish(st);
+	test_cancel_and_leases(st);
+	test_requeue_and_exhaust(st);
+	test_invalid_rows(st);
+	store_close(st);
+	unlink(dbpath);
+	return tu_finish("test_store");
+}
