@@ -20,6 +20,13 @@ const struct config_key config_keys[] = {
 	{ "organization", "ID", "OpenAI-Organization header (env OPENAI_ORG_ID)" },
 	{ "project", "ID", "OpenAI-Project header (env OPENAI_PROJECT_ID)" },
 	{ "concurrency", "N", "edits in flight at most (1..1024)" },
+	{ "rpm", "N", "requests per minute at most (0 = no limit)" },
+	{ "ipm", "N", "images per minute at most, n counts (0 = no limit)" },
+	{ "retry-base", "DUR", "first retry delay; doubles per attempt, with jitter" },
+	{ "retry-max", "DUR", "largest computed retry delay" },
+	{ "retry-after-max", "DUR", "largest delay a server's Retry-After may ask" },
+	{ "pause-probe", "DUR", "while paused (401/403/quota), first re-probe delay" },
+	{ "pause-probe-max", "DUR", "while paused, largest re-probe delay" },
 	{ "connect-timeout", "DUR", "connect timeout" },
 	{ "stall-timeout", "DUR", "abort when no byte arrives for this long" },
 	{ "total-timeout", "DUR", "abort an attempt after this long (0 = none)" },
@@ -37,6 +44,11 @@ config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->concurrency = 8;
+	cfg->retry_base_ms = 1000;
+	cfg->retry_max_ms = 60000;
+	cfg->retry_after_max_ms = 600000;
+	cfg->probe_min_ms = 5000;
+	cfg->probe_max_ms = 300000;
 	cfg->connect_timeout_ms = 10000;
 	cfg->stall_timeout_ms = 120000;
 	cfg->total_timeout_ms = 600000;
@@ -54,6 +66,13 @@ config_default_text(const char *key)
 	static const struct { const char *key, *text; } defaults[] = {
 		{ "base-url", "https://api.openai.com/v1" },
 		{ "concurrency", "8" },
+		{ "rpm", "0" },
+		{ "ipm", "0" },
+		{ "retry-base", "1s" },
+		{ "retry-max", "60s" },
+		{ "retry-after-max", "10m" },
+		{ "pause-probe", "5s" },
+		{ "pause-probe-max", "5m" },
 		{ "connect-timeout", "10s" },
 		{ "stall-timeout", "120s" },
 		{ "total-timeout", "10m" },
@@ -165,6 +184,25 @@ config_set(struct config *cfg, const char *key, const char *value, char *err,
 		want = "an integer from 1 to 1024";
 		if ((rc = parse_int(value, 1, 1024, &n)) == 0)
 			cfg->concurrency = (int)n;
+	} else if (strcmp(key, "rpm") == 0 || strcmp(key, "ipm") == 0) {
+		want = "an integer from 0 to 1000000";
+		if ((rc = parse_int(value, 0, 1000000, &n)) == 0)
+			*(key[0] == 'r' ? &cfg->rpm : &cfg->ipm) = (double)n;
+	} else if (strcmp(key, "retry-base") == 0) {
+		want = "a duration from 10ms to 10m";
+		rc = set_duration(&cfg->retry_base_ms, value, 10, 600000);
+	} else if (strcmp(key, "retry-max") == 0) {
+		want = "a duration from 10ms to 1h";
+		rc = set_duration(&cfg->retry_max_ms, value, 10, 3600000);
+	} else if (strcmp(key, "retry-after-max") == 0) {
+		want = "a duration up to 1h";
+		rc = set_duration(&cfg->retry_after_max_ms, value, 0, 3600000);
+	} else if (strcmp(key, "pause-probe") == 0) {
+		want = "a duration from 100ms to 1h";
+		rc = set_duration(&cfg->probe_min_ms, value, 100, 3600000);
+	} else if (strcmp(key, "pause-probe-max") == 0) {
+		want = "a duration from 100ms to 1d";
+		rc = set_duration(&cfg->probe_max_ms, value, 100, 86400000);
 	} else if (strcmp(key, "connect-timeout") == 0) {
 		want = "a duration from 100ms to 10m";
 		rc = set_duration(&cfg->connect_timeout_ms, value, 100, 600000);

@@ -11,6 +11,7 @@
 
 #include "jobspec.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "util.h"
 
 /* One claimed job and its attempt in flight. */
@@ -21,6 +22,7 @@ struct run {
 	int lost;                   /* the job is no longer ours */
 	int expect_finals;
 	int images;
+	int probe;                  /* sent to learn whether a pause is over */
 	TAILQ_ENTRY(run) entry;
 };
 TAILQ_HEAD(run_list, run);
@@ -42,8 +44,16 @@ struct dispatcher {
 	struct event *grace_ev;     /* end of the shutdown grace period */
 
 	int64_t data_version;
-	int64_t wake_at;            /* not_before the wake timer is set for */
+	int64_t wake_at;            /* when the wake timer fires (epoch ms) */
 	int stopping;
+
+	struct ratelimit rl;        /* shared by every job */
+	char auto_pause[256];       /* why upstream refuses us, "" if it does not */
+	char *operator_pause;       /* `imgeditctl pause` reason, or NULL */
+	char *resume_mark;          /* last `imgeditctl resume` seen */
+	int64_t probe_at;           /* while paused: when to try one request */
+	int64_t probe_backoff_ms;
+	int probing;                /* a probe is in flight */
 	struct dispatch_stats stats;
 };
 
@@ -111,13 +121,14 @@ log_finish(struct run *r, const char *outcome, const struct attempt_result *res,
 
 /* Writes the attempt's end and the job's next state; counts it. */
 static void
-finish(struct run *r, const struct attempt_result *res, enum job_next next)
+finish(struct run *r, const struct attempt_result *res, enum job_next next,
+    int64_t not_before)
 {
 	struct dispatcher *d = r->d;
 	int rc;
 
 	rc = store_finish_attempt(d->st, d->cfg.daemon_id, r->job->id,
-	    r->job->attempt_id, res, next, 0);
+	    r->job->attempt_id, res, next, not_before);
 	log_finish(r, res->outcome, res, rc);
 	if (rc == STORE_LOST) {
 		d->stats.canceled++;
@@ -139,7 +150,7 @@ fail_invalid(struct run *r, const char *reason)
 	res.outcome = "failed";
 	res.error_type = "invalid_job";
 	res.error_message = reason;
-	finish(r, &res, NEXT_FAILED);
+	finish(r, &res, NEXT_FAILED, 0);
 }
 
 /* ---- upstream callbacks ---- */
@@ -200,32 +211,106 @@ result_from_outcome(struct attempt_result *res, const struct edit_outcome *out)
 	res->usage_json = out->usage_json;
 }
 
+/* Upstream refuses the account (key, quota): nothing is sent until a probe
+ * succeeds, on a doubling schedule, or until `imgeditctl resume`. */
+static void
+pause_dispatch(struct dispatcher *d, const struct edit_outcome *out)
+{
+	int64_t now = now_ms();
+
+	if (d->auto_pause[0] == '\0' || d->probe_backoff_ms == 0)
+		d->probe_backoff_ms = d->cfg.probe_min_ms;
+	else if (d->probe_backoff_ms < d->cfg.probe_max_ms / 2)
+		d->probe_backoff_ms *= 2;
+	else
+		d->probe_backoff_ms = d->cfg.probe_max_ms;
+	snprintf(d->auto_pause, sizeof(d->auto_pause), "HTTP %ld %s: %s",
+	    out->http_status, out->error_code ? out->error_code :
+	    out->error_type ? out->error_type : "error",
+	    out->error_message ? out->error_message : "(no message)");
+	d->probe_at = now + d->probe_backoff_ms;
+	log_warn("paused reason=\"%s\" probe_in_ms=%lld", d->auto_pause,
+	    (long long)d->probe_backoff_ms);
+}
+
+static void
+unpause(struct dispatcher *d, const char *why)
+{
+	if (d->auto_pause[0] == '\0')
+		return;
+	log_info("resumed by=%s", why);
+	d->auto_pause[0] = '\0';
+	d->probe_backoff_ms = 0;
+	kick(d);
+}
+
+/* A transient failure: the job waits in retry_wait, or fails when it has
+ * no attempt left. A 429 holds back every job, not only this one. */
+static void
+schedule_retry(struct run *r, const struct edit_outcome *out,
+    struct attempt_result *res)
+{
+	struct dispatcher *d = r->d;
+	int64_t delay, now = now_ms();
+
+	delay = retry_delay_ms(&d->cfg.retry, r->job->attempt,
+	    out->retry_after_ms, (uint32_t)random());
+	if (out->http_status == 429)
+		ratelimit_block_until(&d->rl, now + delay);
+	if (r->job->attempt >= r->job->max_attempts) {
+		res->outcome = "failed";
+		finish(r, res, NEXT_FAILED, 0);
+		return;
+	}
+	res->outcome = "retry";
+	log_info("retry job=%lld attempt=%d in_ms=%lld", (long long)r->job->id,
+	    r->job->attempt, (long long)delay);
+	finish(r, res, NEXT_RETRY, now + delay);
+}
+
 static void
 on_done(void *arg, const struct edit_outcome *out)
 {
 	struct run *r = arg;
+	struct dispatcher *d = r->d;
 	struct attempt_result res = { 0 };
-	enum job_next next;
+	enum retry_verdict v;
 
 	result_from_outcome(&res, out);
-	if (out->status == EDIT_OK && out->finals >= 1) {
+	ratelimit_observe(&d->rl, &out->ratelimit, now_ms());
+	if (r->probe)
+		d->probing = 0;
+	if (out->status == EDIT_ABORTED) {
+		/* canceled (lost), or a store error stopped it: not counted */
+		res.outcome = r->lost ? "canceled" : "interrupted";
+		if (!r->lost) {
+			res.error_type = "store_error";
+			res.error_message = "an image could not be stored";
+		}
+		finish(r, &res, r->lost ? NEXT_FAILED : NEXT_REQUEUE, 0);
+		run_retire(r);
+		return;
+	}
+	v = retry_classify(out);
+	if (v != VERDICT_PAUSE && r->probe)
+		unpause(d, "probe");
+	if (v == VERDICT_SUCCESS) {
 		res.outcome = "succeeded";
-		next = NEXT_SUCCEEDED;
-	} else if (out->status == EDIT_ABORTED && !r->lost) {
-		/* a store error stopped the attempt: try again, not counted */
-		res.outcome = "interrupted";
-		res.error_type = "store_error";
-		res.error_message = "the image could not be stored";
-		next = NEXT_REQUEUE;
-	} else {
-		res.outcome = r->lost ? "canceled" : "failed";
+		finish(r, &res, NEXT_SUCCEEDED, 0);
+	} else if (v == VERDICT_PAUSE) {
+		res.outcome = "paused";
+		pause_dispatch(d, out);
+		finish(r, &res, NEXT_REQUEUE, 0);
+	} else if (v == VERDICT_RETRY) {
 		if (out->status == EDIT_OK) {
 			res.error_type = "bad_response";
 			res.error_message = "the response held no image";
 		}
-		next = NEXT_FAILED;
+		schedule_retry(r, out, &res);
+	} else {
+		res.outcome = "failed";
+		finish(r, &res, NEXT_FAILED, 0);
 	}
-	finish(r, &res, next);
 	run_retire(r);
 }
 
@@ -273,7 +358,7 @@ out:
 static const struct edit_callbacks run_callbacks = { on_image, on_done };
 
 static void
-start_run(struct dispatcher *d, struct claimed_job *job)
+start_run(struct dispatcher *d, struct claimed_job *job, int probe)
 {
 	struct run *r;
 	char err[512];
@@ -284,61 +369,98 @@ start_run(struct dispatcher *d, struct claimed_job *job)
 	}
 	r->d = d;
 	r->job = job;
+	r->probe = probe;
 	TAILQ_INSERT_TAIL(&d->running, r, entry);
 	d->nrunning++;
 	d->stats.claimed++;
-	log_info("attempt_start job=%lld attempt=%d/%d inputs=%zu stream=%d",
+	log_info("attempt_start job=%lld attempt=%d/%d inputs=%zu stream=%d%s",
 	    (long long)job->id, job->attempt, job->max_attempts, job->ninputs,
-	    job->stream);
+	    job->stream, probe ? " probe=1" : "");
 	if (check_job(job, &r->expect_finals, err, sizeof(err)) == -1 ||
 	    (r->call = edit_call_start(d->ec, &d->cfg.up, job, &run_callbacks, r,
 	    err, sizeof(err))) == NULL) {
 		fail_invalid(r, err);
 		run_retire(r);
+		return;
 	}
+	ratelimit_take(&d->rl, r->expect_finals, now_ms());
+	d->probing |= probe;
+}
+
+/* Makes the wake timer fire at `when` (epoch ms) unless it fires sooner. */
+static void
+wake_at(struct dispatcher *d, int64_t when)
+{
+	int64_t now = now_ms();
+
+	if (when <= now)
+		when = now + 1;
+	if (d->wake_at != 0 && d->wake_at <= when &&
+	    event_pending(d->wake_ev, EV_TIMEOUT, NULL))
+		return;
+	d->wake_at = when;
+	timer_set(d->wake_ev, when - now);
 }
 
 /* Sets the wake timer for the earliest scheduled job, if any. */
 static void
 arm_wake(struct dispatcher *d)
 {
-	int64_t when, now = now_ms();
+	int64_t when;
 
-	if (store_next_wake(d->st, &when) != 1) {
-		event_del(d->wake_ev);
-		d->wake_at = 0;
-		return;
-	}
-	if (when <= now)
-		when = now + 1;
-	if (d->wake_at == when && event_pending(d->wake_ev, EV_TIMEOUT, NULL))
-		return;
-	d->wake_at = when;
-	timer_set(d->wake_ev, when - now);
+	if (store_next_wake(d->st, &when) == 1)
+		wake_at(d, when);
 }
 
-/* Claims ready jobs into free slots. */
+/* Whether a request may start now; if not, the wake timer is set for when
+ * it may. While paused, one probe goes out when its time has come. */
+static int
+may_send(struct dispatcher *d, int *probe)
+{
+	int64_t now = now_ms(), wait;
+
+	*probe = 0;
+	if (d->stopping || d->operator_pause != NULL ||
+	    d->nrunning >= d->cfg.concurrency)
+		return 0;
+	if (d->auto_pause[0] != '\0') {
+		if (d->probing)
+			return 0;
+		if (now < d->probe_at) {
+			wake_at(d, d->probe_at);
+			return 0;
+		}
+		*probe = 1;
+	}
+	if ((wait = ratelimit_wait_ms(&d->rl, 1, now)) > 0) {
+		wake_at(d, now + wait);
+		return 0;
+	}
+	return 1;
+}
+
+/* Claims ready jobs into free slots, as the pause and the limits allow. */
 static void
 fill_slots(struct dispatcher *d)
 {
 	struct claimed_job *job;
-	int rc;
+	int rc, probe;
 
-	while (!d->stopping && d->nrunning < d->cfg.concurrency) {
+	while (may_send(d, &probe)) {
 		rc = store_claim(d->st, d->cfg.daemon_id, now_ms(), d->cfg.lease_ms,
 		    &job);
-		if (rc == 0)
+		if (rc == 0) {
+			arm_wake(d);
 			break;
+		}
 		if (rc < 0) {
 			if (rc != STORE_BUSY)
 				log_err("store_error op=claim error=\"%s\"",
 				    store_errmsg(d->st));
 			return; /* the poll timer tries again */
 		}
-		start_run(d, job);
+		start_run(d, job, probe);
 	}
-	if (!d->stopping && d->nrunning < d->cfg.concurrency)
-		arm_wake(d);
 }
 
 /* ---- watching the database ---- */
@@ -395,6 +517,39 @@ on_kick(evutil_socket_t fd, short what, void *arg)
 	fill_slots(d);
 }
 
+static int
+same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+/* The operator's switches: `imgeditctl pause` and `resume`. */
+static void
+read_control(struct dispatcher *d)
+{
+	char *pause = NULL, *resume = NULL;
+
+	if (store_control_get(d->st, "pause", &pause) != STORE_OK ||
+	    store_control_get(d->st, "resume", &resume) != STORE_OK)
+		goto out;
+	if (!same(pause, d->operator_pause))
+		log_info("operator_pause %s reason=\"%s\"", pause ? "on" : "off",
+		    pause ? pause : "");
+	free(d->operator_pause);
+	d->operator_pause = pause;
+	pause = NULL;
+	if (!same(resume, d->resume_mark)) {
+		if (d->resume_mark != NULL || d->data_version != -1)
+			unpause(d, "operator");
+		free(d->resume_mark);
+		d->resume_mark = resume;
+		resume = NULL;
+	}
+out:
+	free(pause);
+	free(resume);
+}
+
 static void
 on_poll(evutil_socket_t fd, short what, void *arg)
 {
@@ -405,6 +560,7 @@ on_poll(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (store_data_version(d->st, &v) != STORE_OK || v == d->data_version)
 		return;
+	read_control(d);
 	d->data_version = v;
 	reconcile(d);
 	kick(d);
@@ -456,7 +612,7 @@ run_abort(struct run *r, const char *outcome, enum job_next next)
 	    "shutdown";
 	res.error_message = strcmp(outcome, "canceled") == 0 ?
 	    "canceled while running" : "the daemon stopped during the attempt";
-	finish(r, &res, next);
+	finish(r, &res, next, 0);
 	run_retire(r);
 }
 
@@ -508,6 +664,7 @@ dispatch_new(struct event_base *base, struct store *st,
 	d->st = st;
 	d->cfg = *cfg;
 	d->data_version = -1;
+	ratelimit_init(&d->rl, cfg->rpm, cfg->ipm, now_ms());
 	TAILQ_INIT(&d->running);
 	TAILQ_INIT(&d->ended);
 	d->ec = evcurl_new(base, upstream_transfer_done, d);
@@ -555,6 +712,13 @@ dispatch_get_stats(const struct dispatcher *d, struct dispatch_stats *out)
 	*out = d->stats;
 	out->running = d->nrunning;
 	out->stopping = d->stopping;
+	if (d->operator_pause != NULL)
+		snprintf(out->pause_reason, sizeof(out->pause_reason),
+		    "paused by operator: %s", d->operator_pause[0] ?
+		    d->operator_pause : "no reason given");
+	else
+		snprintf(out->pause_reason, sizeof(out->pause_reason), "%s",
+		    d->auto_pause);
 }
 
 void
@@ -579,5 +743,7 @@ dispatch_free(struct dispatcher *d)
 	if (d->lease_ev) event_free(d->lease_ev);
 	if (d->grace_ev) event_free(d->grace_ev);
 	if (d->ec) evcurl_free(d->ec);
+	free(d->operator_pause);
+	free(d->resume_mark);
 	free(d);
 }

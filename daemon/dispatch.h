@@ -8,14 +8,18 @@
 
 #include <event2/event.h>
 
+#include "retry.h"
 #include "store.h"
 #include "upstream.h"
 
 struct dispatch_config {
 	const char *daemon_id;     /* daemons.id of this process */
 	int concurrency;           /* edits in flight at most */
+	double rpm, ipm;           /* requests / images per minute, 0 = no limit */
 	int64_t lease_ms;          /* a claimed job's lease, renewed at 1/3 */
 	int64_t poll_ms;           /* PRAGMA data_version check interval */
+	int64_t probe_min_ms, probe_max_ms; /* re-probe schedule while paused */
+	struct retry_policy retry;
 	struct upstream_config up;
 };
 
@@ -24,6 +28,7 @@ struct dispatch_stats {
 	int running;
 	int64_t claimed, succeeded, failed, requeued, canceled, images;
 	int stopping;
+	char pause_reason[300];    /* empty when not paused */
 };
 
 struct dispatcher;

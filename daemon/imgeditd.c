@@ -221,28 +221,29 @@ notify(const char *msg)
 }
 
 static void
-status_line(struct daemon *dm, char *buf, size_t n)
+status_line(struct daemon *dm, const struct dispatch_stats *s, char *buf,
+    size_t n)
 {
-	struct dispatch_stats s;
-
-	dispatch_get_stats(dm->disp, &s);
 	snprintf(buf, n, "%s: %d/%d running, %lld succeeded, %lld failed, "
-	    "%lld requeued, %lld images stored", s.stopping ? "stopping" :
-	    "running", s.running, dm->cfg.concurrency, (long long)s.succeeded,
-	    (long long)s.failed, (long long)s.requeued, (long long)s.images);
+	    "%lld requeued, %lld images stored", s->stopping ? "stopping" :
+	    s->pause_reason[0] ? "paused" : "running", s->running,
+	    dm->cfg.concurrency, (long long)s->succeeded, (long long)s->failed,
+	    (long long)s->requeued, (long long)s->images);
 }
 
 static void
 on_heartbeat(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *dm = arg;
+	struct dispatch_stats s;
 	char status[256], msg[300];
 
 	(void)fd;
 	(void)what;
-	status_line(dm, status, sizeof(status));
-	if (store_daemon_heartbeat(dm->st, dm->daemon_id, status, NULL) !=
-	    STORE_OK)
+	dispatch_get_stats(dm->disp, &s);
+	status_line(dm, &s, status, sizeof(status));
+	if (store_daemon_heartbeat(dm->st, dm->daemon_id, status,
+	    s.pause_reason[0] ? s.pause_reason : NULL) != STORE_OK)
 		log_warn("store_error op=heartbeat error=\"%s\"",
 		    store_errmsg(dm->st));
 	snprintf(msg, sizeof(msg), "STATUS=%s", status);
@@ -348,6 +349,13 @@ start_loop(struct daemon *dm)
 		return -1;
 	dc.daemon_id = dm->daemon_id;
 	dc.concurrency = dm->cfg.concurrency;
+	dc.rpm = dm->cfg.rpm;
+	dc.ipm = dm->cfg.ipm;
+	dc.retry.base_ms = dm->cfg.retry_base_ms;
+	dc.retry.cap_ms = dm->cfg.retry_max_ms;
+	dc.retry.retry_after_cap_ms = dm->cfg.retry_after_max_ms;
+	dc.probe_min_ms = dm->cfg.probe_min_ms;
+	dc.probe_max_ms = dm->cfg.probe_max_ms;
 	dc.lease_ms = dm->cfg.lease_ms;
 	dc.poll_ms = dm->cfg.poll_ms;
 	dc.up.base_url = dm->cfg.base_url;
@@ -421,6 +429,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	srandom((unsigned)getpid() ^ (unsigned)now_ms());
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	rc = 1;
 	if (open_store(&dm) == -1 || start_loop(&dm) == -1)

@@ -301,19 +301,20 @@ store_daemon_stopped(struct store *st, const char *daemon_id)
 }
 
 int
-store_control_pause(struct store *st, char **reason)
+store_control_get(struct store *st, const char *key, char **value)
 {
-	static const char sql[] = "SELECT coalesce(value, 'paused') FROM control "
-	    "WHERE key = 'pause'";
+	static const char sql[] = "SELECT coalesce(value, '') FROM control "
+	    "WHERE key = ?";
 	sqlite3_stmt *s;
 	int rc;
 
-	*reason = NULL;
+	*value = NULL;
 	if ((s = prep(st, sql)) == NULL)
 		return STORE_ERR;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
-		*reason = strdup((const char *)sqlite3_column_text(s, 0));
+		*value = strdup((const char *)sqlite3_column_text(s, 0));
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : rc_to_store(rc);
 }

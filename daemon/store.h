@@ -54,8 +54,10 @@ int store_daemon_register(struct store *st, const char *daemon_id,
 int store_daemon_heartbeat(struct store *st, const char *daemon_id,
     const char *status, const char *pause_reason);
 int store_daemon_stopped(struct store *st, const char *daemon_id);
-/* The operator's pause reason (`imgeditctl pause`), or NULL (caller frees). */
-int store_control_pause(struct store *st, char **reason);
+/* The control table's value for key ('pause': the operator's reason;
+ * 'resume': time of the last `imgeditctl resume`), or NULL when the key is
+ * absent. Caller frees *value. */
+int store_control_get(struct store *st, const char *key, char **value);
 
 /* ---- claiming ---- */
 

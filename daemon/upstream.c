@@ -4,6 +4,7 @@
 #include "upstream.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "image.h"
 #include "log.h"
 #include "payload.h"
+#include "retry.h"
 #include "sse.h"
 #include "util.h"
 
@@ -62,7 +64,9 @@ struct edit_call {
 	int64_t input_tokens, output_tokens, total_tokens;
 	char *usage_json;
 	int64_t retry_after_ms;
+	int retry_after_is_ms;      /* set by retry-after-ms: keep it */
 	int should_retry;
+	struct ratelimit_headers rl;
 };
 
 static void call_free(struct edit_call *call);
@@ -252,26 +256,56 @@ header_copy(char *dst, size_t n, const char *v, size_t vlen)
 	dst[vlen] = '\0';
 }
 
+/* retry-after-ms wins over retry-after, whichever comes first. */
 static void
 parse_retry_after(struct edit_call *call, const char *v, size_t vlen, int in_ms)
 {
 	char tmp[128];
-	char *end;
-	double d;
-	time_t t;
+	int64_t ms;
 
 	header_copy(tmp, sizeof(tmp), v, vlen);
-	d = strtod(tmp, &end);
-	if (end != tmp && *end == '\0' && d >= 0) {
-		if (in_ms || call->retry_after_ms < 0)
-			call->retry_after_ms = (int64_t)(in_ms ? d : d * 1000);
-		return;
+	if ((in_ms || !call->retry_after_is_ms) &&
+	    retry_after_parse(tmp, in_ms, now_ms(), &ms) == 0) {
+		call->retry_after_ms = ms;
+		call->retry_after_is_ms = in_ms;
 	}
-	if (!in_ms && call->retry_after_ms < 0 &&
-	    (t = curl_getdate(tmp, NULL)) != -1) {
-		int64_t ms = (int64_t)t * 1000 - now_ms();
-		call->retry_after_ms = ms > 0 ? ms : 0;
+}
+
+/* Records x-ratelimit-{limit,remaining,reset}-{requests,tokens}. */
+static int
+take_ratelimit_header(struct edit_call *call, const char *line, size_t len)
+{
+	static const struct { const char *name; int reset; size_t off; } h[] = {
+	{ "x-ratelimit-limit-requests", 0, offsetof(struct ratelimit_headers, limit_requests) },
+	{ "x-ratelimit-remaining-requests", 0, offsetof(struct ratelimit_headers, remaining_requests) },
+	{ "x-ratelimit-reset-requests", 1, offsetof(struct ratelimit_headers, reset_requests_ms) },
+	{ "x-ratelimit-limit-tokens", 0, offsetof(struct ratelimit_headers, limit_tokens) },
+	{ "x-ratelimit-remaining-tokens", 0, offsetof(struct ratelimit_headers, remaining_tokens) },
+	{ "x-ratelimit-reset-tokens", 1, offsetof(struct ratelimit_headers, reset_tokens_ms) },
+	};
+	const char *v;
+	char tmp[64], *end;
+	size_t i, vlen;
+	int64_t *field, val;
+
+	if (len < 12 || strncasecmp(line, "x-ratelimit-", 12) != 0)
+		return 0;
+	for (i = 0; i < sizeof(h) / sizeof(h[0]); i++) {
+		if (!header_is(line, len, h[i].name, &v, &vlen))
+			continue;
+		header_copy(tmp, sizeof(tmp), v, vlen);
+		field = (int64_t *)(void *)((char *)&call->rl + h[i].off);
+		if (h[i].reset) {
+			if (ratelimit_parse_reset(tmp, &val) == 0)
+				*field = val;
+		} else {
+			val = strtoll(tmp, &end, 10);
+			if (end != tmp && *end == '\0' && val >= 0)
+				*field = val;
+		}
+		return 1;
 	}
+	return 1;
 }
 
 static size_t
@@ -288,7 +322,11 @@ on_header(char *line, size_t size, size_t nitems, void *arg)
 		/* a new response (after 100 Continue or a redirect) */
 		call->request_id[0] = call->content_type[0] = '\0';
 		call->retry_after_ms = -1;
+		call->retry_after_is_ms = 0;
 		call->should_retry = -1;
+		ratelimit_headers_clear(&call->rl);
+	} else if (take_ratelimit_header(call, line, len)) {
+		;
 	} else if (header_is(line, len, "x-request-id", &v, &vlen))
 		header_copy(call->request_id, sizeof(call->request_id), v, vlen);
 	else if (header_is(line, len, "content-type", &v, &vlen))
@@ -589,6 +627,7 @@ edit_call_start(struct evcurl *ec, const struct upstream_config *cfg,
 	call->arg = arg;
 	call->main.download_idx = -1;
 	call->retry_after_ms = -1;
+	ratelimit_headers_clear(&call->rl);
 	call->should_retry = -1;
 	if (asprintf(&url, "%s/images/edits", cfg->base_url) == -1)
 		url = NULL;
@@ -681,6 +720,7 @@ report(struct edit_call *call, enum edit_status status, int curl_code,
 	out.usage_json = call->usage_json;
 	out.retry_after_ms = call->retry_after_ms;
 	out.should_retry = call->should_retry;
+	out.ratelimit = call->rl;
 	call->cb.on_done(call->arg, &out);
 	call_free(call);
 }

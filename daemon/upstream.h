@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "evcurl.h"
+#include "ratelimit.h"
 #include "store.h"
 
 struct upstream_config {
@@ -53,6 +54,7 @@ struct edit_outcome {
 	const char *usage_json;    /* usage object(s), or NULL */
 	int64_t retry_after_ms;    /* from retry-after-ms / retry-after, -1 if none */
 	int should_retry;          /* x-should-retry: 1, 0, or -1 if absent */
+	struct ratelimit_headers ratelimit; /* x-ratelimit-*, -1 if absent */
 };
 
 struct edit_callbacks {

@@ -129,7 +129,8 @@ CREATE TABLE daemons (
     pause_reason  TEXT                  -- why this daemon is not dispatching, NULL if it is
 );
 
--- Operator switches: key 'pause' = reason set by `imgeditctl pause`.
+-- Operator switches: key 'pause' = reason set by `imgeditctl pause`;
+-- key 'resume' = epoch ms of the last `imgeditctl resume` (ends an automatic pause).
 CREATE TABLE control (
     key    TEXT PRIMARY KEY,
     value  TEXT
