@@ -707,6 +707,12 @@ dispatch_set_concurrency(struct dispatcher *d, int concurrency)
 }
 
 void
+dispatch_set_api_key(struct dispatcher *d, const char *key)
+{
+	d->cfg.up.api_key = key;
+}
+
+void
 dispatch_get_stats(const struct dispatcher *d, struct dispatch_stats *out)
 {
 	*out = d->stats;

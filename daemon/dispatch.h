@@ -53,6 +53,10 @@ void dispatch_stop(struct dispatcher *d, int64_t grace_ms);
  * reached as attempts end. */
 void dispatch_set_concurrency(struct dispatcher *d, int concurrency);
 
+/* Uses key for attempts started from now on (in-flight ones keep theirs).
+ * The caller keeps key alive until the next call or dispatch_free. */
+void dispatch_set_api_key(struct dispatcher *d, const char *key);
+
 void dispatch_get_stats(const struct dispatcher *d, struct dispatch_stats *out);
 
 /* Frees the dispatcher; in-flight calls (if any) are canceled without

@@ -277,6 +277,22 @@ on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+/* SIGHUP: rereads the key (a fixed key is picked up without a restart). */
+static void
+reload_api_key(struct daemon *dm, const struct config *fresh)
+{
+	char err[512], *key;
+
+	if ((key = load_api_key(fresh, err, sizeof(err))) == NULL) {
+		log_err("reload_failed error=\"%s\"", err);
+		return;
+	}
+	dispatch_set_api_key(dm->disp, key);
+	explicit_bzero(dm->api_key, strlen(dm->api_key));
+	free(dm->api_key);
+	dm->api_key = key;
+}
+
 /* SIGHUP: rereads the settings; what can change at run time changes. */
 static void
 on_sighup(evutil_socket_t sig, short what, void *arg)
@@ -296,6 +312,7 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 		log_init("imgeditd", (enum log_level)fresh.log_level,
 		    getenv("JOURNAL_STREAM") != NULL);
 		dispatch_set_concurrency(dm->disp, fresh.concurrency);
+		reload_api_key(dm, &fresh);
 		log_info("reloaded concurrency=%d", fresh.concurrency);
 	}
 	config_free(&fresh);
