@@ -213,7 +213,8 @@ b64_decode_update(struct b64_decoder *d, const char *in, size_t len,
 int
 b64_decode_final(struct b64_decoder *d)
 {
-	if (d->escape || d->nbits == 1)
+	/* pad == 2: "xx=" ended one '=' short of a whole quantum */
+	if (d->escape || d->nbits == 1 || d->pad == 2)
 		return -1;
 	return 0;
 }

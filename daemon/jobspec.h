@@ -21,7 +21,9 @@ struct jobspec_input {
  * optional mask). Returns 0 if the job may be sent; otherwise -1 with
  * "param: message" in err (param as the API names it: "image", "mask",
  * "prompt", "n", "size", ...; an input error names its filename too).
- * Unknown models get only the generic checks; unknown keys pass through. */
+ * Unknown models get only the generic checks; unknown keys pass through.
+ * A JSON null counts as absent (upstream skips it); integer fields take a
+ * JSON integer or a string of decimal digits ("3"), nothing else. */
 int jobspec_validate(const json_t *params, int stream,
     const struct jobspec_input *inputs, size_t ninputs, char *err, size_t errlen);
 
@@ -30,7 +32,8 @@ int jobspec_validate(const json_t *params, int stream,
  * The returned string is static or borrowed from params. */
 const char *jobspec_model(const json_t *params);
 
-/* Expected number of final images: params.n or 1. */
+/* Expected number of final images: params.n (integer or digit string) if it
+ * is valid, else 1. */
 int jobspec_n(const json_t *params);
 
 #endif
