@@ -1,1 +1,357 @@
-int main(void){return 0;}
+/* imgeditctl.c: main, the verb table, the options every verb shares, opening
+ * the database (path, schema version) and the init verb. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctl.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+static const struct verb {
+	const char *name;
+	verb_fn *fn;
+	const char *summary;
+} verbs[] = {
+	{ "init", verb_init, "create or migrate the database" },
+	{ "submit", verb_submit, "queue edit jobs (one, --each, --from JSONL)" },
+	{ "list", verb_list, "list jobs, newest first" },
+	{ "show", verb_show, "show a job: params, inputs, attempts, images, history" },
+	{ "export", verb_export, "write jobs' images and job.json into a directory" },
+	{ "cancel", verb_cancel, "cancel queued, waiting or running jobs" },
+	{ "retry", verb_retry, "queue failed or canceled jobs again" },
+	{ "wait", verb_wait, "wait until jobs finish" },
+	{ "status", verb_status, "counts, throughput, tokens, daemons, pause" },
+	{ "pause", verb_pause, "stop the daemons from starting new jobs" },
+	{ "resume", verb_resume, "let the daemons start jobs again" },
+	{ "prune", verb_prune, "delete old finished jobs and reclaim space" },
+};
+#define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
+
+static const char main_help[] =
+    "usage: imgeditctl [--db PATH] VERB [options] [arguments]\n"
+    "       imgeditctl VERB --help | help [VERB] | --version\n"
+    "\n"
+    "The database is --db PATH (before or after the verb) or $IMGEDIT_DB.\n"
+    "Exit status: 0 success, 1 failed operation (wait: a job failed),\n"
+    "2 usage error or invalid job, 3 database unavailable.\n";
+
+void
+ctl_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("imgeditctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int
+ctl_usage(const char *help, const char *fmt, ...)
+{
+	const char *end = strstr(help, "\n\n");
+	va_list ap;
+
+	if (fmt != NULL) {
+		fputs("imgeditctl: ", stderr);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+	}
+	fprintf(stderr, "%.*s\n", end ? (int)(end - help) : (int)strlen(help),
+	    help);
+	return CTL_USAGE;
+}
+
+int
+ctl_common_opt(struct ctl *c, int opt, char **argv, const char *help,
+    int *done)
+{
+	switch (opt) {
+	case OPT_DB:
+		c->db_path = optarg;
+		return CTL_OK;
+	case OPT_HELP:
+		fputs(help, stdout);
+		*done = 1;
+		return CTL_OK;
+	case ':':
+		*done = 1;
+		return ctl_usage(help, "%s: needs a value", argv[optind - 1]);
+	case '?':
+		*done = 1;
+		if (optopt > ' ' && optopt < 0x7f &&
+		    strncmp(argv[optind - 1], "--", 2) != 0)
+			return ctl_usage(help, "unknown option -%c", optopt);
+		return ctl_usage(help, "unknown option %s", argv[optind - 1]);
+	default:
+		return -1;
+	}
+}
+
+const char *
+ctl_db_path(struct ctl *c)
+{
+	if (c->db_path == NULL || *c->db_path == '\0')
+		c->db_path = getenv("IMGEDIT_DB");
+	if (c->db_path == NULL || *c->db_path == '\0') {
+		ctl_err("no database: give --db PATH or set IMGEDIT_DB "
+		    "(create one with: imgeditctl --db PATH init)");
+		return NULL;
+	}
+	return c->db_path;
+}
+
+/* Opens read-write, or read-only when the file is not writable by us. */
+static struct store *
+open_store(const char *path, char *err, size_t errlen)
+{
+	struct store *st;
+
+	st = store_open(path, 0, BUSY_TIMEOUT_MS, err, errlen);
+	if (st == NULL && access(path, W_OK) == -1 && errno == EACCES)
+		st = store_open(path, STORE_READONLY, BUSY_TIMEOUT_MS, err,
+		    errlen);
+	return st;
+}
+
+static int
+check_schema(struct ctl *c)
+{
+	int have, want = store_schema_version(c->st, &have);
+
+	if (have < 0) {
+		ctl_err("cannot open DB: %s: %s", c->db_path,
+		    store_errmsg(c->st));
+		return CTL_DB;
+	}
+	if (have > want) {
+		ctl_err("cannot use DB: %s has schema version %d, newer than "
+		    "this imgeditctl (%d): upgrade imgedit", c->db_path, have,
+		    want);
+		return CTL_DB;
+	}
+	if (have < want) {
+		ctl_err("cannot use DB: %s has schema version %d, this "
+		    "imgeditctl needs %d: run 'imgeditctl --db %s init'",
+		    c->db_path, have, want, c->db_path);
+		return CTL_DB;
+	}
+	return CTL_OK;
+}
+
+int
+ctl_open(struct ctl *c)
+{
+	char err[512];
+	struct stat sb;
+	int rc;
+
+	if (ctl_db_path(c) == NULL)
+		return CTL_USAGE;
+	if (stat(c->db_path, &sb) == -1) {
+		ctl_err("cannot open DB: %s: %s%s", c->db_path, strerror(errno),
+		    errno == ENOENT ? " (create it with: imgeditctl --db PATH "
+		    "init)" : "");
+		return CTL_DB;
+	}
+	if ((c->st = open_store(c->db_path, err, sizeof(err))) == NULL) {
+		if (strncmp(err, c->db_path, strlen(c->db_path)) == 0)
+			ctl_err("cannot open DB: %s", err);
+		else
+			ctl_err("cannot open DB: %s: %s", c->db_path, err);
+		return CTL_DB;
+	}
+	if ((rc = check_schema(c)) != CTL_OK)
+		goto fail;
+	if ((c->cat = catalog_open(c->st)) == NULL) {
+		ctl_err("out of memory");
+		rc = CTL_FAIL;
+		goto fail;
+	}
+	return CTL_OK;
+fail:
+	ctl_close(c);
+	return rc;
+}
+
+void
+ctl_close(struct ctl *c)
+{
+	catalog_close(c->cat);
+	c->cat = NULL;
+	store_close(c->st);
+	c->st = NULL;
+}
+
+/* ---- init ---- */
+
+static const char init_help[] =
+    "usage: imgeditctl init [--db PATH]\n"
+    "\n"
+    "Creates the database file if missing and applies the schema\n"
+    "migrations it lacks. Prints the path and the schema version.\n";
+
+int
+verb_init(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = { CTL_COMMON_OPTS, { 0, 0, 0, 0 } };
+	char err[512];
+	int opt, rc, done = 0, have;
+
+	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if ((rc = ctl_common_opt(c, opt, argv, init_help, &done)) != CTL_OK
+		    || done)
+			return rc == -1 ? ctl_usage(init_help, NULL) : rc;
+	}
+	if (optind != argc)
+		return ctl_usage(init_help, "init takes no arguments");
+	if (ctl_db_path(c) == NULL)
+		return CTL_USAGE;
+	c->st = store_open(c->db_path, STORE_CREATE, BUSY_TIMEOUT_MS, err,
+	    sizeof(err));
+	if (c->st == NULL) {
+		ctl_err("cannot open DB: %s", err);
+		return CTL_DB;
+	}
+	if (store_migrate(c->st, err, sizeof(err)) != STORE_OK) {
+		ctl_err("cannot migrate DB: %s: %s", c->db_path, err);
+		ctl_close(c);
+		return CTL_DB;
+	}
+	store_schema_version(c->st, &have);
+	printf("%s: schema version %d\n", c->db_path, have);
+	ctl_close(c);
+	return CTL_OK;
+}
+
+/* ---- main ---- */
+
+static void
+overview(FILE *out)
+{
+	size_t i;
+
+	fputs(main_help, out);
+	fputs("\nVerbs:\n", out);
+	for (i = 0; i < NVERBS; i++)
+		fprintf(out, "  %-8s %s\n", verbs[i].name, verbs[i].summary);
+	fputs("\nSee imgeditctl(1), or imgeditctl VERB --help.\n", out);
+}
+
+static const struct verb *
+find_verb(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NVERBS; i++)
+		if (strcmp(verbs[i].name, name) == 0)
+			return &verbs[i];
+	return NULL;
+}
+
+/* `help [VERB]`: the overview, or the verb's own --help. */
+static int
+help_verb(struct ctl *c, int argc, char **argv)
+{
+	const struct verb *v;
+	char *args[3];
+
+	if (argc < 2) {
+		overview(stdout);
+		return CTL_OK;
+	}
+	if ((v = find_verb(argv[1])) == NULL) {
+		ctl_err("unknown verb '%s': see imgeditctl help", argv[1]);
+		return CTL_USAGE;
+	}
+	args[0] = argv[1];
+	args[1] = (char *)"--help";
+	args[2] = NULL;
+	optind = 0;
+	return v->fn(c, 2, args);
+}
+
+/* Global options before the verb: --db, --help, --version. Returns the index
+ * of the verb in argv, or -1 with *rc set when main is done. */
+static int
+global_opts(struct ctl *c, int argc, char **argv, int *rc)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0, 0, 0, 0 },
+	};
+	int opt;
+
+	*rc = CTL_OK;
+	while ((opt = getopt_long(argc, argv, "+:hV", opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_DB:
+			c->db_path = optarg;
+			break;
+		case 'h':
+			overview(stdout);
+			return -1;
+		case 'V':
+			printf("imgeditctl %s\n", IMGEDIT_VERSION);
+			return -1;
+		case ':':
+			*rc = ctl_usage(main_help, "%s: needs a value",
+			    argv[optind - 1]);
+			return -1;
+		default:
+			*rc = ctl_usage(main_help, "unknown option %s",
+			    argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind >= argc) {
+		overview(stderr);
+		*rc = CTL_USAGE;
+		return -1;
+	}
+	return optind;
+}
+
+static int
+finish_output(int rc)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		ctl_err("cannot write the output: %s", strerror(errno));
+		return rc == CTL_OK ? CTL_FAIL : rc;
+	}
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctl c = { 0 };
+	const struct verb *v;
+	int i, rc;
+
+	opterr = 0;
+	if ((i = global_opts(&c, argc, argv, &rc)) == -1)
+		return finish_output(rc);
+	optind = 0;
+	if (strcmp(argv[i], "help") == 0)
+		return finish_output(help_verb(&c, argc - i, argv + i));
+	if ((v = find_verb(argv[i])) == NULL) {
+		ctl_err("unknown verb '%s': see imgeditctl help", argv[i]);
+		return CTL_USAGE;
+	}
+	rc = v->fn(&c, argc - i, argv + i);
+	ctl_close(&c);
+	return finish_output(rc);
+}

@@ -1,1 +1,1010 @@
-/* placeholder */
+/* catalog.c: the SQL behind imgeditctl: job and blob inserts for submit, JSON
+ * documents for list/show/status/export, cancel/retry/pause/prune writes. */
+#define _GNU_SOURCE
+#include "catalog.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jobspec.h"
+#include "util.h"
+
+#define CAT_CACHE 48
+#define PRUNE_BATCH 32 /* jobs (and their images) per delete transaction */
+#define READ_CHUNK (1024 * 1024)
+
+struct catalog {
+	struct store *st;
+	sqlite3 *db;
+	struct {
+		const char *sql;
+		sqlite3_stmt *stmt;
+	} cache[CAT_CACHE];
+};
+
+static const char *const all_states[] = {
+	"queued", "running", "retry_wait", "succeeded", "failed", "canceled",
+};
+
+struct catalog *
+catalog_open(struct store *st)
+{
+	struct catalog *cat;
+
+	if ((cat = calloc(1, sizeof(*cat))) == NULL)
+		return NULL;
+	cat->st = st;
+	cat->db = store_db(st);
+	return cat;
+}
+
+void
+catalog_close(struct catalog *cat)
+{
+	int i;
+
+	if (cat == NULL)
+		return;
+	for (i = 0; i < CAT_CACHE; i++)
+		sqlite3_finalize(cat->cache[i].stmt);
+	free(cat);
+}
+
+const char *
+catalog_errmsg(struct catalog *cat)
+{
+	return sqlite3_errmsg(cat->db);
+}
+
+int
+catalog_state_valid(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(all_states) / sizeof(all_states[0]); i++)
+		if (name != NULL && strcmp(name, all_states[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int
+catalog_state_terminal(const char *name)
+{
+	return name != NULL && (strcmp(name, "succeeded") == 0 ||
+	    strcmp(name, "failed") == 0 || strcmp(name, "canceled") == 0);
+}
+
+/* Returns the prepared statement for the literal sql, reset and unbound; the
+ * catalog owns it. Statements are cached by the address of their literal. */
+static sqlite3_stmt *
+prep(struct catalog *cat, const char *sql)
+{
+	int i;
+
+	for (i = 0; i < CAT_CACHE && cat->cache[i].sql != NULL; i++) {
+		if (cat->cache[i].sql == sql) {
+			sqlite3_reset(cat->cache[i].stmt);
+			sqlite3_clear_bindings(cat->cache[i].stmt);
+			return cat->cache[i].stmt;
+		}
+	}
+	if (i == CAT_CACHE)
+		return NULL;
+	if (sqlite3_prepare_v3(cat->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &cat->cache[i].stmt, NULL) != SQLITE_OK)
+		return NULL;
+	cat->cache[i].sql = sql;
+	return cat->cache[i].stmt;
+}
+
+static int
+rc_to_cat(int rc)
+{
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		return CATALOG_BUSY;
+	return rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW ?
+	    CATALOG_OK : CATALOG_ERR;
+}
+
+/* Steps a statement that returns no rows, then resets it. */
+static int
+step_done(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return CATALOG_ERR;
+	return rc_to_cat(rc);
+}
+
+/* Steps a one-row, one-integer query; 1 with *v, 0 for no row, or error. */
+static int
+step_int64(sqlite3_stmt *s, int64_t *v)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : rc_to_cat(rc);
+}
+
+/* ---- JSON helpers ---- */
+
+/* A JSON string from bytes that may not be UTF-8 (rows from other programs):
+ * invalid bytes become '?'. */
+static json_t *
+text_json(const unsigned char *p, size_t n)
+{
+	json_t *j;
+	char *copy;
+	size_t i;
+
+	if ((j = json_stringn((const char *)p, n)) != NULL)
+		return j;
+	if ((copy = malloc(n + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		copy[i] = p[i] < 0x80 && p[i] != 0 ? (char)p[i] : '?';
+	j = json_stringn(copy, n);
+	free(copy);
+	return j;
+}
+
+static json_t *
+col_json(sqlite3_stmt *s, int i)
+{
+	switch (sqlite3_column_type(s, i)) {
+	case SQLITE_INTEGER:
+		return json_integer(sqlite3_column_int64(s, i));
+	case SQLITE_FLOAT:
+		return json_real(sqlite3_column_double(s, i));
+	case SQLITE_NULL:
+		return json_null();
+	default:
+		return text_json(sqlite3_column_text(s, i),
+		    (size_t)sqlite3_column_bytes(s, i));
+	}
+}
+
+/* The current row as an object keyed by the column names. */
+static json_t *
+row_object(sqlite3_stmt *s)
+{
+	json_t *o;
+	int i, n = sqlite3_column_count(s);
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (json_object_set_new(o, sqlite3_column_name(s, i),
+		    col_json(s, i)) == -1) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+/* Replaces the string at key by the JSON it holds, when it parses. */
+static void
+parse_field(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key), *parsed;
+
+	if (!json_is_string(v))
+		return;
+	parsed = json_loads(json_string_value(v), JSON_DECODE_ANY, NULL);
+	if (parsed != NULL)
+		json_object_set_new(o, key, parsed);
+}
+
+/* Moves keys prefix+name[i] into a sub-object at newkey (null if they are
+ * all null, unless keep). */
+static void
+group_keys(json_t *o, const char *newkey, const char *prefix,
+    const char *const *names, size_t n, int keep)
+{
+	json_t *g = json_object(), *v;
+	char key[64];
+	size_t i;
+	int any = 0;
+
+	if (g == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "%s%s", prefix, names[i]);
+		if ((v = json_object_get(o, key)) == NULL)
+			continue;
+		json_object_set(g, names[i], v);
+		any |= !json_is_null(v);
+		json_object_del(o, key);
+	}
+	if (!any && !keep) {
+		json_decref(g);
+		g = json_null();
+	}
+	json_object_set_new(o, newkey, g);
+}
+
+static void
+group_error(json_t *o)
+{
+	static const char *const names[] = {
+		"status", "type", "code", "message", "request_id",
+	};
+
+	group_keys(o, "error", "error_", names, 5, 0);
+}
+
+static void
+group_usage(json_t *o)
+{
+	static const char *const names[] = {
+		"input_tokens", "output_tokens", "total_tokens",
+	};
+
+	group_keys(o, "usage", "", names, 3, 1);
+}
+
+/* params parsed; model as the request will use it. */
+static void
+job_fixup(json_t *o)
+{
+	json_t *params;
+
+	parse_field(o, "params");
+	params = json_object_get(o, "params");
+	if (json_is_object(params))
+		json_object_set_new(o, "model",
+		    json_string(jobspec_model(params)));
+	else
+		json_object_set_new(o, "model", json_null());
+	group_error(o);
+}
+
+/* Runs s (bound by the caller) and collects its rows as objects, each passed
+ * through fix (may be NULL). Resets s. */
+static int
+collect_rows(sqlite3_stmt *s, void (*fix)(json_t *), json_t **out)
+{
+	json_t *arr = json_array(), *row;
+	int rc;
+
+	if (arr == NULL)
+		goto fail;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((row = row_object(s)) == NULL)
+			goto fail;
+		if (fix != NULL)
+			fix(row);
+		if (json_array_append_new(arr, row) == -1)
+			goto fail;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		json_decref(arr);
+		return rc_to_cat(rc) == CATALOG_BUSY ? CATALOG_BUSY : CATALOG_ERR;
+	}
+	*out = arr;
+	return CATALOG_OK;
+fail:
+	sqlite3_reset(s);
+	json_decref(arr);
+	return CATALOG_ERR;
+}
+
+/* ---- submitting ---- */
+
+int
+catalog_submit_begin(struct catalog *cat)
+{
+	static const char *const sweep[] = {
+		"DELETE FROM inputs WHERE job_id > "
+		    "(SELECT coalesce(max(id), 0) FROM jobs)",
+		"DELETE FROM images WHERE job_id > "
+		    "(SELECT coalesce(max(id), 0) FROM jobs)",
+		"DELETE FROM attempts WHERE job_id > "
+		    "(SELECT coalesce(max(id), 0) FROM jobs)",
+		"DELETE FROM events WHERE job_id > "
+		    "(SELECT coalesce(max(id), 0) FROM jobs)",
+	};
+	sqlite3_stmt *s;
+	size_t i;
+	int rc;
+
+	if ((rc = store_begin(cat->st)) != STORE_OK)
+		return rc;
+	for (i = 0; i < sizeof(sweep) / sizeof(sweep[0]); i++) {
+		if ((s = prep(cat, sweep[i])) == NULL ||
+		    (rc = step_done(s)) != CATALOG_OK) {
+			store_rollback(cat->st);
+			return s == NULL ? CATALOG_ERR : rc;
+		}
+	}
+	return CATALOG_OK;
+}
+
+int
+catalog_find_key(struct catalog *cat, const char *key, int64_t *job_id)
+{
+	static const char sql[] = "SELECT id FROM jobs WHERE idempotency_key = ?";
+	sqlite3_stmt *s;
+
+	if ((s = prep(cat, sql)) == NULL)
+		return CATALOG_ERR;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	return step_int64(s, job_id);
+}
+
+int
+catalog_put_blob(struct catalog *cat, const char *sha256, const void *data,
+    size_t size, int64_t *blob_id)
+{
+	static const char find[] = "SELECT id FROM blobs WHERE sha256 = ?";
+	static const char put[] = "INSERT INTO blobs (sha256, size, data) "
+	    "VALUES (?, ?, ?)";
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = prep(cat, find)) == NULL)
+		return CATALOG_ERR;
+	sqlite3_bind_text(s, 1, sha256, -1, SQLITE_STATIC);
+	if ((rc = step_int64(s, blob_id)) != 0)
+		return rc == 1 ? CATALOG_OK : rc;
+	if ((s = prep(cat, put)) == NULL)
+		return CATALOG_ERR;
+	sqlite3_bind_text(s, 1, sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)size);
+	sqlite3_bind_blob64(s, 3, size ? data : "", size, SQLITE_STATIC);
+	if ((rc = step_done(s)) != CATALOG_OK)
+		return rc;
+	*blob_id = sqlite3_last_insert_rowid(cat->db);
+	return CATALOG_OK;
+}
+
+static int
+insert_input(struct catalog *cat, int64_t job_id,
+    const struct catalog_input *in)
+{
+	static const char sql[] = "INSERT INTO inputs (job_id, role, ordinal, "
+	    "filename, content_type, blob_id) VALUES (?, ?, ?, ?, ?, ?)";
+	sqlite3_stmt *s;
+
+	if ((s = prep(cat, sql)) == NULL)
+		return CATALOG_ERR;
+	sqlite3_bind_int64(s, 1, job_id);
+	sqlite3_bind_text(s, 2, in->role == INPUT_MASK ? "mask" : "image", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, in->ordinal);
+	sqlite3_bind_text(s, 4, in->filename, -1, SQLITE_STATIC);
+	if (in->content_type != NULL)
+		sqlite3_bind_text(s, 5, in->content_type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, in->blob_id);
+	return step_done(s);
+}
+
+int
+catalog_insert_job(struct catalog *cat, const struct catalog_job *job,
+    const struct catalog_input *inputs, size_t ninputs, int64_t *job_id)
+{
+	static const char sql[] = "INSERT INTO jobs (params, stream, priority, "
+	    "not_before, max_attempts, idempotency_key, created_at, updated_at) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?7, ?7)";
+	sqlite3_stmt *s;
+	size_t i;
+	int rc;
+
+	if ((s = prep(cat, sql)) == NULL)
+		return CATALOG_ERR;
+	sqlite3_bind_text(s, 1, job->params, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, job->stream ? 1 : 0);
+	sqlite3_bind_int(s, 3, job->priority);
+	sqlite3_bind_int64(s, 4, job->not_before);
+	sqlite3_bind_int(s, 5, job->max_attempts);
+	if (job->idempotency_key != NULL)
+		sqlite3_bind_text(s, 6, job->idempotency_key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, now_ms());
+	if ((rc = step_done(s)) != CATALOG_OK)
+		return rc;
+	*job_id = sqlite3_last_insert_rowid(cat->db);
+	for (i = 0; i < ninputs; i++)
+		if ((rc = insert_input(cat, *job_id, &inputs[i])) != CATALOG_OK)
+			return rc;
+	return CATALOG_OK;
+}
+
+/* ---- reading ---- */
+
+#define LIST_COLS "SELECT id, state, attempts, max_attempts, priority, " \
+	"stream, params, (SELECT count(*) FROM images i WHERE i.job_id = j.id " \
+	"AND i.kind = 'final') AS final_images, (SELECT count(*) FROM images i " \
+	"WHERE i.job_id = j.id AND i.kind = 'partial') AS partial_images, " \
+	"created_at, updated_at, finished_at, not_before, error_status, " \
+	"error_type, error_code, error_message, error_request_id FROM jobs j "
+
+int
+catalog_list(struct catalog *cat, const char *state, int64_t since_ms,
+    int limit, json_t **out)
+{
+	static const char any[] = LIST_COLS
+	    "WHERE created_at >= ?1 ORDER BY id DESC LIMIT ?2";
+	static const char one[] = LIST_COLS
+	    "WHERE state = ?3 AND created_at >= ?1 ORDER BY id DESC LIMIT ?2";
+	sqlite3_stmt *s;
+
+	if ((s = prep(cat, state ? one : any)) == NULL)
+		return CATALOG_ERR;
+	sqlite3_bind_int64(s, 1, since_ms);
+	sqlite3_bind_int(s, 2, limit);
+	if (state != NULL)
+		sqlite3_bind_text(s, 3, state, -1, SQLITE_STATIC);
+	return collect_rows(s, job_fixup, out);
+}
+
+/* Runs a query bound to one job id; stores its rows at key in doc. */
+static int
+add_rows(struct catalog *cat, json_t *doc, const char *key, const char *sql,
+    int64_t id, void (*fix)(json_t *))
+{
+	sqlite3_stmt *s;
+	json_t *arr = NULL;
+	int rc;
+
+	if ((s = prep(cat, sql)) == NULL)
+		return CATALOG_ERR;
+	sqlite3_bind_int64(s, 1, id);
+	if ((rc = collect_rows(s, fix, &arr)) != CATALOG_OK)
+		return rc;
+	json_object_set_new(doc, key, arr);
+	return CATALOG_OK;
+}
+
+static void
+attempt_fixup(json_t *o)
+{
+	static const char *const names[] = { "type", "code", "message" };
+
+	parse_field(o, "usage");
+	group_keys(o, "error", "error_", names, 3, 0);
+}
+
+static int
+show_children(struct catalog *cat, json_t *doc, int64_t id)
+{
+	static const char inputs[] = "SELECT i.role AS role, i.ordinal AS "
+	    "ordinal, i.filename AS filename, i.content_type AS content_type, "
+	    "coalesce(b.size, length(i.data)) AS size, b.sha256 AS sha256, "
+	    "i.blob_id AS blob_id FROM inputs i LEFT JOIN blobs b ON "
+	    "b.id = i.blob_id WHERE i.job_id = ? ORDER BY i.role, i.ordinal";
+	static const char attempts[] = "SELECT number, daemon_id, started_at, "
+	    "ended_at, http_status, request_id, outcome, error_type, error_code, "
+	    "error_message, input_tokens, output_tokens, total_tokens, usage "
+	    "FROM attempts WHERE job_id = ? ORDER BY number";
+	static const char images[] = "SELECT i.id AS id, a.number AS attempt, "
+	    "i.kind AS kind, i.idx AS idx, i.partial_index AS partial_index, "
+	    "i.format AS format, i.width AS width, i.height AS height, "
+	    "i.size AS size, i.sha256 AS sha256, i.quality AS quality, "
+	    "i.background AS background, i.reported_size AS reported_size, "
+	    "i.created_at AS created_at FROM images i JOIN attempts a ON "
+	    "a.id = i.attempt_id WHERE i.job_id = ? "
+	    "ORDER BY a.number, i.kind = 'final', i.idx";
+	static const char events[] = "SELECT at, from_state, to_state, detail "
+	    "FROM events WHERE job_id = ? ORDER BY id";
+	int rc;
+
+	if ((rc = add_rows(cat, doc, "inputs", inputs, id, NULL)) != CATALOG_OK ||
+	    (rc = add_rows(cat, doc, "attempt_log", attempts, id,
+	    attempt_fixup)) != CATALOG_OK ||
+	    (rc = add_rows(cat, doc, "images", images, id, NULL)) != CATALOG_OK ||
+	    (rc = add_rows(cat, doc, "events", events, id, NULL)) != CATALOG_OK)
+		return rc;
+	return CATALOG_OK;
+}
+
+int
+catalog_show(struct catalog *cat, int64_t id, json_t **out)
+{
+	static const char sql[] = "SELECT id, state, attempts, max_attempts, "
+	    "priority, stream, params, created_at, updated_at, finished_at, "
+	    "not_before, lease_owner, lease_expires, idempotency_key, "
+	    "input_tokens, output_tokens, total_tokens, error_status, error_type, "
+	    "error_code, error_message, error_request_id FROM jobs WHERE id = ?";
+	sqlite3_stmt *s;
+	json_t *doc = NULL;
+	int rc;
+
+	/* One read transaction: the job and its children from one snapshot. */
+	if (sqlite3_exec(cat->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return CATALOG_ERR;
+	if ((s = prep(cat, sql)) == NULL) {
+		rc = CATALOG_ERR;
+		goto done;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		doc = row_object(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW) {
+		rc = rc == SQLITE_DONE ? CATALOG_NOTFOUND : rc_to_cat(rc);
+		goto done;
+	}
+	if (doc == NULL) {
+		rc = CATALOG_ERR;
+		goto done;
+	}
+	job_fixup(doc);
+	group_usage(doc);
+	if ((rc = show_children(cat, doc, id)) != CATALOG_OK)
+		goto done;
+	*out = doc;
+	doc = NULL;
+done:
+	json_decref(doc);
+	sqlite3_exec(cat->db, "COMMIT", NULL, NULL, NULL);
+	return rc;
+}
+
+int
+catalog_job_ids(struct catalog *cat, const char *state, int64_t **ids,
+    size_t *n)
+{
+	static const char sql[] = "SELECT id FROM jobs WHERE state = ? "
+	    "ORDER BY id";
+	sqlite3_stmt *s;
+	int64_t *v = NULL, *p;
+	size_t cap = 0, len = 0;
+	int rc;
+
+	if ((s = prep(cat, sql)) == NULL)
+		return CATALOG_ERR;
+	sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((p = realloc(v, cap * sizeof(*v))) == NULL)
+				goto fail;
+			v = p;
+		}
+		v[len++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		return rc_to_cat(rc);
+	}
+	*ids = v;
+	*n = len;
+	return CATALOG_OK;
+fail:
+	sqlite3_reset(s);
+	free(v);
+	return CATALOG_ERR;
+}
+
+int
+catalog_image_read(struct catalog *cat, int64_t image_id,
+    int (*sink)(void *arg, const void *p, size_t n), void *arg)
+{
+	static const char exists[] = "SELECT id FROM images WHERE id = ?";
+	sqlite3_stmt *s;
+	sqlite3_blob *blob = NULL;
+	unsigned char *chunk = NULL;
+	int64_t dummy;
+	int size, off, n, rc = CATALOG_ERR;
+
+	if (sqlite3_blob_open(cat->db, "main", "images", "data", image_id, 0,
+	    &blob) != SQLITE_OK) {
+		sqlite3_blob_close(blob);
+		if ((s = prep(cat, exists)) == NULL)
+			return CATALOG_ERR;
+		sqlite3_bind_int64(s, 1, image_id);
+		return step_int64(s, &dummy) == 0 ? CATALOG_NOTFOUND : CATALOG_ERR;
+	}
+	size = sqlite3_blob_bytes(blob);
+	if ((chunk = malloc(size < READ_CHUNK ? (size ? size : 1) :
+	    READ_CHUNK)) == NULL)
+		goto done;
+	for (off = 0; off < size; off += n) {
+		n = size - off < READ_CHUNK ? size - off : READ_CHUNK;
+		if (sqlite3_blob_read(blob, chunk, n, off) != SQLITE_OK)
+			goto done;
+		if (sink(arg, chunk, (size_t)n) != 0) {
+			rc = -1;
+			goto done;
+		}
+	}
+	rc = CATALOG_OK;
+done:
+	free(chunk);
+	sqlite3_blob_close(blob);
+	return rc;
+}
+
+/* ---- status ---- */
+
+static int
+pragma_int(struct catalog *cat, const char *sql, int64_t *v)
+{
+	sqlite3_stmt *s;
+
+	*v = 0;
+	if ((s = prep(cat, sql)) == NULL)
+		return CATALOG_ERR;
+	return step_int64(s, v) < 0 ? CATALOG_ERR : CATALOG_OK;
+}
+
+static int
+status_database(struct catalog *cat, json_t *doc)
+{
+	static const char version[] = "PRAGMA user_version";
+	static const char pages[] = "PRAGMA page_count";
+	static const char psize[] = "PRAGMA page_size";
+	static const char freel[] = "PRAGMA freelist_count";
+	int64_t v, npages, page, nfree;
+
+	if (pragma_int(cat, version, &v) != CATALOG_OK ||
+	    pragma_int(cat, pages, &npages) != CATALOG_OK ||
+	    pragma_int(cat, psize, &page) != CATALOG_OK ||
+	    pragma_int(cat, freel, &nfree) != CATALOG_OK)
+		return CATALOG_ERR;
+	json_object_set_new(doc, "database", json_pack("{s:I,s:I,s:I}",
+	    "schema_version", (json_int_t)v,
+	    "size_bytes", (json_int_t)(npages * page),
+	    "free_bytes", (json_int_t)(nfree * page)));
+	return CATALOG_OK;
+}
+
+static int
+status_jobs(struct catalog *cat, json_t *doc)
+{
+	static const char sql[] = "SELECT state, count(*) FROM jobs "
+	    "GROUP BY state";
+	sqlite3_stmt *s;
+	json_t *jobs = json_object();
+	json_int_t total = 0, c;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(all_states) / sizeof(all_states[0]); i++)
+		json_object_set_new(jobs, all_states[i], json_integer(0));
+	if ((s = prep(cat, sql)) == NULL) {
+		json_decref(jobs);
+		return CATALOG_ERR;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		c = sqlite3_column_int64(s, 1);
+		total += c;
+		json_object_set_new(jobs, (const char *)sqlite3_column_text(s, 0),
+		    json_integer(c));
+	}
+	sqlite3_reset(s);
+	json_object_set_new(jobs, "total", json_integer(total));
+	json_object_set_new(doc, "jobs", jobs);
+	return rc_to_cat(rc);
+}
+
+static int
+status_totals(struct catalog *cat, json_t *doc, int64_t now)
+{
+	static const char sums[] = "SELECT coalesce(sum(input_tokens), 0), "
+	    "coalesce(sum(output_tokens), 0), coalesce(sum(total_tokens), 0), "
+	    "count(*) FILTER (WHERE finished_at >= ?1), "
+	    "count(*) FILTER (WHERE finished_at >= ?2) FROM jobs";
+	static const char finals[] = "SELECT count(*) FROM images "
+	    "WHERE kind = 'final'";
+	static const char partials[] = "SELECT count(*) FROM images "
+	    "WHERE kind = 'partial'";
+	sqlite3_stmt *s;
+	int64_t nfinal = 0, npartial = 0;
+	int rc;
+
+	if ((s = prep(cat, sums)) == NULL)
+		return CATALOG_ERR;
+	sqlite3_bind_int64(s, 1, now - 60 * 1000);
+	sqlite3_bind_int64(s, 2, now - 3600 * 1000);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		json_object_set_new(doc, "tokens", json_pack("{s:I,s:I,s:I}",
+		    "input", (json_int_t)sqlite3_column_int64(s, 0),
+		    "output", (json_int_t)sqlite3_column_int64(s, 1),
+		    "total", (json_int_t)sqlite3_column_int64(s, 2)));
+		json_object_set_new(doc, "finished", json_pack("{s:I,s:I}",
+		    "last_minute", (json_int_t)sqlite3_column_int64(s, 3),
+		    "last_hour", (json_int_t)sqlite3_column_int64(s, 4)));
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW)
+		return rc_to_cat(rc);
+	if (pragma_int(cat, finals, &nfinal) != CATALOG_OK ||
+	    pragma_int(cat, partials, &npartial) != CATALOG_OK)
+		return CATALOG_ERR;
+	json_object_set_new(doc, "images", json_pack("{s:I,s:I}",
+	    "final", (json_int_t)nfinal, "partial", (json_int_t)npartial));
+	return CATALOG_OK;
+}
+
+static int
+status_control(struct catalog *cat, json_t *doc, int64_t now)
+{
+	static const char pause[] = "SELECT value FROM control "
+	    "WHERE key = 'pause'";
+	static const char daemons[] = "SELECT id, host, pid, started_at, "
+	    "heartbeat_at, stopped_at, status, pause_reason FROM daemons "
+	    "WHERE stopped_at IS NULL OR heartbeat_at >= ? "
+	    "ORDER BY heartbeat_at DESC LIMIT 20";
+	sqlite3_stmt *s;
+	json_t *arr, *p;
+	int rc;
+
+	if ((s = prep(cat, pause)) == NULL)
+		return CATALOG_ERR;
+	rc = sqlite3_step(s);
+	p = json_object();
+	json_object_set_new(p, "paused", json_boolean(rc == SQLITE_ROW));
+	json_object_set_new(p, "reason", rc == SQLITE_ROW ? col_json(s, 0) :
+	    json_null());
+	sqlite3_reset(s);
+	json_object_set_new(doc, "pause", p);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return rc_to_cat(rc);
+	if ((s = prep(cat, daemons)) == NULL)
+		return CATALOG_ERR;
+	sqlite3_bind_int64(s, 1, now - 3600 * 1000);
+	if ((rc = collect_rows(s, NULL, &arr)) != CATALOG_OK)
+		return rc;
+	json_object_set_new(doc, "daemons", arr);
+	return CATALOG_OK;
+}
+
+int
+catalog_status(struct catalog *cat, int64_t now, json_t **out)
+{
+	json_t *doc;
+	int rc;
+
+	if ((doc = json_object()) == NULL)
+		return CATALOG_ERR;
+	if (sqlite3_exec(cat->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		json_decref(doc);
+		return CATALOG_ERR;
+	}
+	if ((rc = status_database(cat, doc)) != CATALOG_OK ||
+	    (rc = status_jobs(cat, doc)) != CATALOG_OK ||
+	    (rc = status_totals(cat, doc, now)) != CATALOG_OK ||
+	    (rc = status_control(cat, doc, now)) != CATALOG_OK) {
+		sqlite3_exec(cat->db, "COMMIT", NULL, NULL, NULL);
+		json_decref(doc);
+		return rc;
+	}
+	sqlite3_exec(cat->db, "COMMIT", NULL, NULL, NULL);
+	*out = doc;
+	return CATALOG_OK;
+}
+
+int
+catalog_data_version(struct catalog *cat, int64_t *version)
+{
+	return store_data_version(cat->st, version) == STORE_OK ?
+	    CATALOG_OK : CATALOG_ERR;
+}
+
+int
+catalog_job_state(struct catalog *cat, int64_t id, char *state)
+{
+	static const char sql[] = "SELECT state FROM jobs WHERE id = ?";
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = prep(cat, sql)) == NULL)
+		return CATALOG_ERR;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		strlcpy_safe(state, (const char *)sqlite3_column_text(s, 0),
+		    CATALOG_STATE_LEN);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return CATALOG_OK;
+	return rc == SQLITE_DONE ? CATALOG_NOTFOUND : rc_to_cat(rc);
+}
+
+/* ---- operator actions ---- */
+
+/* Runs an UPDATE bound to (?1 id, ?2 now) in its own transaction. When it
+ * changes nothing, tells why: CATALOG_NOTFOUND or CATALOG_STATE + state. */
+static int
+transition(struct catalog *cat, const char *sql, int64_t id, int64_t now,
+    char *state)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((rc = store_begin(cat->st)) != STORE_OK)
+		return rc;
+	if ((s = prep(cat, sql)) == NULL) {
+		rc = CATALOG_ERR;
+		goto fail;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now);
+	if ((rc = step_done(s)) != CATALOG_OK)
+		goto fail;
+	if (sqlite3_changes(cat->db) == 0) {
+		rc = catalog_job_state(cat, id, state);
+		if (rc == CATALOG_OK)
+			rc = CATALOG_STATE;
+		goto fail;
+	}
+	return store_commit(cat->st);
+fail:
+	store_rollback(cat->st);
+	return rc;
+}
+
+int
+catalog_cancel(struct catalog *cat, int64_t id, int64_t now, char *state)
+{
+	static const char sql[] = "UPDATE jobs SET state = 'canceled', "
+	    "finished_at = ?2, updated_at = ?2, lease_owner = NULL, "
+	    "lease_expires = NULL WHERE id = ?1 AND "
+	    "state IN ('queued','retry_wait','running')";
+
+	return transition(cat, sql, id, now, state);
+}
+
+int
+catalog_retry(struct catalog *cat, int64_t id, int64_t now, char *state)
+{
+	static const char sql[] = "UPDATE jobs SET state = 'queued', "
+	    "not_before = 0, finished_at = NULL, updated_at = ?2, "
+	    "max_attempts = CASE WHEN attempts >= max_attempts "
+	    "THEN min(100, attempts + 1) ELSE max_attempts END, "
+	    "error_status = NULL, error_type = NULL, error_code = NULL, "
+	    "error_message = NULL, error_request_id = NULL "
+	    "WHERE id = ?1 AND state IN ('failed','canceled')";
+
+	return transition(cat, sql, id, now, state);
+}
+
+int
+catalog_set_pause(struct catalog *cat, const char *reason, int *was_paused)
+{
+	static const char get[] = "SELECT 1 FROM control WHERE key = 'pause'";
+	static const char set[] = "INSERT INTO control (key, value) "
+	    "VALUES ('pause', ?) ON CONFLICT (key) DO UPDATE SET "
+	    "value = excluded.value";
+	static const char del[] = "DELETE FROM control WHERE key = 'pause'";
+	sqlite3_stmt *s;
+	int64_t one;
+	int rc;
+
+	if ((rc = store_begin(cat->st)) != STORE_OK)
+		return rc;
+	if ((s = prep(cat, get)) == NULL || (rc = step_int64(s, &one)) < 0)
+		goto fail;
+	if (was_paused != NULL)
+		*was_paused = rc == 1;
+	if ((s = prep(cat, reason ? set : del)) == NULL)
+		goto fail;
+	if (reason != NULL)
+		sqlite3_bind_text(s, 1, reason, -1, SQLITE_STATIC);
+	if (step_done(s) != CATALOG_OK)
+		goto fail;
+	return store_commit(cat->st);
+fail:
+	store_rollback(cat->st);
+	return CATALOG_ERR;
+}
+
+/* Steps a DELETE ... RETURNING id: counts the rows, keeps the largest id. */
+static int
+step_deleted(sqlite3_stmt *s, int *n, int64_t *last)
+{
+	int rc;
+
+	*n = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		(*n)++;
+		if (sqlite3_column_int64(s, 0) > *last)
+			*last = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? CATALOG_OK : rc_to_cat(rc) == CATALOG_BUSY ?
+	    CATALOG_BUSY : CATALOG_ERR;
+}
+
+/* Runs a DELETE of at most PRUNE_BATCH rows per transaction until it deletes
+ * fewer, walking ids upwards so rows kept are not scanned again; adds the
+ * rows deleted to *count. Parameters: ?1 before_ms, ?2.. the states, ?5
+ * the batch size, ?6 the id to start after (a statement may use only some). */
+static int
+delete_batches(struct catalog *cat, const char *sql,
+    const char *const *states, size_t nstates, int64_t before_ms,
+    int64_t *count)
+{
+	sqlite3_stmt *s;
+	int64_t last = 0;
+	size_t i;
+	int rc, n;
+
+	do {
+		if ((rc = store_begin(cat->st)) != STORE_OK)
+			return rc;
+		if ((s = prep(cat, sql)) == NULL) {
+			store_rollback(cat->st);
+			return CATALOG_ERR;
+		}
+		sqlite3_bind_int64(s, 1, before_ms);
+		for (i = 0; i < nstates && i < 3; i++)
+			sqlite3_bind_text(s, (int)i + 2, states[i], -1,
+			    SQLITE_STATIC);
+		sqlite3_bind_int(s, 5, PRUNE_BATCH);
+		sqlite3_bind_int64(s, 6, last);
+		if ((rc = step_deleted(s, &n, &last)) != CATALOG_OK) {
+			store_rollback(cat->st);
+			return rc;
+		}
+		if ((rc = store_commit(cat->st)) != STORE_OK)
+			return rc;
+		*count += n;
+	} while (n == PRUNE_BATCH);
+	return CATALOG_OK;
+}
+
+static int
+reclaim(struct catalog *cat, struct catalog_prune_result *res)
+{
+	static const char mode[] = "PRAGMA auto_vacuum";
+	static const char vacuum[] = "PRAGMA incremental_vacuum";
+	static const char freel[] = "PRAGMA freelist_count";
+	static const char psize[] = "PRAGMA page_size";
+	int64_t av, nfree, page;
+
+	if (pragma_int(cat, mode, &av) != CATALOG_OK)
+		return CATALOG_ERR;
+	if (av == 2) {
+		if (sqlite3_exec(cat->db, vacuum, NULL, NULL, NULL) != SQLITE_OK)
+			return CATALOG_ERR;
+		res->incremental = 1;
+	}
+	if (pragma_int(cat, freel, &nfree) != CATALOG_OK ||
+	    pragma_int(cat, psize, &page) != CATALOG_OK)
+		return CATALOG_ERR;
+	res->free_bytes = nfree * page;
+	return CATALOG_OK;
+}
+
+int
+catalog_prune(struct catalog *cat, const char *const *states, size_t nstates,
+    int64_t before_ms, struct catalog_prune_result *res)
+{
+	static const char jobs[] = "DELETE FROM jobs WHERE id IN (SELECT id "
+	    "FROM jobs WHERE state = ?2 AND id > ?6 AND "
+	    "coalesce(finished_at, updated_at) < ?1 ORDER BY id LIMIT ?5) "
+	    "RETURNING id";
+	static const char blobs[] = "DELETE FROM blobs WHERE id IN (SELECT b.id "
+	    "FROM blobs b WHERE b.id > ?6 AND NOT EXISTS (SELECT 1 FROM inputs i "
+	    "WHERE i.blob_id = b.id) ORDER BY b.id LIMIT ?5) RETURNING id";
+	size_t i;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (nstates == 0 || nstates > 3)
+		return CATALOG_STATE;
+	for (i = 0; i < nstates; i++)
+		if (!catalog_state_terminal(states[i]))
+			return CATALOG_STATE;
+	for (i = 0; i < nstates; i++)  /* one state at a time: index order */
+		if ((rc = delete_batches(cat, jobs, &states[i], 1, before_ms,
+		    &res->jobs)) != CATALOG_OK)
+			return rc;
+	if ((rc = delete_batches(cat, blobs, NULL, 0, 0, &res->blobs)) !=
+	    CATALOG_OK)
+		return rc;
+	return reclaim(cat, res);
+}

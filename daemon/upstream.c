@@ -368,16 +368,18 @@ take_error(struct edit_call *call, json_t *error)
 	    "upstream reported an error without a message");
 }
 
+/* The usage of the whole request. With n > 1 every image_edit.completed
+ * repeats it, so the last one stands; it is never summed. */
 static void
 take_usage(struct edit_call *call, json_t *usage)
 {
 	if (!json_is_object(usage))
 		return;
-	call->input_tokens += json_integer_value(json_object_get(usage,
+	call->input_tokens = json_integer_value(json_object_get(usage,
 	    "input_tokens"));
-	call->output_tokens += json_integer_value(json_object_get(usage,
+	call->output_tokens = json_integer_value(json_object_get(usage,
 	    "output_tokens"));
-	call->total_tokens += json_integer_value(json_object_get(usage,
+	call->total_tokens = json_integer_value(json_object_get(usage,
 	    "total_tokens"));
 	free(call->usage_json);
 	call->usage_json = json_dumps(usage, JSON_COMPACT);

@@ -120,6 +120,19 @@ for line in open(sys.argv[1]):
     for s in rec.get("sent") or []:
         if s.get("kind") == sys.argv[2]:
             out.append(s["sha256"])
-print("\n".join(sorted(out)))
+if out:
+    print("\n".join(sorted(out)))
+PY
+}
+
+# fake_url_sha: sha256 of every image the fake upstream answered as a URL.
+fake_url_sha() {
+	python3 - "$FAKE_LOG" <<'PY'
+import json, sys
+out = []
+for line in open(sys.argv[1]):
+    out += [u["sha256"] for u in json.loads(line).get("urls") or []]
+if out:
+    print("\n".join(sorted(out)))
 PY
 }

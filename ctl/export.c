@@ -1,0 +1,426 @@
+/* export.c: the export verb: writes jobs' images and a job.json sidecar under
+ * one directory, each file through a temporary name and an atomic rename. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "ctl.h"
+#include "image.h"
+#include "util.h"
+
+#define OPT_JSON 0x101
+#define OPT_STATE 0x102
+#define OPT_PARTIALS 0x103
+
+static const char export_help[] =
+    "usage: imgeditctl export ID... -o DIR [--partials] [--json]\n"
+    "       imgeditctl export --state S -o DIR [--partials] [--json]\n"
+    "\n"
+    "Writes DIR/ID/final-IDX.EXT for each final image of each job, with\n"
+    "--partials also DIR/ID/partial-aATTEMPT-IDX.EXT, and DIR/ID/job.json\n"
+    "(state, params, attempts, usage, error, the images and their files).\n"
+    "Files are written to a temporary name and renamed: an existing file is\n"
+    "replaced whole or not at all. Nothing is written outside DIR.\n"
+    "  -o, --output DIR   the directory (created if missing)\n"
+    "  --state S          every job in state S (e.g. succeeded)\n"
+    "  --partials         the partial images too\n"
+    "  --json             a JSON summary instead of the paths written\n"
+    "  --db PATH          the database (else $IMGEDIT_DB)\n";
+
+struct export {
+	const char *dir;       /* as given, for messages */
+	int dfd;               /* DIR, opened once */
+	int partials, json;
+	json_t *summary;
+};
+
+/* Bytes of one image on their way to a file, hashed on the way. */
+struct sink {
+	int fd;
+	EVP_MD_CTX *md;
+};
+
+static int
+write_all(int fd, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, b, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+sink_write(void *arg, const void *p, size_t n)
+{
+	struct sink *k = arg;
+
+	if (k->md != NULL)
+		EVP_DigestUpdate(k->md, p, n);
+	return write_all(k->fd, p, n);
+}
+
+/* Writes name in dirfd atomically: a new temporary file (O_EXCL, never
+ * following a link), filled by fill, fsynced, then renamed over name.
+ * Returns 0, or -1 with errno set (the temporary file removed). */
+static int
+atomic_write(int dirfd, const char *name, int (*fill)(void *arg, int fd),
+    void *arg)
+{
+	char tmp[NAME_MAX + 1];
+	int fd, saved, flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC;
+
+	snprintf(tmp, sizeof(tmp), ".%s.tmp.%ld", name, (long)getpid());
+	if ((fd = openat(dirfd, tmp, flags, 0666)) == -1 && errno == EEXIST) {
+		/* left by a dead process with our pid: nobody else's */
+		unlinkat(dirfd, tmp, 0);
+		fd = openat(dirfd, tmp, flags, 0666);
+	}
+	if (fd == -1)
+		return -1;
+	if (fill(arg, fd) == -1 || fsync(fd) == -1)
+		goto fail;
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (renameat(dirfd, tmp, dirfd, name) == -1)
+		goto fail;
+	return 0;
+fail:
+	saved = errno ? errno : EIO;
+	if (fd != -1)
+		close(fd);
+	unlinkat(dirfd, tmp, 0);
+	errno = saved;
+	return -1;
+}
+
+struct image_fill {
+	struct ctl *c;
+	const json_t *image;   /* catalog image object */
+	int rc;                /* catalog_image_read's result */
+	int sha_ok;
+};
+
+static int
+fill_image(void *arg, int fd)
+{
+	struct image_fill *f = arg;
+	struct sink k = { fd, EVP_MD_CTX_new() };
+	unsigned char md[EVP_MAX_MD_SIZE];
+	char hex[SHA256_HEX_LEN + 1];
+	unsigned int mdlen = 0, i;
+
+	if (k.md != NULL)
+		EVP_DigestInit_ex(k.md, EVP_sha256(), NULL);
+	f->rc = catalog_image_read(f->c->cat, jint(f->image, "id"), sink_write,
+	    &k);
+	if (k.md != NULL) {
+		EVP_DigestFinal_ex(k.md, md, &mdlen);
+		for (i = 0; i < mdlen && i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+		f->sha_ok = jstr(f->image, "sha256") != NULL &&
+		    strcmp(hex, jstr(f->image, "sha256")) == 0;
+		EVP_MD_CTX_free(k.md);
+	}
+	if (f->rc == -1)
+		return -1;  /* write error: errno is set */
+	if (f->rc != CATALOG_OK) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+fill_text(void *arg, int fd)
+{
+	const char *text = arg;
+
+	return write_all(fd, text, strlen(text));
+}
+
+/* The file name of an image: final-IDX.EXT or partial-aATTEMPT-IDX.EXT. */
+static void
+image_name(const json_t *img, char *name, size_t n)
+{
+	const char *ext = img_ext(img_format_from_name(jstr(img, "format")));
+
+	if (strcmp(jstr(img, "kind"), "final") == 0)
+		snprintf(name, n, "final-%lld.%s", (long long)jint(img, "idx"),
+		    ext);
+	else
+		snprintf(name, n, "partial-a%lld-%lld.%s",
+		    (long long)jint(img, "attempt"), (long long)jint(img, "idx"),
+		    ext);
+}
+
+static int
+export_image(struct ctl *c, struct export *e, int jfd, int64_t id,
+    json_t *img, json_t *files)
+{
+	struct image_fill f = { c, img, CATALOG_OK, 0 };
+	char name[96], path[PATH_MAX];
+
+	image_name(img, name, sizeof(name));
+	snprintf(path, sizeof(path), "%s/%lld/%s", e->dir, (long long)id, name);
+	if (atomic_write(jfd, name, fill_image, &f) == -1) {
+		if (f.rc != CATALOG_OK && f.rc != -1)
+			ctl_err("%s: cannot read image %lld of job %lld: %s", path,
+			    (long long)jint(img, "id"), (long long)id,
+			    catalog_errmsg(c->cat));
+		else
+			ctl_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!f.sha_ok)
+		ctl_err("warning: %s: the bytes do not match the image's stored "
+		    "sha256 %s", path, jstr(img, "sha256"));
+	json_object_set_new(img, "file", json_string(name));
+	json_array_append_new(files, json_string(path));
+	if (!e->json)
+		printf("%s\n", path);
+	return 0;
+}
+
+/* The job's directory under DIR, created if needed; never a symlink. */
+static int
+job_dir(struct export *e, int64_t id)
+{
+	char name[32];
+	int fd;
+
+	snprintf(name, sizeof(name), "%lld", (long long)id);
+	if (mkdirat(e->dfd, name, 0777) == -1 && errno != EEXIST)
+		goto fail;
+	fd = openat(e->dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd != -1)
+		return fd;
+fail:
+	ctl_err("%s/%s: %s", e->dir, name, errno == ELOOP || errno == ENOTDIR ?
+	    "not a directory (a symbolic link or a file): refusing to write "
+	    "there" : strerror(errno));
+	return -1;
+}
+
+/* Writes job.json: the job document with only the exported images. */
+static int
+write_sidecar(struct export *e, int jfd, int64_t id, json_t *doc,
+    json_t *images, json_t *files)
+{
+	char path[PATH_MAX], *text;
+	int rc;
+
+	json_object_set(doc, "images", images);
+	if ((text = json_dumps(doc, JSON_INDENT(2))) == NULL)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%lld/job.json", e->dir, (long long)id);
+	rc = atomic_write(jfd, "job.json", fill_text, text);
+	free(text);
+	if (rc == -1) {
+		ctl_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	json_array_append_new(files, json_string(path));
+	if (!e->json)
+		printf("%s\n", path);
+	return 0;
+}
+
+static int
+export_files(struct ctl *c, struct export *e, int jfd, int64_t id,
+    json_t *doc, json_t *files)
+{
+	json_t *all = json_object_get(doc, "images"), *img, *images;
+	size_t i;
+	int rc = CTL_OK;
+
+	if ((images = json_array()) == NULL)
+		return CTL_FAIL;
+	json_array_foreach(all, i, img) {
+		if (!e->partials && strcmp(jstr(img, "kind"), "final") != 0)
+			continue;
+		if (export_image(c, e, jfd, id, img, files) == -1)
+			rc = CTL_FAIL;
+		else
+			json_array_append(images, img);
+	}
+	if (write_sidecar(e, jfd, id, doc, images, files) == -1 ||
+	    fsync(jfd) == -1)
+		rc = CTL_FAIL;
+	json_decref(images);
+	return rc;
+}
+
+static int
+export_job(struct ctl *c, struct export *e, int64_t id)
+{
+	json_t *doc = NULL, *files = json_array();
+	int jfd = -1, rc;
+
+	if ((rc = catalog_show(c->cat, id, &doc)) != CATALOG_OK) {
+		if (rc == CATALOG_NOTFOUND)
+			ctl_err("no job %lld: nothing exported for it",
+			    (long long)id);
+		else
+			ctl_err("cannot read job %lld: %s", (long long)id,
+			    catalog_errmsg(c->cat));
+		rc = CTL_FAIL;
+		goto done;
+	}
+	if ((jfd = job_dir(e, id)) == -1) {
+		rc = CTL_FAIL;
+		goto done;
+	}
+	rc = export_files(c, e, jfd, id, doc, files);
+done:
+	if (e->summary != NULL)
+		json_array_append_new(e->summary, json_pack("{s:I,s:s,s:O,s:b}",
+		    "id", (json_int_t)id, "state", doc ? jstr(doc, "state") : "-",
+		    "files", files, "ok", rc == CTL_OK));
+	if (jfd != -1)
+		close(jfd);
+	json_decref(files);
+	json_decref(doc);
+	return rc;
+}
+
+/* Opens DIR (creating it if missing, one level). */
+static int
+open_dir(struct export *e)
+{
+	if (mkdir(e->dir, 0777) == -1 && errno != EEXIST) {
+		ctl_err("cannot create %s: %s", e->dir, strerror(errno));
+		return -1;
+	}
+	if ((e->dfd = open(e->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		ctl_err("cannot open %s: %s", e->dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_export(struct ctl *c, struct export *e, const char **state, int argc,
+    char **argv, int *done)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "state", required_argument, NULL, OPT_STATE },
+		{ "partials", no_argument, NULL, OPT_PARTIALS },
+		{ "json", no_argument, NULL, OPT_JSON },
+		CTL_COMMON_OPTS, { 0, 0, 0, 0 },
+	};
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'o':
+			e->dir = optarg;
+			break;
+		case OPT_STATE:
+			*state = optarg;
+			break;
+		case OPT_PARTIALS:
+			e->partials = 1;
+			break;
+		case OPT_JSON:
+			e->json = 1;
+			break;
+		default:
+			rc = ctl_common_opt(c, opt, argv, export_help, done);
+			if (rc != CTL_OK || *done)
+				return *done = 1, rc;
+		}
+	}
+	if (e->dir == NULL || *e->dir == '\0')
+		return ctl_usage(export_help, "give the directory: -o DIR");
+	if ((*state != NULL) == (optind < argc))
+		return ctl_usage(export_help, "give job IDs or --state S");
+	if (*state != NULL && !catalog_state_valid(*state))
+		return ctl_usage(export_help, "--state: unknown state '%s'",
+		    *state);
+	return CTL_OK;
+}
+
+/* The job ids: from the arguments, or every job in state. */
+static int
+export_ids(struct ctl *c, const char *state, int argc, char **argv,
+    int64_t **ids, size_t *n)
+{
+	int i;
+
+	if (state != NULL) {
+		if (catalog_job_ids(c->cat, state, ids, n) == CATALOG_OK)
+			return CTL_OK;
+		ctl_err("cannot list jobs: %s", catalog_errmsg(c->cat));
+		return CTL_FAIL;
+	}
+	if ((*ids = calloc((size_t)argc, sizeof(**ids))) == NULL)
+		return CTL_FAIL;
+	for (i = 0; i < argc; i++)
+		if (parse_id(argv[i], &(*ids)[i]) == -1) {
+			free(*ids);
+			return ctl_usage(export_help, "'%s' is not a job id",
+			    argv[i]);
+		}
+	*n = (size_t)argc;
+	return CTL_OK;
+}
+
+int
+verb_export(struct ctl *c, int argc, char **argv)
+{
+	struct export e = { .dfd = -1 };
+	const char *state = NULL;
+	int64_t *ids = NULL;
+	size_t i, n = 0;
+	int rc, done = 0;
+
+	if ((rc = parse_export(c, &e, &state, argc, argv, &done)) != CTL_OK ||
+	    done)
+		return rc;
+	if ((rc = ctl_open(c)) != CTL_OK ||
+	    (rc = export_ids(c, state, argc - optind, argv + optind, &ids,
+	    &n)) != CTL_OK)
+		return rc;
+	if (open_dir(&e) == -1) {
+		free(ids);
+		return CTL_FAIL;
+	}
+	if (e.json)
+		e.summary = json_array();
+	for (i = 0; i < n; i++)
+		if (export_job(c, &e, ids[i]) != CTL_OK)
+			rc = CTL_FAIL;
+	if (fsync(e.dfd) == -1 && rc == CTL_OK) {
+		ctl_err("%s: %s", e.dir, strerror(errno));
+		rc = CTL_FAIL;
+	}
+	if (e.summary != NULL && print_json(e.summary) != CTL_OK)
+		rc = CTL_FAIL;
+	json_decref(e.summary);
+	close(e.dfd);
+	free(ids);
+	return rc;
+}

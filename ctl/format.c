@@ -1,0 +1,215 @@
+/* format.c: imgeditctl's parsing of ids, numbers and times from arguments,
+ * and the formatting of times, ages, sizes and JSON for output. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl.h"
+#include "util.h"
+
+int
+parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0' || isspace((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+parse_id(const char *s, int64_t *id)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v <= 0)
+		return -1;
+	*id = v;
+	return 0;
+}
+
+static int
+all_digits(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+/* The zone suffix of an ISO-8601 time: "" (local), "Z", "+HH:MM", "+HHMM",
+ * "+HH". Sets *utc and *offset_s. Returns 0 or -1. */
+static int
+parse_zone(const char *z, int *utc, long *offset_s)
+{
+	int hh = 0, mm = 0, sign;
+
+	*utc = 0;
+	*offset_s = 0;
+	if (*z == '.')  /* fractional seconds: ignored */
+		for (z++; isdigit((unsigned char)*z); z++)
+			;
+	if (*z == '\0')
+		return 0;
+	*utc = 1;
+	if (strcmp(z, "Z") == 0 || strcmp(z, "z") == 0)
+		return 0;
+	if (*z != '+' && *z != '-')
+		return -1;
+	sign = *z == '-' ? -1 : 1;
+	if (sscanf(z + 1, "%2d:%2d", &hh, &mm) != 2 &&
+	    sscanf(z + 1, "%2d%2d", &hh, &mm) < 1)
+		return -1;
+	if (hh > 23 || mm > 59)
+		return -1;
+	*offset_s = sign * (hh * 3600L + mm * 60L);
+	return 0;
+}
+
+static int
+parse_iso(const char *s, int64_t *ms)
+{
+	static const char *const formats[] = {
+		"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M",
+		"%Y-%m-%d %H:%M", "%Y-%m-%d",
+	};
+	struct tm tm;
+	const char *rest = NULL;
+	time_t t;
+	long offset;
+	size_t i;
+	int utc;
+
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		memset(&tm, 0, sizeof(tm));
+		if ((rest = strptime(s, formats[i], &tm)) != NULL &&
+		    parse_zone(rest, &utc, &offset) == 0)
+			break;
+		rest = NULL;
+	}
+	if (rest == NULL)
+		return -1;
+	tm.tm_isdst = -1;
+	t = utc ? timegm(&tm) - offset : mktime(&tm);
+	if (t == (time_t)-1)
+		return -1;
+	*ms = (int64_t)t * 1000;
+	return 0;
+}
+
+int
+parse_time(const char *s, int sign, int64_t *ms)
+{
+	int64_t d;
+	long long v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	if (all_digits(s)) {
+		errno = 0;
+		v = strtoll(s, NULL, 10);
+		if (errno != 0 || v > 100000000000LL)
+			return -1;
+		*ms = v * 1000;
+		return 0;
+	}
+	if (parse_iso(s, ms) == 0)
+		return 0;
+	if (*s == '+')
+		s++;
+	if (parse_duration_ms(s, &d) == 0) {
+		*ms = now_ms() + sign * d;
+		return 0;
+	}
+	return -1;
+}
+
+void
+fmt_time(int64_t ms, char *buf, size_t n)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms <= 0 || localtime_r(&t, &tm) == NULL) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+void
+fmt_age(int64_t ms, char *buf, size_t n)
+{
+	int64_t s = ms / 1000;
+
+	if (ms < 0)
+		snprintf(buf, n, "-");
+	else if (s < 120)
+		snprintf(buf, n, "%llds", (long long)s);
+	else if (s < 120 * 60)
+		snprintf(buf, n, "%lldm", (long long)(s / 60));
+	else if (s < 48 * 3600)
+		snprintf(buf, n, "%lldh", (long long)(s / 3600));
+	else
+		snprintf(buf, n, "%lldd", (long long)(s / 86400));
+}
+
+void
+fmt_bytes(int64_t bytes, char *buf, size_t n)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)bytes;
+	int u = -1;
+
+	if (bytes < 1024) {
+		snprintf(buf, n, "%lld B", (long long)bytes);
+		return;
+	}
+	while (v >= 1024 && u < 3) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, n, "%.1f %s", v, units[u]);
+}
+
+int
+print_json(const json_t *j)
+{
+	if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY) == -1 ||
+	    fputc('\n', stdout) == EOF) {
+		ctl_err("cannot write JSON output");
+		return CTL_FAIL;
+	}
+	return CTL_OK;
+}
+
+int64_t
+jint(const json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+}
+
+const char *
+jstr(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}

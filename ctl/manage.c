@@ -1,0 +1,458 @@
+/* manage.c: the verbs that act on jobs and the queue: cancel, retry, wait,
+ * pause, resume and prune. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl.h"
+#include "util.h"
+
+#define OPT_TIMEOUT 0x101
+#define OPT_OLDER 0x102
+#define OPT_STATE 0x103
+#define WAIT_POLL_MS 200
+
+static const char cancel_help[] =
+    "usage: imgeditctl cancel ID...\n"
+    "\n"
+    "Cancels queued, waiting and running jobs. A running job's daemon\n"
+    "notices within a second and aborts the transfer. Finished jobs are\n"
+    "left alone (exit status 1).\n"
+    "  --db PATH      the database (else $IMGEDIT_DB)\n";
+
+static const char retry_help[] =
+    "usage: imgeditctl retry ID...\n"
+    "\n"
+    "Queues failed or canceled jobs again, to run now. Attempts made so far\n"
+    "are kept; if none are left, max attempts is raised to allow one more.\n"
+    "  --db PATH      the database (else $IMGEDIT_DB)\n";
+
+static const char wait_help[] =
+    "usage: imgeditctl wait ID... [--timeout DURATION]\n"
+    "\n"
+    "Waits until every job has finished and prints 'ID STATE' for each.\n"
+    "Exit status 0 if all succeeded, 1 if any failed or was canceled, or on\n"
+    "timeout.\n"
+    "  --timeout D    give up after D (90s, 10m, 2h; default: never)\n"
+    "  --db PATH      the database (else $IMGEDIT_DB)\n";
+
+static const char pause_help[] =
+    "usage: imgeditctl pause [REASON]\n"
+    "\n"
+    "Stops the daemons from starting new jobs; running jobs go on. The\n"
+    "reason shows in imgeditctl status.\n"
+    "  --db PATH      the database (else $IMGEDIT_DB)\n";
+
+static const char resume_help[] =
+    "usage: imgeditctl resume\n"
+    "\n"
+    "Lets the daemons start jobs again after imgeditctl pause.\n"
+    "  --db PATH      the database (else $IMGEDIT_DB)\n";
+
+static const char prune_help[] =
+    "usage: imgeditctl prune --older-than DURATION [--state S]...\n"
+    "\n"
+    "Deletes finished jobs that finished more than DURATION ago (7d, 12h),\n"
+    "with their inputs, attempts, images and history, then the input blobs\n"
+    "no job uses any more. Reports what it deleted and the free space.\n"
+    "  --older-than D   required\n"
+    "  --state S        succeeded, failed or canceled; repeat or separate\n"
+    "                   with commas (default: all three)\n"
+    "  --db PATH        the database (else $IMGEDIT_DB)\n";
+
+/* Parses the common options of a verb that takes only those plus arguments.
+ * Returns CTL_OK with *done clear to go on. */
+static int
+common_only(struct ctl *c, int argc, char **argv, const char *help, int *done)
+{
+	static const struct option opts[] = { CTL_COMMON_OPTS, { 0, 0, 0, 0 } };
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		rc = ctl_common_opt(c, opt, argv, help, done);
+		if (rc != CTL_OK || *done)
+			return *done = 1, rc;
+	}
+	return CTL_OK;
+}
+
+/* Job ids from argv[0..argc). Returns CTL_OK or a usage error. */
+static int
+parse_ids(int argc, char **argv, const char *help, int64_t **ids)
+{
+	int i;
+
+	if (argc == 0)
+		return ctl_usage(help, "give at least one job ID");
+	if ((*ids = calloc((size_t)argc, sizeof(**ids))) == NULL)
+		return CTL_FAIL;
+	for (i = 0; i < argc; i++) {
+		if (parse_id(argv[i], &(*ids)[i]) == -1) {
+			free(*ids);
+			return ctl_usage(help, "'%s' is not a job id", argv[i]);
+		}
+	}
+	return CTL_OK;
+}
+
+/* ---- cancel, retry ---- */
+
+typedef int transition_fn(struct catalog *, int64_t, int64_t, char *);
+
+/* Applies fn to each job; reports each outcome. CTL_FAIL if any failed. */
+static int
+each_job(struct ctl *c, int argc, char **argv, const char *help,
+    transition_fn *fn, const char *done_msg, const char *refuse_msg)
+{
+	char state[CATALOG_STATE_LEN];
+	int64_t *ids = NULL;
+	int i, rc, status = CTL_OK;
+
+	if ((rc = parse_ids(argc, argv, help, &ids)) != CTL_OK)
+		return rc;
+	if ((rc = ctl_open(c)) != CTL_OK) {
+		free(ids);
+		return rc;
+	}
+	for (i = 0; i < argc; i++) {
+		switch (fn(c->cat, ids[i], now_ms(), state)) {
+		case CATALOG_OK:
+			printf("job %lld %s\n", (long long)ids[i], done_msg);
+			continue;
+		case CATALOG_STATE:
+			ctl_err("job %lld is %s: %s", (long long)ids[i], state,
+			    refuse_msg);
+			break;
+		case CATALOG_NOTFOUND:
+			ctl_err("no job %lld: see imgeditctl list",
+			    (long long)ids[i]);
+			break;
+		case CATALOG_BUSY:
+			ctl_err("job %lld: the database stayed locked for 5 s: "
+			    "try again", (long long)ids[i]);
+			break;
+		default:
+			ctl_err("job %lld: %s", (long long)ids[i],
+			    catalog_errmsg(c->cat));
+		}
+		status = CTL_FAIL;
+	}
+	free(ids);
+	return status;
+}
+
+int
+verb_cancel(struct ctl *c, int argc, char **argv)
+{
+	int rc, done = 0;
+
+	if ((rc = common_only(c, argc, argv, cancel_help, &done)) != CTL_OK ||
+	    done)
+		return rc;
+	return each_job(c, argc - optind, argv + optind, cancel_help,
+	    catalog_cancel, "canceled", "only queued, retry_wait or running "
+	    "jobs can be canceled");
+}
+
+int
+verb_retry(struct ctl *c, int argc, char **argv)
+{
+	int rc, done = 0;
+
+	if ((rc = common_only(c, argc, argv, retry_help, &done)) != CTL_OK ||
+	    done)
+		return rc;
+	return each_job(c, argc - optind, argv + optind, retry_help,
+	    catalog_retry, "queued", "only failed or canceled jobs can be "
+	    "retried");
+}
+
+/* ---- wait ---- */
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1)
+		;
+}
+
+/* Reports a finished job; returns CTL_OK if it succeeded. */
+static int
+report_done(struct ctl *c, int64_t id, const char *state)
+{
+	json_t *doc = NULL;
+	const char *msg = NULL;
+
+	printf("%lld %s\n", (long long)id, state);
+	if (strcmp(state, "succeeded") == 0)
+		return CTL_OK;
+	if (catalog_show(c->cat, id, &doc) == CATALOG_OK)
+		msg = jstr(json_object_get(doc, "error"), "message");
+	ctl_err("job %lld %s%s%s", (long long)id, state, msg ? ": " : "",
+	    msg ? msg : "");
+	json_decref(doc);
+	return CTL_FAIL;
+}
+
+/* One look at the jobs still pending (ids[i] = 0 when done). Returns the
+ * number still pending, or -1 on a database error. */
+static int
+poll_jobs(struct ctl *c, int64_t *ids, int n, int *status)
+{
+	char state[CATALOG_STATE_LEN];
+	int i, pending = 0, rc;
+
+	for (i = 0; i < n; i++) {
+		if (ids[i] == 0)
+			continue;
+		rc = catalog_job_state(c->cat, ids[i], state);
+		if (rc == CATALOG_NOTFOUND) {
+			ctl_err("no job %lld: see imgeditctl list",
+			    (long long)ids[i]);
+			*status = CTL_FAIL;
+			ids[i] = 0;
+		} else if (rc != CATALOG_OK) {
+			ctl_err("cannot read job %lld: %s", (long long)ids[i],
+			    catalog_errmsg(c->cat));
+			return -1;
+		} else if (catalog_state_terminal(state)) {
+			if (report_done(c, ids[i], state) != CTL_OK)
+				*status = CTL_FAIL;
+			ids[i] = 0;
+		} else
+			pending++;
+	}
+	fflush(stdout);
+	return pending;
+}
+
+static int
+first_pending(const int64_t *ids, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i] != 0)
+			return i;
+	return 0;
+}
+
+static int
+wait_loop(struct ctl *c, int64_t *ids, int n, int64_t timeout_ms,
+    const char *timeout_arg)
+{
+	char state[CATALOG_STATE_LEN] = "?";
+	int64_t deadline = mono_ms() + timeout_ms, seen = -1, v;
+	int pending, status = CTL_OK, i;
+
+	for (;;) {
+		if (catalog_data_version(c->cat, &v) != CATALOG_OK)
+			v = seen - 1;  /* cannot tell: look again */
+		if (v != seen) {
+			seen = v;
+			if ((pending = poll_jobs(c, ids, n, &status)) == -1)
+				return CTL_FAIL;
+			if (pending == 0)
+				return status;
+		}
+		if (timeout_ms >= 0 && mono_ms() >= deadline)
+			break;
+		sleep_ms(WAIT_POLL_MS);
+	}
+	i = first_pending(ids, n);
+	catalog_job_state(c->cat, ids[i], state);
+	ctl_err("timed out after %s: job %lld is still %s", timeout_arg,
+	    (long long)ids[i], state);
+	return CTL_FAIL;
+}
+
+int
+verb_wait(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		CTL_COMMON_OPTS, { 0, 0, 0, 0 },
+	};
+	const char *timeout_arg = NULL;
+	int64_t timeout = -1, *ids = NULL;
+	int opt, rc, done = 0;
+
+	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (opt == OPT_TIMEOUT) {
+			timeout_arg = optarg;
+			if (parse_duration_ms(optarg, &timeout) == -1)
+				return ctl_usage(wait_help, "--timeout: '%s' is not "
+				    "a duration (90s, 10m, 2h)", optarg);
+			continue;
+		}
+		rc = ctl_common_opt(c, opt, argv, wait_help, &done);
+		if (rc != CTL_OK || done)
+			return rc;
+	}
+	if ((rc = parse_ids(argc - optind, argv + optind, wait_help, &ids)) !=
+	    CTL_OK)
+		return rc;
+	if ((rc = ctl_open(c)) == CTL_OK)
+		rc = wait_loop(c, ids, argc - optind, timeout, timeout_arg);
+	free(ids);
+	return rc;
+}
+
+/* ---- pause, resume ---- */
+
+int
+verb_pause(struct ctl *c, int argc, char **argv)
+{
+	char reason[1024] = "";
+	size_t len = 0;
+	int i, rc, done = 0, was;
+
+	if ((rc = common_only(c, argc, argv, pause_help, &done)) != CTL_OK ||
+	    done)
+		return rc;
+	for (i = optind; i < argc; i++)
+		len += (size_t)snprintf(reason + len, len < sizeof(reason) ?
+		    sizeof(reason) - len : 0, "%s%s", i > optind ? " " : "",
+		    argv[i]);
+	if (len >= sizeof(reason))
+		return ctl_usage(pause_help, "the reason is too long");
+	if (len == 0)
+		snprintf(reason, sizeof(reason), "paused by operator");
+	if ((rc = ctl_open(c)) != CTL_OK)
+		return rc;
+	if ((rc = catalog_set_pause(c->cat, reason, &was)) != CATALOG_OK) {
+		ctl_err("cannot pause: %s", rc == CATALOG_BUSY ? "the database "
+		    "stayed locked for 5 s, try again" : catalog_errmsg(c->cat));
+		return CTL_FAIL;
+	}
+	printf("paused%s: %s\n", was ? " (reason replaced)" : "", reason);
+	return CTL_OK;
+}
+
+int
+verb_resume(struct ctl *c, int argc, char **argv)
+{
+	int rc, done = 0, was;
+
+	if ((rc = common_only(c, argc, argv, resume_help, &done)) != CTL_OK ||
+	    done)
+		return rc;
+	if (optind != argc)
+		return ctl_usage(resume_help, "resume takes no arguments");
+	if ((rc = ctl_open(c)) != CTL_OK)
+		return rc;
+	if ((rc = catalog_set_pause(c->cat, NULL, &was)) != CATALOG_OK) {
+		ctl_err("cannot resume: %s", rc == CATALOG_BUSY ? "the database "
+		    "stayed locked for 5 s, try again" : catalog_errmsg(c->cat));
+		return CTL_FAIL;
+	}
+	printf("%s\n", was ? "resumed" : "was not paused");
+	return CTL_OK;
+}
+
+/* ---- prune ---- */
+
+/* Adds the comma-separated states in arg to states[3]. */
+static int
+add_states(const char *arg, const char **states, size_t *n)
+{
+	static const char *const terminal[] = { "succeeded", "failed",
+		"canceled" };
+	const char *p = arg, *end;
+	size_t i, k, len;
+
+	for (; *p; p = *end ? end + 1 : end) {
+		end = strchr(p, ',') ? strchr(p, ',') : p + strlen(p);
+		len = (size_t)(end - p);
+		for (i = 0; i < 3; i++)
+			if (strlen(terminal[i]) == len &&
+			    strncmp(p, terminal[i], len) == 0)
+				break;
+		if (i == 3)
+			return ctl_usage(prune_help, "--state: '%.*s' is not "
+			    "succeeded, failed or canceled", (int)len, p);
+		for (k = 0; k < *n && states[k] != terminal[i]; k++)
+			;
+		if (k == *n)
+			states[(*n)++] = terminal[i];
+	}
+	return CTL_OK;
+}
+
+static void
+prune_report(struct ctl *c, const struct catalog_prune_result *r)
+{
+	char freeb[32];
+
+	fmt_bytes(r->free_bytes, freeb, sizeof(freeb));
+	printf("pruned %lld jobs and %lld unreferenced input blobs\n",
+	    (long long)r->jobs, (long long)r->blobs);
+	if (r->incremental)
+		printf("space returned to the file system (incremental vacuum)\n");
+	else if (r->free_bytes > 0)
+		printf("%s free inside the file, reused by new data; to shrink "
+		    "the file run: sqlite3 %s 'VACUUM' (needs an exclusive "
+		    "lock: stop imgeditd first)\n", freeb, c->db_path);
+}
+
+static int
+parse_prune(struct ctl *c, int argc, char **argv, const char **states,
+    size_t *nstates, int64_t *older, int *done)
+{
+	static const struct option opts[] = {
+		{ "older-than", required_argument, NULL, OPT_OLDER },
+		{ "state", required_argument, NULL, OPT_STATE },
+		CTL_COMMON_OPTS, { 0, 0, 0, 0 },
+	};
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (opt == OPT_OLDER) {
+			if (parse_duration_ms(optarg, older) == -1)
+				return ctl_usage(prune_help, "--older-than: '%s' is "
+				    "not a duration (7d, 12h, 30m)", optarg);
+		} else if (opt == OPT_STATE) {
+			if ((rc = add_states(optarg, states, nstates)) != CTL_OK)
+				return rc;
+		} else if ((rc = ctl_common_opt(c, opt, argv, prune_help,
+		    done)) != CTL_OK || *done)
+			return rc;
+	}
+	if (optind != argc)
+		return ctl_usage(prune_help, "unexpected argument '%s'",
+		    argv[optind]);
+	if (*older < 0)
+		return ctl_usage(prune_help, "give --older-than DURATION");
+	if (*nstates == 0)
+		add_states("succeeded,failed,canceled", states, nstates);
+	return CTL_OK;
+}
+
+int
+verb_prune(struct ctl *c, int argc, char **argv)
+{
+	struct catalog_prune_result res;
+	const char *states[3];
+	size_t nstates = 0;
+	int64_t older = -1;
+	int rc, done = 0;
+
+	if ((rc = parse_prune(c, argc, argv, states, &nstates, &older,
+	    &done)) != CTL_OK || done)
+		return rc;
+	if ((rc = ctl_open(c)) != CTL_OK)
+		return rc;
+	rc = catalog_prune(c->cat, states, nstates, now_ms() - older, &res);
+	if (rc != CATALOG_OK) {
+		ctl_err("prune stopped after %lld jobs: %s", (long long)res.jobs,
+		    rc == CATALOG_BUSY ? "the database stayed locked for 5 s, "
+		    "run it again" : catalog_errmsg(c->cat));
+		return CTL_FAIL;
+	}
+	prune_report(c, &res);
+	return CTL_OK;
+}

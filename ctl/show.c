@@ -1,0 +1,451 @@
+/* show.c: the reading verbs list, show and status: catalog documents printed
+ * as tables for people or, with --json, as JSON for programs. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "util.h"
+
+#define OPT_JSON 0x101
+#define OPT_STATE 0x102
+#define OPT_LIMIT 0x103
+#define OPT_SINCE 0x104
+
+static const char list_help[] =
+    "usage: imgeditctl list [--state S] [--limit N] [--since TIME] [--json]\n"
+    "\n"
+    "Lists jobs, newest first: id, state, attempts/max, model, final images\n"
+    "stored, age and the last error.\n"
+    "  --state S      queued, running, retry_wait, succeeded, failed or\n"
+    "                 canceled\n"
+    "  --limit N      at most N jobs (default 50)\n"
+    "  --since TIME   created at or after TIME: epoch seconds, ISO-8601, or\n"
+    "                 an age like 1h (the last hour)\n"
+    "  --json         a JSON array\n"
+    "  --db PATH      the database (else $IMGEDIT_DB)\n";
+
+static const char show_help[] =
+    "usage: imgeditctl show ID [--json]\n"
+    "\n"
+    "Shows one job: params, inputs, attempts, images and history.\n"
+    "  --json         one JSON object\n"
+    "  --db PATH      the database (else $IMGEDIT_DB)\n";
+
+static const char status_help[] =
+    "usage: imgeditctl status [--json]\n"
+    "\n"
+    "Shows the jobs per state, images stored, tokens used, jobs finished in\n"
+    "the last minute and hour, the operator pause and the daemons with\n"
+    "their heartbeats.\n"
+    "  --json         one JSON object\n"
+    "  --db PATH      the database (else $IMGEDIT_DB)\n";
+
+/* A one-line excerpt of s, at most max bytes (cut on a UTF-8 boundary). */
+static void
+excerpt(const char *s, char *out, size_t max)
+{
+	size_t i, n = 0;
+
+	if (s == NULL) {
+		snprintf(out, max, "-");
+		return;
+	}
+	for (i = 0; s[i] != '\0' && n + 4 < max; i++)
+		out[n++] = s[i] == '\n' || s[i] == '\r' || s[i] == '\t' ? ' ' :
+		    s[i];
+	if (s[i] != '\0') {
+		while (n > 0 && ((unsigned char)out[n - 1] & 0xc0) == 0x80)
+			n--;
+		if (n > 0 && ((unsigned char)out[n - 1] & 0xc0) == 0xc0)
+			n--;
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	out[n] = '\0';
+}
+
+static void
+error_summary(const json_t *error, char *out, size_t max)
+{
+	char msg[256];
+	const char *kind;
+
+	if (!json_is_object(error)) {
+		snprintf(out, max, "-");
+		return;
+	}
+	kind = jstr(error, "code") ? jstr(error, "code") : jstr(error, "type");
+	snprintf(msg, sizeof(msg), "%s%s%s", kind ? kind : "",
+	    kind ? ": " : "", jstr(error, "message") ? jstr(error, "message") :
+	    "");
+	excerpt(msg, out, max);
+}
+
+/* ---- list ---- */
+
+static void
+list_table(const json_t *arr)
+{
+	const json_t *j;
+	char tries[32], age[16], err[64];
+	int64_t now = now_ms();
+	size_t i;
+
+	printf("%-8s %-10s %-6s %-12s %6s %5s  %s\n", "ID", "STATE", "TRIES",
+	    "MODEL", "IMAGES", "AGE", "ERROR");
+	json_array_foreach(arr, i, j) {
+		snprintf(tries, sizeof(tries), "%lld/%lld",
+		    (long long)jint(j, "attempts"),
+		    (long long)jint(j, "max_attempts"));
+		fmt_age(now - jint(j, "created_at"), age, sizeof(age));
+		error_summary(json_object_get(j, "error"), err, sizeof(err));
+		printf("%-8lld %-10s %-6s %-12s %6lld %5s  %s\n",
+		    (long long)jint(j, "id"), jstr(j, "state"), tries,
+		    jstr(j, "model") ? jstr(j, "model") : "?",
+		    (long long)jint(j, "final_images"), age, err);
+	}
+}
+
+int
+verb_list(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, OPT_STATE },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "json", no_argument, NULL, OPT_JSON },
+		CTL_COMMON_OPTS, { 0, 0, 0, 0 },
+	};
+	const char *state = NULL;
+	int64_t since = 0;
+	long limit = 50;
+	json_t *arr;
+	int opt, rc, json = 0, done = 0;
+
+	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_STATE:
+			state = optarg;
+			if (!catalog_state_valid(state))
+				return ctl_usage(list_help, "--state: unknown state "
+				    "'%s'", state);
+			break;
+		case OPT_LIMIT:
+			if (parse_long(optarg, 1, 1000000000, &limit) == -1)
+				return ctl_usage(list_help, "--limit: not a positive "
+				    "integer: '%s'", optarg);
+			break;
+		case OPT_SINCE:
+			if (parse_time(optarg, -1, &since) == -1)
+				return ctl_usage(list_help, "--since: '%s' is not a "
+				    "time", optarg);
+			break;
+		case OPT_JSON:
+			json = 1;
+			break;
+		default:
+			rc = ctl_common_opt(c, opt, argv, list_help, &done);
+			if (rc != CTL_OK || done)
+				return rc;
+		}
+	}
+	if (optind != argc)
+		return ctl_usage(list_help, "unexpected argument '%s'",
+		    argv[optind]);
+	if ((rc = ctl_open(c)) != CTL_OK)
+		return rc;
+	if (catalog_list(c->cat, state, since, (int)limit, &arr) != CATALOG_OK) {
+		ctl_err("cannot list jobs: %s", catalog_errmsg(c->cat));
+		return CTL_FAIL;
+	}
+	if (json)
+		rc = print_json(arr);
+	else
+		list_table(arr);
+	json_decref(arr);
+	return rc;
+}
+
+/* ---- show ---- */
+
+static void
+show_header(const json_t *j)
+{
+	char t[32], err[512];
+	const json_t *usage = json_object_get(j, "usage");
+	const json_t *e = json_object_get(j, "error");
+	char *params = json_dumps(json_object_get(j, "params"),
+	    JSON_COMPACT | JSON_ENCODE_ANY);
+
+	printf("job %lld  %s  attempts %lld/%lld  priority %lld  stream %s\n",
+	    (long long)jint(j, "id"), jstr(j, "state"),
+	    (long long)jint(j, "attempts"), (long long)jint(j, "max_attempts"),
+	    (long long)jint(j, "priority"), jint(j, "stream") ? "on" : "off");
+	printf("  model       %s\n", jstr(j, "model") ? jstr(j, "model") : "?");
+	fmt_time(jint(j, "created_at"), t, sizeof(t));
+	printf("  created     %s\n", t);
+	fmt_time(jint(j, "updated_at"), t, sizeof(t));
+	printf("  updated     %s\n", t);
+	fmt_time(jint(j, "finished_at"), t, sizeof(t));
+	printf("  finished    %s\n", t);
+	if (jint(j, "not_before") > 0) {
+		fmt_time(jint(j, "not_before"), t, sizeof(t));
+		printf("  not before  %s\n", t);
+	}
+	if (jstr(j, "lease_owner") != NULL) {
+		fmt_time(jint(j, "lease_expires"), t, sizeof(t));
+		printf("  lease       %s until %s\n", jstr(j, "lease_owner"), t);
+	}
+	if (jstr(j, "idempotency_key") != NULL)
+		printf("  key         %s\n", jstr(j, "idempotency_key"));
+	printf("  tokens      input %lld  output %lld  total %lld\n",
+	    (long long)jint(usage, "input_tokens"),
+	    (long long)jint(usage, "output_tokens"),
+	    (long long)jint(usage, "total_tokens"));
+	if (json_is_object(e)) {
+		error_summary(e, err, sizeof(err));
+		printf("  error       %s (HTTP %lld, request %s)\n", err,
+		    (long long)jint(e, "status"), jstr(e, "request_id") ?
+		    jstr(e, "request_id") : "-");
+	}
+	printf("  params      %s\n", params ? params : "?");
+	free(params);
+}
+
+static void
+show_inputs(const json_t *arr)
+{
+	const json_t *r;
+	char size[32];
+	size_t i;
+
+	printf("\ninputs\n  %-5s %3s %-24s %-11s %10s  %s\n", "ROLE", "#",
+	    "FILENAME", "TYPE", "SIZE", "SHA256");
+	json_array_foreach(arr, i, r) {
+		fmt_bytes(jint(r, "size"), size, sizeof(size));
+		printf("  %-5s %3lld %-24s %-11s %10s  %s\n", jstr(r, "role"),
+		    (long long)jint(r, "ordinal"), jstr(r, "filename"),
+		    jstr(r, "content_type") ? jstr(r, "content_type") : "(sniff)",
+		    size, jstr(r, "sha256") ? jstr(r, "sha256") : "-");
+	}
+}
+
+static void
+show_attempts(const json_t *arr)
+{
+	const json_t *r;
+	char start[32], dur[16], err[256];
+	size_t i;
+
+	printf("\nattempts\n  %3s %-19s %8s %4s %-11s %-24s %8s  %s\n", "#",
+	    "STARTED", "DURATION", "HTTP", "OUTCOME", "REQUEST", "TOKENS",
+	    "ERROR");
+	json_array_foreach(arr, i, r) {
+		fmt_time(jint(r, "started_at"), start, sizeof(start));
+		if (jint(r, "ended_at") > 0)
+			fmt_age(jint(r, "ended_at") - jint(r, "started_at"), dur,
+			    sizeof(dur));
+		else
+			snprintf(dur, sizeof(dur), "running");
+		error_summary(json_object_get(r, "error"), err, sizeof(err));
+		printf("  %3lld %-19s %8s %4lld %-11s %-24s %8lld  %s\n",
+		    (long long)jint(r, "number"), start, dur,
+		    (long long)jint(r, "http_status"),
+		    jstr(r, "outcome") ? jstr(r, "outcome") : "-",
+		    jstr(r, "request_id") ? jstr(r, "request_id") : "-",
+		    (long long)jint(r, "total_tokens"), err);
+	}
+}
+
+static void
+show_images(const json_t *arr)
+{
+	const json_t *r;
+	char size[32], dims[32];
+	size_t i;
+
+	printf("\nimages\n  %-8s %3s %-7s %3s %-6s %-11s %10s  %s\n", "ID",
+	    "ATT", "KIND", "IDX", "FORMAT", "SIZE", "BYTES", "SHA256");
+	json_array_foreach(arr, i, r) {
+		fmt_bytes(jint(r, "size"), size, sizeof(size));
+		snprintf(dims, sizeof(dims), "%lldx%lld",
+		    (long long)jint(r, "width"), (long long)jint(r, "height"));
+		printf("  %-8lld %3lld %-7s %3lld %-6s %-11s %10s  %s\n",
+		    (long long)jint(r, "id"), (long long)jint(r, "attempt"),
+		    jstr(r, "kind"), (long long)jint(r, "idx"), jstr(r, "format"),
+		    dims, size, jstr(r, "sha256"));
+	}
+}
+
+static void
+show_events(const json_t *arr)
+{
+	const json_t *r;
+	char at[32], detail[256];
+	size_t i;
+
+	printf("\nhistory\n");
+	json_array_foreach(arr, i, r) {
+		fmt_time(jint(r, "at"), at, sizeof(at));
+		excerpt(jstr(r, "detail"), detail, sizeof(detail));
+		printf("  %s  %-10s -> %-10s %s\n", at,
+		    jstr(r, "from_state") ? jstr(r, "from_state") : "",
+		    jstr(r, "to_state"), jstr(r, "detail") ? detail : "");
+	}
+}
+
+int
+verb_show(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		CTL_COMMON_OPTS, { 0, 0, 0, 0 },
+	};
+	int64_t id;
+	json_t *doc;
+	int opt, rc, json = 0, done = 0;
+
+	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (opt == OPT_JSON) {
+			json = 1;
+			continue;
+		}
+		rc = ctl_common_opt(c, opt, argv, show_help, &done);
+		if (rc != CTL_OK || done)
+			return rc;
+	}
+	if (argc - optind != 1)
+		return ctl_usage(show_help, "give one job ID");
+	if (parse_id(argv[optind], &id) == -1)
+		return ctl_usage(show_help, "'%s' is not a job id", argv[optind]);
+	if ((rc = ctl_open(c)) != CTL_OK)
+		return rc;
+	if ((rc = catalog_show(c->cat, id, &doc)) != CATALOG_OK) {
+		if (rc == CATALOG_NOTFOUND)
+			ctl_err("no job %lld: see imgeditctl list", (long long)id);
+		else
+			ctl_err("cannot read job %lld: %s", (long long)id,
+			    catalog_errmsg(c->cat));
+		return CTL_FAIL;
+	}
+	if (json)
+		rc = print_json(doc);
+	else {
+		show_header(doc);
+		show_inputs(json_object_get(doc, "inputs"));
+		show_attempts(json_object_get(doc, "attempt_log"));
+		show_images(json_object_get(doc, "images"));
+		show_events(json_object_get(doc, "events"));
+	}
+	json_decref(doc);
+	return rc;
+}
+
+/* ---- status ---- */
+
+static void
+status_daemons(const json_t *arr, int64_t now)
+{
+	const json_t *d;
+	const char *pause;
+	char started[32], beat[16];
+	size_t i;
+	int stopped;
+
+	if (json_array_size(arr) == 0) {
+		printf("daemons   none seen in the last hour\n");
+		return;
+	}
+	printf("daemons\n  %-18s %-16s %7s %-19s %6s  %s\n", "ID", "HOST", "PID",
+	    "STARTED", "BEAT", "STATUS");
+	json_array_foreach(arr, i, d) {
+		stopped = json_is_integer(json_object_get(d, "stopped_at"));
+		pause = jstr(d, "pause_reason");
+		fmt_time(jint(d, "started_at"), started, sizeof(started));
+		fmt_age(now - jint(d, "heartbeat_at"), beat, sizeof(beat));
+		printf("  %-18s %-16s %7lld %-19s %6s  %s%s%s%s\n", jstr(d, "id"),
+		    jstr(d, "host"), (long long)jint(d, "pid"), started, beat,
+		    stopped ? "stopped" : jstr(d, "status") ? jstr(d, "status") :
+		    "-", pause ? " (paused: " : "", pause ? pause : "",
+		    pause ? ")" : "");
+		if (!stopped && now - jint(d, "heartbeat_at") > 60 * 1000)
+			printf("  ^ no heartbeat for %s: is it still running?\n",
+			    beat);
+	}
+}
+
+static void
+status_text(const json_t *doc, const char *path)
+{
+	static const char *const states[] = {
+		"queued", "running", "retry_wait", "succeeded", "failed",
+		"canceled",
+	};
+	const json_t *db = json_object_get(doc, "database");
+	const json_t *jobs = json_object_get(doc, "jobs");
+	const json_t *p = json_object_get(doc, "pause");
+	char size[32], freeb[32];
+	size_t i;
+
+	fmt_bytes(jint(db, "size_bytes"), size, sizeof(size));
+	fmt_bytes(jint(db, "free_bytes"), freeb, sizeof(freeb));
+	printf("database  %s (schema %lld, %s, %s free)\njobs     ", path,
+	    (long long)jint(db, "schema_version"), size, freeb);
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		printf(" %s %lld", states[i], (long long)jint(jobs, states[i]));
+	printf("  (total %lld)\n", (long long)jint(jobs, "total"));
+	printf("images    %lld final, %lld partial\n",
+	    (long long)jint(json_object_get(doc, "images"), "final"),
+	    (long long)jint(json_object_get(doc, "images"), "partial"));
+	printf("tokens    input %lld  output %lld  total %lld\n",
+	    (long long)jint(json_object_get(doc, "tokens"), "input"),
+	    (long long)jint(json_object_get(doc, "tokens"), "output"),
+	    (long long)jint(json_object_get(doc, "tokens"), "total"));
+	printf("finished  %lld in the last minute, %lld in the last hour\n",
+	    (long long)jint(json_object_get(doc, "finished"), "last_minute"),
+	    (long long)jint(json_object_get(doc, "finished"), "last_hour"));
+	if (json_is_true(json_object_get(p, "paused")))
+		printf("paused    %s (imgeditctl resume to continue)\n",
+		    jstr(p, "reason") ? jstr(p, "reason") : "yes");
+	else
+		printf("paused    no\n");
+	status_daemons(json_object_get(doc, "daemons"), now_ms());
+}
+
+int
+verb_status(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		CTL_COMMON_OPTS, { 0, 0, 0, 0 },
+	};
+	json_t *doc;
+	int opt, rc, json = 0, done = 0;
+
+	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (opt == OPT_JSON) {
+			json = 1;
+			continue;
+		}
+		rc = ctl_common_opt(c, opt, argv, status_help, &done);
+		if (rc != CTL_OK || done)
+			return rc;
+	}
+	if (optind != argc)
+		return ctl_usage(status_help, "unexpected argument '%s'",
+		    argv[optind]);
+	if ((rc = ctl_open(c)) != CTL_OK)
+		return rc;
+	if (catalog_status(c->cat, now_ms(), &doc) != CATALOG_OK) {
+		ctl_err("cannot read the status: %s", catalog_errmsg(c->cat));
+		return CTL_FAIL;
+	}
+	if (json)
+		rc = print_json(doc);
+	else
+		status_text(doc, c->db_path);
+	json_decref(doc);
+	return rc;
+}

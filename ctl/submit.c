@@ -1,0 +1,971 @@
+/* submit.c: the submit verb: turns options, IMAGE arguments or JSONL lines
+ * into jobs, reads and validates every input before anything is written,
+ * then inserts all jobs in one transaction, inputs stored once by SHA-256. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "image.h"
+#include "jobspec.h"
+#include "util.h"
+
+#define INPUT_MAX_BYTES ((size_t)64 * 1024 * 1024)  /* upstream takes < 50 MB */
+/* Input bytes kept in memory between checking and storing. */
+#define KEEP_BYTES ((size_t)256 * 1024 * 1024)
+#define ERRLEN 8192 /* whole messages */
+#define WHYLEN 2048 /* a reason inside one */
+
+static const char submit_help[] =
+    "usage: imgeditctl submit -p PROMPT [options] IMAGE... [--mask FILE]\n"
+    "       imgeditctl submit -p PROMPT [options] --each IMAGE... [--mask F]\n"
+    "       imgeditctl submit [options] --from FILE.jsonl\n"
+    "\n"
+    "Queues image edit jobs and prints their ids, one per line. Every input\n"
+    "is read and checked before anything is written; a bulk submit is one\n"
+    "transaction.\n"
+    "\n"
+    "API fields (stored in the job's params):\n"
+    "  -p, --prompt TEXT            what to do (required)\n"
+    "      --model M                dall-e-2, gpt-image-1, ...\n"
+    "      --n N                    number of images, 1..10\n"
+    "      --size S                 e.g. 1024x1024, auto\n"
+    "      --quality Q              low, medium, high, auto, standard\n"
+    "      --background B           transparent, opaque, auto\n"
+    "      --output-format F        png, jpeg, webp\n"
+    "      --output-compression C   0..100 (jpeg, webp)\n"
+    "      --input-fidelity F       high, low\n"
+    "      --partial-images K       0..3 (streaming only)\n"
+    "      --response-format R      url, b64_json (dall-e-2)\n"
+    "      --user U                 end-user id\n"
+    "      --param KEY=VALUE        any other field; VALUE is JSON if it\n"
+    "                               parses as JSON, else a string\n"
+    "Job options:\n"
+    "      --stream / --no-stream   server-sent events (default: --stream)\n"
+    "      --mask FILE              PNG with alpha: transparent = edit here\n"
+    "      --priority P             higher runs first (default 0)\n"
+    "      --max-attempts N         1..100 (default 5)\n"
+    "      --key KEY                idempotency key: a resubmit prints the\n"
+    "                               existing job's id and writes nothing\n"
+    "      --not-before TIME        epoch seconds, ISO-8601 or a delay (10m)\n"
+    "      --each                   one job per IMAGE, sharing the mask\n"
+    "      --from FILE.jsonl        one job per line: {\"prompt\":..,\n"
+    "                               \"images\":[paths],\"mask\":path, API\n"
+    "                               fields, \"stream\",\"priority\",\n"
+    "                               \"max_attempts\",\"key\",\"not_before\"};\n"
+    "                               paths relative to the file's directory;\n"
+    "                               options given here are the defaults\n"
+    "      --db PATH                the database (else $IMGEDIT_DB)\n";
+
+/* One input file, read, sniffed and hashed once however many jobs use it. */
+struct file {
+	char *path;
+	const char *name;           /* basename, inside path */
+	const char *mime;
+	unsigned char *data;        /* NULL when not held in memory */
+	size_t size;
+	char sha[SHA256_HEX_LEN + 1];
+	int hashed;
+	size_t uses;                /* jobs referencing it */
+	int64_t blob_id;            /* 0 until stored */
+};
+
+struct job {
+	char *label;                /* names the job in errors */
+	int from_file;              /* label is FILE:LINE */
+	json_t *params;
+	int stream, priority, max_attempts;
+	int64_t not_before;
+	char *key;
+	struct file **images;
+	size_t nimages;
+	struct file *mask;
+	int64_t id;
+	int existed;                /* id is a job submitted before (key) */
+};
+
+struct progress {
+	int on;
+	const char *what;
+	size_t done, total;
+	int64_t last;
+};
+
+struct submit {
+	/* options */
+	json_t *base;               /* API fields from the options */
+	int stream, priority, max_attempts, each;
+	int64_t not_before;
+	const char *key, *mask, *from;
+	/* jobs, and their files by path (open addressing) */
+	struct job *jobs;
+	size_t njobs, jcap;
+	struct file **ftab;
+	size_t fcap, nfiles, kept;
+	struct progress prog;
+};
+
+/* ---- options ---- */
+
+enum { T_STR, T_INT };
+
+static const struct api_opt {
+	const char *opt, *field;
+	int type;
+} api_opts[] = {
+	{ "prompt", "prompt", T_STR },
+	{ "model", "model", T_STR },
+	{ "n", "n", T_INT },
+	{ "size", "size", T_STR },
+	{ "quality", "quality", T_STR },
+	{ "background", "background", T_STR },
+	{ "output-format", "output_format", T_STR },
+	{ "output-compression", "output_compression", T_INT },
+	{ "input-fidelity", "input_fidelity", T_STR },
+	{ "partial-images", "partial_images", T_INT },
+	{ "response-format", "response_format", T_STR },
+	{ "user", "user", T_STR },
+};
+#define NAPI (sizeof(api_opts) / sizeof(api_opts[0]))
+#define OPT_API 0x200 /* + index in api_opts */
+
+enum {
+	OPT_STREAM = 0x300, OPT_NO_STREAM, OPT_PARAM, OPT_MASK, OPT_PRIORITY,
+	OPT_MAX_ATTEMPTS, OPT_KEY, OPT_NOT_BEFORE, OPT_EACH, OPT_FROM,
+};
+
+static const struct option submit_opts[] = {
+	{ "prompt", required_argument, NULL, OPT_API + 0 },
+	{ "model", required_argument, NULL, OPT_API + 1 },
+	{ "n", required_argument, NULL, OPT_API + 2 },
+	{ "size", required_argument, NULL, OPT_API + 3 },
+	{ "quality", required_argument, NULL, OPT_API + 4 },
+	{ "background", required_argument, NULL, OPT_API + 5 },
+	{ "output-format", required_argument, NULL, OPT_API + 6 },
+	{ "output-compression", required_argument, NULL, OPT_API + 7 },
+	{ "input-fidelity", required_argument, NULL, OPT_API + 8 },
+	{ "partial-images", required_argument, NULL, OPT_API + 9 },
+	{ "response-format", required_argument, NULL, OPT_API + 10 },
+	{ "user", required_argument, NULL, OPT_API + 11 },
+	{ "stream", no_argument, NULL, OPT_STREAM },
+	{ "no-stream", no_argument, NULL, OPT_NO_STREAM },
+	{ "param", required_argument, NULL, OPT_PARAM },
+	{ "mask", required_argument, NULL, OPT_MASK },
+	{ "priority", required_argument, NULL, OPT_PRIORITY },
+	{ "max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "not-before", required_argument, NULL, OPT_NOT_BEFORE },
+	{ "each", no_argument, NULL, OPT_EACH },
+	{ "from", required_argument, NULL, OPT_FROM },
+	CTL_COMMON_OPTS,
+	{ 0, 0, 0, 0 },
+};
+
+/* Keys that are not params: files and the stream column. */
+static int
+reserved_key(const char *key)
+{
+	return strcmp(key, "image") == 0 || strcmp(key, "image[]") == 0 ||
+	    strcmp(key, "mask") == 0 || strcmp(key, "stream") == 0;
+}
+
+static int
+set_api_opt(struct submit *s, const struct api_opt *a, const char *val)
+{
+	json_t *v;
+	long n;
+
+	if (a->type == T_INT) {
+		if (parse_long(val, INT_MIN, INT_MAX, &n) == -1)
+			return ctl_usage(submit_help, "--%s: not an integer: '%s'",
+			    a->opt, val);
+		v = json_integer(n);
+	} else if ((v = json_string(val)) == NULL)
+		return ctl_usage(submit_help, "--%s: not valid UTF-8", a->opt);
+	json_object_set_new(s->base, a->field, v);
+	return CTL_OK;
+}
+
+/* --param KEY=VALUE: VALUE as JSON when it parses, else as a string. */
+static int
+set_param(struct submit *s, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char key[256];
+	json_t *v;
+
+	if (eq == NULL || eq == arg || (size_t)(eq - arg) >= sizeof(key))
+		return ctl_usage(submit_help, "--param: expected KEY=VALUE, got "
+		    "'%s'", arg);
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - arg), arg);
+	if (reserved_key(key))
+		return ctl_usage(submit_help, "--param %s: not a parameter (use "
+		    "IMAGE arguments, --mask, --stream or --no-stream)", key);
+	if ((v = json_loads(eq + 1, JSON_DECODE_ANY, NULL)) == NULL &&
+	    (v = json_string(eq + 1)) == NULL)
+		return ctl_usage(submit_help, "--param %s: not valid UTF-8", key);
+	if (json_object_set_new(s->base, key, v) == -1)
+		return ctl_usage(submit_help, "--param %s: invalid key", key);
+	return CTL_OK;
+}
+
+static int
+job_opt(struct submit *s, int opt, const char *val)
+{
+	long n;
+
+	switch (opt) {
+	case OPT_STREAM:
+	case OPT_NO_STREAM:
+		s->stream = opt == OPT_STREAM;
+		return CTL_OK;
+	case OPT_PARAM:
+		return set_param(s, val);
+	case OPT_MASK:
+		s->mask = val;
+		return CTL_OK;
+	case OPT_PRIORITY:
+		if (parse_long(val, INT_MIN, INT_MAX, &n) == -1)
+			return ctl_usage(submit_help, "--priority: not an integer: "
+			    "'%s'", val);
+		s->priority = (int)n;
+		return CTL_OK;
+	case OPT_MAX_ATTEMPTS:
+		if (parse_long(val, 1, 100, &n) == -1)
+			return ctl_usage(submit_help, "--max-attempts: must be an "
+			    "integer from 1 to 100, not '%s'", val);
+		s->max_attempts = (int)n;
+		return CTL_OK;
+	case OPT_KEY:
+		s->key = val;
+		return CTL_OK;
+	case OPT_NOT_BEFORE:
+		if (parse_time(val, 1, &s->not_before) == -1)
+			return ctl_usage(submit_help, "--not-before: '%s' is not a "
+			    "time (epoch seconds, 2026-05-01T12:00:00Z, or a delay "
+			    "like 10m)", val);
+		return CTL_OK;
+	case OPT_EACH:
+		s->each = 1;
+		return CTL_OK;
+	case OPT_FROM:
+		s->from = val;
+		return CTL_OK;
+	}
+	return -1;
+}
+
+static int
+parse_opts(struct ctl *c, struct submit *s, int argc, char **argv, int *done)
+{
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, ":hp:", submit_opts, NULL)) != -1) {
+		if (opt == 'p')
+			opt = OPT_API + 0;
+		if (opt >= OPT_API && opt < OPT_API + (int)NAPI)
+			rc = set_api_opt(s, &api_opts[opt - OPT_API], optarg);
+		else if ((rc = job_opt(s, opt, optarg)) == -1)
+			rc = ctl_common_opt(c, opt, argv, submit_help, done);
+		if (rc != CTL_OK) {
+			*done = 1;
+			return rc;
+		}
+		if (*done)
+			return CTL_OK;
+	}
+	if (s->from != NULL && optind < argc)
+		return ctl_usage(submit_help, "give IMAGE arguments or --from, "
+		    "not both");
+	if (s->from == NULL && optind == argc)
+		return ctl_usage(submit_help, "no IMAGE given");
+	if (s->from != NULL && s->each)
+		return ctl_usage(submit_help, "--each and --from do not go "
+		    "together (--from is already one job per line)");
+	if (s->key != NULL && s->from != NULL)
+		return ctl_usage(submit_help, "--key names one job: with --from, "
+		    "give a \"key\" per line");
+	if (s->key != NULL && s->each && argc - optind > 1)
+		return ctl_usage(submit_help, "--key names one job: with --each, "
+		    "use --from with a \"key\" per line");
+	return CTL_OK;
+}
+
+/* ---- files ---- */
+
+static uint64_t
+hash_str(const char *p)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return h;
+}
+
+static int
+ftab_grow(struct submit *s)
+{
+	struct file **old = s->ftab, **tab;
+	size_t oldcap = s->fcap, cap = oldcap ? oldcap * 2 : 64, i, j;
+
+	if ((tab = calloc(cap, sizeof(*tab))) == NULL)
+		return -1;
+	for (i = 0; i < oldcap; i++) {
+		if (old[i] == NULL)
+			continue;
+		for (j = hash_str(old[i]->path) & (cap - 1); tab[j] != NULL;
+		    j = (j + 1) & (cap - 1))
+			;
+		tab[j] = old[i];
+	}
+	free(old);
+	s->ftab = tab;
+	s->fcap = cap;
+	return 0;
+}
+
+/* The file for path, new or already known; NULL when out of memory. */
+static struct file *
+file_get(struct submit *s, const char *path)
+{
+	struct file *f;
+	const char *slash;
+	size_t i;
+
+	if (2 * (s->nfiles + 1) > s->fcap && ftab_grow(s) == -1)
+		return NULL;
+	for (i = hash_str(path) & (s->fcap - 1); s->ftab[i] != NULL;
+	    i = (i + 1) & (s->fcap - 1))
+		if (strcmp(s->ftab[i]->path, path) == 0)
+			goto found;
+	if ((f = calloc(1, sizeof(*f))) == NULL ||
+	    (f->path = strdup(path)) == NULL) {
+		free(f);
+		return NULL;
+	}
+	slash = strrchr(f->path, '/');
+	f->name = slash ? slash + 1 : f->path;
+	s->ftab[i] = f;
+	s->nfiles++;
+found:
+	s->ftab[i]->uses++;
+	return s->ftab[i];
+}
+
+static void
+file_drop(struct submit *s, struct file *f)
+{
+	if (f->data == NULL)
+		return;
+	s->kept -= f->size;
+	free(f->data);
+	f->data = NULL;
+}
+
+/* Reads f into memory. The first time it is sniffed and hashed; a re-read
+ * (after it was dropped to save memory) must hash the same. */
+static int
+file_load(struct submit *s, struct file *f, char *err, size_t errlen)
+{
+	struct img_info info;
+	char sha[SHA256_HEX_LEN + 1], why[256];
+
+	if (f->data != NULL)
+		return 0;
+	if (read_file(f->path, INPUT_MAX_BYTES, &f->data, &f->size) == -1) {
+		snprintf(err, errlen, "%s: %s", f->path, errno == EFBIG ?
+		    "larger than 64 MiB (the API takes less than 50 MB)" :
+		    strerror(errno));
+		return -1;
+	}
+	s->kept += f->size;
+	if (f->hashed) {
+		sha256_hex(f->data, f->size, sha);
+		if (strcmp(sha, f->sha) == 0)
+			return 0;
+		snprintf(err, errlen, "%s: changed while being submitted; "
+		    "nothing was written, try again", f->path);
+		return -1;
+	}
+	if (img_probe(f->data, f->size, &info, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: %s", f->path, why);
+		return -1;
+	}
+	f->mime = img_mime(info.format);
+	sha256_hex(f->data, f->size, f->sha);
+	f->hashed = 1;
+	return 0;
+}
+
+/* ---- building jobs ---- */
+
+static struct job *
+job_new(struct submit *s, const char *label, int from_file)
+{
+	struct job *j, *p;
+	size_t cap;
+
+	if (s->njobs == s->jcap) {
+		cap = s->jcap ? s->jcap * 2 : 16;
+		if ((p = realloc(s->jobs, cap * sizeof(*p))) == NULL)
+			return NULL;
+		s->jobs = p;
+		s->jcap = cap;
+	}
+	j = &s->jobs[s->njobs];
+	memset(j, 0, sizeof(*j));
+	if ((j->label = strdup(label)) == NULL)
+		return NULL;
+	s->njobs++;
+	j->from_file = from_file;
+	j->stream = s->stream;
+	j->priority = s->priority;
+	j->max_attempts = s->max_attempts;
+	j->not_before = s->not_before;
+	return j;
+}
+
+static int
+job_add_image(struct submit *s, struct job *j, const char *path)
+{
+	struct file **p, *f;
+
+	if ((f = file_get(s, path)) == NULL ||
+	    (p = realloc(j->images, (j->nimages + 1) * sizeof(*p))) == NULL)
+		return -1;
+	j->images = p;
+	j->images[j->nimages++] = f;
+	return 0;
+}
+
+static void
+job_free(struct job *j)
+{
+	free(j->label);
+	free(j->key);
+	free(j->images);
+	json_decref(j->params);
+}
+
+/* Jobs from IMAGE arguments: one job, or one per image with --each. */
+static int
+jobs_from_args(struct submit *s, int argc, char **argv)
+{
+	struct job *j = NULL;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (j == NULL || s->each) {
+			if ((j = job_new(s, argv[i], 0)) == NULL)
+				return -1;
+			j->params = json_incref(s->base);
+			if (s->key != NULL && (j->key = strdup(s->key)) == NULL)
+				return -1;
+			if (s->mask != NULL &&
+			    (j->mask = file_get(s, s->mask)) == NULL)
+				return -1;
+		}
+		if (job_add_image(s, j, argv[i]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* A path from a JSONL line, relative to the file's directory. */
+static int
+jsonl_path(const char *dir, const json_t *v, char **out)
+{
+	const char *p = json_string_value(v);
+
+	if (p == NULL || *p == '\0')
+		return -1;
+	if (p[0] == '/' || dir == NULL)
+		*out = strdup(p);
+	else if (asprintf(out, "%s/%s", dir, p) == -1)
+		*out = NULL;
+	return *out ? 0 : -1;
+}
+
+static int
+line_images(struct submit *s, struct job *j, const char *dir, json_t *v,
+    char *err, size_t errlen)
+{
+	json_t *one = json_is_string(v) ? v : NULL, *item;
+	char *path;
+	size_t i;
+
+	if (one == NULL && !json_is_array(v))
+		goto bad;
+	for (i = 0; one ? i < 1 : i < json_array_size(v); i++) {
+		item = one ? one : json_array_get(v, i);
+		if (jsonl_path(dir, item, &path) == -1)
+			goto bad;
+		if (job_add_image(s, j, path) == -1) {
+			free(path);
+			snprintf(err, errlen, "%s: out of memory", j->label);
+			return -1;
+		}
+		free(path);
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "%s: images: expected an array of file names",
+	    j->label);
+	return -1;
+}
+
+/* One of the job keys of a JSONL line (not an API field). 1 = handled. */
+static int
+line_job_key(struct submit *s, struct job *j, const char *dir,
+    const char *key, json_t *v, char *err, size_t errlen)
+{
+	char *path;
+	const char *str = json_string_value(v);
+	json_int_t n = json_integer_value(v);
+
+	if (strcmp(key, "images") == 0 || strcmp(key, "image") == 0)
+		return line_images(s, j, dir, v, err, errlen) == -1 ? -1 : 1;
+	if (strcmp(key, "mask") == 0) {
+		if (json_is_null(v))
+			return (j->mask = NULL), 1;
+		if (jsonl_path(dir, v, &path) == -1)
+			goto bad;
+		j->mask = file_get(s, path);
+		free(path);
+		return j->mask ? 1 : -1;
+	}
+	if (strcmp(key, "stream") == 0) {
+		if (!json_is_boolean(v))
+			goto bad;
+		return (j->stream = json_is_true(v)), 1;
+	}
+	if (strcmp(key, "priority") == 0) {
+		if (!json_is_integer(v) || n < INT_MIN || n > INT_MAX)
+			goto bad;
+		return (j->priority = (int)n), 1;
+	}
+	if (strcmp(key, "max_attempts") == 0) {
+		if (!json_is_integer(v) || n < 1 || n > 100)
+			goto bad;
+		return (j->max_attempts = (int)n), 1;
+	}
+	if (strcmp(key, "key") == 0) {
+		if (str == NULL || (free(j->key), j->key = strdup(str)) == NULL)
+			goto bad;
+		return 1;
+	}
+	if (strcmp(key, "not_before") == 0) {
+		if (json_is_integer(v) && n >= 0)
+			return (j->not_before = (int64_t)n * 1000), 1;
+		if (str == NULL || parse_time(str, 1, &j->not_before) == -1)
+			goto bad;
+		return 1;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "%s: %s: invalid value (see imgeditctl submit "
+	    "--help)", j->label, key);
+	return -1;
+}
+
+static int
+job_from_line(struct submit *s, json_t *o, const char *dir, const char *where,
+    char *err, size_t errlen)
+{
+	struct job *j;
+	const char *key;
+	json_t *v;
+	int rc;
+
+	if ((j = job_new(s, where, 1)) == NULL ||
+	    (j->params = json_copy(s->base)) == NULL ||
+	    (s->mask != NULL && (j->mask = file_get(s, s->mask)) == NULL)) {
+		snprintf(err, errlen, "%s: out of memory", where);
+		return -1;
+	}
+	json_object_foreach(o, key, v) {
+		if ((rc = line_job_key(s, j, dir, key, v, err, errlen)) == -1)
+			return -1;
+		if (rc == 0)
+			json_object_set(j->params, key, v);
+	}
+	if (j->nimages == 0) {
+		snprintf(err, errlen, "%s: no images: give \"images\": "
+		    "[\"photo.png\", ...]", where);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+is_blank(const char *p)
+{
+	for (; *p; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+			return 0;
+	return 1;
+}
+
+/* Jobs from --from FILE.jsonl, one per non-blank line. */
+static int
+jobs_from_jsonl(struct submit *s, char *err, size_t errlen)
+{
+	FILE *fp;
+	char *line = NULL, *dir = NULL, *slash, where[PATH_MAX + 32];
+	size_t cap = 0, lineno = 0;
+	json_error_t jerr;
+	json_t *o;
+	int rc = -1;
+
+	if ((fp = fopen(s->from, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", s->from, strerror(errno));
+		return -1;
+	}
+	if ((slash = strrchr(s->from, '/')) != NULL)
+		dir = strndup(s->from, (size_t)(slash - s->from) + (slash ==
+		    s->from));
+	while (getline(&line, &cap, fp) != -1) {
+		snprintf(where, sizeof(where), "%s:%zu", s->from, ++lineno);
+		if (is_blank(line))
+			continue;
+		if ((o = json_loads(line, 0, &jerr)) == NULL ||
+		    !json_is_object(o)) {
+			snprintf(err, errlen, "%s: %s", where, o ? "expected a "
+			    "JSON object" : jerr.text);
+			json_decref(o);
+			rc = -1;
+			goto done;
+		}
+		rc = job_from_line(s, o, dir, where, err, errlen);
+		json_decref(o);
+		if (rc == -1)
+			goto done;
+	}
+	if (ferror(fp)) {
+		snprintf(err, errlen, "%s: %s", s->from, strerror(errno));
+		rc = -1;
+	} else if (s->njobs == 0) {
+		snprintf(err, errlen, "%s: no jobs in the file", s->from);
+		rc = -1;
+	} else
+		rc = 0;
+done:
+	free(line);
+	free(dir);
+	fclose(fp);
+	return rc;
+}
+
+/* ---- progress (stderr, on a terminal only) ---- */
+
+static void
+progress_start(struct progress *p, const char *what, size_t total)
+{
+	p->on = total > 1 && isatty(STDERR_FILENO);
+	p->what = what;
+	p->done = 0;
+	p->total = total;
+	p->last = 0;
+}
+
+static void
+progress_step(struct progress *p)
+{
+	static const char bar[] = "##############################";
+	int64_t now;
+	int fill;
+
+	p->done++;
+	if (!p->on)
+		return;
+	now = mono_ms();
+	if (p->done != p->total && now - p->last < 100)
+		return;
+	p->last = now;
+	fill = (int)(30 * p->done / p->total);
+	fprintf(stderr, "\rimgeditctl: %-8s [%.*s%*s] %zu/%zu", p->what, fill,
+	    bar, 30 - fill, "", p->done, p->total);
+	if (p->done == p->total)
+		fputs("\r\033[K", stderr);
+}
+
+static void
+progress_abort(struct progress *p)
+{
+	if (p->on && p->done != p->total)
+		fputs("\r\033[K", stderr);
+}
+
+/* ---- checking ---- */
+
+static void
+job_err(const struct job *j, const char *msg, char *err, size_t errlen)
+{
+	if (j->from_file)
+		snprintf(err, errlen, "%s: %s", j->label, msg);
+	else
+		snprintf(err, errlen, "%s", msg);
+}
+
+/* Loads the job's files and runs the daemon's own validation on it. */
+static int
+job_check(struct submit *s, struct job *j, char *err, size_t errlen)
+{
+	struct jobspec_input *in;
+	struct file *f;
+	char why[WHYLEN];
+	size_t i, n = j->nimages + (j->mask != NULL);
+	int rc = -1;
+
+	if ((in = calloc(n, sizeof(*in))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		f = i < j->nimages ? j->images[i] : j->mask;
+		if (file_load(s, f, why, sizeof(why)) == -1) {
+			job_err(j, why, err, errlen);
+			goto done;
+		}
+		in[i].role = i < j->nimages ? JOBSPEC_IMAGE : JOBSPEC_MASK;
+		in[i].filename = f->name;
+		in[i].data = f->data;
+		in[i].size = f->size;
+		in[i].content_type = f->mime;
+	}
+	if (jobspec_validate(j->params, j->stream, in, n, why,
+	    sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: %s", j->label, why);
+		goto done;
+	}
+	rc = 0;
+done:
+	free(in);
+	return rc;
+}
+
+/* Drops the bytes of files no other job needs, when memory is getting full. */
+static void
+job_release(struct submit *s, struct job *j)
+{
+	size_t i;
+
+	if (s->kept <= KEEP_BYTES)
+		return;
+	for (i = 0; i < j->nimages; i++)
+		if (j->images[i]->uses == 1)
+			file_drop(s, j->images[i]);
+}
+
+/* Jobs whose key was submitted before are not read nor checked. */
+static int
+check_all(struct ctl *c, struct submit *s, char *err, size_t errlen)
+{
+	struct job *j;
+	size_t i;
+	int rc;
+
+	progress_start(&s->prog, "checking", s->njobs);
+	for (i = 0; i < s->njobs; i++) {
+		j = &s->jobs[i];
+		if (j->key != NULL) {
+			rc = catalog_find_key(c->cat, j->key, &j->id);
+			if (rc < 0) {
+				progress_abort(&s->prog);
+				snprintf(err, errlen, "database: %s",
+				    catalog_errmsg(c->cat));
+				return CTL_FAIL;
+			}
+			j->existed = rc == 1;
+		}
+		if (!j->existed && job_check(s, j, err, errlen) == -1) {
+			progress_abort(&s->prog);
+			return CTL_USAGE;
+		}
+		job_release(s, j);
+		progress_step(&s->prog);
+	}
+	return CTL_OK;
+}
+
+/* ---- storing ---- */
+
+static int
+file_blob(struct ctl *c, struct submit *s, struct file *f, char *err,
+    size_t errlen)
+{
+	if (f->blob_id != 0)
+		return CTL_OK;
+	if (file_load(s, f, err, errlen) == -1)
+		return CTL_FAIL;
+	if (catalog_put_blob(c->cat, f->sha, f->data, f->size, &f->blob_id) !=
+	    CATALOG_OK) {
+		snprintf(err, errlen, "%s: cannot store: %s", f->path,
+		    catalog_errmsg(c->cat));
+		return CTL_FAIL;
+	}
+	file_drop(s, f);
+	return CTL_OK;
+}
+
+/* The job's inputs as catalog rows, each file stored as a blob first. */
+static int
+job_inputs(struct ctl *c, struct submit *s, struct job *j,
+    struct catalog_input *in, char *err, size_t errlen)
+{
+	struct file *f;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < j->nimages + (j->mask != NULL); i++) {
+		f = i < j->nimages ? j->images[i] : j->mask;
+		if ((rc = file_blob(c, s, f, err, errlen)) != CTL_OK)
+			return rc;
+		in[i].role = i < j->nimages ? INPUT_IMAGE : INPUT_MASK;
+		in[i].ordinal = i < j->nimages ? (int)i : 0;
+		in[i].filename = f->name;
+		in[i].content_type = f->mime;
+		in[i].blob_id = f->blob_id;
+	}
+	return CTL_OK;
+}
+
+static int
+job_store(struct ctl *c, struct submit *s, struct job *j, char *err,
+    size_t errlen)
+{
+	struct catalog_input *in = NULL;
+	struct catalog_job cj;
+	size_t n = j->nimages + (j->mask != NULL);
+	char *params = NULL;
+	int rc;
+
+	if (j->existed)
+		return CTL_OK;
+	if (j->key != NULL && (rc = catalog_find_key(c->cat, j->key,
+	    &j->id)) != 0) {
+		j->existed = rc == 1;
+		return rc == 1 ? CTL_OK : CTL_FAIL;
+	}
+	rc = CTL_FAIL;
+	if ((in = calloc(n, sizeof(*in))) == NULL ||
+	    (params = json_dumps(j->params, JSON_COMPACT)) == NULL)
+		goto done;
+	if ((rc = job_inputs(c, s, j, in, err, errlen)) != CTL_OK)
+		goto done;
+	cj = (struct catalog_job){ params, j->stream, j->priority,
+	    j->max_attempts, j->not_before, j->key };
+	if (catalog_insert_job(c->cat, &cj, in, n, &j->id) != CATALOG_OK) {
+		snprintf(err, errlen, "%s: cannot store the job: %s", j->label,
+		    catalog_errmsg(c->cat));
+		rc = CTL_FAIL;
+	}
+done:
+	free(params);
+	free(in);
+	return rc;
+}
+
+static int
+store_all(struct ctl *c, struct submit *s, char *err, size_t errlen)
+{
+	size_t i;
+	int rc;
+
+	if ((rc = catalog_submit_begin(c->cat)) != CATALOG_OK) {
+		snprintf(err, errlen, "the database is %s; nothing was written, "
+		    "try again", rc == CATALOG_BUSY ? "busy (locked by another "
+		    "writer for more than 5 s)" : catalog_errmsg(c->cat));
+		return CTL_FAIL;
+	}
+	progress_start(&s->prog, "storing", s->njobs);
+	for (i = 0; i < s->njobs; i++) {
+		if ((rc = job_store(c, s, &s->jobs[i], err, errlen)) != CTL_OK)
+			goto fail;
+		progress_step(&s->prog);
+	}
+	if (store_commit(c->st) != STORE_OK) {
+		snprintf(err, errlen, "cannot commit: %s; nothing was written",
+		    store_errmsg(c->st));
+		return CTL_FAIL;
+	}
+	return CTL_OK;
+fail:
+	progress_abort(&s->prog);
+	store_rollback(c->st);
+	if (*err == '\0')
+		snprintf(err, errlen, "database: %s", store_errmsg(c->st));
+	return rc;
+}
+
+static void
+print_ids(const struct submit *s)
+{
+	const struct job *j;
+	size_t i;
+
+	for (i = 0; i < s->njobs; i++) {
+		j = &s->jobs[i];
+		if (j->existed)
+			ctl_err("key '%s' was submitted before as job %lld; "
+			    "nothing new written for it", j->key,
+			    (long long)j->id);
+		printf("%lld\n", (long long)j->id);
+	}
+}
+
+static void
+submit_free(struct submit *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->njobs; i++)
+		job_free(&s->jobs[i]);
+	free(s->jobs);
+	for (i = 0; i < s->fcap; i++) {
+		if (s->ftab[i] == NULL)
+			continue;
+		free(s->ftab[i]->path);
+		free(s->ftab[i]->data);
+		free(s->ftab[i]);
+	}
+	free(s->ftab);
+	json_decref(s->base);
+}
+
+int
+verb_submit(struct ctl *c, int argc, char **argv)
+{
+	struct submit s = { .stream = 1, .max_attempts = 5 };
+	char err[ERRLEN] = "";
+	int rc, done = 0;
+
+	if ((s.base = json_object()) == NULL)
+		return CTL_FAIL;
+	if ((rc = parse_opts(c, &s, argc, argv, &done)) != CTL_OK || done)
+		goto out;
+	if ((rc = ctl_open(c)) != CTL_OK)
+		goto out;
+	rc = s.from ? jobs_from_jsonl(&s, err, sizeof(err)) :
+	    jobs_from_args(&s, argc - optind, argv + optind);
+	if (rc == -1) {
+		if (*err == '\0')
+			snprintf(err, sizeof(err), "out of memory");
+		rc = CTL_USAGE;
+		goto out;
+	}
+	if ((rc = check_all(c, &s, err, sizeof(err))) != CTL_OK ||
+	    (rc = store_all(c, &s, err, sizeof(err))) != CTL_OK)
+		goto out;
+	print_ids(&s);
+out:
+	if (rc != CTL_OK && *err != '\0')
+		ctl_err("%s", err);
+	submit_free(&s);
+	return rc;
+}

@@ -1,0 +1,149 @@
+/* catalog.h: the control utility's SQL (imgeditctl): submitting jobs with
+ * deduplicated input blobs, reading jobs as JSON, operator actions. */
+#ifndef IMGEDIT_CATALOG_H
+#define IMGEDIT_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "store.h"
+
+#define CATALOG_OK 0
+#define CATALOG_ERR STORE_ERR     /* database error: catalog_errmsg */
+#define CATALOG_BUSY STORE_BUSY   /* still locked after the busy timeout */
+#define CATALOG_NOTFOUND (-4)     /* no such job */
+#define CATALOG_STATE (-5)        /* the job's state forbids the action */
+
+/* Longest state name ("retry_wait") plus NUL, rounded up. */
+#define CATALOG_STATE_LEN 16
+
+/* A store plus the catalog's prepared statements. */
+struct catalog;
+
+/* Wraps an open, migrated store. Returns a catalog (caller owns:
+ * catalog_close, before store_close) or NULL when out of memory. */
+struct catalog *catalog_open(struct store *st);
+void catalog_close(struct catalog *cat);
+/* Last error message of the connection. */
+const char *catalog_errmsg(struct catalog *cat);
+
+/* 1 if name is one of the six job states, else 0. */
+int catalog_state_valid(const char *name);
+/* 1 for succeeded, failed, canceled; else 0. */
+int catalog_state_terminal(const char *name);
+
+/* ---- submitting: catalog_submit_begin, inserts, then store_commit ---- */
+
+struct catalog_job {
+	const char *params;          /* JSON object: API fields but files, stream */
+	int stream;                  /* 0 or 1 */
+	int priority;
+	int max_attempts;            /* 1..100 */
+	int64_t not_before;          /* epoch ms, 0 = now */
+	const char *idempotency_key; /* NULL for none */
+};
+
+struct catalog_input {
+	enum input_role role;
+	int ordinal;                 /* images 0.., the mask 0 */
+	const char *filename;
+	const char *content_type;    /* NULL: left to sniffing */
+	int64_t blob_id;             /* from catalog_put_blob */
+};
+
+/* BEGIN IMMEDIATE for a submit. Then, since a new job takes the id after the
+ * largest, clears child rows (inputs, attempts, images, events) above that
+ * id: left by a program that deleted jobs with foreign keys off, they would
+ * otherwise be taken for the new job's. Returns CATALOG_OK (in the
+ * transaction), CATALOG_BUSY or CATALOG_ERR (no transaction). */
+int catalog_submit_begin(struct catalog *cat);
+
+/* Looks up the job submitted with this idempotency key. Returns 1 with
+ * *job_id, 0 if there is none, or CATALOG_ERR. */
+int catalog_find_key(struct catalog *cat, const char *key, int64_t *job_id);
+
+/* Stores bytes once, keyed by their lowercase hex SHA-256 (which the caller
+ * computed from exactly these bytes). Returns CATALOG_OK with the id of the
+ * new or existing blob in *blob_id, or CATALOG_ERR. */
+int catalog_put_blob(struct catalog *cat, const char *sha256, const void *data,
+    size_t size, int64_t *blob_id);
+
+/* Inserts a queued job and its inputs. Returns CATALOG_OK with *job_id, or
+ * CATALOG_ERR (e.g. a constraint failed: the caller rolls back). */
+int catalog_insert_job(struct catalog *cat, const struct catalog_job *job,
+    const struct catalog_input *inputs, size_t ninputs, int64_t *job_id);
+
+/* ---- reading: JSON documents; times are epoch ms, params parsed ---- */
+
+/* Jobs newest first: all or those in state (NULL = any), created at or after
+ * since_ms (0 = any), at most limit. Each element: id, state, attempts,
+ * max_attempts, priority, stream, model, params, final_images,
+ * partial_images, created_at, updated_at, finished_at, not_before, error
+ * (object or null). Returns CATALOG_OK with *out (caller owns: json_decref). */
+int catalog_list(struct catalog *cat, const char *state, int64_t since_ms,
+    int limit, json_t **out);
+
+/* One job, read in one snapshot: the list fields plus lease, usage,
+ * idempotency_key and the arrays inputs, attempt_log (the attempts rows),
+ * images (each with its image id, no bytes) and events. Returns CATALOG_OK
+ * with *out (caller owns), CATALOG_NOTFOUND or CATALOG_ERR. */
+int catalog_show(struct catalog *cat, int64_t id, json_t **out);
+
+/* Ids of every job in state, oldest first. Returns CATALOG_OK with *ids
+ * (caller frees; NULL when *n is 0) or CATALOG_ERR. */
+int catalog_job_ids(struct catalog *cat, const char *state, int64_t **ids,
+    size_t *n);
+
+/* Streams the bytes of image image_id to sink in chunks of at most 1 MiB,
+ * without loading the whole image. sink returns 0 to go on, -1 to stop.
+ * Returns CATALOG_OK, CATALOG_NOTFOUND, CATALOG_ERR, or -1 if sink stopped. */
+int catalog_image_read(struct catalog *cat, int64_t image_id,
+    int (*sink)(void *arg, const void *p, size_t n), void *arg);
+
+/* The queue at a glance: database (schema_version, size_bytes, free_bytes),
+ * jobs (count per state, total), images (final, partial), tokens (input,
+ * output, total), finished (last_minute, last_hour), pause (paused, reason),
+ * daemons (alive or seen in the last hour, newest heartbeat first).
+ * Returns CATALOG_OK with *out (caller owns) or CATALOG_ERR. */
+int catalog_status(struct catalog *cat, int64_t now, json_t **out);
+
+/* PRAGMA data_version of the connection (changes when others commit). */
+int catalog_data_version(struct catalog *cat, int64_t *version);
+
+/* The job's state into state[CATALOG_STATE_LEN]. Returns CATALOG_OK,
+ * CATALOG_NOTFOUND or CATALOG_ERR. */
+int catalog_job_state(struct catalog *cat, int64_t id, char *state);
+
+/* ---- operator actions: each its own short transaction ---- */
+
+/* queued/retry_wait/running -> canceled, lease cleared. Returns CATALOG_OK;
+ * CATALOG_STATE with the current state in state[CATALOG_STATE_LEN] when the
+ * job already finished; CATALOG_NOTFOUND, CATALOG_BUSY or CATALOG_ERR. */
+int catalog_cancel(struct catalog *cat, int64_t id, int64_t now, char *state);
+
+/* failed/canceled -> queued now, error cleared, attempts kept, max_attempts
+ * raised to attempts + 1 if exhausted (at most 100). Returns as cancel. */
+int catalog_retry(struct catalog *cat, int64_t id, int64_t now, char *state);
+
+/* Sets (reason non-NULL) or clears (NULL) the operator pause in `control`.
+ * *was_paused (may be NULL) tells whether a pause was set before. */
+int catalog_set_pause(struct catalog *cat, const char *reason, int *was_paused);
+
+struct catalog_prune_result {
+	int64_t jobs, blobs;       /* rows deleted */
+	int incremental;           /* 1: PRAGMA incremental_vacuum ran */
+	int64_t free_bytes;        /* in the file's free list afterwards */
+};
+
+/* Deletes jobs whose state is in states[0..nstates) (terminal states only)
+ * and that finished before before_ms, with their inputs, attempts, images and
+ * events, in short batches; then blobs no input references; then runs
+ * incremental_vacuum when the file allows it. Returns CATALOG_OK (counts in
+ * *res, also partial ones on error), CATALOG_STATE for a non-terminal state,
+ * CATALOG_BUSY or CATALOG_ERR. */
+int catalog_prune(struct catalog *cat, const char *const *states,
+    size_t nstates, int64_t before_ms, struct catalog_prune_result *res);
+
+#endif

@@ -1,0 +1,574 @@
+/* edits.c: POST /v1/images/edits: the form, auth, --rpm, the checks, the fault
+ * this request draws, and the reply built from them: SSE, JSON or an error. */
+#include "fake_upstream.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#define B64_MARK	"@@B64@@"	/* where an image goes in a dumped JSON */
+
+struct sbuf {
+	char	*p;
+	size_t	 len, cap;
+};
+
+/* What the request asked for, with the API's defaults. */
+struct params {
+	const char	*prompt, *model, *size, *quality, *background;
+	const char	*output_format, *response_format;
+	long		 n, partials;
+	int		 stream;
+	int		 nimages;	/* image and image[] parts */
+};
+
+struct form {
+	json_t		*fields, *files;
+	int		 nimages;
+};
+
+struct framing {
+	const char	*eol;
+	int		 noevent, comments, split;
+};
+
+static void
+sb_add(struct sbuf *sb, const char *s, size_t len)
+{
+	if (sb->len + len + 1 > sb->cap) {
+		sb->cap = (sb->len + len + 1) * 2;
+		sb->p = xreallocarray(sb->p, sb->cap, 1);
+	}
+	memcpy(sb->p + sb->len, s, len);
+	sb->len += len;
+	sb->p[sb->len] = '\0';
+}
+
+static void
+sb_str(struct sbuf *sb, const char *s)
+{
+	sb_add(sb, s, strlen(s));
+}
+
+/* ---- the form */
+
+static void
+on_part(const struct mp_part *part, void *arg)
+{
+	struct form	*form = arg;
+	json_t		*name;
+	char		 hex[65];
+	int		 image;
+
+	image = strcmp(part->name, "image") == 0 ||
+	    strcmp(part->name, "image[]") == 0;
+	name = jtext(part->name, strlen(part->name));
+	if (part->filename == NULL && !image && strcmp(part->name, "mask") != 0) {
+		json_object_set_new(form->fields, json_string_value(name),
+		    jtext(part->data, part->len));
+		json_decref(name);
+		return;
+	}
+	form->nimages += image;
+	sha256_hex(part->data, part->len, hex);
+	json_array_append_new(form->files, json_pack("{s:o,s:o,s:o,s:I,s:s}",
+	    "name", name, "filename", jtext_or_null(part->filename),
+	    "content_type", jtext_or_null(part->ctype),
+	    "size", (json_int_t)part->len, "sha256", hex));
+}
+
+/* Parses the body into the log's fields and files, then frees the body. */
+static int
+parse_form(struct reqctx *ctx, struct form *form, char *err, size_t errlen)
+{
+	struct evbuffer	*in = evhttp_request_get_input_buffer(ctx->req);
+	const char	*ctype;
+	char		 boundary[128];
+	size_t		 len = evbuffer_get_length(in);
+	unsigned char	*body;
+	int		 r;
+
+	form->fields = json_object_get(ctx->log, "fields");
+	form->files = json_object_get(ctx->log, "files");
+	form->nimages = 0;
+	ctype = evhttp_find_header(evhttp_request_get_input_headers(ctx->req),
+	    "Content-Type");
+	if (mp_boundary(ctype, boundary, sizeof(boundary)) == -1) {
+		snprintf(err, errlen, "Invalid Content-Type header (%s), "
+		    "expected multipart/form-data with a boundary.",
+		    ctype ? ctype : "none");
+		evbuffer_drain(in, len);
+		return -1;
+	}
+	body = evbuffer_pullup(in, -1);
+	r = mp_parse(body, len, boundary, on_part, form, err, errlen);
+	evbuffer_drain(in, len);
+	return r;
+}
+
+/* ---- auth and --rpm */
+
+static int
+auth_ok(struct reqctx *ctx)
+{
+	const char	*h;
+
+	h = evhttp_find_header(evhttp_request_get_input_headers(ctx->req),
+	    "Authorization");
+	return h != NULL && strncmp(h, "Bearer ", 7) == 0 &&
+	    strcmp(h + 7, ctx->srv->key) == 0;
+}
+
+/* A duration as OpenAI writes it: "850ms", "1s", "17.5s", "6m0s". */
+static void
+go_duration(int64_t ms, char *buf, size_t len)
+{
+	char	 sec[32];
+	size_t	 n;
+
+	if (ms < 1000) {
+		snprintf(buf, len, "%lldms", (long long)ms);
+		return;
+	}
+	snprintf(sec, sizeof(sec), "%lld.%03lld", (long long)(ms % 60000 / 1000),
+	    (long long)(ms % 1000));
+	for (n = strlen(sec); sec[n - 1] == '0'; n--)
+		sec[n - 1] = '\0';
+	if (sec[n - 1] == '.')
+		sec[n - 1] = '\0';
+	if (ms < 60000)
+		snprintf(buf, len, "%ss", sec);
+	else
+		snprintf(buf, len, "%lldm%ss", (long long)(ms / 60000), sec);
+}
+
+static void
+header_num(struct reqctx *ctx, const char *key, long long v)
+{
+	char	 buf[32];
+
+	snprintf(buf, sizeof(buf), "%lld", v);
+	reply_header(ctx, key, buf);
+}
+
+/*
+ * --rpm: a fixed window (60 s) opened by its first request.  Every response
+ * has the x-ratelimit-*-requests headers; a request over the limit (when
+ * counted) gets 429 and returns -1.
+ */
+static int
+rate_check(struct reqctx *ctx, int count)
+{
+	struct fake_server	*srv = ctx->srv;
+	int64_t			 now = now_ms(), reset;
+	char			 dur[32], msg[256];
+	int			 full;
+
+	if (srv->rpm <= 0)
+		return 0;
+	if (srv->rate_start == 0 ||
+	    now - srv->rate_start >= srv->rpm_window_ms) {
+		srv->rate_start = now;
+		srv->rate_used = 0;
+	}
+	reset = srv->rate_start + srv->rpm_window_ms - now;
+	full = count && srv->rate_used >= srv->rpm;
+	if (count && !full)
+		srv->rate_used++;
+	go_duration(reset, dur, sizeof(dur));
+	header_num(ctx, "x-ratelimit-limit-requests", srv->rpm);
+	header_num(ctx, "x-ratelimit-remaining-requests",
+	    srv->rpm - srv->rate_used);
+	reply_header(ctx, "x-ratelimit-reset-requests", dur);
+	if (!full)
+		return 0;
+	header_num(ctx, "retry-after-ms", reset);
+	header_num(ctx, "retry-after", (reset + 999) / 1000);
+	json_object_set_new(ctx->log, "fault", json_string("ratelimit"));
+	snprintf(msg, sizeof(msg), "Rate limit reached for requests per min "
+	    "(RPM): Limit %ld, Used %ld, Requested 1. Please try again in %s.",
+	    srv->rpm, srv->rate_used, dur);
+	reply_error(ctx, 429, msg, "requests", NULL, "rate_limit_exceeded");
+	return -1;
+}
+
+/* ---- the request's parameters */
+
+static const char *
+field(json_t *fields, const char *key, const char *def)
+{
+	const char	*v = json_string_value(json_object_get(fields, key));
+
+	return v != NULL ? v : def;
+}
+
+static int
+int_field(json_t *fields, const char *key, long def, long min, long max,
+    long *out)
+{
+	const char	*v = field(fields, key, NULL);
+	char		*end;
+
+	*out = def;
+	if (v == NULL)
+		return 0;
+	*out = strtol(v, &end, 10);
+	return *v != '\0' && *end == '\0' && *out >= min && *out <= max ? 0 : -1;
+}
+
+/* The fields with their defaults; replies 400 and returns -1 if unusable. */
+static int
+get_params(struct reqctx *ctx, const struct form *form, struct params *p)
+{
+	json_t	*f = form->fields;
+
+	p->prompt = field(f, "prompt", NULL);
+	p->model = field(f, "model", "dall-e-2");
+	p->size = field(f, "size", "1024x1024");
+	p->quality = field(f, "quality", "high");
+	p->background = field(f, "background", "opaque");
+	p->output_format = field(f, "output_format", "png");
+	p->response_format = field(f, "response_format", NULL);
+	p->stream = strcmp(field(f, "stream", ""), "true") == 0;
+	p->nimages = form->nimages;
+	if (p->prompt == NULL)
+		reply_error(ctx, 400, "Missing required parameter: 'prompt'.",
+		    "invalid_request_error", "prompt",
+		    "missing_required_parameter");
+	else if (form->nimages == 0)
+		reply_error(ctx, 400, "Missing required parameter: 'image'.",
+		    "invalid_request_error", "image",
+		    "missing_required_parameter");
+	else if (int_field(f, "n", 1, 1, 10, &p->n) == -1)
+		reply_error(ctx, 400, "Invalid value for 'n': expected an "
+		    "integer between 1 and 10.", "invalid_request_error", "n",
+		    "invalid_value");
+	else if (int_field(f, "partial_images", 0, 0, 3, &p->partials) == -1)
+		reply_error(ctx, 400, "Invalid value for 'partial_images': "
+		    "expected an integer between 0 and 3.",
+		    "invalid_request_error", "partial_images", "invalid_value");
+	else
+		return 0;
+	return -1;
+}
+
+static json_t *
+usage_json(const struct params *p)
+{
+	json_int_t	 text = 50, image = 10 * p->nimages, out = 1000 * p->n;
+
+	return json_pack("{s:I,s:I,s:I,s:{s:I,s:I}}",
+	    "total_tokens", text + image + out, "input_tokens", text + image,
+	    "output_tokens", out, "input_tokens_details",
+	    "text_tokens", text, "image_tokens", image);
+}
+
+static void
+make_images(struct reqctx *ctx, int partials, int finals)
+{
+	struct fake_server	*srv = ctx->srv;
+	char			 tag[IMG_TAG_MAX];
+	int			 i, final;
+
+	ctx->nimages = partials + finals;
+	ctx->images = xcalloc(ctx->nimages + 1, sizeof(*ctx->images));
+	for (i = 0; i < partials + finals; i++) {
+		final = i >= partials;
+		snprintf(tag, sizeof(tag), "%lu-%s-%d", ctx->seq,
+		    final ? "final" : "partial", final ? i - partials : i);
+		if (image_make(&srv->png, tag, final ? "final" : "partial",
+		    final ? i - partials : i, &ctx->images[i]) == -1)
+			abort();
+	}
+}
+
+/* ---- SSE */
+
+/*
+ * JSON text into data lines; with split, a new "data: " line after every
+ * '{' and ',' outside strings (the lines join with '\n', which JSON allows
+ * there).  in_str: the text starts inside a string.
+ */
+static void
+framed(struct sbuf *sb, const struct framing *fr, const char *s, size_t len,
+    int in_str)
+{
+	size_t	 i, from = 0;
+	int	 esc = 0;
+
+	for (i = 0; fr->split && i < len; i++) {
+		if (in_str) {
+			if (esc)
+				esc = 0;
+			else if (s[i] == '\\')
+				esc = 1;
+			else if (s[i] == '"')
+				in_str = 0;
+		} else if (s[i] == '"')
+			in_str = 1;
+		else if (s[i] == ',' || s[i] == '{') {
+			sb_add(sb, s + from, i + 1 - from);
+			sb_str(sb, fr->eol);
+			sb_str(sb, "data: ");
+			from = i + 1;
+		}
+	}
+	sb_add(sb, s + from, len - from);
+}
+
+/* One event; image >= 0 goes where B64_MARK is in ev (which is consumed). */
+static void
+add_event(struct reqctx *ctx, const struct framing *fr, const char *name,
+    json_t *ev, int image)
+{
+	struct sbuf	 sb = { NULL, 0, 0 };
+	char		*text, *mark, *rest;
+
+	if (ev == NULL || (text = json_dumps(ev, JSON_COMPACT)) == NULL)
+		abort();
+	json_decref(ev);
+	mark = image >= 0 ? strstr(text, B64_MARK) : NULL;
+	rest = mark != NULL ? mark + strlen(B64_MARK) : text + strlen(text);
+	if (fr->comments) {
+		sb_str(&sb, ": keep-alive");
+		sb_str(&sb, fr->eol);
+		sb_str(&sb, fr->eol);
+	}
+	if (!fr->noevent) {
+		sb_str(&sb, "event: ");
+		sb_str(&sb, name);
+		sb_str(&sb, fr->eol);
+	}
+	if (fr->comments) {
+		sb_str(&sb, ": ping");
+		sb_str(&sb, fr->eol);
+	}
+	sb_str(&sb, "data: ");
+	framed(&sb, fr, text, (mark != NULL ? mark : rest) - text, 0);
+	if (mark != NULL) {
+		reply_add_owned(ctx, sb.p, sb.len);
+		memset(&sb, 0, sizeof(sb));
+		reply_add_image(ctx, image, 1);
+		framed(&sb, fr, rest, strlen(rest), 1);
+	}
+	sb_str(&sb, fr->eol);
+	sb_str(&sb, fr->eol);
+	reply_add_owned(ctx, sb.p, sb.len);
+	reply_end_event(ctx);
+	free(text);
+}
+
+/* A data-only frame: garbage, [DONE]. */
+static void
+add_data_line(struct reqctx *ctx, const struct framing *fr, const char *data,
+    int event)
+{
+	struct sbuf	 sb = { NULL, 0, 0 };
+
+	sb_str(&sb, "data: ");
+	sb_str(&sb, data);
+	sb_str(&sb, fr->eol);
+	sb_str(&sb, fr->eol);
+	reply_add_owned(ctx, sb.p, sb.len);
+	if (event)
+		reply_end_event(ctx);
+}
+
+static json_t *
+event_json(const char *type, const struct params *p)
+{
+	return json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:s}", "type", type,
+	    "b64_json", B64_MARK, "created_at", (json_int_t)time(NULL),
+	    "size", p->size, "quality", p->quality, "background", p->background,
+	    "output_format", p->output_format);
+}
+
+/* partial_images partials then n completed; error-event and garbage send
+ * one partial then their bad frame instead. */
+static void
+build_stream(struct reqctx *ctx, const struct params *p, const struct fault *f)
+{
+	struct framing	 fr = { f->crlf ? "\r\n" : f->cr ? "\r" : "\n",
+	    f->noevent, f->comments, f->split };
+	int		 broken = f->error_event || f->garbage, i;
+	int		 np = broken ? 1 : p->partials, nf = broken ? 0 : p->n;
+	json_t		*ev;
+
+	make_images(ctx, np, nf);
+	ctx->status = 200;
+	ctx->chunked = 1;
+	ctx->gap_ms = ctx->srv->latency_ms;
+	reply_header(ctx, "Content-Type", "text/event-stream");
+	reply_header(ctx, "Cache-Control", "no-cache");
+	for (i = 0; i < np; i++) {
+		ev = event_json("image_edit.partial_image", p);
+		json_object_set_new(ev, "partial_image_index", json_integer(i));
+		add_event(ctx, &fr, "image_edit.partial_image", ev, i);
+	}
+	if (f->error_event)
+		add_event(ctx, &fr, "error", json_pack("{s:s,s:{s:s,s:s,s:s}}",
+		    "type", "error", "error", "type", "server_error", "code",
+		    "server_error", "message", "The server had an error while "
+		    "processing your request."), -1);
+	if (f->garbage)
+		add_data_line(ctx, &fr, "this is not json", 1);
+	for (i = 0; i < nf; i++) {
+		ev = event_json("image_edit.completed", p);
+		json_object_set_new(ev, "usage", usage_json(p));
+		add_event(ctx, &fr, "image_edit.completed", ev, np + i);
+	}
+	if (f->done)
+		add_data_line(ctx, &fr, "[DONE]", 0);
+}
+
+/* ---- JSON */
+
+static json_t *
+url_item(struct reqctx *ctx, int i)
+{
+	const struct image	*img = &ctx->images[i];
+	char			 tag[IMG_TAG_MAX], token[64], url[192];
+
+	snprintf(tag, sizeof(tag), "%lu-final-%d", ctx->seq, i);
+	files_add(ctx->srv, tag, i, token, sizeof(token));
+	snprintf(url, sizeof(url), "%s/files/%s.png", ctx->srv->origin, token);
+	json_array_append_new(json_object_get(ctx->log, "urls"),
+	    json_pack("{s:i,s:s,s:s,s:I}", "index", i, "url", url,
+	    "sha256", img->sha256, "size", (json_int_t)img->size));
+	return json_pack("{s:s}", "url", url);
+}
+
+/* {"created","data":[{"b64_json"}|{"url"}...],"usage"}; url for
+ * response_format=url, and for dall-e-2 when it is absent. */
+static void
+build_json(struct reqctx *ctx, const struct params *p)
+{
+	json_t	*data = json_array(), *body;
+	char	*text, *s, *mark;
+	int	 url, i;
+
+	url = p->response_format != NULL ?
+	    strcmp(p->response_format, "url") == 0 :
+	    strcmp(p->model, "dall-e-2") == 0;
+	make_images(ctx, 0, p->n);
+	if (url)
+		json_object_set_new(ctx->log, "urls", json_array());
+	for (i = 0; i < p->n; i++)
+		json_array_append_new(data, url ? url_item(ctx, i) :
+		    json_pack("{s:s}", "b64_json", B64_MARK));
+	body = json_pack("{s:I,s:o,s:o}", "created", (json_int_t)time(NULL),
+	    "data", data, "usage", usage_json(p));
+	if (body == NULL || (text = json_dumps(body, JSON_COMPACT)) == NULL)
+		abort();
+	json_decref(body);
+	ctx->status = 200;
+	reply_header(ctx, "Content-Type", "application/json");
+	for (s = text, i = 0; (mark = strstr(s, B64_MARK)) != NULL; i++) {
+		reply_add(ctx, s, mark - s, 0);
+		reply_add_image(ctx, i, 1);
+		s = mark + strlen(B64_MARK);
+	}
+	reply_add(ctx, s, strlen(s), 0);
+	reply_end_event(ctx);
+	free(text);
+}
+
+/* ---- faults */
+
+static void
+fault_apply(struct reqctx *ctx, const struct fault *f)
+{
+	char		 date[64];
+	time_t		 t;
+	struct tm	 tm;
+
+	if (f->retry_after_ms >= 0)
+		header_num(ctx, "retry-after-ms", f->retry_after_ms);
+	if (f->retry_after >= 0)
+		header_num(ctx, "retry-after", f->retry_after);
+	if (f->retry_after_date >= 0) {
+		t = time(NULL) + f->retry_after_date;
+		gmtime_r(&t, &tm);
+		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		reply_header(ctx, "Retry-After", date);
+	}
+	if (f->should_retry >= 0)
+		reply_header(ctx, "x-should-retry",
+		    f->should_retry ? "true" : "false");
+	ctx->delay_ms = f->delay_ms;
+	ctx->slow_bytes = f->slow_bytes;
+	ctx->slow_ms = f->slow_ms;
+	ctx->hang = f->hang;
+}
+
+/* The item of the prompt's fault list for this request; -1 if it replied. */
+static int
+fault_get(struct reqctx *ctx, const char *prompt, struct fault *f)
+{
+	char		 item[256], err[300];
+	unsigned long	 k = 0;
+	int		 r;
+
+	fault_clear(f);
+	if (strstr(prompt, "[[fault:") != NULL)
+		k = fc_next(ctx->srv->counts, prompt);
+	if ((r = fault_pick(prompt, k, item, sizeof(item))) == -1) {
+		reply_error(ctx, 400, "fake-upstream: [[fault: without ]]",
+		    "invalid_request_error", "prompt", "fake_upstream_fault");
+		return -1;
+	}
+	if (r == 0 || item[0] == '\0')
+		return 0;
+	if (strcmp(item, "ok") != 0)
+		json_object_set_new(ctx->log, "fault", json_string(item));
+	if (fault_parse(item, f, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s\n", err);
+		reply_error(ctx, 400, err, "invalid_request_error", "prompt",
+		    "fake_upstream_fault");
+		return -1;
+	}
+	return 0;
+}
+
+void
+edits_handle(struct reqctx *ctx)
+{
+	struct form	 form;
+	struct params	 p;
+	struct fault	 f;
+	char		 err[256];
+	int		 bad, ok;
+
+	bad = parse_form(ctx, &form, err, sizeof(err)) == -1;
+	ok = auth_ok(ctx);
+	json_object_set_new(ctx->log, "auth_ok", json_boolean(ok));
+	json_object_set_new(ctx->log, "stream",
+	    json_boolean(strcmp(field(form.fields, "stream", ""), "true") == 0));
+	if (!ok) {
+		rate_check(ctx, 0);
+		reply_error(ctx, 401, "Incorrect API key provided.",
+		    "invalid_request_error", NULL, "invalid_api_key");
+	} else if (rate_check(ctx, 1) == -1)
+		;
+	else if (bad)
+		reply_error(ctx, 400, err, "invalid_request_error", NULL, NULL);
+	else if (get_params(ctx, &form, &p) == 0 &&
+	    fault_get(ctx, p.prompt, &f) == 0) {
+		fault_apply(ctx, &f);
+		if (f.status != 0)
+			reply_error(ctx, f.status, f.message, f.type, f.param,
+			    f.code);
+		else if (p.stream)
+			build_stream(ctx, &p, &f);
+		else
+			build_json(ctx, &p);
+		if (f.cut)
+			reply_cut(ctx, 0, 1);
+		else if (f.cut_after >= 0)
+			reply_cut(ctx, f.cut_after, 0);
+	}
+	reply_go(ctx);
+}
