@@ -350,7 +350,8 @@ verb_resume(struct ctl *c, int argc, char **argv)
 		    "stayed locked for 5 s, try again" : catalog_errmsg(c->cat));
 		return CTL_FAIL;
 	}
-	printf("%s\n", was ? "resumed" : "was not paused");
+	printf("%s\n", was ? "resumed" :
+	    "resumed (no operator pause was set; paused daemons probe now)");
 	return CTL_OK;
 }
 

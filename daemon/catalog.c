@@ -879,6 +879,10 @@ catalog_set_pause(struct catalog *cat, const char *reason, int *was_paused)
 	    "VALUES ('pause', ?) ON CONFLICT (key) DO UPDATE SET "
 	    "value = excluded.value";
 	static const char del[] = "DELETE FROM control WHERE key = 'pause'";
+	/* tells daemons paused by upstream (401, quota) to try again now */
+	static const char mark[] = "INSERT INTO control (key, value) "
+	    "VALUES ('resume', ?) ON CONFLICT (key) DO UPDATE SET "
+	    "value = excluded.value";
 	sqlite3_stmt *s;
 	int64_t one;
 	int rc;
@@ -895,6 +899,13 @@ catalog_set_pause(struct catalog *cat, const char *reason, int *was_paused)
 		sqlite3_bind_text(s, 1, reason, -1, SQLITE_STATIC);
 	if (step_done(s) != CATALOG_OK)
 		goto fail;
+	if (reason == NULL) {
+		if ((s = prep(cat, mark)) == NULL)
+			goto fail;
+		sqlite3_bind_int64(s, 1, now_ms());
+		if (step_done(s) != CATALOG_OK)
+			goto fail;
+	}
 	return store_commit(cat->st);
 fail:
 	store_rollback(cat->st);

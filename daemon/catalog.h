@@ -128,7 +128,8 @@ int catalog_cancel(struct catalog *cat, int64_t id, int64_t now, char *state);
 int catalog_retry(struct catalog *cat, int64_t id, int64_t now, char *state);
 
 /* Sets (reason non-NULL) or clears (NULL) the operator pause in `control`.
- * *was_paused (may be NULL) tells whether a pause was set before. */
+ * *was_paused (may be NULL) tells whether a pause was set before. Clearing
+ * also stamps key 'resume', which ends a daemon's pause on upstream errors. */
 int catalog_set_pause(struct catalog *cat, const char *reason, int *was_paused);
 
 struct catalog_prune_result {

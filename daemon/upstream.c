@@ -706,7 +706,9 @@ report(struct edit_call *call, enum edit_status status, int curl_code,
 	if (status == EDIT_TRANSPORT && curl_err)
 		copy_str(call->error_message, sizeof(call->error_message), curl_err);
 	if (status == EDIT_TRANSPORT && !call->error_type[0])
-		copy_str(call->error_type, sizeof(call->error_type), "connection_error");
+		copy_str(call->error_type, sizeof(call->error_type),
+		    curl_code == CURLE_OPERATION_TIMEDOUT ? "timeout" :
+		    "connection_error");
 	if (status == EDIT_TRUNCATED) {
 		copy_str(call->error_type, sizeof(call->error_type), "truncated_stream");
 		copy_str(call->error_message, sizeof(call->error_message),

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# A 429 with retry-after-ms: 1500 holds back every request, of any job, for
+# 1.5 s, measured at the fake upstream; exhausted attempts fail the job.
+. "$(dirname "$0")/lib.sh"
+
+start_fake --image-bytes 20000
+"$IMGEDITCTL" init >/dev/null
+mkpng "$T/a.png" 32 32
+limited=$("$IMGEDITCTL" submit -p "limited [[fault:status=429,retry-after-ms=1500]]" --model gpt-image-1 "$T/a.png")
+for i in $(seq 1 8); do
+	"$IMGEDITCTL" submit -p "steady $i [[fault:delay=300]]" --model gpt-image-1 "$T/a.png" >/dev/null
+done
+doomed=$("$IMGEDITCTL" submit -p "doomed [[fault:status=503;status=503;status=503]]" --max-attempts 3 --model gpt-image-1 "$T/a.png")
+start_daemon --concurrency 2 --retry-base 50ms --retry-max 100ms
+wait_jobs_done 60
+stop_daemon
+
+gap=$(python3 - "$FAKE_LOG" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if '"POST"' in l]
+r429 = [r for r in recs if r["status"] == 429]
+assert len(r429) == 1, r429
+end = r429[0]["t_end_ms"]
+later = [r["t_start_ms"] for r in recs if r["t_start_ms"] > end]
+print(min(later) - end)
+PY
+)
+[ "$gap" -ge 1500 ] || fail "next request $gap ms after the 429 (want >= 1500)"
+assert_eq "$(sql "SELECT state || ',' || attempts FROM jobs WHERE id=$limited")" "succeeded,2" "rate-limited job"
+assert_eq "$(sql "SELECT state || ',' || attempts || ',' || error_status FROM jobs WHERE id=$doomed")" "failed,3,503" "job out of attempts"
+assert_eq "$(sql "SELECT count(*) FROM jobs WHERE state='succeeded'")" 9 "succeeded jobs"
+pass "the next request came $gap ms after the 429"
