@@ -247,18 +247,39 @@ write_sidecar(struct export *e, int jfd, int64_t id, json_t *doc,
 	return 0;
 }
 
+/* The number of the job's succeeded attempt, or 0. A final image of an
+ * interrupted attempt (the daemon died before it could end it) is history,
+ * not the result. */
+static int64_t
+succeeded_attempt(json_t *doc)
+{
+	json_t *a;
+	const char *outcome;
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, "attempt_log"), i, a)
+		if ((outcome = jstr(a, "outcome")) != NULL &&
+		    strcmp(outcome, "succeeded") == 0)
+			return jint(a, "number");
+	return 0;
+}
+
 static int
 export_files(struct ctl *c, struct export *e, int jfd, int64_t id,
     json_t *doc, json_t *files)
 {
 	json_t *all = json_object_get(doc, "images"), *img, *images;
+	int64_t ok_attempt = succeeded_attempt(doc);
 	size_t i;
-	int rc = CTL_OK;
+	int rc = CTL_OK, final;
 
 	if ((images = json_array()) == NULL)
 		return CTL_FAIL;
 	json_array_foreach(all, i, img) {
-		if (!e->partials && strcmp(jstr(img, "kind"), "final") != 0)
+		final = strcmp(jstr(img, "kind"), "final") == 0;
+		if (!e->partials && !final)
+			continue;
+		if (final && ok_attempt != 0 && jint(img, "attempt") != ok_attempt)
 			continue;
 		if (export_image(c, e, jfd, id, img, files) == -1)
 			rc = CTL_FAIL;

@@ -155,6 +155,17 @@ fail_invalid(struct run *r, const char *reason)
 
 /* ---- upstream callbacks ---- */
 
+static void
+on_response(void *arg, long http_status, const char *request_id)
+{
+	struct run *r = arg;
+
+	if (store_attempt_answered(r->d->st, r->job->attempt_id,
+	    (int)http_status, request_id) != STORE_OK)
+		log_warn("store_error op=attempt_answered job=%lld error=\"%s\"",
+		    (long long)r->job->id, store_errmsg(r->d->st));
+}
+
 static int
 on_image(void *arg, const struct upstream_image *img)
 {
@@ -355,7 +366,8 @@ out:
 	return rc;
 }
 
-static const struct edit_callbacks run_callbacks = { on_image, on_done };
+static const struct edit_callbacks run_callbacks = { on_response, on_image,
+    on_done };
 
 static void
 start_run(struct dispatcher *d, struct claimed_job *job, int probe)

@@ -551,6 +551,11 @@ store_renew_leases(struct store *st, const char *daemon_id, int64_t expires)
 int
 store_requeue_expired(struct store *st, int64_t now, int *count)
 {
+	/* an attempt that never had an answer never reached upstream */
+	static const char uncount[] = "UPDATE jobs SET attempts = attempts - 1 "
+	    "WHERE state = 'running' AND lease_expires < ?1 AND attempts > 0 "
+	    "AND EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = jobs.id AND "
+	    "a.outcome IS NULL AND a.http_status IS NULL)";
 	static const char close_attempts[] = "UPDATE attempts SET "
 	    "outcome = 'interrupted', ended_at = ?1, error_message = "
 	    "'daemon lost its lease (crashed or stopped)' WHERE outcome IS NULL "
@@ -559,20 +564,21 @@ store_requeue_expired(struct store *st, int64_t now, int *count)
 	static const char requeue[] = "UPDATE jobs SET state = 'queued', "
 	    "lease_owner = NULL, lease_expires = NULL, updated_at = ?1 "
 	    "WHERE state = 'running' AND lease_expires < ?1";
+	const char *const steps[] = { uncount, close_attempts, requeue };
 	sqlite3_stmt *s;
+	size_t i;
 	int rc;
 
 	*count = 0;
 	if ((rc = store_begin(st)) != STORE_OK)
 		return rc;
-	if ((s = prep(st, close_attempts)) == NULL)
-		goto fail;
-	sqlite3_bind_int64(s, 1, now);
-	if (step_done(s) != STORE_OK || (s = prep(st, requeue)) == NULL)
-		goto fail;
-	sqlite3_bind_int64(s, 1, now);
-	if (step_done(s) != STORE_OK)
-		goto fail;
+	for (i = 0; i < 3; i++) {
+		if ((s = prep(st, steps[i])) == NULL)
+			goto fail;
+		sqlite3_bind_int64(s, 1, now);
+		if (step_done(s) != STORE_OK)
+			goto fail;
+	}
 	*count = sqlite3_changes(st->db);
 	return store_commit(st);
 fail:
@@ -663,6 +669,22 @@ insert_image(struct store *st, const struct store_image *img)
 }
 
 int
+store_attempt_answered(struct store *st, int64_t attempt_id, int http_status,
+    const char *request_id)
+{
+	static const char sql[] = "UPDATE attempts SET http_status = ?, "
+	    "request_id = ? WHERE id = ? AND outcome IS NULL";
+	sqlite3_stmt *s;
+
+	if ((s = prep(st, sql)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int(s, 1, http_status);
+	bind_text_or_null(s, 2, request_id);
+	sqlite3_bind_int64(s, 3, attempt_id);
+	return step_done(s);
+}
+
+int
 store_commit_image(struct store *st, const char *daemon_id,
     const struct store_image *img)
 {
@@ -682,8 +704,10 @@ static int
 close_attempt(struct store *st, int64_t attempt_id,
     const struct attempt_result *r)
 {
+	/* status and request id may be known already (store_attempt_answered) */
 	static const char sql[] = "UPDATE attempts SET ended_at = ?, "
-	    "http_status = ?, request_id = ?, outcome = ?, error_type = ?, "
+	    "http_status = coalesce(?, http_status), "
+	    "request_id = coalesce(?, request_id), outcome = ?, error_type = ?, "
 	    "error_code = ?, error_message = ?, input_tokens = ?, "
 	    "output_tokens = ?, total_tokens = ?, usage = ? WHERE id = ?";
 	sqlite3_stmt *s;

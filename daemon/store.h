@@ -101,13 +101,20 @@ int store_next_wake(struct store *st, int64_t *when);
 int store_renew_leases(struct store *st, const char *daemon_id, int64_t expires);
 
 /* Returns running jobs whose lease expired before now to queued, closing
- * their open attempt as 'interrupted' (an attempt still counted). *count =
- * jobs requeued. */
+ * their open attempt as 'interrupted'. The attempt counts against
+ * max_attempts only if upstream had answered it (store_attempt_answered).
+ * *count = jobs requeued. */
 int store_requeue_expired(struct store *st, int64_t now, int *count);
 
 /* Calls fn for each job id that is running under this daemon's lease. */
 int store_owned_jobs(struct store *st, const char *daemon_id,
     void (*fn)(void *arg, int64_t job_id), void *arg);
+
+/* Records that upstream answered the attempt (HTTP status, x-request-id or
+ * NULL), so a crash after this point counts the attempt and its images can
+ * be traced to the request. */
+int store_attempt_answered(struct store *st, int64_t attempt_id,
+    int http_status, const char *request_id);
 
 /* ---- results ---- */
 

@@ -506,6 +506,9 @@ on_write(char *ptr, size_t size, size_t nmemb, void *arg)
 
 	if (x->download_idx < 0 && call->mode == MODE_UNKNOWN) {
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+		if (call->cb.on_response != NULL)
+			call->cb.on_response(call->arg, status,
+			    call->request_id[0] ? call->request_id : NULL);
 		call->mode = status / 100 == 2 && strncasecmp(call->content_type,
 		    "text/event-stream", 17) == 0 ? MODE_SSE : MODE_BODY;
 		if (call->mode == MODE_SSE && (call->sse = sse_new(on_sse_event,

@@ -58,6 +58,9 @@ struct edit_outcome {
 };
 
 struct edit_callbacks {
+	/* Upstream answered: status and headers are in. request_id may be
+	 * NULL. The callback may be NULL. */
+	void (*on_response)(void *arg, long http_status, const char *request_id);
 	/* An image is complete. Return 0 to go on, -1 to abort the attempt. */
 	int (*on_image)(void *arg, const struct upstream_image *img);
 	/* The attempt ended. Called once (never after edit_call_cancel); the

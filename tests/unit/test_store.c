@@ -200,6 +200,27 @@ test_cancel_and_leases(struct store *st)
 	CHECK_INT(n, 1);
 	CHECK_STR(q_text(st, "SELECT state FROM jobs WHERE id=3"), "queued");
 	CHECK_STR(q_text(st, "SELECT outcome FROM attempts WHERE job_id=3"), "interrupted");
+	/* it never had an answer: not counted */
+	CHECK_INT(q_int(st, "SELECT attempts FROM jobs WHERE id=3"), 0);
+}
+
+static void
+test_answered_attempt_counts(struct store *st)
+{
+	struct claimed_job *job = NULL;
+	int n = -1;
+
+	exec(st, "INSERT INTO jobs (id, params, priority) VALUES (20, '{}', 99)");
+	CHECK_INT(store_claim(st, "d7", 8000, 1000, &job), 1);
+	CHECK_INT(job ? job->id : 0, 20);
+	CHECK_INT(store_attempt_answered(st, job->attempt_id, 200, "req_9"), STORE_OK);
+	CHECK_INT(store_requeue_expired(st, 9500, &n), STORE_OK);
+	CHECK_INT(n, 1);
+	CHECK_INT(q_int(st, "SELECT attempts FROM jobs WHERE id=20"), 1);
+	CHECK_INT(q_int(st, "SELECT http_status FROM attempts WHERE job_id=20"), 200);
+	CHECK_STR(q_text(st, "SELECT request_id FROM attempts WHERE job_id=20"), "req_9");
+	claimed_job_free(job);
+	exec(st, "DELETE FROM jobs WHERE id=20");
 }
 
 static void
@@ -216,7 +237,7 @@ test_requeue_and_exhaust(struct store *st)
 	res.outcome = "interrupted";
 	CHECK_INT(store_finish_attempt(st, "d1", job->id, job->attempt_id, &res,
 	    NEXT_REQUEUE, 0), STORE_OK);
-	CHECK_INT(q_int(st, "SELECT attempts FROM jobs WHERE id=3"), 1);
+	CHECK_INT(q_int(st, "SELECT attempts FROM jobs WHERE id=3"), 0);
 	claimed_job_free(job);
 	exec(st, "UPDATE jobs SET state='canceled' WHERE id=3");
 	/* job 10: two failed attempts, then it is failed for good */
@@ -259,6 +280,7 @@ main(void)
 	test_claim_order(st);
 	test_commit_and_finish(st);
 	test_cancel_and_leases(st);
+	test_answered_attempt_counts(st);
 	test_requeue_and_exhaust(st);
 	test_invalid_rows(st);
 	store_close(st);

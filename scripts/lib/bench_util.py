@@ -1,0 +1,311 @@
+#!/usr/bin/env python3
+"""bench_util.py: helpers for scripts/bench and tests/integration/t_bench_smoke.sh.
+
+  bench_util.py png PATH W H [rgba]     a valid PNG of pseudo-random pixels
+  bench_util.py bulk DIR N              DIR/img/pNNNNN.png (N distinct 64x64
+                                        RGBA) and DIR/mask.png (64x64 RGBA)
+  bench_util.py sent FAKELOG PREFIX     sha256 of every image the fake upstream
+                                        sent for requests whose prompt starts
+                                        with PREFIX, sorted, one a line
+  bench_util.py stats                   numbers on stdin -> JSON median/p99/...
+  bench_util.py report RAW OUT.json     RAW: key=value lines written by
+                                        scripts/bench; prints the table and
+                                        the targets, writes OUT.json
+"""
+import json
+import random
+import struct
+import sys
+import zlib
+
+
+def _chunk(kind, data):
+    return (struct.pack(">I", len(data)) + kind + data +
+            struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff))
+
+
+def png_bytes(w, h, alpha, seed, noise=True):
+    bpp = 4 if alpha else 3
+    if noise:
+        rnd = random.Random(seed)
+        rows = b"".join(b"\0" + rnd.randbytes(w * bpp) for _ in range(h))
+    else:
+        rows = b"".join(b"\0" + bytes(((x * 7 + y * 13 + seed) & 255)
+                                      for x in range(w * bpp)) for y in range(h))
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 6 if alpha else 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) +
+            _chunk(b"IDAT", zlib.compress(rows, 6)) + _chunk(b"IEND", b""))
+
+
+def cmd_png(args):
+    path, w, h = args[0], int(args[1]), int(args[2])
+    alpha = len(args) > 3 and args[3] == "rgba"
+    with open(path, "wb") as f:
+        f.write(png_bytes(w, h, alpha, path))
+
+
+def cmd_bulk(args):
+    import os
+    d, n = args[0], int(args[1])
+    os.makedirs(os.path.join(d, "img"), exist_ok=True)
+    # One base image; each copy differs in two bytes of the first row, so all
+    # N inputs are distinct blobs (the mask is the one shared input).
+    w = h = 64
+    base = bytearray(b"".join(b"\0" + bytes((x * 7 + y * 13) & 255
+                                            for x in range(w * 4)) for y in range(h)))
+    ihdr = _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0))
+    sig, iend = b"\x89PNG\r\n\x1a\n", _chunk(b"IEND", b"")
+    for i in range(n):
+        rows = bytearray(base)
+        rows[1], rows[2], rows[3] = i & 255, (i >> 8) & 255, (i >> 16) & 255
+        with open(os.path.join(d, "img", "p%05d.png" % i), "wb") as f:
+            f.write(sig + ihdr + _chunk(b"IDAT", zlib.compress(bytes(rows), 1)) + iend)
+    mask = bytearray(base)
+    for y in range(h):  # transparent left half = the area to edit
+        for x in range(w // 2):
+            mask[y * (w * 4 + 1) + 1 + x * 4 + 3] = 0
+    with open(os.path.join(d, "mask.png"), "wb") as f:
+        f.write(sig + ihdr + _chunk(b"IDAT", zlib.compress(bytes(mask), 6)) + iend)
+
+
+def cmd_sent(args):
+    log, prefix = args[0], args[1]
+    out = []
+    with open(log) as f:
+        for line in f:
+            rec = json.loads(line)
+            prompt = (rec.get("fields") or {}).get("prompt", "")
+            if prompt.startswith(prefix):
+                out += [s["sha256"] for s in rec.get("sent") or []]
+    for s in sorted(out):
+        print(s)
+
+
+def stats_of(values):
+    v = sorted(values)
+    n = len(v)
+    if n == 0:
+        return {"n": 0}
+
+    def pct(p):  # nearest rank
+        k = max(1, min(n, int(-(-p * n // 100))))
+        return v[k - 1]
+    med = v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+    return {"n": n, "median": med, "p99": pct(99), "min": v[0], "max": v[-1],
+            "mean": sum(v) / n}
+
+
+def cmd_stats(_args):
+    print(json.dumps(stats_of([float(x) for x in sys.stdin.read().split()])))
+
+
+def _num(s):
+    try:
+        return int(s)
+    except ValueError:
+        pass
+    try:
+        return float(s)
+    except ValueError:
+        pass
+    try:
+        return json.loads(s)
+    except ValueError:
+        return s
+
+
+def _ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def cmd_report(args):
+    raw = {}
+    with open(args[0]) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if "=" in line:
+                k, v = line.split("=", 1)
+                raw[k] = _num(v)
+    g = raw.get
+    d_images = g("imgeditd.images") or 0
+    p_json = g("peer.json") if isinstance(g("peer.json"), dict) else None
+
+    tools = {}
+    tools["imgeditd"] = {
+        "wall_s": g("imgeditd.wall_s"),
+        "cpu_s": g("imgeditd.cpu_s"),
+        "cpu_ms_per_image": 1000 * g("imgeditd.cpu_s") / d_images if d_images else None,
+        "peak_rss_mb": g("imgeditd.peak_rss_mb"),
+        "images": d_images,
+        "jobs_succeeded": g("imgeditd.succeeded"),
+        "jobs_failed": g("imgeditd.failed"),
+        "submit_s": g("imgeditd.submit_s"),
+        "stored_sha256_match_upstream": g("imgeditd.sha_match"),
+        "db_bytes": g("imgeditd.db_bytes"),
+        "note": "wall = submit start to the last job's finished_at; CPU and "
+                "RSS of the imgeditd process (/proc, read after all jobs "
+                "finished, before SIGTERM)",
+    }
+    if p_json is not None:
+        p_images = p_json.get("images") or 0
+        tools["sdk-peer"] = {
+            "wall_s": p_json.get("wall_s"),
+            "cpu_s": p_json.get("cpu_s"),
+            "cpu_ms_per_image": 1000 * p_json["cpu_s"] / p_images if p_images else None,
+            "peak_rss_mb": g("peer.ext_rss_mb"),
+            "images": p_images,
+            "jobs_ok": p_json.get("ok"),
+            "jobs_failed": p_json.get("failed"),
+            "self_reported": p_json,
+            "process_cpu_s": g("peer.ext_cpu_s"),
+            "process_wall_s": g("peer.ext_wall_s"),
+            "note": "wall and CPU as the script reports them (after node "
+                    "started and loaded the SDK); peak RSS = ru_maxrss of the "
+                    "node process (/usr/bin/time)",
+        }
+    d, p = tools["imgeditd"], tools.get("sdk-peer")
+    ratios = {}
+    if p:
+        ratios = {
+            "cpu_per_image": _ratio(d["cpu_ms_per_image"], p["cpu_ms_per_image"]),
+            "peak_rss": _ratio(d["peak_rss_mb"], p["peak_rss_mb"]),
+            "wall": _ratio(d["wall_s"], p["wall_s"]),
+        }
+
+    submit_n = g("submit.jobs")
+    submit_s = g("submit.s")
+    queue = {
+        "submit_each": {
+            "jobs": submit_n, "seconds": submit_s,
+            "jobs_per_s": submit_n / submit_s if submit_s else None,
+            "inputs_bytes": g("submit.inputs_bytes"),
+            "mask_bytes": g("submit.mask_bytes"),
+            "db_growth_bytes": g("submit.db_growth"),
+            "db_growth_per_unique_input_byte": _ratio(
+                g("submit.db_growth"),
+                (g("submit.inputs_bytes") or 0) + (g("submit.mask_bytes") or 0)),
+            "db_growth_if_mask_per_job_bytes_would_exceed": (
+                (g("submit.inputs_bytes") or 0) + (submit_n or 0) * (g("submit.mask_bytes") or 0)),
+            "blobs_rows": g("submit.blobs"),
+            "distinct_mask_blobs": g("submit.mask_blobs"),
+            "mask_stored_once": g("submit.mask_blobs") == 1,
+        },
+        "claim": dict(g("claim.json") or {}, queued=g("claim.queued")),
+        "list_limit_50": {"jobs": g("list.jobs"), **(g("list.stats") or {})},
+        "export": {
+            "files": g("export.files"), "bytes": g("export.bytes"),
+            "seconds": g("export.s"),
+            "mb_per_s": (g("export.bytes") / 1e6 / g("export.s")) if g("export.s") else None,
+        },
+        "concurrency_256": {
+            "jobs": g("c256.jobs"), "concurrency": g("c256.concurrency"),
+            "images": g("c256.images"), "wall_s": g("c256.wall_s"),
+            "cpu_s": g("c256.cpu_s"), "peak_rss_mb": g("c256.peak_rss_mb"),
+            "max_in_flight_seen": g("c256.max_running"),
+        },
+    }
+
+    def tgt(name, value, limit, unit, met):
+        return {"target": name, "value": value, "limit": limit, "unit": unit,
+                "met": None if value is None else bool(met)}
+    claim_p99 = queue["claim"].get("p99_ms")
+    list_med = queue["list_limit_50"].get("median")
+    targets = [
+        tgt("CPU per image <= 1/10 of the peer's", ratios.get("cpu_per_image"),
+            0.1, "ratio", ratios.get("cpu_per_image") is not None and ratios["cpu_per_image"] <= 0.1),
+        tgt("peak RSS <= 1/5 of the peer's", ratios.get("peak_rss"), 0.2, "ratio",
+            ratios.get("peak_rss") is not None and ratios["peak_rss"] <= 0.2),
+        tgt("wall <= the peer's", ratios.get("wall"), 1.0, "ratio",
+            ratios.get("wall") is not None and ratios["wall"] <= 1.0),
+        tgt("submit --each of %s jobs < 10 s" % submit_n, submit_s, 10, "s",
+            submit_s is not None and submit_s < 10),
+        tgt("claim p99 < 5 ms at %s queued" % g("claim.queued"), claim_p99, 5, "ms",
+            claim_p99 is not None and claim_p99 < 5),
+        tgt("list --limit 50 < 100 ms at %s jobs" % g("list.jobs"), list_med, 100, "ms",
+            list_med is not None and list_med < 100),
+        tgt("peak RSS at --concurrency %s < 512 MB" % g("c256.concurrency"),
+            g("c256.peak_rss_mb"), 512, "MB",
+            g("c256.peak_rss_mb") is not None and g("c256.peak_rss_mb") < 512),
+    ]
+
+    doc = {
+        "when": g("when"), "host": g("host"), "cores": g("cores"),
+        "command": g("command"), "quick": bool(g("quick")),
+        "workload": {"jobs": g("jobs"), "concurrency": g("concurrency"),
+                     "image_bytes": g("image_bytes"), "partial_images": 3,
+                     "model": "gpt-image-1", "input_png_bytes": g("input_bytes"),
+                     "fake_upstream_cpu_s": {"imgeditd_run": g("fake.cpu_imgeditd"),
+                                             "peer_run": g("fake.cpu_peer")}},
+        "tools": tools, "ratios_imgeditd_over_peer": ratios,
+        "queue": queue, "targets": targets,
+        "versions": {"imgedit": g("version.imgedit"), "node": g("version.node"),
+                     "openai_sdk": g("version.sdk"), "sqlite": g("version.sqlite")},
+    }
+    with open(args[1], "w") as f:
+        json.dump(doc, f, indent=2)
+        f.write("\n")
+
+    def fmt(v, spec):
+        return "-" if v is None else format(v, spec)
+    print("Bulk streaming edits: %s jobs, concurrency %s, %s-byte PNGs, "
+          "3 partials + final (gpt-image-1), same fake upstream"
+          % (g("jobs"), g("concurrency"), g("image_bytes")))
+    print()
+    hdr = "%-10s %9s %9s %14s %13s %8s" % ("tool", "wall s", "CPU s",
+                                          "CPU ms/image", "peak RSS MB", "images")
+    print(hdr)
+    print("-" * len(hdr))
+    for name, t in tools.items():
+        print("%-10s %9s %9s %14s %13s %8s" % (
+            name, fmt(t["wall_s"], ".2f"), fmt(t["cpu_s"], ".2f"),
+            fmt(t["cpu_ms_per_image"], ".2f"), fmt(t["peak_rss_mb"], ".1f"),
+            t["images"]))
+    if ratios:
+        print("%-10s %9s %9s %14s %13s" % (
+            "ratio", fmt(ratios["wall"], ".3f"), "", fmt(ratios["cpu_per_image"], ".3f"),
+            fmt(ratios["peak_rss"], ".3f")))
+        print("(ratio = imgeditd / peer)")
+    print()
+    s = queue["submit_each"]
+    print("Queue figures (separate fresh databases):")
+    print("  submit --each, %s jobs, one mask: %s s = %s jobs/s; db grew %s bytes for "
+          "%s bytes of distinct inputs + %s-byte mask; blobs rows %s, distinct mask blobs %s"
+          % (submit_n, fmt(submit_s, ".2f"), fmt(s["jobs_per_s"], ".0f"),
+             s["db_growth_bytes"], s["inputs_bytes"], s["mask_bytes"],
+             s["blobs_rows"], s["distinct_mask_blobs"]))
+    c = queue["claim"]
+    print("  claim (store_claim) with %s queued, %s claims: median %s ms, p99 %s ms, max %s ms"
+          % (g("claim.queued"), c.get("claims"), fmt(c.get("median_ms"), ".3f"),
+             fmt(claim_p99, ".3f"), fmt(c.get("max_ms"), ".3f")))
+    print("  list --limit 50 at %s jobs: median %s ms of %s runs"
+          % (g("list.jobs"), fmt(list_med, ".1f"), queue["list_limit_50"].get("n")))
+    e = queue["export"]
+    print("  export --state succeeded --partials: %s files, %s MB in %s s = %s MB/s"
+          % (e["files"], fmt((e["bytes"] or 0) / 1e6, ".1f"), fmt(e["seconds"], ".2f"),
+             fmt(e["mb_per_s"], ".0f")))
+    k = queue["concurrency_256"]
+    print("  imgeditd --concurrency %s, %s jobs: peak RSS %s MB, %s images, wall %s s, CPU %s s"
+          % (k["concurrency"], k["jobs"], fmt(k["peak_rss_mb"], ".1f"), k["images"],
+             fmt(k["wall_s"], ".2f"), fmt(k["cpu_s"], ".2f")))
+    print()
+    print("Targets:")
+    for t in targets:
+        mark = {True: "met", False: "NOT MET", None: "n/a"}[t["met"]]
+        print("  %-8s %-42s %s (limit %s %s)" % (
+            mark, t["target"], fmt(t["value"], ".3f"), t["limit"], t["unit"]))
+    if g("quick"):
+        print("  (--quick: smaller sizes than the targets are stated for)")
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    cmds = {"png": cmd_png, "bulk": cmd_bulk, "sent": cmd_sent,
+            "stats": cmd_stats, "report": cmd_report}
+    if sys.argv[1] not in cmds:
+        sys.exit(__doc__)
+    cmds[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+/* claim_bench.c: times the daemon's claim (store_claim: pick the next ready
+ * job, lease it, insert its attempt row, load its params and inputs) on an
+ * existing imgedit database. Built ad hoc by scripts/bench against the core
+ * library (not part of the CMake build):
+ *
+ *   cc -O2 -I daemon scripts/lib/claim_bench.c build/bench/libimgedit_core.a \
+ *      $(pkg-config --libs sqlite3 libcurl libevent jansson libpng libcrypto)
+ *
+ *   claim_bench DB [CLAIMS]   (default 1000)
+ *
+ * Prints one JSON line: {"queued_before":N,"claims":K,"median_ms":..,
+ * "p90_ms":..,"p99_ms":..,"max_ms":..,"mean_ms":..}. The claimed jobs are
+ * left running under the lease of daemon id "claim-bench": use a scratch
+ * database. Exit 1 on any store error or when fewer than CLAIMS jobs were
+ * ready. */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+static double
+now_ms(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of sorted v[0..n-1], p in (0, 100]. */
+static double
+pct(const double *v, int n, double p)
+{
+	int k = (int)((p / 100.0) * n + 0.999999);
+
+	if (k < 1)
+		k = 1;
+	if (k > n)
+		k = n;
+	return v[k - 1];
+}
+
+static long long
+count_queued(struct store *st)
+{
+	sqlite3_stmt *s;
+	long long n = -1;
+
+	if (sqlite3_prepare_v2(store_db(st), "SELECT count(*) FROM jobs WHERE "
+	    "state IN ('queued','retry_wait')", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+int
+main(int argc, char **argv)
+{
+	char err[512];
+	struct store *st;
+	struct claimed_job *job;
+	double *lat, sum = 0, t0;
+	long long queued;
+	int i, n, rc;
+
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "usage: claim_bench DB [CLAIMS]\n");
+		return 2;
+	}
+	n = argc == 3 ? atoi(argv[2]) : 1000;
+	if (n < 1 || (lat = calloc((size_t)n, sizeof(*lat))) == NULL) {
+		fprintf(stderr, "claim_bench: bad claim count '%s'\n", argv[2]);
+		return 2;
+	}
+	if ((st = store_open(argv[1], 0, 5000, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "claim_bench: %s: %s\n", argv[1], err);
+		return 1;
+	}
+	if (store_migrate(st, err, sizeof(err)) != STORE_OK) {
+		fprintf(stderr, "claim_bench: %s: %s\n", argv[1], err);
+		return 1;
+	}
+	queued = count_queued(st);
+	for (i = 0; i < n; i++) {
+		t0 = now_ms(CLOCK_MONOTONIC);
+		rc = store_claim(st, "claim-bench",
+		    (int64_t)now_ms(CLOCK_REALTIME), 3600 * 1000, &job);
+		lat[i] = now_ms(CLOCK_MONOTONIC) - t0;
+		if (rc != 1) {
+			fprintf(stderr, "claim_bench: claim %d returned %d: %s\n",
+			    i + 1, rc, rc == 0 ? "nothing ready" :
+			    store_errmsg(st));
+			return 1;
+		}
+		if (job->load_error != NULL || job->ninputs == 0) {
+			fprintf(stderr, "claim_bench: job %lld: inputs not "
+			    "loaded: %s\n", (long long)job->id,
+			    job->load_error ? job->load_error : "none");
+			return 1;
+		}
+		claimed_job_free(job);
+		sum += lat[i];
+	}
+	qsort(lat, (size_t)n, sizeof(*lat), cmp_double);
+	printf("{\"queued_before\":%lld,\"claims\":%d,\"median_ms\":%.4f,"
+	    "\"p90_ms\":%.4f,\"p99_ms\":%.4f,\"max_ms\":%.4f,\"mean_ms\":%.4f}\n",
+	    queued, n, pct(lat, n, 50), pct(lat, n, 90), pct(lat, n, 99),
+	    lat[n - 1], sum / n);
+	store_close(st);
+	free(lat);
+	return 0;
+}
