@@ -76,12 +76,13 @@ start_fake() {
 
 # start_daemon [ARGS...]: starts imgeditd on $DB against the fake upstream.
 start_daemon() {
+	local i before
+	before=$(grep -c 'info started' "$DAEMON_LOG" 2>/dev/null || true)
 	OPENAI_API_KEY=${OPENAI_API_KEY:-sk-test} "$IMGEDITD" --db "$DB" \
 		--base-url "$BASE_URL" "$@" >>"$DAEMON_LOG" 2>&1 &
 	DAEMON_PID=$!
-	local i
 	for i in $(seq 1 100); do
-		grep -q 'info started' "$DAEMON_LOG" 2>/dev/null && return 0
+		[ "$(grep -c 'info started' "$DAEMON_LOG" 2>/dev/null || true)" -gt "${before:-0}" ] && return 0
 		kill -0 "$DAEMON_PID" 2>/dev/null || fail "imgeditd exited at start: $(tail -5 "$DAEMON_LOG")"
 		sleep 0.05
 	done
