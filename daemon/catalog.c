@@ -300,33 +300,12 @@ fail:
 
 /* ---- submitting ---- */
 
+/* Job ids are AUTOINCREMENT, so a new job never inherits rows left behind
+ * by a job another program deleted with foreign keys off. */
 int
 catalog_submit_begin(struct catalog *cat)
 {
-	static const char *const sweep[] = {
-		"DELETE FROM inputs WHERE job_id > "
-		    "(SELECT coalesce(max(id), 0) FROM jobs)",
-		"DELETE FROM images WHERE job_id > "
-		    "(SELECT coalesce(max(id), 0) FROM jobs)",
-		"DELETE FROM attempts WHERE job_id > "
-		    "(SELECT coalesce(max(id), 0) FROM jobs)",
-		"DELETE FROM events WHERE job_id > "
-		    "(SELECT coalesce(max(id), 0) FROM jobs)",
-	};
-	sqlite3_stmt *s;
-	size_t i;
-	int rc;
-
-	if ((rc = store_begin(cat->st)) != STORE_OK)
-		return rc;
-	for (i = 0; i < sizeof(sweep) / sizeof(sweep[0]); i++) {
-		if ((s = prep(cat, sweep[i])) == NULL ||
-		    (rc = step_done(s)) != CATALOG_OK) {
-			store_rollback(cat->st);
-			return s == NULL ? CATALOG_ERR : rc;
-		}
-	}
-	return CATALOG_OK;
+	return store_begin(cat->st);
 }
 
 int

@@ -53,11 +53,8 @@ struct catalog_input {
 	int64_t blob_id;             /* from catalog_put_blob */
 };
 
-/* BEGIN IMMEDIATE for a submit. Then, since a new job takes the id after the
- * largest, clears child rows (inputs, attempts, images, events) above that
- * id: left by a program that deleted jobs with foreign keys off, they would
- * otherwise be taken for the new job's. Returns CATALOG_OK (in the
- * transaction), CATALOG_BUSY or CATALOG_ERR (no transaction). */
+/* BEGIN IMMEDIATE for a submit. Returns CATALOG_OK (in the transaction),
+ * CATALOG_BUSY or CATALOG_ERR (no transaction). */
 int catalog_submit_begin(struct catalog *cat);
 
 /* Looks up the job submitted with this idempotency key. Returns 1 with

@@ -10,7 +10,7 @@ CREATE TABLE blobs (
 );
 
 CREATE TABLE jobs (
-    id              INTEGER PRIMARY KEY,
+    id              INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused, even after prune
     state           TEXT NOT NULL DEFAULT 'queued'
                     CHECK (state IN ('queued','running','retry_wait','succeeded','failed','canceled')),
     params          TEXT NOT NULL,                 -- JSON object: API fields except files and stream
@@ -137,7 +137,9 @@ CREATE TABLE control (
 );
 
 -- Every image of every job, without the bytes' column being read unless asked.
+-- The result of a succeeded job: kind = 'final' AND attempt_outcome = 'succeeded'.
 CREATE VIEW job_images AS
-SELECT i.job_id, a.number AS attempt, i.kind, i.idx, i.partial_index, i.format,
-       i.width, i.height, i.size, i.sha256, i.created_at, i.id AS image_id
+SELECT i.job_id, a.number AS attempt, a.outcome AS attempt_outcome, i.kind,
+       i.idx, i.partial_index, i.format, i.width, i.height, i.size, i.sha256,
+       i.created_at, i.id AS image_id
 FROM images i JOIN attempts a ON a.id = i.attempt_id;

@@ -386,8 +386,9 @@ expect_rc 0 "$C" submit -p "to delete" --model gpt-image-1 a.png
 gone=$(cat out.txt)
 sq "INSERT INTO attempts (job_id, number, started_at) VALUES ($gone, 1, 1); DELETE FROM jobs WHERE id = $gone"
 eq "$(sq "SELECT count(*) FROM inputs WHERE job_id = $gone")" 1 "inputs left behind (foreign keys off)"
-expect_rc 0 "$C" submit -p "takes the id again" --model gpt-image-1 b.png
+expect_rc 0 "$C" submit -p "after a deleted job" --model gpt-image-1 b.png
 new=$(cat out.txt)
+[ "$new" -gt "$gone" ] || fail "job id $gone was reused"
 eq "$(sq "SELECT group_concat(filename) FROM inputs WHERE job_id = $new")" b.png "inputs of the job after a deleted one"
 eq "$(sq "SELECT count(*) FROM attempts WHERE job_id = $new")" 0 "attempts of the job after a deleted one"
 eq "$(sq "SELECT count(*) FROM events WHERE job_id = $new")" 1 "history of the job after a deleted one"

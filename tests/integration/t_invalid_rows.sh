@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# 20 malformed rows written with the sqlite3 shell next to 20 good ones: 20
+# invalid_job failures, each with its reason, 20 successes, the daemon alive.
+. "$(dirname "$0")/lib.sh"
+
+start_fake --image-bytes 8000
+"$IMGEDITCTL" init >/dev/null
+mkpng "$T/sq.png" 32 32
+mkpng "$T/rgba.png" 32 32 rgba
+mkpng "$T/rgba16.png" 16 16 rgba
+printf 'this is not an image' >"$T/text.bin"
+
+row() { # PARAMS_JSON STREAM [FILE ROLE CTYPE]... : one job with its inputs
+	local params=$1 stream=$2 sqlin="" ord=0
+	shift 2
+	while [ $# -ge 3 ]; do
+		local ct=NULL
+		[ "$3" != - ] && ct="'$3'"
+		sqlin="$sqlin INSERT INTO inputs (job_id, role, ordinal, filename, content_type, data)
+			VALUES ((SELECT max(id) FROM jobs), '$2', $ord, '${1##*/}', $ct, readfile('$1'));"
+		ord=$((ord + 1)); shift 3
+	done
+	sql "BEGIN IMMEDIATE; INSERT INTO jobs (params, stream) VALUES ('$params', $stream); $sqlin COMMIT;"
+}
+g='"model":"gpt-image-1"'
+long=$(printf 'x%.0s' $(seq 1 1001))
+# The malformed ones, each with the word its reason must contain.
+bad=(
+	'not json|params|0|'"$T/sq.png"' image -'
+	'[1,2]|object|0|'"$T/sq.png"' image -'
+	'{'"$g"'}|prompt|0|'"$T/sq.png"' image -'
+	'{"prompt":"",'"$g"'}|prompt|0|'"$T/sq.png"' image -'
+	'{"prompt":"p",'"$g"',"n":11}|n|0|'"$T/sq.png"' image -'
+	'{"prompt":"p",'"$g"',"n":"abc"}|n|0|'"$T/sq.png"' image -'
+	'{"prompt":"p",'"$g"',"size":"999x999"}|size|0|'"$T/sq.png"' image -'
+	'{"prompt":"p",'"$g"',"quality":"ultra"}|quality|0|'"$T/sq.png"' image -'
+	'{"prompt":"p",'"$g"',"background":"transparent","output_format":"jpeg"}|background|0|'"$T/sq.png"' image -'
+	'{"prompt":"p",'"$g"',"output_format":"webp","output_compression":150}|output_compression|0|'"$T/sq.png"' image -'
+	'{"prompt":"p",'"$g"',"partial_images":7}|partial_images|1|'"$T/sq.png"' image -'
+	'{"prompt":"p",'"$g"',"response_format":"url"}|response_format|0|'"$T/sq.png"' image -'
+	'{"prompt":"p","model":"dall-e-2"}|image|0|'"$T/sq.png"' image - '"$T/sq.png"' image -'
+	'{"prompt":"p",'"$g"'}|image|0|'
+	'{"prompt":"p",'"$g"'}|image|0|'"$T/text.bin"' image -'
+	'{"prompt":"p",'"$g"'}|mask|0|'"$T/sq.png"' image - '"$T/sq.png"' mask -'
+	'{"prompt":"p",'"$g"'}|mask|0|'"$T/rgba.png"' image - '"$T/rgba16.png"' mask -'
+	'{"prompt":"p",'"$g"'}|image|0|'"$T/sq.png"' image image/jpeg'
+	'{"prompt":"'"$long"'","model":"dall-e-2"}|prompt|0|'"$T/sq.png"' image -'
+	'{"prompt":"p","model":"dall-e-2"}|stream|1|'"$T/sq.png"' image -'
+)
+start_daemon --concurrency 4
+i=0
+for spec in "${bad[@]}"; do
+	IFS='|' read -r params _ stream files <<<"$spec"
+	# shellcheck disable=SC2086
+	row "$params" "$stream" $files
+	row '{"prompt":"good '$i'",'"$g"',"partial_images":1}' 1 "$T/sq.png" image -
+	i=$((i + 1))
+done
+# a row whose blob_id points nowhere (foreign keys are off in the shell)
+sql "INSERT INTO jobs (params) VALUES ('{\"prompt\":\"p\",$g}'); INSERT INTO inputs (job_id, role, ordinal, filename, blob_id) VALUES ((SELECT max(id) FROM jobs), 'image', 0, 'gone.png', 999999);"
+wait_jobs_done 60
+kill -0 "$DAEMON_PID" || fail "imgeditd died"
+
+assert_eq "$(sql "SELECT count(*) FROM jobs WHERE state='succeeded' AND params LIKE '%good%'")" 20 "good jobs succeeded"
+assert_eq "$(sql "SELECT count(*) FROM jobs WHERE state='failed' AND error_type='invalid_job'")" 21 "invalid_job failures"
+assert_eq "$(sql "SELECT count(*) FROM jobs WHERE state='failed' AND error_type='invalid_job' AND attempts <= 1")" 21 "no retry loop"
+# each failure names what is wrong
+n=0
+for id in $(sql "SELECT id FROM jobs WHERE error_type='invalid_job' ORDER BY id"); do
+	msg=$(sql "SELECT error_message FROM jobs WHERE id=$id")
+	if [ $n -lt 20 ]; then
+		IFS='|' read -r _ word _ <<<"${bad[$n]}"
+	else
+		word=missing
+	fi
+	case "$msg" in *"$word"*) ;; *) fail "job $id: reason '$msg' does not mention '$word'";; esac
+	n=$((n + 1))
+done
+bad_sent=$(grep -c '"prompt": *"p"' "$FAKE_LOG" || true)
+assert_eq "$bad_sent" 0 "malformed jobs that reached upstream"
+stop_daemon
+sql "SELECT id, error_message FROM jobs WHERE error_type='invalid_job'"
+pass "21 malformed rows failed as invalid_job with their reasons, 20 good ones succeeded"
