@@ -10,6 +10,8 @@
 
 #include <png.h>
 
+#include "util.h"
+
 /* Largest width or height accepted from any format, checked before use. */
 #define IMG_MAX_DIM		(1U << 16)
 /* libpng never allocates more than this for one chunk. */
@@ -39,19 +41,6 @@ static const struct img_type img_aliases[] = {
 	{ IMG_JPEG, "image/jpg", "jpg", "jpeg" },
 	{ IMG_JPEG, "image/pjpeg", "jpe", "jpe" },
 };
-
-static int __attribute__((format(printf, 3, 4)))
-img_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 static uint32_t
 be16(const unsigned char *p)
@@ -87,9 +76,9 @@ static int
 check_dims(const char *fmt, uint32_t w, uint32_t h, char *err, size_t errlen)
 {
 	if (w == 0 || h == 0)
-		return img_fail(err, errlen, "%s dimensions %ux%u", fmt, w, h);
+		return errorf(err, errlen, "%s dimensions %ux%u", fmt, w, h);
 	if (w > IMG_MAX_DIM || h > IMG_MAX_DIM)
-		return img_fail(err, errlen, "%s dimensions %ux%u exceed the limit of %u",
+		return errorf(err, errlen, "%s dimensions %ux%u exceed the limit of %u",
 		    fmt, w, h, IMG_MAX_DIM);
 	return 0;
 }
@@ -154,14 +143,14 @@ png_check_chunks(const unsigned char *data, size_t len, char *err, size_t errlen
 	while (len - off >= 8) {
 		clen = be32(data + off);
 		if (clen > 0x7fffffffU)
-			return img_fail(err, errlen, "invalid PNG: chunk length %u", clen);
+			return errorf(err, errlen, "invalid PNG: chunk length %u", clen);
 		if ((size_t)clen + 12 > len - off)
 			break;
 		if (memcmp(data + off + 4, "IEND", 4) == 0)
 			return 0;
 		off += (size_t)clen + 12;
 	}
-	return img_fail(err, errlen, "truncated PNG (ends before IEND)");
+	return errorf(err, errlen, "truncated PNG (ends before IEND)");
 }
 
 static int
@@ -176,11 +165,11 @@ png_probe(const unsigned char *data, size_t len, struct img_info *out,
 	png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, png_on_error,
 	    png_on_warning);
 	if (png == NULL || (info = png_create_info_struct(png)) == NULL) {
-		img_fail(err, errlen, "out of memory reading PNG header");
+		errorf(err, errlen, "out of memory reading PNG header");
 		goto fail;
 	}
 	if (png_read_header(png, info, &src) == -1) {
-		img_fail(err, errlen, "%s", src.msg[0] ? src.msg : "invalid PNG");
+		errorf(err, errlen, "%s", src.msg[0] ? src.msg : "invalid PNG");
 		goto fail;
 	}
 	out->width = png_get_image_width(png, info);
@@ -220,7 +209,7 @@ jpeg_sof(const unsigned char *seg, size_t seglen, struct img_info *out,
     char *err, size_t errlen)
 {
 	if (seglen < 8)
-		return img_fail(err, errlen, "invalid JPEG: frame header too short");
+		return errorf(err, errlen, "invalid JPEG: frame header too short");
 	out->height = be16(seg + 3);
 	out->width = be16(seg + 5);
 	out->has_alpha = 0;
@@ -242,14 +231,14 @@ jpeg_probe(const unsigned char *data, size_t len, struct img_info *out,
 		if (off >= len)
 			break;
 		if (data[off] != 0xff)
-			return img_fail(err, errlen, "invalid JPEG: no marker at offset %zu", off);
+			return errorf(err, errlen, "invalid JPEG: no marker at offset %zu", off);
 		while (off < len && data[off] == 0xff)
 			off++;
 		if (off >= len)
 			break;
 		m = data[off++];
 		if (m == 0xd9 || m == 0xda || m == 0xd8 || m == 0x00)
-			return img_fail(err, errlen, "invalid JPEG: no frame header before "
+			return errorf(err, errlen, "invalid JPEG: no frame header before "
 			    "marker 0x%02x", m);
 		if (jpeg_is_standalone(m))
 			continue;
@@ -257,14 +246,14 @@ jpeg_probe(const unsigned char *data, size_t len, struct img_info *out,
 			break;
 		seglen = be16(data + off);
 		if (seglen < 2)
-			return img_fail(err, errlen, "invalid JPEG: segment length %zu", seglen);
+			return errorf(err, errlen, "invalid JPEG: segment length %zu", seglen);
 		if (seglen > len - off)
 			break;
 		if (jpeg_is_sof(m))
 			return jpeg_sof(data + off, seglen, out, err, errlen);
 		off += seglen;
 	}
-	return img_fail(err, errlen, "truncated JPEG (ends before the frame header)");
+	return errorf(err, errlen, "truncated JPEG (ends before the frame header)");
 }
 
 /* WebP */
@@ -276,14 +265,14 @@ webp_vp8(const unsigned char *p, size_t n, struct img_info *out,
 	uint32_t tag;
 
 	if (n < 10)
-		return img_fail(err, errlen, "invalid WebP: VP8 frame header too short");
+		return errorf(err, errlen, "invalid WebP: VP8 frame header too short");
 	tag = le24(p);
 	if ((tag & 1) != 0 || ((tag >> 4) & 1) == 0)
-		return img_fail(err, errlen, "invalid WebP: VP8 data is not a shown key frame");
+		return errorf(err, errlen, "invalid WebP: VP8 data is not a shown key frame");
 	if (((tag >> 1) & 7) > 3 || (tag >> 5) >= n)
-		return img_fail(err, errlen, "invalid WebP: bad VP8 frame tag");
+		return errorf(err, errlen, "invalid WebP: bad VP8 frame tag");
 	if (p[3] != 0x9d || p[4] != 0x01 || p[5] != 0x2a)
-		return img_fail(err, errlen, "invalid WebP: bad VP8 start code");
+		return errorf(err, errlen, "invalid WebP: bad VP8 start code");
 	out->width = le16(p + 6) & 0x3fff;
 	out->height = le16(p + 8) & 0x3fff;
 	out->has_alpha = 0;
@@ -297,10 +286,10 @@ webp_vp8l(const unsigned char *p, size_t n, struct img_info *out,
 	uint32_t bits;
 
 	if (n < 5 || p[0] != 0x2f)
-		return img_fail(err, errlen, "invalid WebP: bad VP8L header");
+		return errorf(err, errlen, "invalid WebP: bad VP8L header");
 	bits = le32(p + 1);
 	if ((bits >> 29) != 0)
-		return img_fail(err, errlen, "invalid WebP: unknown VP8L version %u",
+		return errorf(err, errlen, "invalid WebP: unknown VP8L version %u",
 		    bits >> 29);
 	out->width = (bits & 0x3fff) + 1;
 	out->height = ((bits >> 14) & 0x3fff) + 1;
@@ -313,7 +302,7 @@ webp_vp8x(const unsigned char *p, size_t n, struct img_info *out,
     char *err, size_t errlen)
 {
 	if (n < 10)
-		return img_fail(err, errlen, "invalid WebP: VP8X header too short");
+		return errorf(err, errlen, "invalid WebP: VP8X header too short");
 	out->has_alpha = (p[0] & 0x10) != 0;
 	out->width = le24(p + 4) + 1;
 	out->height = le24(p + 7) + 1;
@@ -328,10 +317,10 @@ webp_check_chunks(const unsigned char *p, size_t n, char *err, size_t errlen)
 
 	while (off < n) {
 		if (n - off < 8)
-			return img_fail(err, errlen, "invalid WebP: partial chunk header");
+			return errorf(err, errlen, "invalid WebP: partial chunk header");
 		clen = le32(p + off + 4);
 		if (clen > n - off - 8)
-			return img_fail(err, errlen, "invalid WebP: chunk overruns the file");
+			return errorf(err, errlen, "invalid WebP: chunk overruns the file");
 		off += 8 + clen + (clen & 1);
 	}
 	return 0;
@@ -346,12 +335,12 @@ webp_probe(const unsigned char *data, size_t len, struct img_info *out,
 	int rc;
 
 	if (len < 20)
-		return img_fail(err, errlen, "truncated WebP header");
+		return errorf(err, errlen, "truncated WebP header");
 	riff = le32(data + 4);
 	if (riff < 12)
-		return img_fail(err, errlen, "invalid WebP: RIFF size %zu", riff);
+		return errorf(err, errlen, "invalid WebP: RIFF size %zu", riff);
 	if (riff > len - 8)
-		return img_fail(err, errlen, "truncated WebP (RIFF declares %zu bytes, "
+		return errorf(err, errlen, "truncated WebP (RIFF declares %zu bytes, "
 		    "%zu present)", riff + 8, len);
 	if (webp_check_chunks(data + 12, riff - 4, err, errlen) == -1)
 		return -1;
@@ -364,7 +353,7 @@ webp_probe(const unsigned char *data, size_t len, struct img_info *out,
 	else if (memcmp(c, "VP8X", 4) == 0)
 		rc = webp_vp8x(c + 8, clen, out, err, errlen);
 	else
-		return img_fail(err, errlen, "invalid WebP: unknown first chunk '%.4s'",
+		return errorf(err, errlen, "invalid WebP: unknown first chunk '%.4s'",
 		    (const char *)c);
 	if (rc == -1 || check_dims("WebP", out->width, out->height, err, errlen) == -1)
 		return -1;
@@ -396,7 +385,7 @@ img_probe(const unsigned char *data, size_t len, struct img_info *out,
 	if (out != NULL)
 		memset(out, 0, sizeof(*out));
 	if (data == NULL || len == 0)
-		return img_fail(err, errlen, "empty file, not an image");
+		return errorf(err, errlen, "empty file, not an image");
 	if (len >= 8 && memcmp(data, png_sig, 8) == 0)
 		rc = png_probe(data, len, &info, err, errlen);
 	else if (len >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff)
@@ -405,9 +394,9 @@ img_probe(const unsigned char *data, size_t len, struct img_info *out,
 	    memcmp(data + 8, "WEBP", 4) == 0)
 		rc = webp_probe(data, len, &info, err, errlen);
 	else if (sig_prefix(data, len))
-		rc = img_fail(err, errlen, "truncated image header (%zu bytes)", len);
+		rc = errorf(err, errlen, "truncated image header (%zu bytes)", len);
 	else
-		rc = img_fail(err, errlen, "not a PNG, JPEG or WebP image");
+		rc = errorf(err, errlen, "not a PNG, JPEG or WebP image");
 	if (rc == 0 && out != NULL)
 		*out = info;
 	return rc;

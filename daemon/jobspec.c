@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "image.h"
+#include "util.h"
 
 #define MIB		((size_t)1024 * 1024)
 #define FMT(f)		(1U << (f))
@@ -96,19 +97,6 @@ struct ctx {
 	char			*err;
 	size_t			 errlen;
 };
-
-static int __attribute__((format(printf, 3, 4)))
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* A failure under the default model that the inferred one would not have:
  * says the model was only a default. */
@@ -214,22 +202,22 @@ check_value(const struct model *m, const char *model_name, const struct param *p
 	long long x;
 
 	if (!(m->params & p->bit))
-		return fail(err, errlen, "%s: not supported by %s", p->name, model_name);
+		return errorf(err, errlen, "%s: not supported by %s", p->name, model_name);
 	if (p->is_int) {
 		if (int_value(v, &x) == -1 || ((!m->generic || p->range_always) &&
 		    (x < p->min || x > p->max)))
-			return fail(err, errlen, "%s: must be an integer between %lld "
+			return errorf(err, errlen, "%s: must be an integer between %lld "
 			    "and %lld, got %s", p->name, p->min, p->max,
 			    show(v, shown, sizeof(shown)));
 		return 0;
 	}
 	if (!json_is_string(v))
-		return fail(err, errlen, "%s: must be a string, got %s", p->name,
+		return errorf(err, errlen, "%s: must be a string, got %s", p->name,
 		    show(v, shown, sizeof(shown)));
 	if (m->generic || vals == NULL || in_list(vals, json_string_value(v)))
 		return 0;
 	join(vals, list, sizeof(list));
-	return fail(err, errlen, "%s: '%.40s' is not one of %s for %s", p->name,
+	return errorf(err, errlen, "%s: '%.40s' is not one of %s for %s", p->name,
 	    json_string_value(v), list, model_name);
 }
 
@@ -290,10 +278,10 @@ check_model(struct ctx *c, const json_t *p)
 	char shown[64];
 
 	if (v != NULL && !json_is_string(v))
-		return fail(c->err, c->errlen, "model: must be a string, got %s",
+		return errorf(c->err, c->errlen, "model: must be a string, got %s",
 		    show(v, shown, sizeof(shown)));
 	if (v != NULL && json_string_length(v) == 0)
-		return fail(c->err, c->errlen, "model: must not be empty");
+		return errorf(c->err, c->errlen, "model: must not be empty");
 	c->model_name = jobspec_model(p);
 	c->m = find_model(c->model_name);
 	c->implicit_default = v == NULL && c->m == DEFAULT_MODEL;
@@ -346,19 +334,19 @@ check_prompt(struct ctx *c, const json_t *p)
 	long n;
 
 	if (v == NULL)
-		return fail(c->err, c->errlen, "prompt: required");
+		return errorf(c->err, c->errlen, "prompt: required");
 	if (!json_is_string(v))
-		return fail(c->err, c->errlen, "prompt: must be a string, got %s",
+		return errorf(c->err, c->errlen, "prompt: must be a string, got %s",
 		    show(v, shown, sizeof(shown)));
 	if ((len = json_string_length(v)) == 0)
-		return fail(c->err, c->errlen, "prompt: must not be empty");
+		return errorf(c->err, c->errlen, "prompt: must not be empty");
 	if (memchr(json_string_value(v), '\0', len) != NULL)
-		return fail(c->err, c->errlen, "prompt: contains a NUL character");
+		return errorf(c->err, c->errlen, "prompt: contains a NUL character");
 	n = utf8_count((const unsigned char *)json_string_value(v), len, &bad);
 	if (n < 0)
-		return fail(c->err, c->errlen, "prompt: not valid UTF-8 at byte %zu", bad);
+		return errorf(c->err, c->errlen, "prompt: not valid UTF-8 at byte %zu", bad);
 	if (c->m->prompt_max != 0 && (size_t)n > c->m->prompt_max) {
-		fail(c->err, c->errlen, "prompt: %ld characters, at most %zu allowed "
+		errorf(c->err, c->errlen, "prompt: %ld characters, at most %zu allowed "
 		    "for %s", n, c->m->prompt_max, c->model_name);
 		return model_fail(c, (size_t)n <= INFERRED_MODEL->prompt_max);
 	}
@@ -374,7 +362,7 @@ check_params(struct ctx *c, const json_t *p)
 
 	for (i = 0; files[i] != NULL; i++)
 		if (json_object_get(p, files[i]) != NULL)
-			return fail(c->err, c->errlen, "%s: files go in the job's "
+			return errorf(c->err, c->errlen, "%s: files go in the job's "
 			    "inputs, not in params", files[i]);
 	for (i = 0; i < NPARAMS; i++) {
 		if ((v = get(p, params[i].name)) == NULL)
@@ -398,15 +386,15 @@ check_combinations(struct ctx *c, const json_t *p, int stream)
 		return 0;
 	if (bg != NULL && strcmp(json_string_value(bg), "transparent") == 0 &&
 	    strcmp(fmt, "png") != 0 && strcmp(fmt, "webp") != 0)
-		return fail(c->err, c->errlen, "background: 'transparent' needs "
+		return errorf(c->err, c->errlen, "background: 'transparent' needs "
 		    "output_format png or webp, got %s", fmt);
 	if (get(p, "output_compression") != NULL && strcmp(fmt, "jpeg") != 0 &&
 	    strcmp(fmt, "webp") != 0)
-		return fail(c->err, c->errlen, "output_compression: only supported "
+		return errorf(c->err, c->errlen, "output_compression: only supported "
 		    "with output_format jpeg or webp, got %s%s", fmt,
 		    of == NULL ? " (the default)" : "");
 	if (get(p, "partial_images") != NULL && !stream)
-		return fail(c->err, c->errlen, "partial_images: only allowed when "
+		return errorf(c->err, c->errlen, "partial_images: only allowed when "
 		    "streaming (the job's stream flag is off)");
 	return 0;
 }
@@ -418,13 +406,13 @@ check_stream(struct ctx *c, const json_t *p, int stream)
 	const json_t *v = get(p, "stream");
 
 	if (v != NULL && !json_is_boolean(v))
-		return fail(c->err, c->errlen, "stream: must be a boolean");
+		return errorf(c->err, c->errlen, "stream: must be a boolean");
 	if (v != NULL && json_is_true(v) != (stream != 0))
-		return fail(c->err, c->errlen, "stream: params say %s but the job's "
+		return errorf(c->err, c->errlen, "stream: params say %s but the job's "
 		    "stream flag is %s", json_is_true(v) ? "true" : "false",
 		    stream ? "on" : "off");
 	if (stream && !c->m->streaming) {
-		fail(c->err, c->errlen, "stream: %s does not support streaming",
+		errorf(c->err, c->errlen, "stream: %s does not support streaming",
 		    c->model_name);
 		return model_fail(c, INFERRED_MODEL->streaming);
 	}
@@ -463,20 +451,20 @@ check_bytes(struct ctx *c, const struct jobspec_input *in, const char *role,
 	enum img_format declared;
 
 	if (in->size >= max) {
-		fail(c->err, c->errlen, "%s: %s: %zu bytes, must be less than %zu MB "
+		errorf(c->err, c->errlen, "%s: %s: %zu bytes, must be less than %zu MB "
 		    "for %s", role, name, in->size, max / MIB, c->model_name);
 		return model_fail(c, strcmp(role, "image") == 0 &&
 		    in->size < INFERRED_MODEL->max_image_bytes);
 	}
 	if (img_probe(in->data, in->size, info, why, sizeof(why)) == -1)
-		return fail(c->err, c->errlen, "%s: %s: %s", role, name, why);
+		return errorf(c->err, c->errlen, "%s: %s: %s", role, name, why);
 	if (in->content_type == NULL || in->content_type[0] == '\0')
 		return 0;
 	if ((declared = img_format_from_name(in->content_type)) == IMG_UNKNOWN)
-		return fail(c->err, c->errlen, "%s: %s: declared type '%s' is not "
+		return errorf(c->err, c->errlen, "%s: %s: declared type '%s' is not "
 		    "image/png, image/jpeg or image/webp", role, name, in->content_type);
 	if (declared != info->format)
-		return fail(c->err, c->errlen, "%s: %s: declared %s but the bytes are "
+		return errorf(c->err, c->errlen, "%s: %s: declared %s but the bytes are "
 		    "a %s image", role, name, img_mime(declared), upper_name(info->format));
 	return 0;
 }
@@ -491,12 +479,12 @@ check_image(struct ctx *c, const struct jobspec_input *in, const char *name,
 		return -1;
 	if (!(c->m->formats & FMT(info->format))) {
 		format_list(c->m->formats, list, sizeof(list));
-		fail(c->err, c->errlen, "image: %s: %s accepts only %s images, got %s",
+		errorf(c->err, c->errlen, "image: %s: %s accepts only %s images, got %s",
 		    name, c->model_name, list, upper_name(info->format));
 		return model_fail(c, (INFERRED_MODEL->formats & FMT(info->format)) != 0);
 	}
 	if (c->m->square && info->width != info->height) {
-		fail(c->err, c->errlen, "image: %s: %s needs a square image, got "
+		errorf(c->err, c->errlen, "image: %s: %s needs a square image, got "
 		    "%ux%u", name, c->model_name, info->width, info->height);
 		return model_fail(c, !INFERRED_MODEL->square);
 	}
@@ -514,13 +502,13 @@ check_mask(struct ctx *c, const struct jobspec_input *in, const char *name,
 	if (c->m->generic)
 		return 0;
 	if (info.format != IMG_PNG)
-		return fail(c->err, c->errlen, "mask: %s: must be a PNG image, got %s",
+		return errorf(c->err, c->errlen, "mask: %s: must be a PNG image, got %s",
 		    name, upper_name(info.format));
 	if (!info.has_alpha)
-		return fail(c->err, c->errlen, "mask: %s: must have an alpha channel "
+		return errorf(c->err, c->errlen, "mask: %s: must have an alpha channel "
 		    "(transparent areas mark where to edit)", name);
 	if (info.width != first->width || info.height != first->height)
-		return fail(c->err, c->errlen, "mask: %s: %ux%u, must match the first "
+		return errorf(c->err, c->errlen, "mask: %s: %ux%u, must match the first "
 		    "image's %ux%u", name, info.width, info.height, first->width,
 		    first->height);
 	return 0;
@@ -530,15 +518,15 @@ static int
 check_count(struct ctx *c, size_t nimg, size_t nmask)
 {
 	if (nimg == 0)
-		return fail(c->err, c->errlen, "image: at least one image is required");
+		return errorf(c->err, c->errlen, "image: at least one image is required");
 	if (c->m->max_images != 0 && nimg > c->m->max_images) {
-		fail(c->err, c->errlen, "image: %s accepts %s %zu image%s, got %zu",
+		errorf(c->err, c->errlen, "image: %s accepts %s %zu image%s, got %zu",
 		    c->model_name, c->m->max_images == 1 ? "exactly" : "at most",
 		    c->m->max_images, c->m->max_images == 1 ? "" : "s", nimg);
 		return model_fail(c, nimg <= INFERRED_MODEL->max_images);
 	}
 	if (nmask > 1)
-		return fail(c->err, c->errlen, "mask: at most one mask, got %zu", nmask);
+		return errorf(c->err, c->errlen, "mask: at most one mask, got %zu", nmask);
 	return 0;
 }
 
@@ -589,9 +577,9 @@ jobspec_validate(const json_t *params_obj, int stream,
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (!json_is_object(params_obj))
-		return fail(err, errlen, "params: must be a JSON object");
+		return errorf(err, errlen, "params: must be a JSON object");
 	if (ninputs > 0 && inputs == NULL)
-		return fail(err, errlen, "image: no input data");
+		return errorf(err, errlen, "image: no input data");
 	if (check_model(&c, params_obj) == -1 ||
 	    check_prompt(&c, params_obj) == -1 ||
 	    check_params(&c, params_obj) == -1 ||

@@ -27,6 +27,11 @@ int buf_append(struct buf *b, const void *p, size_t n);
 int buf_reserve(struct buf *b, size_t n);
 void buf_free(struct buf *b);
 
+/* Formats a reason into err (errlen bytes; err may be NULL) and returns -1,
+ * for "return errorf(err, errlen, ...);" in validators. */
+int errorf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Copies src into dst of size n, always NUL-terminated; returns dst. */
 char *strlcpy_safe(char *dst, const char *src, size_t n);
 
