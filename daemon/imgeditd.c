@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -324,7 +325,8 @@ open_store(struct daemon *dm)
 {
 	char err[512];
 
-	dm->st = store_open(dm->cfg.db, STORE_CREATE, 5000, err, sizeof(err));
+	dm->st = store_open(dm->cfg.db, STORE_CREATE | STORE_CHECKPOINT_THREAD,
+	    5000, err, sizeof(err));
 	if (dm->st == NULL) {
 		log_err("db_open_failed path=%s error=\"%s\"", dm->cfg.db, err);
 		return -1;
@@ -446,6 +448,10 @@ main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* Image buffers (MBs each, one per stream) always come from mmap, so
+	 * a finished stream's memory goes back to the system at once; glibc's
+	 * adaptive threshold would move them to the heap and let it fragment. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	srandom((unsigned)getpid() ^ (unsigned)now_ms());
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	rc = 1;

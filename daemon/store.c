@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "util.h"
 
 extern const char *const imgedit_migrations[];
@@ -17,6 +18,7 @@ extern const char *const imgedit_migrations[];
 /* One connection and its prepared statements, keyed by their SQL literal. */
 struct store {
 	sqlite3 *db;
+	struct checkpointer *checkpointer;
 	int readonly;
 	struct {
 		const char *sql;
@@ -117,6 +119,10 @@ store_open(const char *path, int flags, int busy_timeout_ms, char *err,
 	sqlite3_extended_result_codes(st->db, 0);
 	if (store_configure(st, busy_timeout_ms, err, errlen) != STORE_OK)
 		goto fail;
+	if ((flags & STORE_CHECKPOINT_THREAD) && !st->readonly &&
+	    (st->checkpointer = checkpointer_start(st->db, path, 1000,
+	    busy_timeout_ms, err, errlen)) == NULL)
+		goto fail;
 	return st;
 fail:
 	store_close(st);
@@ -130,6 +136,7 @@ store_close(struct store *st)
 
 	if (st == NULL)
 		return;
+	checkpointer_stop(st->checkpointer);
 	for (i = 0; i < STMT_CACHE; i++)
 		sqlite3_finalize(st->cache[i].stmt);
 	sqlite3_close_v2(st->db);
@@ -372,8 +379,8 @@ claim_row(struct store *st, const char *daemon_id, int64_t now, int64_t lease_ms
     struct claimed_job *job)
 {
 	static const char pick[] = "SELECT id, attempts, max_attempts, stream "
-	    "FROM jobs WHERE state IN ('queued','retry_wait') AND not_before <= ? "
-	    "ORDER BY priority DESC, id LIMIT 1";
+	    "FROM jobs INDEXED BY jobs_ready WHERE state IN ('queued','retry_wait') "
+	    "AND not_before <= ? ORDER BY priority DESC, id LIMIT 1";
 	static const char lease[] = "UPDATE jobs SET state = 'running', "
 	    "lease_owner = ?, lease_expires = ?, attempts = attempts + 1, "
 	    "updated_at = ? WHERE id = ?";
