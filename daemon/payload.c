@@ -1,130 +1,299 @@
-/* payload.c: a single-pass JSON lexer that finds "b64_json" string members,
- * decodes them with the streaming base64 decoder and blanks them in place. */
+/* payload.c: a streaming JSON lexer that finds "b64_json" string members and
+ * decodes their values straight from the input into reusable image buffers. */
 #include "payload.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "b64.h"
 
-/* Returns the index of the closing quote of the string starting after the
- * opening quote at buf[i], or len if unterminated. */
-static size_t
-string_end(const char *buf, size_t len, size_t i)
-{
-	const char *q;
+#define TEXT_MINCAP 1024
+#define IMAGE_MINCAP 65536
 
-	for (;;) {
-		q = memchr(buf + i, '"', len - i);
-		if (q == NULL)
-			return len;
-		i = (size_t)(q - buf);
-		/* count the backslashes before the quote */
-		size_t bs = 0;
-		while (bs < i && buf[i - 1 - bs] == '\\')
-			bs++;
-		if (bs % 2 == 0)
-			return i;
-		i++;
-	}
+static const char b64_key[] = "b64_json";
+#define B64_KEYLEN ((int)sizeof(b64_key) - 1)
+
+enum lex_state {
+	LX_OUT,		/* between tokens */
+	LX_STR,		/* in a string that is not a b64_json value */
+	LX_STR_ESC,	/* just after a backslash in such a string */
+	LX_AFTER_KEY,	/* after the string "b64_json": a ':' makes it a key */
+	LX_AFTER_COLON,	/* after "b64_json" and ':': a '"' starts its value */
+	LX_B64		/* in a b64_json value: decoding */
+};
+
+struct payload_stream {
+	size_t max;		/* bound of text + decoded bytes per document */
+	size_t used;		/* text + decoded bytes so far */
+	char *text;		/* the document with b64_json values blanked */
+	size_t tlen, tcap;
+	struct payload_image *imgs; /* nimgs complete, imgs[nimgs] decoding */
+	size_t *caps;		/* allocated bytes of each imgs[i].data */
+	int nimgs, slots;
+	enum lex_state state;
+	int keypos;		/* chars of b64_key matched so far; -1: none */
+	struct b64_decoder dec;
+};
+
+struct payload_stream *
+payload_stream_new(size_t max_bytes)
+{
+	struct payload_stream *ps;
+
+	if ((ps = calloc(1, sizeof(*ps))) == NULL)
+		return NULL;
+	ps->max = max_bytes;
+	return ps;
 }
 
-static size_t
-skip_ws(const char *buf, size_t len, size_t i)
+void
+payload_stream_reset(struct payload_stream *ps)
 {
-	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n' ||
-	    buf[i] == '\r'))
-		i++;
-	return i;
+	ps->used = ps->tlen = 0;
+	ps->nimgs = 0;
+	ps->state = LX_OUT;
 }
 
+void
+payload_stream_free(struct payload_stream *ps)
+{
+	int i;
+
+	if (ps == NULL)
+		return;
+	for (i = 0; i < ps->slots; i++)
+		free(ps->imgs[i].data);
+	free(ps->imgs);
+	free(ps->caps);
+	free(ps->text);
+	free(ps);
+}
+
+/* Makes *buf hold need bytes, doubling from mincap. */
 static int
-decode_value(const char *s, size_t n, struct payload_image *img, char *err,
-    size_t errlen)
+grow(void **buf, size_t *cap, size_t need, size_t mincap)
 {
-	struct b64_decoder d;
-	long got;
+	size_t ncap = *cap ? *cap : mincap;
+	void *nbuf;
 
-	if ((img->data = malloc(b64_decoded_max(n) + 1)) == NULL) {
-		snprintf(err, errlen, "out of memory decoding %zu bytes", n);
+	if (need <= *cap)
+		return 0;
+	while (ncap < need)
+		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
+	if ((nbuf = realloc(*buf, ncap)) == NULL)
 		return -1;
-	}
-	b64_init(&d, B64_JSON_ESCAPES);
-	got = b64_decode_update(&d, s, n, img->data);
-	if (got < 0 || b64_decode_final(&d) != 0) {
-		snprintf(err, errlen, "b64_json: invalid base64 at offset %zu",
-		    got < 0 ? d.consumed : n);
-		free(img->data);
-		img->data = NULL;
-		return -1;
-	}
-	img->size = (size_t)got;
+	*buf = nbuf;
+	*cap = ncap;
 	return 0;
 }
 
 static int
-push_image(struct payload_image **imgs, int n, const char *s, size_t slen,
-    char *err, size_t errlen)
+too_big(struct payload_stream *ps, size_t more, char *err, size_t errlen)
 {
-	struct payload_image *grown;
+	if (more <= ps->max && ps->used <= ps->max - more)
+		return 0;
+	snprintf(err, errlen, "JSON document larger than %zu bytes", ps->max);
+	return 1;
+}
 
-	if ((grown = reallocarray(*imgs, (size_t)n + 1, sizeof(*grown))) == NULL) {
+static int
+put_text(struct payload_stream *ps, char c, char *err, size_t errlen)
+{
+	if (too_big(ps, 1, err, errlen))
+		return -1;
+	if (grow((void **)&ps->text, &ps->tcap, ps->tlen + 2, TEXT_MINCAP)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	*imgs = grown;
-	memset(&grown[n], 0, sizeof(*grown));
-	return decode_value(s, slen, &grown[n], err, errlen);
+	ps->text[ps->tlen++] = c;
+	ps->used++;
+	return 0;
+}
+
+/* A b64_json value starts: a slot for its image (reused if there is one). */
+static int
+begin_image(struct payload_stream *ps, char *err, size_t errlen)
+{
+	void *grown;
+
+	if (ps->nimgs == ps->slots) {
+		if ((grown = reallocarray(ps->imgs, ps->slots + 1,
+		    sizeof(*ps->imgs))) == NULL)
+			goto nomem;
+		ps->imgs = grown;
+		if ((grown = reallocarray(ps->caps, ps->slots + 1,
+		    sizeof(*ps->caps))) == NULL)
+			goto nomem;
+		ps->caps = grown;
+		ps->imgs[ps->slots].data = NULL;
+		ps->caps[ps->slots] = 0;
+		ps->slots++;
+	}
+	ps->imgs[ps->nimgs].size = 0;
+	b64_init(&ps->dec, B64_JSON_ESCAPES);
+	ps->state = LX_B64;
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+static int
+is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* One character outside a b64_json value: kept, and the lexer advanced. */
+static int
+lex_char(struct payload_stream *ps, char c, char *err, size_t errlen)
+{
+	switch (ps->state) {
+	case LX_AFTER_KEY:
+		if (c == ':')
+			ps->state = LX_AFTER_COLON;
+		else if (!is_ws(c))
+			ps->state = LX_OUT; /* the string "b64_json" was a value */
+		break;
+	case LX_AFTER_COLON:
+		if (c == '"') {
+			if (put_text(ps, c, err, errlen) == -1)
+				return -1;
+			return begin_image(ps, err, errlen);
+		}
+		if (!is_ws(c))
+			ps->state = LX_OUT; /* not a string value: left alone */
+		break;
+	case LX_STR_ESC:
+		ps->state = LX_STR;
+		return put_text(ps, c, err, errlen);
+	case LX_STR:
+		if (c == '\\') {
+			ps->state = LX_STR_ESC;
+			ps->keypos = -1;
+		} else if (c == '"') {
+			ps->state = ps->keypos == B64_KEYLEN ? LX_AFTER_KEY :
+			    LX_OUT;
+		} else if (ps->keypos >= 0) {
+			ps->keypos = ps->keypos < B64_KEYLEN &&
+			    c == b64_key[ps->keypos] ? ps->keypos + 1 : -1;
+		}
+		return put_text(ps, c, err, errlen);
+	default:
+		break;
+	}
+	if (ps->state == LX_OUT && c == '"') {
+		ps->state = LX_STR;
+		ps->keypos = 0;
+	}
+	return put_text(ps, c, err, errlen);
+}
+
+/* Inside a b64_json value: decodes up to its closing quote or the end of
+ * the input. Returns where lexing goes on, or NULL with err set. */
+static const char *
+feed_b64(struct payload_stream *ps, const char *s, const char *end, char *err,
+    size_t errlen)
+{
+	struct payload_image *img = &ps->imgs[ps->nimgs];
+	const char *q = memchr(s, '"', (size_t)(end - s));
+	const char *stop = q ? q : end;
+	size_t span = (size_t)(stop - s);
+	long got;
+
+	if (grow((void **)&img->data, &ps->caps[ps->nimgs],
+	    img->size + b64_decoded_max(span), IMAGE_MINCAP) == -1) {
+		snprintf(err, errlen, "out of memory decoding an image");
+		return NULL;
+	}
+	if ((got = b64_decode_update(&ps->dec, s, span,
+	    img->data + img->size)) < 0 || (q != NULL && ps->dec.escape))
+		goto bad;
+	if (too_big(ps, (size_t)got, err, errlen))
+		return NULL;
+	img->size += (size_t)got;
+	ps->used += (size_t)got;
+	if (q == NULL)
+		return end;
+	if (b64_decode_final(&ps->dec) != 0)
+		goto bad;
+	ps->nimgs++;
+	ps->state = LX_OUT;
+	return put_text(ps, '"', err, errlen) == -1 ? NULL : q + 1;
+bad:
+	snprintf(err, errlen, "b64_json: invalid base64 at offset %zu",
+	    ps->dec.consumed);
+	return NULL;
+}
+
+int
+payload_stream_feed(struct payload_stream *ps, const char *s, size_t n,
+    char *err, size_t errlen)
+{
+	const char *end = s + n;
+
+	while (s < end) {
+		if (ps->state == LX_B64) {
+			if ((s = feed_b64(ps, s, end, err, errlen)) == NULL)
+				return -1;
+			continue;
+		}
+		if (lex_char(ps, *s, err, errlen) == -1)
+			return -1;
+		s++;
+	}
+	return 0;
+}
+
+int
+payload_stream_end(struct payload_stream *ps, char **text, size_t *text_len,
+    const struct payload_image **imgs, char *err, size_t errlen)
+{
+	if (ps->state == LX_STR || ps->state == LX_STR_ESC ||
+	    ps->state == LX_B64) {
+		snprintf(err, errlen, "unterminated JSON string");
+		return -1;
+	}
+	if (grow((void **)&ps->text, &ps->tcap, ps->tlen + 1, TEXT_MINCAP)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	ps->text[ps->tlen] = '\0';
+	*text = ps->text;
+	*text_len = ps->tlen;
+	*imgs = ps->imgs;
+	return ps->nimgs;
 }
 
 int
 payload_extract(char *buf, size_t *len, struct payload_image **imgs, char *err,
     size_t errlen)
 {
-	static const char key[] = "b64_json";
-	size_t i = 0, end, vstart, vend, n = *len;
-	int count = 0, is_key;
+	struct payload_stream *ps;
+	const struct payload_image *got;
+	char *text;
+	size_t tlen;
+	int n = -1;
 
 	*imgs = NULL;
-	while (i < n) {
-		const char *q = memchr(buf + i, '"', n - i);
-		if (q == NULL)
-			break;
-		i = (size_t)(q - buf) + 1;
-		if ((end = string_end(buf, n, i)) == n)
-			goto unterminated;
-		is_key = end - i == sizeof(key) - 1 &&
-		    memcmp(buf + i, key, sizeof(key) - 1) == 0;
-		i = end + 1;
-		if (!is_key)
-			continue;
-		vstart = skip_ws(buf, n, i);
-		if (vstart >= n || buf[vstart] != ':')
-			continue; /* a string value "b64_json", not a key */
-		vstart = skip_ws(buf, n, vstart + 1);
-		if (vstart >= n || buf[vstart] != '"')
-			continue;
-		vstart++;
-		if ((vend = string_end(buf, n, vstart)) == n)
-			goto unterminated;
-		if (push_image(imgs, count, buf + vstart, vend - vstart, err,
-		    errlen) == -1)
-			goto fail;
-		count++;
-		memmove(buf + vstart, buf + vend, n - vend);
-		n -= vend - vstart;
-		i = vstart + 1;
+	if ((ps = payload_stream_new(SIZE_MAX)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
 	}
-	buf[n] = '\0';
-	*len = n;
-	return count;
-unterminated:
-	snprintf(err, errlen, "unterminated JSON string");
-fail:
-	payload_free(*imgs, count);
-	*imgs = NULL;
-	return -1;
+	if (payload_stream_feed(ps, buf, *len, err, errlen) == -1 ||
+	    (n = payload_stream_end(ps, &text, &tlen, &got, err, errlen)) < 0)
+		goto out;
+	memcpy(buf, text, tlen + 1); /* never longer than the input */
+	*len = tlen;
+	/* every slot holds a complete image: hand them over */
+	*imgs = ps->imgs;
+	ps->imgs = NULL;
+	ps->slots = 0;
+out:
+	payload_stream_free(ps);
+	return n;
 }
 
 void

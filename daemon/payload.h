@@ -1,22 +1,49 @@
 /* payload.h: pulls the base64 images out of an upstream JSON text (an SSE
- * event or a whole response) without copying megabytes through a JSON parser. */
+ * event or a whole response) as it streams in, without buffering the base64. */
 #ifndef IMGEDIT_PAYLOAD_H
 #define IMGEDIT_PAYLOAD_H
 
 #include <stddef.h>
 
 struct payload_image {
-	unsigned char *data; /* decoded bytes, malloc'd */
+	unsigned char *data; /* decoded bytes */
 	size_t size;
 };
 
-/* Scans the JSON text buf[0..*len) for every member named "b64_json" whose
- * value is a string, at any depth, in document order. Each value is base64-
- * decoded into a new buffer and blanked in buf (the text is compacted to
- * `"b64_json":""`, *len updated, NUL-terminated), so the small remainder can
- * be parsed with jansson. Returns the number of images (>= 0; *imgs, caller
- * owns: payload_free), or -1 with a reason in err (bad base64, unterminated
- * string, out of memory). */
+/* A streaming extractor for one JSON document at a time. Every member
+ * named "b64_json" whose value is a string, at any depth, is base64-decoded
+ * as its bytes arrive into an image buffer; the rest of the text is kept
+ * with those values blanked (`"b64_json":""`), small enough for jansson.
+ * Buffers are reused from one document to the next. */
+struct payload_stream;
+
+/* Returns a new extractor (caller owns it: payload_stream_free), or NULL.
+ * max_bytes bounds one document: kept text plus decoded bytes. */
+struct payload_stream *payload_stream_new(size_t max_bytes);
+
+/* Feeds the next n bytes of the document (any split point). Returns 0, or
+ * -1 with a reason in err (invalid base64 and its offset in the value, too
+ * big, out of memory); after -1 only payload_stream_reset is allowed. */
+int payload_stream_feed(struct payload_stream *ps, const char *s, size_t n,
+    char *err, size_t errlen);
+
+/* The document is complete. Sets *text (NUL-terminated, *text_len bytes)
+ * and *imgs, both owned by ps and valid until the next feed or reset, and
+ * returns the number of images; or -1 with a reason in err (unterminated
+ * string, truncated base64). */
+int payload_stream_end(struct payload_stream *ps, char **text,
+    size_t *text_len, const struct payload_image **imgs, char *err,
+    size_t errlen);
+
+/* Starts the next document, keeping the buffers. */
+void payload_stream_reset(struct payload_stream *ps);
+
+void payload_stream_free(struct payload_stream *ps);
+
+/* The same for a document already in memory: buf[0..*len) is compacted in
+ * place to the blanked text (NUL-terminated, *len updated). Returns the
+ * number of images (*imgs, caller owns: payload_free), or -1 with a reason
+ * in err. */
 int payload_extract(char *buf, size_t *len, struct payload_image **imgs,
     char *err, size_t errlen);
 

@@ -25,6 +25,7 @@ enum sse_field {
 
 struct sse_parser {
 	sse_event_cb cb;
+	sse_data_cb sink;	/* NULL: data is buffered */
 	void *arg;
 	size_t max;		/* max_event_bytes */
 
@@ -78,6 +79,12 @@ sse_free(struct sse_parser *p)
 	free(p);
 }
 
+void
+sse_set_data_sink(struct sse_parser *p, sse_data_cb sink)
+{
+	p->sink = sink;
+}
+
 size_t
 sse_events(const struct sse_parser *p)
 {
@@ -120,6 +127,18 @@ reserve(struct sse_parser *p, int to_data, size_t n)
 	return grow(&p->ev, &p->ecap, p->elen + n + 1, limit);
 }
 
+/* Data bytes for the sink: counted against the limit, not stored. */
+static int
+to_sink(struct sse_parser *p, const char *s, size_t n)
+{
+	size_t used = p->dlen + p->elen;
+
+	if (n > p->max || used > p->max - n)
+		return SSE_ETOOBIG;
+	p->dlen += n;
+	return n > 0 ? p->sink(p->arg, s, n) : 0;
+}
+
 static int
 append(struct sse_parser *p, const char *s, size_t n)
 {
@@ -127,6 +146,8 @@ append(struct sse_parser *p, const char *s, size_t n)
 
 	switch (p->field) {
 	case FLD_DATA:
+		if (p->sink != NULL)
+			return to_sink(p, s, n);
 		if ((rv = reserve(p, 1, n)) != 0)
 			return rv;
 		memcpy(p->data + p->dlen, s, n);
@@ -153,11 +174,13 @@ begin_value(struct sse_parser *p)
 
 	p->field = FLD_IGNORE;
 	if (p->nlen == 4 && memcmp(p->name, "data", 4) == 0) {
+		p->field = FLD_DATA;
+		if (p->sink != NULL)
+			return p->ndata++ > 0 ? to_sink(p, "\n", 1) : 0;
 		if ((rv = reserve(p, 1, 1)) != 0)
 			return rv;
 		if (p->ndata++ > 0)
 			p->data[p->dlen++] = '\n';
-		p->field = FLD_DATA;
 	} else if (p->nlen == 5 && memcmp(p->name, "event", 5) == 0) {
 		p->elen = 0;
 		p->field = FLD_EVENT;
@@ -178,15 +201,17 @@ add_name(struct sse_parser *p, const char *s, size_t n)
 static int
 dispatch(struct sse_parser *p)
 {
+	char none[1] = "";
 	int rv = 0;
 
 	if (p->ndata > 0) {
-		p->data[p->dlen] = '\0';
+		if (p->sink == NULL)
+			p->data[p->dlen] = '\0';
 		if (p->ev != NULL)
 			p->ev[p->elen] = '\0';
 		p->nevents++;
 		rv = p->cb(p->arg, p->ev != NULL ? p->ev : "", p->elen,
-		    p->data, p->dlen);
+		    p->sink ? none : p->data, p->sink ? 0 : p->dlen);
 	}
 	p->dlen = p->elen = 0;
 	p->ndata = p->nfields = 0;

@@ -17,11 +17,21 @@
 typedef int (*sse_event_cb)(void *arg, const char *event, size_t event_len,
     char *data, size_t data_len);
 
+/* A data sink: receives the bytes of data fields as they arrive (the '\n'
+ * joining two data lines included), instead of the parser buffering them.
+ * Return 0 to go on; any other value stops parsing and sse_feed returns it. */
+typedef int (*sse_data_cb)(void *arg, const char *s, size_t n);
+
 struct sse_parser;
 
 /* Returns a new parser (caller owns it: sse_free), or NULL on ENOMEM.
  * max_event_bytes bounds the memory of one event (data + event name). */
 struct sse_parser *sse_new(sse_event_cb cb, void *arg, size_t max_event_bytes);
+
+/* From now on, data-field bytes go to sink (called with the parser's arg);
+ * the event callback then gets data = "" and data_len = 0. The bytes still
+ * count against max_event_bytes. */
+void sse_set_data_sink(struct sse_parser *p, sse_data_cb sink);
 
 /* Feeds len bytes (any split point). Returns 0, SSE_ETOOBIG, SSE_ENOMEM,
  * or the callback's nonzero return. After a nonzero return, the parser

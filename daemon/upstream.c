@@ -55,6 +55,7 @@ struct edit_call {
 
 	enum body_mode mode;
 	struct sse_parser *sse;
+	struct payload_stream *payload; /* decodes each event's data as it streams */
 	int partials, finals;
 	int aborted, error_event, bad;
 
@@ -439,25 +440,74 @@ event_type(const char *event, json_t *root)
 	return json_str(root, "type") ? json_str(root, "type") : "";
 }
 
-/* One SSE event: a partial image, the final image, or an error frame. */
+/* Data bytes of the current SSE event: decoded as they arrive. */
 static int
-on_sse_event(void *arg, const char *event, size_t event_len, char *data,
-    size_t data_len)
+on_sse_data(void *arg, const char *s, size_t n)
 {
 	struct edit_call *call = arg;
-	struct payload_image *imgs = NULL;
-	json_t *root = NULL, *v;
-	json_error_t jerr;
 	char err[256];
-	const char *type;
+
+	if (payload_stream_feed(call->payload, s, n, err, sizeof(err)) == 0)
+		return 0;
+	set_bad(call, "stream event: %s", err);
+	return 1;
+}
+
+/* A complete event's images, by its type; root is its JSON remainder. */
+static int
+take_event(struct edit_call *call, const char *type, json_t *root,
+    const struct payload_image *imgs, int n)
+{
+	json_t *v;
+
+	if (strcmp(type, "error") == 0 || json_is_object(json_object_get(root,
+	    "error"))) {
+		v = json_object_get(root, "error");
+		take_error(call, json_is_object(v) ? v : root);
+		call->error_event = 1;
+		return 1;
+	}
+	if (strcmp(type, "image_edit.partial_image") == 0 && n == 1) {
+		v = json_object_get(root, "partial_image_index");
+		return deliver(call, IMAGE_PARTIAL, call->partials++,
+		    json_is_integer(v) ? (int)json_integer_value(v) : -1,
+		    &imgs[0], root) == -1;
+	}
+	if (strcmp(type, "image_edit.completed") == 0 && n == 1) {
+		take_usage(call, json_object_get(root, "usage"));
+		return deliver(call, IMAGE_FINAL, call->finals++, -1, &imgs[0],
+		    root) == -1;
+	}
+	if (strncmp(type, "image_edit.", 11) == 0) {
+		set_bad(call, "stream event %s without exactly one b64_json", type);
+		return 1;
+	}
+	return 0; /* other event types: ignored, for forward compatibility */
+}
+
+/* One SSE event: a partial image, the final image, or an error frame. Its
+ * data went through on_sse_data; the images are already decoded. */
+static int
+on_sse_event(void *arg, const char *event, size_t event_len, char *unused,
+    size_t unused_len)
+{
+	struct edit_call *call = arg;
+	const struct payload_image *imgs;
+	json_t *root = NULL;
+	json_error_t jerr;
+	char err[256], *data;
+	size_t data_len;
 	int n, rc = 1;
 
-	(void)event_len;
-	if (data_len == 6 && memcmp(data, "[DONE]", 6) == 0)
-		return 0;
-	if ((n = payload_extract(data, &data_len, &imgs, err, sizeof(err))) < 0) {
+	(void)event_len, (void)unused, (void)unused_len;
+	if ((n = payload_stream_end(call->payload, &data, &data_len, &imgs, err,
+	    sizeof(err))) < 0) {
 		set_bad(call, "stream event: %s", err);
 		return 1;
+	}
+	if (data_len == 6 && memcmp(data, "[DONE]", 6) == 0) {
+		rc = 0;
+		goto out;
 	}
 	if ((root = json_loadb(data, data_len, 0, &jerr)) == NULL ||
 	    !json_is_object(root)) {
@@ -465,34 +515,23 @@ on_sse_event(void *arg, const char *event, size_t event_len, char *data,
 		set_bad(call, "stream event data is not a JSON object: %s", err);
 		goto out;
 	}
-	type = event_type(event, root);
-	if (strcmp(type, "error") == 0 || json_is_object(json_object_get(root,
-	    "error"))) {
-		v = json_object_get(root, "error");
-		take_error(call, json_is_object(v) ? v : root);
-		call->error_event = 1;
-		goto out;
-	}
-	if (strcmp(type, "image_edit.partial_image") == 0 && n == 1) {
-		v = json_object_get(root, "partial_image_index");
-		if (deliver(call, IMAGE_PARTIAL, call->partials++, json_is_integer(v) ?
-		    (int)json_integer_value(v) : -1, &imgs[0], root) == -1)
-			goto out;
-	} else if (strcmp(type, "image_edit.completed") == 0 && n == 1) {
-		take_usage(call, json_object_get(root, "usage"));
-		if (deliver(call, IMAGE_FINAL, call->finals++, -1, &imgs[0],
-		    root) == -1)
-			goto out;
-	} else if (strncmp(type, "image_edit.", 11) == 0) {
-		set_bad(call, "stream event %s without exactly one b64_json", type);
-		goto out;
-	}
-	/* other event types: ignored, for forward compatibility */
-	rc = 0;
+	rc = take_event(call, event_type(event, root), root, imgs, n);
 out:
 	json_decref(root);
-	payload_free(imgs, n);
+	payload_stream_reset(call->payload);
 	return rc;
+}
+
+static int
+start_sse(struct edit_call *call)
+{
+	if ((call->sse = sse_new(on_sse_event, call,
+	    call->cfg->max_event_bytes)) == NULL ||
+	    (call->payload = payload_stream_new(call->cfg->max_event_bytes)) ==
+	    NULL)
+		return -1;
+	sse_set_data_sink(call->sse, on_sse_data);
+	return 0;
 }
 
 static size_t
@@ -511,8 +550,7 @@ on_write(char *ptr, size_t size, size_t nmemb, void *arg)
 			    call->request_id[0] ? call->request_id : NULL);
 		call->mode = status / 100 == 2 && strncasecmp(call->content_type,
 		    "text/event-stream", 17) == 0 ? MODE_SSE : MODE_BODY;
-		if (call->mode == MODE_SSE && (call->sse = sse_new(on_sse_event,
-		    call, call->cfg->max_event_bytes)) == NULL)
+		if (call->mode == MODE_SSE && start_sse(call) == -1)
 			return 0;
 	}
 	if (x->download_idx < 0 && call->mode == MODE_SSE) {
@@ -675,6 +713,7 @@ call_free(struct edit_call *call)
 	curl_mime_free(call->mime);
 	free(call->parts);
 	sse_free(call->sse);
+	payload_stream_free(call->payload);
 	free(call->usage_json);
 	free(call);
 }

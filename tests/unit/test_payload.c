@@ -1,0 +1,179 @@
+/* test_payload.c: the streaming b64_json extractor: images decoded and text
+ * blanked at every split point, nesting, escapes, errors, buffer reuse. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "payload.h"
+#include "testutil.h"
+
+struct expect {
+	const char *doc;
+	const char *text;	/* NULL: the document must be refused */
+	int nimgs;
+	const char *imgs[3];	/* decoded bytes, as C strings */
+};
+
+static const struct expect cases[] = {
+	{ "{\"type\":\"image_edit.partial_image\",\"b64_json\":\"aGVsbG8=\","
+	  "\"partial_image_index\":0}",
+	  "{\"type\":\"image_edit.partial_image\",\"b64_json\":\"\","
+	  "\"partial_image_index\":0}", 1, { "hello" } },
+	{ "{\"created\":1,\"data\":[{\"b64_json\":\"YWJj\"},{\"b64_json\":"
+	  "\"ZGVm\"},{\"url\":\"x\"}],\"usage\":{\"total_tokens\":3}}",
+	  "{\"created\":1,\"data\":[{\"b64_json\":\"\"},{\"b64_json\":\"\"},"
+	  "{\"url\":\"x\"}],\"usage\":{\"total_tokens\":3}}", 2, { "abc", "def" } },
+	/* whitespace around the colon, JSON escapes inside the value */
+	{ "{ \"b64_json\" :\t\"P\\/8\\n/\" }", "{ \"b64_json\" :\t\"\" }", 1,
+	  { "?\xff?" } },
+	/* the string "b64_json" as a value, and inside another string */
+	{ "{\"a\":\"b64_json\",\"m\":\"say \\\"b64_json\\\"\",\"b64_json\":\"eHl6\"}",
+	  "{\"a\":\"b64_json\",\"m\":\"say \\\"b64_json\\\"\",\"b64_json\":\"\"}",
+	  1, { "xyz" } },
+	/* a value that is not a string is left alone */
+	{ "{\"b64_json\":null,\"b64_jsonx\":\"YQ==\"}",
+	  "{\"b64_json\":null,\"b64_jsonx\":\"YQ==\"}", 0, { NULL } },
+	{ "[DONE]", "[DONE]", 0, { NULL } },
+	{ "", "", 0, { NULL } },
+	/* refused: bad base64, truncated quantum, escaped quote, unterminated */
+	{ "{\"b64_json\":\"aGV*bG8=\"}", NULL, 0, { NULL } },
+	{ "{\"b64_json\":\"aGVsbG8\"}", "{\"b64_json\":\"\"}", 1, { "hello" } },
+	{ "{\"b64_json\":\"aGVsb\"}", NULL, 0, { NULL } },
+	{ "{\"b64_json\":\"aGVs\\\"bG8=\"}", NULL, 0, { NULL } },
+	{ "{\"b64_json\":\"aGVsbG8=", NULL, 0, { NULL } },
+	{ "{\"type\":\"image_edit.compl", NULL, 0, { NULL } },
+};
+
+/* Feeds doc in pieces cut at cut1 and cut2 and checks the outcome. */
+static void
+run_case(struct payload_stream *ps, const struct expect *c, size_t cut1,
+    size_t cut2)
+{
+	const struct payload_image *imgs;
+	size_t len = strlen(c->doc), tlen;
+	char err[128], *text;
+	int n = -1, i;
+
+	payload_stream_reset(ps);
+	if (payload_stream_feed(ps, c->doc, cut1, err, sizeof(err)) == 0 &&
+	    payload_stream_feed(ps, c->doc + cut1, cut2 - cut1, err,
+	    sizeof(err)) == 0 &&
+	    payload_stream_feed(ps, c->doc + cut2, len - cut2, err,
+	    sizeof(err)) == 0)
+		n = payload_stream_end(ps, &text, &tlen, &imgs, err,
+		    sizeof(err));
+	if (c->text == NULL) {
+		CHECK_INT(n, -1);
+		CHECK(err[0] != '\0');
+		return;
+	}
+	CHECK_INT(n, c->nimgs);
+	if (n != c->nimgs)
+		return;
+	CHECK_STR(text, c->text);
+	CHECK_INT(tlen, strlen(c->text));
+	for (i = 0; i < n; i++) {
+		CHECK_INT(imgs[i].size, strlen(c->imgs[i]));
+		if (imgs[i].size == strlen(c->imgs[i]))
+			CHECK_MEM(imgs[i].data, c->imgs[i], imgs[i].size);
+	}
+}
+
+/* Every pair of split points, through one reused extractor. */
+static void
+test_splits(void)
+{
+	struct payload_stream *ps = payload_stream_new(1 << 20);
+	size_t k, len, a, b;
+
+	CHECK(ps != NULL);
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		len = strlen(cases[k].doc);
+		for (a = 0; a <= len; a++)
+			for (b = a; b <= len; b++)
+				run_case(ps, &cases[k], a, b);
+	}
+	payload_stream_free(ps);
+}
+
+/* A megabyte image, byte by byte and in 4 KB pieces; the error offset. */
+static void
+test_big_and_offsets(void)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	struct payload_stream *ps = payload_stream_new(4 << 20);
+	const struct payload_image *imgs;
+	size_t nchars = 1 << 20, len, i, tlen, step;
+	char *doc, err[128], *text;
+	int n;
+
+	doc = malloc(nchars + 64);
+	CHECK(doc != NULL && ps != NULL);
+	len = (size_t)sprintf(doc, "{\"b64_json\":\"");
+	for (i = 0; i < nchars; i++)
+		doc[len++] = alphabet[(i * 7) % 64];
+	len += (size_t)sprintf(doc + len, "\"}");
+	for (step = 1; step <= 4096; step *= 4096) {
+		payload_stream_reset(ps);
+		for (i = 0; i < len; i += step)
+			CHECK_INT(payload_stream_feed(ps, doc + i, len - i < step ?
+			    len - i : step, err, sizeof(err)), 0);
+		n = payload_stream_end(ps, &text, &tlen, &imgs, err, sizeof(err));
+		CHECK_INT(n, 1);
+		CHECK_STR(text, "{\"b64_json\":\"\"}");
+		CHECK_INT(imgs[0].size, nchars / 4 * 3);
+		/* chars 0..3 are A, H, O, V: 000000 000111 001110 010101 */
+		CHECK_INT(imgs[0].data[0], 0x00);
+		CHECK_INT(imgs[0].data[1], 0x73);
+		CHECK_INT(imgs[0].data[2], 0x95);
+	}
+	/* a bad character 1000 bytes into the value */
+	doc[13 + 1000] = '*';
+	payload_stream_reset(ps);
+	CHECK_INT(payload_stream_feed(ps, doc, len, err, sizeof(err)), -1);
+	CHECK(strstr(err, "offset 1000") != NULL);
+	payload_stream_free(ps);
+	/* the document bound */
+	ps = payload_stream_new(100);
+	doc[13 + 1000] = 'A';
+	CHECK_INT(payload_stream_feed(ps, doc, len, err, sizeof(err)), -1);
+	CHECK(strstr(err, "larger than 100 bytes") != NULL);
+	payload_stream_free(ps);
+	free(doc);
+}
+
+/* The one-shot form compacts the buffer in place and hands over images. */
+static void
+test_extract(void)
+{
+	char buf[] = "{\"data\":[{\"b64_json\":\"YWJj\"},{\"b64_json\":\"ZGVm\"}]}";
+	char bad[] = "{\"b64_json\":\"YW*j\"}";
+	struct payload_image *imgs;
+	size_t len = strlen(buf);
+	char err[128];
+	int n;
+
+	n = payload_extract(buf, &len, &imgs, err, sizeof(err));
+	CHECK_INT(n, 2);
+	CHECK_STR(buf, "{\"data\":[{\"b64_json\":\"\"},{\"b64_json\":\"\"}]}");
+	CHECK_INT(len, strlen(buf));
+	if (n == 2) {
+		CHECK_MEM(imgs[0].data, "abc", 3);
+		CHECK_MEM(imgs[1].data, "def", 3);
+	}
+	payload_free(imgs, n);
+	len = strlen(bad);
+	CHECK_INT(payload_extract(bad, &len, &imgs, err, sizeof(err)), -1);
+	CHECK(imgs == NULL);
+	CHECK(strstr(err, "invalid base64") != NULL);
+}
+
+int
+main(void)
+{
+	test_splits();
+	test_big_and_offsets();
+	test_extract();
+	return tu_finish("test_payload");
+}
