@@ -40,6 +40,22 @@ on_wal_commit(void *arg, sqlite3 *db, const char *schema, int pages)
 	return SQLITE_OK;
 }
 
+/* PASSIVE never waits, but under constant writes it never catches up, and
+ * the WAL restarts only once fully copied: past 2 marks, RESTART waits
+ * for the writer's current transaction and has the WAL start over. An
+ * error (SQLITE_BUSY: another process checkpointing) is left for the next
+ * mark. */
+static void
+checkpoint(struct checkpointer *cp)
+{
+	int frames = 0, copied = 0;
+
+	if (sqlite3_wal_checkpoint_v2(cp->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    &frames, &copied) == SQLITE_OK && frames >= 2 * cp->wal_pages)
+		sqlite3_wal_checkpoint_v2(cp->db, NULL,
+		    SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+}
+
 static void *
 run(void *arg)
 {
@@ -53,10 +69,7 @@ run(void *arg)
 			break;
 		cp->wanted = 0;
 		pthread_mutex_unlock(&cp->lock);
-		/* SQLITE_BUSY (another checkpoint under way) is fine: the
-		 * next commit over the mark asks again */
-		sqlite3_wal_checkpoint_v2(cp->db, NULL,
-		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		checkpoint(cp);
 		pthread_mutex_lock(&cp->lock);
 	}
 	pthread_mutex_unlock(&cp->lock);
@@ -83,8 +96,16 @@ checkpointer_start(sqlite3 *db, const char *path, int wal_pages,
 		goto fail;
 	}
 	sqlite3_busy_timeout(cp->db, busy_timeout_ms);
-	/* its own commits never happen, so it never checkpoints by itself */
-	sqlite3_wal_autocheckpoint(cp->db, 0);
+	/* A fresh connection does not know the file is in WAL mode until it
+	 * reads it (a checkpoint would then do nothing and the WAL would grow
+	 * without end): read the mode now. It never commits, so it never
+	 * checkpoints by itself. */
+	if (sqlite3_exec(cp->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "checkpoint connection: %s",
+		    sqlite3_errmsg(cp->db));
+		goto fail;
+	}
 	pthread_mutex_init(&cp->lock, NULL);
 	pthread_cond_init(&cp->wake, NULL);
 	if (pthread_create(&cp->thread, NULL, run, cp) != 0) {
