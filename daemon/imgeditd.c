@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -448,10 +447,6 @@ main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	/* Image buffers (MBs each, one per stream) always come from mmap, so
-	 * a finished stream's memory goes back to the system at once; glibc's
-	 * adaptive threshold would move them to the heap and let it fragment. */
-	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	srandom((unsigned)getpid() ^ (unsigned)now_ms());
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	rc = 1;

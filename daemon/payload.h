@@ -6,8 +6,9 @@
 #include <stddef.h>
 
 struct payload_image {
-	unsigned char *data; /* decoded bytes */
+	unsigned char *data; /* decoded bytes, in pages of their own (mmap) */
 	size_t size;
+	size_t mapped;       /* bytes mapped at data: payload.c's business */
 };
 
 /* A streaming extractor for one JSON document at a time. Every member

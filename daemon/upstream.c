@@ -903,7 +903,7 @@ static void
 download_done(struct xfer *x, CURLcode result)
 {
 	struct edit_call *call = x->call;
-	struct payload_image pi;
+	struct payload_image pi = { 0 };
 	long http = 0;
 	char msg[CURL_ERROR_SIZE + 64];
 
