@@ -19,7 +19,10 @@ skip() {
 
 # ---- the peer: node, and the SDK installed once into build/peer ----
 command -v node >/dev/null || skip "node is not installed"
+# The team's copy (../shared/peer) when there is one, else the copy kept
+# in tests/peer (the same two files), so a clone anywhere runs the peer.
 PEER_SRC=$SRCDIR/../shared/peer
+[ -f "$PEER_SRC/sdk-bulk.mjs" ] || PEER_SRC=$SRCDIR/tests/peer
 PEER=$SRCDIR/build/peer
 PEER_TMP=''
 if [ -f "$PEER_SRC/sdk-bulk.mjs" ] && [ -f "$PEER/node_modules/openai/package.json" ]; then
