@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
 #include "util.h"
 
 extern const char *const imgedit_migrations[];
@@ -18,7 +17,6 @@ extern const char *const imgedit_migrations[];
 /* One connection and its prepared statements, keyed by their SQL literal. */
 struct store {
 	sqlite3 *db;
-	struct checkpointer *checkpointer;
 	int readonly;
 	struct {
 		const char *sql;
@@ -119,10 +117,6 @@ store_open(const char *path, int flags, int busy_timeout_ms, char *err,
 	sqlite3_extended_result_codes(st->db, 0);
 	if (store_configure(st, busy_timeout_ms, err, errlen) != STORE_OK)
 		goto fail;
-	if ((flags & STORE_CHECKPOINT_THREAD) && !st->readonly &&
-	    (st->checkpointer = checkpointer_start(st->db, path, 1000,
-	    busy_timeout_ms, err, errlen)) == NULL)
-		goto fail;
 	return st;
 fail:
 	store_close(st);
@@ -136,7 +130,6 @@ store_close(struct store *st)
 
 	if (st == NULL)
 		return;
-	checkpointer_stop(st->checkpointer);
 	for (i = 0; i < STMT_CACHE; i++)
 		sqlite3_finalize(st->cache[i].stmt);
 	sqlite3_close_v2(st->db);

@@ -15,14 +15,11 @@
 
 #define STORE_CREATE 0x1   /* create the file if missing */
 #define STORE_READONLY 0x2 /* open read-only (no migration) */
-#define STORE_CHECKPOINT_THREAD 0x4 /* WAL checkpoints on a thread (daemon) */
 
 struct store;
 
 /* Opens path with WAL, foreign keys, a busy timeout, and the prepared
- * statements. With STORE_CREATE a missing file is created; with
- * STORE_CHECKPOINT_THREAD this connection's commits never wait for a WAL
- * checkpoint: a thread runs them (checkpoint.h). Returns a store
+ * statements. With STORE_CREATE a missing file is created. Returns a store
  * (caller owns: store_close) or NULL with a reason in err. */
 struct store *store_open(const char *path, int flags, int busy_timeout_ms,
     char *err, size_t errlen);

@@ -1,8 +1,7 @@
 /* claim_bench.c: times the daemon's claim (store_claim: pick the next ready
  * job, lease it, insert its attempt row, load its params and inputs) on an
  * existing imgedit database. Built ad hoc by scripts/bench against the core
- * library (not part of the CMake build), with the daemon's settings (WAL
- * checkpoints on a thread):
+ * library (not part of the CMake build):
  *
  *   cc -O2 -I daemon scripts/lib/claim_bench.c build/bench/libimgedit_core.a \
  *      $(pkg-config --libs sqlite3 libcurl libevent jansson libpng libcrypto)
@@ -88,8 +87,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "claim_bench: bad claim count '%s'\n", argv[2]);
 		return 2;
 	}
-	if ((st = store_open(argv[1], STORE_CHECKPOINT_THREAD, 5000, err,
-	    sizeof(err))) == NULL) {
+	if ((st = store_open(argv[1], 0, 5000, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "claim_bench: %s: %s\n", argv[1], err);
 		return 1;
 	}

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# The WAL stays bounded while the daemon writes without pause: checkpoints
-# run on a thread and must catch up (a checkpoint that never completes lets
-# the WAL grow by every image written). ~330 MB of images; the WAL file may
+# The WAL stays bounded while the daemon writes without pause (a checkpoint
+# that never completes lets the WAL grow by every image written). ~330 MB of images; the WAL file may
 # not pass 3 checkpoint marks (3 x 1000 pages of 64 KiB = 196 MB).
 . "$(dirname "$0")/lib.sh"
 
