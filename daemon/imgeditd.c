@@ -324,8 +324,7 @@ open_store(struct daemon *dm)
 {
 	char err[512];
 
-	dm->st = store_open(dm->cfg.db, STORE_CREATE,
-	    5000, err, sizeof(err));
+	dm->st = store_open(dm->cfg.db, STORE_CREATE, 5000, err, sizeof(err));
 	if (dm->st == NULL) {
 		log_err("db_open_failed path=%s error=\"%s\"", dm->cfg.db, err);
 		return -1;

@@ -10,8 +10,8 @@
 #include <sys/mman.h>
 
 #include "b64.h"
+#include "util.h"
 
-#define TEXT_MINCAP 1024
 #define IMAGE_MINCAP 65536
 
 static const char b64_key[] = "b64_json";
@@ -29,8 +29,7 @@ enum lex_state {
 struct payload_stream {
 	size_t max;		/* bound of text + decoded bytes per document */
 	size_t used;		/* text + decoded bytes so far */
-	char *text;		/* the document with b64_json values blanked */
-	size_t tlen, tcap;
+	struct buf text;	/* the document with b64_json values blanked */
 	struct payload_image *imgs; /* nimgs complete, imgs[nimgs] decoding */
 	int nimgs, slots;
 	enum lex_state state;
@@ -52,7 +51,7 @@ payload_stream_new(size_t max_bytes)
 void
 payload_stream_reset(struct payload_stream *ps)
 {
-	ps->used = ps->tlen = 0;
+	ps->used = ps->text.len = 0;
 	ps->nimgs = 0;
 	ps->state = LX_OUT;
 }
@@ -103,26 +102,8 @@ payload_stream_free(struct payload_stream *ps)
 	for (i = 0; i < ps->slots; i++)
 		unmap_image(&ps->imgs[i]);
 	free(ps->imgs);
-	free(ps->text);
+	buf_free(&ps->text);
 	free(ps);
-}
-
-/* Makes *buf hold need bytes, doubling from mincap. */
-static int
-grow(void **buf, size_t *cap, size_t need, size_t mincap)
-{
-	size_t ncap = *cap ? *cap : mincap;
-	void *nbuf;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
-	if ((nbuf = realloc(*buf, ncap)) == NULL)
-		return -1;
-	*buf = nbuf;
-	*cap = ncap;
-	return 0;
 }
 
 static int
@@ -139,11 +120,10 @@ put_text(struct payload_stream *ps, char c, char *err, size_t errlen)
 {
 	if (too_big(ps, 1, err, errlen))
 		return -1;
-	if (grow((void **)&ps->text, &ps->tcap, ps->tlen + 2, TEXT_MINCAP)) {
+	if (buf_append(&ps->text, &c, 1) == -1) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	ps->text[ps->tlen++] = c;
 	ps->used++;
 	return 0;
 }
@@ -286,13 +266,13 @@ payload_stream_end(struct payload_stream *ps, char **text, size_t *text_len,
 		snprintf(err, errlen, "unterminated JSON string");
 		return -1;
 	}
-	if (grow((void **)&ps->text, &ps->tcap, ps->tlen + 1, TEXT_MINCAP)) {
+	if (buf_reserve(&ps->text, 1) == -1) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	ps->text[ps->tlen] = '\0';
-	*text = ps->text;
-	*text_len = ps->tlen;
+	ps->text.data[ps->text.len] = '\0';
+	*text = (char *)ps->text.data;
+	*text_len = ps->text.len;
 	*imgs = ps->imgs;
 	return ps->nimgs;
 }
