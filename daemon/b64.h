@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #define B64_JSON_ESCAPES 0x1 /* input is the raw text of a JSON string */
+#define B64_SCALAR	 0x2 /* never the AVX2 path (tests compare the two) */
 
 struct b64_decoder {
 	uint32_t acc;    /* pending bits */
@@ -14,9 +15,11 @@ struct b64_decoder {
 	int pad;         /* '=' seen: only padding/whitespace may follow */
 	int escape;      /* inside a JSON backslash escape */
 	int flags;
+	int avx2;        /* decode 32 characters at a time (CPU has AVX2) */
 	size_t consumed; /* input bytes seen, for error positions */
 };
 
+/* Resets d. Picks the AVX2 path when the CPU has it, unless B64_SCALAR. */
 void b64_init(struct b64_decoder *d, int flags);
 
 /* Upper bound of output bytes for len input bytes. */

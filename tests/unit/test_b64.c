@@ -1,6 +1,8 @@
 /* test_b64.c: the streaming base64 decoder: round trips of every length,
  * every split point, padding, whitespace, JSON escapes, bad bytes and their
- * offsets, large input, and the b64_decoded_max bound (buffers sized exactly). */
+ * offsets, large input, and the b64_decoded_max bound (buffers sized exactly).
+ * Everything runs twice, with the AVX2 path (where the CPU has it) and with
+ * B64_SCALAR; then both paths are compared on special bytes at every place. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,13 @@ static const char alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static uint32_t rng_state = 0x12345678;
+static int mode_flags; /* 0 or B64_SCALAR: OR'ed into every init */
+
+static void
+init_dec(struct b64_decoder *d, int flags)
+{
+	b64_init(d, flags | mode_flags);
+}
 
 static uint32_t
 rng(void)
@@ -111,7 +120,7 @@ expect(const char *label, const char *text, size_t textlen, int flags,
 
 	if (out == NULL)
 		abort();
-	b64_init(&d, flags);
+	init_dec(&d, flags);
 	n = decode_cuts(&d, text, textlen, NULL, 0, out);
 	if (n >= 0)
 		fin = b64_decode_final(&d);
@@ -162,7 +171,7 @@ round_trips(void)
 			text = encode(data, len, pad);
 			if ((out = malloc(b64_decoded_max(strlen(text)) + 1)) == NULL)
 				abort();
-			b64_init(&d, 0);
+			init_dec(&d, 0);
 			n = b64_decode_update(&d, text, strlen(text), out);
 			if (n != (long)len || memcmp(out, data, len) != 0 ||
 			    b64_decode_final(&d) != 0 || d.consumed != strlen(text)) {
@@ -196,7 +205,7 @@ splits(void)
 			text = encode(data, len, pad);
 			tl = strlen(text);
 			for (a = 0; a <= tl; a++) {
-				b64_init(&d, 0);
+				init_dec(&d, 0);
 				cuts[0] = a;
 				n = decode_cuts(&d, text, tl, cuts, 1, out);
 				if (n != (long)len || memcmp(out, data, len) ||
@@ -206,7 +215,7 @@ splits(void)
 				if (len % 7 != 3)
 					continue;
 				for (b = a; b <= tl; b++) {
-					b64_init(&d, 0);
+					init_dec(&d, 0);
 					cuts[0] = a, cuts[1] = b;
 					n = decode_cuts(&d, text, tl, cuts, 2, out);
 					if (n != (long)len || memcmp(out, data, len) ||
@@ -217,7 +226,7 @@ splits(void)
 			}
 			for (a = 0; a < tl; a++)
 				cuts[a] = a + 1;
-			b64_init(&d, 0);
+			init_dec(&d, 0);
 			n = decode_cuts(&d, text, tl, cuts, tl ? tl - 1 : 0, out);
 			if (n != (long)len || memcmp(out, data, len) || b64_decode_final(&d))
 				bad++;
@@ -284,7 +293,7 @@ bad_bytes(void)
 			for (cut = 0; cut <= tl; cut += 7) {
 				memcpy(buf, text, tl);
 				buf[pos] = (char)bads[i];
-				b64_init(&d, 0);
+				init_dec(&d, 0);
 				n = decode_cuts(&d, buf, tl, &cut, 1, out);
 				if (n != -1 || d.consumed != pos) {
 					if (bad++ < 5)
@@ -322,7 +331,7 @@ json_escapes(void)
 	expect("plain with flag", "QUJD", 4, B64_JSON_ESCAPES, "ABC", 3, -1);
 	/* the escape split across chunks at every point */
 	for (cut = 0; cut <= 8; cut++) {
-		b64_init(&d, B64_JSON_ESCAPES);
+		init_dec(&d, B64_JSON_ESCAPES);
 		n = decode_cuts(&d, t, 8, &cut, 1, out);
 		CHECK_INT(n, 3);
 		CHECK_MEM(out, slashes, 3);
@@ -343,7 +352,7 @@ large(void)
 
 	tl = strlen(text);
 	CHECK(out != NULL);
-	b64_init(&d, 0);
+	init_dec(&d, 0);
 	n = b64_decode_update(&d, text, tl, out);
 	CHECK_INT(n, len);
 	CHECK(memcmp(out, data, len) == 0);
@@ -353,7 +362,7 @@ large(void)
 	for (pos = rng() % 70000; pos < tl; pos += 1 + rng() % 70000)
 		cuts[ncuts++] = pos;
 	memset(out, 0, len);
-	b64_init(&d, 0);
+	init_dec(&d, 0);
 	n = decode_cuts(&d, text, tl, cuts, ncuts, out);
 	CHECK_INT(n, len);
 	CHECK(memcmp(out, data, len) == 0);
@@ -366,7 +375,7 @@ large(void)
 			wrapped[pos++] = '\r', wrapped[pos++] = '\n';
 	}
 	memset(out, 0, len);
-	b64_init(&d, 0);
+	init_dec(&d, 0);
 	n = decode_cuts(&d, wrapped, pos, cuts, ncuts, out);
 	CHECK_INT(n, len);
 	CHECK(memcmp(out, data, len) == 0);
@@ -399,7 +408,7 @@ decoded_max(void)
 				chunk[k] = alphabet[rng() % 64];
 			if ((out = malloc(b64_decoded_max(len) + 1)) == NULL)
 				abort();
-			b64_init(&d, 0);
+			init_dec(&d, 0);
 			b64_decode_update(&d, lead[p], p, out);
 			n = b64_decode_update(&d, chunk, len, out);
 			if (n < 0 || (size_t)n > b64_decoded_max(len) ||
@@ -413,7 +422,7 @@ decoded_max(void)
 	if (bad)
 		fprintf(stderr, "decoded_max: %d failures\n", bad);
 	/* the worst case (one pending sextet, 4k+3 new ones) is reached */
-	b64_init(&d, 0);
+	init_dec(&d, 0);
 	out = malloc(b64_decoded_max(7));
 	b64_decode_update(&d, "Q", 1, out);
 	CHECK_INT(b64_decode_update(&d, "UJDREVG", 7, out), b64_decoded_max(7));
@@ -427,22 +436,94 @@ reinit(void)
 	struct b64_decoder d;
 	unsigned char out[8];
 
-	b64_init(&d, B64_JSON_ESCAPES);
+	init_dec(&d, B64_JSON_ESCAPES);
 	CHECK_INT(b64_decode_update(&d, "QQ=", 3, out), 1);
 	CHECK_INT(b64_decode_update(&d, "!", 1, out), -1);
-	b64_init(&d, 0);
+	init_dec(&d, 0);
 	CHECK_INT(d.consumed, 0);
-	CHECK_INT(d.flags, 0);
+	CHECK_INT(d.flags, mode_flags);
 	CHECK_INT(b64_decode_update(&d, "QUJD", 4, out), 3);
 	CHECK_MEM(out, "ABC", 3);
 	CHECK_INT(b64_decode_final(&d), 0);
-	b64_init(&d, 0);
+	init_dec(&d, 0);
 	CHECK_INT(b64_decode_update(&d, NULL, 0, out), 0);
 	CHECK_INT(b64_decode_final(&d), 0);
 }
 
-int
-main(void)
+/* Decodes text in chunks of at most chunk bytes; returns the total or -1,
+ * with the output in out and the decoder's state in *d. */
+static long
+decode_chunked(struct b64_decoder *d, const char *text, size_t len,
+    size_t chunk, unsigned char *out)
+{
+	size_t at = 0, n;
+	long got, total = 0;
+
+	while (at < len) {
+		n = len - at < chunk ? len - at : chunk;
+		if ((got = b64_decode_update(d, text + at, n, out + total)) < 0)
+			return -1;
+		total += got;
+		at += n;
+	}
+	return total;
+}
+
+/* The AVX2 path against the scalar one: text of 0..130 alphabet characters
+ * with a special byte at every position, whole and in chunks of 1..40: the
+ * same output, result, final state and error offset. */
+static void
+simd_matches_scalar(void)
+{
+	static const char special[] = " \n=\\/!\"\x80\xff\x00" "A-_.";
+	unsigned char want[256], got[256];
+	char text[160];
+	struct b64_decoder a, b;
+	size_t len, pos, k, chunk, i;
+	long na, nb;
+	int bad = 0;
+
+	b64_init(&a, 0);
+#ifdef __x86_64__
+	CHECK_INT(a.avx2, __builtin_cpu_supports("avx2") != 0);
+#endif
+	if (!a.avx2)
+		fprintf(stderr, "simd_matches_scalar: no AVX2 here, "
+		    "comparing the scalar path with itself\n");
+	for (len = 0; len <= 130; len++) {
+		for (pos = 0; pos <= len; pos++) {
+			for (k = 0; k < sizeof(special) - 1; k++) {
+				for (i = 0; i < len; i++)
+					text[i] = alphabet[rng() & 63];
+				if (pos < len)
+					text[pos] = special[k];
+				chunk = 1 + rng() % 40;
+				if (rng() & 1)
+					chunk = len + 1;
+				b64_init(&a, B64_JSON_ESCAPES);
+				b64_init(&b, B64_JSON_ESCAPES | B64_SCALAR);
+				na = decode_chunked(&a, text, len, chunk, got);
+				nb = decode_chunked(&b, text, len, chunk, want);
+				tu_checked++;
+				if (na != nb || a.consumed != b.consumed ||
+				    (na > 0 && memcmp(got, want, na) != 0) ||
+				    (na >= 0 && b64_decode_final(&a) !=
+				    b64_decode_final(&b))) {
+					if (bad++ < 5)
+						fprintf(stderr, "simd_matches_scalar: "
+						    "len %zu, byte %#x at %zu, chunk %zu: "
+						    "%ld/%zu vs %ld/%zu\n", len,
+						    (unsigned char)special[k], pos, chunk,
+						    na, a.consumed, nb, b.consumed);
+				}
+			}
+		}
+	}
+	tu_failed += bad != 0;
+}
+
+static void
+all_cases(void)
 {
 	round_trips();
 	splits();
@@ -452,5 +533,15 @@ main(void)
 	large();
 	decoded_max();
 	reinit();
+}
+
+int
+main(void)
+{
+	mode_flags = 0;
+	all_cases();
+	mode_flags = B64_SCALAR;
+	all_cases();
+	simd_matches_scalar();
 	return tu_finish("test_b64");
 }
