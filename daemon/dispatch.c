@@ -11,8 +11,12 @@
 
 #include "jobspec.h"
 #include "log.h"
+#include "payload.h"
 #include "ratelimit.h"
 #include "util.h"
+
+/* Image buffers kept between attempts: at most this many (~2 MB each). */
+#define POOL_SPARES_MAX 64
 
 /* One claimed job and its attempt in flight. */
 struct run {
@@ -32,6 +36,7 @@ struct dispatcher {
 	struct store *st;
 	struct dispatch_config cfg;
 	struct evcurl *ec;
+	struct payload_pool *pool;  /* image buffers passed between attempts */
 
 	struct run_list running;    /* attempts in flight */
 	struct run_list ended;      /* freed on the next kick */
@@ -570,6 +575,8 @@ on_poll(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (d->nrunning == 0)
+		payload_pool_trim(d->pool); /* idle: give the memory back */
 	if (store_data_version(d->st, &v) != STORE_OK || v == d->data_version)
 		return;
 	read_control(d);
@@ -680,12 +687,15 @@ dispatch_new(struct event_base *base, struct store *st,
 	TAILQ_INIT(&d->running);
 	TAILQ_INIT(&d->ended);
 	d->ec = evcurl_new(base, upstream_transfer_done, d);
+	d->pool = payload_pool_new(cfg->concurrency < POOL_SPARES_MAX ?
+	    cfg->concurrency : POOL_SPARES_MAX);
+	d->cfg.up.pool = d->pool;
 	d->poll_ev = event_new(base, -1, EV_PERSIST, on_poll, d);
 	d->kick_ev = event_new(base, -1, 0, on_kick, d);
 	d->wake_ev = evtimer_new(base, on_wake, d);
 	d->lease_ev = event_new(base, -1, EV_PERSIST, on_lease, d);
 	d->grace_ev = evtimer_new(base, on_grace, d);
-	if (d->ec == NULL || d->poll_ev == NULL || d->kick_ev == NULL ||
+	if (d->ec == NULL || d->pool == NULL || d->poll_ev == NULL || d->kick_ev == NULL ||
 	    d->wake_ev == NULL || d->lease_ev == NULL || d->grace_ev == NULL) {
 		dispatch_free(d);
 		return NULL;
@@ -761,6 +771,7 @@ dispatch_free(struct dispatcher *d)
 	if (d->lease_ev) event_free(d->lease_ev);
 	if (d->grace_ev) event_free(d->grace_ev);
 	if (d->ec) evcurl_free(d->ec);
+	payload_pool_free(d->pool);
 	free(d->operator_pause);
 	free(d->resume_mark);
 	free(d);

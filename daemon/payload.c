@@ -13,6 +13,7 @@
 #include "util.h"
 
 #define IMAGE_MINCAP 65536
+#define POOL_MAX_MAPPING (8u << 20) /* bigger buffers go back at once */
 
 static const char b64_key[] = "b64_json";
 #define B64_KEYLEN ((int)sizeof(b64_key) - 1)
@@ -35,16 +36,23 @@ struct payload_stream {
 	enum lex_state state;
 	int keypos;		/* chars of b64_key matched so far; -1: none */
 	struct b64_decoder dec;
+	struct payload_pool *pool; /* or NULL */
+};
+
+struct payload_pool {
+	struct payload_image *spares;
+	int n, max;
 };
 
 struct payload_stream *
-payload_stream_new(size_t max_bytes)
+payload_stream_new(size_t max_bytes, struct payload_pool *pool)
 {
 	struct payload_stream *ps;
 
 	if ((ps = calloc(1, sizeof(*ps))) == NULL)
 		return NULL;
 	ps->max = max_bytes;
+	ps->pool = pool;
 	return ps;
 }
 
@@ -92,6 +100,60 @@ unmap_image(struct payload_image *img)
 	img->mapped = 0;
 }
 
+struct payload_pool *
+payload_pool_new(int max_spares)
+{
+	struct payload_pool *pool;
+
+	if ((pool = calloc(1, sizeof(*pool))) == NULL)
+		return NULL;
+	if (max_spares > 0 && (pool->spares = calloc((size_t)max_spares,
+	    sizeof(*pool->spares))) == NULL) {
+		free(pool);
+		return NULL;
+	}
+	pool->max = max_spares > 0 ? max_spares : 0;
+	return pool;
+}
+
+void
+payload_pool_trim(struct payload_pool *pool)
+{
+	while (pool != NULL && pool->n > 0)
+		unmap_image(&pool->spares[--pool->n]);
+}
+
+int
+payload_pool_count(const struct payload_pool *pool)
+{
+	return pool != NULL ? pool->n : 0;
+}
+
+void
+payload_pool_free(struct payload_pool *pool)
+{
+	if (pool == NULL)
+		return;
+	payload_pool_trim(pool);
+	free(pool->spares);
+	free(pool);
+}
+
+/* A buffer the stream no longer needs: kept in the pool if there is room. */
+static void
+release_image(struct payload_pool *pool, struct payload_image *img)
+{
+	if (pool != NULL && img->mapped > 0 && pool->n < pool->max &&
+	    img->mapped <= POOL_MAX_MAPPING) {
+		pool->spares[pool->n] = *img;
+		pool->spares[pool->n++].size = 0;
+		img->data = NULL;
+		img->mapped = 0;
+		return;
+	}
+	unmap_image(img);
+}
+
 void
 payload_stream_free(struct payload_stream *ps)
 {
@@ -100,7 +162,7 @@ payload_stream_free(struct payload_stream *ps)
 	if (ps == NULL)
 		return;
 	for (i = 0; i < ps->slots; i++)
-		unmap_image(&ps->imgs[i]);
+		release_image(ps->pool, &ps->imgs[i]);
 	free(ps->imgs);
 	buf_free(&ps->text);
 	free(ps);
@@ -140,6 +202,8 @@ begin_image(struct payload_stream *ps, char *err, size_t errlen)
 			goto nomem;
 		ps->imgs = grown;
 		memset(&ps->imgs[ps->slots], 0, sizeof(*ps->imgs));
+		if (ps->pool != NULL && ps->pool->n > 0)
+			ps->imgs[ps->slots] = ps->pool->spares[--ps->pool->n];
 		ps->slots++;
 	}
 	ps->imgs[ps->nimgs].size = 0;
@@ -288,7 +352,7 @@ payload_extract(char *buf, size_t *len, struct payload_image **imgs, char *err,
 	int n = -1;
 
 	*imgs = NULL;
-	if ((ps = payload_stream_new(SIZE_MAX)) == NULL) {
+	if ((ps = payload_stream_new(SIZE_MAX, NULL)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}

@@ -18,9 +18,29 @@ struct payload_image {
  * Buffers are reused from one document to the next. */
 struct payload_stream;
 
+/* Spare image buffers handed from finished streams to new ones, so that a
+ * new stream does not fault its ~2 MB of pages in (and have the kernel zero
+ * them) again. Holds at most max_spares buffers of up to 8 MB each. */
+struct payload_pool;
+
+/* Returns a new, empty pool (caller owns it: payload_pool_free), or NULL. */
+struct payload_pool *payload_pool_new(int max_spares);
+
+/* Returns every spare buffer to the system (call when idle). */
+void payload_pool_trim(struct payload_pool *pool);
+
+/* Number of spare buffers held. */
+int payload_pool_count(const struct payload_pool *pool);
+
+/* Trims and frees the pool; no stream may still use it. */
+void payload_pool_free(struct payload_pool *pool);
+
 /* Returns a new extractor (caller owns it: payload_stream_free), or NULL.
- * max_bytes bounds one document: kept text plus decoded bytes. */
-struct payload_stream *payload_stream_new(size_t max_bytes);
+ * max_bytes bounds one document: kept text plus decoded bytes. pool, if
+ * not NULL, supplies and takes back its image buffers; it must outlive
+ * the stream. */
+struct payload_stream *payload_stream_new(size_t max_bytes,
+    struct payload_pool *pool);
 
 /* Feeds the next n bytes of the document (any split point). Returns 0, or
  * -1 with a reason in err (invalid base64 and its offset in the value, too

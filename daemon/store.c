@@ -76,7 +76,10 @@ step_done(sqlite3_stmt *s)
 }
 
 /* Pragmas for every connection. New files get 64 KiB pages: images are
- * megabytes, and big pages halve the cost of writing them (SPEC §8). */
+ * megabytes, and big pages halve the cost of writing them (SPEC §8).
+ * temp_store=MEMORY keeps statement journals off disk: with 64 KiB pages
+ * one page passes SQLite's 64 KiB spill mark, so every UPDATE that fires a
+ * trigger inside a transaction created, wrote and unlinked a temp file. */
 static int
 store_configure(struct store *st, int busy_timeout_ms, char *err, size_t errlen)
 {
@@ -86,6 +89,7 @@ store_configure(struct store *st, int busy_timeout_ms, char *err, size_t errlen)
 	if (exec_sql(st, "PRAGMA page_size=65536;") != STORE_OK ||
 	    exec_sql(st, "PRAGMA journal_mode=WAL;") != STORE_OK ||
 	    exec_sql(st, "PRAGMA synchronous=NORMAL;") != STORE_OK ||
+	    exec_sql(st, "PRAGMA temp_store=MEMORY;") != STORE_OK ||
 	    exec_sql(st, "PRAGMA foreign_keys=ON;") != STORE_OK) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(st->db));
 		return STORE_ERR;

@@ -527,7 +527,8 @@ start_sse(struct edit_call *call)
 {
 	if ((call->sse = sse_new(on_sse_event, call,
 	    call->cfg->max_event_bytes)) == NULL ||
-	    (call->payload = payload_stream_new(call->cfg->max_event_bytes)) ==
+	    (call->payload = payload_stream_new(call->cfg->max_event_bytes,
+	    call->cfg->pool)) ==
 	    NULL)
 		return -1;
 	sse_set_data_sink(call->sse, on_sse_data);

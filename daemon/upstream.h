@@ -10,6 +10,8 @@
 #include "ratelimit.h"
 #include "store.h"
 
+struct payload_pool;
+
 struct upstream_config {
 	const char *base_url;      /* e.g. https://api.openai.com/v1 */
 	const char *api_key;       /* never logged */
@@ -19,6 +21,7 @@ struct upstream_config {
 	long stall_timeout_s;      /* no byte received for this long: abort */
 	long total_timeout_ms;     /* 0: none */
 	size_t max_event_bytes;    /* one SSE event, or one JSON body */
+	struct payload_pool *pool; /* image buffers shared by calls, or NULL */
 };
 
 /* One complete image, valid only during the on_image callback. */

@@ -84,7 +84,7 @@ run_case(struct payload_stream *ps, const struct expect *c, size_t cut1,
 static void
 test_splits(void)
 {
-	struct payload_stream *ps = payload_stream_new(1 << 20);
+	struct payload_stream *ps = payload_stream_new(1 << 20, NULL);
 	size_t k, len, a, b;
 
 	CHECK(ps != NULL);
@@ -102,7 +102,7 @@ static void
 test_big_and_offsets(void)
 {
 	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	struct payload_stream *ps = payload_stream_new(4 << 20);
+	struct payload_stream *ps = payload_stream_new(4 << 20, NULL);
 	const struct payload_image *imgs;
 	size_t nchars = 1 << 20, len, i, tlen, step;
 	char *doc, err[128], *text;
@@ -135,7 +135,7 @@ test_big_and_offsets(void)
 	CHECK(strstr(err, "offset 1000") != NULL);
 	payload_stream_free(ps);
 	/* the document bound */
-	ps = payload_stream_new(100);
+	ps = payload_stream_new(100, NULL);
 	doc[13 + 1000] = 'A';
 	CHECK_INT(payload_stream_feed(ps, doc, len, err, sizeof(err)), -1);
 	CHECK(strstr(err, "larger than 100 bytes") != NULL);
@@ -169,11 +169,70 @@ test_extract(void)
 	CHECK(strstr(err, "invalid base64") != NULL);
 }
 
+/* Decodes doc through a new stream on pool; returns the first image's
+ * buffer (valid until the stream is freed) in *data and the stream. */
+static struct payload_stream *
+decode_one(struct payload_pool *pool, const char *doc, const unsigned char **data,
+    size_t *size)
+{
+	struct payload_stream *ps = payload_stream_new(1 << 20, pool);
+	const struct payload_image *imgs;
+	char err[128], *text;
+	size_t tlen;
+
+	*data = NULL;
+	*size = 0;
+	CHECK(ps != NULL);
+	CHECK_INT(payload_stream_feed(ps, doc, strlen(doc), err, sizeof(err)), 0);
+	if (payload_stream_end(ps, &text, &tlen, &imgs, err, sizeof(err)) == 1) {
+		*data = imgs[0].data;
+		*size = imgs[0].size;
+	}
+	return ps;
+}
+
+/* Buffers go back to the pool when a stream is freed (as many as it holds),
+ * the next stream decodes into them, trim empties it. */
+static void
+test_pool(void)
+{
+	struct payload_pool *pool = payload_pool_new(1);
+	struct payload_stream *a, *b, *c;
+	const unsigned char *da, *db, *dc;
+	size_t na, nb, nc;
+
+	CHECK(pool != NULL);
+	CHECK_INT(payload_pool_count(pool), 0);
+	a = decode_one(pool, "{\"b64_json\":\"YWJj\"}", &da, &na);
+	b = decode_one(pool, "{\"b64_json\":\"eHl6\"}", &db, &nb);
+	CHECK(da != NULL && db != NULL && da != db);
+	payload_stream_free(a);
+	payload_stream_free(b);
+	CHECK_INT(payload_pool_count(pool), 1); /* room for one: b's unmapped */
+	c = decode_one(pool, "{\"b64_json\":\"ZGVmZ2hp\"}", &dc, &nc);
+	CHECK_INT(payload_pool_count(pool), 0);
+	CHECK(dc == da);                        /* a's buffer, reused */
+	CHECK_INT(nc, 6);
+	CHECK_MEM(dc, "defghi", 6);
+	payload_stream_free(c);
+	CHECK_INT(payload_pool_count(pool), 1);
+	payload_pool_trim(pool);
+	CHECK_INT(payload_pool_count(pool), 0);
+	c = decode_one(pool, "{\"b64_json\":\"YWJj\"}", &dc, &nc);
+	CHECK_INT(nc, 3);
+	CHECK_MEM(dc, "abc", 3);
+	payload_stream_free(c);
+	payload_pool_free(pool); /* with a spare in it: ASan sees no leak */
+	CHECK_INT(payload_pool_count(NULL), 0);
+	payload_pool_trim(NULL);
+}
+
 int
 main(void)
 {
 	test_splits();
 	test_big_and_offsets();
 	test_extract();
+	test_pool();
 	return tu_finish("test_payload");
 }
