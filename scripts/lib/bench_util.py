@@ -205,6 +205,18 @@ def cmd_report(args):
         },
     }
 
+    floor = dict(g("floor.json")) if isinstance(g("floor.json"), dict) else None
+    if floor is not None and p:
+        floor["sum_over_peer_cpu_per_image"] = _ratio(floor.get("sum_ms"),
+                                                      p["cpu_ms_per_image"])
+        floor["imgeditd_over_floor"] = _ratio(d["cpu_ms_per_image"], floor.get("sum_ms"))
+    if floor is not None:
+        floor["note"] = ("CPU ms per image of scripts/lib/floor_bench.c: the daemon's "
+                         "base64 decoder and sha256, and one INSERT per transaction "
+                         "into a bare table with the daemon's pragmas (WAL, 64 KiB "
+                         "pages, synchronous=NORMAL, automatic checkpoints); no "
+                         "network, parsing or job bookkeeping")
+
     def tgt(name, value, limit, unit, met):
         return {"target": name, "value": value, "limit": limit, "unit": unit,
                 "met": None if value is None else bool(met)}
@@ -237,7 +249,7 @@ def cmd_report(args):
                      "fake_upstream_cpu_s": {"imgeditd_run": g("fake.cpu_imgeditd"),
                                              "peer_run": g("fake.cpu_peer")}},
         "tools": tools, "ratios_imgeditd_over_peer": ratios,
-        "queue": queue, "targets": targets,
+        "queue": queue, "floor": floor, "targets": targets,
         "versions": {"imgedit": g("version.imgedit"), "node": g("version.node"),
                      "openai_sdk": g("version.sdk"), "sqlite": g("version.sqlite")},
     }
@@ -265,6 +277,18 @@ def cmd_report(args):
             "ratio", fmt(ratios["wall"], ".3f"), "", fmt(ratios["cpu_per_image"], ".3f"),
             fmt(ratios["peak_rss"], ".3f")))
         print("(ratio = imgeditd / peer)")
+    if floor is not None:
+        print()
+        print("Floor of the design on this machine (scripts/lib/floor_bench.c, %s images;"
+              % floor.get("images"))
+        print("no network, parsing or job bookkeeping), CPU ms per image:")
+        print("  base64 decode %s + sha256 %s + SQLite insert (WAL, checkpoints) %s = %s"
+              % (fmt(floor.get("decode_ms"), ".2f"), fmt(floor.get("sha256_ms"), ".2f"),
+                 fmt(floor.get("store_ms"), ".2f"), fmt(floor.get("sum_ms"), ".2f")))
+        if floor.get("sum_over_peer_cpu_per_image") is not None:
+            print("  = %s of the peer's CPU per image; imgeditd spends %s x the floor"
+                  % (fmt(floor["sum_over_peer_cpu_per_image"], ".3f"),
+                     fmt(floor.get("imgeditd_over_floor"), ".2f")))
     print()
     s = queue["submit_each"]
     print("Queue figures (separate fresh databases):")
