@@ -1,5 +1,8 @@
 /* test_sse.c: the SSE parser against a recorded-style image_edit stream in
- * every framing and every chunking, plus the corners of the WHATWG rules. */
+ * every framing and every chunking, plus the corners of the WHATWG rules.
+ * Everything runs twice: data buffered by the parser, then data handed to a
+ * sink as it arrives (sse_set_data_sink, what the daemon uses), which must
+ * add up to the same bytes per event. */
 #include "sse.h"
 #include "testutil.h"
 
@@ -28,6 +31,31 @@ struct sink {
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
+/* Sink mode: data bytes are collected here, one event's worth at a time. */
+static int sink_mode;
+static char *sunk;
+static size_t sunk_len, sunk_cap;
+
+static int
+on_data(void *arg, const char *s, size_t n)
+{
+	char *grown;
+
+	(void)arg;
+	if (sunk_len + n + 1 > sunk_cap) {
+		sunk_cap = (sunk_len + n + 1) * 2;
+		if ((grown = realloc(sunk, sunk_cap)) == NULL)
+			abort();
+		sunk = grown;
+	}
+	memcpy(sunk + sunk_len, s, n);
+	sunk_len += n;
+	sunk[sunk_len] = '\0';
+	return 0;
+}
+
+static struct sse_parser *new_parser(struct sink *k, size_t max);
+
 static uint32_t
 rnd(void)
 {
@@ -48,6 +76,14 @@ on_event(void *arg, const char *event, size_t event_len, char *data,
 	if (event[event_len] != '\0' || strlen(event) != event_len ||
 	    data[data_len] != '\0')
 		k->bad++;
+	if (sink_mode) {	/* the bytes went to on_data */
+		if (data_len != 0)
+			k->bad++;
+		on_data(NULL, "", 0); /* sunk is allocated and terminated */
+		data = sunk;
+		data_len = sunk_len;
+		sunk_len = 0;
+	}
 	if (k->want != NULL) {
 		w = &k->want[i];
 		if (i >= k->nwant || strlen(w->name) != event_len ||
@@ -79,13 +115,25 @@ sink_clear(struct sink *k)
 	memset(k, 0, sizeof(*k));
 }
 
+/* A parser calling back into k; in sink mode with on_data as its sink. */
+static struct sse_parser *
+new_parser(struct sink *k, size_t max)
+{
+	struct sse_parser *p = sse_new(on_event, k, max);
+
+	sunk_len = 0;
+	if (p != NULL && sink_mode)
+		sse_set_data_sink(p, on_data);
+	return p;
+}
+
 /* Parses text in one go (or byte by byte) with no expectations; returns
  * sse_finish's verdict and leaves the events in k->rec. */
 static int
 parse(struct sink *k, const char *text, size_t len, int bytewise,
     size_t max, int *feed_rv)
 {
-	struct sse_parser *p = sse_new(on_event, k, max);
+	struct sse_parser *p = new_parser(k, max);
 	size_t i;
 	int rv = 0, fin;
 
@@ -297,7 +345,7 @@ run_cuts(const struct stream *s, const size_t *cuts, size_t ncuts)
 	memset(&k, 0, sizeof(k));
 	k.want = s->ev;
 	k.nwant = s->nev;
-	p = sse_new(on_event, &k, 1 << 20);
+	p = new_parser(&k, 1 << 20);
 	for (i = 0; i <= ncuts && rv == 0; i++, from = to) {
 		to = i < ncuts ? cuts[i] : s->len;
 		rv = sse_feed(p, s->text + from, to - from);
@@ -330,7 +378,7 @@ test_stream(const char *nl, const char *what)
 	memset(&k, 0, sizeof(k));
 	k.want = s.ev;
 	k.nwant = s.nev;
-	p = sse_new(on_event, &k, 1 << 20);
+	p = new_parser(&k, 1 << 20);
 	for (i = 0; i < s.len; i++)
 		CHECK_INT(sse_feed(p, s.text + i, 1), 0);
 	CHECK_INT(k.got, 5);
@@ -356,7 +404,7 @@ test_stream(const char *nl, const char *what)
 		memset(&k, 0, sizeof(k));
 		k.want = s.ev;
 		k.nwant = s.nev;
-		p = sse_new(on_event, &k, 1 << 20);
+		p = new_parser(&k, 1 << 20);
 		CHECK_INT(sse_feed(p, s.text, i / 2), 0);
 		CHECK_INT(sse_feed(p, s.text + i / 2, i - i / 2), 0);
 		fin = sse_finish(p);
@@ -456,7 +504,7 @@ test_line_ends(void)
 		struct sse_parser *p;
 
 		memset(&k, 0, sizeof(k));
-		p = sse_new(on_event, &k, 1000);
+		p = new_parser(&k, 1000);
 		CHECK_INT(sse_feed(p, "data: a\r", 8), 0);
 		CHECK_INT(sse_feed(p, "\n", 1), 0);
 		CHECK_INT(sse_feed(p, "data: b\r", 8), 0);
@@ -543,7 +591,7 @@ test_finish(void)
 		struct sse_parser *p;
 
 		memset(&k, 0, sizeof(k));
-		p = sse_new(on_event, &k, 1000);
+		p = new_parser(&k, 1000);
 		CHECK_INT(sse_feed(p, "data: x\n", 8), 0);
 		CHECK_INT(sse_finish(p), 1);
 		CHECK_INT(sse_finish(p), 0);
@@ -602,7 +650,7 @@ test_limits(void)
 	CHECK_INT(limit_rv(t, 60), 0);
 	/* The error is sticky and no event is delivered after it. */
 	memset(&k, 0, sizeof(k));
-	p = sse_new(on_event, &k, 50);
+	p = new_parser(&k, 50);
 	snprintf(t, sizeof(t), "data: %.51s\n\n", d);
 	CHECK_INT(sse_feed(p, t, strlen(t)), SSE_ETOOBIG);
 	CHECK_INT(sse_feed(p, "data: y\n\n", 9), SSE_ETOOBIG);
@@ -627,7 +675,7 @@ test_stop(void)
 	memset(&k, 0, sizeof(k));
 	k.stop_at = 2;
 	k.stop_rv = 42;
-	p = sse_new(on_event, &k, 100);
+	p = new_parser(&k, 100);
 	CHECK_INT(sse_feed(p, t, sizeof(t) - 1), 42);
 	CHECK_INT(k.got, 2);
 	CHECK_INT(sse_events(p), 2);
@@ -637,7 +685,7 @@ test_stop(void)
 	memset(&k, 0, sizeof(k));
 	k.stop_at = 1;
 	k.stop_rv = -1;
-	p = sse_new(on_event, &k, 100);
+	p = new_parser(&k, 100);
 	for (i = 0; i < sizeof(t) - 1 && rv == 0; i++)
 		rv = sse_feed(p, t + i, 1);
 	CHECK_INT(rv, -1);
@@ -661,7 +709,7 @@ test_big(void)
 	memset(&k, 0, sizeof(k));
 	k.want = s.ev;
 	k.nwant = s.nev;
-	p = sse_new(on_event, &k, 3 << 20);
+	p = new_parser(&k, 3 << 20);
 	for (i = 0; i < s.len; i += n) {
 		n = s.len - i < 16384 ? s.len - i : 16384;
 		CHECK_INT(sse_feed(p, s.text + i, n), 0);
@@ -674,7 +722,7 @@ test_big(void)
 	memset(&k, 0, sizeof(k));
 	k.want = s.ev;
 	k.nwant = s.nev;
-	p = sse_new(on_event, &k, s.ev[3].dlen + strlen(s.ev[3].name) - 1);
+	p = new_parser(&k, s.ev[3].dlen + strlen(s.ev[3].name) - 1);
 	CHECK_INT(sse_feed(p, s.text, s.len), SSE_ETOOBIG);
 	CHECK_INT(k.got, 3);
 	CHECK_INT(k.bad, 0);
@@ -688,8 +736,8 @@ test_null(void)
 	sse_free(NULL);
 }
 
-int
-main(void)
+static void
+all_cases(void)
 {
 	test_fields();
 	test_blank_and_comments();
@@ -703,5 +751,15 @@ main(void)
 	test_stream("\r\n", "CRLF");
 	test_stream("\r", "CR");
 	test_big();
+}
+
+int
+main(void)
+{
+	sink_mode = 0;
+	all_cases();
+	sink_mode = 1;
+	all_cases();
+	free(sunk);
 	return tu_finish("test_sse");
 }
