@@ -246,6 +246,7 @@ def cmd_report(args):
         "workload": {"jobs": g("jobs"), "concurrency": g("concurrency"),
                      "image_bytes": g("image_bytes"), "partial_images": 3,
                      "model": "gpt-image-1", "input_png_bytes": g("input_bytes"),
+                     "warmed_free_memory_mb": g("warm_mb"),
                      "fake_upstream_cpu_s": {"imgeditd_run": g("fake.cpu_imgeditd"),
                                              "peer_run": g("fake.cpu_peer")}},
         "tools": tools, "ratios_imgeditd_over_peer": ratios,
