@@ -171,6 +171,16 @@ on_response(void *arg, long http_status, const char *request_id)
 		    (long long)r->job->id, store_errmsg(r->d->st));
 }
 
+/* The request is out: its input bytes, held since the claim, go now rather
+ * than when the answer ends (at --concurrency 256 with 4 MB inputs, 1 GB). */
+static void
+on_inputs_sent(void *arg)
+{
+	struct run *r = arg;
+
+	claimed_job_drop_input_bytes(r->job);
+}
+
 static int
 on_image(void *arg, const struct upstream_image *img)
 {
@@ -371,8 +381,8 @@ out:
 	return rc;
 }
 
-static const struct edit_callbacks run_callbacks = { on_response, on_image,
-    on_done };
+static const struct edit_callbacks run_callbacks = { on_response,
+    on_inputs_sent, on_image, on_done };
 
 static void
 start_run(struct dispatcher *d, struct claimed_job *job, int probe)

@@ -343,6 +343,17 @@ claimed_job_free(struct claimed_job *job)
 	free(job);
 }
 
+void
+claimed_job_drop_input_bytes(struct claimed_job *job)
+{
+	size_t i;
+
+	for (i = 0; i < job->ninputs; i++) {
+		free(job->inputs[i].data);
+		job->inputs[i].data = NULL;
+	}
+}
+
 static char *
 column_strdup(sqlite3_stmt *s, int col)
 {

@@ -85,6 +85,9 @@ struct claimed_job {
 };
 void claimed_job_free(struct claimed_job *job);
 
+/* Frees the input bytes (data = NULL; names, types and sizes stay). */
+void claimed_job_drop_input_bytes(struct claimed_job *job);
+
 /* Claims the next ready job (state queued/retry_wait, not_before <= now,
  * highest priority then oldest): marks it running with a lease until
  * now + lease_ms, counts the attempt and inserts its attempts row, all in one

@@ -49,7 +49,7 @@ struct edit_call {
 
 	struct xfer main;
 	curl_mime *mime;
-	struct part_src *parts;
+	struct part_src *parts;     /* one per job input */
 	struct xfer *downloads;
 	int ndownloads, downloads_left;
 
@@ -80,6 +80,8 @@ part_read(char *buffer, size_t size, size_t nitems, void *arg)
 	struct part_src *p = arg;
 	size_t n = size * nitems;
 
+	if (p->data == NULL)	/* released after the upload (never reached) */
+		return CURL_READFUNC_ABORT;
 	if (n > p->size - p->pos)
 		n = p->size - p->pos;
 	memcpy(buffer, p->data + p->pos, n);
@@ -92,7 +94,8 @@ part_seek(void *arg, curl_off_t offset, int origin)
 {
 	struct part_src *p = arg;
 
-	if (origin != SEEK_SET || offset < 0 || (size_t)offset > p->size)
+	if (p->data == NULL || origin != SEEK_SET || offset < 0 ||
+	    (size_t)offset > p->size)
 		return CURL_SEEKFUNC_CANTSEEK;
 	p->pos = (size_t)offset;
 	return CURL_SEEKFUNC_OK;
@@ -535,6 +538,23 @@ start_sse(struct edit_call *call)
 	return 0;
 }
 
+/* Upstream answers: if every input part was read to its end, the parts let
+ * go of the job's bytes and the owner is told it may free them. */
+static void
+release_inputs(struct edit_call *call)
+{
+	size_t i;
+
+	if (call->cb.on_inputs_sent == NULL || call->parts == NULL)
+		return;
+	for (i = 0; i < call->job->ninputs; i++)
+		if (call->parts[i].pos != call->parts[i].size)
+			return;
+	for (i = 0; i < call->job->ninputs; i++)
+		call->parts[i].data = NULL;
+	call->cb.on_inputs_sent(call->arg);
+}
+
 static size_t
 on_write(char *ptr, size_t size, size_t nmemb, void *arg)
 {
@@ -549,6 +569,7 @@ on_write(char *ptr, size_t size, size_t nmemb, void *arg)
 		if (call->cb.on_response != NULL)
 			call->cb.on_response(call->arg, status,
 			    call->request_id[0] ? call->request_id : NULL);
+		release_inputs(call);
 		call->mode = status / 100 == 2 && strncasecmp(call->content_type,
 		    "text/event-stream", 17) == 0 ? MODE_SSE : MODE_BODY;
 		if (call->mode == MODE_SSE && start_sse(call) == -1)
@@ -581,8 +602,11 @@ xfer_init(struct xfer *x, struct edit_call *call, const char *url)
 	curl_easy_setopt(x->easy, CURLOPT_URL, url);
 	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_write);
-	/* 128 KiB reads: a 2 MB event in 16 recv()s and sink calls, not 128 */
+	/* 128 KiB reads: a 2 MB event in 16 recv()s and sink calls, not 128;
+	 * the upload buffer, kept for the whole transfer, at its 16 KiB
+	 * minimum (one request body per attempt: 256 streams, 12 MB less) */
 	curl_easy_setopt(x->easy, CURLOPT_BUFFERSIZE, 128L * 1024);
+	curl_easy_setopt(x->easy, CURLOPT_UPLOAD_BUFFERSIZE, 16L * 1024);
 	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(x->easy, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, x);

@@ -64,6 +64,11 @@ struct edit_callbacks {
 	/* Upstream answered: status and headers are in. request_id may be
 	 * NULL. The callback may be NULL. */
 	void (*on_response)(void *arg, long http_status, const char *request_id);
+	/* The request body went out in full and upstream is answering: from
+	 * now on the call never reads the job's input bytes, which may be
+	 * freed (they are most of an in-flight job's memory). Called at most
+	 * once, after on_response; may be NULL. */
+	void (*on_inputs_sent)(void *arg);
 	/* An image is complete. Return 0 to go on, -1 to abort the attempt. */
 	int (*on_image)(void *arg, const struct upstream_image *img);
 	/* The attempt ended. Called once (never after edit_call_cancel); the
