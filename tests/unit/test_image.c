@@ -8,89 +8,27 @@
 #include <png.h>
 
 #include "image.h"
+#include "testpng.h"
 #include "testutil.h"
 
-struct buf {
-	unsigned char	*p;
-	size_t		 len, cap;
-};
-
 static void
-put(struct buf *b, const void *data, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n) * 2 + 64;
-		if ((b->p = realloc(b->p, b->cap)) == NULL)
-			abort();
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-}
-
-static void
-put_be32(struct buf *b, uint32_t v)
+put_be32(struct membuf *b, uint32_t v)
 {
 	unsigned char x[4] = { v >> 24, v >> 16, v >> 8, v };
 
-	put(b, x, 4);
+	membuf_put(b, x, 4);
 }
 
 static void
-put_le(struct buf *b, uint32_t v, int nbytes)
+put_le(struct membuf *b, uint32_t v, int nbytes)
 {
 	unsigned char x[4] = { v, v >> 8, v >> 16, v >> 24 };
 
-	put(b, x, nbytes);
+	membuf_put(b, x, nbytes);
 }
 
-/* ---- PNG: written by libpng, or chunk by chunk for hostile headers ---- */
-
-static void
-png_write_cb(png_structp png, png_bytep data, png_size_t n)
-{
-	put(png_get_io_ptr(png), data, n);
-}
-
-static void
-png_flush_cb(png_structp png)
-{
-	(void)png;
-}
-
-static struct buf
-make_png(uint32_t w, uint32_t h, int ctype, int bitdepth, int trns)
-{
-	struct buf b = { NULL, 0, 0 };
-	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-	png_infop info = png_create_info_struct(png);
-	png_color pal[4] = { { 0, 0, 0 }, { 255, 0, 0 }, { 0, 255, 0 }, { 0, 0, 255 } };
-	png_byte alpha[2] = { 0, 128 };
-	png_color_16 tcol;
-	unsigned char *row;
-	uint32_t y;
-
-	if (png == NULL || info == NULL || setjmp(png_jmpbuf(png)))
-		abort();
-	png_set_write_fn(png, &b, png_write_cb, png_flush_cb);
-	png_set_IHDR(png, info, w, h, bitdepth, ctype, PNG_INTERLACE_NONE,
-	    PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-	if (ctype == PNG_COLOR_TYPE_PALETTE)
-		png_set_PLTE(png, info, pal, 4);
-	if (trns) {
-		memset(&tcol, 0, sizeof(tcol));
-		png_set_tRNS(png, info, alpha, ctype == PNG_COLOR_TYPE_PALETTE ? 2 : 0,
-		    &tcol);
-	}
-	png_write_info(png, info);
-	if ((row = calloc(w, 8)) == NULL)
-		abort();
-	for (y = 0; y < h; y++)
-		png_write_row(png, row);
-	png_write_end(png, NULL);
-	png_destroy_write_struct(&png, &info);
-	free(row);
-	return b;
-}
+/* ---- PNG: written by libpng (testpng.c), or chunk by chunk for hostile
+ * headers ---- */
 
 static uint32_t
 crc32_of(const unsigned char *p, size_t n)
@@ -108,30 +46,30 @@ crc32_of(const unsigned char *p, size_t n)
 }
 
 static void
-put_chunk(struct buf *b, const char *type, const void *data, uint32_t n)
+put_chunk(struct membuf *b, const char *type, const void *data, uint32_t n)
 {
 	size_t start;
 
 	put_be32(b, n);
 	start = b->len;
-	put(b, type, 4);
+	membuf_put(b, type, 4);
 	if (n)
-		put(b, data, n);
+		membuf_put(b, data, n);
 	put_be32(b, crc32_of(b->p + start, n + 4));
 }
 
 /* Signature, IHDR, an empty IDAT and IEND: enough for a header probe. */
-static struct buf
+static struct membuf
 craft_png(uint32_t w, uint32_t h, int depth, int ctype)
 {
 	static const unsigned char sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
 	unsigned char ihdr[13] = { 0 };
-	struct buf b = { NULL, 0, 0 };
+	struct membuf b = { NULL, 0, 0 };
 
 	ihdr[0] = w >> 24, ihdr[1] = w >> 16, ihdr[2] = w >> 8, ihdr[3] = w;
 	ihdr[4] = h >> 24, ihdr[5] = h >> 16, ihdr[6] = h >> 8, ihdr[7] = h;
 	ihdr[8] = depth, ihdr[9] = ctype;
-	put(&b, sig, 8);
+	membuf_put(&b, sig, 8);
 	put_chunk(&b, "IHDR", ihdr, 13);
 	put_chunk(&b, "IDAT", NULL, 0);
 	put_chunk(&b, "IEND", NULL, 0);
@@ -139,10 +77,10 @@ craft_png(uint32_t w, uint32_t h, int depth, int ctype)
 }
 
 /* craft_png with one chunk of n bytes inserted after IHDR. */
-static struct buf
+static struct membuf
 craft_png_with(const char *type, uint32_t n)
 {
-	struct buf b = craft_png(64, 32, 8, 2), out = { NULL, 0, 0 };
+	struct membuf b = craft_png(64, 32, 8, 2), out = { NULL, 0, 0 };
 	unsigned char *data = calloc(1, n ? n : 1);
 
 	if (data == NULL)
@@ -150,9 +88,9 @@ craft_png_with(const char *type, uint32_t n)
 	memset(data, 'a', n);
 	if (n > 0 && strcmp(type, "tEXt") == 0)
 		data[1] = '\0';		/* keyword "a" */
-	put(&out, b.p, 33);
+	membuf_put(&out, b.p, 33);
 	put_chunk(&out, type, data, n);
-	put(&out, b.p + 33, b.len - 33);
+	membuf_put(&out, b.p + 33, b.len - 33);
 	free(data);
 	free(b.p);
 	return out;
@@ -161,101 +99,101 @@ craft_png_with(const char *type, uint32_t n)
 /* ---- JPEG and WebP headers ---- */
 
 static void
-put_sof(struct buf *b, unsigned char marker, uint32_t w, uint32_t h)
+put_sof(struct membuf *b, unsigned char marker, uint32_t w, uint32_t h)
 {
 	unsigned char sof[19] = { 0xff, marker, 0, 17, 8, h >> 8, h, w >> 8, w, 3,
 	    1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1 };
 
-	put(b, sof, sizeof(sof));
+	membuf_put(b, sof, sizeof(sof));
 }
 
 /* SOI, the given segments, SOFn; *sof_end is where a probe can stop. */
-static struct buf
+static struct membuf
 make_jpeg(unsigned char marker, uint32_t w, uint32_t h, int exif, size_t *sof_end)
 {
 	static const unsigned char app0[] = { 0xff, 0xe0, 0, 16, 'J', 'F', 'I', 'F', 0,
 	    1, 1, 0, 0, 1, 0, 1, 0, 0 };
 	static const unsigned char dht[] = { 0xff, 0xc4, 0, 5, 0, 0, 0 };
 	static const unsigned char tail[] = { 0xff, 0xda, 0, 2, 0x12, 0x34, 0xff, 0xd9 };
-	struct buf b = { NULL, 0, 0 };
+	struct membuf b = { NULL, 0, 0 };
 
-	put(&b, "\xff\xd8", 2);
+	membuf_put(&b, "\xff\xd8", 2);
 	if (exif) {
-		put(&b, "\xff\xe1", 2);
-		put(&b, "\x00\x20" "Exif\0\0MM\0\x2a\0\0\0\x08" "0123456789abcdef", 0x20);
-		put(&b, "\xff\xff\xff", 3);	/* fill bytes before a marker */
+		membuf_put(&b, "\xff\xe1", 2);
+		membuf_put(&b, "\x00\x20" "Exif\0\0MM\0\x2a\0\0\0\x08" "0123456789abcdef", 0x20);
+		membuf_put(&b, "\xff\xff\xff", 3);	/* fill bytes before a marker */
 	} else {
-		put(&b, app0, sizeof(app0));
+		membuf_put(&b, app0, sizeof(app0));
 	}
-	put(&b, dht, sizeof(dht));		/* 0xc4 is not a frame header */
+	membuf_put(&b, dht, sizeof(dht));		/* 0xc4 is not a frame header */
 	put_sof(&b, marker, w, h);
 	*sof_end = b.len;
-	put(&b, tail, sizeof(tail));
+	membuf_put(&b, tail, sizeof(tail));
 	return b;
 }
 
 static void
-riff_start(struct buf *b)
+riff_start(struct membuf *b)
 {
-	put(b, "RIFF\0\0\0\0WEBP", 12);
+	membuf_put(b, "RIFF\0\0\0\0WEBP", 12);
 }
 
 static void
-riff_end(struct buf *b)
+riff_end(struct membuf *b)
 {
 	uint32_t n = (uint32_t)b->len - 8;
 
 	b->p[4] = n, b->p[5] = n >> 8, b->p[6] = n >> 16, b->p[7] = n >> 24;
 }
 
-static struct buf
+static struct membuf
 make_vp8(uint32_t w, uint32_t h)
 {
-	struct buf b = { NULL, 0, 0 };
+	struct membuf b = { NULL, 0, 0 };
 	uint32_t size = 24, first = 12;
 	unsigned char zero[14] = { 0 };
 
 	riff_start(&b);
-	put(&b, "VP8 ", 4);
+	membuf_put(&b, "VP8 ", 4);
 	put_le(&b, size, 4);
 	put_le(&b, first << 5 | 0x10, 3);	/* key frame, version 0, shown */
-	put(&b, "\x9d\x01\x2a", 3);
+	membuf_put(&b, "\x9d\x01\x2a", 3);
 	put_le(&b, w, 2);
 	put_le(&b, h, 2);
-	put(&b, zero, size - 10);
+	membuf_put(&b, zero, size - 10);
 	riff_end(&b);
 	return b;
 }
 
-static struct buf
+static struct membuf
 make_vp8l(uint32_t w, uint32_t h, int alpha)
 {
-	struct buf b = { NULL, 0, 0 };
+	struct membuf b = { NULL, 0, 0 };
 	uint32_t bits = (w - 1) | (h - 1) << 14 | (uint32_t)alpha << 28;
 
 	riff_start(&b);
-	put(&b, "VP8L", 4);
+	membuf_put(&b, "VP8L", 4);
 	put_le(&b, 6, 4);
-	put(&b, "\x2f", 1);
+	membuf_put(&b, "\x2f", 1);
 	put_le(&b, bits, 4);
-	put(&b, "\0", 1);
+	membuf_put(&b, "\0", 1);
 	riff_end(&b);
 	return b;
 }
 
-static struct buf
+static struct membuf
 make_vp8x(uint32_t w, uint32_t h, int alpha)
 {
-	struct buf b = { NULL, 0, 0 };
+	struct membuf b = { NULL, 0, 0 };
 
 	riff_start(&b);
-	put(&b, "VP8X", 4);
+	membuf_put(&b, "VP8X", 4);
 	put_le(&b, 10, 4);
-	put(&b, alpha ? "\x10\0\0\0" : "\0\0\0\0", 4);
+	membuf_put(&b, alpha ? "\x10\0\0\0" : "\0\0\0\0", 4);
 	put_le(&b, w - 1, 3);
 	put_le(&b, h - 1, 3);
-	put(&b, "ALPH\x03\0\0\0abc\0", 12);	/* odd size: padded */
-	put(&b, "VP8L\0\0\0\0", 8);
+	membuf_put(&b, "ALPH\x03\0\0\0abc\0", 12);	/* odd size: padded */
+	membuf_put(&b, "VP8L\0\0\0\0", 8);
 	riff_end(&b);
 	return b;
 }
@@ -280,7 +218,7 @@ probe(const unsigned char *data, size_t len, struct img_info *info, char *err,
 }
 
 static void
-expect_ok(const char *what, struct buf b, enum img_format f, uint32_t w, uint32_t h,
+expect_ok(const char *what, struct membuf b, enum img_format f, uint32_t w, uint32_t h,
     int alpha)
 {
 	struct img_info info;
@@ -298,7 +236,7 @@ expect_ok(const char *what, struct buf b, enum img_format f, uint32_t w, uint32_
 }
 
 static void
-expect_fail(const char *what, struct buf b, const char *needle)
+expect_fail(const char *what, struct membuf b, const char *needle)
 {
 	struct img_info info;
 	char err[256] = "";
@@ -319,7 +257,7 @@ expect_fail(const char *what, struct buf b, const char *needle)
 /* Every prefix shorter than ok_from (0: the whole file) fails with a
  * message; the rest pass. */
 static void
-all_prefixes(const char *what, struct buf b, size_t ok_from)
+all_prefixes(const char *what, struct membuf b, size_t ok_from)
 {
 	struct img_info info;
 	char err[256];
@@ -344,7 +282,7 @@ all_prefixes(const char *what, struct buf b, size_t ok_from)
 
 /* Flips bytes at random; only checks that nothing crashes or over-reads. */
 static void
-mutate(const char *what, struct buf b, unsigned *seed, int rounds)
+mutate(const char *what, struct membuf b, unsigned *seed, int rounds)
 {
 	unsigned char *m = malloc(b.len);
 	struct img_info info;
@@ -370,12 +308,12 @@ mutate(const char *what, struct buf b, unsigned *seed, int rounds)
 	free(b.p);
 }
 
-static struct buf
+static struct membuf
 bytes(const void *p, size_t n)
 {
-	struct buf b = { NULL, 0, 0 };
+	struct membuf b = { NULL, 0, 0 };
 
-	put(&b, p, n);
+	membuf_put(&b, p, n);
 	return b;
 }
 
@@ -384,23 +322,23 @@ bytes(const void *p, size_t n)
 static void
 test_png(void)
 {
-	struct buf b;
+	struct membuf b;
 
-	expect_ok("png rgb", make_png(3, 5, PNG_COLOR_TYPE_RGB, 8, 0), IMG_PNG, 3, 5, 0);
-	expect_ok("png rgba", make_png(7, 2, PNG_COLOR_TYPE_RGBA, 8, 0), IMG_PNG, 7, 2, 1);
-	expect_ok("png rgba16", make_png(4, 4, PNG_COLOR_TYPE_RGBA, 16, 0), IMG_PNG, 4, 4, 1);
-	expect_ok("png rgb+trns", make_png(4, 4, PNG_COLOR_TYPE_RGB, 8, 1), IMG_PNG, 4, 4, 1);
-	expect_ok("png palette", make_png(9, 9, PNG_COLOR_TYPE_PALETTE, 8, 0), IMG_PNG, 9, 9, 0);
-	expect_ok("png palette+trns", make_png(9, 9, PNG_COLOR_TYPE_PALETTE, 8, 1),
+	expect_ok("png rgb", testpng_make(3, 5, PNG_COLOR_TYPE_RGB, 8, 0), IMG_PNG, 3, 5, 0);
+	expect_ok("png rgba", testpng_make(7, 2, PNG_COLOR_TYPE_RGBA, 8, 0), IMG_PNG, 7, 2, 1);
+	expect_ok("png rgba16", testpng_make(4, 4, PNG_COLOR_TYPE_RGBA, 16, 0), IMG_PNG, 4, 4, 1);
+	expect_ok("png rgb+trns", testpng_make(4, 4, PNG_COLOR_TYPE_RGB, 8, 1), IMG_PNG, 4, 4, 1);
+	expect_ok("png palette", testpng_make(9, 9, PNG_COLOR_TYPE_PALETTE, 8, 0), IMG_PNG, 9, 9, 0);
+	expect_ok("png palette+trns", testpng_make(9, 9, PNG_COLOR_TYPE_PALETTE, 8, 1),
 	    IMG_PNG, 9, 9, 1);
-	expect_ok("png palette4+trns", make_png(9, 9, PNG_COLOR_TYPE_PALETTE, 4, 1),
+	expect_ok("png palette4+trns", testpng_make(9, 9, PNG_COLOR_TYPE_PALETTE, 4, 1),
 	    IMG_PNG, 9, 9, 1);
-	expect_ok("png gray", make_png(1, 1, PNG_COLOR_TYPE_GRAY, 8, 0), IMG_PNG, 1, 1, 0);
-	expect_ok("png gray1", make_png(17, 3, PNG_COLOR_TYPE_GRAY, 1, 0), IMG_PNG, 17, 3, 0);
-	expect_ok("png gray+trns", make_png(2, 2, PNG_COLOR_TYPE_GRAY, 8, 1), IMG_PNG, 2, 2, 1);
-	expect_ok("png gray+alpha", make_png(2, 3, PNG_COLOR_TYPE_GRAY_ALPHA, 8, 0),
+	expect_ok("png gray", testpng_make(1, 1, PNG_COLOR_TYPE_GRAY, 8, 0), IMG_PNG, 1, 1, 0);
+	expect_ok("png gray1", testpng_make(17, 3, PNG_COLOR_TYPE_GRAY, 1, 0), IMG_PNG, 17, 3, 0);
+	expect_ok("png gray+trns", testpng_make(2, 2, PNG_COLOR_TYPE_GRAY, 8, 1), IMG_PNG, 2, 2, 1);
+	expect_ok("png gray+alpha", testpng_make(2, 3, PNG_COLOR_TYPE_GRAY_ALPHA, 8, 0),
 	    IMG_PNG, 2, 3, 1);
-	expect_ok("png 1024", make_png(1024, 1024, PNG_COLOR_TYPE_RGBA, 8, 0), IMG_PNG,
+	expect_ok("png 1024", testpng_make(1024, 1024, PNG_COLOR_TYPE_RGBA, 8, 0), IMG_PNG,
 	    1024, 1024, 1);
 	expect_ok("png crafted", craft_png(300, 200, 8, 6), IMG_PNG, 300, 200, 1);
 	/* declared dimensions: up to 65536 is fine, beyond is refused */
@@ -454,12 +392,12 @@ test_png(void)
 	expect_ok("png interlaced", b, IMG_PNG, 10, 10, 1);
 	/* the signature alone, and a bad signature byte */
 	expect_fail("png sig only", bytes("\x89PNG\r\n\x1a\n", 8), "PNG");
-	b = make_png(4, 4, PNG_COLOR_TYPE_RGB, 8, 0);
+	b = testpng_make(4, 4, PNG_COLOR_TYPE_RGB, 8, 0);
 	b.p[1] = 'Q';
 	expect_fail("png bad sig", b, NULL);
 	/* every truncation of a whole file fails: IEND must be there */
-	all_prefixes("png rgba prefixes", make_png(8, 8, PNG_COLOR_TYPE_RGBA, 8, 0), 0);
-	all_prefixes("png palette prefixes", make_png(8, 8, PNG_COLOR_TYPE_PALETTE, 8, 1),
+	all_prefixes("png rgba prefixes", testpng_make(8, 8, PNG_COLOR_TYPE_RGBA, 8, 0), 0);
+	all_prefixes("png palette prefixes", testpng_make(8, 8, PNG_COLOR_TYPE_PALETTE, 8, 1),
 	    0);
 }
 
@@ -467,7 +405,7 @@ static void
 test_jpeg(void)
 {
 	size_t end;
-	struct buf b;
+	struct membuf b;
 
 	expect_ok("jpeg baseline", make_jpeg(0xc0, 640, 480, 0, &end), IMG_JPEG, 640, 480, 0);
 	expect_ok("jpeg extended", make_jpeg(0xc1, 3, 4, 0, &end), IMG_JPEG, 3, 4, 0);
@@ -504,7 +442,7 @@ test_jpeg(void)
 static void
 test_webp(void)
 {
-	struct buf b;
+	struct membuf b;
 
 	expect_ok("webp vp8", make_vp8(320, 240), IMG_WEBP, 320, 240, 0);
 	expect_ok("webp vp8 max", make_vp8(16383, 16383), IMG_WEBP, 16383, 16383, 0);
@@ -595,7 +533,7 @@ test_garbage(void)
 		(void)probe(rnd, n, &info, err, sizeof(err));
 	}
 	tu_checked++;	/* reaching here under ASan is the check */
-	mutate("png mutants", make_png(16, 16, PNG_COLOR_TYPE_PALETTE, 8, 1), &seed, 3000);
+	mutate("png mutants", testpng_make(16, 16, PNG_COLOR_TYPE_PALETTE, 8, 1), &seed, 3000);
 	{
 		size_t end;
 		mutate("jpeg mutants", make_jpeg(0xc2, 16, 16, 1, &end), &seed, 3000);

@@ -9,74 +9,19 @@
 #include <png.h>
 
 #include "jobspec.h"
+#include "testpng.h"
 #include "testutil.h"
 
 #define MIB ((size_t)1024 * 1024)
 
 /* ---- test images ---- */
 
-struct membuf {
-	unsigned char	*p;
-	size_t		 len, cap;
-};
-
-static void
-mb_put(struct membuf *b, const void *data, size_t n)
-{
-	if (b->len + n > b->cap) {
-		b->cap = (b->len + n) * 2;
-		if ((b->p = realloc(b->p, b->cap)) == NULL)
-			abort();
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-}
-
-static void
-png_write_cb(png_structp png, png_bytep data, png_size_t n)
-{
-	mb_put(png_get_io_ptr(png), data, n);
-}
-
-static void
-png_flush_cb(png_structp png)
-{
-	(void)png;
-}
-
-/* A w x h PNG of colour type ctype (8-bit), optionally with a tRNS chunk. */
+/* A w x h 8-bit PNG of colour type ctype; caller frees. */
 static unsigned char *
 make_png(uint32_t w, uint32_t h, int ctype, int trns, size_t *len)
 {
-	struct membuf b = { NULL, 0, 0 };
-	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-	png_infop info = png_create_info_struct(png);
-	png_color pal[2] = { { 0, 0, 0 }, { 255, 255, 255 } };
-	png_byte alpha[1] = { 0 };
-	png_color_16 tcol;
-	unsigned char *row;
-	uint32_t y;
+	struct membuf b = testpng_make(w, h, ctype, 8, trns);
 
-	if (png == NULL || info == NULL || setjmp(png_jmpbuf(png)))
-		abort();
-	png_set_write_fn(png, &b, png_write_cb, png_flush_cb);
-	png_set_IHDR(png, info, w, h, 8, ctype, PNG_INTERLACE_NONE,
-	    PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-	if (ctype == PNG_COLOR_TYPE_PALETTE)
-		png_set_PLTE(png, info, pal, 2);
-	if (trns) {
-		memset(&tcol, 0, sizeof(tcol));
-		png_set_tRNS(png, info, alpha, ctype == PNG_COLOR_TYPE_PALETTE ? 1 : 0,
-		    &tcol);
-	}
-	png_write_info(png, info);
-	if ((row = calloc(w, 4)) == NULL)
-		abort();
-	for (y = 0; y < h; y++)
-		png_write_row(png, row);
-	png_write_end(png, NULL);
-	png_destroy_write_struct(&png, &info);
-	free(row);
 	*len = b.len;
 	return b.p;
 }
