@@ -42,6 +42,32 @@ static const char status_help[] =
     "  --json         one JSON object\n"
     "  --db PATH      the database (else $IMGEDIT_DB)\n";
 
+/* The options of a verb whose own one is --json (show, status): sets
+ * *json. Returns CTL_OK with *done = 0 when the verb goes on with its
+ * operands at optind; otherwise what the verb returns. */
+static int
+json_opts(struct ctl *c, int argc, char **argv, const char *help, int *json,
+    int *done)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		CTL_COMMON_OPTS, { 0, 0, 0, 0 },
+	};
+	int opt, rc;
+
+	*json = *done = 0;
+	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (opt == OPT_JSON) {
+			*json = 1;
+			continue;
+		}
+		rc = ctl_common_opt(c, opt, argv, help, done);
+		if (rc != CTL_OK || *done)
+			return rc;
+	}
+	return CTL_OK;
+}
+
 /* A one-line excerpt of s, at most max bytes (cut on a UTF-8 boundary). */
 static void
 excerpt(const char *s, char *out, size_t max)
@@ -299,23 +325,13 @@ show_events(const json_t *arr)
 int
 verb_show(struct ctl *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, OPT_JSON },
-		CTL_COMMON_OPTS, { 0, 0, 0, 0 },
-	};
 	int64_t id;
 	json_t *doc;
-	int opt, rc, json = 0, done = 0;
+	int rc, json, done;
 
-	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (opt == OPT_JSON) {
-			json = 1;
-			continue;
-		}
-		rc = ctl_common_opt(c, opt, argv, show_help, &done);
-		if (rc != CTL_OK || done)
-			return rc;
-	}
+	if ((rc = json_opts(c, argc, argv, show_help, &json, &done)) !=
+	    CTL_OK || done)
+		return rc;
 	if (argc - optind != 1)
 		return ctl_usage(show_help, "give one job ID");
 	if (parse_id(argv[optind], &id) == -1)
@@ -417,22 +433,12 @@ status_text(const json_t *doc, const char *path)
 int
 verb_status(struct ctl *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, OPT_JSON },
-		CTL_COMMON_OPTS, { 0, 0, 0, 0 },
-	};
 	json_t *doc;
-	int opt, rc, json = 0, done = 0;
+	int rc, json, done;
 
-	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (opt == OPT_JSON) {
-			json = 1;
-			continue;
-		}
-		rc = ctl_common_opt(c, opt, argv, status_help, &done);
-		if (rc != CTL_OK || done)
-			return rc;
-	}
+	if ((rc = json_opts(c, argc, argv, status_help, &json, &done)) !=
+	    CTL_OK || done)
+		return rc;
 	if (optind != argc)
 		return ctl_usage(status_help, "unexpected argument '%s'",
 		    argv[optind]);
