@@ -9,11 +9,17 @@ start_fake --image-bytes 20000
 mkpng "$T/a.png" 32 32
 
 # 1. finishes within the grace period
-id=$("$IMGEDITCTL" submit -p "slow one [[fault:delay=800]]" --model gpt-image-1 "$T/a.png")
+id=$("$IMGEDITCTL" submit -p "slow one [[fault:delay=2500]]" --model gpt-image-1 "$T/a.png")
 start_daemon --grace 10s
 until [ "$(sql "SELECT state FROM jobs WHERE id=$id")" = running ]; do sleep 0.05; done
+# SIGTERM first, then submit while the daemon drains: it must not claim it
+kill -TERM "$DAEMON_PID"
+until grep -q 'info stopping' "$DAEMON_LOG"; do sleep 0.02; done
 queued=$("$IMGEDITCTL" submit -p "never claimed" --model gpt-image-1 "$T/a.png")
-stop_daemon
+rc=0
+wait "$DAEMON_PID" || rc=$? # job 1 (2.5 s) outlasts the 1 s pickup
+DAEMON_PID=
+assert_eq "$rc" 0 "imgeditd exit status after SIGTERM"
 assert_eq "$(sql "SELECT state FROM jobs WHERE id=$id")" succeeded "job finished within grace"
 assert_eq "$(sql "SELECT state FROM jobs WHERE id=$queued")" queued "job submitted after SIGTERM"
 assert_eq "$(sql "SELECT count(*) FROM attempts WHERE job_id=$queued")" 0 "attempts of unclaimed job"
