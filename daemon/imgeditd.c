@@ -45,6 +45,7 @@ struct daemon {
 	struct event_base *base;
 	struct dispatcher *disp;
 	struct event *sigterm_ev, *sigint_ev, *sighup_ev, *beat_ev, *dog_ev;
+	struct event *ckpt_ev;      /* the WAL checkpoint, run on its own */
 	int stop_signals;
 };
 
@@ -250,6 +251,36 @@ on_heartbeat(evutil_socket_t fd, short what, void *arg)
 	notify(msg);
 }
 
+/* WAL pages (64 KiB) after which a checkpoint runs: SQLite's default. */
+#define CHECKPOINT_WAL_PAGES 1000
+
+/* A commit left the WAL past CHECKPOINT_WAL_PAGES: checkpoint in the next
+ * turn of the loop, not inside that commit (a claim or an image). */
+static void
+checkpoint_due(void *arg)
+{
+	struct daemon *dm = arg;
+
+	if (dm->ckpt_ev != NULL) /* NULL once the daemon is being freed */
+		event_active(dm->ckpt_ev, EV_TIMEOUT, 1);
+}
+
+static void
+on_checkpoint(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *dm = arg;
+	int left = 0, rc;
+
+	(void)fd;
+	(void)what;
+	rc = store_checkpoint(dm->st, &left);
+	if (rc == STORE_ERR)
+		log_warn("store_error op=checkpoint error=\"%s\"",
+		    store_errmsg(dm->st));
+	else if (left > 0)
+		log_debug("checkpoint frames_left=%d (readers)", left);
+}
+
 static void
 on_watchdog(evutil_socket_t fd, short what, void *arg)
 {
@@ -393,6 +424,9 @@ start_loop(struct daemon *dm)
 	    event_add(dm->sigint_ev, NULL) == -1 ||
 	    event_add(dm->sighup_ev, NULL) == -1)
 		return -1;
+	if ((dm->ckpt_ev = event_new(dm->base, -1, 0, on_checkpoint, dm)) == NULL)
+		return -1;
+	store_defer_checkpoints(dm->st, CHECKPOINT_WAL_PAGES, checkpoint_due, dm);
 	dm->beat_ev = timer_every(dm->base, dm->cfg.heartbeat_ms, on_heartbeat, dm);
 #ifdef HAVE_SYSTEMD
 	if (sd_watchdog_enabled(0, &dog_usec) > 0 && dog_usec > 0)
@@ -414,6 +448,8 @@ daemon_free(struct daemon *dm)
 	if (dm->sighup_ev) event_free(dm->sighup_ev);
 	if (dm->beat_ev) event_free(dm->beat_ev);
 	if (dm->dog_ev) event_free(dm->dog_ev);
+	if (dm->ckpt_ev) event_free(dm->ckpt_ev);
+	dm->ckpt_ev = NULL;
 	if (dm->base) event_base_free(dm->base);
 	store_close(dm->st);
 	if (dm->api_key) {

@@ -18,6 +18,10 @@ extern const char *const imgedit_migrations[];
 struct store {
 	sqlite3 *db;
 	int readonly;
+	int ckpt_pages;             /* deferred checkpoints: WAL threshold */
+	int ckpt_due;               /* due() called, store_checkpoint not yet */
+	void (*ckpt_cb)(void *arg);
+	void *ckpt_arg;
 	struct {
 		const char *sql;
 		sqlite3_stmt *stmt;
@@ -138,6 +142,46 @@ store_close(struct store *st)
 		sqlite3_finalize(st->cache[i].stmt);
 	sqlite3_close_v2(st->db);
 	free(st);
+}
+
+/* sqlite3_wal_hook: after each commit, with the WAL's size in frames. */
+static int
+on_wal_commit(void *arg, sqlite3 *db, const char *schema, int frames)
+{
+	struct store *st = arg;
+
+	(void)db;
+	(void)schema;
+	if (frames >= st->ckpt_pages && !st->ckpt_due) {
+		st->ckpt_due = 1;
+		st->ckpt_cb(st->ckpt_arg);
+	}
+	return SQLITE_OK;
+}
+
+void
+store_defer_checkpoints(struct store *st, int wal_pages,
+    void (*due)(void *arg), void *arg)
+{
+	st->ckpt_pages = wal_pages > 0 ? wal_pages : 1;
+	st->ckpt_due = 0;
+	st->ckpt_cb = due;
+	st->ckpt_arg = arg;
+	/* replaces SQLite's own autocheckpoint hook on this connection */
+	sqlite3_wal_hook(st->db, on_wal_commit, st);
+}
+
+int
+store_checkpoint(struct store *st, int *frames_left)
+{
+	int rc, log = 0, done = 0;
+
+	st->ckpt_due = 0;
+	rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    &log, &done);
+	if (frames_left != NULL)
+		*frames_left = log > done ? log - done : 0;
+	return rc == SQLITE_OK ? STORE_OK : rc_to_store(rc);
 }
 
 sqlite3 *

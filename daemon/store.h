@@ -43,6 +43,20 @@ int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
 
+/* Checkpoints as a step of their own. By default SQLite checkpoints inside
+ * the commit that grows the WAL past 1000 pages, so one claim or image
+ * commit in ~100 also copies 64 MB into the database file. After this call
+ * a commit that leaves the WAL at wal_pages or more only calls due(arg)
+ * (once, until store_checkpoint runs); the caller then checkpoints as soon
+ * as it can, e.g. in the next turn of its event loop. */
+void store_defer_checkpoints(struct store *st, int wal_pages,
+    void (*due)(void *arg), void *arg);
+
+/* A PASSIVE checkpoint now (never waits for readers or writers). Returns
+ * STORE_OK (also when readers kept part of the WAL), STORE_BUSY, or
+ * STORE_ERR. *frames_left, if not NULL: WAL frames not yet copied. */
+int store_checkpoint(struct store *st, int *frames_left);
+
 /* PRAGMA data_version: changes when another connection commits. */
 int store_data_version(struct store *st, int64_t *version);
 
