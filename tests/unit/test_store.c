@@ -272,6 +272,35 @@ test_invalid_rows(struct store *st)
 	sqlite3_free(msg);
 }
 
+static void
+count_due(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/* Deferred checkpoints: a commit past the threshold calls due() once, however
+ * many commits follow; store_checkpoint then empties the WAL. */
+static void
+test_deferred_checkpoint(struct store *st)
+{
+	int due = 0, left = -1, i;
+
+	CHECK_INT(store_checkpoint(st, &left), STORE_OK);
+	CHECK_INT(left, 0);
+	store_defer_checkpoints(st, 4, count_due, &due);
+	for (i = 0; i < 6; i++)
+		exec(st, "INSERT INTO events (job_id, to_state, at) "
+		    "SELECT 1, 'queued', 0 FROM (SELECT 1 UNION SELECT 2)");
+	CHECK_INT(due, 1);
+	CHECK_INT(store_checkpoint(st, &left), STORE_OK);
+	CHECK_INT(left, 0);
+	for (i = 0; i < 6; i++) /* the WAL restarts and fills again */
+		exec(st, "UPDATE events SET at=at+1 WHERE at<6");
+	CHECK_INT(due, 2);
+	CHECK_INT(store_checkpoint(st, &left), STORE_OK);
+	exec(st, "DELETE FROM events WHERE at<=6");
+}
+
 int
 main(void)
 {
@@ -283,6 +312,7 @@ main(void)
 	test_answered_attempt_counts(st);
 	test_requeue_and_exhaust(st);
 	test_invalid_rows(st);
+	test_deferred_checkpoint(st);
 	store_close(st);
 	unlink(dbpath);
 	return tu_finish("test_store");
