@@ -302,6 +302,9 @@ def cmd_report(args):
     print("  claim (store_claim) with %s queued, %s claims: median %s ms, p99 %s ms, max %s ms"
           % (g("claim.queued"), c.get("claims"), fmt(c.get("median_ms"), ".3f"),
              fmt(claim_p99, ".3f"), fmt(c.get("max_ms"), ".3f")))
+    if c.get("checkpoints") is not None:
+        print("    WAL checkpoints run between claims (not timed above): %s, longest %s ms"
+              % (c.get("checkpoints"), fmt(c.get("checkpoint_max_ms"), ".1f")))
     print("  list --limit 50 at %s jobs: median %s ms of %s runs"
           % (g("list.jobs"), fmt(list_med, ".1f"), queue["list_limit_50"].get("n")))
     e = queue["export"]
