@@ -118,51 +118,91 @@ def _ratio(a, b):
     return a / b if a is not None and b else None
 
 
+def _median(values):
+    v = [x for x in values if x is not None]
+    return stats_of(v)["median"] if v else None
+
+
+def _imgeditd_round(at, i):
+    images = at("imgeditd.images", i) or 0
+    cpu = at("imgeditd.cpu_s", i)
+    return {
+        "wall_s": at("imgeditd.wall_s", i),
+        "cpu_s": cpu,
+        "cpu_ms_per_image": 1000 * cpu / images if images and cpu is not None else None,
+        "peak_rss_mb": at("imgeditd.peak_rss_mb", i),
+        "images": images,
+        "jobs_succeeded": at("imgeditd.succeeded", i),
+        "jobs_failed": at("imgeditd.failed", i),
+        "submit_s": at("imgeditd.submit_s", i),
+        "stored_sha256_match_upstream": at("imgeditd.sha_match", i),
+        "db_bytes": at("imgeditd.db_bytes", i),
+    }
+
+
+def _peer_round(at, i):
+    p_json = at("peer.json", i)
+    if not isinstance(p_json, dict):
+        return None
+    p_images = p_json.get("images") or 0
+    return {
+        "wall_s": p_json.get("wall_s"),
+        "cpu_s": p_json.get("cpu_s"),
+        "cpu_ms_per_image": 1000 * p_json["cpu_s"] / p_images if p_images else None,
+        "peak_rss_mb": at("peer.ext_rss_mb", i),
+        "images": p_images,
+        "jobs_ok": p_json.get("ok"),
+        "jobs_failed": p_json.get("failed"),
+        "self_reported": p_json,
+        "process_cpu_s": at("peer.ext_cpu_s", i),
+        "process_wall_s": at("peer.ext_wall_s", i),
+    }
+
+
+def _summary(rounds, note):
+    """One tool over its rounds: the median of each timing, the fewest
+    images stored, and every round as it was."""
+    out = {k: _median([r[k] for r in rounds])
+           for k in ("wall_s", "cpu_s", "cpu_ms_per_image", "peak_rss_mb")}
+    out["images"] = min(r["images"] for r in rounds)
+    out["note"] = note
+    out["rounds"] = rounds
+    return out
+
+
 def cmd_report(args):
-    raw = {}
+    raw = {}  # key -> every value recorded for it, in order (one per round)
     with open(args[0]) as f:
         for line in f:
             line = line.rstrip("\n")
             if "=" in line:
                 k, v = line.split("=", 1)
-                raw[k] = _num(v)
-    g = raw.get
-    d_images = g("imgeditd.images") or 0
-    p_json = g("peer.json") if isinstance(g("peer.json"), dict) else None
+                raw.setdefault(k, []).append(_num(v))
 
+    def g(k):  # the last value recorded for k
+        v = raw.get(k)
+        return v[-1] if v else None
+
+    def at(k, i):  # the value of k in round i
+        v = raw.get(k) or []
+        return v[i] if i < len(v) else None
+    nrounds = len(raw.get("imgeditd.cpu_s") or [])
+
+    d_rounds = [_imgeditd_round(at, i) for i in range(nrounds)]
+    p_rounds = [r for r in (_peer_round(at, i) for i in range(nrounds)) if r]
     tools = {}
-    tools["imgeditd"] = {
-        "wall_s": g("imgeditd.wall_s"),
-        "cpu_s": g("imgeditd.cpu_s"),
-        "cpu_ms_per_image": 1000 * g("imgeditd.cpu_s") / d_images if d_images else None,
-        "peak_rss_mb": g("imgeditd.peak_rss_mb"),
-        "images": d_images,
-        "jobs_succeeded": g("imgeditd.succeeded"),
-        "jobs_failed": g("imgeditd.failed"),
-        "submit_s": g("imgeditd.submit_s"),
-        "stored_sha256_match_upstream": g("imgeditd.sha_match"),
-        "db_bytes": g("imgeditd.db_bytes"),
-        "note": "wall = submit start to the last job's finished_at; CPU and "
-                "RSS of the imgeditd process (/proc, read after all jobs "
-                "finished, before SIGTERM)",
-    }
-    if p_json is not None:
-        p_images = p_json.get("images") or 0
-        tools["sdk-peer"] = {
-            "wall_s": p_json.get("wall_s"),
-            "cpu_s": p_json.get("cpu_s"),
-            "cpu_ms_per_image": 1000 * p_json["cpu_s"] / p_images if p_images else None,
-            "peak_rss_mb": g("peer.ext_rss_mb"),
-            "images": p_images,
-            "jobs_ok": p_json.get("ok"),
-            "jobs_failed": p_json.get("failed"),
-            "self_reported": p_json,
-            "process_cpu_s": g("peer.ext_cpu_s"),
-            "process_wall_s": g("peer.ext_wall_s"),
-            "note": "wall and CPU as the script reports them (after node "
-                    "started and loaded the SDK); peak RSS = ru_maxrss of the "
-                    "node process (/usr/bin/time)",
-        }
+    tools["imgeditd"] = _summary(d_rounds,
+        "median over the rounds; wall = submit start to the last job's "
+        "finished_at; CPU and RSS of the imgeditd process (/proc, read "
+        "after all jobs finished, before SIGTERM)")
+    tools["imgeditd"]["stored_sha256_match_upstream"] = all(
+        r["stored_sha256_match_upstream"] is True for r in d_rounds)
+    tools["imgeditd"]["jobs_failed"] = max(r["jobs_failed"] or 0 for r in d_rounds)
+    if p_rounds:
+        tools["sdk-peer"] = _summary(p_rounds,
+            "median over the rounds; wall and CPU as the script reports "
+            "them (after node started and loaded the SDK); peak RSS = "
+            "ru_maxrss of the node process (/usr/bin/time)")
     d, p = tools["imgeditd"], tools.get("sdk-peer")
     ratios = {}
     if p:
@@ -170,6 +210,10 @@ def cmd_report(args):
             "cpu_per_image": _ratio(d["cpu_ms_per_image"], p["cpu_ms_per_image"]),
             "peak_rss": _ratio(d["peak_rss_mb"], p["peak_rss_mb"]),
             "wall": _ratio(d["wall_s"], p["wall_s"]),
+            "cpu_per_image_each_round": [
+                _ratio(a["cpu_ms_per_image"], b["cpu_ms_per_image"])
+                for a, b in zip(d_rounds, p_rounds)],
+            "note": "ratios of the medians; each round's own CPU ratio beside",
         }
 
     submit_n = g("submit.jobs")
@@ -244,11 +288,12 @@ def cmd_report(args):
         "when": g("when"), "host": g("host"), "cores": g("cores"),
         "command": g("command"), "quick": bool(g("quick")),
         "workload": {"jobs": g("jobs"), "concurrency": g("concurrency"),
+                     "rounds": nrounds,
                      "image_bytes": g("image_bytes"), "partial_images": 3,
                      "model": "gpt-image-1", "input_png_bytes": g("input_bytes"),
                      "warmed_free_memory_mb": g("warm_mb"),
-                     "fake_upstream_cpu_s": {"imgeditd_run": g("fake.cpu_imgeditd"),
-                                             "peer_run": g("fake.cpu_peer")}},
+                     "fake_upstream_cpu_s": {"imgeditd_runs": raw.get("fake.cpu_imgeditd"),
+                                             "peer_runs": raw.get("fake.cpu_peer")}},
         "tools": tools, "ratios_imgeditd_over_peer": ratios,
         "queue": queue, "floor": floor, "targets": targets,
         "versions": {"imgedit": g("version.imgedit"), "node": g("version.node"),
@@ -261,8 +306,8 @@ def cmd_report(args):
     def fmt(v, spec):
         return "-" if v is None else format(v, spec)
     print("Bulk streaming edits: %s jobs, concurrency %s, %s-byte PNGs, "
-          "3 partials + final (gpt-image-1), same fake upstream"
-          % (g("jobs"), g("concurrency"), g("image_bytes")))
+          "3 partials + final (gpt-image-1), same fake upstream; median of %s round(s)"
+          % (g("jobs"), g("concurrency"), g("image_bytes"), nrounds))
     print()
     hdr = "%-10s %9s %9s %14s %13s %8s" % ("tool", "wall s", "CPU s",
                                           "CPU ms/image", "peak RSS MB", "images")
@@ -277,7 +322,12 @@ def cmd_report(args):
         print("%-10s %9s %9s %14s %13s" % (
             "ratio", fmt(ratios["wall"], ".3f"), "", fmt(ratios["cpu_per_image"], ".3f"),
             fmt(ratios["peak_rss"], ".3f")))
-        print("(ratio = imgeditd / peer)")
+        print("(ratio = imgeditd / peer, of the medians)")
+        if nrounds > 1:
+            print("CPU ms/image by round: imgeditd %s; peer %s; ratio %s" % (
+                " ".join(fmt(r["cpu_ms_per_image"], ".2f") for r in d_rounds),
+                " ".join(fmt(r["cpu_ms_per_image"], ".2f") for r in p_rounds),
+                " ".join(fmt(x, ".3f") for x in ratios["cpu_per_image_each_round"])))
     if floor is not None:
         print()
         print("Floor of the design on this machine (scripts/lib/floor_bench.c, %s images;"
