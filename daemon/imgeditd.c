@@ -251,11 +251,8 @@ on_heartbeat(evutil_socket_t fd, short what, void *arg)
 	notify(msg);
 }
 
-/* WAL pages (64 KiB) after which a checkpoint runs: SQLite's default. */
-#define CHECKPOINT_WAL_PAGES 1000
-
-/* A commit left the WAL past CHECKPOINT_WAL_PAGES: checkpoint in the next
- * turn of the loop, not inside that commit (a claim or an image). */
+/* A commit left the WAL past STORE_CHECKPOINT_WAL_PAGES: checkpoint in the
+ * next turn of the loop, not inside that commit (a claim or an image). */
 static void
 checkpoint_due(void *arg)
 {
@@ -426,7 +423,8 @@ start_loop(struct daemon *dm)
 		return -1;
 	if ((dm->ckpt_ev = event_new(dm->base, -1, 0, on_checkpoint, dm)) == NULL)
 		return -1;
-	store_defer_checkpoints(dm->st, CHECKPOINT_WAL_PAGES, checkpoint_due, dm);
+	store_defer_checkpoints(dm->st, STORE_CHECKPOINT_WAL_PAGES,
+	    checkpoint_due, dm);
 	dm->beat_ev = timer_every(dm->base, dm->cfg.heartbeat_ms, on_heartbeat, dm);
 #ifdef HAVE_SYSTEMD
 	if (sd_watchdog_enabled(0, &dog_usec) > 0 && dog_usec > 0)

@@ -52,6 +52,9 @@ void store_rollback(struct store *st);
 void store_defer_checkpoints(struct store *st, int wal_pages,
     void (*due)(void *arg), void *arg);
 
+/* The threshold imgeditd defers at: SQLite's own default (64 MB of WAL). */
+#define STORE_CHECKPOINT_WAL_PAGES 1000
+
 /* A PASSIVE checkpoint now (never waits for readers or writers). Returns
  * STORE_OK (also when readers kept part of the WAL), STORE_BUSY, or
  * STORE_ERR. *frames_left, if not NULL: WAL frames not yet copied. */

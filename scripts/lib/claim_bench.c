@@ -105,7 +105,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	queued = count_queued(st);
-	store_defer_checkpoints(st, 1000, note_due, &due); /* as imgeditd */
+	store_defer_checkpoints(st, STORE_CHECKPOINT_WAL_PAGES, note_due, &due);
 	for (i = 0; i < n; i++) {
 		t0 = now_ms(CLOCK_MONOTONIC);
 		rc = store_claim(st, "claim-bench",
