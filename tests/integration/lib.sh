@@ -72,6 +72,7 @@ start_fake() {
 	done
 	[ -n "$FAKE_PORT" ] || fail "fake upstream printed no port"
 	BASE_URL=http://127.0.0.1:$FAKE_PORT/v1
+	FAKE_PROBES=0
 }
 
 # start_daemon [ARGS...]: starts imgeditd on $DB against the fake upstream.
@@ -97,6 +98,34 @@ stop_daemon() {
 	wait "$DAEMON_PID" || rc=$?
 	DAEMON_PID=
 	assert_eq "$rc" 0 "imgeditd exit status after SIGTERM"
+}
+
+# fake_wait_requests N: until the fake upstream has taken N requests whole
+# (a job in state running may not have sent its request yet). Asks with
+# GETs of an unknown file: each reply's x-request-id is req_<seq>, seq
+# counting every request, these probes included (FAKE_PROBES so far).
+fake_wait_requests() {
+	local made
+	made=$(python3 - "$BASE_URL" "$1" "$FAKE_PROBES" <<'PY'
+import sys, time, urllib.error, urllib.request
+url = sys.argv[1].rsplit("/v1", 1)[0] + "/files/probe.png"
+want, before, made = int(sys.argv[2]), int(sys.argv[3]), 0
+deadline = time.time() + 10
+while time.time() < deadline:
+    made += 1
+    try:
+        rid = urllib.request.urlopen(url, timeout=5).headers["x-request-id"]
+    except urllib.error.HTTPError as e:
+        rid = e.headers["x-request-id"]
+    if int(rid.split("_")[1]) - before - made >= want:
+        print(made)
+        sys.exit(0)
+    time.sleep(0.02)
+print(made)
+sys.exit(1)
+PY
+	) || fail "the fake upstream did not get $1 request(s) in 10 s"
+	FAKE_PROBES=$((FAKE_PROBES + made))
 }
 
 # wait_jobs_done TIMEOUT_S: until no job is queued/running/retry_wait.

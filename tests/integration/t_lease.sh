@@ -10,6 +10,7 @@ mkpng "$T/a.png" 16 16
 id=$("$IMGEDITCTL" submit -p "stuck [[fault:delay=60000;ok]]" --model gpt-image-1 "$T/a.png")
 start_daemon --lease 3s
 until [ "$(sql "SELECT state FROM jobs WHERE id=$id")" = running ]; do sleep 0.05; done
+fake_wait_requests 1 # else attempt 2 would be the fake's first, and delayed
 kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null || true
 killed=$(date +%s%3N)
 start_daemon --lease 3s
