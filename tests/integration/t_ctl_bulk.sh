@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # t_ctl_bulk.sh: the bulk path of imgeditctl: `submit --each` of 10,000
 # distinct images sharing one mask in under 10 s, the mask stored once; then
-# list and status over 100,000 jobs.
+# list and status over 100,000 jobs. The limits are on the command's CPU
+# time (user + sys), not wall time: this runs with sanitizers beside other
+# tests on two cores, where waiting for a core once took a 4.5 s submit past
+# 10 s of wall time. scripts/bench measures wall time in a Release build.
 set -euo pipefail
 
 : "${IMGEDITCTL:?set IMGEDITCTL to the imgeditctl binary}"
@@ -18,7 +21,12 @@ N=10000
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 sq() { sqlite3 -batch "$IMGEDIT_DB" "$@"; }
-ms() { date +%s%3N; }
+# cpu_ms CMD...: runs CMD (stdout to $OUT), prints its user+sys CPU in ms.
+cpu_ms() {
+	local TIMEFORMAT='%3U %3S' t
+	t=$({ time "$@" >"$OUT" 2>"$tmp/cmd.err"; } 2>&1) || { cat "$tmp/cmd.err" >&2; fail "$* failed"; }
+	awk -v t="$t" 'BEGIN { split(t, a, " "); printf "%d", (a[1] + a[2]) * 1000 }'
+}
 
 # 10,000 distinct 64x64 RGBA PNGs (~1.3 KB each) and a mask.
 python3 - "$N" <<'EOF'
@@ -36,12 +44,10 @@ open('mask.png', 'wb').write(b'\x89PNG\r\n\x1a\n' + ihdr + chunk(b'IDAT', zlib.c
 EOF
 
 "$C" init >/dev/null
-t0=$(ms)
-"$C" submit -p "plain white background" --model gpt-image-1 --each img/*.png --mask mask.png > ids.txt
-t1=$(ms)
-elapsed=$((t1 - t0))
-echo "submit --each of $N jobs with one mask: ${elapsed} ms"
-[ "$elapsed" -lt 10000 ] || fail "submit --each of $N jobs took ${elapsed} ms (limit 10000)"
+OUT=ids.txt
+elapsed=$(cpu_ms "$C" submit -p "plain white background" --model gpt-image-1 --each img/*.png --mask mask.png)
+echo "submit --each of $N jobs with one mask: ${elapsed} ms CPU"
+[ "$elapsed" -lt 10000 ] || fail "submit --each of $N jobs took ${elapsed} ms CPU (limit 10000)"
 [ "$(wc -l < ids.txt)" = "$N" ] || fail "submit printed $(wc -l < ids.txt) ids, wanted $N"
 [ "$(sq 'SELECT count(*) FROM jobs')" = "$N" ] || fail "jobs: $(sq 'SELECT count(*) FROM jobs')"
 [ "$(sq 'SELECT count(*) FROM blobs')" = "$((N + 1))" ] || fail "blobs: $(sq 'SELECT count(*) FROM blobs'), wanted $((N + 1))"
@@ -54,12 +60,11 @@ sq "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 900
            CASE x % 3 WHEN 0 THEN 'succeeded' WHEN 1 THEN 'failed' ELSE 'queued' END,
            CASE x % 3 WHEN 2 THEN NULL ELSE 1 END FROM c"
 for args in "list" "list --state failed" "list --state queued --json" "list --since 1h" "status"; do
-	t0=$(ms)
+	OUT=/dev/null
 	# shellcheck disable=SC2086
-	"$C" $args > /dev/null
-	t1=$(ms)
-	echo "$args over 100,000 jobs: $((t1 - t0)) ms"
-	[ $((t1 - t0)) -lt 2000 ] || fail "$args took $((t1 - t0)) ms"
+	t=$(cpu_ms "$C" $args)
+	echo "$args over 100,000 jobs: $t ms CPU"
+	[ "$t" -lt 2000 ] || fail "$args took $t ms CPU (limit 2000)"
 done
 
 echo "PASS t_ctl_bulk"
