@@ -386,8 +386,22 @@ event_json(const char *type, const struct params *p)
 	    "output_format", p->output_format);
 }
 
-/* partial_images partials then n completed; error-event and garbage send
- * one partial then their bad frame instead. */
+static void
+add_error_event(struct reqctx *ctx, const struct framing *fr)
+{
+	add_event(ctx, fr, "error", json_pack("{s:s,s:{s:s,s:s,s:s}}",
+	    "type", "error", "error", "type", "server_error", "code",
+	    "server_error", "message", "The server had an error while "
+	    "processing your request."), -1);
+}
+
+/*
+ * partial_images partials then n completed (finals=K: only K); error-event
+ * and garbage send one partial then their bad frame instead.  unknown-event
+ * puts an event of a new type before the partials; trailing-event,
+ * trailing-garbage and trailing-error add their frame after the last
+ * completed.
+ */
 static void
 build_stream(struct reqctx *ctx, const struct params *p, const struct fault *f)
 {
@@ -397,22 +411,24 @@ build_stream(struct reqctx *ctx, const struct params *p, const struct fault *f)
 	int		 np = broken ? 1 : p->partials, nf = broken ? 0 : p->n;
 	json_t		*ev;
 
+	if (f->finals >= 0 && f->finals < nf)
+		nf = f->finals;
 	make_images(ctx, np, nf);
 	ctx->status = 200;
 	ctx->chunked = 1;
 	ctx->gap_ms = ctx->srv->latency_ms;
 	reply_header(ctx, "Content-Type", "text/event-stream");
 	reply_header(ctx, "Cache-Control", "no-cache");
+	if (f->unknown_event)
+		add_event(ctx, &fr, "image_edit.something_new",
+		    json_pack("{s:s}", "type", "image_edit.something_new"), -1);
 	for (i = 0; i < np; i++) {
 		ev = event_json("image_edit.partial_image", p);
 		json_object_set_new(ev, "partial_image_index", json_integer(i));
 		add_event(ctx, &fr, "image_edit.partial_image", ev, i);
 	}
 	if (f->error_event)
-		add_event(ctx, &fr, "error", json_pack("{s:s,s:{s:s,s:s,s:s}}",
-		    "type", "error", "error", "type", "server_error", "code",
-		    "server_error", "message", "The server had an error while "
-		    "processing your request."), -1);
+		add_error_event(ctx, &fr);
 	if (f->garbage)
 		add_data_line(ctx, &fr, "this is not json", 1);
 	for (i = 0; i < nf; i++) {
@@ -420,6 +436,14 @@ build_stream(struct reqctx *ctx, const struct params *p, const struct fault *f)
 		json_object_set_new(ev, "usage", usage_json(p));
 		add_event(ctx, &fr, "image_edit.completed", ev, np + i);
 	}
+	if (f->trailing_event)
+		add_event(ctx, &fr, "image_edit.usage_summary",
+		    json_pack("{s:s,s:s}", "type", "image_edit.usage_summary",
+		    "note", "newer API event"), -1);
+	if (f->trailing_garbage)
+		add_data_line(ctx, &fr, "this is not json", 1);
+	if (f->trailing_error)
+		add_error_event(ctx, &fr);
 	if (f->done)
 		add_data_line(ctx, &fr, "[DONE]", 0);
 }
@@ -442,21 +466,24 @@ url_item(struct reqctx *ctx, int i)
 }
 
 /* {"created","data":[{"b64_json"}|{"url"}...],"usage"}; url for
- * response_format=url, and for dall-e-2 when it is absent. */
+ * response_format=url, and for dall-e-2 when it is absent.  n items in
+ * data, or K with finals=K. */
 static void
-build_json(struct reqctx *ctx, const struct params *p)
+build_json(struct reqctx *ctx, const struct params *p, const struct fault *f)
 {
 	json_t	*data = json_array(), *body;
 	char	*text, *s, *mark;
-	int	 url, i;
+	int	 url, i, nf = p->n;
 
 	url = p->response_format != NULL ?
 	    strcmp(p->response_format, "url") == 0 :
 	    strcmp(p->model, "dall-e-2") == 0;
-	make_images(ctx, 0, p->n);
+	if (f->finals >= 0 && f->finals < nf)
+		nf = f->finals;
+	make_images(ctx, 0, nf);
 	if (url)
 		json_object_set_new(ctx->log, "urls", json_array());
-	for (i = 0; i < p->n; i++)
+	for (i = 0; i < nf; i++)
 		json_array_append_new(data, url ? url_item(ctx, i) :
 		    json_pack("{s:s}", "b64_json", B64_MARK));
 	body = json_pack("{s:I,s:o,s:o}", "created", (json_int_t)time(NULL),
@@ -564,7 +591,7 @@ edits_handle(struct reqctx *ctx)
 		else if (p.stream)
 			build_stream(ctx, &p, &f);
 		else
-			build_json(ctx, &p);
+			build_json(ctx, &p, &f);
 		if (f.cut)
 			reply_cut(ctx, 0, 1);
 		else if (f.cut_after >= 0)

@@ -84,6 +84,15 @@
  *   error-event one partial, then "event: error" {"type":"error","error":{
  *               "type":"server_error","code":"server_error",...}}, then end
  *   garbage     one partial, then "data: this is not json", then end
+ *   finals=K    only K (0..10) of the n "image_edit.completed" events, then
+ *               a clean end of the stream; not streaming, K items in data
+ *   unknown-event  first an "event: image_edit.something_new" frame,
+ *               {"type":"image_edit.something_new"}, no image
+ *   trailing-event  after the last completed, an "event:
+ *               image_edit.usage_summary" frame, {"type":
+ *               "image_edit.usage_summary","note":"newer API event"}
+ *   trailing-garbage  after the last completed, "data: this is not json"
+ *   trailing-error  after the last completed, the error-event frame
  *   hang        send the headers, then nothing until the client goes
  *   slow[=BYTES/MS]  the body in BYTES pieces every MS (default 64/1)
  *   delay=MS    wait MS before replying at all

@@ -83,6 +83,9 @@ struct fault {
 	int		 error_event;
 	int		 garbage;
 	int		 hang;
+	long		 finals;	/* completed events or data items, -1 = n */
+	int		 trailing_event, trailing_garbage, trailing_error;
+	int		 unknown_event;
 	long		 slow_bytes;	/* 0 = not slow */
 	long		 slow_ms;
 	long		 delay_ms;

@@ -104,6 +104,7 @@ fault_clear(struct fault *f)
 	f->retry_after_ms = f->retry_after = f->retry_after_date = -1;
 	f->should_retry = -1;
 	f->cut_after = -1;
+	f->finals = -1;
 }
 
 static int
@@ -200,6 +201,10 @@ parse_flag(struct fault *f, const char *k)
 		{ "comments", offsetof(struct fault, comments) },
 		{ "done", offsetof(struct fault, done) },
 		{ "split", offsetof(struct fault, split) },
+		{ "trailing-event", offsetof(struct fault, trailing_event) },
+		{ "trailing-garbage", offsetof(struct fault, trailing_garbage) },
+		{ "trailing-error", offsetof(struct fault, trailing_error) },
+		{ "unknown-event", offsetof(struct fault, unknown_event) },
 	};
 	size_t	 i;
 
@@ -259,6 +264,8 @@ parse_option(struct fault *f, char *k, const char *v)
 		return copy(f->message, sizeof(f->message), v);
 	if (strcmp(k, "cut-after") == 0)
 		return num(v, 0, 1000, &f->cut_after);
+	if (strcmp(k, "finals") == 0)
+		return num(v, 0, 10, &f->finals);
 	if (strcmp(k, "delay") == 0)
 		return num(v, 0, 3600000, &f->delay_ms);
 	if (strcmp(k, "slow") == 0)
