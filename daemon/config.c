@@ -35,6 +35,8 @@ const struct config_key config_keys[] = {
 	{ "poll-interval", "DUR", "how often the database is checked for changes" },
 	{ "heartbeat", "DUR", "daemon row heartbeat and status interval" },
 	{ "max-event-bytes", "BYTES", "largest SSE event or JSON body accepted" },
+	{ "memory-max", "BYTES", "image bytes held waiting for the database, at "
+	    "most; past it transfers pause" },
 	{ "log-level", "LEVEL", "debug, info, warn or error" },
 	{ NULL, NULL, NULL },
 };
@@ -57,6 +59,7 @@ config_defaults(struct config *cfg)
 	cfg->poll_ms = 200;
 	cfg->heartbeat_ms = 2000;
 	cfg->max_event_bytes = 64 << 20;
+	cfg->memory_max = 512 << 20;
 	cfg->log_level = LOG_LVL_INFO;
 }
 
@@ -81,6 +84,7 @@ config_default_text(const char *key)
 		{ "poll-interval", "200ms" },
 		{ "heartbeat", "2s" },
 		{ "max-event-bytes", "67108864" },
+		{ "memory-max", "536870912" },
 		{ "log-level", "info" },
 	};
 	size_t i;
@@ -228,6 +232,10 @@ config_set(struct config *cfg, const char *key, const char *value, char *err,
 		want = "a size from 1024 to 1073741824 bytes";
 		if ((rc = parse_int(value, 1024, 1 << 30, &n)) == 0)
 			cfg->max_event_bytes = n;
+	} else if (strcmp(key, "memory-max") == 0) {
+		want = "a size from 1048576 to 1073741824 bytes";
+		if ((rc = parse_int(value, 1 << 20, 1 << 30, &n)) == 0)
+			cfg->memory_max = n;
 	} else if (strcmp(key, "log-level") == 0) {
 		want = "debug, info, warn or error";
 		rc = set_level(&cfg->log_level, value);

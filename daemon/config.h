@@ -20,6 +20,7 @@ struct config {
 	int64_t connect_timeout_ms, stall_timeout_ms, total_timeout_ms;
 	int64_t lease_ms, grace_ms, poll_ms, heartbeat_ms;
 	int64_t max_event_bytes;
+	int64_t memory_max;        /* image bytes waiting to be stored */
 	int log_level;             /* enum log_level */
 };
 

@@ -1,5 +1,5 @@
-/* dispatch.c: the scheduler: watches the database (PRAGMA data_version),
- * claims jobs into free slots, stores each image as it arrives, ends attempts. */
+/* dispatch.c: the scheduler: watches the database through the store queue,
+ * claims jobs into free slots, hands each image to the store, ends attempts. */
 #include "dispatch.h"
 
 #include <stdio.h>
@@ -17,30 +17,65 @@
 
 /* Image buffers kept between attempts: at most this many (~2 MB each). */
 #define POOL_SPARES_MAX 64
+/* A finish the store refused for good is tried again after this long. */
+#define FINISH_RETRY_MS 2000
+/* Past this long a lock or a failing disk is named in the status. */
+#define DB_TROUBLE_MS 1000
 
-/* One claimed job and its attempt in flight. */
+/*
+ * One claimed job and its attempt. A run lives from its claim until the
+ * store has its end: its transfer may be over long before (the images and
+ * the end wait in the store queue behind a lock), and it keeps its lease.
+ */
 struct run {
 	struct dispatcher *d;
 	struct claimed_job *job;
-	struct edit_call *call;     /* NULL once the attempt ended */
-	int lost;                   /* the job is no longer ours */
+	struct edit_call *call;     /* the transfer, NULL once it ended */
+	uint64_t claim_seq;         /* when its claim ran, in store order */
 	int expect_finals;
-	int images;
+	int images;                 /* stored */
+	int pending;                /* store requests not yet completed */
+	size_t pending_bytes;       /* image bytes among them */
 	int probe;                  /* sent to learn whether a pause is over */
+	int lost;                   /* the job is no longer ours */
+	int store_failed;           /* an image could not be stored, for good */
+	int ended;                  /* the outcome below is decided */
+	int finishing;              /* its end is in the store queue */
+	int paused;                 /* transfer paused: memory budget */
+	struct attempt_result res;  /* strings owned (strdup) */
+	enum job_next next;
+	int64_t not_before;
+	struct event *retry_ev;     /* finish again, after a refused one */
 	TAILQ_ENTRY(run) entry;
 };
 TAILQ_HEAD(run_list, run);
 
+/* An image on its way to the store: the run and the bytes it holds. */
+struct image_req {
+	struct run *r;
+	struct payload_image buf;
+	/* the event's strings, which live only as long as the callback */
+	char format[16], quality[32], background[32], reported_size[32];
+};
+
+/* Copies an optional string of the event; NULL stays NULL. */
+static const char *
+keep_str(char *dst, size_t n, const char *src)
+{
+	return src != NULL ? strlcpy_safe(dst, src, n) : NULL;
+}
+
 struct dispatcher {
 	struct event_base *base;
-	struct store *st;
+	struct storeq *q;
 	struct dispatch_config cfg;
 	struct evcurl *ec;
 	struct payload_pool *pool;  /* image buffers passed between attempts */
 
-	struct run_list running;    /* attempts in flight */
-	struct run_list ended;      /* freed on the next kick */
-	int nrunning;
+	struct run_list runs;       /* claimed, end not yet stored */
+	int nruns;
+	int nactive;                /* runs whose transfer goes on: the slots */
+	size_t pending_bytes;       /* image bytes waiting for the store */
 
 	struct event *poll_ev;      /* data_version check */
 	struct event *kick_ev;      /* claim now (a slot freed, data changed) */
@@ -48,6 +83,7 @@ struct dispatcher {
 	struct event *lease_ev;     /* renew leases, requeue expired ones */
 	struct event *grace_ev;     /* end of the shutdown grace period */
 
+	int claiming, polling, leasing; /* a request of that kind in flight */
 	int64_t data_version;
 	int64_t wake_at;            /* when the wake timer fires (epoch ms) */
 	int stopping;
@@ -58,11 +94,12 @@ struct dispatcher {
 	char *resume_mark;          /* last `imgeditctl resume` seen */
 	int64_t probe_at;           /* while paused: when to try one request */
 	int64_t probe_backoff_ms;
-	int probing;                /* a probe is in flight */
+	int probing;                /* a probe is claimed or in flight */
 	struct dispatch_stats stats;
 };
 
-static void run_abort(struct run *r, const char *outcome, enum job_next next);
+static void run_end(struct run *r, const char *outcome, enum job_next next);
+static void fill_slots(struct dispatcher *d);
 
 static void
 timer_set(struct event *ev, int64_t ms)
@@ -82,68 +119,192 @@ kick(struct dispatcher *d)
 	event_active(d->kick_ev, 0, 0);
 }
 
+static struct sq_req *
+request(struct dispatcher *d, enum sq_op op, sq_done_fn done, void *arg)
+{
+	struct sq_req *req = sq_req_new(op, done, arg);
+
+	if (req == NULL)
+		log_err("out_of_memory op=store_request");
+	(void)d;
+	return req;
+}
+
+static void
+res_free(struct attempt_result *res)
+{
+	free((char *)res->request_id);
+	free((char *)res->error_type);
+	free((char *)res->error_code);
+	free((char *)res->error_message);
+	free((char *)res->usage_json);
+	memset(res, 0, sizeof(*res));
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+/* Keeps a copy of res (whose strings are the caller's) in the run. */
+static void
+res_keep(struct run *r, const struct attempt_result *res)
+{
+	const char *outcome = r->res.outcome;
+
+	res_free(&r->res);
+	r->res = *res;
+	r->res.outcome = outcome;
+	r->res.request_id = dup_or_null(res->request_id);
+	r->res.error_type = dup_or_null(res->error_type);
+	r->res.error_code = dup_or_null(res->error_code);
+	r->res.error_message = dup_or_null(res->error_message);
+	r->res.usage_json = dup_or_null(res->usage_json);
+}
+
 static void
 run_free(struct run *r)
 {
+	if (r->retry_ev)
+		event_free(r->retry_ev);
+	res_free(&r->res);
 	claimed_job_free(r->job);
 	free(r);
 }
 
-/* Moves r from running to ended; freed on the next kick, once upstream.c
- * has let go of the job's buffers. */
+/* The store has the run's end: it leaves. */
 static void
 run_retire(struct run *r)
 {
 	struct dispatcher *d = r->d;
 
-	TAILQ_REMOVE(&d->running, r, entry);
-	TAILQ_INSERT_TAIL(&d->ended, r, entry);
-	d->nrunning--;
-	r->call = NULL;
+	TAILQ_REMOVE(&d->runs, r, entry);
+	d->nruns--;
+	run_free(r);
 	kick(d);
 }
 
 static void
-log_finish(struct run *r, const char *outcome, const struct attempt_result *res,
-    int rc)
+log_finish(struct run *r, int rc, int errcode)
 {
+	const struct attempt_result *res = &r->res;
 	char msg[300];
+	int failed = r->next == NEXT_FAILED && strcmp(res->outcome, "canceled");
 
 	log_quote(res->error_message ? res->error_message : "", msg, sizeof(msg));
-	log_msg(rc == STORE_OK || rc == STORE_LOST ? LOG_LVL_INFO : LOG_LVL_ERR,
+	log_msg(rc < 0 && rc != STORE_LOST ? LOG_LVL_ERR : failed ?
+	    LOG_LVL_WARN : LOG_LVL_INFO,
 	    "attempt_end job=%lld attempt=%d outcome=%s http=%d images=%d "
 	    "request_id=%s error_type=%s error=%s",
-	    (long long)r->job->id, r->job->attempt, outcome, res->http_status,
-	    r->images, res->request_id ? res->request_id : "-",
+	    (long long)r->job->id, r->job->attempt, res->outcome,
+	    res->http_status, r->images, res->request_id ? res->request_id : "-",
 	    res->error_type ? res->error_type : "-", msg);
-	if (rc == STORE_LOST)
+	if (rc == STORE_LOST && strcmp(res->outcome, "canceled") != 0)
 		log_info("job_lost job=%lld reason=\"canceled or lease taken\"",
 		    (long long)r->job->id);
-	else if (rc != STORE_OK)
-		log_err("store_error op=finish_attempt job=%lld error=\"%s\"",
-		    (long long)r->job->id, store_errmsg(r->d->st));
+	else if (rc < 0 && rc != STORE_LOST)
+		log_err("store_error op=finish_attempt job=%lld code=%d "
+		    "retry_in_ms=%d", (long long)r->job->id, errcode,
+		    FINISH_RETRY_MS);
 }
 
-/* Writes the attempt's end and the job's next state; counts it. */
-static void
-finish(struct run *r, const struct attempt_result *res, enum job_next next,
-    int64_t not_before)
-{
-	struct dispatcher *d = r->d;
-	int rc;
+static void submit_finish(struct run *r);
 
-	rc = store_finish_attempt(d->st, d->cfg.daemon_id, r->job->id,
-	    r->job->attempt_id, res, next, not_before);
-	log_finish(r, res->outcome, res, rc);
-	if (rc == STORE_LOST) {
-		d->stats.canceled++;
+static void
+on_finish_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	submit_finish(arg);
+}
+
+static void
+finish_done(void *arg, struct sq_req *req)
+{
+	struct run *r = arg;
+	struct dispatcher *d = r->d;
+	int rc = req->rc;
+
+	log_finish(r, rc, req->errcode);
+	sq_req_free(req);
+	r->pending--;
+	if (rc < 0 && rc != STORE_LOST) {
+		/* refused for good (not a lock, not the disk): the run stays,
+		 * with its lease, and tries again */
+		if (r->retry_ev == NULL)
+			r->retry_ev = evtimer_new(d->base, on_finish_retry, r);
+		if (r->retry_ev != NULL)
+			timer_set(r->retry_ev, FINISH_RETRY_MS);
 		return;
 	}
-	switch (next) {
-	case NEXT_SUCCEEDED: d->stats.succeeded++; break;
-	case NEXT_FAILED: d->stats.failed++; break;
-	case NEXT_RETRY: case NEXT_REQUEUE: d->stats.requeued++; break;
+	if (rc == STORE_LOST)
+		d->stats.canceled++;
+	else if (r->next == NEXT_SUCCEEDED)
+		d->stats.succeeded++;
+	else if (r->next == NEXT_FAILED)
+		d->stats.failed++;
+	else
+		d->stats.requeued++;
+	run_retire(r);
+}
+
+static void
+submit_finish(struct run *r)
+{
+	struct sq_req *req;
+
+	if ((req = request(r->d, SQ_FINISH, finish_done, r)) == NULL) {
+		if (r->retry_ev != NULL)
+			timer_set(r->retry_ev, FINISH_RETRY_MS);
+		return;
 	}
+	req->u.finish.job_id = r->job->id;
+	req->u.finish.attempt_id = r->job->attempt_id;
+	req->u.finish.res = r->res;
+	req->u.finish.next = r->next;
+	req->u.finish.not_before = r->not_before;
+	r->pending++;
+	storeq_submit(r->d->q, req);
+}
+
+/* Once the outcome is decided and every image of the attempt is stored
+ * (or refused), the attempt's end goes to the store. */
+static void
+maybe_finish(struct run *r)
+{
+	if (!r->ended || r->finishing || r->pending > 0)
+		return;
+	r->finishing = 1;
+	if (r->store_failed && r->next == NEXT_SUCCEEDED) {
+		r->res.outcome = "interrupted";
+		r->next = NEXT_REQUEUE;
+	}
+	submit_finish(r);
+}
+
+/* Decides the attempt's outcome: the transfer is over (or never began). */
+static void
+run_end(struct run *r, const char *outcome, enum job_next next)
+{
+	struct dispatcher *d = r->d;
+
+	if (r->call != NULL) {
+		edit_call_cancel(r->call);
+		r->call = NULL;
+	}
+	if (r->ended)
+		return;
+	if (r->probe) {
+		r->probe = 0;
+		d->probing = 0; /* canceled, lost or done: the next may go */
+	}
+	d->nactive--;
+	r->ended = 1;
+	r->res.outcome = outcome;
+	r->next = next;
+	maybe_finish(r);
+	kick(d);
 }
 
 /* A job that cannot be sent as it is: fails at once, the daemon goes on. */
@@ -152,10 +313,98 @@ fail_invalid(struct run *r, const char *reason)
 {
 	struct attempt_result res = { 0 };
 
-	res.outcome = "failed";
 	res.error_type = "invalid_job";
 	res.error_message = reason;
-	finish(r, &res, NEXT_FAILED, 0);
+	res_keep(r, &res);
+	run_end(r, "failed", NEXT_FAILED);
+}
+
+/* Ends an attempt now: the transfer is dropped, the attempt not counted
+ * unless it is canceled (then the job stays as the canceler left it). */
+static void
+run_abort(struct run *r, const char *outcome, enum job_next next)
+{
+	struct attempt_result res = { 0 };
+	int canceled = strcmp(outcome, "canceled") == 0;
+
+	res.error_type = canceled ? "canceled" : "shutdown";
+	res.error_message = canceled ? "canceled while running" :
+	    "the daemon stopped during the attempt";
+	res_keep(r, &res);
+	run_end(r, outcome, next);
+}
+
+/* ---- the store's answers about images ---- */
+
+static int
+over_budget(const struct dispatcher *d)
+{
+	return d->pending_bytes >= d->cfg.memory_max;
+}
+
+/* Commits caught up: paused transfers go on. */
+static void
+resume_paused(struct dispatcher *d)
+{
+	struct run *r, *next;
+
+	for (r = TAILQ_FIRST(&d->runs); r != NULL && !over_budget(d); r = next) {
+		next = TAILQ_NEXT(r, entry);
+		if (r->paused && r->call != NULL) {
+			r->paused = 0;
+			edit_call_resume(r->call);
+		}
+	}
+}
+
+static void
+image_done(void *arg, struct sq_req *req)
+{
+	struct image_req *ir = arg;
+	struct run *r = ir->r;
+	struct dispatcher *d = r->d;
+	size_t size = ir->buf.size;
+
+	if (req->rc >= 0 || req->rc == STORE_LOST) {
+		r->images++;
+		d->stats.images++;
+		log_debug("image_stored job=%lld attempt=%d kind=%s idx=%d "
+		    "size=%zu sha256=%s", (long long)r->job->id, r->job->attempt,
+		    req->u.image.kind == IMAGE_FINAL ? "final" : "partial",
+		    req->u.image.idx, size, req->sha256);
+	}
+	if (req->rc == STORE_LOST && !r->lost) {
+		r->lost = 1;
+		if (r->call != NULL)
+			run_abort(r, "canceled", NEXT_FAILED);
+	} else if (req->rc < 0 && req->rc != STORE_LOST) {
+		log_err("store_error op=commit_image job=%lld code=%d",
+		    (long long)r->job->id, req->errcode);
+		r->store_failed = 1;
+		if (r->call != NULL)
+			run_abort(r, "interrupted", NEXT_REQUEUE);
+	}
+	payload_pool_put(d->pool, &ir->buf);
+	free(ir);
+	sq_req_free(req);
+	r->pending--;
+	r->pending_bytes -= size;
+	d->pending_bytes -= size;
+	resume_paused(d);
+	maybe_finish(r);
+}
+
+static void
+answered_done(void *arg, struct sq_req *req)
+{
+	struct run *r = arg;
+
+	if (req->rc < 0 && req->rc != STORE_LOST)
+		log_warn("store_error op=attempt_answered job=%lld code=%d",
+		    (long long)r->job->id, req->errcode);
+	sq_req_free(req);
+	r->pending--;
+	maybe_finish(r);
 }
 
 /* ---- upstream callbacks ---- */
@@ -164,11 +413,16 @@ static void
 on_response(void *arg, long http_status, const char *request_id)
 {
 	struct run *r = arg;
+	struct sq_req *req;
 
-	if (store_attempt_answered(r->d->st, r->job->attempt_id,
-	    (int)http_status, request_id) != STORE_OK)
-		log_warn("store_error op=attempt_answered job=%lld error=\"%s\"",
-		    (long long)r->job->id, store_errmsg(r->d->st));
+	if ((req = request(r->d, SQ_ANSWERED, answered_done, r)) == NULL)
+		return;
+	req->u.answered.attempt_id = r->job->attempt_id;
+	req->u.answered.http_status = (int)http_status;
+	strlcpy_safe(req->u.answered.request_id, request_id ? request_id : "",
+	    sizeof(req->u.answered.request_id));
+	r->pending++;
+	storeq_submit(r->d->q, req);
 }
 
 /* The request is out: its input bytes, held since the claim, go now rather
@@ -182,44 +436,64 @@ on_inputs_sent(void *arg)
 }
 
 static int
+should_pause(void *arg)
+{
+	struct run *r = arg;
+
+	if (!over_budget(r->d))
+		return 0;
+	if (!r->paused)
+		log_debug("transfer_paused job=%lld pending_bytes=%zu",
+		    (long long)r->job->id, r->d->pending_bytes);
+	r->paused = 1;
+	return 1;
+}
+
+/* An image came: its bytes go to the store queue, kept until committed. */
+static int
 on_image(void *arg, const struct upstream_image *img)
 {
 	struct run *r = arg;
-	struct store_image si = { 0 };
-	char hex[SHA256_HEX_LEN + 1];
-	int rc;
+	struct dispatcher *d = r->d;
+	struct image_req *ir;
+	struct sq_req *req;
+	struct store_image *si;
 
-	sha256_hex(img->data, img->size, hex);
-	si.job_id = r->job->id;
-	si.attempt_id = r->job->attempt_id;
-	si.kind = img->kind;
-	si.idx = img->idx;
-	si.partial_index = img->partial_index;
-	si.format = img->format;
-	si.width = img->width;
-	si.height = img->height;
-	si.sha256 = hex;
-	si.quality = img->quality;
-	si.background = img->background;
-	si.reported_size = img->reported_size;
-	si.data = img->data;
-	si.size = img->size;
-	rc = store_commit_image(r->d->st, r->d->cfg.daemon_id, &si);
-	if (rc == STORE_LOST) {
-		r->lost = 1;
+	if ((ir = calloc(1, sizeof(*ir))) == NULL ||
+	    (req = request(d, SQ_IMAGE, image_done, ir)) == NULL) {
+		free(ir);
+		r->store_failed = 1;
 		return -1;
 	}
-	if (rc != STORE_OK) {
-		log_err("store_error op=commit_image job=%lld error=\"%s\"",
-		    (long long)r->job->id, store_errmsg(r->d->st));
+	if (upstream_image_keep(img, &ir->buf) == -1) {
+		log_err("out_of_memory op=keep_image job=%lld",
+		    (long long)r->job->id);
+		free(ir);
+		sq_req_free(req);
+		r->store_failed = 1;
 		return -1;
 	}
-	r->images++;
-	r->d->stats.images++;
-	log_debug("image_stored job=%lld attempt=%d kind=%s idx=%d size=%zu "
-	    "sha256=%s", (long long)r->job->id, r->job->attempt,
-	    img->kind == IMAGE_FINAL ? "final" : "partial", img->idx, img->size,
-	    hex);
+	ir->r = r;
+	si = &req->u.image;
+	si->job_id = r->job->id;
+	si->attempt_id = r->job->attempt_id;
+	si->kind = img->kind;
+	si->idx = img->idx;
+	si->partial_index = img->partial_index;
+	si->format = keep_str(ir->format, sizeof(ir->format), img->format);
+	si->width = img->width;
+	si->height = img->height;
+	si->quality = keep_str(ir->quality, sizeof(ir->quality), img->quality);
+	si->background = keep_str(ir->background, sizeof(ir->background),
+	    img->background);
+	si->reported_size = keep_str(ir->reported_size,
+	    sizeof(ir->reported_size), img->reported_size);
+	si->data = ir->buf.data;
+	si->size = ir->buf.size;
+	r->pending++;
+	r->pending_bytes += si->size;
+	d->pending_bytes += si->size;
+	storeq_submit(d->q, req);
 	return 0;
 }
 
@@ -238,12 +512,16 @@ result_from_outcome(struct attempt_result *res, const struct edit_outcome *out)
 }
 
 /* Upstream refuses the account (key, quota): nothing is sent until a probe
- * succeeds, on a doubling schedule, or until `imgeditctl resume`. */
+ * succeeds, on a doubling schedule, or until `imgeditctl resume`. The
+ * schedule steps once per probe: attempts that were in flight when the
+ * pause began fail too, and do not push the probe further away. */
 static void
-pause_dispatch(struct dispatcher *d, const struct edit_outcome *out)
+pause_dispatch(struct dispatcher *d, const struct edit_outcome *out, int probe)
 {
 	int64_t now = now_ms();
 
+	if (d->auto_pause[0] != '\0' && !probe)
+		return;
 	if (d->auto_pause[0] == '\0' || d->probe_backoff_ms == 0)
 		d->probe_backoff_ms = d->cfg.probe_min_ms;
 	else if (d->probe_backoff_ms < d->cfg.probe_max_ms / 2)
@@ -271,27 +549,44 @@ unpause(struct dispatcher *d, const char *why)
 }
 
 /* A transient failure: the job waits in retry_wait, or fails when it has
- * no attempt left. A 429 holds back every job, not only this one. */
+ * no attempt left. Only counted attempts decide, and set the backoff. A
+ * 429 holds back every job, not only this one. */
 static void
-schedule_retry(struct run *r, const struct edit_outcome *out,
-    struct attempt_result *res)
+schedule_retry(struct run *r, const struct edit_outcome *out)
 {
 	struct dispatcher *d = r->d;
 	int64_t delay, now = now_ms();
 
-	delay = retry_delay_ms(&d->cfg.retry, r->job->attempt,
+	delay = retry_delay_ms(&d->cfg.retry, r->job->counted,
 	    out->retry_after_ms, (uint32_t)random());
 	if (out->http_status == 429)
 		ratelimit_block_until(&d->rl, now + delay);
-	if (r->job->attempt >= r->job->max_attempts) {
-		res->outcome = "failed";
-		finish(r, res, NEXT_FAILED, 0);
+	if (r->job->counted >= r->job->max_attempts) {
+		run_end(r, "failed", NEXT_FAILED);
 		return;
 	}
-	res->outcome = "retry";
-	log_info("retry job=%lld attempt=%d in_ms=%lld", (long long)r->job->id,
-	    r->job->attempt, (long long)delay);
-	finish(r, res, NEXT_RETRY, now + delay);
+	log_info("retry job=%lld attempt=%d counted=%d/%d in_ms=%lld",
+	    (long long)r->job->id, r->job->attempt, r->job->counted,
+	    r->job->max_attempts, (long long)delay);
+	r->not_before = now + delay;
+	run_end(r, "retry", NEXT_RETRY);
+}
+
+/* A clean answer with fewer images than asked: the job has what upstream
+ * chose to deliver (asking again would pay for all of them again). */
+static void
+note_fewer_finals(struct run *r, int finals)
+{
+	char msg[96];
+
+	snprintf(msg, sizeof(msg), "upstream delivered %d of %d images", finals,
+	    r->expect_finals);
+	free((char *)r->res.error_type);
+	free((char *)r->res.error_message);
+	r->res.error_type = strdup("fewer_finals");
+	r->res.error_message = strdup(msg);
+	log_warn("fewer_finals job=%lld attempt=%d finals=%d n=%d",
+	    (long long)r->job->id, r->job->attempt, finals, r->expect_finals);
 }
 
 static void
@@ -301,43 +596,42 @@ on_done(void *arg, const struct edit_outcome *out)
 	struct dispatcher *d = r->d;
 	struct attempt_result res = { 0 };
 	enum retry_verdict v;
+	int probe = r->probe;
 
+	r->call = NULL; /* upstream.c frees it when this returns */
 	result_from_outcome(&res, out);
+	res_keep(r, &res);
 	ratelimit_observe(&d->rl, &out->ratelimit, now_ms());
-	if (r->probe)
-		d->probing = 0;
 	if (out->status == EDIT_ABORTED) {
-		/* canceled (lost), or a store error stopped it: not counted */
-		res.outcome = r->lost ? "canceled" : "interrupted";
-		if (!r->lost) {
-			res.error_type = "store_error";
-			res.error_message = "an image could not be stored";
-		}
-		finish(r, &res, r->lost ? NEXT_FAILED : NEXT_REQUEUE, 0);
-		run_retire(r);
+		/* an image could not be handed to the store: not counted */
+		free((char *)r->res.error_type);
+		free((char *)r->res.error_message);
+		r->res.error_type = strdup("store_error");
+		r->res.error_message = strdup("an image could not be stored");
+		run_end(r, "interrupted", NEXT_REQUEUE);
 		return;
 	}
 	v = retry_classify(out);
-	if (v != VERDICT_PAUSE && r->probe)
+	if (v != VERDICT_PAUSE && probe)
 		unpause(d, "probe");
 	if (v == VERDICT_SUCCESS) {
-		res.outcome = "succeeded";
-		finish(r, &res, NEXT_SUCCEEDED, 0);
+		if (out->finals < r->expect_finals)
+			note_fewer_finals(r, out->finals);
+		run_end(r, "succeeded", NEXT_SUCCEEDED);
 	} else if (v == VERDICT_PAUSE) {
-		res.outcome = "paused";
-		pause_dispatch(d, out);
-		finish(r, &res, NEXT_REQUEUE, 0);
+		pause_dispatch(d, out, probe);
+		run_end(r, "paused", NEXT_REQUEUE);
 	} else if (v == VERDICT_RETRY) {
 		if (out->status == EDIT_OK) {
-			res.error_type = "bad_response";
-			res.error_message = "the response held no image";
+			free((char *)r->res.error_type);
+			free((char *)r->res.error_message);
+			r->res.error_type = strdup("bad_response");
+			r->res.error_message = strdup("the response held no image");
 		}
-		schedule_retry(r, out, &res);
+		schedule_retry(r, out);
 	} else {
-		res.outcome = "failed";
-		finish(r, &res, NEXT_FAILED, 0);
+		run_end(r, "failed", NEXT_FAILED);
 	}
-	run_retire(r);
 }
 
 /* ---- starting attempts ---- */
@@ -382,10 +676,11 @@ out:
 }
 
 static const struct edit_callbacks run_callbacks = { on_response,
-    on_inputs_sent, on_image, on_done };
+    on_inputs_sent, on_image, should_pause, on_done };
 
 static void
-start_run(struct dispatcher *d, struct claimed_job *job, int probe)
+start_run(struct dispatcher *d, struct claimed_job *job, uint64_t seq,
+    int probe)
 {
 	struct run *r;
 	char err[512];
@@ -396,22 +691,26 @@ start_run(struct dispatcher *d, struct claimed_job *job, int probe)
 	}
 	r->d = d;
 	r->job = job;
+	r->claim_seq = seq;
 	r->probe = probe;
-	TAILQ_INSERT_TAIL(&d->running, r, entry);
-	d->nrunning++;
+	TAILQ_INSERT_TAIL(&d->runs, r, entry);
+	d->nruns++;
+	d->nactive++;
 	d->stats.claimed++;
-	log_info("attempt_start job=%lld attempt=%d/%d inputs=%zu stream=%d%s",
-	    (long long)job->id, job->attempt, job->max_attempts, job->ninputs,
-	    job->stream, probe ? " probe=1" : "");
+	log_info("attempt_start job=%lld attempt=%d counted=%d/%d inputs=%zu "
+	    "stream=%d%s", (long long)job->id, job->attempt, job->counted,
+	    job->max_attempts, job->ninputs, job->stream, probe ? " probe=1" : "");
+	if (d->stopping || job->load_transient) {
+		run_abort(r, "interrupted", NEXT_REQUEUE);
+		return;
+	}
 	if (check_job(job, &r->expect_finals, err, sizeof(err)) == -1 ||
-	    (r->call = edit_call_start(d->ec, &d->cfg.up, job, &run_callbacks, r,
-	    err, sizeof(err))) == NULL) {
+	    (r->call = edit_call_start(d->ec, &d->cfg.up, job, r->expect_finals,
+	    &run_callbacks, r, err, sizeof(err))) == NULL) {
 		fail_invalid(r, err);
-		run_retire(r);
 		return;
 	}
 	ratelimit_take(&d->rl, r->expect_finals, now_ms());
-	d->probing |= probe;
 }
 
 /* Makes the wake timer fire at `when` (epoch ms) unless it fires sooner. */
@@ -429,27 +728,40 @@ wake_at(struct dispatcher *d, int64_t when)
 	timer_set(d->wake_ev, when - now);
 }
 
-/* Sets the wake timer for the earliest scheduled job, if any. */
+/* The database's own trouble, as the status says it; "" when none. */
 static void
-arm_wake(struct dispatcher *d)
+db_trouble(struct dispatcher *d, char *buf, size_t n)
 {
-	int64_t when;
+	struct storeq_health h;
 
-	if (store_next_wake(d->st, &when) == 1)
-		wake_at(d, when);
+	storeq_health(d->q, &h);
+	buf[0] = '\0';
+	if (h.fault_ms > 0)
+		snprintf(buf, n, "database writes failing for %lld s: %s",
+		    (long long)(h.fault_ms + 999) / 1000, h.fault);
+	else if (h.locked_ms >= DB_TROUBLE_MS)
+		snprintf(buf, n, "database locked by another program for %lld s",
+		    (long long)h.locked_ms / 1000);
 }
 
 /* Whether a request may start now; if not, the wake timer is set for when
- * it may. While paused, one probe goes out when its time has come. */
+ * it may. While paused, one probe goes out when its time has come. While
+ * the database refuses writes (disk full), nothing new starts. */
 static int
 may_send(struct dispatcher *d, int *probe)
 {
+	struct storeq_health h;
 	int64_t now = now_ms(), wait;
 
 	*probe = 0;
-	if (d->stopping || d->operator_pause != NULL ||
-	    d->nrunning >= d->cfg.concurrency)
+	if (d->stopping || d->claiming || d->operator_pause != NULL ||
+	    d->nactive >= d->cfg.concurrency)
 		return 0;
+	storeq_health(d->q, &h);
+	if (h.fault_ms > 0) {
+		wake_at(d, now + 500);
+		return 0;
+	}
 	if (d->auto_pause[0] != '\0') {
 		if (d->probing)
 			return 0;
@@ -466,59 +778,78 @@ may_send(struct dispatcher *d, int *probe)
 	return 1;
 }
 
-/* Claims ready jobs into free slots, as the pause and the limits allow. */
+static void
+claim_done(void *arg, struct sq_req *req)
+{
+	struct dispatcher *d = arg;
+	int probe = d->probing && d->claiming == 2;
+
+	d->claiming = 0;
+	if (req->rc == 1) {
+		start_run(d, req->u.claim.job, req->seq, probe);
+		req->u.claim.job = NULL;
+		kick(d);
+	} else {
+		if (probe)
+			d->probing = 0;
+		if (req->rc == 0 && req->u.claim.next_wake > 0)
+			wake_at(d, req->u.claim.next_wake);
+		else if (req->rc < 0) {
+			log_err("store_error op=claim code=%d", req->errcode);
+			wake_at(d, now_ms() + 1000); /* not only on a change */
+		}
+	}
+	sq_req_free(req);
+	if (d->stopping && d->nruns == 0)
+		event_base_loopexit(d->base, NULL);
+}
+
+/* Claims the next ready job, one claim at a time, as the pause and the
+ * limits allow; its completion claims the next. */
 static void
 fill_slots(struct dispatcher *d)
 {
-	struct claimed_job *job;
-	int rc, probe;
+	struct sq_req *req;
+	int probe;
 
-	while (may_send(d, &probe)) {
-		rc = store_claim(d->st, d->cfg.daemon_id, now_ms(), d->cfg.lease_ms,
-		    &job);
-		if (rc == 0) {
-			arm_wake(d);
-			break;
-		}
-		if (rc < 0) {
-			if (rc != STORE_BUSY)
-				log_err("store_error op=claim error=\"%s\"",
-				    store_errmsg(d->st));
-			return; /* the poll timer tries again */
-		}
-		start_run(d, job, probe);
+	if (!may_send(d, &probe))
+		return;
+	if ((req = request(d, SQ_CLAIM, claim_done, d)) == NULL) {
+		wake_at(d, now_ms() + 1000);
+		return;
 	}
+	req->u.claim.lease_ms = d->cfg.lease_ms;
+	d->claiming = probe ? 2 : 1;
+	d->probing |= probe;
+	storeq_submit(d->q, req);
 }
 
 /* ---- watching the database ---- */
 
-static void
-mark_owned(void *arg, int64_t job_id)
+static int
+owned(const struct sq_req *req, const struct run *r)
 {
-	struct dispatcher *d = arg;
-	struct run *r;
+	size_t i;
 
-	TAILQ_FOREACH(r, &d->running, entry)
-		if (r->job->id == job_id)
-			r->lost = -1; /* still ours; reset below */
+	for (i = 0; i < req->u.poll.nowned; i++)
+		if (req->u.poll.owned[i].job_id == r->job->id &&
+		    req->u.poll.owned[i].attempt_id == r->job->attempt_id)
+			return 1;
+	return 0;
 }
 
-/* Aborts attempts whose job another process canceled or took over. */
+/* Aborts transfers whose job another process canceled or took over: the
+ * job and the attempt must both still be ours. Runs claimed after the poll
+ * ran are not judged by it. */
 static void
-reconcile(struct dispatcher *d)
+reconcile(struct dispatcher *d, const struct sq_req *req)
 {
 	struct run *r, *next;
 
-	if (d->nrunning == 0)
-		return;
-	if (store_owned_jobs(d->st, d->cfg.daemon_id, mark_owned, d) != STORE_OK)
-		return;
-	for (r = TAILQ_FIRST(&d->running); r != NULL; r = next) {
+	for (r = TAILQ_FIRST(&d->runs); r != NULL; r = next) {
 		next = TAILQ_NEXT(r, entry);
-		if (r->lost == -1) {
-			r->lost = 0;
+		if (r->call == NULL || r->claim_seq > req->seq || owned(req, r))
 			continue;
-		}
 		r->lost = 1;
 		run_abort(r, "canceled", NEXT_FAILED);
 	}
@@ -528,16 +859,11 @@ static void
 on_kick(evutil_socket_t fd, short what, void *arg)
 {
 	struct dispatcher *d = arg;
-	struct run *r;
 
 	(void)fd;
 	(void)what;
-	while ((r = TAILQ_FIRST(&d->ended)) != NULL) {
-		TAILQ_REMOVE(&d->ended, r, entry);
-		run_free(r);
-	}
 	if (d->stopping) {
-		if (d->nrunning == 0)
+		if (d->nruns == 0 && !d->claiming)
 			event_base_loopexit(d->base, NULL);
 		return;
 	}
@@ -552,47 +878,55 @@ same(const char *a, const char *b)
 
 /* The operator's switches: `imgeditctl pause` and `resume`. */
 static void
-read_control(struct dispatcher *d)
+read_control(struct dispatcher *d, struct sq_req *req)
 {
-	char *pause = NULL, *resume = NULL;
+	char *pause = req->u.poll.pause, *resume = req->u.poll.resume;
 
-	if (store_control_get(d->st, "pause", &pause) != STORE_OK ||
-	    store_control_get(d->st, "resume", &resume) != STORE_OK)
-		goto out;
 	if (!same(pause, d->operator_pause))
 		log_info("operator_pause %s reason=\"%s\"", pause ? "on" : "off",
 		    pause ? pause : "");
 	free(d->operator_pause);
 	d->operator_pause = pause;
-	pause = NULL;
+	req->u.poll.pause = NULL;
 	if (!same(resume, d->resume_mark)) {
 		if (d->resume_mark != NULL || d->data_version != -1)
 			unpause(d, "operator");
 		free(d->resume_mark);
 		d->resume_mark = resume;
-		resume = NULL;
+		req->u.poll.resume = NULL;
 	}
-out:
-	free(pause);
-	free(resume);
+}
+
+static void
+poll_done(void *arg, struct sq_req *req)
+{
+	struct dispatcher *d = arg;
+
+	d->polling = 0;
+	if (req->rc == STORE_OK && req->u.poll.changed && !d->stopping) {
+		read_control(d, req);
+		d->data_version = req->u.poll.data_version;
+		reconcile(d, req);
+		kick(d);
+	}
+	sq_req_free(req);
 }
 
 static void
 on_poll(evutil_socket_t fd, short what, void *arg)
 {
 	struct dispatcher *d = arg;
-	int64_t v;
+	struct sq_req *req;
 
 	(void)fd;
 	(void)what;
-	if (d->nrunning == 0)
+	if (d->nruns == 0)
 		payload_pool_trim(d->pool); /* idle: give the memory back */
-	if (store_data_version(d->st, &v) != STORE_OK || v == d->data_version)
+	if (d->polling || (req = request(d, SQ_POLL, poll_done, d)) == NULL)
 		return;
-	read_control(d);
-	d->data_version = v;
-	reconcile(d);
-	kick(d);
+	req->u.poll.data_version = d->data_version;
+	d->polling = 1;
+	storeq_submit(d->q, req);
 }
 
 static void
@@ -607,51 +941,62 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+lease_done(void *arg, struct sq_req *req)
+{
+	struct dispatcher *d = arg;
+
+	d->leasing = 0;
+	if (req->rc < 0)
+		log_warn("store_error op=lease_round code=%d", req->errcode);
+	else if (req->u.leases.requeued > 0) {
+		log_info("leases_expired requeued=%d", req->u.leases.requeued);
+		kick(d);
+	}
+	free(req->u.leases.runs);
+	sq_req_free(req);
+}
+
+/* Renews the leases of the runs that exist (and no other), then requeues
+ * expired ones, in one store request. */
+static void
 on_lease(evutil_socket_t fd, short what, void *arg)
 {
 	struct dispatcher *d = arg;
-	int64_t now = now_ms();
-	int n = 0;
+	struct sq_req *req;
+	struct run *r;
+	size_t n = 0;
 
 	(void)fd;
 	(void)what;
-	if (d->nrunning > 0 &&
-	    store_renew_leases(d->st, d->cfg.daemon_id, now + d->cfg.lease_ms) !=
-	    STORE_OK)
-		log_warn("store_error op=renew_leases error=\"%s\"",
-		    store_errmsg(d->st));
-	if (store_requeue_expired(d->st, now, &n) == STORE_OK && n > 0) {
-		log_info("leases_expired requeued=%d", n);
-		kick(d);
+	if (d->leasing || (req = request(d, SQ_LEASES, lease_done, d)) == NULL)
+		return;
+	if (d->nruns > 0 && (req->u.leases.runs = calloc((size_t)d->nruns,
+	    sizeof(*req->u.leases.runs))) == NULL) {
+		sq_req_free(req);
+		return;
 	}
+	TAILQ_FOREACH(r, &d->runs, entry) {
+		req->u.leases.runs[n].job_id = r->job->id;
+		req->u.leases.runs[n++].attempt_id = r->job->attempt_id;
+	}
+	req->u.leases.nruns = n;
+	req->u.leases.lease_ms = d->cfg.lease_ms;
+	d->leasing = 1;
+	storeq_submit(d->q, req);
 }
 
 /* ---- stopping ---- */
 
-/* Ends an attempt now: the transfer is dropped and the job moves on. */
-static void
-run_abort(struct run *r, const char *outcome, enum job_next next)
-{
-	struct attempt_result res = { 0 };
-
-	edit_call_cancel(r->call);
-	r->call = NULL;
-	res.outcome = outcome;
-	res.error_type = strcmp(outcome, "canceled") == 0 ? "canceled" :
-	    "shutdown";
-	res.error_message = strcmp(outcome, "canceled") == 0 ?
-	    "canceled while running" : "the daemon stopped during the attempt";
-	finish(r, &res, next, 0);
-	run_retire(r);
-}
-
 static void
 abort_all(struct dispatcher *d)
 {
-	struct run *r;
+	struct run *r, *next;
 
-	while ((r = TAILQ_FIRST(&d->running)) != NULL)
-		run_abort(r, "interrupted", NEXT_REQUEUE);
+	for (r = TAILQ_FIRST(&d->runs); r != NULL; r = next) {
+		next = TAILQ_NEXT(r, entry);
+		if (!r->ended)
+			run_abort(r, "interrupted", NEXT_REQUEUE);
+	}
 }
 
 static void
@@ -661,8 +1006,8 @@ on_grace(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (d->nrunning > 0)
-		log_info("grace_over aborting=%d", d->nrunning);
+	if (d->nactive > 0)
+		log_info("grace_over aborting=%d", d->nactive);
 	abort_all(d);
 	kick(d);
 }
@@ -671,7 +1016,7 @@ void
 dispatch_stop(struct dispatcher *d, int64_t grace_ms)
 {
 	if (!d->stopping)
-		log_info("stopping in_flight=%d grace_ms=%lld", d->nrunning,
+		log_info("stopping in_flight=%d grace_ms=%lld", d->nactive,
 		    (long long)grace_ms);
 	d->stopping = 1;
 	event_del(d->wake_ev);
@@ -682,7 +1027,7 @@ dispatch_stop(struct dispatcher *d, int64_t grace_ms)
 /* ---- life cycle ---- */
 
 struct dispatcher *
-dispatch_new(struct event_base *base, struct store *st,
+dispatch_new(struct event_base *base, struct storeq *q,
     const struct dispatch_config *cfg)
 {
 	struct dispatcher *d;
@@ -690,12 +1035,11 @@ dispatch_new(struct event_base *base, struct store *st,
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return NULL;
 	d->base = base;
-	d->st = st;
+	d->q = q;
 	d->cfg = *cfg;
 	d->data_version = -1;
 	ratelimit_init(&d->rl, cfg->rpm, cfg->ipm, now_ms());
-	TAILQ_INIT(&d->running);
-	TAILQ_INIT(&d->ended);
+	TAILQ_INIT(&d->runs);
 	d->ec = evcurl_new(base, upstream_transfer_done, d);
 	d->pool = payload_pool_new(cfg->concurrency < POOL_SPARES_MAX ?
 	    cfg->concurrency : POOL_SPARES_MAX);
@@ -716,17 +1060,10 @@ dispatch_new(struct event_base *base, struct store *st,
 int
 dispatch_start(struct dispatcher *d)
 {
-	int n = 0;
-
-	if (store_requeue_expired(d->st, now_ms(), &n) != STORE_OK) {
-		log_err("store_error op=requeue_expired error=\"%s\"",
-		    store_errmsg(d->st));
-		return -1;
-	}
-	if (n > 0)
-		log_info("leases_expired requeued=%d", n);
 	timer_set(d->poll_ev, d->cfg.poll_ms);
 	timer_set(d->lease_ev, d->cfg.lease_ms / 3);
+	on_lease(-1, 0, d); /* expired leases first, then the first claim */
+	on_poll(-1, 0, d);
 	kick(d);
 	return 0;
 }
@@ -747,16 +1084,23 @@ dispatch_set_api_key(struct dispatcher *d, const char *key)
 void
 dispatch_get_stats(const struct dispatcher *d, struct dispatch_stats *out)
 {
+	char trouble[200];
+
 	*out = d->stats;
-	out->running = d->nrunning;
+	out->running = d->nactive;
 	out->stopping = d->stopping;
+	out->pending_bytes = d->pending_bytes;
+	db_trouble((struct dispatcher *)d, trouble, sizeof(trouble));
 	if (d->operator_pause != NULL)
 		snprintf(out->pause_reason, sizeof(out->pause_reason),
 		    "paused by operator: %s", d->operator_pause[0] ?
 		    d->operator_pause : "no reason given");
-	else
+	else if (d->auto_pause[0] != '\0')
 		snprintf(out->pause_reason, sizeof(out->pause_reason), "%s",
 		    d->auto_pause);
+	else
+		snprintf(out->pause_reason, sizeof(out->pause_reason), "%s",
+		    trouble);
 }
 
 void
@@ -766,13 +1110,9 @@ dispatch_free(struct dispatcher *d)
 
 	if (d == NULL)
 		return;
-	while ((r = TAILQ_FIRST(&d->running)) != NULL) {
-		TAILQ_REMOVE(&d->running, r, entry);
+	while ((r = TAILQ_FIRST(&d->runs)) != NULL) {
+		TAILQ_REMOVE(&d->runs, r, entry);
 		edit_call_cancel(r->call);
-		run_free(r);
-	}
-	while ((r = TAILQ_FIRST(&d->ended)) != NULL) {
-		TAILQ_REMOVE(&d->ended, r, entry);
 		run_free(r);
 	}
 	if (d->poll_ev) event_free(d->poll_ev);

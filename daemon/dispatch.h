@@ -9,7 +9,7 @@
 #include <event2/event.h>
 
 #include "retry.h"
-#include "store.h"
+#include "storeq.h"
 #include "upstream.h"
 
 struct dispatch_config {
@@ -19,6 +19,7 @@ struct dispatch_config {
 	int64_t lease_ms;          /* a claimed job's lease, renewed at 1/3 */
 	int64_t poll_ms;           /* PRAGMA data_version check interval */
 	int64_t probe_min_ms, probe_max_ms; /* re-probe schedule while paused */
+	size_t memory_max;         /* image bytes waiting for the store, at most */
 	struct retry_policy retry;
 	struct upstream_config up;
 };
@@ -28,25 +29,28 @@ struct dispatch_stats {
 	int running;
 	int64_t claimed, succeeded, failed, requeued, canceled, images;
 	int stopping;
-	char pause_reason[300];    /* empty when not paused */
+	size_t pending_bytes;      /* image bytes waiting for the store */
+	char pause_reason[320];    /* empty when not paused */
 };
 
 struct dispatcher;
 
-/* Creates the dispatcher on base with the open store st (both must outlive
- * it). cfg is copied; its strings must outlive the dispatcher. Returns NULL
- * on failure. Caller owns the result: dispatch_free. */
-struct dispatcher *dispatch_new(struct event_base *base, struct store *st,
+/* Creates the dispatcher on base, talking to the database through q (both
+ * must outlive it; q's requests must all have completed, storeq_free,
+ * before dispatch_free). cfg is copied; its strings must outlive the
+ * dispatcher. Returns NULL on failure. Caller owns it: dispatch_free. */
+struct dispatcher *dispatch_new(struct event_base *base, struct storeq *q,
     const struct dispatch_config *cfg);
 
-/* Returns expired leases to the queue, then starts watching the database
- * and claiming. Returns 0 or -1. */
+/* Starts the lease rounds (the first returns expired leases to the queue),
+ * watching the database and claiming. Returns 0 or -1. */
 int dispatch_start(struct dispatcher *d);
 
 /* Stops claiming. In-flight attempts may finish for grace_ms; then they are
  * aborted and their jobs return to queued without counting the attempt.
- * When nothing is left in flight, the event loop is asked to exit. Calling
- * it again shortens the grace (0 = abort now). */
+ * When nothing is left in flight and every attempt's end is stored, the
+ * event loop is asked to exit. Calling it again shortens the grace (0 =
+ * abort now). */
 void dispatch_stop(struct dispatcher *d, int64_t grace_ms);
 
 /* Changes the concurrency cap; more slots are filled at once, fewer are

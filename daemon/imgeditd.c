@@ -20,6 +20,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "store.h"
+#include "storeq.h"
 #include "util.h"
 
 #define MAX_FLAGS 64
@@ -41,11 +42,12 @@ struct daemon {
 	char *api_key;
 	char daemon_id[128];
 	char host[HOST_NAME_MAX + 1];
-	struct store *st;
+	struct store *st;           /* the writer thread's while q runs */
+	struct storeq *q;
 	struct event_base *base;
 	struct dispatcher *disp;
 	struct event *sigterm_ev, *sigint_ev, *sighup_ev, *beat_ev, *dog_ev;
-	struct event *ckpt_ev;      /* the WAL checkpoint, run on its own */
+	int beat_pending;           /* a heartbeat is in the store queue */
 	int stop_signals;
 };
 
@@ -233,49 +235,41 @@ status_line(struct daemon *dm, const struct dispatch_stats *s, char *buf,
 }
 
 static void
+heartbeat_done(void *arg, struct sq_req *req)
+{
+	struct daemon *dm = arg;
+
+	dm->beat_pending = 0;
+	if (req->rc < 0 && req->errcode != SQLITE_BUSY)
+		log_warn("store_error op=heartbeat code=%d", req->errcode);
+	sq_req_free(req);
+}
+
+/* The status, to systemd at once and to the daemons row through the store
+ * queue (which a lock may hold up: systemd still hears of it). */
+static void
 on_heartbeat(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *dm = arg;
 	struct dispatch_stats s;
-	char status[256], msg[300];
+	struct sq_req *req;
+	char status[256], msg[600];
 
 	(void)fd;
 	(void)what;
 	dispatch_get_stats(dm->disp, &s);
 	status_line(dm, &s, status, sizeof(status));
-	if (store_daemon_heartbeat(dm->st, dm->daemon_id, status,
-	    s.pause_reason[0] ? s.pause_reason : NULL) != STORE_OK)
-		log_warn("store_error op=heartbeat error=\"%s\"",
-		    store_errmsg(dm->st));
-	snprintf(msg, sizeof(msg), "STATUS=%s", status);
+	snprintf(msg, sizeof(msg), "STATUS=%s%s%s", status,
+	    s.pause_reason[0] ? "; " : "", s.pause_reason);
 	notify(msg);
-}
-
-/* A commit left the WAL past STORE_CHECKPOINT_WAL_PAGES: checkpoint in the
- * next turn of the loop, not inside that commit (a claim or an image). */
-static void
-checkpoint_due(void *arg)
-{
-	struct daemon *dm = arg;
-
-	if (dm->ckpt_ev != NULL) /* NULL once the daemon is being freed */
-		event_active(dm->ckpt_ev, EV_TIMEOUT, 1);
-}
-
-static void
-on_checkpoint(evutil_socket_t fd, short what, void *arg)
-{
-	struct daemon *dm = arg;
-	int left = 0, rc;
-
-	(void)fd;
-	(void)what;
-	rc = store_checkpoint(dm->st, &left);
-	if (rc == STORE_ERR)
-		log_warn("store_error op=checkpoint error=\"%s\"",
-		    store_errmsg(dm->st));
-	else if (left > 0)
-		log_debug("checkpoint frames_left=%d (readers)", left);
+	if (dm->beat_pending ||
+	    (req = sq_req_new(SQ_HEARTBEAT, heartbeat_done, dm)) == NULL)
+		return;
+	strlcpy_safe(req->u.beat.status, status, sizeof(req->u.beat.status));
+	strlcpy_safe(req->u.beat.pause_reason, s.pause_reason,
+	    sizeof(req->u.beat.pause_reason));
+	dm->beat_pending = 1;
+	storeq_submit(dm->q, req);
 }
 
 static void
@@ -350,6 +344,7 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 static int
 open_store(struct daemon *dm)
 {
+	const char *faults = getenv("IMGEDIT_STORE_FAULTS");
 	char err[512];
 
 	dm->st = store_open(dm->cfg.db, STORE_CREATE, 5000, err, sizeof(err));
@@ -360,6 +355,14 @@ open_store(struct daemon *dm)
 	if (store_migrate(dm->st, err, sizeof(err)) != STORE_OK) {
 		log_err("db_migrate_failed path=%s error=\"%s\"", dm->cfg.db, err);
 		return -1;
+	}
+	if (faults != NULL && *faults != '\0') {
+		if (store_set_faults(dm->st, faults, err, sizeof(err)) == -1) {
+			log_err("config_error error=\"IMGEDIT_STORE_FAULTS: %s\"",
+			    err);
+			return -1;
+		}
+		log_warn("fault_injection IMGEDIT_STORE_FAULTS=%s", faults);
 	}
 	gethostname(dm->host, sizeof(dm->host) - 1);
 	snprintf(dm->daemon_id, sizeof(dm->daemon_id), "%s:%d:%lld", dm->host,
@@ -411,7 +414,9 @@ start_loop(struct daemon *dm)
 	dc.up.stall_timeout_s = (long)((dm->cfg.stall_timeout_ms + 999) / 1000);
 	dc.up.total_timeout_ms = (long)dm->cfg.total_timeout_ms;
 	dc.up.max_event_bytes = (size_t)dm->cfg.max_event_bytes;
-	if ((dm->disp = dispatch_new(dm->base, dm->st, &dc)) == NULL)
+	dc.memory_max = (size_t)dm->cfg.memory_max;
+	if ((dm->q = storeq_new(dm->base, dm->st, dm->daemon_id)) == NULL ||
+	    (dm->disp = dispatch_new(dm->base, dm->q, &dc)) == NULL)
 		return -1;
 	dm->sigterm_ev = evsignal_new(dm->base, SIGTERM, on_stop_signal, dm);
 	dm->sigint_ev = evsignal_new(dm->base, SIGINT, on_stop_signal, dm);
@@ -421,10 +426,6 @@ start_loop(struct daemon *dm)
 	    event_add(dm->sigint_ev, NULL) == -1 ||
 	    event_add(dm->sighup_ev, NULL) == -1)
 		return -1;
-	if ((dm->ckpt_ev = event_new(dm->base, -1, 0, on_checkpoint, dm)) == NULL)
-		return -1;
-	store_defer_checkpoints(dm->st, STORE_CHECKPOINT_WAL_PAGES,
-	    checkpoint_due, dm);
 	dm->beat_ev = timer_every(dm->base, dm->cfg.heartbeat_ms, on_heartbeat, dm);
 #ifdef HAVE_SYSTEMD
 	if (sd_watchdog_enabled(0, &dog_usec) > 0 && dog_usec > 0)
@@ -440,14 +441,14 @@ start_loop(struct daemon *dm)
 static void
 daemon_free(struct daemon *dm)
 {
+	storeq_free(dm->q); /* the last completions reach the dispatcher */
+	dm->q = NULL;
 	dispatch_free(dm->disp);
 	if (dm->sigterm_ev) event_free(dm->sigterm_ev);
 	if (dm->sigint_ev) event_free(dm->sigint_ev);
 	if (dm->sighup_ev) event_free(dm->sighup_ev);
 	if (dm->beat_ev) event_free(dm->beat_ev);
 	if (dm->dog_ev) event_free(dm->dog_ev);
-	if (dm->ckpt_ev) event_free(dm->ckpt_ev);
-	dm->ckpt_ev = NULL;
 	if (dm->base) event_base_free(dm->base);
 	store_close(dm->st);
 	if (dm->api_key) {
@@ -492,6 +493,8 @@ main(int argc, char **argv)
 	on_heartbeat(-1, 0, &dm);
 	if (event_base_dispatch(dm.base) == -1)
 		goto out;
+	storeq_free(dm.q); /* every end of attempt stored; the store is ours */
+	dm.q = NULL;
 	store_daemon_stopped(dm.st, dm.daemon_id);
 	log_info("stopped id=%s", dm.daemon_id);
 	rc = 0;

@@ -35,6 +35,7 @@ struct payload_stream {
 	int nimgs, slots;
 	enum lex_state state;
 	int keypos;		/* chars of b64_key matched so far; -1: none */
+	int over;		/* the document passed max */
 	struct b64_decoder dec;
 	struct payload_pool *pool; /* or NULL */
 };
@@ -61,6 +62,7 @@ payload_stream_reset(struct payload_stream *ps)
 {
 	ps->used = ps->text.len = 0;
 	ps->nimgs = 0;
+	ps->over = 0;
 	ps->state = LX_OUT;
 }
 
@@ -173,6 +175,7 @@ too_big(struct payload_stream *ps, size_t more, char *err, size_t errlen)
 {
 	if (more <= ps->max && ps->used <= ps->max - more)
 		return 0;
+	ps->over = 1;
 	snprintf(err, errlen, "JSON document larger than %zu bytes", ps->max);
 	return 1;
 }
@@ -202,10 +205,12 @@ begin_image(struct payload_stream *ps, char *err, size_t errlen)
 			goto nomem;
 		ps->imgs = grown;
 		memset(&ps->imgs[ps->slots], 0, sizeof(*ps->imgs));
-		if (ps->pool != NULL && ps->pool->n > 0)
-			ps->imgs[ps->slots] = ps->pool->spares[--ps->pool->n];
 		ps->slots++;
 	}
+	/* a new slot, or one whose buffer was taken: a spare if there is one */
+	if (ps->imgs[ps->nimgs].mapped == 0 && ps->pool != NULL &&
+	    ps->pool->n > 0)
+		ps->imgs[ps->nimgs] = ps->pool->spares[--ps->pool->n];
 	ps->imgs[ps->nimgs].size = 0;
 	b64_init(&ps->dec, B64_JSON_ESCAPES);
 	ps->state = LX_B64;
@@ -311,11 +316,11 @@ payload_stream_feed(struct payload_stream *ps, const char *s, size_t n,
 	while (s < end) {
 		if (ps->state == LX_B64) {
 			if ((s = feed_b64(ps, s, end, err, errlen)) == NULL)
-				return -1;
+				return ps->over ? PAYLOAD_TOO_BIG : -1;
 			continue;
 		}
 		if (lex_char(ps, *s, err, errlen) == -1)
-			return -1;
+			return ps->over ? PAYLOAD_TOO_BIG : -1;
 		s++;
 	}
 	return 0;
@@ -339,6 +344,37 @@ payload_stream_end(struct payload_stream *ps, char **text, size_t *text_len,
 	*text_len = ps->text.len;
 	*imgs = ps->imgs;
 	return ps->nimgs;
+}
+
+void
+payload_stream_take(struct payload_stream *ps, int i, struct payload_image *out)
+{
+	*out = ps->imgs[i];
+	ps->imgs[i].data = NULL;
+	ps->imgs[i].size = ps->imgs[i].mapped = 0;
+}
+
+void
+payload_pool_put(struct payload_pool *pool, struct payload_image *img)
+{
+	release_image(pool, img);
+	img->size = 0;
+}
+
+int
+payload_image_copy(struct payload_pool *pool, const void *data, size_t size,
+    struct payload_image *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (pool != NULL && pool->n > 0)
+		*out = pool->spares[--pool->n];
+	if (grow_image(out, size ? size : 1) == -1) {
+		unmap_image(out);
+		return -1;
+	}
+	memcpy(out->data, data, size);
+	out->size = size;
+	return 0;
 }
 
 int

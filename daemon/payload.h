@@ -42,9 +42,12 @@ void payload_pool_free(struct payload_pool *pool);
 struct payload_stream *payload_stream_new(size_t max_bytes,
     struct payload_pool *pool);
 
-/* Feeds the next n bytes of the document (any split point). Returns 0, or
- * -1 with a reason in err (invalid base64 and its offset in the value, too
- * big, out of memory); after -1 only payload_stream_reset is allowed. */
+#define PAYLOAD_TOO_BIG (-2)
+
+/* Feeds the next n bytes of the document (any split point). Returns 0;
+ * PAYLOAD_TOO_BIG when the document passed max_bytes; or -1 with a reason
+ * in err (invalid base64 and its offset in the value, out of memory).
+ * After an error only payload_stream_reset is allowed. */
 int payload_stream_feed(struct payload_stream *ps, const char *s, size_t n,
     char *err, size_t errlen);
 
@@ -55,6 +58,22 @@ int payload_stream_feed(struct payload_stream *ps, const char *s, size_t n,
 int payload_stream_end(struct payload_stream *ps, char **text,
     size_t *text_len, const struct payload_image **imgs, char *err,
     size_t errlen);
+
+/* Moves image i of the document just ended out of the stream: *out owns
+ * its buffer from now on (give it back with payload_pool_put); the stream
+ * takes a spare from its pool for the next document. */
+void payload_stream_take(struct payload_stream *ps, int i,
+    struct payload_image *out);
+
+/* Gives a buffer taken with payload_stream_take or payload_image_copy
+ * back: kept as a spare if the pool has room, else unmapped. pool may be
+ * NULL. img is left empty. */
+void payload_pool_put(struct payload_pool *pool, struct payload_image *img);
+
+/* Copies size bytes into a buffer of the pool's (a spare if there is one).
+ * Returns 0, or -1 when out of memory. */
+int payload_image_copy(struct payload_pool *pool, const void *data,
+    size_t size, struct payload_image *out);
 
 /* Starts the next document, keeping the buffers. */
 void payload_stream_reset(struct payload_stream *ps);

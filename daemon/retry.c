@@ -78,6 +78,8 @@ retry_classify(const struct edit_outcome *out)
 
 	if (out->status == EDIT_OK)
 		return out->finals > 0 ? VERDICT_SUCCESS : VERDICT_RETRY;
+	if (out->status == EDIT_TOO_LARGE)
+		return VERDICT_FAIL; /* the same answer would come again */
 	if (is_pause(out))
 		return VERDICT_PAUSE;
 	switch (out->status) {

@@ -22,6 +22,10 @@ struct store {
 	int ckpt_due;               /* due() called, store_checkpoint not yet */
 	void (*ckpt_cb)(void *arg);
 	void *ckpt_arg;
+	int errcode;                /* SQLite's code of the last failed write */
+	struct store_fault faults[STORE_FAULTS_MAX]; /* tests: injected errors */
+	int nfaults;
+	int tries[STORE_OP_COUNT];  /* write transactions begun, per kind */
 	struct {
 		const char *sql;
 		sqlite3_stmt *stmt;
@@ -163,6 +167,10 @@ void
 store_defer_checkpoints(struct store *st, int wal_pages,
     void (*due)(void *arg), void *arg)
 {
+	if (due == NULL) { /* SQLite's own checkpoints again */
+		sqlite3_wal_autocheckpoint(st->db, STORE_CHECKPOINT_WAL_PAGES);
+		return;
+	}
 	st->ckpt_pages = wal_pages > 0 ? wal_pages : 1;
 	st->ckpt_due = 0;
 	st->ckpt_cb = due;
@@ -258,8 +266,10 @@ fail:
 int
 store_begin(struct store *st)
 {
-	return rc_to_store(sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL,
-	    NULL));
+	int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+
+	st->errcode = rc;
+	return rc_to_store(rc);
 }
 
 int
@@ -269,14 +279,120 @@ store_commit(struct store *st)
 
 	if (rc != SQLITE_OK)
 		store_rollback(st);
+	st->errcode = rc;
 	return rc_to_store(rc);
 }
 
 void
 store_rollback(struct store *st)
 {
+	int rc = sqlite3_errcode(st->db);
+
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		st->errcode = rc;
+}
+
+int
+store_errcode(struct store *st)
+{
+	return st->errcode == SQLITE_DONE || st->errcode == SQLITE_ROW ? 0 :
+	    st->errcode;
+}
+
+int
+store_error_transient(int errcode)
+{
+	switch (errcode & 0xff) {
+	case SQLITE_BUSY: case SQLITE_LOCKED: case SQLITE_FULL:
+	case SQLITE_IOERR: case SQLITE_NOMEM: case SQLITE_CANTOPEN:
+	case SQLITE_PROTOCOL: case SQLITE_READONLY:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* ---- fault injection ---- */
+
+static const char *const op_names[STORE_OP_COUNT] = { "claim", "image",
+    "finish", "answered", "leases", "heartbeat" };
+
+static int
+fault_item(const char *item, struct store_fault *f)
+{
+	static const struct { const char *name; int code; } codes[] = {
+		{ "busy", SQLITE_BUSY }, { "ioerr", SQLITE_IOERR },
+		{ "full", SQLITE_FULL },
+	};
+	char kind[16], code[16];
+	int i, n;
+
+	f->count = 1;
+	n = sscanf(item, "%15[a-z]:%d:%15[a-z]:%d", kind, &f->nth, code,
+	    &f->count);
+	if (n < 3 || f->nth < 1 || f->count < 1)
+		return -1;
+	for (i = 0; i < STORE_OP_COUNT && strcmp(kind, op_names[i]) != 0; i++)
+		;
+	if (i == STORE_OP_COUNT)
+		return -1;
+	f->op = (enum store_op)i;
+	for (i = 0; i < 3; i++)
+		if (strcmp(code, codes[i].name) == 0) {
+			f->errcode = codes[i].code;
+			return 0;
+		}
+	return -1;
+}
+
+int
+store_set_faults(struct store *st, const char *spec, char *err, size_t errlen)
+{
+	char buf[256], *item, *save = NULL;
+
+	if (strlen(spec) >= sizeof(buf))
+		return errorf(err, errlen, "fault spec longer than %zu bytes",
+		    sizeof(buf) - 1);
+	strcpy(buf, spec);
+	st->nfaults = 0;
+	for (item = strtok_r(buf, ",", &save); item != NULL;
+	    item = strtok_r(NULL, ",", &save)) {
+		if (st->nfaults == STORE_FAULTS_MAX ||
+		    fault_item(item, &st->faults[st->nfaults]) == -1)
+			return errorf(err, errlen, "fault '%s': want KIND:N:"
+			    "busy|ioerr|full[:COUNT], at most %d", item,
+			    STORE_FAULTS_MAX);
+		st->nfaults++;
+	}
+	return 0;
+}
+
+/* Starts a write transaction of kind op (counted for the fault seam). */
+static int
+write_begin(struct store *st, enum store_op op)
+{
+	st->tries[op]++;
+	return store_begin(st);
+}
+
+/* Commits a write of kind op, unless an armed fault fails this try. */
+static int
+write_commit(struct store *st, enum store_op op)
+{
+	const struct store_fault *f;
+	int i, t = st->tries[op];
+
+	for (i = 0; i < st->nfaults; i++) {
+		f = &st->faults[i];
+		if (f->op == op && t >= f->nth && t < f->nth + f->count) {
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			st->errcode = f->errcode;
+			return f->errcode == SQLITE_BUSY ? STORE_BUSY : STORE_ERR;
+		}
+	}
+	return store_commit(st);
 }
 
 int
@@ -315,6 +431,23 @@ store_daemon_register(struct store *st, const char *daemon_id, const char *host,
 	return step_done(s);
 }
 
+/* Runs one prepared write statement as a transaction of kind op. */
+static int
+write_one(struct store *st, enum store_op op, sqlite3_stmt *s)
+{
+	int rc;
+
+	if ((rc = write_begin(st, op)) != STORE_OK) {
+		sqlite3_reset(s);
+		return rc;
+	}
+	if ((rc = step_done(s)) != STORE_OK) {
+		store_rollback(st);
+		return rc;
+	}
+	return write_commit(st, op);
+}
+
 int
 store_daemon_heartbeat(struct store *st, const char *daemon_id,
     const char *status, const char *pause_reason)
@@ -329,7 +462,7 @@ store_daemon_heartbeat(struct store *st, const char *daemon_id,
 	sqlite3_bind_text(s, 2, status, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, pause_reason, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, daemon_id, -1, SQLITE_STATIC);
-	return step_done(s);
+	return write_one(st, STORE_OP_HEARTBEAT, s);
 }
 
 int
@@ -452,6 +585,7 @@ claim_row(struct store *st, const char *daemon_id, int64_t now, int64_t lease_ms
 		}
 		job->id = sqlite3_column_int64(s, 0);
 		attempts = sqlite3_column_int(s, 1);
+		job->counted = attempts + 1;
 		job->max_attempts = sqlite3_column_int(s, 2);
 		job->stream = sqlite3_column_int(s, 3);
 		sqlite3_reset(s);
@@ -481,6 +615,29 @@ claim_row(struct store *st, const char *daemon_id, int64_t now, int64_t lease_ms
 	return rc == SQLITE_ROW ? 1 : rc_to_store(rc);
 }
 
+/* Refuses an input before reading it: its size comes from length(). */
+static int
+input_too_big(sqlite3_stmt *s, size_t n, char **load_error)
+{
+	const char *role = (const char *)sqlite3_column_text(s, 0);
+	const char *name = (const char *)sqlite3_column_text(s, 2);
+	sqlite3_int64 size = sqlite3_column_int64(s, 4);
+
+	if (n < STORE_INPUTS_MAX && size <= (sqlite3_int64)STORE_INPUT_MAX)
+		return 0;
+	if (*load_error != NULL)
+		return 1;
+	if (n >= STORE_INPUTS_MAX) {
+		if (asprintf(load_error, "inputs: more than %d (16 images and a "
+		    "mask at most)", STORE_INPUTS_MAX) == -1)
+			*load_error = NULL;
+	} else if (asprintf(load_error, "%s %d (%s): %lld bytes, over the %u MB "
+	    "limit", role ? role : "?", sqlite3_column_int(s, 1), name ? name :
+	    "?", (long long)size, STORE_INPUT_MAX >> 20) == -1)
+		*load_error = NULL;
+	return 1;
+}
+
 static int
 load_input(sqlite3_stmt *s, struct job_input *in, char **load_error)
 {
@@ -491,8 +648,6 @@ load_input(sqlite3_stmt *s, struct job_input *in, char **load_error)
 	in->ordinal = sqlite3_column_int(s, 1);
 	in->filename = column_strdup(s, 2);
 	in->content_type = column_strdup(s, 3);
-	blob = sqlite3_column_blob(s, 4);
-	in->size = (size_t)sqlite3_column_bytes(s, 4);
 	if (sqlite3_column_type(s, 4) == SQLITE_NULL) {
 		if (*load_error == NULL && asprintf(load_error, "%s %d (%s): its "
 		    "bytes are missing (blob_id points to no blob)", role,
@@ -500,6 +655,8 @@ load_input(sqlite3_stmt *s, struct job_input *in, char **load_error)
 			*load_error = NULL;
 		return 0;
 	}
+	blob = sqlite3_column_blob(s, 5);
+	in->size = (size_t)sqlite3_column_bytes(s, 5);
 	if ((in->data = malloc(in->size ? in->size : 1)) == NULL)
 		return -1;
 	memcpy(in->data, blob, in->size);
@@ -512,7 +669,8 @@ load_job(struct store *st, struct claimed_job *job)
 {
 	static const char params[] = "SELECT params FROM jobs WHERE id = ?";
 	static const char inputs[] = "SELECT i.role, i.ordinal, i.filename, "
-	    "i.content_type, coalesce(i.data, b.data) FROM inputs i LEFT JOIN "
+	    "i.content_type, length(coalesce(i.data, b.data)), "
+	    "coalesce(i.data, b.data) FROM inputs i LEFT JOIN "
 	    "blobs b ON b.id = i.blob_id WHERE i.job_id = ? "
 	    "ORDER BY i.role = 'mask', i.ordinal";
 	sqlite3_stmt *s;
@@ -529,6 +687,8 @@ load_job(struct store *st, struct claimed_job *job)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, job->id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (input_too_big(s, job->ninputs, &job->load_error))
+			continue;
 		grown = reallocarray(job->inputs, job->ninputs + 1,
 		    sizeof(*grown));
 		if (grown == NULL)
@@ -557,16 +717,24 @@ store_claim(struct store *st, const char *daemon_id, int64_t now,
 	*out = NULL;
 	if ((job = calloc(1, sizeof(*job))) == NULL)
 		return STORE_ERR;
-	if ((rc = store_begin(st)) != STORE_OK)
+	if ((rc = write_begin(st, STORE_OP_CLAIM)) != STORE_OK)
 		goto fail;
 	if ((rc = claim_row(st, daemon_id, now, lease_ms, job)) < 0) {
 		store_rollback(st);
 		goto fail;
 	}
-	if ((rc = store_commit(st)) != STORE_OK || job->attempt_id == 0)
+	if ((rc = write_commit(st, STORE_OP_CLAIM)) != STORE_OK ||
+	    job->attempt_id == 0)
 		goto fail;
-	if ((rc = load_job(st, job)) != STORE_OK)
-		goto fail;
+	if (load_job(st, job) != STORE_OK) {
+		/* claimed, but its rows could not be read: the caller gives
+		 * the attempt back uncounted instead of leaving it leased */
+		job->load_transient = 1;
+		free(job->load_error);
+		if (asprintf(&job->load_error, "the job's inputs could not be "
+		    "read: %s", sqlite3_errmsg(st->db)) == -1)
+			job->load_error = NULL;
+	}
 	*out = job;
 	return 1;
 fail:
@@ -594,21 +762,30 @@ store_next_wake(struct store *st, int64_t *when)
 }
 
 int
-store_renew_leases(struct store *st, const char *daemon_id, int64_t expires)
+store_renew_leases(struct store *st, const char *daemon_id, int64_t expires,
+    const struct store_run_ref *runs, size_t nruns)
 {
 	static const char sql[] = "UPDATE jobs SET lease_expires = ? "
-	    "WHERE state = 'running' AND lease_owner = ?";
+	    "WHERE id = ? AND state = 'running' AND lease_owner = ?";
 	sqlite3_stmt *s;
+	size_t i;
+	int rc;
 
-	if ((s = prep(st, sql)) == NULL)
-		return STORE_ERR;
-	sqlite3_bind_int64(s, 1, expires);
-	sqlite3_bind_text(s, 2, daemon_id, -1, SQLITE_STATIC);
-	return step_done(s);
+	for (i = 0; i < nruns; i++) {
+		if ((s = prep(st, sql)) == NULL)
+			return STORE_ERR;
+		sqlite3_bind_int64(s, 1, expires);
+		sqlite3_bind_int64(s, 2, runs[i].job_id);
+		sqlite3_bind_text(s, 3, daemon_id, -1, SQLITE_STATIC);
+		if ((rc = step_done(s)) != STORE_OK)
+			return rc;
+	}
+	return STORE_OK;
 }
 
-int
-store_requeue_expired(struct store *st, int64_t now, int *count)
+/* Inside a transaction: returns expired leases to the queue. */
+static int
+requeue_expired(struct store *st, int64_t now, int *count)
 {
 	/* an attempt that never had an answer never reached upstream */
 	static const char uncount[] = "UPDATE jobs SET attempts = attempts - 1 "
@@ -628,49 +805,90 @@ store_requeue_expired(struct store *st, int64_t now, int *count)
 	size_t i;
 	int rc;
 
-	*count = 0;
-	if ((rc = store_begin(st)) != STORE_OK)
-		return rc;
 	for (i = 0; i < 3; i++) {
 		if ((s = prep(st, steps[i])) == NULL)
-			goto fail;
+			return STORE_ERR;
 		sqlite3_bind_int64(s, 1, now);
-		if (step_done(s) != STORE_OK)
-			goto fail;
+		if ((rc = step_done(s)) != STORE_OK)
+			return rc;
 	}
 	*count = sqlite3_changes(st->db);
-	return store_commit(st);
-fail:
-	store_rollback(st);
-	return STORE_ERR;
+	return STORE_OK;
 }
 
 int
-store_owned_jobs(struct store *st, const char *daemon_id,
-    void (*fn)(void *arg, int64_t job_id), void *arg)
+store_lease_round(struct store *st, const char *daemon_id, int64_t now,
+    int64_t lease_ms, const struct store_run_ref *runs, size_t nruns,
+    int *requeued)
 {
-	static const char sql[] = "SELECT id FROM jobs WHERE state = 'running' "
-	    "AND lease_owner = ?";
+	int rc;
+
+	*requeued = 0;
+	if ((rc = write_begin(st, STORE_OP_LEASES)) != STORE_OK)
+		return rc;
+	if ((rc = store_renew_leases(st, daemon_id, now + lease_ms, runs,
+	    nruns)) != STORE_OK || (rc = requeue_expired(st, now,
+	    requeued)) != STORE_OK) {
+		store_rollback(st);
+		*requeued = 0;
+		return rc;
+	}
+	if ((rc = write_commit(st, STORE_OP_LEASES)) != STORE_OK)
+		*requeued = 0;
+	return rc;
+}
+
+int
+store_requeue_expired(struct store *st, int64_t now, int *count)
+{
+	return store_lease_round(st, "", now, 0, NULL, 0, count);
+}
+
+int
+store_owned_runs(struct store *st, const char *daemon_id,
+    struct store_run_ref **out, size_t *n)
+{
+	static const char sql[] = "SELECT j.id, a.id FROM jobs j JOIN attempts a "
+	    "ON a.job_id = j.id AND a.outcome IS NULL WHERE j.state = 'running' "
+	    "AND j.lease_owner = ?";
+	struct store_run_ref *grown;
 	sqlite3_stmt *s;
 	int rc;
 
+	*out = NULL;
+	*n = 0;
 	if ((s = prep(st, sql)) == NULL)
 		return STORE_ERR;
 	sqlite3_bind_text(s, 1, daemon_id, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		fn(arg, sqlite3_column_int64(s, 0));
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((grown = reallocarray(*out, *n + 1, sizeof(**out))) == NULL) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		*out = grown;
+		grown[*n].job_id = sqlite3_column_int64(s, 0);
+		grown[(*n)++].attempt_id = sqlite3_column_int64(s, 1);
+	}
 	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? STORE_OK : rc_to_store(rc);
+	if (rc == SQLITE_DONE)
+		return STORE_OK;
+	free(*out);
+	*out = NULL;
+	*n = 0;
+	return rc == SQLITE_NOMEM ? STORE_ERR : rc_to_store(rc);
 }
 
 /* ---- results ---- */
 
-/* Inside a transaction: is the job still running under our lease? */
+/* Inside a transaction: is the job still running under our lease, with
+ * this attempt open? */
 static int
-still_ours(struct store *st, const char *daemon_id, int64_t job_id)
+still_ours(struct store *st, const char *daemon_id, int64_t job_id,
+    int64_t attempt_id)
 {
-	static const char sql[] = "SELECT 1 FROM jobs WHERE id = ? AND "
-	    "state = 'running' AND lease_owner = ?";
+	static const char sql[] = "SELECT 1 FROM jobs j JOIN attempts a ON "
+	    "a.job_id = j.id WHERE j.id = ? AND j.state = 'running' AND "
+	    "j.lease_owner = ? AND a.id = ? AND a.outcome IS NULL";
 	sqlite3_stmt *s;
 	int rc;
 
@@ -678,6 +896,29 @@ still_ours(struct store *st, const char *daemon_id, int64_t job_id)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, job_id);
 	sqlite3_bind_text(s, 2, daemon_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, attempt_id);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	return rc == SQLITE_DONE ? STORE_LOST : rc_to_store(rc);
+}
+
+/* Inside a transaction: is the attempt this daemon's (ended or not)? */
+static int
+our_attempt(struct store *st, const char *daemon_id, int64_t job_id,
+    int64_t attempt_id)
+{
+	static const char sql[] = "SELECT 1 FROM attempts WHERE id = ? AND "
+	    "job_id = ? AND daemon_id = ?";
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = prep(st, sql)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, attempt_id);
+	sqlite3_bind_int64(s, 2, job_id);
+	sqlite3_bind_text(s, 3, daemon_id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc == SQLITE_ROW)
@@ -740,23 +981,33 @@ store_attempt_answered(struct store *st, int64_t attempt_id, int http_status,
 	sqlite3_bind_int(s, 1, http_status);
 	bind_text_or_null(s, 2, request_id);
 	sqlite3_bind_int64(s, 3, attempt_id);
-	return step_done(s);
+	return write_one(st, STORE_OP_ANSWERED, s);
 }
 
 int
 store_commit_image(struct store *st, const char *daemon_id,
     const struct store_image *img)
 {
-	int rc;
+	int rc, ours;
 
-	if ((rc = store_begin(st)) != STORE_OK)
+	if ((rc = write_begin(st, STORE_OP_IMAGE)) != STORE_OK)
 		return rc;
-	if ((rc = still_ours(st, daemon_id, img->job_id)) != STORE_OK ||
-	    (rc = insert_image(st, img)) != STORE_OK) {
-		store_rollback(st);
-		return rc;
+	if ((rc = our_attempt(st, daemon_id, img->job_id, img->attempt_id)) !=
+	    STORE_OK)
+		goto fail;
+	ours = still_ours(st, daemon_id, img->job_id, img->attempt_id);
+	if (ours != STORE_OK && ours != STORE_LOST) {
+		rc = ours;
+		goto fail;
 	}
-	return store_commit(st);
+	if ((rc = insert_image(st, img)) != STORE_OK)
+		goto fail;
+	if ((rc = write_commit(st, STORE_OP_IMAGE)) != STORE_OK)
+		return rc;
+	return ours;
+fail:
+	store_rollback(st);
+	return rc;
 }
 
 static int
@@ -768,7 +1019,8 @@ close_attempt(struct store *st, int64_t attempt_id,
 	    "http_status = coalesce(?, http_status), "
 	    "request_id = coalesce(?, request_id), outcome = ?, error_type = ?, "
 	    "error_code = ?, error_message = ?, input_tokens = ?, "
-	    "output_tokens = ?, total_tokens = ?, usage = ? WHERE id = ?";
+	    "output_tokens = ?, total_tokens = ?, usage = ? WHERE id = ? "
+	    "AND outcome IS NULL";
 	sqlite3_stmt *s;
 
 	if ((s = prep(st, sql)) == NULL)
@@ -836,17 +1088,19 @@ store_finish_attempt(struct store *st, const char *daemon_id, int64_t job_id,
 {
 	int rc, ours;
 
-	if ((rc = store_begin(st)) != STORE_OK)
+	if ((rc = write_begin(st, STORE_OP_FINISH)) != STORE_OK)
 		return rc;
+	if ((ours = still_ours(st, daemon_id, job_id, attempt_id)) < 0 &&
+	    ours != STORE_LOST) {
+		rc = ours;
+		goto fail;
+	}
 	if ((rc = close_attempt(st, attempt_id, res)) != STORE_OK)
 		goto fail;
-	if ((ours = still_ours(st, daemon_id, job_id)) == STORE_OK)
-		rc = move_job(st, job_id, res, next, not_before);
-	else
-		rc = ours == STORE_LOST ? STORE_OK : ours;
-	if (rc != STORE_OK)
+	if (ours == STORE_OK &&
+	    (rc = move_job(st, job_id, res, next, not_before)) != STORE_OK)
 		goto fail;
-	if ((rc = store_commit(st)) != STORE_OK)
+	if ((rc = write_commit(st, STORE_OP_FINISH)) != STORE_OK)
 		return rc;
 	return ours;
 fail:

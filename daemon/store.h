@@ -37,6 +37,40 @@ sqlite3 *store_db(struct store *st);
 /* Last SQLite error message of this connection. */
 const char *store_errmsg(struct store *st);
 
+/* SQLite's primary result code of the last failed call on this connection
+ * (SQLITE_BUSY, SQLITE_FULL, SQLITE_IOERR, ...), 0 if none. */
+int store_errcode(struct store *st);
+
+/* Whether an error with that code may pass by itself (a lock, a full disk,
+ * an I/O error), so the same write is worth trying again; a constraint or
+ * a corrupt file is not. */
+int store_error_transient(int errcode);
+
+/* ---- fault injection, for tests (as SQLite and beanstalkd test themselves) */
+
+/* Kinds of write transaction, as counted by the fault seam. */
+enum store_op {
+	STORE_OP_CLAIM, STORE_OP_IMAGE, STORE_OP_FINISH, STORE_OP_ANSWERED,
+	STORE_OP_LEASES, STORE_OP_HEARTBEAT, STORE_OP_COUNT
+};
+
+#define STORE_FAULTS_MAX 8
+
+struct store_fault {
+	enum store_op op;
+	int nth;        /* the nth write of that kind (1-based, tries count) */
+	int count;      /* fails this many tries from the nth on */
+	int errcode;    /* SQLITE_BUSY, SQLITE_IOERR or SQLITE_FULL */
+};
+
+/* Arms faults from spec: "KIND:N:CODE[:COUNT],..." with KIND one of claim,
+ * image, finish, answered, leases, heartbeat and CODE busy, ioerr or full:
+ * the Nth write transaction of that kind and the COUNT-1 tries after it
+ * (default 1) are rolled back at COMMIT and fail with CODE. Returns 0, or -1
+ * with the offending item named in err. */
+int store_set_faults(struct store *st, const char *spec, char *err,
+    size_t errlen);
+
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. begin returns STORE_BUSY when the
  * lock could not be had within the busy timeout. */
 int store_begin(struct store *st);
@@ -54,6 +88,8 @@ void store_defer_checkpoints(struct store *st, int wal_pages,
 
 /* The threshold imgeditd defers at: SQLite's own default (64 MB of WAL). */
 #define STORE_CHECKPOINT_WAL_PAGES 1000
+
+/* due == NULL gives the checkpoints back to SQLite. */
 
 /* A PASSIVE checkpoint now (never waits for readers or writers). Returns
  * STORE_OK (also when readers kept part of the WAL), STORE_BUSY, or
@@ -92,23 +128,31 @@ struct job_input {
 struct claimed_job {
 	int64_t id;
 	int64_t attempt_id;
-	int attempt;        /* number of this attempt, 1-based */
+	int attempt;        /* number of this attempt's row, 1-based */
+	int counted;        /* attempts that count, this one included */
 	int max_attempts;
 	int stream;
 	char *params;       /* JSON text as stored (may be invalid: validate!) */
 	struct job_input *inputs; /* images by ordinal, then the mask */
 	size_t ninputs;
 	char *load_error;   /* non-NULL: inputs could not be read (reason) */
+	int load_transient; /* ... because of the database, not the job */
 };
 void claimed_job_free(struct claimed_job *job);
 
 /* Frees the input bytes (data = NULL; names, types and sizes stay). */
 void claimed_job_drop_input_bytes(struct claimed_job *job);
 
+/* Largest input the daemon loads: sizes are read from the database
+ * (length()) first, so a hostile row cannot make it allocate more. */
+#define STORE_INPUT_MAX (50u << 20)
+#define STORE_INPUTS_MAX 17 /* 16 images and a mask */
+
 /* Claims the next ready job (state queued/retry_wait, not_before <= now,
  * highest priority then oldest): marks it running with a lease until
  * now + lease_ms, counts the attempt and inserts its attempts row, all in one
- * transaction; then loads params and inputs. Returns 1 with *out set (caller
+ * transaction; then loads params and inputs (an input over STORE_INPUT_MAX,
+ * or too many, sets load_error instead). Returns 1 with *out set (caller
  * owns), 0 when nothing is ready, or STORE_ERR / STORE_BUSY. */
 int store_claim(struct store *st, const char *daemon_id, int64_t now,
     int64_t lease_ms, struct claimed_job **out);
@@ -117,8 +161,24 @@ int store_claim(struct store *st, const char *daemon_id, int64_t now,
  * queued/retry_wait jobs. Returns 1 with *when, 0 if none, or STORE_ERR. */
 int store_next_wake(struct store *st, int64_t *when);
 
-/* Extends the lease of every job this daemon runs. */
-int store_renew_leases(struct store *st, const char *daemon_id, int64_t expires);
+/* A job this daemon runs, and the attempt it runs it under. */
+struct store_run_ref {
+	int64_t job_id, attempt_id;
+};
+
+/* Extends the lease of the listed jobs, those still running under this
+ * daemon's lease, until expires (the jobs of attempts no longer running
+ * are left to expire). */
+int store_renew_leases(struct store *st, const char *daemon_id, int64_t expires,
+    const struct store_run_ref *runs, size_t nruns);
+
+/* One lease round in one transaction: renews the listed runs' leases until
+ * now + lease_ms, then returns expired ones to the queue (as
+ * store_requeue_expired). Renewing first means this daemon never requeues
+ * a job it still runs, however late the round comes. */
+int store_lease_round(struct store *st, const char *daemon_id, int64_t now,
+    int64_t lease_ms, const struct store_run_ref *runs, size_t nruns,
+    int *requeued);
 
 /* Returns running jobs whose lease expired before now to queued, closing
  * their open attempt as 'interrupted'. The attempt counts against
@@ -126,9 +186,10 @@ int store_renew_leases(struct store *st, const char *daemon_id, int64_t expires)
  * *count = jobs requeued. */
 int store_requeue_expired(struct store *st, int64_t now, int *count);
 
-/* Calls fn for each job id that is running under this daemon's lease. */
-int store_owned_jobs(struct store *st, const char *daemon_id,
-    void (*fn)(void *arg, int64_t job_id), void *arg);
+/* The jobs running under this daemon's lease with their open attempt:
+ * *out (caller frees) gets *n of them. */
+int store_owned_runs(struct store *st, const char *daemon_id,
+    struct store_run_ref **out, size_t *n);
 
 /* Records that upstream answered the attempt (HTTP status, x-request-id or
  * NULL), so a crash after this point counts the attempt and its images can
@@ -153,9 +214,12 @@ struct store_image {
 	size_t size;
 };
 
-/* Stores one image in its own transaction, if the job is still running under
- * this daemon's lease. Returns STORE_OK, STORE_LOST (nothing written),
- * STORE_BUSY or STORE_ERR. */
+/* Stores one image in its own transaction, into an attempt of this daemon's
+ * (what upstream sent for an attempt is kept, even when the job was
+ * canceled or its lease taken meanwhile). Returns STORE_OK; STORE_LOST when
+ * the image was stored but the job no longer runs under this daemon's lease
+ * (or when the attempt is not this daemon's: then nothing is written);
+ * STORE_BUSY or STORE_ERR (nothing written). */
 int store_commit_image(struct store *st, const char *daemon_id,
     const struct store_image *img);
 
@@ -176,9 +240,10 @@ struct attempt_result {
 	const char *usage_json;  /* may be NULL */
 };
 
-/* Closes the attempt row and moves the job, in one transaction, if the job is
- * still ours; otherwise only the attempt row is closed and STORE_LOST is
- * returned. not_before is used by NEXT_RETRY. */
+/* Closes the attempt row, if it is still open (an ended attempt is never
+ * rewritten), and moves the job, in one transaction, if the job is still
+ * ours under that attempt; otherwise STORE_LOST. not_before is used by
+ * NEXT_RETRY. */
 int store_finish_attempt(struct store *st, const char *daemon_id,
     int64_t job_id, int64_t attempt_id, const struct attempt_result *res,
     enum job_next next, int64_t not_before);

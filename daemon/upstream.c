@@ -56,8 +56,10 @@ struct edit_call {
 	enum body_mode mode;
 	struct sse_parser *sse;
 	struct payload_stream *payload; /* decodes each event's data as it streams */
-	int partials, finals;
-	int aborted, error_event, bad;
+	int partials, finals, expect_finals;
+	int aborted, error_event, bad, too_large;
+	int complete;               /* expect_finals delivered */
+	int paused;                 /* should_pause said so */
 
 	char request_id[128];
 	char content_type[128];
@@ -389,6 +391,21 @@ take_usage(struct edit_call *call, json_t *usage)
 	call->usage_json = json_dumps(usage, JSON_COMPACT);
 }
 
+/* Over --max-event-bytes: the same answer would come again, so the
+ * attempt fails for good rather than being paid for again. */
+static void
+set_too_large(struct edit_call *call, const char *what)
+{
+	if (call->bad || call->error_event)
+		return;
+	call->bad = call->too_large = 1;
+	copy_str(call->error_type, sizeof(call->error_type),
+	    "response_too_large");
+	snprintf(call->error_message, sizeof(call->error_message),
+	    "%s larger than %zu bytes (max-event-bytes)", what,
+	    what[0] == 'u' ? (size_t)MAX_DOWNLOAD : call->cfg->max_event_bytes);
+}
+
 static void
 set_bad(struct edit_call *call, const char *fmt, const char *detail)
 {
@@ -403,12 +420,16 @@ set_bad(struct edit_call *call, const char *fmt, const char *detail)
 /* Hands one decoded image to the caller. Returns 0, or -1 to abort. */
 static int
 deliver(struct edit_call *call, enum image_kind kind, int idx,
-    int partial_index, const struct payload_image *pi, json_t *meta)
+    int partial_index, const struct payload_image *pi, int slot,
+    struct payload_image *buf, json_t *meta)
 {
 	struct upstream_image img = { 0 };
 	struct img_info info;
 	char err[128];
 
+	img.call = call;
+	img.slot = slot;
+	img.buf = buf;
 	img.kind = kind;
 	img.idx = idx;
 	img.partial_index = partial_index;
@@ -428,11 +449,29 @@ deliver(struct edit_call *call, enum image_kind kind, int idx,
 		    (long long)call->job->id, kind == IMAGE_FINAL ? "final" :
 		    "partial", idx, err);
 	}
+	if (kind == IMAGE_FINAL && ++call->finals >= call->expect_finals)
+		call->complete = 1;
 	if (call->cb.on_image(call->arg, &img) == -1) {
 		call->aborted = 1;
 		return -1;
 	}
 	return 0;
+}
+
+int
+upstream_image_keep(const struct upstream_image *img, struct payload_image *out)
+{
+	if (img->slot >= 0) {
+		payload_stream_take(img->call->payload, img->slot, out);
+		return 0;
+	}
+	if (img->buf != NULL) {
+		*out = *img->buf;
+		memset(img->buf, 0, sizeof(*img->buf));
+		return 0;
+	}
+	return payload_image_copy(img->call->cfg->pool, img->data, img->size,
+	    out);
 }
 
 static const char *
@@ -450,10 +489,16 @@ on_sse_data(void *arg, const char *s, size_t n)
 	struct edit_call *call = arg;
 	char err[256];
 
-	if (payload_stream_feed(call->payload, s, n, err, sizeof(err)) == 0)
+	switch (payload_stream_feed(call->payload, s, n, err, sizeof(err))) {
+	case 0:
 		return 0;
-	set_bad(call, "stream event: %s", err);
-	return 1;
+	case PAYLOAD_TOO_BIG:
+		set_too_large(call, "stream event");
+		return 1;
+	default:
+		set_bad(call, "stream event: %s", err);
+		return 1;
+	}
 }
 
 /* A complete event's images, by its type; root is its JSON remainder. */
@@ -474,14 +519,15 @@ take_event(struct edit_call *call, const char *type, json_t *root,
 		v = json_object_get(root, "partial_image_index");
 		return deliver(call, IMAGE_PARTIAL, call->partials++,
 		    json_is_integer(v) ? (int)json_integer_value(v) : -1,
-		    &imgs[0], root) == -1;
+		    &imgs[0], 0, NULL, root) == -1;
 	}
 	if (strcmp(type, "image_edit.completed") == 0 && n == 1) {
 		take_usage(call, json_object_get(root, "usage"));
-		return deliver(call, IMAGE_FINAL, call->finals++, -1, &imgs[0],
-		    root) == -1;
+		return deliver(call, IMAGE_FINAL, call->finals, -1, &imgs[0], 0,
+		    NULL, root) == -1;
 	}
-	if (strncmp(type, "image_edit.", 11) == 0) {
+	if (strcmp(type, "image_edit.partial_image") == 0 ||
+	    strcmp(type, "image_edit.completed") == 0) {
 		set_bad(call, "stream event %s without exactly one b64_json", type);
 		return 1;
 	}
@@ -576,14 +622,25 @@ on_write(char *ptr, size_t size, size_t nmemb, void *arg)
 			return 0;
 	}
 	if (x->download_idx < 0 && call->mode == MODE_SSE) {
-		int rc = sse_feed(call->sse, ptr, n);
-		if (rc == SSE_ETOOBIG)
-			set_bad(call, "stream event larger than %s bytes",
-			    "max_event_bytes");
+		int rc;
+		if (call->complete)
+			return n; /* every image came: the rest is moot */
+		if (call->cb.should_pause != NULL &&
+		    call->cb.should_pause(call->arg)) {
+			call->paused = 1;
+			return CURL_WRITEFUNC_PAUSE;
+		}
+		if ((rc = sse_feed(call->sse, ptr, n)) == SSE_ETOOBIG)
+			set_too_large(call, "stream event");
 		return rc == 0 ? n : 0;
 	}
-	if (x->body.len + n > cap || buf_append(&x->body, ptr, n) == -1) {
-		set_bad(call, "response body over %s", "the size limit");
+	if (x->body.len + n > cap) {
+		set_too_large(call, x->download_idx >= 0 ? "url result" :
+		    "response body");
+		return 0;
+	}
+	if (buf_append(&x->body, ptr, n) == -1) {
+		set_bad(call, "response body: %s", "out of memory");
 		return 0;
 	}
 	return n;
@@ -678,10 +735,19 @@ main_headers(struct edit_call *call)
 	return 0;
 }
 
+void
+edit_call_resume(struct edit_call *call)
+{
+	if (call == NULL || !call->paused || call->main.easy == NULL)
+		return;
+	call->paused = 0;
+	curl_easy_pause(call->main.easy, CURLPAUSE_CONT);
+}
+
 struct edit_call *
 edit_call_start(struct evcurl *ec, const struct upstream_config *cfg,
-    const struct claimed_job *job, const struct edit_callbacks *cb, void *arg,
-    char *err, size_t errlen)
+    const struct claimed_job *job, int expect_finals,
+    const struct edit_callbacks *cb, void *arg, char *err, size_t errlen)
 {
 	struct edit_call *call;
 	char *url = NULL;
@@ -696,6 +762,7 @@ edit_call_start(struct evcurl *ec, const struct upstream_config *cfg,
 	call->cb = *cb;
 	call->arg = arg;
 	call->main.download_idx = -1;
+	call->expect_finals = expect_finals > 0 ? expect_finals : 1;
 	call->retry_after_ms = -1;
 	ratelimit_headers_clear(&call->rl);
 	call->should_retry = -1;
@@ -787,6 +854,7 @@ report(struct edit_call *call, enum edit_status status, int curl_code,
 	out.error_code = call->error_code[0] ? call->error_code : NULL;
 	out.error_message = call->error_message[0] ? call->error_message : NULL;
 	out.finals = call->finals;
+	out.complete = call->complete;
 	out.input_tokens = call->input_tokens;
 	out.output_tokens = call->output_tokens;
 	out.total_tokens = call->total_tokens;
@@ -860,9 +928,10 @@ take_json_body(struct edit_call *call)
 	json_array_foreach(data, i, item) {
 		if (json_is_string(json_object_get(item, "b64_json")) &&
 		    k < (size_t)n) {
-			if (deliver(call, IMAGE_FINAL, (int)i, -1, &imgs[k++], root) == -1)
+			k++;
+			if (deliver(call, IMAGE_FINAL, (int)i, -1, &imgs[k - 1], -1,
+			    &imgs[k - 1], root) == -1)
 				goto out;
-			call->finals++;
 		} else if (!json_is_string(json_object_get(item, "url"))) {
 			set_bad(call, "response data item has neither b64_json nor url%s", "");
 			goto out;
@@ -917,8 +986,12 @@ final_status(struct edit_call *call)
 {
 	if (call->aborted)
 		return EDIT_ABORTED;
+	if (call->complete)
+		return EDIT_OK;
 	if (call->error_event)
 		return EDIT_ERROR_EVENT;
+	if (call->too_large)
+		return EDIT_TOO_LARGE;
 	if (call->bad)
 		return EDIT_BAD_RESPONSE;
 	return EDIT_OK;
@@ -945,9 +1018,8 @@ download_done(struct xfer *x, CURLcode result)
 		} else {
 			pi.data = x->body.data;
 			pi.size = x->body.len;
-			if (deliver(call, IMAGE_FINAL, x->download_idx, -1, &pi,
-			    NULL) == 0)
-				call->finals++;
+			deliver(call, IMAGE_FINAL, x->download_idx, -1, &pi, -1,
+			    NULL, NULL);
 		}
 	}
 	curl_easy_cleanup(x->easy);
@@ -965,14 +1037,18 @@ main_done(struct edit_call *call, CURLcode result)
 
 	curl_easy_getinfo(call->main.easy, CURLINFO_RESPONSE_CODE, &http);
 	cerr = call->main.errbuf[0] ? call->main.errbuf : curl_easy_strerror(result);
-	if (call->aborted || call->error_event || call->bad) {
+	if (call->mode == MODE_SSE && !call->complete && !call->aborted &&
+	    !call->error_event && !call->bad)
+		sse_finish(call->sse);
+	if (call->complete || call->aborted || call->error_event || call->bad) {
 		report(call, final_status(call), 0, NULL);
 	} else if (call->mode == MODE_SSE) {
-		sse_finish(call->sse);
-		if (call->finals > 0)
-			report(call, EDIT_OK, 0, NULL);
-		else if (result != CURLE_OK)
+		/* fewer finals than asked: a cut is retried, a clean end is
+		 * what upstream chose to deliver */
+		if (result != CURLE_OK)
 			report(call, EDIT_TRANSPORT, result, cerr);
+		else if (call->finals > 0)
+			report(call, EDIT_OK, 0, NULL);
 		else
 			report(call, EDIT_TRUNCATED, 0, NULL);
 	} else if (result != CURLE_OK) {

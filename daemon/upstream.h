@@ -24,7 +24,8 @@ struct upstream_config {
 	struct payload_pool *pool; /* image buffers shared by calls, or NULL */
 };
 
-/* One complete image, valid only during the on_image callback. */
+/* One complete image, valid only during the on_image callback (keep its
+ * bytes past it with upstream_image_keep). */
 struct upstream_image {
 	enum image_kind kind;
 	int idx;                   /* final: output index; partial: arrival order */
@@ -34,7 +35,17 @@ struct upstream_image {
 	const char *quality, *background, *reported_size; /* may be NULL */
 	const unsigned char *data;
 	size_t size;
+	/* upstream.c's: where the bytes live */
+	struct edit_call *call;
+	int slot;                  /* index in the event's images, or -1 */
+	struct payload_image *buf; /* the buffer if not a slot, or NULL */
 };
+
+/* Moves (or, for a download, copies) the image's bytes into *out, which
+ * owns them from now on: give them back with payload_pool_put on the
+ * config's pool. Only during on_image. Returns 0, or -1 out of memory. */
+int upstream_image_keep(const struct upstream_image *img,
+    struct payload_image *out);
 
 enum edit_status {
 	EDIT_OK,
@@ -44,6 +55,7 @@ enum edit_status {
 	EDIT_ERROR_EVENT,  /* an error frame inside the stream */
 	EDIT_BAD_RESPONSE, /* bytes we cannot understand */
 	EDIT_ABORTED,      /* on_image asked to stop */
+	EDIT_TOO_LARGE,    /* an event or body over max_event_bytes */
 };
 
 struct edit_outcome {
@@ -53,6 +65,8 @@ struct edit_outcome {
 	const char *request_id;    /* x-request-id, or NULL */
 	const char *error_type, *error_code, *error_message; /* or NULL */
 	int finals;                /* final images delivered */
+	int complete;              /* all expected finals came: the rest of
+	                            * the answer, whatever it was, is moot */
 	int64_t input_tokens, output_tokens, total_tokens;
 	const char *usage_json;    /* usage object(s), or NULL */
 	int64_t retry_after_ms;    /* from retry-after-ms / retry-after, -1 if none */
@@ -71,6 +85,10 @@ struct edit_callbacks {
 	void (*on_inputs_sent)(void *arg);
 	/* An image is complete. Return 0 to go on, -1 to abort the attempt. */
 	int (*on_image)(void *arg, const struct upstream_image *img);
+	/* Asked before more of a stream is parsed: nonzero pauses the
+	 * transfer (the bytes stay in the socket) until edit_call_resume.
+	 * May be NULL. */
+	int (*should_pause)(void *arg);
 	/* The attempt ended. Called once (never after edit_call_cancel); the
 	 * outcome's strings live until the callback returns, then the call is
 	 * freed. */
@@ -79,12 +97,19 @@ struct edit_callbacks {
 
 struct edit_call;
 
-/* Starts the attempt for job (which must outlive the call). Returns the
- * call (freed after on_done, or by edit_call_cancel) or NULL with a reason
- * in err (e.g. params are not a JSON object). */
+/* Starts the attempt for job (which must outlive the call), which asks for
+ * expect_finals images: once they all came, nothing upstream sends after
+ * them changes the outcome. Returns the call (freed after on_done, or by
+ * edit_call_cancel) or NULL with a reason in err (e.g. params are not a
+ * JSON object). */
 struct edit_call *edit_call_start(struct evcurl *ec,
     const struct upstream_config *cfg, const struct claimed_job *job,
-    const struct edit_callbacks *cb, void *arg, char *err, size_t errlen);
+    int expect_finals, const struct edit_callbacks *cb, void *arg, char *err,
+    size_t errlen);
+
+/* Resumes a transfer that should_pause paused; no-op otherwise. May call
+ * the callbacks before it returns. */
+void edit_call_resume(struct edit_call *call);
 
 /* Stops the attempt at once: no more callbacks; frees the call. Must not be
  * called from inside this call's own on_image callback (return -1 there). */

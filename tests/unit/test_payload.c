@@ -137,7 +137,8 @@ test_big_and_offsets(void)
 	/* the document bound */
 	ps = payload_stream_new(100, NULL);
 	doc[13 + 1000] = 'A';
-	CHECK_INT(payload_stream_feed(ps, doc, len, err, sizeof(err)), -1);
+	CHECK_INT(payload_stream_feed(ps, doc, len, err, sizeof(err)),
+	    PAYLOAD_TOO_BIG);
 	CHECK(strstr(err, "larger than 100 bytes") != NULL);
 	payload_stream_free(ps);
 	free(doc);
@@ -191,6 +192,41 @@ decode_one(struct payload_pool *pool, const char *doc, const unsigned char **dat
 	return ps;
 }
 
+/* An image taken out of a stream outlives the next document, and goes
+ * back to the pool when given back; the stream uses a spare meanwhile. */
+static void
+test_take(void)
+{
+	struct payload_pool *pool = payload_pool_new(2);
+	struct payload_stream *ps = payload_stream_new(1 << 20, pool);
+	const struct payload_image *imgs;
+	struct payload_image kept, copy;
+	char err[256], *text;
+	size_t tlen;
+	const char *doc1 = "{\"b64_json\":\"YWJj\"}", *doc2 = "{\"b64_json\":\"eHl6\"}";
+
+	CHECK_INT(payload_stream_feed(ps, doc1, strlen(doc1), err, sizeof(err)), 0);
+	CHECK_INT(payload_stream_end(ps, &text, &tlen, &imgs, err, sizeof(err)), 1);
+	payload_stream_take(ps, 0, &kept);
+	CHECK(kept.data != NULL && kept.size == 3 && memcmp(kept.data, "abc", 3) == 0);
+	CHECK(imgs[0].data == NULL && imgs[0].mapped == 0);
+	CHECK_INT(payload_image_copy(pool, "hello", 5, &copy), 0);
+	CHECK(copy.size == 5 && memcmp(copy.data, "hello", 5) == 0);
+	payload_pool_put(pool, &copy);
+	CHECK(copy.data == NULL && copy.size == 0);
+	CHECK_INT(payload_pool_count(pool), 1);
+	payload_stream_reset(ps);
+	CHECK_INT(payload_stream_feed(ps, doc2, strlen(doc2), err, sizeof(err)), 0);
+	CHECK_INT(payload_pool_count(pool), 0); /* the new document took it */
+	CHECK_INT(payload_stream_end(ps, &text, &tlen, &imgs, err, sizeof(err)), 1);
+	CHECK(memcmp(imgs[0].data, "xyz", 3) == 0);
+	CHECK(memcmp(kept.data, "abc", 3) == 0); /* untouched by doc2 */
+	payload_pool_put(pool, &kept);
+	CHECK_INT(payload_pool_count(pool), 1);
+	payload_stream_free(ps);
+	payload_pool_free(pool);
+}
+
 /* Buffers go back to the pool when a stream is freed (as many as it holds),
  * the next stream decodes into them, trim empties it. */
 static void
@@ -223,6 +259,7 @@ test_pool(void)
 	CHECK_MEM(dc, "abc", 3);
 	payload_stream_free(c);
 	payload_pool_free(pool); /* with a spare in it: ASan sees no leak */
+	test_take();
 	CHECK_INT(payload_pool_count(NULL), 0);
 	payload_pool_trim(NULL);
 }

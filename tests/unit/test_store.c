@@ -193,7 +193,10 @@ test_cancel_and_leases(struct store *st)
 	}
 	CHECK_INT(store_requeue_expired(st, 5500, &n), STORE_OK);
 	CHECK_INT(n, 0);
-	CHECK_INT(store_renew_leases(st, "d9", 7000), STORE_OK);
+	{
+		struct store_run_ref ref = { 3, q_int(st, "SELECT id FROM attempts WHERE job_id=3") };
+		CHECK_INT(store_renew_leases(st, "d9", 7000, &ref, 1), STORE_OK);
+	}
 	CHECK_INT(store_requeue_expired(st, 6500, &n), STORE_OK);
 	CHECK_INT(n, 0);
 	CHECK_INT(store_requeue_expired(st, 7001, &n), STORE_OK);

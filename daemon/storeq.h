@@ -1,0 +1,113 @@
+/* storeq.h: the daemon's asynchronous store: requests with completion
+ * callbacks, run in order by one writer thread on its own connection. */
+#ifndef IMGEDIT_STOREQ_H
+#define IMGEDIT_STOREQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <event2/event.h>
+
+#include "store.h"
+#include "util.h"
+
+/*
+ * The event loop never touches SQLite: it hands requests to storeq_submit
+ * and gets each back, on the loop, through its done callback. Requests that
+ * write what a job did (claim, answered, image, finish) run in the order
+ * submitted, and one that meets a lock, a full disk or an I/O error is
+ * tried again until it commits, or until the job is no longer ours: the
+ * bytes wait in memory meanwhile. The rest (poll, lease round, heartbeat)
+ * are tried once each, also between those retries, so the daemon goes on
+ * watching the database and renewing leases while a write waits.
+ */
+enum sq_op {
+	SQ_CLAIM, SQ_ANSWERED, SQ_IMAGE, SQ_FINISH,  /* in order, retried */
+	SQ_POLL, SQ_LEASES, SQ_HEARTBEAT,            /* once each */
+};
+
+struct sq_req;
+typedef void (*sq_done_fn)(void *arg, struct sq_req *req);
+
+struct sq_req {
+	enum sq_op op;
+	sq_done_fn done;
+	void *arg;
+	int rc;             /* STORE_OK, STORE_LOST, ...; claim: 1 or 0 */
+	int errcode;        /* SQLite's code when rc < 0 */
+	uint64_t seq;       /* when it ran: orders results on the loop */
+	TAILQ_ENTRY(sq_req) entry;
+	union {
+		struct {                    /* SQ_CLAIM */
+			int64_t lease_ms;
+			struct claimed_job *job;  /* rc 1: caller takes it */
+			int64_t next_wake;        /* rc 0: earliest not_before, or 0 */
+		} claim;
+		struct {                    /* SQ_ANSWERED */
+			int64_t attempt_id;
+			int http_status;
+			char request_id[128];
+		} answered;
+		struct store_image image;   /* SQ_IMAGE: bytes the caller's,
+		                             * sha256 filled in by the writer */
+		struct {                    /* SQ_FINISH: strings the caller's */
+			int64_t job_id, attempt_id;
+			struct attempt_result res;
+			enum job_next next;
+			int64_t not_before;
+		} finish;
+		struct {                    /* SQ_POLL */
+			int64_t data_version;   /* in: last seen; out: now */
+			int changed;            /* then the rest is read: */
+			char *pause, *resume;   /* control values, or NULL */
+			struct store_run_ref *owned;
+			size_t nowned;
+		} poll;
+		struct {                    /* SQ_LEASES */
+			struct store_run_ref *runs;  /* the caller's */
+			size_t nruns;
+			int64_t lease_ms;
+			int requeued;
+		} leases;
+		struct {                    /* SQ_HEARTBEAT */
+			char status[256];
+			char pause_reason[320]; /* "" = none */
+		} beat;
+	} u;
+	char sha256[SHA256_HEX_LEN + 1];
+};
+
+/* What the writer is up against now, for the status line. */
+struct storeq_health {
+	int64_t locked_ms;     /* a write has met another's lock this long */
+	int64_t fault_ms;      /* writes have failed this long (disk, I/O) */
+	char fault[128];       /* the last such error, "" if none */
+	int queued;            /* requests waiting */
+};
+
+struct storeq;
+
+/* Starts the writer thread on st (opened and migrated; from now on only
+ * the thread uses it, until storeq_free) for daemon_id (kept). Completions
+ * arrive on base. Returns NULL on failure. Caller owns: storeq_free. */
+struct storeq *storeq_new(struct event_base *base, struct store *st,
+    const char *daemon_id);
+
+/* Returns a zeroed request (caller owns: sq_req_free) or NULL. */
+struct sq_req *sq_req_new(enum sq_op op, sq_done_fn done, void *arg);
+/* Frees req and what the writer allocated in it (an unclaimed job, the
+ * poll's strings and list). */
+void sq_req_free(struct sq_req *req);
+
+/* Queues req; req->done(arg, req) runs on the loop once it ran. After
+ * storeq_free began, req completes at once with rc STORE_ERR. */
+void storeq_submit(struct storeq *q, struct sq_req *req);
+
+void storeq_health(struct storeq *q, struct storeq_health *h);
+
+/* Runs what is queued, stops the thread and delivers the last
+ * completions; then frees q (st is the caller's again). */
+void storeq_free(struct storeq *q);
+
+#endif
