@@ -11,7 +11,6 @@
 
 #include "ctl.h"
 
-#define BUSY_TIMEOUT_MS 5000
 
 static const struct verb {
 	const char *name;
@@ -117,9 +116,9 @@ open_store(const char *path, char *err, size_t errlen)
 {
 	struct store *st;
 
-	st = store_open(path, 0, BUSY_TIMEOUT_MS, err, errlen);
+	st = store_open(path, 0, CATALOG_BUSY_TIMEOUT_MS, err, errlen);
 	if (st == NULL && access(path, W_OK) == -1 && errno == EACCES)
-		st = store_open(path, STORE_READONLY, BUSY_TIMEOUT_MS, err,
+		st = store_open(path, STORE_READONLY, CATALOG_BUSY_TIMEOUT_MS, err,
 		    errlen);
 	return st;
 }
@@ -217,7 +216,7 @@ verb_init(struct ctl *c, int argc, char **argv)
 		return ctl_usage(init_help, "init takes no arguments");
 	if (ctl_db_path(c) == NULL)
 		return CTL_USAGE;
-	c->st = store_open(c->db_path, STORE_CREATE, BUSY_TIMEOUT_MS, err,
+	c->st = store_open(c->db_path, STORE_CREATE, CATALOG_BUSY_TIMEOUT_MS, err,
 	    sizeof(err));
 	if (c->st == NULL) {
 		ctl_err("cannot open DB: %s", err);

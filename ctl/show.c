@@ -392,6 +392,32 @@ status_daemons(const json_t *arr, int64_t now)
 	}
 }
 
+/* Another program holds the write lock: how long the daemons have not been
+ * able to write (their last heartbeat) tells how long at least. */
+static void
+status_lock(const json_t *doc, int64_t now)
+{
+	const json_t *d;
+	int64_t newest = 0;
+	char age[16];
+	size_t i;
+
+	if (!json_is_true(json_object_get(json_object_get(doc, "database"),
+	    "write_locked")))
+		return;
+	json_array_foreach(json_object_get(doc, "daemons"), i, d)
+		if (!json_is_integer(json_object_get(d, "stopped_at")) &&
+		    jint(d, "heartbeat_at") > newest)
+			newest = jint(d, "heartbeat_at");
+	printf("locked    another connection holds the write lock now");
+	if (newest > 0) {
+		fmt_age(now - newest, age, sizeof(age));
+		printf("; the daemons last wrote %s ago (they wait, and lose "
+		    "nothing)", age);
+	}
+	printf("\n");
+}
+
 static void
 status_text(const json_t *doc, const char *path)
 {
@@ -427,6 +453,7 @@ status_text(const json_t *doc, const char *path)
 		    jstr(p, "reason") ? jstr(p, "reason") : "yes");
 	else
 		printf("paused    no\n");
+	status_lock(doc, now_ms());
 	status_daemons(json_object_get(doc, "daemons"), now_ms());
 }
 

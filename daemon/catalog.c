@@ -740,6 +740,24 @@ status_control(struct catalog *cat, json_t *doc, int64_t now)
 	return CATALOG_OK;
 }
 
+/* Whether another connection holds the write lock right now: a try
+ * without waiting, rolled back at once. */
+static void
+status_write_lock(struct catalog *cat, json_t *doc, int busy_timeout_ms)
+{
+	json_t *db = json_object_get(doc, "database");
+	int rc;
+
+	sqlite3_busy_timeout(cat->db, 0);
+	rc = sqlite3_exec(cat->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_busy_timeout(cat->db, busy_timeout_ms);
+	if (json_is_object(db))
+		json_object_set_new(db, "write_locked", (rc & 0xff) == SQLITE_BUSY ?
+		    json_true() : rc == SQLITE_OK ? json_false() : json_null());
+}
+
 int
 catalog_status(struct catalog *cat, int64_t now, json_t **out)
 {
@@ -761,6 +779,7 @@ catalog_status(struct catalog *cat, int64_t now, json_t **out)
 		return rc;
 	}
 	sqlite3_exec(cat->db, "COMMIT", NULL, NULL, NULL);
+	status_write_lock(cat, doc, CATALOG_BUSY_TIMEOUT_MS);
 	*out = doc;
 	return CATALOG_OK;
 }

@@ -19,6 +19,9 @@
 /* Longest state name ("retry_wait") plus NUL, rounded up. */
 #define CATALOG_STATE_LEN 16
 
+/* How long imgeditctl waits for another writer's lock. */
+#define CATALOG_BUSY_TIMEOUT_MS 5000
+
 /* A store plus the catalog's prepared statements. */
 struct catalog;
 

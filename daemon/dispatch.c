@@ -728,22 +728,6 @@ wake_at(struct dispatcher *d, int64_t when)
 	timer_set(d->wake_ev, when - now);
 }
 
-/* The database's own trouble, as the status says it; "" when none. */
-static void
-db_trouble(struct dispatcher *d, char *buf, size_t n)
-{
-	struct storeq_health h;
-
-	storeq_health(d->q, &h);
-	buf[0] = '\0';
-	if (h.fault_ms > 0)
-		snprintf(buf, n, "database writes failing for %lld s: %s",
-		    (long long)(h.fault_ms + 999) / 1000, h.fault);
-	else if (h.locked_ms >= DB_TROUBLE_MS)
-		snprintf(buf, n, "database locked by another program for %lld s",
-		    (long long)h.locked_ms / 1000);
-}
-
 /* Whether a request may start now; if not, the wake timer is set for when
  * it may. While paused, one probe goes out when its time has come. While
  * the database refuses writes (disk full), nothing new starts. */
@@ -1084,13 +1068,22 @@ dispatch_set_api_key(struct dispatcher *d, const char *key)
 void
 dispatch_get_stats(const struct dispatcher *d, struct dispatch_stats *out)
 {
-	char trouble[200];
+	struct storeq_health h;
 
 	*out = d->stats;
 	out->running = d->nactive;
 	out->stopping = d->stopping;
 	out->pending_bytes = d->pending_bytes;
-	db_trouble((struct dispatcher *)d, trouble, sizeof(trouble));
+	storeq_health(d->q, &h);
+	out->db_trouble[0] = '\0';
+	if (h.fault_ms > 0)
+		snprintf(out->db_trouble, sizeof(out->db_trouble),
+		    "database writes failing for %lld s: %s",
+		    (long long)(h.fault_ms + 999) / 1000, h.fault);
+	else if (h.locked_ms >= DB_TROUBLE_MS)
+		snprintf(out->db_trouble, sizeof(out->db_trouble),
+		    "database locked by another program for %lld s",
+		    (long long)h.locked_ms / 1000);
 	if (d->operator_pause != NULL)
 		snprintf(out->pause_reason, sizeof(out->pause_reason),
 		    "paused by operator: %s", d->operator_pause[0] ?
@@ -1098,9 +1091,11 @@ dispatch_get_stats(const struct dispatcher *d, struct dispatch_stats *out)
 	else if (d->auto_pause[0] != '\0')
 		snprintf(out->pause_reason, sizeof(out->pause_reason), "%s",
 		    d->auto_pause);
-	else
+	else if (h.fault_ms > 0) /* may_send starts nothing meanwhile */
 		snprintf(out->pause_reason, sizeof(out->pause_reason), "%s",
-		    trouble);
+		    out->db_trouble);
+	else
+		out->pause_reason[0] = '\0';
 }
 
 void

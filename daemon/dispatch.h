@@ -31,6 +31,7 @@ struct dispatch_stats {
 	int stopping;
 	size_t pending_bytes;      /* image bytes waiting for the store */
 	char pause_reason[320];    /* empty when not paused */
+	char db_trouble[200];      /* a lock or failing writes, "" if none */
 };
 
 struct dispatcher;

@@ -48,6 +48,7 @@ struct daemon {
 	struct dispatcher *disp;
 	struct event *sigterm_ev, *sigint_ev, *sighup_ev, *beat_ev, *dog_ev;
 	int beat_pending;           /* a heartbeat is in the store queue */
+	int beat_failing;           /* the last one could not be written */
 	int stop_signals;
 };
 
@@ -240,8 +241,13 @@ heartbeat_done(void *arg, struct sq_req *req)
 	struct daemon *dm = arg;
 
 	dm->beat_pending = 0;
-	if (req->rc < 0 && req->errcode != SQLITE_BUSY)
-		log_warn("store_error op=heartbeat code=%d", req->errcode);
+	/* said once per spell: a full disk fails one every interval */
+	if (req->rc < 0 && req->errcode != SQLITE_BUSY && !dm->beat_failing)
+		log_warn("store_error op=heartbeat code=%d error=\"%s\"",
+		    req->errcode, sqlite3_errstr(req->errcode));
+	else if (req->rc >= 0 && dm->beat_failing)
+		log_info("heartbeat_resumed");
+	dm->beat_failing = req->rc < 0 && req->errcode != SQLITE_BUSY;
 	sq_req_free(req);
 }
 
@@ -260,7 +266,8 @@ on_heartbeat(evutil_socket_t fd, short what, void *arg)
 	dispatch_get_stats(dm->disp, &s);
 	status_line(dm, &s, status, sizeof(status));
 	snprintf(msg, sizeof(msg), "STATUS=%s%s%s", status,
-	    s.pause_reason[0] ? "; " : "", s.pause_reason);
+	    s.db_trouble[0] || s.pause_reason[0] ? "; " : "",
+	    s.db_trouble[0] ? s.db_trouble : s.pause_reason);
 	notify(msg);
 	if (dm->beat_pending ||
 	    (req = sq_req_new(SQ_HEARTBEAT, heartbeat_done, dm)) == NULL)

@@ -12,6 +12,7 @@
 
 #include <sqlite3.h>
 
+#include "log.h"
 #include "util.h"
 
 TAILQ_HEAD(sq_list, sq_req);
@@ -206,7 +207,8 @@ health_clear(struct storeq *q)
 	pthread_mutex_unlock(&q->mu);
 }
 
-/* Waits up to ms, or until a side request or quit arrives. */
+/* Waits ms before the next try of a write, running the side requests
+ * (polls, leases, heartbeats) that come in meanwhile. */
 static void
 nap(struct storeq *q, int64_t ms)
 {
@@ -220,9 +222,26 @@ nap(struct storeq *q, int64_t ms)
 		ts.tv_nsec -= 1000000000;
 	}
 	pthread_mutex_lock(&q->mu);
-	if (TAILQ_EMPTY(&q->side))
-		pthread_cond_timedwait(&q->cond, &q->mu, &ts);
+	for (;;) {
+		if (!TAILQ_EMPTY(&q->side)) {
+			pthread_mutex_unlock(&q->mu);
+			drain_side(q);
+			pthread_mutex_lock(&q->mu);
+			continue;
+		}
+		if (pthread_cond_timedwait(&q->cond, &q->mu, &ts) == ETIMEDOUT)
+			break;
+	}
 	pthread_mutex_unlock(&q->mu);
+}
+
+static const char *
+op_name(enum sq_op op)
+{
+	static const char *const names[] = { "claim", "answered", "image",
+	    "finish", "poll", "leases", "heartbeat" };
+
+	return names[op];
 }
 
 /* A write of what a job did: tried until it commits, the job is no longer
@@ -231,28 +250,48 @@ static void
 run_ordered(struct storeq *q, struct sq_req *r)
 {
 	int64_t since = 0, wait = FAULT_WAIT_MIN_MS;
+	int64_t t0;
+	int tries = 0, said = 0, busy;
 
 	if (r->op == SQ_IMAGE) {
 		sha256_hex(r->u.image.data, r->u.image.size, r->sha256);
 		r->u.image.sha256 = r->sha256;
 	}
 	for (;;) {
+		t0 = mono_ms();
 		exec_req(q, r);
 		if (r->rc >= 0 || r->rc == STORE_LOST ||
 		    !store_error_transient(r->errcode))
 			break;
+		busy = r->errcode == SQLITE_BUSY || r->errcode == SQLITE_LOCKED;
 		if (since == 0)
 			since = mono_ms();
+		if (!said && (!busy || mono_ms() - since >= 1000)) {
+			/* a lock for less than a second is everyday life */
+			said = 1;
+			log_warn("store_waiting op=%s code=%d error=\"%s\" "
+			    "(tried again until it commits; the data waits in "
+			    "memory)", op_name(r->op), r->errcode,
+			    sqlite3_errstr(r->errcode));
+		}
+		tries++;
 		health_note(q, r->errcode, since);
 		drain_side(q);
-		if (r->errcode != SQLITE_BUSY && r->errcode != SQLITE_LOCKED) {
+		if (!busy) {
 			nap(q, wait);
 			wait = wait * 2 < FAULT_WAIT_MAX_MS ? wait * 2 :
 			    FAULT_WAIT_MAX_MS;
+		} else if (mono_ms() - t0 < BUSY_WAIT_MS / 2) {
+			nap(q, BUSY_WAIT_MS / 2); /* BUSY without waiting: no spin */
 		}
 	}
 	if (since != 0)
 		health_clear(q);
+	if (said) {
+		log_info("store_resumed op=%s waited_ms=%lld tries=%d rc=%d",
+		    op_name(r->op), (long long)(mono_ms() - since), tries + 1,
+		    r->rc);
+	}
 	if (q->ckpt_due) {
 		q->ckpt_due = 0;
 		store_checkpoint(q->st, NULL);

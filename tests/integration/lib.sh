@@ -20,10 +20,13 @@ cleanup() {
 	local rc=$?
 	[ -n "$DAEMON_PID" ] && kill -KILL "$DAEMON_PID" 2>/dev/null || true
 	[ -n "$FAKE_PID" ] && kill -TERM "$FAKE_PID" 2>/dev/null || true
+	[ -n "${NOTIFY_PID:-}" ] && kill -TERM "$NOTIFY_PID" 2>/dev/null || true
+	[ -n "${HOLDER_PID:-}" ] && kill -TERM "$HOLDER_PID" 2>/dev/null || true
 	wait 2>/dev/null || true
+	[ -n "${UNMOUNT:-}" ] && umount -l "$UNMOUNT" 2>/dev/null || true
 	if [ $rc -ne 0 ]; then
 		echo "--- $TEST_NAME failed (rc=$rc); daemon log tail:" >&2
-		tail -n 40 "$DAEMON_LOG" 2>/dev/null >&2 || true
+		tail -n 40 "$DAEMON_LOG" >&2 2>/dev/null || true
 		echo "--- kept $T" >&2
 	else
 		rm -rf "$T"
@@ -165,4 +168,57 @@ for line in open(sys.argv[1]):
 if out:
     print("\n".join(sorted(out)))
 PY
+}
+
+# edit_requests: POSTs to /v1/images/edits the fake upstream has taken.
+edit_requests() {
+	python3 - "$FAKE_LOG" <<'PY'
+import json, sys
+print(sum(json.loads(l).get("method") == "POST" for l in open(sys.argv[1])))
+PY
+}
+
+# hold_lock SECONDS [READY_FILE]: in the background, another connection
+# takes the write lock (BEGIN IMMEDIATE) and holds it; READY_FILE appears
+# once it has it. Sets HOLDER_PID.
+hold_lock() {
+	python3 - "$DB" "$1" "${2:-$T/lock.ready}" >"$T/holder.log" 2>&1 <<'PY' &
+import os, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+open(sys.argv[3], "w").close()
+time.sleep(float(sys.argv[2]))
+db.execute("COMMIT")
+print("held", sys.argv[2])
+PY
+	HOLDER_PID=$!
+	local i
+	for i in $(seq 1 200); do
+		[ -e "${2:-$T/lock.ready}" ] && return 0
+		sleep 0.05
+	done
+	fail "the lock holder did not get the lock: $(cat "$T/holder.log")"
+}
+
+# listen_notify FILE: a NOTIFY_SOCKET (systemd's sd_notify protocol) that
+# writes "<epoch ms> <datagram>" lines to FILE. Sets NOTIFY_SOCKET and
+# NOTIFY_PID.
+listen_notify() {
+	NOTIFY_SOCKET=$T/notify.sock
+	python3 - "$NOTIFY_SOCKET" "$1" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "w", buffering=1) as out:
+    while True:
+        msg = s.recv(4096).decode(errors="replace").replace("\n", " | ")
+        out.write("%d %s\n" % (time.time() * 1000, msg))
+PY
+	NOTIFY_PID=$!
+	local i
+	for i in $(seq 1 100); do
+		[ -S "$NOTIFY_SOCKET" ] && return 0
+		sleep 0.05
+	done
+	fail "the notify listener did not start"
 }

@@ -50,8 +50,11 @@ for p in "${writers[@]}"; do wait "$p"; done
 wait_jobs_done 120
 stop_daemon
 
-if grep -il 'locked\|failed' "$T"/ctl*.log "$T"/sql*.log "$DAEMON_LOG"; then
-	fail "a writer or the daemon failed: $(grep -ih 'locked\|failed' "$T"/ctl*.log "$T"/sql*.log "$DAEMON_LOG" | head -3)"
+# the daemon says when a write waits for a lock (store_waiting), and that
+# is no failure; anything else about a lock or a failure is
+if grep -ih 'locked\|failed' "$T"/ctl*.log "$T"/sql*.log "$DAEMON_LOG" |
+	grep -v 'store_waiting\|store_resumed' >"$T/bad.log"; then
+	fail "a writer or the daemon failed: $(head -3 "$T/bad.log")"
 fi
 assert_eq "$(sql "SELECT count(*) FROM jobs")" 140 "jobs written"
 assert_eq "$(sql "SELECT count(*) FROM jobs WHERE state='succeeded'")" 140 "jobs succeeded"
