@@ -304,6 +304,193 @@ test_deferred_checkpoint(struct store *st)
 	exec(st, "DELETE FROM events WHERE at<=6");
 }
 
+/* A claimed job 30 with one attempt, run by daemon d; returns the job. */
+static struct claimed_job *
+claim_30(struct store *st, const char *d, int64_t now)
+{
+	struct claimed_job *job = NULL;
+
+	exec(st, "INSERT INTO jobs (id, params, priority, max_attempts) "
+	    "VALUES (30, '{\"prompt\":\"x\"}', 1000, 3)");
+	CHECK_INT(store_claim(st, d, now, 1000, &job), 1);
+	CHECK_INT(job ? job->id : 0, 30);
+	return job;
+}
+
+static void
+test_image(struct store_image *img, const struct claimed_job *job, int idx)
+{
+	memset(img, 0, sizeof(*img));
+	img->job_id = job->id;
+	img->attempt_id = job->attempt_id;
+	img->kind = IMAGE_PARTIAL;
+	img->idx = idx;
+	img->partial_index = -1;
+	img->format = "png";
+	img->sha256 = "cd";
+	img->data = (const unsigned char *)"img";
+	img->size = 3;
+}
+
+/* An ended attempt is never rewritten; a finish for an attempt that is not
+ * the job's open one only closes nothing and reports LOST; an image for an
+ * attempt of ours is kept even after the job was canceled. */
+static void
+test_attempt_guards(struct store *st)
+{
+	struct claimed_job *job = claim_30(st, "d3", 20000);
+	struct attempt_result res = { 0 };
+	struct store_image img;
+
+	CHECK_INT(job->counted, 1);
+	res.outcome = "interrupted";
+	/* another daemon requeued it (lease expired) and ended our attempt */
+	exec(st, "UPDATE attempts SET outcome='interrupted', ended_at=1 WHERE job_id=30");
+	exec(st, "UPDATE jobs SET state='queued', lease_owner=NULL, lease_expires=NULL WHERE id=30");
+	res.outcome = "succeeded";
+	CHECK_INT(store_finish_attempt(st, "d3", 30, job->attempt_id, &res,
+	    NEXT_SUCCEEDED, 0), STORE_LOST);
+	CHECK_STR(q_text(st, "SELECT outcome FROM attempts WHERE job_id=30"), "interrupted");
+	CHECK_STR(q_text(st, "SELECT state FROM jobs WHERE id=30"), "queued");
+	/* its images still go in: upstream sent them for our attempt */
+	test_image(&img, job, 0);
+	CHECK_INT(store_commit_image(st, "d3", &img), STORE_LOST);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM images WHERE job_id=30"), 1);
+	/* but never into another daemon's attempt */
+	img.idx = 1;
+	CHECK_INT(store_commit_image(st, "d4", &img), STORE_LOST);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM images WHERE job_id=30"), 1);
+	/* the same daemon claims the job again: the old attempt is not it */
+	{
+		struct claimed_job *again = NULL;
+		CHECK_INT(store_claim(st, "d3", 20001, 1000, &again), 1);
+		CHECK_INT(again ? again->attempt : 0, 2);
+		CHECK_INT(again ? again->counted : 0, 2);
+		CHECK_INT(store_finish_attempt(st, "d3", 30, job->attempt_id,
+		    &res, NEXT_SUCCEEDED, 0), STORE_LOST);
+		CHECK_STR(q_text(st, "SELECT state FROM jobs WHERE id=30"), "running");
+		CHECK_INT(store_finish_attempt(st, "d3", 30, again->attempt_id,
+		    &res, NEXT_SUCCEEDED, 0), STORE_OK);
+		CHECK_STR(q_text(st, "SELECT group_concat(outcome) FROM (SELECT outcome FROM attempts WHERE job_id=30 ORDER BY number)"),
+		    "interrupted,succeeded");
+		/* and closing it twice changes nothing */
+		res.outcome = "canceled";
+		CHECK_INT(store_finish_attempt(st, "d3", 30, again->attempt_id,
+		    &res, NEXT_FAILED, 0), STORE_LOST);
+		CHECK_STR(q_text(st, "SELECT outcome FROM attempts WHERE number=2 AND job_id=30"), "succeeded");
+		CHECK_STR(q_text(st, "SELECT state FROM jobs WHERE id=30"), "succeeded");
+		claimed_job_free(again);
+	}
+	claimed_job_free(job);
+	exec(st, "DELETE FROM jobs WHERE id=30");
+}
+
+/* A lease round renews the listed runs before it requeues: a daemon late
+ * with its round never requeues what it still runs; unlisted jobs of its
+ * own (no run left) expire. */
+static void
+test_lease_round(struct store *st)
+{
+	struct claimed_job *a = NULL, *b = NULL;
+	struct store_run_ref ref, *owned = NULL;
+	size_t n = 0;
+	int requeued = -1;
+
+	exec(st, "INSERT INTO jobs (id, params, priority) VALUES (40, '{}', 900), (41, '{}', 899)");
+	CHECK_INT(store_claim(st, "d5", 30000, 1000, &a), 1);
+	CHECK_INT(store_claim(st, "d5", 30000, 1000, &b), 1);
+	CHECK_INT(store_owned_runs(st, "d5", &owned, &n), STORE_OK);
+	CHECK_INT(n, 2);
+	CHECK(n == 2 && owned[0].attempt_id != owned[1].attempt_id);
+	free(owned);
+	ref.job_id = a->id;
+	ref.attempt_id = a->attempt_id;
+	/* 5 s late: both leases expired; only a is still run */
+	CHECK_INT(store_lease_round(st, "d5", 36000, 1000, &ref, 1, &requeued),
+	    STORE_OK);
+	CHECK_INT(requeued, 1);
+	CHECK_STR(q_text(st, "SELECT state FROM jobs WHERE id=40"), "running");
+	CHECK_INT(q_int(st, "SELECT lease_expires FROM jobs WHERE id=40"), 37000);
+	CHECK_STR(q_text(st, "SELECT state FROM jobs WHERE id=41"), "queued");
+	CHECK_INT(store_owned_runs(st, "d5", &owned, &n), STORE_OK);
+	CHECK_INT(n, 1);
+	CHECK(n == 1 && owned[0].job_id == 40 && owned[0].attempt_id == a->attempt_id);
+	free(owned);
+	claimed_job_free(a);
+	claimed_job_free(b);
+	exec(st, "DELETE FROM jobs WHERE id IN (40, 41)");
+}
+
+/* Inputs over the limit are refused from their length(), unread. */
+static void
+test_input_limits(struct store *st)
+{
+	struct claimed_job *job = NULL;
+
+	exec(st, "INSERT INTO jobs (id, params, priority) VALUES (50, '{}', 950);"
+	    "INSERT INTO inputs (job_id, role, ordinal, filename, data) VALUES "
+	    "(50, 'image', 0, 'ok.png', X'01'), "
+	    "(50, 'image', 1, 'huge.png', zeroblob(52428801))");
+	CHECK_INT(store_claim(st, "d6", 40000, 1000, &job), 1);
+	CHECK(job != NULL && job->load_error != NULL &&
+	    strstr(job->load_error, "image 1 (huge.png): 52428801 bytes") != NULL);
+	CHECK_INT(job ? job->ninputs : 9, 1);
+	CHECK_INT(job ? job->load_transient : 9, 0);
+	claimed_job_free(job);
+	exec(st, "DELETE FROM jobs WHERE id=50");
+}
+
+/* The seam: the Nth write of a kind fails COUNT times with the code asked,
+ * rolled back (nothing of it stays); then the same write goes through. */
+static void
+test_fault_seam(struct store *st)
+{
+	struct claimed_job *job = NULL;
+	struct store_image img;
+	char err[256];
+
+	CHECK_INT(store_set_faults(st, "image:2:full:2,claim:1:busy", err,
+	    sizeof(err)), 0);
+	CHECK_INT(store_set_faults(st, "image:0:full", err, sizeof(err)), -1);
+	CHECK(strstr(err, "image:0:full") != NULL);
+	CHECK_INT(store_set_faults(st, "pictures:1:full", err, sizeof(err)), -1);
+	CHECK_INT(store_set_faults(st, "image:1:melt", err, sizeof(err)), -1);
+	/* counts start where the store's did: take fresh counts */
+	store_close(st);
+	st = store_open(dbpath, 0, 2000, err, sizeof(err));
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	CHECK_INT(store_set_faults(st, "image:2:full:2,claim:1:busy", err,
+	    sizeof(err)), 0);
+	exec(st, "INSERT INTO jobs (id, params, priority) VALUES (60, '{}', 990)");
+	CHECK_INT(store_claim(st, "d8", 50000, 1000, &job), STORE_BUSY);
+	CHECK_INT(store_errcode(st), SQLITE_BUSY);
+	CHECK_STR(q_text(st, "SELECT state FROM jobs WHERE id=60"), "queued");
+	CHECK_INT(q_int(st, "SELECT count(*) FROM attempts WHERE job_id=60"), 0);
+	CHECK_INT(store_claim(st, "d8", 50000, 1000, &job), 1);
+	if (job == NULL)
+		goto out;
+	test_image(&img, job, 0);
+	CHECK_INT(store_commit_image(st, "d8", &img), STORE_OK);
+	img.idx = 1;
+	CHECK_INT(store_commit_image(st, "d8", &img), STORE_ERR);
+	CHECK_INT(store_errcode(st), SQLITE_FULL);
+	CHECK(store_error_transient(store_errcode(st)));
+	CHECK_INT(store_commit_image(st, "d8", &img), STORE_ERR);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM images WHERE job_id=60"), 1);
+	CHECK_INT(store_commit_image(st, "d8", &img), STORE_OK);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM images WHERE job_id=60"), 2);
+	/* a real, permanent error: the same image twice (UNIQUE) */
+	CHECK_INT(store_commit_image(st, "d8", &img), STORE_ERR);
+	CHECK_INT(store_errcode(st), SQLITE_CONSTRAINT);
+	CHECK(!store_error_transient(store_errcode(st)));
+out:
+	claimed_job_free(job);
+	exec(st, "DELETE FROM jobs WHERE id=60");
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -316,7 +503,10 @@ main(void)
 	test_requeue_and_exhaust(st);
 	test_invalid_rows(st);
 	test_deferred_checkpoint(st);
-	store_close(st);
+	test_attempt_guards(st);
+	test_lease_round(st);
+	test_input_limits(st);
+	test_fault_seam(st); /* closes st */
 	unlink(dbpath);
 	return tu_finish("test_store");
 }
