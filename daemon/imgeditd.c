@@ -228,11 +228,16 @@ static void
 status_line(struct daemon *dm, const struct dispatch_stats *s, char *buf,
     size_t n)
 {
-	snprintf(buf, n, "%s: %d/%d running, %lld succeeded, %lld failed, "
+	int len;
+
+	len = snprintf(buf, n, "%s: %d/%d running, %lld succeeded, %lld failed, "
 	    "%lld requeued, %lld images stored", s->stopping ? "stopping" :
 	    s->pause_reason[0] ? "paused" : "running", s->running,
 	    dm->cfg.concurrency, (long long)s->succeeded, (long long)s->failed,
 	    (long long)s->requeued, (long long)s->images);
+	if (s->pending_bytes > 0 && len > 0 && (size_t)len < n)
+		snprintf(buf + len, n - (size_t)len, ", %.1f MB waiting to be "
+		    "stored", (double)s->pending_bytes / 1e6);
 }
 
 static void

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Backpressure, not loss: while another program holds the lock, image bytes
+# wait in memory only up to --memory-max (plus the image each stream was
+# finishing); past it the transfers pause, and go on when the commits catch
+# up. 4 jobs of 4 x 300 kB images against a 1 MiB budget: the STATUS line
+# never shows more than 2.3 MB waiting, and every image ends up stored.
+. "$(dirname "$0")/lib.sh"
+
+start_fake --image-bytes 300000 --latency-ms 1000
+"$IMGEDITCTL" init >/dev/null
+mkpng "$T/a.png" 32 32
+for i in $(seq 1 4); do
+	"$IMGEDITCTL" submit -p "budget $i" --model gpt-image-1 --partial-images 3 \
+		"$T/a.png" >/dev/null
+done
+listen_notify "$T/notify.log"
+export NOTIFY_SOCKET
+start_daemon --concurrency 4 --heartbeat 100ms --memory-max 1048576
+unset NOTIFY_SOCKET
+fake_wait_requests 4
+hold_lock 8
+wait "$HOLDER_PID" || fail "the lock holder failed: $(cat "$T/holder.log")"
+HOLDER_PID=
+wait_jobs_done 60
+stop_daemon
+
+peak=$(sed -n 's/.*STATUS=.*, \([0-9.]*\) MB waiting to be stored.*/\1/p' "$T/notify.log" |
+	sort -n | tail -1)
+[ -n "$peak" ] || fail "nothing ever waited to be stored"
+python3 -c "import sys; p = float(sys.argv[1]); sys.exit(0 if 0.9 <= p <= 2.3 else 1)" "$peak" ||
+	fail "peak bytes waiting $peak MB: want the 1 MiB budget plus at most one image per stream"
+assert_eq "$(sql "SELECT count(*) FROM jobs WHERE state='succeeded' AND attempts=1")" 4 "jobs succeeded once"
+assert_eq "$(edit_requests)" 4 "upstream requests"
+sent=$( (fake_sent_sha partial; fake_sent_sha final) | sort)
+assert_eq "$(sql "SELECT sha256 FROM images ORDER BY sha256")" "$sent" "images stored vs sent"
+pass "a 1 MiB budget through an 8 s lock: at most $peak MB waited, 16 images stored"
