@@ -29,6 +29,7 @@ struct xfer {
 	struct edit_call *call;
 	CURL *easy;
 	int download_idx;          /* -1 for the edit request */
+	char *url;                 /* a download's, until it starts */
 	struct buf body;
 	struct curl_slist *headers;
 	char errbuf[CURL_ERROR_SIZE];
@@ -51,7 +52,7 @@ struct edit_call {
 	curl_mime *mime;
 	struct part_src *parts;     /* one per job input */
 	struct xfer *downloads;
-	int ndownloads, downloads_left;
+	int ndownloads, next_download; /* one at a time: one slot, one transfer */
 
 	enum body_mode mode;
 	struct sse_parser *sse;
@@ -692,6 +693,8 @@ xfer_cleanup(struct edit_call *call, struct xfer *x, int remove)
 	curl_slist_free_all(x->headers);
 	x->headers = NULL;
 	buf_free(&x->body);
+	free(x->url);
+	x->url = NULL;
 }
 
 static int
@@ -944,6 +947,32 @@ out:
 	return pending;
 }
 
+/* Starts the next URL result's download. Returns 0, or -1 (set_bad). */
+static int
+start_next_download(struct edit_call *call)
+{
+	struct xfer *x = &call->downloads[call->next_download++];
+
+	if (xfer_init(x, call, x->url) == -1)
+		goto fail;
+	curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(x->easy, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(x->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	/* no Authorization: the key never goes to the file host */
+	if (evcurl_add(call->ec, x->easy) == -1) {
+		curl_easy_cleanup(x->easy);
+		x->easy = NULL;
+		goto fail;
+	}
+	return 0;
+fail:
+	set_bad(call, "%s", "cannot start a result download");
+	return -1;
+}
+
+/* URL results are fetched one after the other, so that an attempt is one
+ * transfer at a time, as --concurrency counts it. Returns 1 when the first
+ * download started (the last one reports). */
 static int
 start_downloads(struct edit_call *call, json_t *data)
 {
@@ -965,20 +994,12 @@ start_downloads(struct edit_call *call, json_t *data)
 			continue;
 		x = &call->downloads[call->ndownloads++];
 		x->download_idx = (int)i;
-		if (xfer_init(x, call, url) == -1)
-			goto fail;
-		curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 1L);
-		curl_easy_setopt(x->easy, CURLOPT_MAXREDIRS, 5L);
-		curl_easy_setopt(x->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-		/* no Authorization: the key never goes to the file host */
-		if (evcurl_add(call->ec, x->easy) == -1)
-			goto fail;
-		call->downloads_left++;
+		if ((x->url = strdup(url)) == NULL) {
+			set_bad(call, "%s", "out of memory");
+			return 0;
+		}
 	}
-	return 1;
-fail:
-	set_bad(call, "%s", "cannot start a result download");
-	return call->downloads_left > 0;
+	return start_next_download(call) == 0;
 }
 
 static enum edit_status
@@ -1025,7 +1046,8 @@ download_done(struct xfer *x, CURLcode result)
 	curl_easy_cleanup(x->easy);
 	x->easy = NULL;
 	buf_free(&x->body);
-	if (--call->downloads_left == 0)
+	if (call->aborted || call->bad || call->next_download == call->ndownloads ||
+	    start_next_download(call) == -1)
 		report(call, final_status(call), 0, NULL);
 }
 
