@@ -205,8 +205,8 @@ log_finish(struct run *r, int rc, int errcode)
 		    (long long)r->job->id);
 	else if (rc < 0 && rc != STORE_LOST)
 		log_err("store_error op=finish_attempt job=%lld code=%d "
-		    "retry_in_ms=%d", (long long)r->job->id, errcode,
-		    FINISH_RETRY_MS);
+		    "error=\"%s\" retry_in_ms=%d", (long long)r->job->id,
+		    errcode, sqlite3_errstr(errcode), FINISH_RETRY_MS);
 }
 
 static void submit_finish(struct run *r);
@@ -378,8 +378,9 @@ image_done(void *arg, struct sq_req *req)
 		if (r->call != NULL)
 			run_abort(r, "canceled", NEXT_FAILED);
 	} else if (req->rc < 0 && req->rc != STORE_LOST) {
-		log_err("store_error op=commit_image job=%lld code=%d",
-		    (long long)r->job->id, req->errcode);
+		log_err("store_error op=commit_image job=%lld code=%d "
+		    "error=\"%s\"", (long long)r->job->id, req->errcode,
+		    sqlite3_errstr(req->errcode));
 		r->store_failed = 1;
 		if (r->call != NULL)
 			run_abort(r, "interrupted", NEXT_REQUEUE);
@@ -400,8 +401,9 @@ answered_done(void *arg, struct sq_req *req)
 	struct run *r = arg;
 
 	if (req->rc < 0 && req->rc != STORE_LOST)
-		log_warn("store_error op=attempt_answered job=%lld code=%d",
-		    (long long)r->job->id, req->errcode);
+		log_warn("store_error op=attempt_answered job=%lld code=%d "
+		    "error=\"%s\"", (long long)r->job->id, req->errcode,
+		    sqlite3_errstr(req->errcode));
 	sq_req_free(req);
 	r->pending--;
 	maybe_finish(r);
@@ -779,7 +781,8 @@ claim_done(void *arg, struct sq_req *req)
 		if (req->rc == 0 && req->u.claim.next_wake > 0)
 			wake_at(d, req->u.claim.next_wake);
 		else if (req->rc < 0) {
-			log_err("store_error op=claim code=%d", req->errcode);
+			log_err("store_error op=claim code=%d error=\"%s\"",
+			    req->errcode, sqlite3_errstr(req->errcode));
 			wake_at(d, now_ms() + 1000); /* not only on a change */
 		}
 	}
@@ -931,7 +934,8 @@ lease_done(void *arg, struct sq_req *req)
 
 	d->leasing = 0;
 	if (req->rc < 0)
-		log_warn("store_error op=lease_round code=%d", req->errcode);
+		log_warn("store_error op=lease_round code=%d error=\"%s\"",
+		    req->errcode, sqlite3_errstr(req->errcode));
 	else if (req->u.leases.requeued > 0) {
 		log_info("leases_expired requeued=%d", req->u.leases.requeued);
 		kick(d);

@@ -347,8 +347,9 @@ deliver_done(struct storeq *q)
 	struct sq_req *r;
 	uint64_t n;
 
+	/* the count does not matter: the list is what is done */
 	if (read(q->wake_fd, &n, sizeof(n)) == -1 && errno != EAGAIN)
-		return;
+		n = 0;
 	pthread_mutex_lock(&q->mu);
 	TAILQ_CONCAT(&list, &q->done, entry);
 	q->signaled = 0;
