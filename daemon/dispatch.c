@@ -17,8 +17,15 @@
 
 /* Image buffers kept between attempts: at most this many (~2 MB each). */
 #define POOL_SPARES_MAX 64
-/* A finish the store refused for good is tried again after this long. */
+/* A finish the store refused for good is tried again after this long, this
+ * many times; then the run lets go, and its lease expires (the job is
+ * requeued, by this daemon or another). */
 #define FINISH_RETRY_MS 2000
+#define FINISH_TRIES 3
+/* A failed lease round is tried again after this long. */
+#define LEASE_RETRY_MS 500
+/* A job given back for the database's sake waits this long. */
+#define REQUEUE_DELAY_MS 1000
 /* Past this long a lock or a failing disk is named in the status. */
 #define DB_TROUBLE_MS 1000
 
@@ -42,6 +49,8 @@ struct run {
 	int ended;                  /* the outcome below is decided */
 	int finishing;              /* its end is in the store queue */
 	int paused;                 /* transfer paused: memory budget */
+	int was_paused;             /* ... at some time in this attempt */
+	int finish_refusals;        /* the store refused its end, for good */
 	struct attempt_result res;  /* strings owned (strdup) */
 	enum job_next next;
 	int64_t not_before;
@@ -82,6 +91,7 @@ struct dispatcher {
 	struct event *wake_ev;      /* the next not_before */
 	struct event *lease_ev;     /* renew leases, requeue expired ones */
 	struct event *grace_ev;     /* end of the shutdown grace period */
+	struct event *lease_retry_ev; /* a lease round again, soon */
 
 	int claiming, polling, leasing; /* a request of that kind in flight */
 	int64_t data_version;
@@ -231,11 +241,17 @@ finish_done(void *arg, struct sq_req *req)
 	r->pending--;
 	if (rc < 0 && rc != STORE_LOST) {
 		/* refused for good (not a lock, not the disk): the run stays,
-		 * with its lease, and tries again */
-		if (r->retry_ev == NULL)
-			r->retry_ev = evtimer_new(d->base, on_finish_retry, r);
-		if (r->retry_ev != NULL)
+		 * with its lease, and tries again a few times; then it lets
+		 * go, and the lease it no longer renews expires */
+		if (++r->finish_refusals < FINISH_TRIES && !d->stopping &&
+		    r->retry_ev != NULL) {
 			timer_set(r->retry_ev, FINISH_RETRY_MS);
+			return;
+		}
+		log_err("finish_abandoned job=%lld attempt=%d tries=%d (the job "
+		    "returns to the queue when its lease expires)",
+		    (long long)r->job->id, r->job->attempt, r->finish_refusals);
+		run_retire(r);
 		return;
 	}
 	if (rc == STORE_LOST)
@@ -254,6 +270,9 @@ submit_finish(struct run *r)
 {
 	struct sq_req *req;
 
+	if (r->retry_ev == NULL &&
+	    (r->retry_ev = evtimer_new(r->d->base, on_finish_retry, r)) == NULL)
+		log_err("out_of_memory op=finish job=%lld", (long long)r->job->id);
 	if ((req = request(r->d, SQ_FINISH, finish_done, r)) == NULL) {
 		if (r->retry_ev != NULL)
 			timer_set(r->retry_ev, FINISH_RETRY_MS);
@@ -268,6 +287,29 @@ submit_finish(struct run *r)
 	storeq_submit(r->d->q, req);
 }
 
+/* An image the store refused for good (not a lock, not the disk: a
+ * corrupt page, say): the attempt counts, so that max_attempts ends what
+ * would otherwise be paid for again and again. */
+static void
+count_store_failure(struct run *r)
+{
+	const char *why = "an image could not be stored (see the daemon log)";
+
+	free((char *)r->res.error_type);
+	free((char *)r->res.error_message);
+	r->res.error_type = strdup("store_error");
+	r->res.error_message = strdup(why);
+	if (r->job->counted >= r->job->max_attempts) {
+		r->res.outcome = "failed";
+		r->next = NEXT_FAILED;
+	} else {
+		r->res.outcome = "retry";
+		r->next = NEXT_RETRY;
+		r->not_before = now_ms() + retry_delay_ms(&r->d->cfg.retry,
+		    r->job->counted, -1, (uint32_t)random());
+	}
+}
+
 /* Once the outcome is decided and every image of the attempt is stored
  * (or refused), the attempt's end goes to the store. */
 static void
@@ -276,10 +318,8 @@ maybe_finish(struct run *r)
 	if (!r->ended || r->finishing || r->pending > 0)
 		return;
 	r->finishing = 1;
-	if (r->store_failed && r->next == NEXT_SUCCEEDED) {
-		r->res.outcome = "interrupted";
-		r->next = NEXT_REQUEUE;
-	}
+	if (r->store_failed && r->next == NEXT_SUCCEEDED)
+		count_store_failure(r);
 	submit_finish(r);
 }
 
@@ -327,6 +367,8 @@ run_abort(struct run *r, const char *outcome, enum job_next next)
 	struct attempt_result res = { 0 };
 	int canceled = strcmp(outcome, "canceled") == 0;
 
+	if (r->ended)
+		return; /* its end may be in the store queue: leave res alone */
 	res.error_type = canceled ? "canceled" : "shutdown";
 	res.error_message = canceled ? "canceled while running" :
 	    "the daemon stopped during the attempt";
@@ -382,8 +424,11 @@ image_done(void *arg, struct sq_req *req)
 		    "error=\"%s\"", (long long)r->job->id, req->errcode,
 		    sqlite3_errstr(req->errcode));
 		r->store_failed = 1;
-		if (r->call != NULL)
-			run_abort(r, "interrupted", NEXT_REQUEUE);
+		if (r->call != NULL) {
+			edit_call_cancel(r->call); /* decided in maybe_finish */
+			r->call = NULL;
+			run_end(r, "succeeded", NEXT_SUCCEEDED);
+		}
 	}
 	payload_pool_put(d->pool, &ir->buf);
 	free(ir);
@@ -447,7 +492,7 @@ should_pause(void *arg)
 	if (!r->paused)
 		log_debug("transfer_paused job=%lld pending_bytes=%zu",
 		    (long long)r->job->id, r->d->pending_bytes);
-	r->paused = 1;
+	r->paused = r->was_paused = 1;
 	return 1;
 }
 
@@ -605,11 +650,15 @@ on_done(void *arg, const struct edit_outcome *out)
 	res_keep(r, &res);
 	ratelimit_observe(&d->rl, &out->ratelimit, now_ms());
 	if (out->status == EDIT_ABORTED) {
-		/* an image could not be handed to the store: not counted */
-		free((char *)r->res.error_type);
-		free((char *)r->res.error_message);
-		r->res.error_type = strdup("store_error");
-		r->res.error_message = strdup("an image could not be stored");
+		/* an image could not be handed to the store (memory): the
+		 * attempt counts, see count_store_failure */
+		r->store_failed = 1;
+		run_end(r, "succeeded", NEXT_SUCCEEDED);
+		return;
+	}
+	if (out->status == EDIT_TRANSPORT && r->was_paused) {
+		/* we held the transfer back for the database: our doing, not
+		 * upstream's, so the attempt does not count */
 		run_end(r, "interrupted", NEXT_REQUEUE);
 		return;
 	}
@@ -689,6 +738,8 @@ start_run(struct dispatcher *d, struct claimed_job *job, uint64_t seq,
 
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		claimed_job_free(job);
+		if (probe)
+			d->probing = 0;
 		return; /* the lease expires and the job runs again */
 	}
 	r->d = d;
@@ -703,6 +754,8 @@ start_run(struct dispatcher *d, struct claimed_job *job, uint64_t seq,
 	    "stream=%d%s", (long long)job->id, job->attempt, job->counted,
 	    job->max_attempts, job->ninputs, job->stream, probe ? " probe=1" : "");
 	if (d->stopping || job->load_transient) {
+		if (job->load_transient) /* not at once: the database is unwell */
+			r->not_before = now_ms() + REQUEUE_DELAY_MS;
 		run_abort(r, "interrupted", NEXT_REQUEUE);
 		return;
 	}
@@ -890,10 +943,10 @@ poll_done(void *arg, struct sq_req *req)
 	struct dispatcher *d = arg;
 
 	d->polling = 0;
-	if (req->rc == STORE_OK && req->u.poll.changed && !d->stopping) {
+	if (req->rc == STORE_OK && req->u.poll.changed) {
 		read_control(d, req);
 		d->data_version = req->u.poll.data_version;
-		reconcile(d, req);
+		reconcile(d, req); /* also during the grace: a cancel is a cancel */
 		kick(d);
 	}
 	sq_req_free(req);
@@ -933,10 +986,13 @@ lease_done(void *arg, struct sq_req *req)
 	struct dispatcher *d = arg;
 
 	d->leasing = 0;
-	if (req->rc < 0)
-		log_warn("store_error op=lease_round code=%d error=\"%s\"",
-		    req->errcode, sqlite3_errstr(req->errcode));
-	else if (req->u.leases.requeued > 0) {
+	if (req->rc < 0) {
+		/* a busy database must not let our leases lapse: again soon */
+		if (req->errcode != SQLITE_BUSY)
+			log_warn("store_error op=lease_round code=%d error=\"%s\"",
+			    req->errcode, sqlite3_errstr(req->errcode));
+		timer_set(d->lease_retry_ev, LEASE_RETRY_MS);
+	} else if (req->u.leases.requeued > 0) {
 		log_info("leases_expired requeued=%d", req->u.leases.requeued);
 		kick(d);
 	}
@@ -1037,8 +1093,10 @@ dispatch_new(struct event_base *base, struct storeq *q,
 	d->wake_ev = evtimer_new(base, on_wake, d);
 	d->lease_ev = event_new(base, -1, EV_PERSIST, on_lease, d);
 	d->grace_ev = evtimer_new(base, on_grace, d);
+	d->lease_retry_ev = evtimer_new(base, on_lease, d);
 	if (d->ec == NULL || d->pool == NULL || d->poll_ev == NULL || d->kick_ev == NULL ||
-	    d->wake_ev == NULL || d->lease_ev == NULL || d->grace_ev == NULL) {
+	    d->wake_ev == NULL || d->lease_ev == NULL || d->grace_ev == NULL ||
+	    d->lease_retry_ev == NULL) {
 		dispatch_free(d);
 		return NULL;
 	}
@@ -1119,6 +1177,7 @@ dispatch_free(struct dispatcher *d)
 	if (d->wake_ev) event_free(d->wake_ev);
 	if (d->lease_ev) event_free(d->lease_ev);
 	if (d->grace_ev) event_free(d->grace_ev);
+	if (d->lease_retry_ev) event_free(d->lease_retry_ev);
 	if (d->ec) evcurl_free(d->ec);
 	payload_pool_free(d->pool);
 	free(d->operator_pause);

@@ -25,6 +25,9 @@
 
 #define MAX_FLAGS 64
 #define API_KEY_MAX 4096
+/* Waiting for a lock before the loop runs (migrations) and after (the stop
+ * record); while it runs, the store queue waits instead. */
+#define DB_BUSY_TIMEOUT_MS 5000
 
 /* The settings as given: flags (which win) and the config file's path. */
 struct settings {
@@ -359,7 +362,8 @@ open_store(struct daemon *dm)
 	const char *faults = getenv("IMGEDIT_STORE_FAULTS");
 	char err[512];
 
-	dm->st = store_open(dm->cfg.db, STORE_CREATE, 5000, err, sizeof(err));
+	dm->st = store_open(dm->cfg.db, STORE_CREATE, DB_BUSY_TIMEOUT_MS, err,
+	    sizeof(err));
 	if (dm->st == NULL) {
 		log_err("db_open_failed path=%s error=\"%s\"", dm->cfg.db, err);
 		return -1;
@@ -507,7 +511,10 @@ main(int argc, char **argv)
 		goto out;
 	storeq_free(dm.q); /* every end of attempt stored; the store is ours */
 	dm.q = NULL;
-	store_daemon_stopped(dm.st, dm.daemon_id);
+	sqlite3_busy_timeout(store_db(dm.st), DB_BUSY_TIMEOUT_MS);
+	if (store_daemon_stopped(dm.st, dm.daemon_id) != STORE_OK)
+		log_warn("store_error op=daemon_stopped error=\"%s\"",
+		    store_errmsg(dm.st));
 	log_info("stopped id=%s", dm.daemon_id);
 	rc = 0;
 out:

@@ -324,7 +324,7 @@ fault_item(const char *item, struct store_fault *f)
 {
 	static const struct { const char *name; int code; } codes[] = {
 		{ "busy", SQLITE_BUSY }, { "ioerr", SQLITE_IOERR },
-		{ "full", SQLITE_FULL },
+		{ "full", SQLITE_FULL }, { "corrupt", SQLITE_CORRUPT },
 	};
 	char kind[16], code[16];
 	int i, n;
@@ -339,7 +339,7 @@ fault_item(const char *item, struct store_fault *f)
 	if (i == STORE_OP_COUNT)
 		return -1;
 	f->op = (enum store_op)i;
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < (int)(sizeof(codes) / sizeof(codes[0])); i++)
 		if (strcmp(code, codes[i].name) == 0) {
 			f->errcode = codes[i].code;
 			return 0;
@@ -362,7 +362,7 @@ store_set_faults(struct store *st, const char *spec, char *err, size_t errlen)
 		if (st->nfaults == STORE_FAULTS_MAX ||
 		    fault_item(item, &st->faults[st->nfaults]) == -1)
 			return errorf(err, errlen, "fault '%s': want KIND:N:"
-			    "busy|ioerr|full[:COUNT], at most %d", item,
+			    "busy|ioerr|full|corrupt[:COUNT], at most %d", item,
 			    STORE_FAULTS_MAX);
 		st->nfaults++;
 	}
@@ -615,7 +615,8 @@ claim_row(struct store *st, const char *daemon_id, int64_t now, int64_t lease_ms
 	return rc == SQLITE_ROW ? 1 : rc_to_store(rc);
 }
 
-/* Refuses an input before reading it: its size comes from length(). */
+/* Refuses an input before reading it: its size comes from length(), which
+ * SQLite answers from the record header, without loading the blob. */
 static int
 input_too_big(sqlite3_stmt *s, size_t n, char **load_error)
 {
@@ -638,10 +639,41 @@ input_too_big(sqlite3_stmt *s, size_t n, char **load_error)
 	return 1;
 }
 
+/* The bytes of one input, read once it passed input_too_big. */
 static int
-load_input(sqlite3_stmt *s, struct job_input *in, char **load_error)
+load_bytes(struct store *st, int64_t job_id, const char *role,
+    struct job_input *in)
 {
-	const void *blob;
+	static const char sql[] = "SELECT coalesce(i.data, b.data) FROM inputs i "
+	    "LEFT JOIN blobs b ON b.id = i.blob_id WHERE i.job_id = ? AND "
+	    "i.role = ? AND i.ordinal = ?";
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = prep(st, sql)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, job_id);
+	sqlite3_bind_text(s, 2, role, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, in->ordinal);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		in->size = (size_t)sqlite3_column_bytes(s, 0);
+		if ((in->data = malloc(in->size ? in->size : 1)) == NULL) {
+			sqlite3_reset(s);
+			return STORE_ERR;
+		}
+		memcpy(in->data, sqlite3_column_blob(s, 0), in->size);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? STORE_OK : rc_to_store(rc == SQLITE_DONE ?
+	    SQLITE_ERROR : rc);
+}
+
+/* One row of the inputs' metadata: names, type, and the bytes unless they
+ * are missing (then load_error says so). */
+static int
+load_input(struct store *st, int64_t job_id, sqlite3_stmt *s,
+    struct job_input *in, char **load_error)
+{
 	const char *role = (const char *)sqlite3_column_text(s, 0);
 
 	in->role = role && strcmp(role, "mask") == 0 ? INPUT_MASK : INPUT_IMAGE;
@@ -653,26 +685,22 @@ load_input(sqlite3_stmt *s, struct job_input *in, char **load_error)
 		    "bytes are missing (blob_id points to no blob)", role,
 		    in->ordinal, in->filename ? in->filename : "?") == -1)
 			*load_error = NULL;
-		return 0;
+		return STORE_OK;
 	}
-	blob = sqlite3_column_blob(s, 5);
-	in->size = (size_t)sqlite3_column_bytes(s, 5);
-	if ((in->data = malloc(in->size ? in->size : 1)) == NULL)
-		return -1;
-	memcpy(in->data, blob, in->size);
-	return 0;
+	return load_bytes(st, job_id, in->role == INPUT_MASK ? "mask" : "image",
+	    in);
 }
 
-/* Loads params and inputs of a claimed job (reads only). */
+/* Loads params and inputs of a claimed job (reads only). The metadata
+ * first, with each input's size; then the bytes of those within bounds. */
 static int
 load_job(struct store *st, struct claimed_job *job)
 {
 	static const char params[] = "SELECT params FROM jobs WHERE id = ?";
 	static const char inputs[] = "SELECT i.role, i.ordinal, i.filename, "
-	    "i.content_type, length(coalesce(i.data, b.data)), "
-	    "coalesce(i.data, b.data) FROM inputs i LEFT JOIN "
-	    "blobs b ON b.id = i.blob_id WHERE i.job_id = ? "
-	    "ORDER BY i.role = 'mask', i.ordinal";
+	    "i.content_type, coalesce(length(i.data), length(b.data)) "
+	    "FROM inputs i LEFT JOIN blobs b ON b.id = i.blob_id "
+	    "WHERE i.job_id = ? ORDER BY i.role = 'mask', i.ordinal";
 	sqlite3_stmt *s;
 	struct job_input *grown;
 	int rc;
@@ -696,8 +724,8 @@ load_job(struct store *st, struct claimed_job *job)
 		job->inputs = grown;
 		memset(&job->inputs[job->ninputs], 0, sizeof(*grown));
 		job->ninputs++;
-		if (load_input(s, &job->inputs[job->ninputs - 1],
-		    &job->load_error) == -1)
+		if (load_input(st, job->id, s, &job->inputs[job->ninputs - 1],
+		    &job->load_error) != STORE_OK)
 			goto fail;
 	}
 	sqlite3_reset(s);
@@ -727,9 +755,12 @@ store_claim(struct store *st, const char *daemon_id, int64_t now,
 	    job->attempt_id == 0)
 		goto fail;
 	if (load_job(st, job) != STORE_OK) {
-		/* claimed, but its rows could not be read: the caller gives
-		 * the attempt back uncounted instead of leaving it leased */
-		job->load_transient = 1;
+		/* claimed, but its rows could not be read: for a passing
+		 * reason the caller gives the attempt back uncounted instead
+		 * of leaving it leased; for good (corrupt, too big to hold),
+		 * the job fails with the reason */
+		job->load_transient = store_error_transient(
+		    sqlite3_errcode(st->db));
 		free(job->load_error);
 		if (asprintf(&job->load_error, "the job's inputs could not be "
 		    "read: %s", sqlite3_errmsg(st->db)) == -1)
@@ -1047,7 +1078,8 @@ move_job(struct store *st, int64_t job_id, const struct attempt_result *r,
 {
 	static const char sql[] = "UPDATE jobs SET "
 	    "state = ?2, lease_owner = NULL, lease_expires = NULL, "
-	    "not_before = CASE WHEN ?2 = 'retry_wait' THEN ?3 ELSE not_before END, "
+	    "not_before = CASE WHEN ?2 = 'retry_wait' OR ?3 > 0 THEN ?3 "
+	    "ELSE not_before END, "
 	    "attempts = attempts - ?4, "
 	    "error_status = ?5, error_type = ?6, error_code = ?7, "
 	    "error_message = ?8, error_request_id = ?9, "

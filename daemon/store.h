@@ -60,11 +60,12 @@ struct store_fault {
 	enum store_op op;
 	int nth;        /* the nth write of that kind (1-based, tries count) */
 	int count;      /* fails this many tries from the nth on */
-	int errcode;    /* SQLITE_BUSY, SQLITE_IOERR or SQLITE_FULL */
+	int errcode;    /* SQLITE_BUSY, _IOERR, _FULL (pass) or _CORRUPT (not) */
 };
 
 /* Arms faults from spec: "KIND:N:CODE[:COUNT],..." with KIND one of claim,
- * image, finish, answered, leases, heartbeat and CODE busy, ioerr or full:
+ * image, finish, answered, leases, heartbeat and CODE busy, ioerr, full
+ * (errors that pass) or corrupt (one that does not):
  * the Nth write transaction of that kind and the COUNT-1 tries after it
  * (default 1) are rolled back at COMMIT and fail with CODE. Returns 0, or -1
  * with the offending item named in err. */

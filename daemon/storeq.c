@@ -214,7 +214,7 @@ nap(struct storeq *q, int64_t ms)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* the cond's clock */
 	ts.tv_sec += ms / 1000;
 	ts.tv_nsec += (ms % 1000) * 1000000;
 	if (ts.tv_nsec >= 1000000000) {
@@ -372,6 +372,7 @@ struct storeq *
 storeq_new(struct event_base *base, struct store *st, const char *daemon_id)
 {
 	struct storeq *q;
+	pthread_condattr_t ca;
 
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
@@ -381,7 +382,10 @@ storeq_new(struct event_base *base, struct store *st, const char *daemon_id)
 	TAILQ_INIT(&q->side);
 	TAILQ_INIT(&q->done);
 	pthread_mutex_init(&q->mu, NULL);
-	pthread_cond_init(&q->cond, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* naps ignore clock steps */
+	pthread_cond_init(&q->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	if ((q->daemon_id = strdup(daemon_id)) == NULL ||
 	    (q->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
 	    (q->wake_ev = event_new(base, q->wake_fd, EV_READ | EV_PERSIST,

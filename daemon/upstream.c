@@ -61,6 +61,7 @@ struct edit_call {
 	int aborted, error_event, bad, too_large;
 	int complete;               /* expect_finals delivered */
 	int paused;                 /* should_pause said so */
+	long http_status;           /* of the answer, once it began */
 
 	char request_id[128];
 	char content_type[128];
@@ -490,6 +491,8 @@ on_sse_data(void *arg, const char *s, size_t n)
 	struct edit_call *call = arg;
 	char err[256];
 
+	if (call->complete)
+		return 0; /* every image came: the rest is not read */
 	switch (payload_stream_feed(call->payload, s, n, err, sizeof(err))) {
 	case 0:
 		return 0;
@@ -550,6 +553,10 @@ on_sse_event(void *arg, const char *event, size_t event_len, char *unused,
 	int n, rc = 1;
 
 	(void)event_len, (void)unused, (void)unused_len;
+	if (call->complete) { /* a frame after the last final, in the same read */
+		payload_stream_reset(call->payload);
+		return 0;
+	}
 	if ((n = payload_stream_end(call->payload, &data, &data_len, &imgs, err,
 	    sizeof(err))) < 0) {
 		set_bad(call, "stream event: %s", err);
@@ -617,6 +624,7 @@ on_write(char *ptr, size_t size, size_t nmemb, void *arg)
 			call->cb.on_response(call->arg, status,
 			    call->request_id[0] ? call->request_id : NULL);
 		release_inputs(call);
+		call->http_status = status;
 		call->mode = status / 100 == 2 && strncasecmp(call->content_type,
 		    "text/event-stream", 17) == 0 ? MODE_SSE : MODE_BODY;
 		if (call->mode == MODE_SSE && start_sse(call) == -1)
@@ -636,6 +644,8 @@ on_write(char *ptr, size_t size, size_t nmemb, void *arg)
 		return rc == 0 ? n : 0;
 	}
 	if (x->body.len + n > cap) {
+		if (x->download_idx < 0 && call->http_status / 100 != 2)
+			return n; /* an error's text: its start is enough */
 		set_too_large(call, x->download_idx >= 0 ? "url result" :
 		    "response body");
 		return 0;
@@ -1055,13 +1065,14 @@ static void
 main_done(struct edit_call *call, CURLcode result)
 {
 	long http = 0;
+	int midway = 0; /* the stream ended inside an event */
 	const char *cerr;
 
 	curl_easy_getinfo(call->main.easy, CURLINFO_RESPONSE_CODE, &http);
 	cerr = call->main.errbuf[0] ? call->main.errbuf : curl_easy_strerror(result);
 	if (call->mode == MODE_SSE && !call->complete && !call->aborted &&
 	    !call->error_event && !call->bad)
-		sse_finish(call->sse);
+		midway = sse_finish(call->sse);
 	if (call->complete || call->aborted || call->error_event || call->bad) {
 		report(call, final_status(call), 0, NULL);
 	} else if (call->mode == MODE_SSE) {
@@ -1069,7 +1080,7 @@ main_done(struct edit_call *call, CURLcode result)
 		 * what upstream chose to deliver */
 		if (result != CURLE_OK)
 			report(call, EDIT_TRANSPORT, result, cerr);
-		else if (call->finals > 0)
+		else if (call->finals > 0 && !midway)
 			report(call, EDIT_OK, 0, NULL);
 		else
 			report(call, EDIT_TRUNCATED, 0, NULL);

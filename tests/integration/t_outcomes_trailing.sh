@@ -61,6 +61,9 @@ for f in $faults; do
 	assert_eq "$(sql "SELECT group_concat(outcome) FROM attempts WHERE job_id=$id")" \
 		succeeded "$f: attempt outcomes"
 	assert_eq "$(sql "SELECT count(*) FROM images WHERE job_id=$id")" 3 "$f: images stored"
+	# nothing after the last final reaches the attempt's row either
+	assert_eq "$(sql "SELECT coalesce(error_type, '-') || ',' || coalesce(error_message, '-') || ',' || total_tokens FROM attempts WHERE job_id=$id")" \
+		"-,-,1060" "$f: the attempt's error and tokens"
 	sent=$( (sent_sha "$f [[fault:$f]]" partial; sent_sha "$f [[fault:$f]]" final) | sed '/^$/d' | sort)
 	assert_eq "$(echo "$sent" | grep -c .)" 3 "$f: images the fake upstream sent"
 	stored=$( (stored_sha "$id" partial; stored_sha "$id" final) | sed '/^$/d' | sort)
