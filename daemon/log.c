@@ -62,7 +62,9 @@ log_quote(const char *s, char *out, size_t n)
 	out[o++] = '"';
 	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		if (o + 6 >= n) {
+		/* room for this byte's longest form (\xNN, 4) and then for
+		 * the cut, the closing quote and the NUL (5) */
+		if (o + 4 + 5 > n) {
 			memcpy(out + o, "...", 3);
 			o += 3;
 			break;
