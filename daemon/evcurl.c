@@ -1,10 +1,19 @@
 /* evcurl.c: libcurl's multi_socket API on a libevent base: one event per
  * socket curl asks for, one timer, completed transfers handed back. */
+#define _GNU_SOURCE /* reallocarray */
 #include "evcurl.h"
 
 #include <stdlib.h>
+#include <sys/queue.h>
 
 #include "log.h"
+
+/* What curl watches on one socket. */
+struct evcurl_sock {
+	struct evcurl *ec;
+	struct event *ev;
+	LIST_ENTRY(evcurl_sock) entry;
+};
 
 struct evcurl {
 	struct event_base *base;
@@ -12,14 +21,33 @@ struct evcurl {
 	struct event *timer;
 	evcurl_done_cb done;
 	void *arg;
-	int transfers;
+	CURL **easies;              /* the transfers in the multi handle */
+	int transfers, cap;
+	LIST_HEAD(, evcurl_sock) socks; /* freed with ec if curl did not */
 };
 
-/* What curl watches on one socket. */
-struct evcurl_sock {
-	struct evcurl *ec;
-	struct event *ev;
-};
+/* Takes easy off the list; returns 0, or -1 if it was not on it. */
+static int
+forget(struct evcurl *ec, CURL *easy)
+{
+	int i;
+
+	for (i = 0; i < ec->transfers; i++)
+		if (ec->easies[i] == easy) {
+			ec->easies[i] = ec->easies[--ec->transfers];
+			return 0;
+		}
+	return -1;
+}
+
+static void
+sock_free(struct evcurl_sock *es)
+{
+	if (es->ev != NULL)
+		event_free(es->ev);
+	LIST_REMOVE(es, entry);
+	free(es);
+}
 
 static void
 check_done(struct evcurl *ec)
@@ -35,7 +63,7 @@ check_done(struct evcurl *ec)
 		easy = msg->easy_handle;
 		result = msg->data.result;
 		curl_multi_remove_handle(ec->multi, easy);
-		ec->transfers--;
+		forget(ec, easy);
 		ec->done(ec->arg, easy, result);
 	}
 }
@@ -93,9 +121,8 @@ socket_cb(CURL *easy, curl_socket_t s, int what, void *arg, void *sockp)
 	(void)easy;
 	if (what == CURL_POLL_REMOVE) {
 		if (es) {
-			event_free(es->ev);
-			free(es);
 			curl_multi_assign(ec->multi, s, NULL);
+			sock_free(es);
 		}
 		return 0;
 	}
@@ -105,12 +132,19 @@ socket_cb(CURL *easy, curl_socket_t s, int what, void *arg, void *sockp)
 		if ((es = calloc(1, sizeof(*es))) == NULL)
 			return -1;
 		es->ec = ec;
+		LIST_INSERT_HEAD(&ec->socks, es, entry);
 		curl_multi_assign(ec->multi, s, es);
-	} else
+	} else if (es->ev != NULL) {
 		event_free(es->ev);
-	es->ev = event_new(ec->base, s, kind, on_socket_event, ec);
-	if (es->ev == NULL || event_add(es->ev, NULL) == -1)
+		es->ev = NULL;
+	}
+	if ((es->ev = event_new(ec->base, s, kind, on_socket_event, ec)) ==
+	    NULL || event_add(es->ev, NULL) == -1) {
+		/* curl fails the transfer; nothing is left half set up */
+		curl_multi_assign(ec->multi, s, NULL);
+		sock_free(es);
 		return -1;
+	}
 	return 0;
 }
 
@@ -124,6 +158,7 @@ evcurl_new(struct event_base *base, evcurl_done_cb done, void *arg)
 	ec->base = base;
 	ec->done = done;
 	ec->arg = arg;
+	LIST_INIT(&ec->socks);
 	if ((ec->multi = curl_multi_init()) == NULL ||
 	    (ec->timer = evtimer_new(base, on_timer, ec)) == NULL)
 		goto fail;
@@ -144,25 +179,37 @@ evcurl_free(struct evcurl *ec)
 		return;
 	if (ec->multi)
 		curl_multi_cleanup(ec->multi);
+	while (!LIST_EMPTY(&ec->socks))
+		sock_free(LIST_FIRST(&ec->socks));
 	if (ec->timer)
 		event_free(ec->timer);
+	free(ec->easies);
 	free(ec);
 }
 
 int
 evcurl_add(struct evcurl *ec, CURL *easy)
 {
+	CURL **grown;
+
+	if (ec->transfers == ec->cap) {
+		if ((grown = reallocarray(ec->easies, ec->cap ? ec->cap * 2 : 16,
+		    sizeof(*grown))) == NULL)
+			return -1;
+		ec->easies = grown;
+		ec->cap = ec->cap ? ec->cap * 2 : 16;
+	}
 	if (curl_multi_add_handle(ec->multi, easy) != CURLM_OK)
 		return -1;
-	ec->transfers++;
+	ec->easies[ec->transfers++] = easy;
 	return 0;
 }
 
 void
 evcurl_remove(struct evcurl *ec, CURL *easy)
 {
-	if (curl_multi_remove_handle(ec->multi, easy) == CURLM_OK)
-		ec->transfers--;
+	if (forget(ec, easy) == 0) /* a second remove is a no-op */
+		curl_multi_remove_handle(ec->multi, easy);
 }
 
 int

@@ -20,7 +20,8 @@ void evcurl_free(struct evcurl *ec);
 
 /* Starts a transfer; returns 0 or -1. */
 int evcurl_add(struct evcurl *ec, CURL *easy);
-/* Stops a transfer at once (no done callback); the caller owns easy again. */
+/* Stops a transfer at once (no done callback); the caller owns easy again.
+ * A handle that is not in (removed, or done) is left alone. */
 void evcurl_remove(struct evcurl *ec, CURL *easy);
 /* Number of transfers in progress. */
 int evcurl_running(const struct evcurl *ec);

@@ -29,6 +29,7 @@ struct xfer {
 	struct edit_call *call;
 	CURL *easy;
 	int download_idx;          /* -1 for the edit request */
+	int added;                 /* in the multi handle (evcurl) now */
 	char *url;                 /* a download's, until it starts */
 	struct buf body;
 	struct curl_slist *headers;
@@ -691,12 +692,22 @@ xfer_init(struct xfer *x, struct edit_call *call, const char *url)
 	return 0;
 }
 
+/* Stops x if it is still in the multi handle: once. */
+static void
+xfer_stop(struct edit_call *call, struct xfer *x)
+{
+	if (x->easy != NULL && x->added) {
+		evcurl_remove(call->ec, x->easy);
+		x->added = 0;
+	}
+}
+
 static void
 xfer_cleanup(struct edit_call *call, struct xfer *x, int remove)
 {
 	if (x->easy) {
 		if (remove)
-			evcurl_remove(call->ec, x->easy);
+			xfer_stop(call, x);
 		curl_easy_cleanup(x->easy);
 		x->easy = NULL;
 	}
@@ -798,6 +809,7 @@ edit_call_start(struct evcurl *ec, const struct upstream_config *cfg,
 		snprintf(err, errlen, "cannot start the transfer");
 		goto fail;
 	}
+	call->main.added = 1;
 	free(url);
 	return call;
 fail:
@@ -832,11 +844,9 @@ edit_call_cancel(struct edit_call *call)
 
 	if (call == NULL)
 		return;
-	if (call->main.easy)
-		evcurl_remove(call->ec, call->main.easy);
+	xfer_stop(call, &call->main);
 	for (i = 0; i < call->ndownloads; i++)
-		if (call->downloads[i].easy)
-			evcurl_remove(call->ec, call->downloads[i].easy);
+		xfer_stop(call, &call->downloads[i]);
 	call_free(call);
 }
 
@@ -974,6 +984,7 @@ start_next_download(struct edit_call *call)
 		x->easy = NULL;
 		goto fail;
 	}
+	x->added = 1;
 	return 0;
 fail:
 	set_bad(call, "%s", "cannot start a result download");
@@ -1104,6 +1115,7 @@ upstream_transfer_done(void *arg, CURL *easy, CURLcode result)
 	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
 	if (x == NULL)
 		return;
+	x->added = 0; /* evcurl took it out of the multi handle */
 	if (x->download_idx >= 0)
 		download_done(x, result);
 	else
