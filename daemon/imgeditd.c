@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -195,13 +196,32 @@ key_from_file(const char *path, char *err, size_t errlen)
 	return (char *)data;
 }
 
-/* The key: --api-key-file, else the systemd credential, else the
- * environment. Returns it (caller frees) or NULL with a reason. */
+/* Takes the key out of the environment: a copy is returned (caller
+ * frees), the bytes in the environment block are overwritten, so that
+ * /proc/PID/environ no longer shows them, and the variable is removed. */
 static char *
-load_api_key(const struct config *cfg, char *err, size_t errlen)
+key_from_env(void)
 {
-	const char *dir, *env;
-	char path[PATH_MAX];
+	char *env = getenv("OPENAI_API_KEY"), *key;
+
+	if (env == NULL || *env == '\0')
+		return NULL;
+	key = strdup(env);
+	explicit_bzero(env, strlen(env));
+	unsetenv("OPENAI_API_KEY");
+	return key;
+}
+
+/* The key: --api-key-file, else the systemd credential, else the
+ * environment (taken once at start: on SIGHUP, keep is the key in use,
+ * kept when the environment was its source). Returns it (caller frees) or
+ * NULL with a reason. */
+static char *
+load_api_key(const struct config *cfg, const char *keep, char *err,
+    size_t errlen)
+{
+	const char *dir;
+	char path[PATH_MAX], *key;
 
 	if (cfg->api_key_file != NULL)
 		return key_from_file(cfg->api_key_file, err, errlen);
@@ -210,11 +230,34 @@ load_api_key(const struct config *cfg, char *err, size_t errlen)
 		if (access(path, F_OK) == 0)
 			return key_from_file(path, err, errlen);
 	}
-	if ((env = getenv("OPENAI_API_KEY")) != NULL && *env != '\0')
-		return strdup(env);
+	if (keep != NULL)
+		return strdup(keep);
+	if ((key = key_from_env()) != NULL)
+		return key;
 	snprintf(err, errlen, "no API key: set OPENAI_API_KEY, give "
 	    "--api-key-file FILE, or LoadCredential=openai-api-key");
 	return NULL;
+}
+
+/* The key goes in every request's Authorization header: over http:// to a
+ * host other than this one, in the clear. Said once at start. */
+static void
+warn_plain_http(const char *base_url)
+{
+	static const char *const local[] = { "localhost", "127.", "[::1]" };
+	const char *host;
+	size_t i;
+
+	if (strncmp(base_url, "http://", 7) != 0)
+		return;
+	host = base_url + 7;
+	for (i = 0; i < sizeof(local) / sizeof(local[0]); i++)
+		if (strncmp(host, local[i], strlen(local[i])) == 0 &&
+		    (local[i][strlen(local[i]) - 1] == '.' ||
+		    strchr(":/", host[strlen(local[i])]) != NULL))
+			return;
+	log_warn("insecure_base_url base_url=%s (plain http to another host: "
+	    "the API key crosses the network unencrypted)", base_url);
 }
 
 static void
@@ -320,7 +363,7 @@ reload_api_key(struct daemon *dm, const struct config *fresh)
 {
 	char err[512], *key;
 
-	if ((key = load_api_key(fresh, err, sizeof(err))) == NULL) {
+	if ((key = load_api_key(fresh, dm->api_key, err, sizeof(err))) == NULL) {
 		log_err("reload_failed error=\"%s\"", err);
 		return;
 	}
@@ -491,7 +534,9 @@ main(int argc, char **argv)
 	}
 	log_init("imgeditd", (enum log_level)dm.cfg.log_level,
 	    getenv("JOURNAL_STREAM") != NULL);
-	if ((dm.api_key = load_api_key(&dm.cfg, err, sizeof(err))) == NULL) {
+	/* no core dump, no ptrace by others: the key is in this memory */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if ((dm.api_key = load_api_key(&dm.cfg, NULL, err, sizeof(err))) == NULL) {
 		log_err("config_error error=\"%s\"", err);
 		config_free(&dm.cfg);
 		return 2;
@@ -502,6 +547,7 @@ main(int argc, char **argv)
 	rc = 1;
 	if (open_store(&dm) == -1 || start_loop(&dm) == -1)
 		goto out;
+	warn_plain_http(dm.cfg.base_url);
 	log_info("started id=%s db=%s base_url=%s concurrency=%d version=%s",
 	    dm.daemon_id, dm.cfg.db, dm.cfg.base_url, dm.cfg.concurrency,
 	    IMGEDIT_VERSION);

@@ -4,9 +4,13 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -105,6 +109,41 @@ store_configure(struct store *st, int busy_timeout_ms, char *err, size_t errlen)
 	return STORE_OK;
 }
 
+/* The mode a new database gets: 0660 where the directory's group is
+ * meant to share it (setgid, or a group not ours, as systemd's
+ * StateDirectory with a group), else 0600. */
+static mode_t
+new_file_mode(const char *path)
+{
+	struct stat sb;
+	char *copy = strdup(path);
+	mode_t mode = 0600;
+
+	if (copy != NULL && stat(dirname(copy), &sb) == 0 &&
+	    ((sb.st_mode & S_ISGID) || sb.st_gid != getegid()))
+		mode = 0660;
+	free(copy);
+	return mode;
+}
+
+/* Creates a missing database file with new_file_mode, whatever the umask:
+ * prompts, inputs and results are nobody else's business. SQLite gives
+ * the -wal and -shm files the database's mode. Returns 0, or -1 (errno). */
+static int
+create_private(const char *path)
+{
+	mode_t mode = new_file_mode(path);
+	int fd;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode)) == -1)
+		return errno == EEXIST ? 0 : -1;
+	if (fchmod(fd, mode) == -1) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
 struct store *
 store_open(const char *path, int flags, int busy_timeout_ms, char *err,
     size_t errlen)
@@ -121,6 +160,11 @@ store_open(const char *path, int flags, int busy_timeout_ms, char *err,
 	if (flags & STORE_CREATE)
 		oflags |= SQLITE_OPEN_CREATE;
 	oflags |= SQLITE_OPEN_NOMUTEX;
+	if ((flags & STORE_CREATE) && strncmp(path, "file:", 5) != 0 &&
+	    strcmp(path, ":memory:") != 0 && create_private(path) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
 	if (sqlite3_open_v2(path, &st->db, oflags, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path,
 		    st->db ? sqlite3_errmsg(st->db) : "cannot open");

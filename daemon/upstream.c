@@ -705,12 +705,16 @@ xfer_stop(struct edit_call *call, struct xfer *x)
 static void
 xfer_cleanup(struct edit_call *call, struct xfer *x, int remove)
 {
+	struct curl_slist *l;
+
 	if (x->easy) {
 		if (remove)
 			xfer_stop(call, x);
 		curl_easy_cleanup(x->easy);
 		x->easy = NULL;
 	}
+	for (l = x->headers; l != NULL; l = l->next) /* the Authorization */
+		explicit_bzero(l->data, strlen(l->data));
 	curl_slist_free_all(x->headers);
 	x->headers = NULL;
 	buf_free(&x->body);
