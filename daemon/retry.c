@@ -78,7 +78,7 @@ retry_classify(const struct edit_outcome *out)
 
 	if (out->status == EDIT_OK)
 		return out->finals > 0 ? VERDICT_SUCCESS : VERDICT_RETRY;
-	if (out->status == EDIT_TOO_LARGE)
+	if (out->status == EDIT_TOO_LARGE || out->status == EDIT_REFUSED)
 		return VERDICT_FAIL; /* the same answer would come again */
 	if (is_pause(out))
 		return VERDICT_PAUSE;

@@ -18,9 +18,8 @@
 #include "payload.h"
 #include "retry.h"
 #include "sse.h"
+#include "urlpolicy.h"
 #include "util.h"
-
-#define MAX_DOWNLOAD (64u << 20)
 
 enum body_mode { MODE_UNKNOWN, MODE_SSE, MODE_BODY };
 
@@ -60,6 +59,8 @@ struct edit_call {
 	struct payload_stream *payload; /* decodes each event's data as it streams */
 	int partials, finals, expect_finals;
 	int aborted, error_event, bad, too_large;
+	int refused;                /* a url result the policy refused */
+	char base_ip[64];           /* the address the edit request went to */
 	int complete;               /* expect_finals delivered */
 	int paused;                 /* should_pause said so */
 	long http_status;           /* of the answer, once it began */
@@ -406,7 +407,19 @@ set_too_large(struct edit_call *call, const char *what)
 	    "response_too_large");
 	snprintf(call->error_message, sizeof(call->error_message),
 	    "%s larger than %zu bytes (max-event-bytes)", what,
-	    what[0] == 'u' ? (size_t)MAX_DOWNLOAD : call->cfg->max_event_bytes);
+	    call->cfg->max_event_bytes);
+}
+
+/* A url result that points where it must not (urlpolicy.h): the attempt
+ * fails for good, naming why; asking again would get the same. */
+static void
+set_refused(struct edit_call *call, const char *why)
+{
+	if (call->bad || call->error_event)
+		return;
+	call->bad = call->refused = 1;
+	copy_str(call->error_type, sizeof(call->error_type), "url_refused");
+	copy_str(call->error_message, sizeof(call->error_message), why);
 }
 
 static void
@@ -617,7 +630,7 @@ on_write(char *ptr, size_t size, size_t nmemb, void *arg)
 	struct edit_call *call = x->call;
 	size_t n = size * nmemb;
 	long status = 0;
-	size_t cap = x->download_idx >= 0 ? MAX_DOWNLOAD : call->cfg->max_event_bytes;
+	size_t cap = call->cfg->max_event_bytes;
 
 	if (x->download_idx < 0 && call->mode == MODE_UNKNOWN) {
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -971,18 +984,52 @@ out:
 	return pending;
 }
 
+/* CURLOPT_OPENSOCKETFUNCTION of a download: the address curl is about to
+ * connect to, after every DNS answer and retry. An internal one is refused
+ * unless it is the very address the edit request went to (a test setup,
+ * where the fake upstream serves its own url results). */
+static curl_socket_t
+open_download_socket(void *arg, curlsocktype purpose,
+    struct curl_sockaddr *addr)
+{
+	struct xfer *x = arg;
+	struct edit_call *call = x->call;
+	char ip[64], why[200];
+
+	(void)purpose;
+	if (urlpolicy_internal(&addr->addr) &&
+	    (urlpolicy_addr_text(&addr->addr, ip, sizeof(ip)) == -1 ||
+	    strcmp(ip, call->base_ip) != 0)) {
+		snprintf(why, sizeof(why), "url result %d refused: it points at "
+		    "an internal address (%s)", x->download_idx, ip);
+		set_refused(call, why);
+		return CURL_SOCKET_BAD;
+	}
+	return socket(addr->family, addr->socktype | SOCK_CLOEXEC,
+	    addr->protocol);
+}
+
 /* Starts the next URL result's download. Returns 0, or -1 (set_bad). */
 static int
 start_next_download(struct edit_call *call)
 {
 	struct xfer *x = &call->downloads[call->next_download++];
+	char why[300];
 
+	if (urlpolicy_scheme(call->cfg->base_url, x->url, why, sizeof(why)) ==
+	    -1) {
+		set_refused(call, why);
+		return -1;
+	}
 	if (xfer_init(x, call, x->url) == -1)
 		goto fail;
-	curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(x->easy, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(x->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	/* no Authorization: the key never goes to the file host */
+	/* no redirect (the key never goes there anyway: no Authorization) */
+	curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR,
+	    urlpolicy_protocols(call->cfg->base_url));
+	curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETFUNCTION,
+	    open_download_socket);
+	curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETDATA, x);
 	if (evcurl_add(call->ec, x->easy) == -1) {
 		curl_easy_cleanup(x->easy);
 		x->easy = NULL;
@@ -1038,9 +1085,32 @@ final_status(struct edit_call *call)
 		return EDIT_ERROR_EVENT;
 	if (call->too_large)
 		return EDIT_TOO_LARGE;
+	if (call->refused)
+		return EDIT_REFUSED;
 	if (call->bad)
 		return EDIT_BAD_RESPONSE;
 	return EDIT_OK;
+}
+
+/* What a url result answered must be an image, here, not elsewhere. */
+static void
+check_download(struct edit_call *call, struct xfer *x, CURLcode result,
+    long http)
+{
+	char *ctype = NULL, why[300];
+
+	curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ctype);
+	if (http / 100 == 3) {
+		snprintf(why, sizeof(why), "url result %d refused: a redirect "
+		    "(HTTP %ld)", x->download_idx, http);
+		set_refused(call, why);
+	} else if (result == CURLE_OK && http == 200 && (ctype == NULL ||
+	    strncasecmp(ctype, "image/", 6) != 0)) {
+		snprintf(why, sizeof(why), "url result %d refused: content type "
+		    "%.80s, not image/*", x->download_idx, ctype ? ctype :
+		    "(none)");
+		set_refused(call, why);
+	}
 }
 
 static void
@@ -1052,6 +1122,8 @@ download_done(struct xfer *x, CURLcode result)
 	char msg[CURL_ERROR_SIZE + 64];
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &http);
+	if (!call->aborted && !call->bad)
+		check_download(call, x, result, http);
 	if (!call->aborted && !call->bad) {
 		if (result != CURLE_OK || http != 200) {
 			snprintf(msg, sizeof(msg), "download of image %d failed: %s",
@@ -1081,9 +1153,13 @@ main_done(struct edit_call *call, CURLcode result)
 {
 	long http = 0;
 	int midway = 0; /* the stream ended inside an event */
+	char *ip = NULL;
 	const char *cerr;
 
 	curl_easy_getinfo(call->main.easy, CURLINFO_RESPONSE_CODE, &http);
+	if (curl_easy_getinfo(call->main.easy, CURLINFO_PRIMARY_IP, &ip) ==
+	    CURLE_OK && ip != NULL)
+		copy_str(call->base_ip, sizeof(call->base_ip), ip);
 	cerr = call->main.errbuf[0] ? call->main.errbuf : curl_easy_strerror(result);
 	if (call->mode == MODE_SSE && !call->complete && !call->aborted &&
 	    !call->error_event && !call->bad)

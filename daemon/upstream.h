@@ -56,6 +56,7 @@ enum edit_status {
 	EDIT_BAD_RESPONSE, /* bytes we cannot understand */
 	EDIT_ABORTED,      /* on_image asked to stop */
 	EDIT_TOO_LARGE,    /* an event or body over max_event_bytes */
+	EDIT_REFUSED,      /* a url result that points where it must not */
 };
 
 struct edit_outcome {

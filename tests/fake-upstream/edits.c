@@ -450,15 +450,29 @@ build_stream(struct reqctx *ctx, const struct params *p, const struct fault *f)
 
 /* ---- JSON */
 
+/* http://HOST:PORT of url results: ours, or url-host's on our port. */
+static void
+url_origin(struct reqctx *ctx, const struct fault *f, char *buf, size_t len)
+{
+	const char	*port = strrchr(ctx->srv->origin, ':');
+
+	if (f->url_host[0] == '\0' || port == NULL)
+		snprintf(buf, len, "%s", ctx->srv->origin);
+	else
+		snprintf(buf, len, "http://%s%s", f->url_host, port);
+}
+
 static json_t *
-url_item(struct reqctx *ctx, int i)
+url_item(struct reqctx *ctx, const struct fault *f, int i)
 {
 	const struct image	*img = &ctx->images[i];
-	char			 tag[IMG_TAG_MAX], token[64], url[192];
+	char			 tag[IMG_TAG_MAX], token[64], url[256];
+	char			 origin[128];
 
 	snprintf(tag, sizeof(tag), "%lu-final-%d", ctx->seq, i);
-	files_add(ctx->srv, tag, i, token, sizeof(token));
-	snprintf(url, sizeof(url), "%s/files/%s.png", ctx->srv->origin, token);
+	files_add(ctx->srv, tag, i, f, token, sizeof(token));
+	url_origin(ctx, f, origin, sizeof(origin));
+	snprintf(url, sizeof(url), "%s/files/%s.png", origin, token);
 	json_array_append_new(json_object_get(ctx->log, "urls"),
 	    json_pack("{s:i,s:s,s:s,s:I}", "index", i, "url", url,
 	    "sha256", img->sha256, "size", (json_int_t)img->size));
@@ -484,7 +498,7 @@ build_json(struct reqctx *ctx, const struct params *p, const struct fault *f)
 	if (url)
 		json_object_set_new(ctx->log, "urls", json_array());
 	for (i = 0; i < nf; i++)
-		json_array_append_new(data, url ? url_item(ctx, i) :
+		json_array_append_new(data, url ? url_item(ctx, f, i) :
 		    json_pack("{s:s}", "b64_json", B64_MARK));
 	body = json_pack("{s:I,s:o,s:o}", "created", (json_int_t)time(NULL),
 	    "data", data, "usage", usage_json(p));

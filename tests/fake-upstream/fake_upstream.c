@@ -93,6 +93,9 @@
  *               "image_edit.usage_summary","note":"newer API event"}
  *   trailing-garbage  after the last completed, "data: this is not json"
  *   trailing-error  after the last completed, the error-event frame
+ *   url-host=H  url results name host H (our port), e.g. 127.0.0.2
+ *   url-ctype=T their GET answers with Content-Type T
+ *   url-redirect  their GET answers 302 to the same file on 127.0.0.2
  *   hang        send the headers, then nothing until the client goes
  *   slow[=BYTES/MS]  the body in BYTES pieces every MS (default 64/1)
  *   delay=MS    wait MS before replying at all
@@ -137,6 +140,8 @@ struct file_entry {
 	char			 token[IMG_TAG_MAX + 8];
 	char			 tag[IMG_TAG_MAX];
 	int			 index;
+	char			 ctype[64];	/* "" = image/png */
+	char			 redirect[64];	/* host to send a 302 to, or "" */
 };
 
 void *
@@ -209,14 +214,17 @@ now_ms(void)
 /* ---- url-mode files */
 
 void
-files_add(struct fake_server *srv, const char *tag, int index, char *token,
-    size_t len)
+files_add(struct fake_server *srv, const char *tag, int index,
+    const struct fault *f, char *token, size_t len)
 {
 	struct file_entry	*e = xcalloc(1, sizeof(*e));
 
 	snprintf(e->token, sizeof(e->token), "img-%s", tag);
 	snprintf(e->tag, sizeof(e->tag), "%s", tag);
 	e->index = index;
+	snprintf(e->ctype, sizeof(e->ctype), "%s", f->url_ctype);
+	if (f->url_redirect)	/* to the same file on another loopback host */
+		snprintf(e->redirect, sizeof(e->redirect), "127.0.0.2");
 	e->next = srv->files;
 	srv->files = e;
 	snprintf(token, len, "%s", e->token);
@@ -272,6 +280,18 @@ files_handle(struct reqctx *ctx, const char *name)
 		    NULL, "not_found");
 		return;
 	}
+	if ((*e)->redirect[0] != '\0') {
+		char	 loc[256];
+		const char *port = strrchr(ctx->srv->origin, ':');
+
+		snprintf(loc, sizeof(loc), "http://%s%s/files/%s", (*e)->redirect,
+		    port ? port : "", name);
+		ctx->status = 302;
+		reply_header(ctx, "Location", loc);
+		reply_add(ctx, "", 0, 0);
+		reply_end_event(ctx);
+		return;
+	}
 	ctx->images = xcalloc(1, sizeof(*ctx->images));
 	ctx->nimages = 1;
 	if (image_make(&ctx->srv->png, (*e)->tag, "final", (*e)->index,
@@ -279,7 +299,8 @@ files_handle(struct reqctx *ctx, const char *name)
 		abort();
 	ctx->file_token = xstrdup(token);
 	ctx->status = 200;
-	reply_header(ctx, "Content-Type", "image/png");
+	reply_header(ctx, "Content-Type", (*e)->ctype[0] ? (*e)->ctype :
+	    "image/png");
 	reply_add_image(ctx, 0, 0);
 	reply_end_event(ctx);
 }

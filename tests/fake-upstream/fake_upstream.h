@@ -90,6 +90,9 @@ struct fault {
 	long		 slow_ms;
 	long		 delay_ms;
 	int		 crlf, cr, noevent, comments, done, split;
+	char		 url_host[64];	/* url results: this host, "" = ours */
+	char		 url_ctype[64];	/* their content type, "" = image/png */
+	int		 url_redirect;	/* their GET answers 302 elsewhere */
 };
 
 struct fault_counts;
@@ -182,7 +185,8 @@ int64_t	 now_ms(void);
 json_t	*jtext(const void *, size_t);
 json_t	*jtext_or_null(const char *);
 void	 ctx_done(struct reqctx *, enum done_how);
-void	 files_add(struct fake_server *, const char *, int, char *, size_t);
+void	 files_add(struct fake_server *, const char *, int, const struct fault *,
+	    char *, size_t);
 void	*xcalloc(size_t, size_t);
 void	*xreallocarray(void *, size_t, size_t);
 char	*xstrdup(const char *);

@@ -201,6 +201,7 @@ parse_flag(struct fault *f, const char *k)
 		{ "comments", offsetof(struct fault, comments) },
 		{ "done", offsetof(struct fault, done) },
 		{ "split", offsetof(struct fault, split) },
+		{ "url-redirect", offsetof(struct fault, url_redirect) },
 		{ "trailing-event", offsetof(struct fault, trailing_event) },
 		{ "trailing-garbage", offsetof(struct fault, trailing_garbage) },
 		{ "trailing-error", offsetof(struct fault, trailing_error) },
@@ -262,6 +263,10 @@ parse_option(struct fault *f, char *k, const char *v)
 		return copy(f->param, sizeof(f->param), v);
 	if (strcmp(k, "message") == 0)
 		return copy(f->message, sizeof(f->message), v);
+	if (strcmp(k, "url-host") == 0)
+		return copy(f->url_host, sizeof(f->url_host), v);
+	if (strcmp(k, "url-ctype") == 0)
+		return copy(f->url_ctype, sizeof(f->url_ctype), v);
 	if (strcmp(k, "cut-after") == 0)
 		return num(v, 0, 1000, &f->cut_after);
 	if (strcmp(k, "finals") == 0)
