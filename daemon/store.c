@@ -705,7 +705,8 @@ load_bytes(struct store *st, int64_t job_id, const char *role,
 			sqlite3_reset(s);
 			return STORE_ERR;
 		}
-		memcpy(in->data, sqlite3_column_blob(s, 0), in->size);
+		if (in->size > 0) /* a zero-length blob is a NULL pointer */
+			memcpy(in->data, sqlite3_column_blob(s, 0), in->size);
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW ? STORE_OK : rc_to_store(rc == SQLITE_DONE ?
@@ -740,7 +741,8 @@ load_input(struct store *st, int64_t job_id, sqlite3_stmt *s,
 static int
 load_job(struct store *st, struct claimed_job *job)
 {
-	static const char params[] = "SELECT params FROM jobs WHERE id = ?";
+	static const char params[] = "SELECT length(params), CASE WHEN "
+	    "length(params) <= ?2 THEN params END FROM jobs WHERE id = ?1";
 	static const char inputs[] = "SELECT i.role, i.ordinal, i.filename, "
 	    "i.content_type, coalesce(length(i.data), length(b.data)) "
 	    "FROM inputs i LEFT JOIN blobs b ON b.id = i.blob_id "
@@ -752,8 +754,14 @@ load_job(struct store *st, struct claimed_job *job)
 	if ((s = prep(st, params)) == NULL)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, job->id);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		job->params = column_strdup(s, 0);
+	sqlite3_bind_int64(s, 2, STORE_PARAMS_MAX);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		job->params = column_strdup(s, 1);
+		if (job->params == NULL && asprintf(&job->load_error, "params: "
+		    "%lld characters, over the %d limit", (long long)
+		    sqlite3_column_int64(s, 0), STORE_PARAMS_MAX) == -1)
+			job->load_error = NULL;
+	}
 	sqlite3_reset(s);
 	if ((s = prep(st, inputs)) == NULL)
 		return STORE_ERR;

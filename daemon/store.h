@@ -148,12 +148,14 @@ void claimed_job_drop_input_bytes(struct claimed_job *job);
  * (length()) first, so a hostile row cannot make it allocate more. */
 #define STORE_INPUT_MAX (50u << 20)
 #define STORE_INPUTS_MAX 17 /* 16 images and a mask */
+/* Longest params text: a 32,000-character prompt and the rest, with room. */
+#define STORE_PARAMS_MAX (256 * 1024)
 
 /* Claims the next ready job (state queued/retry_wait, not_before <= now,
  * highest priority then oldest): marks it running with a lease until
  * now + lease_ms, counts the attempt and inserts its attempts row, all in one
- * transaction; then loads params and inputs (an input over STORE_INPUT_MAX,
- * or too many, sets load_error instead). Returns 1 with *out set (caller
+ * transaction; then loads params and inputs (params over STORE_PARAMS_MAX,
+ * an input over STORE_INPUT_MAX, or too many, set load_error instead). Returns 1 with *out set (caller
  * owns), 0 when nothing is ready, or STORE_ERR / STORE_BUSY. */
 int store_claim(struct store *st, const char *daemon_id, int64_t now,
     int64_t lease_ms, struct claimed_job **out);
