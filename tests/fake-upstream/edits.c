@@ -8,6 +8,7 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <zlib.h>
 
 #define B64_MARK	"@@B64@@"	/* where an image goes in a dumped JSON */
 
@@ -519,6 +520,45 @@ build_json(struct reqctx *ctx, const struct params *p, const struct fault *f)
 
 /* ---- faults */
 
+/*
+ * A 200 that is not what the API sends: an HTML page (a proxy's), or a
+ * JSON answer gzip-encoded although nobody asked for it.
+ */
+static void
+build_odd(struct reqctx *ctx, const struct fault *f)
+{
+	static const char page[] = "<html><head><title>502 Bad Gateway"
+	    "</title></head><body>nginx</body></html>\n";
+	static const char json[] = "{\"created\":1,\"data\":[{\"b64_json\":"
+	    "\"iVBORw0KGgo=\"}]}";
+	z_stream	 z;
+	char		*out;
+	size_t		 cap = 256;
+
+	ctx->status = 200;
+	if (f->html) {
+		reply_header(ctx, "Content-Type", "text/html");
+		reply_add(ctx, page, sizeof(page) - 1, 0);
+		reply_end_event(ctx);
+		return;
+	}
+	memset(&z, 0, sizeof(z));
+	out = xcalloc(cap, 1);
+	if (deflateInit2(&z, 9, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		abort();
+	z.next_in = (unsigned char *)(uintptr_t)json;
+	z.avail_in = sizeof(json) - 1;
+	z.next_out = (unsigned char *)out;
+	z.avail_out = cap;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END)
+		abort();
+	reply_header(ctx, "Content-Type", "application/json");
+	reply_header(ctx, "Content-Encoding", "gzip");
+	reply_add_owned(ctx, out, cap - z.avail_out);
+	reply_end_event(ctx);
+	deflateEnd(&z);
+}
+
 static void
 fault_apply(struct reqctx *ctx, const struct fault *f)
 {
@@ -602,6 +642,8 @@ edits_handle(struct reqctx *ctx)
 		if (f.status != 0)
 			reply_error(ctx, f.status, f.message, f.type, f.param,
 			    f.code);
+		else if (f.html || f.gzip)
+			build_odd(ctx, &f);
 		else if (p.stream)
 			build_stream(ctx, &p, &f);
 		else

@@ -96,6 +96,8 @@
  *   url-host=H  url results name host H (our port), e.g. 127.0.0.2
  *   url-ctype=T their GET answers with Content-Type T
  *   url-redirect  their GET answers 302 to the same file on 127.0.0.2
+ *   html        a 200 with an HTML page (text/html), as a proxy sends
+ *   gzip        a 200 JSON answer with Content-Encoding: gzip
  *   hang        send the headers, then nothing until the client goes
  *   slow[=BYTES/MS]  the body in BYTES pieces every MS (default 64/1)
  *   delay=MS    wait MS before replying at all

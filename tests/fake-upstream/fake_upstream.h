@@ -93,6 +93,8 @@ struct fault {
 	char		 url_host[64];	/* url results: this host, "" = ours */
 	char		 url_ctype[64];	/* their content type, "" = image/png */
 	int		 url_redirect;	/* their GET answers 302 elsewhere */
+	int		 html;		/* a 200 with an HTML page */
+	int		 gzip;		/* a 200 JSON answer gzip-encoded */
 };
 
 struct fault_counts;

@@ -202,6 +202,8 @@ parse_flag(struct fault *f, const char *k)
 		{ "done", offsetof(struct fault, done) },
 		{ "split", offsetof(struct fault, split) },
 		{ "url-redirect", offsetof(struct fault, url_redirect) },
+		{ "html", offsetof(struct fault, html) },
+		{ "gzip", offsetof(struct fault, gzip) },
 		{ "trailing-event", offsetof(struct fault, trailing_event) },
 		{ "trailing-garbage", offsetof(struct fault, trailing_garbage) },
 		{ "trailing-error", offsetof(struct fault, trailing_error) },
