@@ -193,7 +193,10 @@ add_name(struct sse_parser *p, const char *s, size_t n)
 {
 	size_t room = p->nlen < SSE_NAMEMAX ? SSE_NAMEMAX - p->nlen : 0;
 
-	memcpy(p->name + p->nlen, s, n < room ? n : room);
+	/* a name past SSE_NAMEMAX is no field we know: only its length grows
+	 * (and p->name + p->nlen would point past the array) */
+	if (room > 0)
+		memcpy(p->name + p->nlen, s, n < room ? n : room);
 	p->nlen += n;
 }
 

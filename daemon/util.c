@@ -107,7 +107,7 @@ parse_duration_ms(const char *s, int64_t *out)
 		return -1;
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
+	if (errno || end == s || !(v >= 0)) /* NaN compares false */
 		return -1;
 	if (strcmp(end, "ms") == 0)
 		mult = 1;
@@ -121,7 +121,7 @@ parse_duration_ms(const char *s, int64_t *out)
 		mult = 86400 * 1000;
 	else
 		return -1;
-	if (v * mult > 9e15)
+	if (!(v * mult <= 9e15)) /* also inf */
 		return -1;
 	*out = (int64_t)(v * mult);
 	return 0;
