@@ -105,8 +105,9 @@ model_fail(const struct ctx *c, int inferred_ok)
 {
 	size_t n;
 
+	/* err holds a message only when there was room for one */
 	if (inferred_ok && c->implicit_default && c->err != NULL &&
-	    (n = strlen(c->err)) < c->errlen)
+	    c->errlen > 0 && (n = strnlen(c->err, c->errlen)) < c->errlen)
 		snprintf(c->err + n, c->errlen - n, " (no model given, so %s; set model "
 		    "to %s for this)", DEFAULT_MODEL->name, INFERRED_MODEL->name);
 	return -1;

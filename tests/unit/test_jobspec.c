@@ -838,6 +838,11 @@ messages(void)
 	CHECK_INT(jobspec_validate(p, 0, in, n, small, sizeof(small)), -1);
 	CHECK_INT(strlen(small), sizeof(small) - 1);
 	CHECK_INT(jobspec_validate(p, 0, in, n, NULL, 0), -1);
+	/* a buffer given with no room (fuzz_jobspec found strlen() on it
+	 * unwritten): left as it was */
+	memset(small, 'Z', sizeof(small));
+	CHECK_INT(jobspec_validate(p, 0, in, n, small, 0), -1);
+	CHECK_MEM(small, "ZZZZZZZZ", sizeof(small));
 	/* the hint only where gpt-image-1 would have taken it */
 	n = parse_inputs("P", in, 2);
 	CHECK_INT(jobspec_validate(p, 1, in, n, err, sizeof(err)), -1);
