@@ -129,7 +129,10 @@ retry_after_parse(const char *value, int in_ms, int64_t now_ms, int64_t *out_ms)
 		*out_ms = (int64_t)(in_ms ? d : d * 1000);
 		return 0;
 	}
-	if (in_ms || (t = curl_getdate(value, NULL)) == -1)
+	/* a date past 9999 is no date a server means (and its milliseconds
+	 * overflow: found by fuzz_headers) */
+	if (in_ms || (t = curl_getdate(value, NULL)) == -1 || t < 0 ||
+	    t > 253402300799)
 		return -1;
 	*out_ms = (int64_t)t * 1000 - now_ms;
 	if (*out_ms < 0)

@@ -158,6 +158,12 @@ test_retry_after(void)
 	CHECK_INT(retry_after_parse("", 0, now, &ms), -1);
 	CHECK_INT(retry_after_parse("nan", 0, now, &ms), -1);
 	CHECK_INT(retry_after_parse("1e300", 0, now, &ms), -1);
+	/* a date whose milliseconds overflow (fuzz_headers) is no date */
+	CHECK_INT(retry_after_parse("Sun, 06 Nov 999999999 08:49:37 GMT", 0, now,
+	    &ms), -1);
+	CHECK_INT(retry_after_parse("Fri, 31 Dec 9999 23:59:59 GMT", 0, now, &ms),
+	    0);
+	CHECK(ms > 0);
 }
 
 int
