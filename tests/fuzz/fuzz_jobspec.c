@@ -20,12 +20,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fz f = { data, size };
 	struct jobspec_input in[MAXIN];
 	unsigned char *copy[MAXIN] = { NULL };
-	unsigned head = fz_byte(&f), errlen = fz_byte(&f) + 1, b;
+	unsigned head = fz_byte(&f), errlen = fz_byte(&f), b;
 	size_t i, n = head % (MAXIN + 1), len;
-	char err[257 + 8];
+	char err[256 + 8];
 	json_t *params;
 	int rc;
 
+#ifdef FUZZ_SKIP_KNOWN
+	/* errlen 0 with an err: model_fail's strlen reads what was never
+	 * written (tests/fuzz/crashes/jobspec/README) */
+	errlen += errlen == 0;
+#endif
 	memset(in, 0, sizeof(in));
 	for (i = 0; i < n; i++) {
 		b = fz_byte(&f);
@@ -51,8 +56,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_ASSERT(rc == 0 || rc == -1);
 	for (i = errlen; i < sizeof(err); i++)
 		FZ_ASSERT(err[i] == 'Z');
-	FZ_ASSERT(memchr(err, '\0', errlen) != NULL);
-	FZ_ASSERT(rc == 0 ? err[0] == '\0' : err[0] != '\0' || errlen == 1);
+	if (errlen > 0) {
+		FZ_ASSERT(memchr(err, '\0', errlen) != NULL);
+		FZ_ASSERT(rc == 0 ? err[0] == '\0' : err[0] != '\0' || errlen == 1);
+	}
 	FZ_ASSERT(jobspec_validate(params, head >> 2 & 1, in, n, NULL, 0) == rc);
 	FZ_ASSERT(jobspec_model(params) != NULL);
 	b = (unsigned)jobspec_n(params);

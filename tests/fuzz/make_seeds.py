@@ -226,7 +226,7 @@ def seed_headers():
 # --- jobspec ------------------------------------------------------------
 
 def job(head, inputs, params, errlen=200):
-    out = bytes([head, errlen - 1])
+    out = bytes([head, errlen])
     for role, ctype, name, data in inputs:
         out += bytes([role | ctype << 1 | name << 4]) + struct.pack(">H", len(data)) + data
     return out + params.encode()
