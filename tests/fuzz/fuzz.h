@@ -69,18 +69,5 @@ fz_chunk(struct fz_chunks *c, size_t left)
 	return k < left ? k : left;
 }
 
-/* Whether p[0..n) holds "nan" in any case, which strtod reads as NaN:
- * with FUZZ_SKIP_KNOWN such inputs are skipped (crashes/headers/README). */
-static inline int
-fz_has_nan(const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i + 2 < n; i++)
-		if ((p[i] | 0x20) == 'n' && (p[i + 1] | 0x20) == 'a' &&
-		    (p[i + 2] | 0x20) == 'n')
-			return 1;
-	return 0;
-}
 
 #endif

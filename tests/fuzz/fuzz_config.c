@@ -165,10 +165,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct config c;
 	char *text;
 
-#ifdef FUZZ_SKIP_KNOWN
-	if (fz_has_nan(f.p, f.n))
-		return 0;
-#endif
 	if ((text = malloc(f.n + 1)) == NULL)
 		abort();
 	memcpy(text, f.p, f.n);

@@ -18,21 +18,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int64_t now = (int64_t)fz_u16(&f) << 26, ms;
 	char *s;
 
-#ifdef FUZZ_SKIP_KNOWN
-	if (fz_has_nan(f.p, f.n))
-		return 0;
-#endif
 	if ((s = malloc(f.n + 1)) == NULL)
 		abort();
 	memcpy(s, f.p, f.n);
 	s[f.n] = '\0';
-#ifdef FUZZ_SKIP_KNOWN
-	/* a date so far ahead that retry.c's t * 1000 overflows */
-	if (curl_getdate(s, NULL) > INT64_MAX / 1000 - ((int64_t)1 << 42)) {
-		free(s);
-		return 0;
-	}
-#endif
 	if (retry_after_parse(s, 0, now, &ms) == 0)
 		FZ_ASSERT(ms >= 0);
 	if (retry_after_parse(s, 1, now, &ms) == 0)
