@@ -143,18 +143,37 @@ wait_jobs_done() {
 	done
 }
 
-# fake_sent_sha KIND: sha256 list the fake upstream sent, sorted.
+# fake_sent_sha KIND [PROMPT]: sha256 of the KIND images the fake upstream
+# sent whole (for PROMPT only, if given), sorted.
 fake_sent_sha() {
-	python3 - "$FAKE_LOG" "$1" <<'PY'
+	python3 - "$FAKE_LOG" "$1" "${2-}" "$#" <<'PY'
 import json, sys
+log, kind, prompt, nargs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 out = []
-for line in open(sys.argv[1]):
+for line in open(log):
     rec = json.loads(line)
-    for s in rec.get("sent") or []:
-        if s.get("kind") == sys.argv[2]:
-            out.append(s["sha256"])
+    if nargs > 1 and (rec.get("fields") or {}).get("prompt") != prompt:
+        continue
+    out += [s["sha256"] for s in rec.get("sent") or [] if s.get("kind") == kind]
 if out:
     print("\n".join(sorted(out)))
+PY
+}
+
+# stored_sha [JOB [KIND]]: sha256 of the bytes stored (not the sha256
+# column: the data itself), of one job's, of one kind, sorted.
+stored_sha() {
+	python3 - "$DB" "${1:-}" "${2:-}" <<'PY'
+import hashlib, sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=5)
+sql, args = "SELECT data FROM images WHERE 1", []
+if sys.argv[2]:
+    sql, args = sql + " AND job_id = ?", args + [int(sys.argv[2])]
+if sys.argv[3]:
+    sql, args = sql + " AND kind = ?", args + [sys.argv[3]]
+out = sorted(hashlib.sha256(r[0]).hexdigest() for r in db.execute(sql, args))
+if out:
+    print("\n".join(out))
 PY
 }
 
@@ -170,12 +189,25 @@ if out:
 PY
 }
 
-# edit_requests: POSTs to /v1/images/edits the fake upstream has taken.
+# edit_requests [PROMPT]: POSTs to /v1/images/edits the fake upstream has
+# taken (for PROMPT only, if given).
 edit_requests() {
-	python3 - "$FAKE_LOG" <<'PY'
+	python3 - "$FAKE_LOG" "${1-}" "$#" <<'PY'
 import json, sys
-print(sum(json.loads(l).get("method") == "POST" for l in open(sys.argv[1])))
+recs = [json.loads(l) for l in open(sys.argv[1])]
+print(sum(r.get("method") == "POST" and (int(sys.argv[3]) == 0 or
+          (r.get("fields") or {}).get("prompt") == sys.argv[2]) for r in recs))
 PY
+}
+
+# submit_jobs N PREFIX ARGS...: N jobs "PREFIX 1".."PREFIX N" with the
+# same imgeditctl submit ARGS (options, then the image).
+submit_jobs() {
+	local n=$1 prefix=$2 i
+	shift 2
+	for i in $(seq 1 "$n"); do
+		"$IMGEDITCTL" submit -p "$prefix $i" "$@" >/dev/null
+	done
 }
 
 # hold_lock SECONDS [READY_FILE]: in the background, another connection

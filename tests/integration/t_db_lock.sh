@@ -10,10 +10,7 @@ LOCK_S=${LOCK_S:-20}
 start_fake --image-bytes 20000 --latency-ms 400
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
-for i in $(seq 1 8); do
-	"$IMGEDITCTL" submit -p "locked $i" --model gpt-image-1 --partial-images 3 \
-		"$T/a.png" >/dev/null
-done
+submit_jobs 8 "locked" --model gpt-image-1 --partial-images 3 "$T/a.png"
 listen_notify "$T/notify.log"
 export NOTIFY_SOCKET WATCHDOG_USEC=1000000
 start_daemon --concurrency 8 --heartbeat 500ms
@@ -35,12 +32,7 @@ assert_eq "$(edit_requests)" 8 "upstream requests for 8 jobs"
 assert_eq "$(sql "SELECT count(*) FROM attempts")" 8 "attempt rows"
 assert_eq "$(sql "SELECT count(*) FROM images")" 32 "images stored (4 per job)"
 sent=$( (fake_sent_sha partial; fake_sent_sha final) | sort)
-stored=$(python3 - "$DB" <<'PY'
-import hashlib, sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-print("\n".join(sorted(hashlib.sha256(r[0]).hexdigest() for r in db.execute("SELECT data FROM images"))))
-PY
-)
+stored=$(stored_sha)
 assert_eq "$stored" "$sent" "bytes stored vs bytes sent"
 
 # the loop went on: watchdog pings all through the lock, no gap over 2 s

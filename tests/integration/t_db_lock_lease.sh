@@ -9,10 +9,7 @@
 start_fake --image-bytes 20000 --latency-ms 300
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
-for i in $(seq 1 8); do
-	"$IMGEDITCTL" submit -p "lease $i" --model gpt-image-1 --partial-images 3 \
-		"$T/a.png" >/dev/null
-done
+submit_jobs 8 "lease" --model gpt-image-1 --partial-images 3 "$T/a.png"
 start_daemon --concurrency 8 --lease 3s
 fake_wait_requests 8
 hold_lock 10

@@ -15,10 +15,7 @@ export IMGEDIT_DB=$DB
 start_fake --image-bytes 300000 --latency-ms 100
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
-for i in $(seq 1 8); do
-	"$IMGEDITCTL" submit -p "full $i" --model gpt-image-1 --partial-images 3 \
-		"$T/a.png" >/dev/null
-done
+submit_jobs 8 "full" --model gpt-image-1 --partial-images 3 "$T/a.png"
 listen_notify "$T/notify.log"
 export NOTIFY_SOCKET
 start_daemon --concurrency 4 --heartbeat 200ms
@@ -43,12 +40,7 @@ stop_daemon
 assert_eq "$(sql "SELECT count(*) FROM jobs WHERE state='succeeded' AND attempts=1")" 8 "jobs succeeded once"
 assert_eq "$(edit_requests)" 8 "upstream requests"
 sent=$( (fake_sent_sha partial; fake_sent_sha final) | sort)
-stored=$(python3 - "$DB" <<'PY'
-import hashlib, sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-print("\n".join(sorted(hashlib.sha256(r[0]).hexdigest() for r in db.execute("SELECT data FROM images"))))
-PY
-)
+stored=$(stored_sha)
 assert_eq "$stored" "$sent" "bytes stored vs bytes sent"
 assert_eq "$(sql "PRAGMA integrity_check")" ok "integrity"
 grep -q 'store_resumed op=image' "$DAEMON_LOG" || fail "no store_resumed after space came back"

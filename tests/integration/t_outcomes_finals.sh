@@ -6,41 +6,6 @@
 # "1 of 2" in the attempt row and in `imgeditctl show`.
 . "$(dirname "$0")/lib.sh"
 
-# sent_sha PROMPT KIND: sha256 of the KIND images the fake upstream sent
-# whole for PROMPT, sorted.
-sent_sha() {
-	python3 - "$FAKE_LOG" "$1" "$2" <<'PY'
-import json, sys
-out = []
-for line in open(sys.argv[1]):
-    rec = json.loads(line)
-    if (rec.get("fields") or {}).get("prompt") == sys.argv[2]:
-        out += [s["sha256"] for s in rec.get("sent") or []
-                if s["kind"] == sys.argv[3]]
-print("\n".join(sorted(out)))
-PY
-}
-
-# stored_sha JOB KIND: sha256 of the bytes stored for JOB's KIND images.
-stored_sha() {
-	python3 - "$DB" "$1" "$2" <<'PY'
-import hashlib, sqlite3, sys
-db = sqlite3.connect(sys.argv[1], timeout=5)
-rows = db.execute("SELECT data FROM images WHERE job_id = ? AND kind = ?",
-                  (int(sys.argv[2]), sys.argv[3]))
-print("\n".join(sorted(hashlib.sha256(r[0]).hexdigest() for r in rows)))
-PY
-}
-
-# requests PROMPT: edit requests the fake upstream took for PROMPT.
-requests() {
-	python3 - "$FAKE_LOG" "$1" <<'PY'
-import json, sys
-print(sum((json.loads(l).get("fields") or {}).get("prompt") == sys.argv[2]
-          for l in open(sys.argv[1])))
-PY
-}
-
 start_fake --image-bytes 20000
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
@@ -55,26 +20,26 @@ wait_jobs_done 30
 # (i) the dropped connection is a failed attempt, whatever it delivered
 assert_eq "$(sql "SELECT state || ',' || attempts FROM jobs WHERE id=$cut")" "succeeded,2" \
 	"job whose stream was dropped after 1 of 2 finals (state,attempts)"
-assert_eq "$(requests "$p_cut")" 2 "upstream requests for the dropped stream's job"
+assert_eq "$(edit_requests "$p_cut")" 2 "upstream requests for the dropped stream's job"
 assert_eq "$(sql "SELECT group_concat(number || ':' || outcome, ' ') FROM (SELECT * FROM attempts WHERE job_id=$cut ORDER BY number)")" \
 	"1:retry 2:succeeded" "attempts of the dropped stream's job"
 assert_eq "$(sql "SELECT group_concat(n, ' ') FROM (SELECT a.number, count(i.id) AS n FROM attempts a LEFT JOIN images i ON i.attempt_id = a.id AND i.kind = 'final' WHERE a.job_id=$cut GROUP BY a.number ORDER BY a.number)")" \
 	"1 2" "finals per attempt (the dropped one's first final kept)"
-sent=$(sent_sha "$p_cut" final)
+sent=$(fake_sent_sha final "$p_cut")
 assert_eq "$(echo "$sent" | grep -c .)" 3 "finals the fake upstream sent for the dropped stream's job"
 assert_eq "$(stored_sha "$cut" final)" "$sent" "sha256 of the stored finals vs sent (dropped stream's job)"
 
 # (ii) a clean end with fewer finals than n: a success, noted, not retried
 assert_eq "$(sql "SELECT state || ',' || attempts FROM jobs WHERE id=$short")" "succeeded,1" \
 	"job whose stream ended cleanly with 1 of 2 finals (state,attempts)"
-assert_eq "$(requests "$p_short")" 1 "upstream requests for the short stream's job"
+assert_eq "$(edit_requests "$p_short")" 1 "upstream requests for the short stream's job"
 assert_eq "$(sql "SELECT count(*) || ':' || group_concat(outcome || ':' || coalesce(error_type, 'NULL')) FROM attempts WHERE job_id=$short")" \
 	"1:succeeded:fewer_finals" "the short stream's attempt (count:outcome:error_type)"
 msg=$(sql "SELECT coalesce(error_message, '') FROM attempts WHERE job_id=$short")
 case $msg in *"1 of 2"*) ;; *) fail "the short attempt's error_message '$msg' does not say '1 of 2'" ;; esac
 "$IMGEDITCTL" show "$short" >"$T/show.out" || fail "imgeditctl show $short exited $?"
 grep -q "1 of 2" "$T/show.out" || fail "imgeditctl show $short does not say '1 of 2': $(cat "$T/show.out")"
-sent=$(sent_sha "$p_short" final)
+sent=$(fake_sent_sha final "$p_short")
 assert_eq "$(echo "$sent" | grep -c .)" 1 "finals the fake upstream sent for the short stream's job"
 assert_eq "$(stored_sha "$short" final)" "$sent" "sha256 of the stored final vs sent (short stream's job)"
 stop_daemon

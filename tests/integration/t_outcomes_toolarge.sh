@@ -4,15 +4,6 @@
 # error_type response_too_large after one request, not retried.
 . "$(dirname "$0")/lib.sh"
 
-# requests PROMPT: edit requests the fake upstream took for PROMPT.
-requests() {
-	python3 - "$FAKE_LOG" "$1" <<'PY'
-import json, sys
-print(sum((json.loads(l).get("fields") or {}).get("prompt") == sys.argv[2]
-          for l in open(sys.argv[1])))
-PY
-}
-
 # an image of ~20000 bytes is ~27000 in base64: every event is over 8000
 start_fake --image-bytes 20000
 "$IMGEDITCTL" init >/dev/null
@@ -28,7 +19,7 @@ wait_jobs_done 30
 check() {
 	assert_eq "$(sql "SELECT state || ',' || attempts || ',' || coalesce(error_type, 'NULL') FROM jobs WHERE id=$2")" \
 		"failed,1,response_too_large" "$1 job over the size limit (state,attempts,error_type)"
-	assert_eq "$(requests "$3")" 1 "$1: upstream requests"
+	assert_eq "$(edit_requests "$3")" 1 "$1: upstream requests"
 	assert_eq "$(sql "SELECT group_concat(outcome || ':' || coalesce(error_type, 'NULL')) FROM attempts WHERE job_id=$2")" \
 		"failed:response_too_large" "$1: attempts (outcome:error_type)"
 }

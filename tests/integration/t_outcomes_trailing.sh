@@ -6,41 +6,6 @@
 # attempt, its 2 partials and its final stored as sent.
 . "$(dirname "$0")/lib.sh"
 
-# sent_sha PROMPT KIND: sha256 of the KIND images the fake upstream sent
-# whole for PROMPT, sorted.
-sent_sha() {
-	python3 - "$FAKE_LOG" "$1" "$2" <<'PY'
-import json, sys
-out = []
-for line in open(sys.argv[1]):
-    rec = json.loads(line)
-    if (rec.get("fields") or {}).get("prompt") == sys.argv[2]:
-        out += [s["sha256"] for s in rec.get("sent") or []
-                if s["kind"] == sys.argv[3]]
-print("\n".join(sorted(out)))
-PY
-}
-
-# stored_sha JOB KIND: sha256 of the bytes stored for JOB's KIND images.
-stored_sha() {
-	python3 - "$DB" "$1" "$2" <<'PY'
-import hashlib, sqlite3, sys
-db = sqlite3.connect(sys.argv[1], timeout=5)
-rows = db.execute("SELECT data FROM images WHERE job_id = ? AND kind = ?",
-                  (int(sys.argv[2]), sys.argv[3]))
-print("\n".join(sorted(hashlib.sha256(r[0]).hexdigest() for r in rows)))
-PY
-}
-
-# requests PROMPT: edit requests the fake upstream took for PROMPT.
-requests() {
-	python3 - "$FAKE_LOG" "$1" <<'PY'
-import json, sys
-print(sum((json.loads(l).get("fields") or {}).get("prompt") == sys.argv[2]
-          for l in open(sys.argv[1])))
-PY
-}
-
 start_fake --image-bytes 20000
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
@@ -57,14 +22,14 @@ for f in $faults; do
 	id=${job[$f]}
 	assert_eq "$(sql "SELECT state || ',' || attempts FROM jobs WHERE id=$id")" "succeeded,1" \
 		"$f: job (state,attempts)"
-	assert_eq "$(requests "$f [[fault:$f]]")" 1 "$f: upstream requests"
+	assert_eq "$(edit_requests "$f [[fault:$f]]")" 1 "$f: upstream requests"
 	assert_eq "$(sql "SELECT group_concat(outcome) FROM attempts WHERE job_id=$id")" \
 		succeeded "$f: attempt outcomes"
 	assert_eq "$(sql "SELECT count(*) FROM images WHERE job_id=$id")" 3 "$f: images stored"
 	# nothing after the last final reaches the attempt's row either
 	assert_eq "$(sql "SELECT coalesce(error_type, '-') || ',' || coalesce(error_message, '-') || ',' || total_tokens FROM attempts WHERE job_id=$id")" \
 		"-,-,1060" "$f: the attempt's error and tokens"
-	sent=$( (sent_sha "$f [[fault:$f]]" partial; sent_sha "$f [[fault:$f]]" final) | sed '/^$/d' | sort)
+	sent=$( (fake_sent_sha partial "$f [[fault:$f]]"; fake_sent_sha final "$f [[fault:$f]]") | sed '/^$/d' | sort)
 	assert_eq "$(echo "$sent" | grep -c .)" 3 "$f: images the fake upstream sent"
 	stored=$( (stored_sha "$id" partial; stored_sha "$id" final) | sed '/^$/d' | sort)
 	assert_eq "$stored" "$sent" "$f: sha256 of the stored images vs sent"

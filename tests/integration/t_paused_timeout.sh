@@ -8,10 +8,8 @@
 start_fake --image-bytes 300000 --latency-ms 500
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
-for i in $(seq 1 4); do
-	"$IMGEDITCTL" submit -p "timeout $i" --model gpt-image-1 --partial-images 3 \
-		--max-attempts 1 "$T/a.png" >/dev/null
-done
+submit_jobs 4 "timeout" --model gpt-image-1 --partial-images 3 --max-attempts 1 \
+	"$T/a.png"
 start_daemon --concurrency 4 --memory-max 1048576 --total-timeout 4s
 fake_wait_requests 4
 hold_lock 8
