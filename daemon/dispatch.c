@@ -109,7 +109,6 @@ struct dispatcher {
 };
 
 static void run_end(struct run *r, const char *outcome, enum job_next next);
-static void fill_slots(struct dispatcher *d);
 
 static void
 timer_set(struct event *ev, int64_t ms)
@@ -129,14 +128,14 @@ kick(struct dispatcher *d)
 	event_active(d->kick_ev, 0, 0);
 }
 
+/* A store request, or NULL (said in the log): out of memory. */
 static struct sq_req *
-request(struct dispatcher *d, enum sq_op op, sq_done_fn done, void *arg)
+request(enum sq_op op, sq_done_fn done, void *arg)
 {
 	struct sq_req *req = sq_req_new(op, done, arg);
 
 	if (req == NULL)
 		log_err("out_of_memory op=store_request");
-	(void)d;
 	return req;
 }
 
@@ -273,7 +272,7 @@ submit_finish(struct run *r)
 	if (r->retry_ev == NULL &&
 	    (r->retry_ev = evtimer_new(r->d->base, on_finish_retry, r)) == NULL)
 		log_err("out_of_memory op=finish job=%lld", (long long)r->job->id);
-	if ((req = request(r->d, SQ_FINISH, finish_done, r)) == NULL) {
+	if ((req = request(SQ_FINISH, finish_done, r)) == NULL) {
 		if (r->retry_ev != NULL)
 			timer_set(r->retry_ev, FINISH_RETRY_MS);
 		return;
@@ -462,7 +461,7 @@ on_response(void *arg, long http_status, const char *request_id)
 	struct run *r = arg;
 	struct sq_req *req;
 
-	if ((req = request(r->d, SQ_ANSWERED, answered_done, r)) == NULL)
+	if ((req = request(SQ_ANSWERED, answered_done, r)) == NULL)
 		return;
 	req->u.answered.attempt_id = r->job->attempt_id;
 	req->u.answered.http_status = (int)http_status;
@@ -507,7 +506,7 @@ on_image(void *arg, const struct upstream_image *img)
 	struct store_image *si;
 
 	if ((ir = calloc(1, sizeof(*ir))) == NULL ||
-	    (req = request(d, SQ_IMAGE, image_done, ir)) == NULL) {
+	    (req = request(SQ_IMAGE, image_done, ir)) == NULL) {
 		free(ir);
 		r->store_failed = 1;
 		return -1;
@@ -854,7 +853,7 @@ fill_slots(struct dispatcher *d)
 
 	if (!may_send(d, &probe))
 		return;
-	if ((req = request(d, SQ_CLAIM, claim_done, d)) == NULL) {
+	if ((req = request(SQ_CLAIM, claim_done, d)) == NULL) {
 		wake_at(d, now_ms() + 1000);
 		return;
 	}
@@ -962,7 +961,7 @@ on_poll(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (d->nruns == 0)
 		payload_pool_trim(d->pool); /* idle: give the memory back */
-	if (d->polling || (req = request(d, SQ_POLL, poll_done, d)) == NULL)
+	if (d->polling || (req = request(SQ_POLL, poll_done, d)) == NULL)
 		return;
 	req->u.poll.data_version = d->data_version;
 	d->polling = 1;
@@ -1012,7 +1011,7 @@ on_lease(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (d->leasing || (req = request(d, SQ_LEASES, lease_done, d)) == NULL)
+	if (d->leasing || (req = request(SQ_LEASES, lease_done, d)) == NULL)
 		return;
 	if (d->nruns > 0 && (req->u.leases.runs = calloc((size_t)d->nruns,
 	    sizeof(*req->u.leases.runs))) == NULL) {
