@@ -6,7 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef IMGEDIT_CONFIG_PATH
+#define CONFIG_DEFAULT_PATH IMGEDIT_CONFIG_PATH
+#else
 #define CONFIG_DEFAULT_PATH "/etc/imgedit/imgeditd.conf"
+#endif
 
 struct config {
 	char *db;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -234,9 +235,45 @@ load_api_key(const struct config *cfg, const char *keep, char *err,
 		return strdup(keep);
 	if ((key = key_from_env()) != NULL)
 		return key;
-	snprintf(err, errlen, "no API key: set OPENAI_API_KEY, give "
-	    "--api-key-file FILE, or LoadCredential=openai-api-key");
+	snprintf(err, errlen, "no API key: looked in --api-key-file (not "
+	    "given), $CREDENTIALS_DIRECTORY/openai-api-key (%s; under systemd "
+	    "put the key in /etc/credstore/openai-api-key, mode 0600) and "
+	    "OPENAI_API_KEY (not set)", dir != NULL ? "no such file" :
+	    "CREDENTIALS_DIRECTORY not set");
 	return NULL;
+}
+
+/* Descriptors: a transfer may hold two (happy eyeballs), and the daemon
+ * keeps some for itself (the database, its -wal and -shm, the loop). */
+#define FDS_PER_TRANSFER 2
+#define FDS_RESERVED 64
+
+/* Raises the soft descriptor limit to what --concurrency needs, up to the
+ * hard limit; past that, lowers the concurrency to what fits, and says so
+ * (out of descriptors, every transfer would fail as a connection error). */
+static void
+fit_fd_limit(struct config *cfg)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)cfg->concurrency * FDS_PER_TRANSFER + FDS_RESERVED;
+	long fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= need)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur >= need)
+		return;
+	fit = ((long)rl.rlim_cur - FDS_RESERVED) / FDS_PER_TRANSFER;
+	fit = fit < 1 ? 1 : fit;
+	log_warn("fd_limit nofile=%lu need=%lu concurrency=%d lowered_to=%ld "
+	    "(raise LimitNOFILE= in the unit, or ulimit -n)",
+	    (unsigned long)rl.rlim_cur, (unsigned long)need, cfg->concurrency,
+	    fit);
+	cfg->concurrency = (int)fit;
 }
 
 /* The key goes in every request's Authorization header: over http:// to a
@@ -388,6 +425,7 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 		log_err("reload_failed error=\"%s\"", err);
 	} else {
 		dm->cfg.log_level = fresh.log_level;
+		fit_fd_limit(&fresh);
 		dm->cfg.concurrency = fresh.concurrency;
 		log_init("imgeditd", (enum log_level)fresh.log_level,
 		    getenv("JOURNAL_STREAM") != NULL);
@@ -541,6 +579,7 @@ main(int argc, char **argv)
 		config_free(&dm.cfg);
 		return 2;
 	}
+	fit_fd_limit(&dm.cfg);
 	signal(SIGPIPE, SIG_IGN);
 	srandom((unsigned)getpid() ^ (unsigned)now_ms());
 	curl_global_init(CURL_GLOBAL_DEFAULT);
