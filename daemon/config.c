@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include "config.h"
 
+#include <stddef.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -246,6 +248,80 @@ config_set(struct config *cfg, const char *key, const char *value, char *err,
 	if (rc == -1)
 		snprintf(err, errlen, "%s: '%.100s' is not %s", key, value, want);
 	return rc;
+}
+
+/* Each setting's field, for reading it back: SIGHUP says what changed. */
+enum field_type { F_STR, F_INT, F_DBL, F_MS, F_I64, F_LEVEL };
+
+static const struct {
+	const char *name;
+	size_t off;
+	enum field_type type;
+	int reloads;               /* SIGHUP applies it (else: restart) */
+} fields[] = {
+	{ "db", offsetof(struct config, db), F_STR, 0 },
+	{ "base-url", offsetof(struct config, base_url), F_STR, 1 },
+	{ "api-key-file", offsetof(struct config, api_key_file), F_STR, 1 },
+	{ "organization", offsetof(struct config, organization), F_STR, 1 },
+	{ "project", offsetof(struct config, project), F_STR, 1 },
+	{ "concurrency", offsetof(struct config, concurrency), F_INT, 1 },
+	{ "rpm", offsetof(struct config, rpm), F_DBL, 1 },
+	{ "ipm", offsetof(struct config, ipm), F_DBL, 1 },
+	{ "retry-base", offsetof(struct config, retry_base_ms), F_MS, 1 },
+	{ "retry-max", offsetof(struct config, retry_max_ms), F_MS, 1 },
+	{ "retry-after-max", offsetof(struct config, retry_after_max_ms), F_MS, 1 },
+	{ "pause-probe", offsetof(struct config, probe_min_ms), F_MS, 1 },
+	{ "pause-probe-max", offsetof(struct config, probe_max_ms), F_MS, 1 },
+	{ "connect-timeout", offsetof(struct config, connect_timeout_ms), F_MS, 1 },
+	{ "stall-timeout", offsetof(struct config, stall_timeout_ms), F_MS, 1 },
+	{ "total-timeout", offsetof(struct config, total_timeout_ms), F_MS, 1 },
+	{ "lease", offsetof(struct config, lease_ms), F_MS, 0 },
+	{ "grace", offsetof(struct config, grace_ms), F_MS, 1 },
+	{ "poll-interval", offsetof(struct config, poll_ms), F_MS, 0 },
+	{ "heartbeat", offsetof(struct config, heartbeat_ms), F_MS, 0 },
+	{ "max-event-bytes", offsetof(struct config, max_event_bytes), F_I64, 1 },
+	{ "memory-max", offsetof(struct config, memory_max), F_I64, 1 },
+	{ "log-level", offsetof(struct config, log_level), F_LEVEL, 1 },
+};
+
+int
+config_value(const struct config *cfg, const char *key, char *buf, size_t n)
+{
+	static const char *const levels[] = { "debug", "info", "warn", "error" };
+	const void *p;
+	size_t i;
+	int level;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (strcmp(fields[i].name, key) != 0)
+			continue;
+		p = (const char *)cfg + fields[i].off;
+		switch (fields[i].type) {
+		case F_STR:
+			snprintf(buf, n, "%s", *(char *const *)p ?
+			    *(char *const *)p : "");
+			break;
+		case F_INT:
+			snprintf(buf, n, "%d", *(const int *)p);
+			break;
+		case F_DBL:
+			snprintf(buf, n, "%g", *(const double *)p);
+			break;
+		case F_MS:
+			snprintf(buf, n, "%lldms", (long long)*(const int64_t *)p);
+			break;
+		case F_I64:
+			snprintf(buf, n, "%lld", (long long)*(const int64_t *)p);
+			break;
+		case F_LEVEL:
+			level = *(const int *)p;
+			snprintf(buf, n, "%s", level >= 0 && level < 4 ?
+			    levels[level] : "?");
+			break;
+		}
+		return fields[i].reloads;
+	}
+	return -1;
 }
 
 static char *

@@ -47,6 +47,12 @@ void config_free(struct config *cfg);
 int config_set(struct config *cfg, const char *key, const char *value,
     char *err, size_t errlen);
 
+/* The value of key in cfg as text into buf (durations in ms). Returns 1
+ * when SIGHUP applies the setting, 0 when it needs a restart, -1 for an
+ * unknown key. */
+int config_value(const struct config *cfg, const char *key, char *buf,
+    size_t n);
+
 /* The default of key as text, for --help (static storage). */
 const char *config_default_text(const char *key);
 

@@ -1121,6 +1121,25 @@ dispatch_set_concurrency(struct dispatcher *d, int concurrency)
 }
 
 void
+dispatch_reload(struct dispatcher *d, const struct dispatch_config *cfg)
+{
+	struct payload_pool *pool = d->cfg.up.pool;
+
+	if (cfg->rpm != d->cfg.rpm || cfg->ipm != d->cfg.ipm)
+		ratelimit_set_rates(&d->rl, cfg->rpm, cfg->ipm, now_ms());
+	d->cfg.rpm = cfg->rpm;
+	d->cfg.ipm = cfg->ipm;
+	d->cfg.retry = cfg->retry;
+	d->cfg.probe_min_ms = cfg->probe_min_ms;
+	d->cfg.probe_max_ms = cfg->probe_max_ms;
+	d->cfg.memory_max = cfg->memory_max;
+	d->cfg.up = cfg->up; /* calls read it: new attempts take it all */
+	d->cfg.up.pool = pool;
+	resume_paused(d);
+	dispatch_set_concurrency(d, cfg->concurrency);
+}
+
+void
 dispatch_set_api_key(struct dispatcher *d, const char *key)
 {
 	d->cfg.up.api_key = key;

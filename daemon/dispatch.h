@@ -58,6 +58,12 @@ void dispatch_stop(struct dispatcher *d, int64_t grace_ms);
  * reached as attempts end. */
 void dispatch_set_concurrency(struct dispatcher *d, int concurrency);
 
+/* SIGHUP: the settings that can change at run time (concurrency, rates,
+ * retries, probes, the memory budget, and for attempts started from now
+ * on the upstream settings: base URL, timeouts, key, ...). cfg's strings
+ * must outlive the dispatcher or the next reload. */
+void dispatch_reload(struct dispatcher *d, const struct dispatch_config *cfg);
+
 /* Uses key for attempts started from now on (in-flight ones keep theirs).
  * The caller keeps key alive until the next call or dispatch_free. */
 void dispatch_set_api_key(struct dispatcher *d, const char *key);

@@ -410,11 +410,61 @@ reload_api_key(struct daemon *dm, const struct config *fresh)
 	dm->api_key = key;
 }
 
-/* SIGHUP: rereads the settings; what can change at run time changes. */
+/* The dispatcher's settings from cfg (whose strings it keeps using). */
+static void
+dispatch_config_from(struct daemon *dm, const struct config *cfg,
+    struct dispatch_config *dc)
+{
+	memset(dc, 0, sizeof(*dc));
+	dc->daemon_id = dm->daemon_id;
+	dc->concurrency = cfg->concurrency;
+	dc->rpm = cfg->rpm;
+	dc->ipm = cfg->ipm;
+	dc->retry.base_ms = cfg->retry_base_ms;
+	dc->retry.cap_ms = cfg->retry_max_ms;
+	dc->retry.retry_after_cap_ms = cfg->retry_after_max_ms;
+	dc->probe_min_ms = cfg->probe_min_ms;
+	dc->probe_max_ms = cfg->probe_max_ms;
+	dc->lease_ms = cfg->lease_ms;
+	dc->poll_ms = cfg->poll_ms;
+	dc->up.base_url = cfg->base_url;
+	dc->up.api_key = dm->api_key;
+	dc->up.organization = cfg->organization;
+	dc->up.project = cfg->project;
+	dc->up.connect_timeout_ms = (long)cfg->connect_timeout_ms;
+	dc->up.stall_timeout_s = (long)((cfg->stall_timeout_ms + 999) / 1000);
+	dc->up.total_timeout_ms = (long)cfg->total_timeout_ms;
+	dc->up.max_event_bytes = (size_t)cfg->max_event_bytes;
+	dc->memory_max = (size_t)cfg->memory_max;
+}
+
+/* Says, for each setting that changed, whether it is applied now or
+ * waits for a restart. */
+static void
+log_changes(const struct config *old, const struct config *fresh)
+{
+	const struct config_key *k;
+	char a[512], b[512], qa[300], qb[300];
+	int reloads;
+
+	for (k = config_keys; k->name != NULL; k++) {
+		if ((reloads = config_value(old, k->name, a, sizeof(a))) == -1 ||
+		    config_value(fresh, k->name, b, sizeof(b)) == -1 ||
+		    strcmp(a, b) == 0)
+			continue;
+		log_info("setting key=%s old=%s new=%s action=%s", k->name,
+		    log_quote(a, qa, sizeof(qa)), log_quote(b, qb, sizeof(qb)),
+		    reloads ? "applied" : "needs_restart");
+	}
+}
+
+/* SIGHUP: rereads the settings; what can change at run time changes, the
+ * rest is said to need a restart and keeps its old value. */
 static void
 on_sighup(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *dm = arg;
+	struct dispatch_config dc;
 	struct config fresh;
 	char err[512];
 
@@ -423,17 +473,29 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 	notify("RELOADING=1");
 	if (build_config(&dm->set, &fresh, err, sizeof(err)) == -1) {
 		log_err("reload_failed error=\"%s\"", err);
-	} else {
-		dm->cfg.log_level = fresh.log_level;
-		fit_fd_limit(&fresh);
-		dm->cfg.concurrency = fresh.concurrency;
-		log_init("imgeditd", (enum log_level)fresh.log_level,
-		    getenv("JOURNAL_STREAM") != NULL);
-		dispatch_set_concurrency(dm->disp, fresh.concurrency);
-		reload_api_key(dm, &fresh);
-		log_info("reloaded concurrency=%d", fresh.concurrency);
+		config_free(&fresh);
+		notify("READY=1");
+		return;
 	}
-	config_free(&fresh);
+	fit_fd_limit(&fresh);
+	log_changes(&dm->cfg, &fresh);
+	/* what needs a restart keeps its value, and fresh takes cfg's place */
+	free(fresh.db);
+	fresh.db = dm->cfg.db;
+	dm->cfg.db = NULL;
+	fresh.lease_ms = dm->cfg.lease_ms;
+	fresh.poll_ms = dm->cfg.poll_ms;
+	fresh.heartbeat_ms = dm->cfg.heartbeat_ms;
+	log_init("imgeditd", (enum log_level)fresh.log_level,
+	    getenv("JOURNAL_STREAM") != NULL);
+	reload_api_key(dm, &fresh);
+	dispatch_config_from(dm, &fresh, &dc);
+	dispatch_reload(dm->disp, &dc);
+	config_free(&dm->cfg);
+	dm->cfg = fresh;
+	warn_plain_http(dm->cfg.base_url);
+	log_info("reloaded concurrency=%d rpm=%g ipm=%g base_url=%s",
+	    dm->cfg.concurrency, dm->cfg.rpm, dm->cfg.ipm, dm->cfg.base_url);
 	notify("READY=1");
 }
 
@@ -492,26 +554,7 @@ start_loop(struct daemon *dm)
 
 	if ((dm->base = event_base_new()) == NULL)
 		return -1;
-	dc.daemon_id = dm->daemon_id;
-	dc.concurrency = dm->cfg.concurrency;
-	dc.rpm = dm->cfg.rpm;
-	dc.ipm = dm->cfg.ipm;
-	dc.retry.base_ms = dm->cfg.retry_base_ms;
-	dc.retry.cap_ms = dm->cfg.retry_max_ms;
-	dc.retry.retry_after_cap_ms = dm->cfg.retry_after_max_ms;
-	dc.probe_min_ms = dm->cfg.probe_min_ms;
-	dc.probe_max_ms = dm->cfg.probe_max_ms;
-	dc.lease_ms = dm->cfg.lease_ms;
-	dc.poll_ms = dm->cfg.poll_ms;
-	dc.up.base_url = dm->cfg.base_url;
-	dc.up.api_key = dm->api_key;
-	dc.up.organization = dm->cfg.organization;
-	dc.up.project = dm->cfg.project;
-	dc.up.connect_timeout_ms = (long)dm->cfg.connect_timeout_ms;
-	dc.up.stall_timeout_s = (long)((dm->cfg.stall_timeout_ms + 999) / 1000);
-	dc.up.total_timeout_ms = (long)dm->cfg.total_timeout_ms;
-	dc.up.max_event_bytes = (size_t)dm->cfg.max_event_bytes;
-	dc.memory_max = (size_t)dm->cfg.memory_max;
+	dispatch_config_from(dm, &dm->cfg, &dc);
 	if ((dm->q = storeq_new(dm->base, dm->st, dm->daemon_id)) == NULL ||
 	    (dm->disp = dispatch_new(dm->base, dm->q, &dc)) == NULL)
 		return -1;

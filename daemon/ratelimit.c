@@ -22,6 +22,27 @@ ratelimit_init(struct ratelimit *rl, double rpm, double ipm, int64_t now)
 	rl->last_ms = now;
 }
 
+static void refill(struct ratelimit *rl, int64_t now);
+
+void
+ratelimit_set_rates(struct ratelimit *rl, double rpm, double ipm, int64_t now)
+{
+	struct bucket req, img;
+
+	refill(rl, now);
+	req = rl->requests;
+	img = rl->images;
+	bucket_init(&rl->requests, rpm);
+	bucket_init(&rl->images, ipm);
+	/* what was spent stays spent: no fresh burst from a reload */
+	if (req.per_ms > 0 && rl->requests.per_ms > 0 &&
+	    req.tokens < rl->requests.tokens)
+		rl->requests.tokens = req.tokens;
+	if (img.per_ms > 0 && rl->images.per_ms > 0 &&
+	    img.tokens < rl->images.tokens)
+		rl->images.tokens = img.tokens;
+}
+
 static void
 refill(struct ratelimit *rl, int64_t now)
 {

@@ -25,6 +25,10 @@ struct ratelimit_headers {
 /* rpm / ipm of 0 mean no limit. Bursts hold one second's worth (at least 1). */
 void ratelimit_init(struct ratelimit *rl, double rpm, double ipm, int64_t now);
 
+/* New rates (SIGHUP); the block and what was spent of the buckets stay. */
+void ratelimit_set_rates(struct ratelimit *rl, double rpm, double ipm,
+    int64_t now);
+
 /* How long until a request for `images` images may start: 0 = now. */
 int64_t ratelimit_wait_ms(struct ratelimit *rl, int images, int64_t now);
 /* Takes the tokens of a request that starts now. */

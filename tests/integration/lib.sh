@@ -22,6 +22,8 @@ cleanup() {
 	[ -n "$FAKE_PID" ] && kill -TERM "$FAKE_PID" 2>/dev/null || true
 	[ -n "${NOTIFY_PID:-}" ] && kill -TERM "$NOTIFY_PID" 2>/dev/null || true
 	[ -n "${HOLDER_PID:-}" ] && kill -TERM "$HOLDER_PID" 2>/dev/null || true
+	local p
+	for p in ${EXTRA_PIDS:-}; do kill -TERM "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	[ -n "${UNMOUNT:-}" ] && umount -l "$UNMOUNT" 2>/dev/null || true
 	if [ $rc -ne 0 ]; then
