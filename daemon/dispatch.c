@@ -51,6 +51,10 @@ struct run {
 	int paused;                 /* transfer paused: memory budget */
 	int was_paused;             /* ... at some time in this attempt */
 	int finish_refusals;        /* the store refused its end, for good */
+	int64_t t_start, t_end;     /* mono ms: claimed, outcome decided */
+	int64_t ttfb_ms, bytes_in;  /* of the answer, -1/0 if none */
+	int answer_status;          /* HTTP status once upstream answered */
+	char request_id[128];       /* its x-request-id, or "" */
 	struct attempt_result res;  /* strings owned (strdup) */
 	enum job_next next;
 	int64_t not_before;
@@ -205,10 +209,12 @@ log_finish(struct run *r, int rc, int errcode)
 	log_msg(rc < 0 && rc != STORE_LOST ? LOG_LVL_ERR : failed ?
 	    LOG_LVL_WARN : LOG_LVL_INFO,
 	    "attempt_end job=%lld attempt=%d outcome=%s http=%d images=%d "
-	    "request_id=%s error_type=%s error=%s",
-	    (long long)r->job->id, r->job->attempt, res->outcome,
-	    res->http_status, r->images, res->request_id ? res->request_id : "-",
-	    res->error_type ? res->error_type : "-", msg);
+	    "duration_ms=%lld ttfb_ms=%lld bytes_in=%lld request_id=%s "
+	    "error_type=%s error=%s", (long long)r->job->id, r->job->attempt,
+	    res->outcome, res->http_status, r->images,
+	    (long long)(r->t_end - r->t_start), (long long)r->ttfb_ms,
+	    (long long)r->bytes_in, LOG_Q(res->request_id),
+	    LOG_Q(res->error_type), msg);
 	if (rc == STORE_LOST && strcmp(res->outcome, "canceled") != 0)
 		log_info("job_lost job=%lld reason=\"canceled or lease taken\"",
 		    (long long)r->job->id);
@@ -247,8 +253,8 @@ finish_done(void *arg, struct sq_req *req)
 			timer_set(r->retry_ev, FINISH_RETRY_MS);
 			return;
 		}
-		log_err("finish_abandoned job=%lld attempt=%d tries=%d (the job "
-		    "returns to the queue when its lease expires)",
+		log_err("finish_abandoned job=%lld attempt=%d tries=%d note=\"the "
+		    "job returns to the queue when its lease expires\"",
 		    (long long)r->job->id, r->job->attempt, r->finish_refusals);
 		run_retire(r);
 		return;
@@ -340,6 +346,7 @@ run_end(struct run *r, const char *outcome, enum job_next next)
 	}
 	d->nactive--;
 	r->ended = 1;
+	r->t_end = mono_ms();
 	r->res.outcome = outcome;
 	r->next = next;
 	maybe_finish(r);
@@ -368,6 +375,9 @@ run_abort(struct run *r, const char *outcome, enum job_next next)
 
 	if (r->ended)
 		return; /* its end may be in the store queue: leave res alone */
+	/* what upstream had answered, if it had */
+	res.http_status = r->answer_status;
+	res.request_id = r->request_id[0] ? r->request_id : NULL;
 	res.error_type = canceled ? "canceled" : "shutdown";
 	res.error_message = canceled ? "canceled while running" :
 	    "the daemon stopped during the attempt";
@@ -461,6 +471,9 @@ on_response(void *arg, long http_status, const char *request_id)
 	struct run *r = arg;
 	struct sq_req *req;
 
+	r->answer_status = (int)http_status;
+	strlcpy_safe(r->request_id, request_id ? request_id : "",
+	    sizeof(r->request_id));
 	if ((req = request(SQ_ANSWERED, answered_done, r)) == NULL)
 		return;
 	req->u.answered.attempt_id = r->job->attempt_id;
@@ -579,7 +592,7 @@ pause_dispatch(struct dispatcher *d, const struct edit_outcome *out, int probe)
 	    out->error_type ? out->error_type : "error",
 	    out->error_message ? out->error_message : "(no message)");
 	d->probe_at = now + d->probe_backoff_ms;
-	log_warn("paused reason=\"%s\" probe_in_ms=%lld", d->auto_pause,
+	log_warn("paused reason=%s probe_in_ms=%lld", LOG_Q(d->auto_pause),
 	    (long long)d->probe_backoff_ms);
 }
 
@@ -645,6 +658,8 @@ on_done(void *arg, const struct edit_outcome *out)
 	int probe = r->probe;
 
 	r->call = NULL; /* upstream.c frees it when this returns */
+	r->ttfb_ms = out->ttfb_ms;
+	r->bytes_in = out->bytes_in;
 	result_from_outcome(&res, out);
 	res_keep(r, &res);
 	ratelimit_observe(&d->rl, &out->ratelimit, now_ms());
@@ -745,6 +760,8 @@ start_run(struct dispatcher *d, struct claimed_job *job, uint64_t seq,
 	r->job = job;
 	r->claim_seq = seq;
 	r->probe = probe;
+	r->t_start = mono_ms();
+	r->ttfb_ms = -1;
 	TAILQ_INSERT_TAIL(&d->runs, r, entry);
 	d->nruns++;
 	d->nactive++;
@@ -922,8 +939,8 @@ read_control(struct dispatcher *d, struct sq_req *req)
 	char *pause = req->u.poll.pause, *resume = req->u.poll.resume;
 
 	if (!same(pause, d->operator_pause))
-		log_info("operator_pause %s reason=\"%s\"", pause ? "on" : "off",
-		    pause ? pause : "");
+		log_info("operator_pause state=%s reason=%s", pause ? "on" :
+		    "off", LOG_Q(pause));
 	free(d->operator_pause);
 	d->operator_pause = pause;
 	req->u.poll.pause = NULL;

@@ -270,7 +270,7 @@ fit_fd_limit(struct config *cfg)
 	fit = ((long)rl.rlim_cur - FDS_RESERVED) / FDS_PER_TRANSFER;
 	fit = fit < 1 ? 1 : fit;
 	log_warn("fd_limit nofile=%lu need=%lu concurrency=%d lowered_to=%ld "
-	    "(raise LimitNOFILE= in the unit, or ulimit -n)",
+	    "note=\"raise LimitNOFILE= in the unit, or ulimit -n\"",
 	    (unsigned long)rl.rlim_cur, (unsigned long)need, cfg->concurrency,
 	    fit);
 	cfg->concurrency = (int)fit;
@@ -293,8 +293,9 @@ warn_plain_http(const char *base_url)
 		    (local[i][strlen(local[i]) - 1] == '.' ||
 		    strchr(":/", host[strlen(local[i])]) != NULL))
 			return;
-	log_warn("insecure_base_url base_url=%s (plain http to another host: "
-	    "the API key crosses the network unencrypted)", base_url);
+	log_warn("insecure_base_url base_url=%s note=\"plain http to another "
+	    "host: the API key crosses the network unencrypted\"",
+	    LOG_Q(base_url));
 }
 
 static void
@@ -401,7 +402,7 @@ reload_api_key(struct daemon *dm, const struct config *fresh)
 	char err[512], *key;
 
 	if ((key = load_api_key(fresh, dm->api_key, err, sizeof(err))) == NULL) {
-		log_err("reload_failed error=\"%s\"", err);
+		log_err("reload_failed error=%s", LOG_Q(err));
 		return;
 	}
 	dispatch_set_api_key(dm->disp, key);
@@ -444,7 +445,7 @@ static void
 log_changes(const struct config *old, const struct config *fresh)
 {
 	const struct config_key *k;
-	char a[512], b[512], qa[300], qb[300];
+	char a[512], b[512];
 	int reloads;
 
 	for (k = config_keys; k->name != NULL; k++) {
@@ -453,8 +454,7 @@ log_changes(const struct config *old, const struct config *fresh)
 		    strcmp(a, b) == 0)
 			continue;
 		log_info("setting key=%s old=%s new=%s action=%s", k->name,
-		    log_quote(a, qa, sizeof(qa)), log_quote(b, qb, sizeof(qb)),
-		    reloads ? "applied" : "needs_restart");
+		    LOG_Q(a), LOG_Q(b), reloads ? "applied" : "needs_restart");
 	}
 }
 
@@ -472,7 +472,7 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	notify("RELOADING=1");
 	if (build_config(&dm->set, &fresh, err, sizeof(err)) == -1) {
-		log_err("reload_failed error=\"%s\"", err);
+		log_err("reload_failed error=%s", LOG_Q(err));
 		config_free(&fresh);
 		notify("READY=1");
 		return;
@@ -495,7 +495,8 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 	dm->cfg = fresh;
 	warn_plain_http(dm->cfg.base_url);
 	log_info("reloaded concurrency=%d rpm=%g ipm=%g base_url=%s",
-	    dm->cfg.concurrency, dm->cfg.rpm, dm->cfg.ipm, dm->cfg.base_url);
+	    dm->cfg.concurrency, dm->cfg.rpm, dm->cfg.ipm,
+	    LOG_Q(dm->cfg.base_url));
 	notify("READY=1");
 }
 
@@ -508,27 +509,29 @@ open_store(struct daemon *dm)
 	dm->st = store_open(dm->cfg.db, STORE_CREATE, DB_BUSY_TIMEOUT_MS, err,
 	    sizeof(err));
 	if (dm->st == NULL) {
-		log_err("db_open_failed path=%s error=\"%s\"", dm->cfg.db, err);
+		log_err("db_open_failed path=%s error=%s", LOG_Q(dm->cfg.db),
+		    LOG_Q(err));
 		return -1;
 	}
 	if (store_migrate(dm->st, err, sizeof(err)) != STORE_OK) {
-		log_err("db_migrate_failed path=%s error=\"%s\"", dm->cfg.db, err);
+		log_err("db_migrate_failed path=%s error=%s",
+		    LOG_Q(dm->cfg.db), LOG_Q(err));
 		return -1;
 	}
 	if (faults != NULL && *faults != '\0') {
 		if (store_set_faults(dm->st, faults, err, sizeof(err)) == -1) {
-			log_err("config_error error=\"IMGEDIT_STORE_FAULTS: %s\"",
-			    err);
+			log_err("config_error setting=IMGEDIT_STORE_FAULTS "
+			    "error=%s", LOG_Q(err));
 			return -1;
 		}
-		log_warn("fault_injection IMGEDIT_STORE_FAULTS=%s", faults);
+		log_warn("fault_injection spec=%s", LOG_Q(faults));
 	}
 	gethostname(dm->host, sizeof(dm->host) - 1);
 	snprintf(dm->daemon_id, sizeof(dm->daemon_id), "%s:%d:%lld", dm->host,
 	    (int)getpid(), (long long)now_ms());
 	if (store_daemon_register(dm->st, dm->daemon_id, dm->host,
 	    (int)getpid()) != STORE_OK) {
-		log_err("db_register_failed error=\"%s\"", store_errmsg(dm->st));
+		log_err("db_register_failed error=%s", LOG_Q(store_errmsg(dm->st)));
 		return -1;
 	}
 	return 0;
@@ -618,7 +621,7 @@ main(int argc, char **argv)
 	/* no core dump, no ptrace by others: the key is in this memory */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if ((dm.api_key = load_api_key(&dm.cfg, NULL, err, sizeof(err))) == NULL) {
-		log_err("config_error error=\"%s\"", err);
+		log_err("config_error error=%s", LOG_Q(err));
 		config_free(&dm.cfg);
 		return 2;
 	}
@@ -631,8 +634,8 @@ main(int argc, char **argv)
 		goto out;
 	warn_plain_http(dm.cfg.base_url);
 	log_info("started id=%s db=%s base_url=%s concurrency=%d version=%s",
-	    dm.daemon_id, dm.cfg.db, dm.cfg.base_url, dm.cfg.concurrency,
-	    IMGEDIT_VERSION);
+	    LOG_Q(dm.daemon_id), LOG_Q(dm.cfg.db), LOG_Q(dm.cfg.base_url),
+	    dm.cfg.concurrency, IMGEDIT_VERSION);
 	notify("READY=1");
 	on_heartbeat(-1, 0, &dm);
 	if (event_base_dispatch(dm.base) == -1)
@@ -641,8 +644,8 @@ main(int argc, char **argv)
 	dm.q = NULL;
 	sqlite3_busy_timeout(store_db(dm.st), DB_BUSY_TIMEOUT_MS);
 	if (store_daemon_stopped(dm.st, dm.daemon_id) != STORE_OK)
-		log_warn("store_error op=daemon_stopped error=\"%s\"",
-		    store_errmsg(dm.st));
+		log_warn("store_error op=daemon_stopped error=%s",
+		    LOG_Q(store_errmsg(dm.st)));
 	log_info("stopped id=%s", dm.daemon_id);
 	rc = 0;
 out:

@@ -24,4 +24,9 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
  * "..."): double quotes, escapes \ " and control bytes. Returns out. */
 char *log_quote(const char *s, char *out, size_t n);
 
+/* log_quote into a buffer that lives as long as the enclosing statement:
+ * log_err("config_error error=%s", LOG_Q(err)). NULL quotes as "". */
+#define LOG_QMAX 300
+#define LOG_Q(s) log_quote((s), (char[LOG_QMAX]){ 0 }, LOG_QMAX)
+
 #endif

@@ -270,8 +270,8 @@ run_ordered(struct storeq *q, struct sq_req *r)
 			/* a lock for less than a second is everyday life */
 			said = 1;
 			log_warn("store_waiting op=%s code=%d error=\"%s\" "
-			    "(tried again until it commits; the data waits in "
-			    "memory)", op_name(r->op), r->errcode,
+			    "note=\"tried again until it commits; the data "
+			    "waits in memory\"", op_name(r->op), r->errcode,
 			    sqlite3_errstr(r->errcode));
 		}
 		tries++;

@@ -461,9 +461,9 @@ deliver(struct edit_call *call, enum image_kind kind, int idx,
 	} else {
 		img.format = json_str(meta, "output_format") ?
 		    json_str(meta, "output_format") : "bin";
-		log_warn("image_unrecognised job=%lld kind=%s idx=%d reason=\"%s\"",
+		log_warn("image_unrecognised job=%lld kind=%s idx=%d reason=%s",
 		    (long long)call->job->id, kind == IMAGE_FINAL ? "final" :
-		    "partial", idx, err);
+		    "partial", idx, LOG_Q(err));
 	}
 	if (kind == IMAGE_FINAL && ++call->finals >= call->expect_finals)
 		call->complete = 1;
@@ -872,9 +872,14 @@ report(struct edit_call *call, enum edit_status status, int curl_code,
     const char *curl_err)
 {
 	struct edit_outcome out = { 0 };
+	curl_off_t ttfb = -1, bytes = 0;
 	long http = 0;
 
 	curl_easy_getinfo(call->main.easy, CURLINFO_RESPONSE_CODE, &http);
+	curl_easy_getinfo(call->main.easy, CURLINFO_STARTTRANSFER_TIME_T, &ttfb);
+	curl_easy_getinfo(call->main.easy, CURLINFO_SIZE_DOWNLOAD_T, &bytes);
+	out.ttfb_ms = http > 0 && ttfb >= 0 ? (int64_t)ttfb / 1000 : -1;
+	out.bytes_in = (int64_t)bytes;
 	out.status = status;
 	out.http_status = http;
 	out.curl_code = curl_code;

@@ -70,6 +70,8 @@ struct edit_outcome {
 	                            * the answer, whatever it was, is moot */
 	int64_t input_tokens, output_tokens, total_tokens;
 	const char *usage_json;    /* usage object(s), or NULL */
+	int64_t ttfb_ms;           /* to the answer's first byte, -1 if none */
+	int64_t bytes_in;          /* of the edit's answer (not url results) */
 	int64_t retry_after_ms;    /* from retry-after-ms / retry-after, -1 if none */
 	int should_retry;          /* x-should-retry: 1, 0, or -1 if absent */
 	struct ratelimit_headers ratelimit; /* x-ratelimit-*, -1 if absent */

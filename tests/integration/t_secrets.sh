@@ -53,7 +53,7 @@ OPENAI_API_KEY=sk-test timeout 5 "$IMGEDITD" --db "$T/w.db" --base-url http://ex
 w=$!
 for _ in $(seq 1 100); do grep -q 'info started' "$T/w.log" && break; sleep 0.05; done
 kill -TERM "$w"; wait "$w" || true
-grep -q 'warn insecure_base_url base_url=http://example.invalid/v1' "$T/w.log" ||
+grep -q 'warn insecure_base_url base_url="http://example.invalid/v1"' "$T/w.log" ||
 	fail "no warning for plain http: $(cat "$T/w.log")"
 grep -q 'insecure_base_url' "$DAEMON_LOG" && fail "a loopback base URL was warned about"
 pass "private modes, the key out of the environment and of core dumps, plain http warned"
