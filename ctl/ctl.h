@@ -25,7 +25,8 @@
 	{ "help", no_argument, NULL, OPT_HELP }
 
 struct ctl {
-	const char *db_path;   /* --db, else $IMGEDIT_DB */
+	const char *db_path;   /* --db, else $IMGEDIT_DB, else the service's */
+	char db_found[4096];   /* the service's, when found */
 	struct store *st;
 	struct catalog *cat;
 };

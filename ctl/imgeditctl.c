@@ -9,7 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "ctl.h"
+#include "util.h"
+
+/* Where the systemd unit keeps the queue (StateDirectory=imgedit). */
+#define SERVICE_DB_PATH "/var/lib/imgedit/queue.db"
 
 
 static const struct verb {
@@ -36,7 +41,9 @@ static const char main_help[] =
     "usage: imgeditctl [--db PATH] VERB [options] [arguments]\n"
     "       imgeditctl VERB --help | help [VERB] | --version\n"
     "\n"
-    "The database is --db PATH (before or after the verb) or $IMGEDIT_DB.\n"
+    "The database is --db PATH (before or after the verb) or $IMGEDIT_DB,\n"
+    "else the service's: db = in imgeditd's settings file ($IMGEDIT_CONFIG,\n"
+    "else " CONFIG_DEFAULT_PATH "), else " SERVICE_DB_PATH ".\n"
     "Exit status: 0 success, 1 failed operation (wait: a job failed),\n"
     "2 usage error or invalid job, 3 database unavailable.\n";
 
@@ -97,14 +104,40 @@ ctl_common_opt(struct ctl *c, int opt, char **argv, const char *help,
 	}
 }
 
+/* The service's database: db = from imgeditd's settings file
+ * ($IMGEDIT_CONFIG, else the installed one), else where the unit keeps it.
+ * Returns 0 with the path in c->db_found, or -1. */
+static int
+service_db(struct ctl *c)
+{
+	const char *path = getenv("IMGEDIT_CONFIG");
+	struct config cfg;
+	char err[512];
+
+	config_defaults(&cfg);
+	if (path == NULL || *path == '\0')
+		path = CONFIG_DEFAULT_PATH;
+	if (config_load(&cfg, path, 1, NULL, err, sizeof(err)) == 0 &&
+	    cfg.db != NULL)
+		strlcpy_safe(c->db_found, cfg.db, sizeof(c->db_found));
+	else if (access(SERVICE_DB_PATH, F_OK) == 0)
+		strlcpy_safe(c->db_found, SERVICE_DB_PATH, sizeof(c->db_found));
+	config_free(&cfg);
+	return c->db_found[0] != '\0' ? 0 : -1;
+}
+
 const char *
 ctl_db_path(struct ctl *c)
 {
 	if (c->db_path == NULL || *c->db_path == '\0')
 		c->db_path = getenv("IMGEDIT_DB");
+	if ((c->db_path == NULL || *c->db_path == '\0') && service_db(c) == 0)
+		c->db_path = c->db_found;
 	if (c->db_path == NULL || *c->db_path == '\0') {
 		ctl_err("no database: give --db PATH or set IMGEDIT_DB "
-		    "(create one with: imgeditctl --db PATH init)");
+		    "(create one with: imgeditctl --db PATH init); none in "
+		    "%s nor at " SERVICE_DB_PATH, getenv("IMGEDIT_CONFIG") ?
+		    getenv("IMGEDIT_CONFIG") : CONFIG_DEFAULT_PATH);
 		return NULL;
 	}
 	return c->db_path;
