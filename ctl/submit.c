@@ -45,7 +45,8 @@ static const char submit_help[] =
     "      --param KEY=VALUE        any other field; VALUE is JSON if it\n"
     "                               parses as JSON, else a string\n"
     "Job options:\n"
-    "      --stream / --no-stream   server-sent events (default: --stream)\n"
+    "      --stream / --no-stream   server-sent events (default: when the\n"
+    "                               model can: gpt-image-*, not dall-e-2)\n"
     "      --mask FILE              PNG with alpha: transparent = edit here\n"
     "      --priority P             higher runs first (default 0)\n"
     "      --max-attempts N         1..100 (default 5)\n"
@@ -738,6 +739,8 @@ job_check(struct submit *s, struct job *j, char *err, size_t errlen)
 		in[i].size = f->size;
 		in[i].content_type = f->mime;
 	}
+	if (j->stream == -1) /* not told: as the model can */
+		j->stream = jobspec_can_stream(j->params);
 	if (jobspec_validate(j->params, j->stream, in, n, why,
 	    sizeof(why)) == -1) {
 		snprintf(err, errlen, "%s: %s", j->label, why);
@@ -941,7 +944,7 @@ submit_free(struct submit *s)
 int
 verb_submit(struct ctl *c, int argc, char **argv)
 {
-	struct submit s = { .stream = 1, .max_attempts = 5 };
+	struct submit s = { .stream = -1, .max_attempts = 5 };
 	char err[ERRLEN] = "";
 	int rc, done = 0;
 

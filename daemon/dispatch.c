@@ -701,9 +701,11 @@ on_done(void *arg, const struct edit_outcome *out)
 
 /* ---- starting attempts ---- */
 
-/* Checks the claimed job by the API's rules. Returns 0, or -1 with reason. */
+/* Checks the claimed job by the API's rules. Returns 0, or -1 with reason.
+ * The stream column's 1 (its default) means "when the model can": a
+ * dall-e-2 job with it is sent without streaming (schema/README.md). */
 static int
-check_job(const struct claimed_job *job, int *expect_finals, char *err,
+check_job(struct claimed_job *job, int *expect_finals, char *err,
     size_t errlen)
 {
 	struct jobspec_input *ins = NULL;
@@ -720,6 +722,9 @@ check_job(const struct claimed_job *job, int *expect_finals, char *err,
 		snprintf(err, errlen, "params: not valid JSON: %s", jerr.text);
 		return -1;
 	}
+	if (job->stream && !jobspec_can_stream(params) &&
+	    !json_is_true(json_object_get(params, "stream")))
+		job->stream = 0;
 	if ((ins = calloc(job->ninputs + 1, sizeof(*ins))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto out;

@@ -262,6 +262,12 @@ jobspec_model(const json_t *params_obj)
 }
 
 int
+jobspec_can_stream(const json_t *params_obj)
+{
+	return find_model(jobspec_model(params_obj))->streaming;
+}
+
+int
 jobspec_n(const json_t *params_obj)
 {
 	const json_t *v = json_is_object(params_obj) ? get(params_obj, "n") : NULL;

@@ -32,6 +32,10 @@ int jobspec_validate(const json_t *params, int stream,
  * The returned string is static or borrowed from params. */
 const char *jobspec_model(const json_t *params);
 
+/* Whether the request's model streams (dall-e-2 does not; unknown, newer
+ * models are taken to): what a job streams by when not told. */
+int jobspec_can_stream(const json_t *params);
+
 /* Expected number of final images: params.n (integer or digit string) if it
  * is valid, else 1. */
 int jobspec_n(const json_t *params);

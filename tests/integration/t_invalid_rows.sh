@@ -45,7 +45,9 @@ bad=(
 	'{"prompt":"p",'"$g"'}|mask|0|'"$T/rgba.png"' image - '"$T/rgba16.png"' mask -'
 	'{"prompt":"p",'"$g"'}|image|0|'"$T/sq.png"' image image/jpeg'
 	'{"prompt":"'"$long"'","model":"dall-e-2"}|prompt|0|'"$T/sq.png"' image -'
-	'{"prompt":"p","model":"dall-e-2"}|stream|1|'"$T/sq.png"' image -'
+	# the column's stream 1 is "when the model can"; params asking for a
+	# stream dall-e-2 cannot give are refused
+	'{"prompt":"p","model":"dall-e-2","stream":true}|stream|1|'"$T/sq.png"' image -'
 )
 start_daemon --concurrency 4
 i=0
