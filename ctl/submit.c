@@ -75,6 +75,8 @@ struct file {
 	int64_t blob_id;            /* 0 until stored */
 };
 
+#define REFUSALS_SHOWN 20
+
 struct job {
 	char *label;                /* names the job in errors */
 	int from_file;              /* label is FILE:LINE */
@@ -87,6 +89,7 @@ struct job {
 	struct file *mask;
 	int64_t id;
 	int existed;                /* id is a job submitted before (key) */
+	int refused;                /* its line was bad: not checked again */
 };
 
 struct progress {
@@ -108,6 +111,10 @@ struct submit {
 	struct file **ftab;
 	size_t fcap, nfiles, kept;
 	struct progress prog;
+	/* every bad line or file, reported together: the first few kept */
+	char *refusals[REFUSALS_SHOWN];
+	size_t nrefused;
+	size_t nunparsed;           /* lines that are not even a job */
 };
 
 /* ---- options ---- */
@@ -613,6 +620,16 @@ is_blank(const char *p)
 }
 
 /* Jobs from --from FILE.jsonl, one per non-blank line. */
+/* Notes a bad line or job; checking goes on, so that all are said at once
+ * (the first REFUSALS_SHOWN of them word for word). */
+static void
+refuse(struct submit *s, const char *msg)
+{
+	if (s->nrefused < REFUSALS_SHOWN)
+		s->refusals[s->nrefused] = strdup(msg);
+	s->nrefused++;
+}
+
 static int
 jobs_from_jsonl(struct submit *s, char *err, size_t errlen)
 {
@@ -621,6 +638,7 @@ jobs_from_jsonl(struct submit *s, char *err, size_t errlen)
 	size_t cap = 0, lineno = 0;
 	json_error_t jerr;
 	json_t *o;
+	size_t before;
 	int rc = -1;
 
 	if ((fp = fopen(s->from, "r")) == NULL) {
@@ -639,23 +657,28 @@ jobs_from_jsonl(struct submit *s, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: %s", where, o ? "expected a "
 			    "JSON object" : jerr.text);
 			json_decref(o);
-			rc = -1;
-			goto done;
+			refuse(s, err);
+			s->nunparsed++;
+			continue;
 		}
+		before = s->njobs;
 		rc = job_from_line(s, o, dir, where, err, errlen);
 		json_decref(o);
-		if (rc == -1)
-			goto done;
+		if (rc == -1) {
+			refuse(s, err);
+			if (s->njobs > before)
+				s->jobs[s->njobs - 1].refused = 1;
+		}
 	}
+	*err = '\0';
 	if (ferror(fp)) {
 		snprintf(err, errlen, "%s: %s", s->from, strerror(errno));
 		rc = -1;
-	} else if (s->njobs == 0) {
+	} else if (s->njobs == 0 && s->nrefused == 0) {
 		snprintf(err, errlen, "%s: no jobs in the file", s->from);
 		rc = -1;
 	} else
 		rc = 0;
-done:
 	free(line);
 	free(dir);
 	fclose(fp);
@@ -765,7 +788,8 @@ job_release(struct submit *s, struct job *j)
 			file_drop(s, j->images[i]);
 }
 
-/* Jobs whose key was submitted before are not read nor checked. */
+/* Jobs whose key was submitted before are not read nor checked. Every job
+ * is checked, the bad ones noted (refuse): CTL_USAGE if there was any. */
 static int
 check_all(struct ctl *c, struct submit *s, char *err, size_t errlen)
 {
@@ -786,14 +810,31 @@ check_all(struct ctl *c, struct submit *s, char *err, size_t errlen)
 			}
 			j->existed = rc == 1;
 		}
-		if (!j->existed && job_check(s, j, err, errlen) == -1) {
-			progress_abort(&s->prog);
-			return CTL_USAGE;
-		}
+		if (!j->existed && !j->refused &&
+		    job_check(s, j, err, errlen) == -1)
+			refuse(s, err);
 		job_release(s, j);
 		progress_step(&s->prog);
 	}
-	return CTL_OK;
+	*err = '\0';
+	if (s->nrefused == 0)
+		return CTL_OK;
+	progress_abort(&s->prog);
+	return CTL_USAGE;
+}
+
+/* Says every refusal (the first REFUSALS_SHOWN), then what came of it. */
+static void
+report_refusals(const struct submit *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nrefused && i < REFUSALS_SHOWN; i++)
+		ctl_err("%s", s->refusals[i] ? s->refusals[i] : "out of memory");
+	if (s->nrefused > REFUSALS_SHOWN)
+		ctl_err("and %zu more", s->nrefused - REFUSALS_SHOWN);
+	ctl_err("%zu of %zu jobs refused: nothing was written (fix them and "
+	    "submit again)", s->nrefused, s->njobs + s->nunparsed);
 }
 
 /* ---- storing ---- */
@@ -930,6 +971,8 @@ submit_free(struct submit *s)
 	for (i = 0; i < s->njobs; i++)
 		job_free(&s->jobs[i]);
 	free(s->jobs);
+	for (i = 0; i < s->nrefused && i < REFUSALS_SHOWN; i++)
+		free(s->refusals[i]);
 	for (i = 0; i < s->fcap; i++) {
 		if (s->ftab[i] == NULL)
 			continue;
@@ -963,8 +1006,11 @@ verb_submit(struct ctl *c, int argc, char **argv)
 		goto out;
 	}
 	if ((rc = check_all(c, &s, err, sizeof(err))) != CTL_OK ||
-	    (rc = store_all(c, &s, err, sizeof(err))) != CTL_OK)
+	    (rc = store_all(c, &s, err, sizeof(err))) != CTL_OK) {
+		if (s.nrefused > 0)
+			report_refusals(&s);
 		goto out;
+	}
 	print_ids(&s);
 out:
 	if (rc != CTL_OK && *err != '\0')
