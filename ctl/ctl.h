@@ -16,6 +16,7 @@
 #define CTL_FAIL 1   /* an operation failed (or, for wait, a job did) */
 #define CTL_USAGE 2  /* bad arguments or an invalid job */
 #define CTL_DB 3     /* the database cannot be used */
+#define CTL_TIMEOUT 4 /* wait: the timeout passed first */
 
 /* Long options every verb takes, and their getopt_long values. */
 #define OPT_DB 0x100

@@ -45,7 +45,7 @@ static const char main_help[] =
     "else the service's: db = in imgeditd's settings file ($IMGEDIT_CONFIG,\n"
     "else " CONFIG_DEFAULT_PATH "), else " SERVICE_DB_PATH ".\n"
     "Exit status: 0 success, 1 failed operation (wait: a job failed),\n"
-    "2 usage error or invalid job, 3 database unavailable.\n";
+    "2 usage error or invalid job, 3 database unavailable, 4 wait timed out.\n";
 
 void
 ctl_err(const char *fmt, ...)

@@ -33,8 +33,8 @@ static const char wait_help[] =
     "usage: imgeditctl wait ID... [--timeout DURATION]\n"
     "\n"
     "Waits until every job has finished and prints 'ID STATE' for each.\n"
-    "Exit status 0 if all succeeded, 1 if any failed or was canceled, or on\n"
-    "timeout.\n"
+    "Exit status 0 if all succeeded, 1 if any failed or was canceled, 4 on\n"
+    "timeout. Warns when no daemon has sent a heartbeat lately.\n"
     "  --timeout D    give up after D (90s, 10m, 2h; default: never)\n"
     "  --db PATH      the database (else $IMGEDIT_DB)\n";
 
@@ -267,7 +267,21 @@ wait_loop(struct ctl *c, int64_t *ids, int n, int64_t timeout_ms,
 	catalog_job_state(c->cat, ids[i], state);
 	ctl_err("timed out after %s: job %lld is still %s", timeout_arg,
 	    (long long)ids[i], state);
-	return CTL_FAIL;
+	return CTL_TIMEOUT;
+}
+
+/* Jobs only move while a daemon runs: says so when none has sent a
+ * heartbeat lately (within three of its default intervals). */
+static void
+warn_no_daemon(struct ctl *c)
+{
+	int n = 0;
+
+	if (catalog_live_daemons(c->cat, now_ms(), 6000, &n) == CATALOG_OK &&
+	    n == 0)
+		ctl_err("warning: no daemon has sent a heartbeat in the last 6 s: "
+		    "the jobs wait until one runs (imgeditd, or systemctl start "
+		    "imgeditd)");
 }
 
 int
@@ -296,8 +310,10 @@ verb_wait(struct ctl *c, int argc, char **argv)
 	if ((rc = parse_ids(argc - optind, argv + optind, wait_help, &ids)) !=
 	    CTL_OK)
 		return rc;
-	if ((rc = ctl_open(c)) == CTL_OK)
+	if ((rc = ctl_open(c)) == CTL_OK) {
+		warn_no_daemon(c);
 		rc = wait_loop(c, ids, argc - optind, timeout, timeout_arg);
+	}
 	free(ids);
 	return rc;
 }

@@ -785,6 +785,23 @@ catalog_status(struct catalog *cat, int64_t now, json_t **out)
 }
 
 int
+catalog_live_daemons(struct catalog *cat, int64_t now, int64_t fresh_ms, int *n)
+{
+	static const char sql[] = "SELECT count(*) FROM daemons WHERE "
+	    "stopped_at IS NULL AND heartbeat_at >= ?";
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = prep(cat, sql)) == NULL)
+		return CATALOG_ERR;
+	sqlite3_bind_int64(s, 1, now - fresh_ms);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*n = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? CATALOG_OK : rc_to_cat(rc);
+}
+
+int
 catalog_data_version(struct catalog *cat, int64_t *version)
 {
 	return store_data_version(cat->st, version) == STORE_OK ?

@@ -109,6 +109,10 @@ int catalog_image_read(struct catalog *cat, int64_t image_id,
  * Returns CATALOG_OK with *out (caller owns) or CATALOG_ERR. */
 int catalog_status(struct catalog *cat, int64_t now, json_t **out);
 
+/* Daemons not stopped whose heartbeat is at most fresh_ms old, into *n. */
+int catalog_live_daemons(struct catalog *cat, int64_t now, int64_t fresh_ms,
+    int *n);
+
 /* PRAGMA data_version of the connection (changes when others commit). */
 int catalog_data_version(struct catalog *cat, int64_t *version);
 

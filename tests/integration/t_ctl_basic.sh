@@ -328,8 +328,9 @@ eq "$(cat out.txt)" "$id1 succeeded" "wait output"
 sq "UPDATE jobs SET state = 'failed', error_message = 'moderation_blocked: nope', finished_at = 1 WHERE id = $j2"
 expect_rc 1 "$C" wait "$id1" "$j2" --timeout 5s
 err_has "moderation_blocked"
-expect_rc 1 "$C" wait "$id2" --timeout 500ms
+expect_rc 4 "$C" wait "$id2" --timeout 500ms
 err_has "timed out"
+err_has "no daemon has sent a heartbeat in the last 6 s"
 # a job that finishes while we wait
 ( sleep 0.5; sq "UPDATE jobs SET state = 'canceled', finished_at = 1 WHERE id = $id2" ) &
 expect_rc 1 "$C" wait "$id2" --timeout 10s
