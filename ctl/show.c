@@ -361,6 +361,20 @@ verb_show(struct ctl *c, int argc, char **argv)
 
 /* ---- status ---- */
 
+/* The widest value of key among the daemons, at least min. */
+static int
+column_width(const json_t *arr, const char *key, int min)
+{
+	const json_t *d;
+	size_t i;
+	int w = min, n;
+
+	json_array_foreach(arr, i, d)
+		if (jstr(d, key) != NULL && (n = (int)strlen(jstr(d, key))) > w)
+			w = n;
+	return w;
+}
+
 static void
 status_daemons(const json_t *arr, int64_t now)
 {
@@ -368,21 +382,24 @@ status_daemons(const json_t *arr, int64_t now)
 	const char *pause;
 	char started[32], beat[16];
 	size_t i;
-	int stopped;
+	int stopped, wid = column_width(arr, "id", 2),
+	    whost = column_width(arr, "host", 4);
 
 	if (json_array_size(arr) == 0) {
 		printf("daemons   none seen in the last hour\n");
 		return;
 	}
-	printf("daemons\n  %-18s %-16s %7s %-19s %6s  %s\n", "ID", "HOST", "PID",
-	    "STARTED", "BEAT", "STATUS");
+	printf("daemons\n  %-*s %-*s %7s %-19s %6s  %s\n", wid, "ID", whost,
+	    "HOST", "PID", "STARTED", "BEAT", "STATUS");
 	json_array_foreach(arr, i, d) {
 		stopped = json_is_integer(json_object_get(d, "stopped_at"));
-		pause = jstr(d, "pause_reason");
+		/* a stopped daemon pauses nothing */
+		pause = stopped ? NULL : jstr(d, "pause_reason");
 		fmt_time(jint(d, "started_at"), started, sizeof(started));
 		fmt_age(now - jint(d, "heartbeat_at"), beat, sizeof(beat));
-		printf("  %-18s %-16s %7lld %-19s %6s  %s%s%s%s\n", jstr(d, "id"),
-		    jstr(d, "host"), (long long)jint(d, "pid"), started, beat,
+		printf("  %-*s %-*s %7lld %-19s %6s  %s%s%s%s\n", wid,
+		    jstr(d, "id"), whost, jstr(d, "host"),
+		    (long long)jint(d, "pid"), started, beat,
 		    stopped ? "stopped" : jstr(d, "status") ? jstr(d, "status") :
 		    "-", pause ? " (paused: " : "", pause ? pause : "",
 		    pause ? ")" : "");
@@ -390,6 +407,20 @@ status_daemons(const json_t *arr, int64_t now)
 			printf("  ^ no heartbeat for %s: is it still running?\n",
 			    beat);
 	}
+}
+
+/* The first live daemon's pause reason, or NULL. */
+static const char *
+daemon_pause(const json_t *arr)
+{
+	const json_t *d;
+	size_t i;
+
+	json_array_foreach(arr, i, d)
+		if (!json_is_integer(json_object_get(d, "stopped_at")) &&
+		    jstr(d, "pause_reason") != NULL)
+			return jstr(d, "pause_reason");
+	return NULL;
 }
 
 /* Another program holds the write lock: how long the daemons have not been
@@ -451,6 +482,9 @@ status_text(const json_t *doc, const char *path)
 	if (json_is_true(json_object_get(p, "paused")))
 		printf("paused    %s (imgeditctl resume to continue)\n",
 		    jstr(p, "reason") ? jstr(p, "reason") : "yes");
+	else if (daemon_pause(json_object_get(doc, "daemons")) != NULL)
+		printf("paused    by the daemon: %s (it probes; imgeditctl resume "
+		    "to try now)\n", daemon_pause(json_object_get(doc, "daemons")));
 	else
 		printf("paused    no\n");
 	status_lock(doc, now_ms());

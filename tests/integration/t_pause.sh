@@ -20,6 +20,8 @@ done
 reason=$(sql "SELECT pause_reason FROM daemons WHERE stopped_at IS NULL")
 echo "$reason" | grep -q 'invalid_api_key' || fail "pause reason '$reason'"
 "$IMGEDITCTL" status | grep -q 'invalid_api_key' || fail "imgeditctl status does not show the pause reason"
+"$IMGEDITCTL" status | grep -q '^paused    by the daemon: HTTP 401' ||
+	fail "status's top line does not say the daemon is paused: $("$IMGEDITCTL" status | grep '^paused')"
 sleep 2
 assert_eq "$(sql "SELECT count(*) FROM jobs WHERE state='queued' AND attempts=0")" 4 "jobs queued with no attempt burned"
 n401=$(grep -c '"status": *401' "$FAKE_LOG" || true)
@@ -45,4 +47,9 @@ assert_eq "$(sql "SELECT state || ',' || attempts FROM jobs WHERE id=$q")" "succ
 assert_eq "$(sql "SELECT group_concat(outcome, ',') FROM (SELECT outcome FROM attempts WHERE job_id=$q ORDER BY number)")" "paused,succeeded" "quota job attempts"
 grep -q 'insufficient_quota' "$DAEMON_LOG" || fail "the quota pause was not logged"
 stop_daemon
+# a stopped daemon pauses nothing, whatever its row still says
+sql "UPDATE daemons SET pause_reason = 'stale reason'"
+"$IMGEDITCTL" status >"$T/status.txt"
+grep -q '^paused    no$' "$T/status.txt" || fail "a stopped daemon's pause on the top line: $(cat "$T/status.txt")"
+grep -q 'stale reason' "$T/status.txt" && fail "a stopped daemon shown paused: $(cat "$T/status.txt")"
 pass "401 and quota pauses burn no attempt and end on resume / probe"
