@@ -258,31 +258,55 @@ show_inputs(const json_t *arr)
 	}
 }
 
+/* Whether the attempt counts against max_attempts (schema/README.md): it
+ * ended the job's way, or its daemon died after upstream had answered. */
+static int
+attempt_counts(const json_t *r)
+{
+	const char *o = jstr(r, "outcome");
+	const json_t *err = json_object_get(r, "error");
+	const char *msg = err != NULL ? jstr(err, "message") : NULL;
+
+	if (o == NULL)
+		return 1; /* running: counted from its claim */
+	if (strcmp(o, "succeeded") == 0 || strcmp(o, "retry") == 0 ||
+	    strcmp(o, "failed") == 0)
+		return 1;
+	return strcmp(o, "interrupted") == 0 && jint(r, "http_status") > 0 &&
+	    msg != NULL && strncmp(msg, "daemon lost its lease", 21) == 0;
+}
+
 static void
 show_attempts(const json_t *arr)
 {
 	const json_t *r;
-	char start[32], dur[16], err[256];
+	char start[32], dur[24], err[256], outcome[24];
 	size_t i;
+	int uncounted = 0;
 
-	printf("\nattempts\n  %3s %-19s %8s %4s %-11s %-24s %8s  %s\n", "#",
+	printf("\nattempts\n  %3s %-19s %11s %4s %-12s %-24s %8s  %s\n", "#",
 	    "STARTED", "DURATION", "HTTP", "OUTCOME", "REQUEST", "TOKENS",
 	    "ERROR");
 	json_array_foreach(arr, i, r) {
 		fmt_time(jint(r, "started_at"), start, sizeof(start));
 		if (jint(r, "ended_at") > 0)
-			fmt_age(jint(r, "ended_at") - jint(r, "started_at"), dur,
-			    sizeof(dur));
+			snprintf(dur, sizeof(dur), "%lld ms", (long long)
+			    (jint(r, "ended_at") - jint(r, "started_at")));
 		else
 			snprintf(dur, sizeof(dur), "running");
+		snprintf(outcome, sizeof(outcome), "%s%s", jstr(r, "outcome") ?
+		    jstr(r, "outcome") : "-", attempt_counts(r) ? "" : "*");
+		uncounted += !attempt_counts(r);
 		error_summary(json_object_get(r, "error"), err, sizeof(err));
-		printf("  %3lld %-19s %8s %4lld %-11s %-24s %8lld  %s\n",
+		printf("  %3lld %-19s %11s %4lld %-12s %-24s %8lld  %s\n",
 		    (long long)jint(r, "number"), start, dur,
-		    (long long)jint(r, "http_status"),
-		    jstr(r, "outcome") ? jstr(r, "outcome") : "-",
+		    (long long)jint(r, "http_status"), outcome,
 		    jstr(r, "request_id") ? jstr(r, "request_id") : "-",
 		    (long long)jint(r, "total_tokens"), err);
 	}
+	if (uncounted > 0)
+		printf("  * not counted against max_attempts (paused, canceled, or "
+		    "interrupted by the daemon)\n");
 }
 
 static void

@@ -24,6 +24,13 @@ stop_daemon
 assert_eq "$(sql "SELECT state || ',' || attempts FROM jobs WHERE id=$paused")" "succeeded,2" \
 	"job after 2 paused attempts, a 500 and a success (state,attempts)"
 assert_eq "$(outcomes "$paused")" "paused,paused,retry,succeeded" "its attempt outcomes"
+# show marks the two that do not count, and gives durations in ms
+"$IMGEDITCTL" show "$paused" >"$T/show.txt"
+grep -q "attempts 2/2" "$T/show.txt" || fail "show's attempts line: $(head -1 "$T/show.txt")"
+assert_eq "$(grep -cE '^ +[12] .* paused\* ' "$T/show.txt")" 2 "paused attempts marked not counted"
+assert_eq "$(grep -cE '^ +[34] .* (retry|succeeded) ' "$T/show.txt")" 2 "counted attempts unmarked"
+grep -q "not counted against max_attempts" "$T/show.txt" || fail "no footnote: $(cat "$T/show.txt")"
+grep -qE '^ +4 .* [0-9]+ ms ' "$T/show.txt" || fail "durations not in ms: $(grep -E '^ +4 ' "$T/show.txt")"
 
 # (ii) two requests interrupted by SIGTERM (--grace 0), then a 500 and a
 # success: 2 counted attempts
