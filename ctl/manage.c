@@ -12,6 +12,7 @@
 #define OPT_TIMEOUT 0x101
 #define OPT_OLDER 0x102
 #define OPT_STATE 0x103
+#define OPT_DRY_RUN 0x104
 #define WAIT_POLL_MS 200
 
 static const char cancel_help[] =
@@ -60,6 +61,7 @@ static const char prune_help[] =
     "  --older-than D   required\n"
     "  --state S        succeeded, failed or canceled; repeat or separate\n"
     "                   with commas (default: all three)\n"
+    "  --dry-run        say what would go, delete nothing\n"
     "  --db PATH        the database (else $IMGEDIT_DB)\n";
 
 /* Parses the common options of a verb that takes only those plus arguments.
@@ -409,20 +411,24 @@ prune_report(struct ctl *c, const struct catalog_prune_result *r)
 	printf("pruned %lld jobs and %lld unreferenced input blobs\n",
 	    (long long)r->jobs, (long long)r->blobs);
 	if (r->incremental)
-		printf("space returned to the file system (incremental vacuum)\n");
+		printf("%.1f MB freed (given back to the file system)\n",
+		    (double)r->freed_bytes / 1e6);
 	else if (r->free_bytes > 0)
-		printf("%s free inside the file, reused by new data; to shrink "
-		    "the file run: sqlite3 %s 'VACUUM' (needs an exclusive "
-		    "lock: stop imgeditd first)\n", freeb, c->db_path);
+		printf("%s free inside the file, reused by new data. This file "
+		    "was made before imgedit gave space back by itself; to "
+		    "convert it once (stop imgeditd first): sqlite3 %s "
+		    "'PRAGMA auto_vacuum=INCREMENTAL; VACUUM;'\n", freeb,
+		    c->db_path);
 }
 
 static int
 parse_prune(struct ctl *c, int argc, char **argv, const char **states,
-    size_t *nstates, int64_t *older, int *done)
+    size_t *nstates, int64_t *older, int *dry, int *done)
 {
 	static const struct option opts[] = {
 		{ "older-than", required_argument, NULL, OPT_OLDER },
 		{ "state", required_argument, NULL, OPT_STATE },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		CTL_COMMON_OPTS, { 0, 0, 0, 0 },
 	};
 	int opt, rc;
@@ -435,6 +441,8 @@ parse_prune(struct ctl *c, int argc, char **argv, const char **states,
 		} else if (opt == OPT_STATE) {
 			if ((rc = add_states(optarg, states, nstates)) != CTL_OK)
 				return rc;
+		} else if (opt == OPT_DRY_RUN) {
+			*dry = 1;
 		} else if ((rc = ctl_common_opt(c, opt, argv, prune_help,
 		    done)) != CTL_OK || *done)
 			return rc;
@@ -456,13 +464,24 @@ verb_prune(struct ctl *c, int argc, char **argv)
 	const char *states[3];
 	size_t nstates = 0;
 	int64_t older = -1;
-	int rc, done = 0;
+	int rc, done = 0, dry = 0;
 
-	if ((rc = parse_prune(c, argc, argv, states, &nstates, &older,
+	if ((rc = parse_prune(c, argc, argv, states, &nstates, &older, &dry,
 	    &done)) != CTL_OK || done)
 		return rc;
 	if ((rc = ctl_open(c)) != CTL_OK)
 		return rc;
+	if (dry) {
+		if (catalog_prune_plan(c->cat, states, nstates, now_ms() - older,
+		    &res) != CATALOG_OK) {
+			ctl_err("cannot read the jobs: %s", catalog_errmsg(c->cat));
+			return CTL_FAIL;
+		}
+		printf("would prune %lld jobs, with %.1f MB of images (nothing "
+		    "deleted: --dry-run)\n", (long long)res.jobs,
+		    (double)res.image_bytes / 1e6);
+		return CTL_OK;
+	}
 	rc = catalog_prune(c->cat, states, nstates, now_ms() - older, &res);
 	if (rc != CATALOG_OK) {
 		ctl_err("prune stopped after %lld jobs: %s", (long long)res.jobs,

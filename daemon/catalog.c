@@ -982,26 +982,74 @@ delete_batches(struct catalog *cat, const char *sql,
 	return CATALOG_OK;
 }
 
+/* Pages given back per incremental_vacuum step: each is a write
+ * transaction of its own, short enough not to hold the daemon's writes
+ * (256 pages of 64 KiB: 16 MB). */
+#define VACUUM_STEP_PAGES 256
+
+/* Gives free pages back to the file system, in steps, when the file
+ * allows it (auto_vacuum = INCREMENTAL, as new files are made); then a
+ * checkpoint, so that the database file itself shrinks. */
 static int
 reclaim(struct catalog *cat, struct catalog_prune_result *res)
 {
 	static const char mode[] = "PRAGMA auto_vacuum";
-	static const char vacuum[] = "PRAGMA incremental_vacuum";
 	static const char freel[] = "PRAGMA freelist_count";
 	static const char psize[] = "PRAGMA page_size";
-	int64_t av, nfree, page;
+	char step[64];
+	int64_t av, nfree, before, page;
 
-	if (pragma_int(cat, mode, &av) != CATALOG_OK)
-		return CATALOG_ERR;
-	if (av == 2) {
-		if (sqlite3_exec(cat->db, vacuum, NULL, NULL, NULL) != SQLITE_OK)
-			return CATALOG_ERR;
-		res->incremental = 1;
-	}
-	if (pragma_int(cat, freel, &nfree) != CATALOG_OK ||
+	if (pragma_int(cat, mode, &av) != CATALOG_OK ||
+	    pragma_int(cat, freel, &before) != CATALOG_OK ||
 	    pragma_int(cat, psize, &page) != CATALOG_OK)
 		return CATALOG_ERR;
+	nfree = before;
+	if (av == 2) {
+		res->incremental = 1;
+		snprintf(step, sizeof(step), "PRAGMA incremental_vacuum(%d)",
+		    VACUUM_STEP_PAGES);
+		while (nfree > 0) {
+			if (sqlite3_exec(cat->db, step, NULL, NULL, NULL) !=
+			    SQLITE_OK || pragma_int(cat, freel, &nfree) !=
+			    CATALOG_OK)
+				return rc_to_cat(sqlite3_errcode(cat->db));
+		}
+		sqlite3_exec(cat->db, "PRAGMA wal_checkpoint(PASSIVE)", NULL,
+		    NULL, NULL);
+	}
+	res->freed_bytes = (before - nfree) * page;
 	res->free_bytes = nfree * page;
+	return CATALOG_OK;
+}
+
+int
+catalog_prune_plan(struct catalog *cat, const char *const *states,
+    size_t nstates, int64_t before_ms, struct catalog_prune_result *res)
+{
+	static const char sql[] = "SELECT count(*), coalesce(sum((SELECT "
+	    "sum(size) FROM images i WHERE i.job_id = j.id)), 0) FROM jobs j "
+	    "WHERE j.state = ?2 AND coalesce(j.finished_at, j.updated_at) < ?1";
+	sqlite3_stmt *s;
+	size_t i;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	for (i = 0; i < nstates; i++)
+		if (!catalog_state_terminal(states[i]))
+			return CATALOG_STATE;
+	for (i = 0; i < nstates; i++) {
+		if ((s = prep(cat, sql)) == NULL)
+			return CATALOG_ERR;
+		sqlite3_bind_int64(s, 1, before_ms);
+		sqlite3_bind_text(s, 2, states[i], -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			res->jobs += sqlite3_column_int64(s, 0);
+			res->image_bytes += sqlite3_column_int64(s, 1);
+		}
+		sqlite3_reset(s);
+		if (rc != SQLITE_ROW)
+			return rc_to_cat(rc);
+	}
 	return CATALOG_OK;
 }
 

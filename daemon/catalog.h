@@ -137,9 +137,11 @@ int catalog_retry(struct catalog *cat, int64_t id, int64_t now, char *state);
 int catalog_set_pause(struct catalog *cat, const char *reason, int *was_paused);
 
 struct catalog_prune_result {
-	int64_t jobs, blobs;       /* rows deleted */
+	int64_t jobs, blobs;       /* rows deleted (plan: jobs that would be) */
 	int incremental;           /* 1: PRAGMA incremental_vacuum ran */
+	int64_t freed_bytes;       /* given back to the file system */
 	int64_t free_bytes;        /* in the file's free list afterwards */
+	int64_t image_bytes;       /* plan: image bytes of those jobs */
 };
 
 /* Deletes jobs whose state is in states[0..nstates) (terminal states only)
@@ -149,6 +151,11 @@ struct catalog_prune_result {
  * *res, also partial ones on error), CATALOG_STATE for a non-terminal state,
  * CATALOG_BUSY or CATALOG_ERR. */
 int catalog_prune(struct catalog *cat, const char *const *states,
+    size_t nstates, int64_t before_ms, struct catalog_prune_result *res);
+
+/* What catalog_prune would delete (jobs, and their image bytes in
+ * res->image_bytes), deleting nothing. */
+int catalog_prune_plan(struct catalog *cat, const char *const *states,
     size_t nstates, int64_t before_ms, struct catalog_prune_result *res);
 
 #endif

@@ -87,6 +87,24 @@ step_done(sqlite3_stmt *s)
 	    SQLITE_ERROR : rc);
 }
 
+/* A new, empty file gives freed pages back to the file system on request
+ * (prune runs incremental_vacuum): only settable before the first table. */
+static int
+new_file_vacuum(struct store *st)
+{
+	sqlite3_stmt *s;
+	int pages = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA page_count", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return STORE_ERR;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		pages = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return pages == 0 ? exec_sql(st, "PRAGMA auto_vacuum=INCREMENTAL;") :
+	    STORE_OK;
+}
+
 /* Pragmas for every connection. New files get 64 KiB pages: images are
  * megabytes, and big pages halve the cost of writing them (SPEC §8).
  * temp_store=MEMORY keeps statement journals off disk: with 64 KiB pages
@@ -99,6 +117,7 @@ store_configure(struct store *st, int busy_timeout_ms, char *err, size_t errlen)
 	if (st->readonly)
 		return exec_sql(st, "PRAGMA foreign_keys=ON;");
 	if (exec_sql(st, "PRAGMA page_size=65536;") != STORE_OK ||
+	    new_file_vacuum(st) != STORE_OK ||
 	    exec_sql(st, "PRAGMA journal_mode=WAL;") != STORE_OK ||
 	    exec_sql(st, "PRAGMA synchronous=NORMAL;") != STORE_OK ||
 	    exec_sql(st, "PRAGMA temp_store=MEMORY;") != STORE_OK ||
