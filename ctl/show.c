@@ -19,8 +19,8 @@ static const char list_help[] =
     "Lists jobs, newest first: id, state, attempts/max, model, final images\n"
     "stored, age and the last error.\n"
     "  --state S      queued, running, retry_wait, succeeded, failed or\n"
-    "                 canceled\n"
-    "  --limit N      at most N jobs (default 50)\n"
+    "                 canceled; several with commas (failed,canceled)\n"
+    "  --limit N      at most N jobs (default 50; 0 = all)\n"
     "  --since TIME   created at or after TIME: epoch seconds, ISO-8601, or\n"
     "                 an age like 1h (the last hour)\n"
     "  --json         a JSON array\n"
@@ -134,6 +134,29 @@ list_table(const json_t *arr)
 	}
 }
 
+/* --state: one state or several, comma-separated, each known. */
+static int
+check_states(const char *arg)
+{
+	char one[CATALOG_STATE_LEN + 1];
+	const char *p = arg, *end;
+	size_t len;
+
+	if (strlen(arg) > 100)
+		return ctl_usage(list_help, "--state: too long");
+	for (; ; p = end + 1) {
+		end = strchr(p, ',') ? strchr(p, ',') : p + strlen(p);
+		len = (size_t)(end - p);
+		snprintf(one, sizeof(one), "%.*s", (int)(len < sizeof(one) ?
+		    len : sizeof(one) - 1), p);
+		if (len >= sizeof(one) || !catalog_state_valid(one))
+			return ctl_usage(list_help, "--state: unknown state "
+			    "'%.*s'", (int)len, p);
+		if (*end == '\0')
+			return CTL_OK;
+	}
+}
+
 int
 verb_list(struct ctl *c, int argc, char **argv)
 {
@@ -154,14 +177,13 @@ verb_list(struct ctl *c, int argc, char **argv)
 		switch (opt) {
 		case OPT_STATE:
 			state = optarg;
-			if (!catalog_state_valid(state))
-				return ctl_usage(list_help, "--state: unknown state "
-				    "'%s'", state);
+			if ((rc = check_states(state)) != CTL_OK)
+				return rc;
 			break;
 		case OPT_LIMIT:
-			if (parse_long(optarg, 1, 1000000000, &limit) == -1)
-				return ctl_usage(list_help, "--limit: not a positive "
-				    "integer: '%s'", optarg);
+			if (parse_long(optarg, 0, 1000000000, &limit) == -1)
+				return ctl_usage(list_help, "--limit: not a whole "
+				    "number: '%s' (0 = all)", optarg);
 			break;
 		case OPT_SINCE:
 			if (parse_time(optarg, -1, &since) == -1)

@@ -407,21 +407,30 @@ catalog_insert_job(struct catalog *cat, const struct catalog_job *job,
 	"error_type, error_code, error_message, error_request_id FROM jobs j "
 
 int
-catalog_list(struct catalog *cat, const char *state, int64_t since_ms,
+catalog_list(struct catalog *cat, const char *states, int64_t since_ms,
     int limit, json_t **out)
 {
 	static const char any[] = LIST_COLS
 	    "WHERE created_at >= ?1 ORDER BY id DESC LIMIT ?2";
 	static const char one[] = LIST_COLS
 	    "WHERE state = ?3 AND created_at >= ?1 ORDER BY id DESC LIMIT ?2";
+	/* several: newest first, in id order, stopping at the limit */
+	static const char some[] = LIST_COLS
+	    "WHERE instr(?3, ',' || state || ',') > 0 AND created_at >= ?1 "
+	    "ORDER BY id DESC LIMIT ?2";
+	char set[128];
 	sqlite3_stmt *s;
+	int many = states != NULL && strchr(states, ',') != NULL;
 
-	if ((s = prep(cat, state ? one : any)) == NULL)
+	if ((s = prep(cat, states == NULL ? any : many ? some : one)) == NULL)
 		return CATALOG_ERR;
 	sqlite3_bind_int64(s, 1, since_ms);
-	sqlite3_bind_int(s, 2, limit);
-	if (state != NULL)
-		sqlite3_bind_text(s, 3, state, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, limit > 0 ? limit : -1);
+	if (many) {
+		snprintf(set, sizeof(set), ",%s,", states);
+		sqlite3_bind_text(s, 3, set, -1, SQLITE_TRANSIENT);
+	} else if (states != NULL)
+		sqlite3_bind_text(s, 3, states, -1, SQLITE_STATIC);
 	return collect_rows(s, job_fixup, out);
 }
 

@@ -77,12 +77,13 @@ int catalog_insert_job(struct catalog *cat, const struct catalog_job *job,
 
 /* ---- reading: JSON documents; times are epoch ms, params parsed ---- */
 
-/* Jobs newest first: all or those in state (NULL = any), created at or after
- * since_ms (0 = any), at most limit. Each element: id, state, attempts,
+/* Jobs newest first: all, or those in states ("failed" or "failed,canceled";
+ * NULL = any), created at or after since_ms (0 = any), at most limit (0 =
+ * no limit). Each element: id, state, attempts,
  * max_attempts, priority, stream, model, params, final_images,
  * partial_images, created_at, updated_at, finished_at, not_before, error
  * (object or null). Returns CATALOG_OK with *out (caller owns: json_decref). */
-int catalog_list(struct catalog *cat, const char *state, int64_t since_ms,
+int catalog_list(struct catalog *cat, const char *states, int64_t since_ms,
     int limit, json_t **out);
 
 /* One job, read in one snapshot: the list fields plus lease, usage,

@@ -215,6 +215,15 @@ EOF
 expect_rc 0 "$C" list --state canceled --json
 eq "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' out.txt)" 0 "canceled jobs before cancel"
 expect_rc 2 "$C" list --state nonsense
+expect_rc 2 "$C" list --state queued,nonsense
+err_has "unknown state 'nonsense'"
+# several states at once, and --limit 0 for all of them
+total=$(sq "SELECT count(*) FROM jobs")
+expect_rc 0 "$C" list --state queued,canceled --limit 0 --json
+eq "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' out.txt)" \
+	"$(sq "SELECT count(*) FROM jobs WHERE state IN ('queued','canceled')")" "list --state queued,canceled --limit 0"
+expect_rc 0 "$C" list --limit 0 --json
+eq "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' out.txt)" "$total" "list --limit 0"
 expect_rc 0 "$C" list --since 1h --json
 
 echo "# show"
