@@ -19,10 +19,14 @@
 #define OPT_JSON 0x101
 #define OPT_STATE 0x102
 #define OPT_PARTIALS 0x103
+#define OPT_SINCE 0x104
+#define OPT_SKIP 0x105
 
 static const char export_help[] =
-    "usage: imgeditctl export ID... -o DIR [--partials] [--json]\n"
-    "       imgeditctl export --state S -o DIR [--partials] [--json]\n"
+    "usage: imgeditctl export ID... -o DIR [--partials] [--skip-existing]\n"
+    "                         [--json]\n"
+    "       imgeditctl export --state S [--since TIME] -o DIR [--partials]\n"
+    "                         [--skip-existing] [--json]\n"
     "\n"
     "Writes DIR/ID/final-IDX.EXT for each final image of each job, with\n"
     "--partials also DIR/ID/partial-aATTEMPT-IDX.EXT, and DIR/ID/job.json\n"
@@ -32,13 +36,20 @@ static const char export_help[] =
     "  -o, --output DIR   the directory (created if missing)\n"
     "  --state S          every job in state S (e.g. succeeded)\n"
     "  --partials         the partial images too\n"
+    "  --since TIME       with --state: jobs that finished at or after TIME\n"
+    "                     (epoch seconds, ISO-8601, or an age like 1d)\n"
+    "  --skip-existing    leave a file that is there with the same bytes\n"
+    "                     (size and sha256): a nightly export writes only\n"
+    "                     what is new\n"
     "  --json             a JSON summary instead of the paths written\n"
     "  --db PATH          the database (else $IMGEDIT_DB)\n";
 
 struct export {
 	const char *dir;       /* as given, for messages */
 	int dfd;               /* DIR, opened once */
-	int partials, json;
+	int partials, json, skip_existing;
+	int64_t since;         /* --since, 0 = all */
+	size_t written, skipped;
 	json_t *summary;
 };
 
@@ -174,6 +185,39 @@ image_name(const json_t *img, char *name, size_t n)
 		    ext);
 }
 
+/* Whether name in dirfd is a regular file with img's size and sha256. */
+static int
+same_file(int dirfd, const char *name, const json_t *img)
+{
+	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
+	char hex[SHA256_HEX_LEN + 1];
+	unsigned int mdlen = 0, i;
+	EVP_MD_CTX *ctx;
+	struct stat sb;
+	ssize_t got;
+	int fd, same = 0;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return 0;
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    sb.st_size != jint(img, "size") || jstr(img, "sha256") == NULL ||
+	    (ctx = EVP_MD_CTX_new()) == NULL) {
+		close(fd);
+		return 0;
+	}
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	while ((got = read(fd, buf, sizeof(buf))) > 0)
+		EVP_DigestUpdate(ctx, buf, (size_t)got);
+	if (got == 0 && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1) {
+		for (i = 0; i < mdlen && i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+		same = strcmp(hex, jstr(img, "sha256")) == 0;
+	}
+	EVP_MD_CTX_free(ctx);
+	close(fd);
+	return same;
+}
+
 static int
 export_image(struct ctl *c, struct export *e, int jfd, int64_t id,
     json_t *img, json_t *files)
@@ -183,6 +227,11 @@ export_image(struct ctl *c, struct export *e, int jfd, int64_t id,
 
 	image_name(img, name, sizeof(name));
 	snprintf(path, sizeof(path), "%s/%lld/%s", e->dir, (long long)id, name);
+	if (e->skip_existing && same_file(jfd, name, img)) {
+		e->skipped++;
+		json_object_set_new(img, "file", json_string(name));
+		return 0;
+	}
 	if (atomic_write(jfd, name, fill_image, &f) == -1) {
 		if (f.rc != CATALOG_OK && f.rc != -1)
 			ctl_err("%s: cannot read image %lld of job %lld: %s", path,
@@ -197,6 +246,7 @@ export_image(struct ctl *c, struct export *e, int jfd, int64_t id,
 		    "sha256 %s", path, jstr(img, "sha256"));
 	json_object_set_new(img, "file", json_string(name));
 	json_array_append_new(files, json_string(path));
+	e->written++;
 	if (!e->json)
 		printf("%s\n", path);
 	return 0;
@@ -349,6 +399,8 @@ parse_export(struct ctl *c, struct export *e, const char **state, int argc,
 		{ "output", required_argument, NULL, 'o' },
 		{ "state", required_argument, NULL, OPT_STATE },
 		{ "partials", no_argument, NULL, OPT_PARTIALS },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "skip-existing", no_argument, NULL, OPT_SKIP },
 		{ "json", no_argument, NULL, OPT_JSON },
 		CTL_COMMON_OPTS, { 0, 0, 0, 0 },
 	};
@@ -364,6 +416,14 @@ parse_export(struct ctl *c, struct export *e, const char **state, int argc,
 			break;
 		case OPT_PARTIALS:
 			e->partials = 1;
+			break;
+		case OPT_SINCE:
+			if (parse_time(optarg, -1, &e->since) == -1)
+				return ctl_usage(export_help, "--since: '%s' is not a "
+				    "time", optarg);
+			break;
+		case OPT_SKIP:
+			e->skip_existing = 1;
 			break;
 		case OPT_JSON:
 			e->json = 1;
@@ -381,18 +441,20 @@ parse_export(struct ctl *c, struct export *e, const char **state, int argc,
 	if (*state != NULL && !catalog_state_valid(*state))
 		return ctl_usage(export_help, "--state: unknown state '%s'",
 		    *state);
+	if (e->since != 0 && *state == NULL)
+		return ctl_usage(export_help, "--since goes with --state");
 	return CTL_OK;
 }
 
 /* The job ids: from the arguments, or every job in state. */
 static int
-export_ids(struct ctl *c, const char *state, int argc, char **argv,
-    int64_t **ids, size_t *n)
+export_ids(struct ctl *c, const char *state, int64_t since, int argc,
+    char **argv, int64_t **ids, size_t *n)
 {
 	int i;
 
 	if (state != NULL) {
-		if (catalog_job_ids(c->cat, state, ids, n) == CATALOG_OK)
+		if (catalog_job_ids(c->cat, state, since, ids, n) == CATALOG_OK)
 			return CTL_OK;
 		ctl_err("cannot list jobs: %s", catalog_errmsg(c->cat));
 		return CTL_FAIL;
@@ -422,8 +484,8 @@ verb_export(struct ctl *c, int argc, char **argv)
 	    done)
 		return rc;
 	if ((rc = ctl_open(c)) != CTL_OK ||
-	    (rc = export_ids(c, state, argc - optind, argv + optind, &ids,
-	    &n)) != CTL_OK)
+	    (rc = export_ids(c, state, e.since, argc - optind, argv + optind,
+	    &ids, &n)) != CTL_OK)
 		return rc;
 	if (open_dir(&e) == -1) {
 		free(ids);
@@ -438,6 +500,9 @@ verb_export(struct ctl *c, int argc, char **argv)
 		ctl_err("%s: %s", e.dir, strerror(errno));
 		rc = CTL_FAIL;
 	}
+	if (e.skip_existing && !e.json)
+		fprintf(stderr, "imgeditctl: %zu image files written, %zu already "
+		    "there (skipped)\n", e.written, e.skipped);
 	if (e.summary != NULL && print_json(e.summary) != CTL_OK)
 		rc = CTL_FAIL;
 	json_decref(e.summary);

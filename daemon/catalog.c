@@ -539,11 +539,11 @@ done:
 }
 
 int
-catalog_job_ids(struct catalog *cat, const char *state, int64_t **ids,
-    size_t *n)
+catalog_job_ids(struct catalog *cat, const char *state, int64_t since_ms,
+    int64_t **ids, size_t *n)
 {
-	static const char sql[] = "SELECT id FROM jobs WHERE state = ? "
-	    "ORDER BY id";
+	static const char sql[] = "SELECT id FROM jobs WHERE state = ? AND "
+	    "coalesce(finished_at, updated_at) >= ? ORDER BY id";
 	sqlite3_stmt *s;
 	int64_t *v = NULL, *p;
 	size_t cap = 0, len = 0;
@@ -552,6 +552,7 @@ catalog_job_ids(struct catalog *cat, const char *state, int64_t **ids,
 	if ((s = prep(cat, sql)) == NULL)
 		return CATALOG_ERR;
 	sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, since_ms);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (len == cap) {
 			cap = cap ? cap * 2 : 64;

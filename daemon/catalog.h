@@ -92,9 +92,11 @@ int catalog_list(struct catalog *cat, const char *states, int64_t since_ms,
  * with *out (caller owns), CATALOG_NOTFOUND or CATALOG_ERR. */
 int catalog_show(struct catalog *cat, int64_t id, json_t **out);
 
-/* Ids of every job in state, oldest first. Returns CATALOG_OK with *ids
- * (caller frees; NULL when *n is 0) or CATALOG_ERR. */
-int catalog_job_ids(struct catalog *cat, const char *state, int64_t **ids,
+/* Ids of every job in state that finished (or last changed) at or after
+ * since_ms (0: all), oldest first. Returns CATALOG_OK with *ids (caller
+ * frees; NULL when *n is 0) or CATALOG_ERR. */
+int catalog_job_ids(struct catalog *cat, const char *state, int64_t since_ms,
+    int64_t **ids,
     size_t *n);
 
 /* Streams the bytes of image image_id to sink in chunks of at most 1 MiB,
