@@ -44,6 +44,11 @@ static const char export_help[] =
     "  --json             a JSON summary instead of the paths written\n"
     "  --db PATH          the database (else $IMGEDIT_DB)\n";
 
+/* Jobs per batch: their directories stay open until it is committed. */
+#define BATCH_JOBS 32
+
+struct staged;
+
 struct export {
 	const char *dir;       /* as given, for messages */
 	int dfd;               /* DIR, opened once */
@@ -51,6 +56,20 @@ struct export {
 	int64_t since;         /* --since, 0 = all */
 	size_t written, skipped;
 	json_t *summary;
+	/* the batch: files written to temporary names, renamed together
+	 * after one sync (syncfs), then their directories synced */
+	int dirs[BATCH_JOBS];  /* job directories open in this batch */
+	int ndirs;
+	struct staged *staged;
+	size_t nstaged, cap;
+	int failed;            /* a batch could not be committed */
+};
+
+/* One file of the batch, under its temporary name until the commit. */
+struct staged {
+	int dir;               /* index in dirs */
+	char tmp[NAME_MAX + 1], name[96];
+	char *path;            /* for the listing, printed once in place */
 };
 
 /* Bytes of one image on their way to a file, hashed on the way. */
@@ -87,17 +106,26 @@ sink_write(void *arg, const void *p, size_t n)
 	return write_all(k->fd, p, n);
 }
 
-/* Writes name in dirfd atomically: a new temporary file (O_EXCL, never
- * following a link), filled by fill, fsynced, then renamed over name.
- * Returns 0, or -1 with errno set (the temporary file removed). */
+/* Writes name's bytes (by fill) to a new temporary file in dir slot di
+ * (O_EXCL, never following a link), and stages it: commit_batch renames
+ * it over name after one sync, so an existing file is replaced whole or
+ * not at all. Returns 0, or -1 with errno set (nothing left behind). */
 static int
-atomic_write(int dirfd, const char *name, int (*fill)(void *arg, int fd),
-    void *arg)
+stage_write(struct export *e, int di, const char *name, const char *path,
+    int (*fill)(void *arg, int fd), void *arg)
 {
+	struct staged *st, *grown;
 	char tmp[NAME_MAX + 1];
-	int fd, saved, flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC;
+	int fd, saved, dirfd = e->dirs[di], flags = O_WRONLY | O_CREAT |
+	    O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 
+	if (e->nstaged == e->cap) {
+		if ((grown = reallocarray(e->staged, e->cap ? e->cap * 2 : 64,
+		    sizeof(*grown))) == NULL)
+			return -1;
+		e->staged = grown;
+		e->cap = e->cap ? e->cap * 2 : 64;
+	}
 	snprintf(tmp, sizeof(tmp), ".%s.tmp.%ld", name, (long)getpid());
 	if ((fd = openat(dirfd, tmp, flags, 0666)) == -1 && errno == EEXIST) {
 		/* left by a dead process with our pid: nobody else's */
@@ -106,15 +134,17 @@ atomic_write(int dirfd, const char *name, int (*fill)(void *arg, int fd),
 	}
 	if (fd == -1)
 		return -1;
-	if (fill(arg, fd) == -1 || fsync(fd) == -1)
+	if (fill(arg, fd) == -1)
 		goto fail;
 	if (close(fd) == -1) {
 		fd = -1;
 		goto fail;
 	}
-	fd = -1;
-	if (renameat(dirfd, tmp, dirfd, name) == -1)
-		goto fail;
+	st = &e->staged[e->nstaged++];
+	st->dir = di;
+	snprintf(st->tmp, sizeof(st->tmp), "%s", tmp);
+	snprintf(st->name, sizeof(st->name), "%s", name);
+	st->path = strdup(path);
 	return 0;
 fail:
 	saved = errno ? errno : EIO;
@@ -123,6 +153,48 @@ fail:
 	unlinkat(dirfd, tmp, 0);
 	errno = saved;
 	return -1;
+}
+
+/* Puts the batch in place: one sync of the file system for all its files,
+ * each renamed over its name, then the directories synced. On an error the
+ * files not yet renamed are removed. Returns 0 or -1 (said). */
+static int
+commit_batch(struct export *e)
+{
+	struct staged *st;
+	size_t i;
+	int rc = 0, k;
+
+	if (e->nstaged > 0 && syncfs(e->dfd) == -1) {
+		ctl_err("%s: sync: %s", e->dir, strerror(errno));
+		rc = -1;
+	}
+	for (i = 0; i < e->nstaged; i++) {
+		st = &e->staged[i];
+		if (rc == 0 && renameat(e->dirs[st->dir], st->tmp,
+		    e->dirs[st->dir], st->name) == -1) {
+			ctl_err("%s: %s", st->path ? st->path : st->name,
+			    strerror(errno));
+			rc = -1;
+		}
+		if (rc == -1)
+			unlinkat(e->dirs[st->dir], st->tmp, 0);
+		else if (!e->json && st->path != NULL)
+			printf("%s\n", st->path);
+		free(st->path);
+	}
+	for (k = 0; k < e->ndirs; k++) {
+		if (rc == 0 && fsync(e->dirs[k]) == -1) {
+			ctl_err("%s: sync: %s", e->dir, strerror(errno));
+			rc = -1;
+		}
+		close(e->dirs[k]);
+	}
+	e->nstaged = 0;
+	e->ndirs = 0;
+	if (rc == -1)
+		e->failed = 1;
+	return rc;
 }
 
 struct image_fill {
@@ -219,7 +291,7 @@ same_file(int dirfd, const char *name, const json_t *img)
 }
 
 static int
-export_image(struct ctl *c, struct export *e, int jfd, int64_t id,
+export_image(struct ctl *c, struct export *e, int di, int64_t id,
     json_t *img, json_t *files)
 {
 	struct image_fill f = { c, img, CATALOG_OK, 0 };
@@ -227,12 +299,12 @@ export_image(struct ctl *c, struct export *e, int jfd, int64_t id,
 
 	image_name(img, name, sizeof(name));
 	snprintf(path, sizeof(path), "%s/%lld/%s", e->dir, (long long)id, name);
-	if (e->skip_existing && same_file(jfd, name, img)) {
+	if (e->skip_existing && same_file(e->dirs[di], name, img)) {
 		e->skipped++;
 		json_object_set_new(img, "file", json_string(name));
 		return 0;
 	}
-	if (atomic_write(jfd, name, fill_image, &f) == -1) {
+	if (stage_write(e, di, name, path, fill_image, &f) == -1) {
 		if (f.rc != CATALOG_OK && f.rc != -1)
 			ctl_err("%s: cannot read image %lld of job %lld: %s", path,
 			    (long long)jint(img, "id"), (long long)id,
@@ -247,8 +319,6 @@ export_image(struct ctl *c, struct export *e, int jfd, int64_t id,
 	json_object_set_new(img, "file", json_string(name));
 	json_array_append_new(files, json_string(path));
 	e->written++;
-	if (!e->json)
-		printf("%s\n", path);
 	return 0;
 }
 
@@ -275,7 +345,7 @@ fail:
 
 /* Writes job.json: the job document with only the exported images. */
 static int
-write_sidecar(struct export *e, int jfd, int64_t id, json_t *doc,
+write_sidecar(struct export *e, int di, int64_t id, json_t *doc,
     json_t *images, json_t *files)
 {
 	char path[PATH_MAX], *text;
@@ -285,15 +355,13 @@ write_sidecar(struct export *e, int jfd, int64_t id, json_t *doc,
 	if ((text = json_dumps(doc, JSON_INDENT(2))) == NULL)
 		return -1;
 	snprintf(path, sizeof(path), "%s/%lld/job.json", e->dir, (long long)id);
-	rc = atomic_write(jfd, "job.json", fill_text, text);
+	rc = stage_write(e, di, "job.json", path, fill_text, text);
 	free(text);
 	if (rc == -1) {
 		ctl_err("%s: %s", path, strerror(errno));
 		return -1;
 	}
 	json_array_append_new(files, json_string(path));
-	if (!e->json)
-		printf("%s\n", path);
 	return 0;
 }
 
@@ -315,7 +383,7 @@ succeeded_attempt(json_t *doc)
 }
 
 static int
-export_files(struct ctl *c, struct export *e, int jfd, int64_t id,
+export_files(struct ctl *c, struct export *e, int di, int64_t id,
     json_t *doc, json_t *files)
 {
 	json_t *all = json_object_get(doc, "images"), *img, *images;
@@ -331,13 +399,12 @@ export_files(struct ctl *c, struct export *e, int jfd, int64_t id,
 			continue;
 		if (final && ok_attempt != 0 && jint(img, "attempt") != ok_attempt)
 			continue;
-		if (export_image(c, e, jfd, id, img, files) == -1)
+		if (export_image(c, e, di, id, img, files) == -1)
 			rc = CTL_FAIL;
 		else
 			json_array_append(images, img);
 	}
-	if (write_sidecar(e, jfd, id, doc, images, files) == -1 ||
-	    fsync(jfd) == -1)
+	if (write_sidecar(e, di, id, doc, images, files) == -1)
 		rc = CTL_FAIL;
 	json_decref(images);
 	return rc;
@@ -347,7 +414,7 @@ static int
 export_job(struct ctl *c, struct export *e, int64_t id)
 {
 	json_t *doc = NULL, *files = json_array();
-	int jfd = -1, rc;
+	int jfd, rc;
 
 	if ((rc = catalog_show(c->cat, id, &doc)) != CATALOG_OK) {
 		if (rc == CATALOG_NOTFOUND)
@@ -363,14 +430,15 @@ export_job(struct ctl *c, struct export *e, int64_t id)
 		rc = CTL_FAIL;
 		goto done;
 	}
-	rc = export_files(c, e, jfd, id, doc, files);
+	e->dirs[e->ndirs++] = jfd; /* closed by commit_batch */
+	rc = export_files(c, e, e->ndirs - 1, id, doc, files);
+	if (e->ndirs == BATCH_JOBS && commit_batch(e) == -1)
+		rc = CTL_FAIL;
 done:
 	if (e->summary != NULL)
 		json_array_append_new(e->summary, json_pack("{s:I,s:s,s:O,s:b}",
 		    "id", (json_int_t)id, "state", doc ? jstr(doc, "state") : "-",
 		    "files", files, "ok", rc == CTL_OK));
-	if (jfd != -1)
-		close(jfd);
 	json_decref(files);
 	json_decref(doc);
 	return rc;
@@ -496,6 +564,8 @@ verb_export(struct ctl *c, int argc, char **argv)
 	for (i = 0; i < n; i++)
 		if (export_job(c, &e, ids[i]) != CTL_OK)
 			rc = CTL_FAIL;
+	if (commit_batch(&e) == -1 || e.failed)
+		rc = CTL_FAIL;
 	if (fsync(e.dfd) == -1 && rc == CTL_OK) {
 		ctl_err("%s: %s", e.dir, strerror(errno));
 		rc = CTL_FAIL;
@@ -507,6 +577,7 @@ verb_export(struct ctl *c, int argc, char **argv)
 		rc = CTL_FAIL;
 	json_decref(e.summary);
 	close(e.dfd);
+	free(e.staged);
 	free(ids);
 	return rc;
 }
