@@ -13,6 +13,7 @@
                                         the targets, writes OUT.json
 """
 import json
+import statistics
 import random
 import struct
 import sys
@@ -206,15 +207,20 @@ def cmd_report(args):
     d, p = tools["imgeditd"], tools.get("sdk-peer")
     ratios = {}
     if p:
-        ratios = {
-            "cpu_per_image": _ratio(d["cpu_ms_per_image"], p["cpu_ms_per_image"]),
-            "peak_rss": _ratio(d["peak_rss_mb"], p["peak_rss_mb"]),
-            "wall": _ratio(d["wall_s"], p["wall_s"]),
-            "cpu_per_image_each_round": [
-                _ratio(a["cpu_ms_per_image"], b["cpu_ms_per_image"])
-                for a, b in zip(d_rounds, p_rounds)],
-            "note": "ratios of the medians; each round's own CPU ratio beside",
-        }
+        # each round's ratio from both tools' figures of that round; the
+        # table and the targets take the median of those
+        def per_round(key):
+            return [_ratio(a[key], b[key]) for a, b in zip(d_rounds, p_rounds)]
+
+        def med(xs):
+            xs = [x for x in xs if x is not None]
+            return statistics.median(xs) if xs else None
+        each = {k: per_round(f) for k, f in (("cpu_per_image", "cpu_ms_per_image"),
+                                             ("peak_rss", "peak_rss_mb"),
+                                             ("wall", "wall_s"))}
+        ratios = {k: med(v) for k, v in each.items()}
+        ratios.update({k + "_each_round": v for k, v in each.items()})
+        ratios["note"] = "median of the per-round ratios (each round: both tools' figures of that round)"
 
     submit_n = g("submit.jobs")
     submit_s = g("submit.s")
@@ -326,12 +332,15 @@ def cmd_report(args):
         print("%-10s %9s %9s %14s %13s" % (
             "ratio", fmt(ratios["wall"], ".3f"), "", fmt(ratios["cpu_per_image"], ".3f"),
             fmt(ratios["peak_rss"], ".3f")))
-        print("(ratio = imgeditd / peer, of the medians)")
+        print("(ratio = imgeditd / peer: the median of the per-round ratios)")
         if nrounds > 1:
             print("CPU ms/image by round: imgeditd %s; peer %s; ratio %s" % (
                 " ".join(fmt(r["cpu_ms_per_image"], ".2f") for r in d_rounds),
                 " ".join(fmt(r["cpu_ms_per_image"], ".2f") for r in p_rounds),
                 " ".join(fmt(x, ".3f") for x in ratios["cpu_per_image_each_round"])))
+            print("peak RSS ratio by round: %s; wall ratio by round: %s" % (
+                " ".join(fmt(x, ".3f") for x in ratios["peak_rss_each_round"]),
+                " ".join(fmt(x, ".3f") for x in ratios["wall_each_round"])))
     if floor is not None:
         print()
         print("Floor of the design on this machine (scripts/lib/floor_bench.c, %s images,"
@@ -377,6 +386,29 @@ def cmd_report(args):
             mark, t["target"], fmt(t["value"], ".3f"), t["limit"], t["unit"]))
     if g("quick"):
         print("  (--quick: smaller sizes than the targets are stated for)")
+    checks = bench_checks(tools, d_rounds, p_rounds)
+    print()
+    print("Checks:")
+    for what, ok in checks:
+        print("  %-4s %s" % ("ok" if ok else "FAIL", what))
+    if not all(ok for _, ok in checks):
+        sys.exit("bench: a check failed: the figures above do not count")
+
+
+def bench_checks(tools, d_rounds, p_rounds):
+    """What must hold for the figures to mean anything: every job of both
+    tools succeeded, every image stored as upstream sent it, and both tools
+    handled the same number of images in each round."""
+    checks = [("imgeditd: no job failed, every round",
+               all((r["jobs_failed"] or 0) == 0 for r in d_rounds)),
+              ("imgeditd: stored images byte-identical to what upstream sent",
+               tools["imgeditd"]["stored_sha256_match_upstream"] is True)]
+    if p_rounds:
+        checks.append(("sdk-peer: no job failed, every round",
+                       all((r["jobs_failed"] or 0) == 0 for r in p_rounds)))
+        checks.append(("both tools: the same number of images, every round",
+                       all(a["images"] == b["images"] for a, b in zip(d_rounds, p_rounds))))
+    return checks
 
 
 def main():
