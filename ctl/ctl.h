@@ -37,7 +37,7 @@ typedef int verb_fn(struct ctl *c, int argc, char **argv);
 
 verb_fn verb_init, verb_submit, verb_list, verb_show, verb_status,
     verb_export, verb_cancel, verb_retry, verb_wait, verb_pause, verb_resume,
-    verb_prune;
+    verb_prune, verb_watch;
 
 /* Prints "imgeditctl: <message>" and a newline on stderr. */
 void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -65,6 +65,9 @@ const char *ctl_db_path(struct ctl *c);
 
 /* Parses a job id (a positive decimal integer). Returns 0 or -1. */
 int parse_id(const char *s, int64_t *id);
+/* Job ids from argv[0..argc) into *ids (caller frees). Returns CTL_OK, or
+ * a usage error (of help) naming the bad one; at least one is needed. */
+int parse_ids(int argc, char **argv, const char *help, int64_t **ids);
 /* Parses a decimal integer in [min, max]. Returns 0 or -1. */
 int parse_long(const char *s, long min, long max, long *out);
 /* Parses TIME into epoch ms: epoch seconds (digits only), ISO-8601

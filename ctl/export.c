@@ -519,7 +519,7 @@ static int
 export_ids(struct ctl *c, const char *state, int64_t since, int argc,
     char **argv, int64_t **ids, size_t *n)
 {
-	int i;
+	int rc;
 
 	if (state != NULL) {
 		if (catalog_job_ids(c->cat, state, since, ids, n) == CATALOG_OK)
@@ -527,16 +527,9 @@ export_ids(struct ctl *c, const char *state, int64_t since, int argc,
 		ctl_err("cannot list jobs: %s", catalog_errmsg(c->cat));
 		return CTL_FAIL;
 	}
-	if ((*ids = calloc((size_t)argc, sizeof(**ids))) == NULL)
-		return CTL_FAIL;
-	for (i = 0; i < argc; i++)
-		if (parse_id(argv[i], &(*ids)[i]) == -1) {
-			free(*ids);
-			return ctl_usage(export_help, "'%s' is not a job id",
-			    argv[i]);
-		}
-	*n = (size_t)argc;
-	return CTL_OK;
+	if ((rc = parse_ids(argc, argv, export_help, ids)) == CTL_OK)
+		*n = (size_t)argc;
+	return rc;
 }
 
 int

@@ -213,3 +213,22 @@ jstr(const json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
 }
+
+/* Job ids from argv[0..argc). Returns CTL_OK or a usage error. */
+int
+parse_ids(int argc, char **argv, const char *help, int64_t **ids)
+{
+	int i;
+
+	if (argc == 0)
+		return ctl_usage(help, "give at least one job ID");
+	if ((*ids = calloc((size_t)argc, sizeof(**ids))) == NULL)
+		return CTL_FAIL;
+	for (i = 0; i < argc; i++) {
+		if (parse_id(argv[i], &(*ids)[i]) == -1) {
+			free(*ids);
+			return ctl_usage(help, "'%s' is not a job id", argv[i]);
+		}
+	}
+	return CTL_OK;
+}

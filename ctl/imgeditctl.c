@@ -30,6 +30,7 @@ static const struct verb {
 	{ "cancel", verb_cancel, "cancel queued, waiting or running jobs" },
 	{ "retry", verb_retry, "queue failed or canceled jobs again" },
 	{ "wait", verb_wait, "wait until jobs finish" },
+	{ "watch", verb_watch, "show jobs as they run (partials arriving)" },
 	{ "status", verb_status, "counts, throughput, tokens, daemons, pause" },
 	{ "pause", verb_pause, "stop the daemons from starting new jobs" },
 	{ "resume", verb_resume, "let the daemons start jobs again" },

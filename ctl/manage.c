@@ -80,25 +80,6 @@ common_only(struct ctl *c, int argc, char **argv, const char *help, int *done)
 	return CTL_OK;
 }
 
-/* Job ids from argv[0..argc). Returns CTL_OK or a usage error. */
-static int
-parse_ids(int argc, char **argv, const char *help, int64_t **ids)
-{
-	int i;
-
-	if (argc == 0)
-		return ctl_usage(help, "give at least one job ID");
-	if ((*ids = calloc((size_t)argc, sizeof(**ids))) == NULL)
-		return CTL_FAIL;
-	for (i = 0; i < argc; i++) {
-		if (parse_id(argv[i], &(*ids)[i]) == -1) {
-			free(*ids);
-			return ctl_usage(help, "'%s' is not a job id", argv[i]);
-		}
-	}
-	return CTL_OK;
-}
-
 /* ---- cancel, retry ---- */
 
 typedef int transition_fn(struct catalog *, int64_t, int64_t, char *);

@@ -795,6 +795,89 @@ catalog_status(struct catalog *cat, int64_t now, json_t **out)
 }
 
 int
+catalog_activity(struct catalog *cat, int64_t after_event, int64_t after_image,
+    int limit, json_t **out)
+{
+	static const char events[] = "SELECT e.id AS id, e.job_id AS job_id, "
+	    "e.at AS at, e.from_state AS from_state, e.to_state AS to_state, "
+	    "e.detail AS detail, j.created_at AS created_at, (SELECT count(*) "
+	    "FROM images i JOIN attempts a ON a.id = i.attempt_id WHERE "
+	    "i.job_id = e.job_id AND i.kind = 'final' AND a.outcome = "
+	    "'succeeded') AS finals FROM events e JOIN jobs j ON j.id = "
+	    "e.job_id WHERE e.id > ?1 ORDER BY e.id LIMIT ?2";
+	static const char images[] = "SELECT i.id AS id, i.job_id AS job_id, "
+	    "i.kind AS kind, i.idx AS idx, i.created_at AS at, a.number AS "
+	    "attempt, CASE WHEN json_valid(j.params) THEN "
+	    "json_extract(j.params, '$.partial_images') END AS partials, "
+	    "CASE WHEN json_valid(j.params) THEN json_extract(j.params, '$.n') "
+	    "END AS n FROM images i JOIN attempts a ON a.id = i.attempt_id "
+	    "JOIN jobs j ON j.id = i.job_id WHERE i.id > ?1 ORDER BY i.id "
+	    "LIMIT ?2";
+	sqlite3_stmt *s;
+	json_t *doc = json_object(), *arr;
+	int rc = CATALOG_ERR;
+
+	if (doc == NULL || sqlite3_exec(cat->db, "BEGIN", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		goto out;
+	if ((s = prep(cat, events)) == NULL)
+		goto end;
+	sqlite3_bind_int64(s, 1, after_event);
+	sqlite3_bind_int(s, 2, limit);
+	if ((rc = collect_rows(s, NULL, &arr)) != CATALOG_OK)
+		goto end;
+	json_object_set_new(doc, "events", arr);
+	rc = CATALOG_ERR;
+	if ((s = prep(cat, images)) == NULL)
+		goto end;
+	sqlite3_bind_int64(s, 1, after_image);
+	sqlite3_bind_int(s, 2, limit);
+	if ((rc = collect_rows(s, NULL, &arr)) == CATALOG_OK)
+		json_object_set_new(doc, "images", arr);
+end:
+	sqlite3_exec(cat->db, "COMMIT", NULL, NULL, NULL);
+out:
+	if (rc == CATALOG_OK)
+		*out = doc;
+	else
+		json_decref(doc);
+	return rc;
+}
+
+int
+catalog_activity_marks(struct catalog *cat, int64_t *event, int64_t *image)
+{
+	if (pragma_int(cat, "SELECT coalesce(max(id), 0) FROM events", event) !=
+	    CATALOG_OK || pragma_int(cat, "SELECT coalesce(max(id), 0) FROM "
+	    "images", image) != CATALOG_OK)
+		return CATALOG_ERR;
+	return CATALOG_OK;
+}
+
+int
+catalog_running(struct catalog *cat, json_t **out)
+{
+	static const char sql[] = "SELECT j.id AS id, a.number AS attempt, "
+	    "(SELECT count(*) FROM images i WHERE i.attempt_id = a.id AND "
+	    "i.kind = 'partial') AS partials, (SELECT count(*) FROM images i "
+	    "WHERE i.attempt_id = a.id AND i.kind = 'final') AS finals, "
+	    "(SELECT max(created_at) FROM images i WHERE i.attempt_id = a.id) "
+	    "AS last_image_at, a.started_at AS started_at, CASE WHEN "
+	    "json_valid(j.params) THEN json_extract(j.params, "
+	    "'$.partial_images') END AS want_partials, CASE WHEN "
+	    "json_valid(j.params) THEN json_extract(j.params, '$.n') END AS "
+	    "want_finals, CASE WHEN json_valid(j.params) THEN "
+	    "json_extract(j.params, '$.prompt') END AS prompt FROM jobs j JOIN "
+	    "attempts a ON a.job_id = j.id AND a.outcome IS NULL WHERE "
+	    "j.state = 'running' ORDER BY j.id";
+	sqlite3_stmt *s;
+
+	if ((s = prep(cat, sql)) == NULL)
+		return CATALOG_ERR;
+	return collect_rows(s, NULL, out);
+}
+
+int
 catalog_live_daemons(struct catalog *cat, int64_t now, int64_t fresh_ms, int *n)
 {
 	static const char sql[] = "SELECT count(*) FROM daemons WHERE "

@@ -112,6 +112,23 @@ int catalog_image_read(struct catalog *cat, int64_t image_id,
  * Returns CATALOG_OK with *out (caller owns) or CATALOG_ERR. */
 int catalog_status(struct catalog *cat, int64_t now, json_t **out);
 
+/* What happened since: {"events": [state changes with id > after_event:
+ * id, job_id, at, from_state, to_state, detail, created_at, finals],
+ * "images": [images with id > after_image: id, job_id, kind, idx, at,
+ * attempt, partials, n (asked for)]}, at most limit of each, in one
+ * snapshot, without reading image bytes. Caller owns *out. */
+int catalog_activity(struct catalog *cat, int64_t after_event,
+    int64_t after_image, int limit, json_t **out);
+
+/* The newest event and image ids, where catalog_activity starts from. */
+int catalog_activity_marks(struct catalog *cat, int64_t *event,
+    int64_t *image);
+
+/* The running jobs with their open attempt: id, attempt, partials and
+ * finals stored, last_image_at, started_at, want_partials, want_finals,
+ * prompt. Caller owns *out. */
+int catalog_running(struct catalog *cat, json_t **out);
+
 /* Daemons not stopped whose heartbeat is at most fresh_ms old, into *n. */
 int catalog_live_daemons(struct catalog *cat, int64_t now, int64_t fresh_ms,
     int *n);

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# watch, from the database alone: piped, one line per event of the job it
+# was given, ending when the job has finished ('job N partial 2/3', ...,
+# 'job N succeeded 1 final ...'); --json, one object per event; on a
+# terminal (a pty), a screen that shows the running job's partials
+# arriving (PARTIALS k/3) and then the job in 'recent'.
+. "$(dirname "$0")/lib.sh"
+
+start_fake --image-bytes 20000 --latency-ms 700
+"$IMGEDITCTL" init >/dev/null
+mkpng "$T/a.png" 32 32
+start_daemon
+id=$("$IMGEDITCTL" submit -p "watched" --model gpt-image-1 --partial-images 3 "$T/a.png")
+timeout 30 "$IMGEDITCTL" watch "$id" >"$T/lines.txt" || fail "watch did not end with its job"
+want="job $id running
+job $id partial 1/3
+job $id partial 2/3
+job $id partial 3/3
+job $id final 1/1"
+assert_eq "$(head -5 "$T/lines.txt")" "$want" "the lines of a job's events"
+grep -qE "^job $id succeeded 1 final [0-9.]+ s$" "$T/lines.txt" ||
+	fail "no succeeded line: $(cat "$T/lines.txt")"
+# an id that finished already: said at once, and watch ends
+timeout 5 "$IMGEDITCTL" watch --json "$id" >"$T/done.json" || fail "watch of a finished job"
+python3 -c "import json,sys; o=json.loads(open(sys.argv[1]).read()); assert o=={'job':int(sys.argv[2]),'event':'succeeded'}, o" \
+	"$T/done.json" "$id" || fail "watch --json of a finished job: $(cat "$T/done.json")"
+
+# a terminal: a pty, read while the next job runs
+id2=$("$IMGEDITCTL" submit -p "on screen" --model gpt-image-1 --partial-images 3 "$T/a.png")
+python3 - "$IMGEDITCTL" "$id2" "$T/screen.txt" <<'PY' || fail "the screen: $(tail -c 1500 "$T/screen.txt")"
+import os, pty, select, subprocess, sys, time
+ctl, job, out = sys.argv[1], sys.argv[2], sys.argv[3]
+master, slave = pty.openpty()
+p = subprocess.Popen([ctl, "watch", job], stdin=slave, stdout=slave, stderr=slave)
+os.close(slave)
+buf, deadline = b"", time.time() + 30
+while time.time() < deadline:
+    r, _, _ = select.select([master], [], [], 0.2)
+    if r:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        buf += data
+    if p.poll() is not None and not r:
+        break
+p.wait(timeout=5)
+open(out, "wb").write(buf)
+text = buf.decode(errors="replace")
+seen = [k for k in ("1/3", "2/3", "3/3") if ("%s " % job) in text and k in text]
+assert "\x1b[H" in text, "no redraw in place"
+assert "PARTIALS" in text and "LAST IMAGE" in text, "no table"
+for k in ("1/3", "2/3"):
+    assert any(k in line and line.strip().startswith(job) for line in text.splitlines()), "no row with " + k
+assert "job %s succeeded" % job in text, "the job never reached 'recent'"
+PY
+stop_daemon
+pass "watch: the lines of a job's events, --json, and a live screen on a pty"
