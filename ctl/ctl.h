@@ -68,6 +68,11 @@ int parse_id(const char *s, int64_t *id);
 /* Job ids from argv[0..argc) into *ids (caller frees). Returns CTL_OK, or
  * a usage error (of help) naming the bad one; at least one is needed. */
 int parse_ids(int argc, char **argv, const char *help, int64_t **ids);
+/* Each state of a comma-separated --state list, to fn (which may be NULL:
+ * only checks). An unknown state is a usage error of help. Returns CTL_OK,
+ * or that error, or what fn returned other than CTL_OK. */
+int each_state(const char *csv, const char *help,
+    int (*fn)(const char *state, void *arg), void *arg);
 /* Parses a decimal integer in [min, max]. Returns 0 or -1. */
 int parse_long(const char *s, long min, long max, long *out);
 /* Parses TIME into epoch ms: epoch seconds (digits only), ISO-8601

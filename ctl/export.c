@@ -365,21 +365,22 @@ write_sidecar(struct export *e, int di, int64_t id, json_t *doc,
 	return 0;
 }
 
-/* The number of the job's succeeded attempt, or 0. A final image of an
- * interrupted attempt (the daemon died before it could end it) is history,
- * not the result. */
+/* The number of the job's last succeeded attempt, or 0 (a job run again
+ * with retry --force has two). A final image of an interrupted attempt
+ * (the daemon died before it could end it) is history, not the result. */
 static int64_t
 succeeded_attempt(json_t *doc)
 {
 	json_t *a;
 	const char *outcome;
+	int64_t last = 0;
 	size_t i;
 
 	json_array_foreach(json_object_get(doc, "attempt_log"), i, a)
 		if ((outcome = jstr(a, "outcome")) != NULL &&
 		    strcmp(outcome, "succeeded") == 0)
-			return jint(a, "number");
-	return 0;
+			last = jint(a, "number");
+	return last;
 }
 
 static int

@@ -232,3 +232,27 @@ parse_ids(int argc, char **argv, const char *help, int64_t **ids)
 	}
 	return CTL_OK;
 }
+
+int
+each_state(const char *csv, const char *help,
+    int (*fn)(const char *state, void *arg), void *arg)
+{
+	char one[CATALOG_STATE_LEN + 1];
+	const char *p = csv, *end;
+	size_t len;
+	int rc;
+
+	for (;; p = end + 1) {
+		end = strchr(p, ',') ? strchr(p, ',') : p + strlen(p);
+		len = (size_t)(end - p);
+		snprintf(one, sizeof(one), "%.*s", (int)(len < sizeof(one) ? len :
+		    sizeof(one) - 1), p);
+		if (len >= sizeof(one) || !catalog_state_valid(one))
+			return ctl_usage(help, "--state: unknown state '%.*s'",
+			    (int)len, p);
+		if (fn != NULL && (rc = fn(one, arg)) != CTL_OK)
+			return rc;
+		if (*end == '\0')
+			return CTL_OK;
+	}
+}

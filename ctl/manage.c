@@ -13,21 +13,31 @@
 #define OPT_OLDER 0x102
 #define OPT_STATE 0x103
 #define OPT_DRY_RUN 0x104
+#define OPT_SINCE 0x105
+#define OPT_FORCE 0x106
 #define WAIT_POLL_MS 200
 
 static const char cancel_help[] =
-    "usage: imgeditctl cancel ID...\n"
+    "usage: imgeditctl cancel ID... | - | --state S [--since TIME]\n"
     "\n"
     "Cancels queued, waiting and running jobs. A running job's daemon\n"
     "notices within a second and aborts the transfer. Finished jobs are\n"
     "left alone (exit status 1).\n"
+    "  -              read the ids from standard input\n"
+    "  --state S      every job in S (queued,retry_wait,running: commas)\n"
+    "  --since TIME   with --state: created at or after TIME\n"
     "  --db PATH      the database (else $IMGEDIT_DB)\n";
 
 static const char retry_help[] =
-    "usage: imgeditctl retry ID...\n"
+    "usage: imgeditctl retry ID... | - | --state S [--since TIME] [--force]\n"
     "\n"
     "Queues failed or canceled jobs again, to run now. Attempts made so far\n"
     "are kept; if none are left, max attempts is raised to allow one more.\n"
+    "  -              read the ids from standard input\n"
+    "  --state S      every job in S (failed,canceled: commas)\n"
+    "  --since TIME   with --state: finished at or after TIME\n"
+    "  --force        succeeded jobs too: run again, as a new attempt (its\n"
+    "                 finals become the job's result; the old ones stay)\n"
     "  --db PATH      the database (else $IMGEDIT_DB)\n";
 
 static const char wait_help[] =
@@ -84,72 +94,189 @@ common_only(struct ctl *c, int argc, char **argv, const char *help, int *done)
 
 typedef int transition_fn(struct catalog *, int64_t, int64_t, char *);
 
-/* Applies fn to each job; reports each outcome. CTL_FAIL if any failed. */
+/* Which jobs a cancel or retry acts on. */
+struct selection {
+	const char *states;    /* --state, comma-separated */
+	int64_t since;         /* --since */
+	int force;             /* retry --force */
+	int64_t *ids;
+	size_t n, cap;
+};
+
 static int
-each_job(struct ctl *c, int argc, char **argv, const char *help,
-    transition_fn *fn, const char *done_msg, const char *refuse_msg)
+add_id(struct selection *sel, int64_t id)
+{
+	int64_t *grown;
+
+	if (sel->n == sel->cap) {
+		if ((grown = reallocarray(sel->ids, sel->cap ? sel->cap * 2 : 64,
+		    sizeof(*grown))) == NULL)
+			return -1;
+		sel->ids = grown;
+		sel->cap = sel->cap ? sel->cap * 2 : 64;
+	}
+	sel->ids[sel->n++] = id;
+	return 0;
+}
+
+/* Ids from standard input, separated by white space. */
+static int
+ids_from_stdin(struct selection *sel, const char *help)
+{
+	char word[64];
+	int64_t id;
+
+	while (scanf("%63s", word) == 1) {
+		if (parse_id(word, &id) == -1)
+			return ctl_usage(help, "standard input: '%s' is not a job "
+			    "id", word);
+		if (add_id(sel, id) == -1)
+			return CTL_FAIL;
+	}
+	return CTL_OK;
+}
+
+struct state_ids {
+	struct ctl *c;
+	struct selection *sel;
+};
+
+/* The jobs of one state (since TIME), oldest first, into the selection. */
+static int
+add_state_ids(const char *state, void *arg)
+{
+	struct state_ids *a = arg;
+	int64_t *ids;
+	size_t n, i;
+	int rc = CTL_OK;
+
+	if (catalog_job_ids(a->c->cat, state, a->sel->since, &ids, &n) !=
+	    CATALOG_OK) {
+		ctl_err("cannot list jobs: %s", catalog_errmsg(a->c->cat));
+		return CTL_FAIL;
+	}
+	for (i = 0; i < n && rc == CTL_OK; i++)
+		if (add_id(a->sel, ids[i]) == -1)
+			rc = CTL_FAIL;
+	free(ids);
+	return rc;
+}
+
+/* The options of cancel and retry; the ids (arguments, -, or --state). */
+static int
+select_jobs(struct ctl *c, int argc, char **argv, const char *help,
+    struct selection *sel, int *done)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, OPT_STATE },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		CTL_COMMON_OPTS, { 0, 0, 0, 0 },
+	};
+	int64_t *ids;
+	int opt, rc, i;
+
+	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (opt == OPT_STATE)
+			sel->states = optarg;
+		else if (opt == OPT_SINCE) {
+			if (parse_time(optarg, -1, &sel->since) == -1)
+				return ctl_usage(help, "--since: '%s' is not a "
+				    "time", optarg);
+		} else if (opt == OPT_FORCE && help == retry_help)
+			sel->force = 1;
+		else if ((rc = ctl_common_opt(c, opt, argv, help, done)) !=
+		    CTL_OK || *done)
+			return *done = 1, rc;
+	}
+	if ((sel->states != NULL) == (optind < argc))
+		return ctl_usage(help, "give job ids, - (ids on standard "
+		    "input) or --state S");
+	if (sel->since != 0 && sel->states == NULL)
+		return ctl_usage(help, "--since goes with --state");
+	if ((rc = ctl_open(c)) != CTL_OK)
+		return rc;
+	if (sel->states != NULL)
+		return each_state(sel->states, help, add_state_ids,
+		    &(struct state_ids){ c, sel });
+	if (argc - optind == 1 && strcmp(argv[optind], "-") == 0)
+		return ids_from_stdin(sel, help);
+	if ((rc = parse_ids(argc - optind, argv + optind, help, &ids)) != CTL_OK)
+		return rc;
+	for (i = 0; i < argc - optind; i++)
+		if (add_id(sel, ids[i]) == -1) {
+			free(ids);
+			return CTL_FAIL;
+		}
+	free(ids);
+	return CTL_OK;
+}
+
+/* Applies fn to each selected job; reports each outcome. CTL_FAIL if any
+ * failed. */
+static int
+each_job(struct ctl *c, const struct selection *sel, transition_fn *fn,
+    const char *done_msg, const char *refuse_msg)
 {
 	char state[CATALOG_STATE_LEN];
-	int64_t *ids = NULL;
-	int i, rc, status = CTL_OK;
+	size_t i;
+	int status = CTL_OK;
 
-	if ((rc = parse_ids(argc, argv, help, &ids)) != CTL_OK)
-		return rc;
-	if ((rc = ctl_open(c)) != CTL_OK) {
-		free(ids);
-		return rc;
-	}
-	for (i = 0; i < argc; i++) {
-		switch (fn(c->cat, ids[i], now_ms(), state)) {
+	for (i = 0; i < sel->n; i++) {
+		switch (fn(c->cat, sel->ids[i], now_ms(), state)) {
 		case CATALOG_OK:
-			printf("job %lld %s\n", (long long)ids[i], done_msg);
+			printf("job %lld %s\n", (long long)sel->ids[i], done_msg);
 			continue;
 		case CATALOG_STATE:
-			ctl_err("job %lld is %s: %s", (long long)ids[i], state,
-			    refuse_msg);
+			ctl_err("job %lld is %s: %s", (long long)sel->ids[i],
+			    state, refuse_msg);
 			break;
 		case CATALOG_NOTFOUND:
 			ctl_err("no job %lld: see imgeditctl list",
-			    (long long)ids[i]);
+			    (long long)sel->ids[i]);
 			break;
 		case CATALOG_BUSY:
 			ctl_err("job %lld: the database stayed locked for 5 s: "
-			    "try again", (long long)ids[i]);
+			    "try again", (long long)sel->ids[i]);
 			break;
 		default:
-			ctl_err("job %lld: %s", (long long)ids[i],
+			ctl_err("job %lld: %s", (long long)sel->ids[i],
 			    catalog_errmsg(c->cat));
 		}
 		status = CTL_FAIL;
 	}
-	free(ids);
 	return status;
 }
 
 int
 verb_cancel(struct ctl *c, int argc, char **argv)
 {
+	struct selection sel = { 0 };
 	int rc, done = 0;
 
-	if ((rc = common_only(c, argc, argv, cancel_help, &done)) != CTL_OK ||
-	    done)
-		return rc;
-	return each_job(c, argc - optind, argv + optind, cancel_help,
-	    catalog_cancel, "canceled", "only queued, retry_wait or running "
-	    "jobs can be canceled");
+	if ((rc = select_jobs(c, argc, argv, cancel_help, &sel, &done)) ==
+	    CTL_OK && !done)
+		rc = each_job(c, &sel, catalog_cancel, "canceled", "only "
+		    "queued, retry_wait or running jobs can be canceled");
+	free(sel.ids);
+	return rc;
 }
 
 int
 verb_retry(struct ctl *c, int argc, char **argv)
 {
+	struct selection sel = { 0 };
 	int rc, done = 0;
 
-	if ((rc = common_only(c, argc, argv, retry_help, &done)) != CTL_OK ||
-	    done)
-		return rc;
-	return each_job(c, argc - optind, argv + optind, retry_help,
-	    catalog_retry, "queued", "only failed or canceled jobs can be "
-	    "retried");
+	if ((rc = select_jobs(c, argc, argv, retry_help, &sel, &done)) ==
+	    CTL_OK && !done)
+		rc = each_job(c, &sel, sel.force ? catalog_retry_force :
+		    catalog_retry, "queued", sel.force ? "only failed, "
+		    "canceled or succeeded jobs can be run again" : "only failed "
+		    "or canceled jobs can be retried (a succeeded one with "
+		    "--force)");
+	free(sel.ids);
+	return rc;
 }
 
 /* ---- wait ---- */

@@ -134,29 +134,6 @@ list_table(const json_t *arr)
 	}
 }
 
-/* --state: one state or several, comma-separated, each known. */
-static int
-check_states(const char *arg)
-{
-	char one[CATALOG_STATE_LEN + 1];
-	const char *p = arg, *end;
-	size_t len;
-
-	if (strlen(arg) > 100)
-		return ctl_usage(list_help, "--state: too long");
-	for (; ; p = end + 1) {
-		end = strchr(p, ',') ? strchr(p, ',') : p + strlen(p);
-		len = (size_t)(end - p);
-		snprintf(one, sizeof(one), "%.*s", (int)(len < sizeof(one) ?
-		    len : sizeof(one) - 1), p);
-		if (len >= sizeof(one) || !catalog_state_valid(one))
-			return ctl_usage(list_help, "--state: unknown state "
-			    "'%.*s'", (int)len, p);
-		if (*end == '\0')
-			return CTL_OK;
-	}
-}
-
 int
 verb_list(struct ctl *c, int argc, char **argv)
 {
@@ -177,7 +154,10 @@ verb_list(struct ctl *c, int argc, char **argv)
 		switch (opt) {
 		case OPT_STATE:
 			state = optarg;
-			if ((rc = check_states(state)) != CTL_OK)
+			if (strlen(state) > 100)
+				return ctl_usage(list_help, "--state: too long");
+			if ((rc = each_state(state, list_help, NULL, NULL)) !=
+			    CTL_OK)
 				return rc;
 			break;
 		case OPT_LIMIT:

@@ -965,16 +965,28 @@ catalog_cancel(struct catalog *cat, int64_t id, int64_t now, char *state)
 	return transition(cat, sql, id, now, state);
 }
 
+/* Back to the queue, now, error cleared, attempts kept, max_attempts
+ * raised if exhausted: from the states given. */
+#define RETRY_SQL(states) "UPDATE jobs SET state = 'queued', " \
+	"not_before = 0, finished_at = NULL, updated_at = ?2, " \
+	"max_attempts = CASE WHEN attempts >= max_attempts " \
+	"THEN min(100, attempts + 1) ELSE max_attempts END, " \
+	"error_status = NULL, error_type = NULL, error_code = NULL, " \
+	"error_message = NULL, error_request_id = NULL " \
+	"WHERE id = ?1 AND state IN " states
+
 int
 catalog_retry(struct catalog *cat, int64_t id, int64_t now, char *state)
 {
-	static const char sql[] = "UPDATE jobs SET state = 'queued', "
-	    "not_before = 0, finished_at = NULL, updated_at = ?2, "
-	    "max_attempts = CASE WHEN attempts >= max_attempts "
-	    "THEN min(100, attempts + 1) ELSE max_attempts END, "
-	    "error_status = NULL, error_type = NULL, error_code = NULL, "
-	    "error_message = NULL, error_request_id = NULL "
-	    "WHERE id = ?1 AND state IN ('failed','canceled')";
+	static const char sql[] = RETRY_SQL("('failed','canceled')");
+
+	return transition(cat, sql, id, now, state);
+}
+
+int
+catalog_retry_force(struct catalog *cat, int64_t id, int64_t now, char *state)
+{
+	static const char sql[] = RETRY_SQL("('failed','canceled','succeeded')");
 
 	return transition(cat, sql, id, now, state);
 }

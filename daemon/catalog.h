@@ -150,6 +150,10 @@ int catalog_cancel(struct catalog *cat, int64_t id, int64_t now, char *state);
 /* failed/canceled -> queued now, error cleared, attempts kept, max_attempts
  * raised to attempts + 1 if exhausted (at most 100). Returns as cancel. */
 int catalog_retry(struct catalog *cat, int64_t id, int64_t now, char *state);
+/* The same from succeeded too (imgeditctl retry --force): the job runs
+ * again, its next succeeded attempt being its result. */
+int catalog_retry_force(struct catalog *cat, int64_t id, int64_t now,
+    char *state);
 
 /* Sets (reason non-NULL) or clears (NULL) the operator pause in `control`.
  * *was_paused (may be NULL) tells whether a pause was set before. Clearing
