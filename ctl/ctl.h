@@ -21,12 +21,18 @@
 /* Long options every verb takes, and their getopt_long values. */
 #define OPT_DB 0x100
 #define OPT_HELP 'h'
+#define OPT_JSON_ANY 0x1ff
+/* --json: verbs with a document of their own (list, show, ...) take it
+ * first; for the others it sets c->json, and they print a JSON summary
+ * of what they did instead of lines. */
 #define CTL_COMMON_OPTS \
 	{ "db", required_argument, NULL, OPT_DB }, \
+	{ "json", no_argument, NULL, OPT_JSON_ANY }, \
 	{ "help", no_argument, NULL, OPT_HELP }
 
 struct ctl {
 	const char *db_path;   /* --db, else $IMGEDIT_DB, else the service's */
+	int json;              /* --json (verbs without one of their own) */
 	char db_found[4096];   /* the service's, when found */
 	struct store *st;
 	struct catalog *cat;
@@ -91,6 +97,8 @@ void fmt_bytes(int64_t bytes, char *buf, size_t n);
 /* Prints j as indented JSON on stdout with a final newline. Returns CTL_OK or
  * CTL_FAIL. Does not take the reference. */
 int print_json(const json_t *j);
+/* The same, taking the reference (j may be NULL: out of memory). */
+int print_json_new(json_t *j);
 
 /* Small accessors for catalog documents (0 / NULL when absent). */
 int64_t jint(const json_t *o, const char *key);

@@ -256,3 +256,12 @@ each_state(const char *csv, const char *help,
 			return CTL_OK;
 	}
 }
+
+int
+print_json_new(json_t *j)
+{
+	int rc = j != NULL ? print_json(j) : CTL_FAIL;
+
+	json_decref(j);
+	return rc;
+}

@@ -87,6 +87,9 @@ ctl_common_opt(struct ctl *c, int opt, char **argv, const char *help,
 	case OPT_DB:
 		c->db_path = optarg;
 		return CTL_OK;
+	case OPT_JSON_ANY:
+		c->json = 1;
+		return CTL_OK;
 	case OPT_HELP:
 		fputs(help, stdout);
 		*done = 1;
@@ -262,7 +265,11 @@ verb_init(struct ctl *c, int argc, char **argv)
 		return CTL_DB;
 	}
 	store_schema_version(c->st, &have);
-	printf("%s: schema version %d\n", c->db_path, have);
+	if (c->json)
+		print_json_new(json_pack("{s:s,s:i}", "path", c->db_path,
+		    "schema_version", have));
+	else
+		printf("%s: schema version %d\n", c->db_path, have);
 	ctl_close(c);
 	return CTL_OK;
 }

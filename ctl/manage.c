@@ -219,13 +219,24 @@ each_job(struct ctl *c, const struct selection *sel, transition_fn *fn,
     const char *done_msg, const char *refuse_msg)
 {
 	char state[CATALOG_STATE_LEN];
+	json_t *out = c->json ? json_array() : NULL;
 	size_t i;
-	int status = CTL_OK;
+	int status = CTL_OK, rc;
 
 	for (i = 0; i < sel->n; i++) {
-		switch (fn(c->cat, sel->ids[i], now_ms(), state)) {
+		state[0] = '\0';
+		rc = fn(c->cat, sel->ids[i], now_ms(), state);
+		if (out != NULL)
+			json_array_append_new(out, json_pack("{s:I,s:b,s:s}",
+			    "id", (json_int_t)sel->ids[i], "ok", rc == CATALOG_OK,
+			    "state", rc == CATALOG_OK ? done_msg : rc ==
+			    CATALOG_STATE ? state : rc == CATALOG_NOTFOUND ?
+			    "no such job" : "error"));
+		switch (rc) {
 		case CATALOG_OK:
-			printf("job %lld %s\n", (long long)sel->ids[i], done_msg);
+			if (out == NULL)
+				printf("job %lld %s\n", (long long)sel->ids[i],
+				    done_msg);
 			continue;
 		case CATALOG_STATE:
 			ctl_err("job %lld is %s: %s", (long long)sel->ids[i],
@@ -245,6 +256,8 @@ each_job(struct ctl *c, const struct selection *sel, transition_fn *fn,
 		}
 		status = CTL_FAIL;
 	}
+	if (out != NULL && print_json_new(out) != CTL_OK)
+		status = CTL_FAIL;
 	return status;
 }
 
@@ -290,22 +303,32 @@ sleep_ms(int ms)
 		;
 }
 
-/* Reports a finished job; returns CTL_OK if it succeeded. */
+/* Reports a finished job (a line, or with --json an object on one line);
+ * returns CTL_OK if it succeeded. */
 static int
 report_done(struct ctl *c, int64_t id, const char *state)
 {
-	json_t *doc = NULL;
+	json_t *doc = NULL, *obj;
 	const char *msg = NULL;
+	char *line;
+	int ok = strcmp(state, "succeeded") == 0;
 
-	printf("%lld %s\n", (long long)id, state);
-	if (strcmp(state, "succeeded") == 0)
-		return CTL_OK;
-	if (catalog_show(c->cat, id, &doc) == CATALOG_OK)
+	if (!ok && catalog_show(c->cat, id, &doc) == CATALOG_OK)
 		msg = jstr(json_object_get(doc, "error"), "message");
-	ctl_err("job %lld %s%s%s", (long long)id, state, msg ? ": " : "",
-	    msg ? msg : "");
+	if (c->json) {
+		obj = json_pack("{s:I,s:s,s:s?}", "id", (json_int_t)id, "state",
+		    state, "error", msg);
+		line = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
+		printf("%s\n", line ? line : "{}");
+		free(line);
+		json_decref(obj);
+	} else
+		printf("%lld %s\n", (long long)id, state);
+	if (!ok)
+		ctl_err("job %lld %s%s%s", (long long)id, state, msg ? ": " : "",
+		    msg ? msg : "");
 	json_decref(doc);
-	return CTL_FAIL;
+	return ok ? CTL_OK : CTL_FAIL;
 }
 
 /* One look at the jobs still pending (ids[i] = 0 when done). Returns the
@@ -455,6 +478,9 @@ verb_pause(struct ctl *c, int argc, char **argv)
 		    "stayed locked for 5 s, try again" : catalog_errmsg(c->cat));
 		return CTL_FAIL;
 	}
+	if (c->json)
+		return print_json_new(json_pack("{s:b,s:s,s:b}", "paused", 1,
+		    "reason", reason, "replaced", was));
 	printf("paused%s: %s\n", was ? " (reason replaced)" : "", reason);
 	return CTL_OK;
 }
@@ -476,6 +502,9 @@ verb_resume(struct ctl *c, int argc, char **argv)
 		    "stayed locked for 5 s, try again" : catalog_errmsg(c->cat));
 		return CTL_FAIL;
 	}
+	if (c->json)
+		return print_json_new(json_pack("{s:b,s:b}", "paused", 0,
+		    "was_paused", was));
 	printf("%s\n", was ? "resumed" :
 	    "resumed (no operator pause was set; paused daemons probe now)");
 	return CTL_OK;
@@ -585,6 +614,10 @@ verb_prune(struct ctl *c, int argc, char **argv)
 			ctl_err("cannot read the jobs: %s", catalog_errmsg(c->cat));
 			return CTL_FAIL;
 		}
+		if (c->json)
+			return print_json_new(json_pack("{s:b,s:I,s:I}",
+			    "dry_run", 1, "jobs", (json_int_t)res.jobs,
+			    "image_bytes", (json_int_t)res.image_bytes));
 		printf("would prune %lld jobs, with %.1f MB of images (nothing "
 		    "deleted: --dry-run)\n", (long long)res.jobs,
 		    (double)res.image_bytes / 1e6);
@@ -597,6 +630,11 @@ verb_prune(struct ctl *c, int argc, char **argv)
 		    "run it again" : catalog_errmsg(c->cat));
 		return CTL_FAIL;
 	}
+	if (c->json)
+		return print_json_new(json_pack("{s:I,s:I,s:I,s:I}", "jobs",
+		    (json_int_t)res.jobs, "blobs", (json_int_t)res.blobs,
+		    "freed_bytes", (json_int_t)res.freed_bytes, "free_bytes",
+		    (json_int_t)res.free_bytes));
 	prune_report(c, &res);
 	return CTL_OK;
 }

@@ -947,10 +947,11 @@ fail:
 	return rc;
 }
 
-static void
-print_ids(const struct submit *s)
+static int
+print_ids(const struct ctl *c, const struct submit *s)
 {
 	const struct job *j;
+	json_t *out = c->json ? json_array() : NULL;
 	size_t i;
 
 	for (i = 0; i < s->njobs; i++) {
@@ -959,8 +960,14 @@ print_ids(const struct submit *s)
 			ctl_err("key '%s' was submitted before as job %lld; "
 			    "nothing new written for it", j->key,
 			    (long long)j->id);
-		printf("%lld\n", (long long)j->id);
+		if (out != NULL)
+			json_array_append_new(out, json_pack("{s:I,s:b,s:s?}",
+			    "id", (json_int_t)j->id, "existed", j->existed, "key",
+			    j->key));
+		else
+			printf("%lld\n", (long long)j->id);
 	}
+	return out != NULL ? print_json_new(out) : CTL_OK;
 }
 
 static void
@@ -1011,7 +1018,7 @@ verb_submit(struct ctl *c, int argc, char **argv)
 			report_refusals(&s);
 		goto out;
 	}
-	print_ids(&s);
+	rc = print_ids(c, &s);
 out:
 	if (rc != CTL_OK && *err != '\0')
 		ctl_err("%s", err);
