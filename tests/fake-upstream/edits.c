@@ -29,6 +29,7 @@ struct params {
 struct form {
 	json_t		*fields, *files;
 	int		 nimages;
+	struct reqctx	*ctx;		/* keeps the first image (--derive) */
 };
 
 struct framing {
@@ -74,6 +75,11 @@ on_part(const struct mp_part *part, void *arg)
 		return;
 	}
 	form->nimages += image;
+	if (image && form->ctx->srv->derive && form->ctx->first_input == NULL) {
+		form->ctx->first_input = xcalloc(part->len + 1, 1);
+		memcpy(form->ctx->first_input, part->data, part->len);
+		form->ctx->first_len = part->len;
+	}
 	sha256_hex(part->data, part->len, hex);
 	json_array_append_new(form->files, json_pack("{s:o,s:o,s:o,s:I,s:s}",
 	    "name", name, "filename", jtext_or_null(part->filename),
@@ -95,6 +101,7 @@ parse_form(struct reqctx *ctx, struct form *form, char *err, size_t errlen)
 	form->fields = json_object_get(ctx->log, "fields");
 	form->files = json_object_get(ctx->log, "files");
 	form->nimages = 0;
+	form->ctx = ctx;
 	ctype = evhttp_find_header(evhttp_request_get_input_headers(ctx->req),
 	    "Content-Type");
 	if (mp_boundary(ctype, boundary, sizeof(boundary)) == -1) {
@@ -267,6 +274,25 @@ usage_json(const struct params *p)
 	    "text_tokens", text, "image_tokens", image);
 }
 
+/* --derive: each image made from the first input, by kind and index. */
+static void
+derive_images(struct reqctx *ctx, const struct params *p, int partials)
+{
+	unsigned char	*buf;
+	size_t		 i, len;
+	int		 final;
+
+	if (!ctx->srv->derive)
+		return;
+	for (i = 0; i < ctx->nimages; i++) {
+		final = (int)i >= partials;
+		if (derive_image(ctx->first_input, ctx->first_len, p->size,
+		    p->prompt, final, final ? (int)i - partials : (int)i, &buf,
+		    &len) == 0)
+			image_own(&ctx->images[i], buf, len);
+	}
+}
+
 static void
 make_images(struct reqctx *ctx, int partials, int finals)
 {
@@ -415,6 +441,7 @@ build_stream(struct reqctx *ctx, const struct params *p, const struct fault *f)
 	if (f->finals >= 0 && f->finals < nf)
 		nf = f->finals;
 	make_images(ctx, np, nf);
+	derive_images(ctx, p, np);
 	ctx->status = 200;
 	ctx->chunked = 1;
 	ctx->gap_ms = ctx->srv->latency_ms;
@@ -471,7 +498,7 @@ url_item(struct reqctx *ctx, const struct fault *f, int i)
 	char			 origin[128];
 
 	snprintf(tag, sizeof(tag), "%lu-final-%d", ctx->seq, i);
-	files_add(ctx->srv, tag, i, f, token, sizeof(token));
+	files_add(ctx->srv, tag, i, f, img, token, sizeof(token));
 	url_origin(ctx, f, origin, sizeof(origin));
 	snprintf(url, sizeof(url), "%s/files/%s.png", origin, token);
 	json_array_append_new(json_object_get(ctx->log, "urls"),
@@ -496,6 +523,7 @@ build_json(struct reqctx *ctx, const struct params *p, const struct fault *f)
 	if (f->finals >= 0 && f->finals < nf)
 		nf = f->finals;
 	make_images(ctx, 0, nf);
+	derive_images(ctx, p, 0);
 	if (url)
 		json_object_set_new(ctx->log, "urls", json_array());
 	for (i = 0; i < nf; i++)

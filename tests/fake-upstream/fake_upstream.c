@@ -15,6 +15,9 @@
  *   --rpm N          requests per minute, a fixed 60 s window; 0 = no limit
  *   --rpm-window-ms N  that window, shorter for tests (default 60000)
  *   --latency-ms N   pause between two SSE events (default 0)
+ *   --derive     make each image from the request's first input (a demo):
+ *                partials pixelated less and less, finals tinted with a
+ *                colour from the prompt and a band of it, at the asked size
  *
  * Prints "port=NNNN\n" on stdout once listening; serves until SIGTERM or
  * SIGINT, then exits 0.
@@ -144,6 +147,8 @@ struct file_entry {
 	int			 index;
 	char			 ctype[64];	/* "" = image/png */
 	char			 redirect[64];	/* host to send a 302 to, or "" */
+	unsigned char		*own;		/* --derive: the image's bytes */
+	size_t			 own_len;
 };
 
 void *
@@ -217,10 +222,15 @@ now_ms(void)
 
 void
 files_add(struct fake_server *srv, const char *tag, int index,
-    const struct fault *f, char *token, size_t len)
+    const struct fault *f, const struct image *img, char *token, size_t len)
 {
 	struct file_entry	*e = xcalloc(1, sizeof(*e));
 
+	if (img->own != NULL) {
+		e->own = xcalloc(img->own_len, 1);
+		memcpy(e->own, img->own, img->own_len);
+		e->own_len = img->own_len;
+	}
 	snprintf(e->token, sizeof(e->token), "img-%s", tag);
 	snprintf(e->tag, sizeof(e->tag), "%s", tag);
 	e->index = index;
@@ -252,6 +262,7 @@ files_remove(struct fake_server *srv, const char *token)
 		return;
 	dead = *e;
 	*e = dead->next;
+	free(dead->own);
 	free(dead);
 }
 
@@ -299,6 +310,12 @@ files_handle(struct reqctx *ctx, const char *name)
 	if (image_make(&ctx->srv->png, (*e)->tag, "final", (*e)->index,
 	    ctx->images) == -1)
 		abort();
+	if ((*e)->own != NULL) {
+		unsigned char	*copy = xcalloc((*e)->own_len, 1);
+
+		memcpy(copy, (*e)->own, (*e)->own_len);
+		image_own(ctx->images, copy, (*e)->own_len);
+	}
 	ctx->file_token = xstrdup(token);
 	ctx->status = 200;
 	reply_header(ctx, "Content-Type", (*e)->ctype[0] ? (*e)->ctype :
@@ -334,7 +351,10 @@ ctx_free(struct reqctx *ctx)
 		if (ctx->pieces[i].owned)
 			free((char *)ctx->pieces[i].data);
 	free(ctx->pieces);
+	for (i = 0; ctx->images != NULL && i < ctx->nimages; i++)
+		image_free(&ctx->images[i]);
 	free(ctx->images);
+	free(ctx->first_input);
 	free(ctx->file_token);
 	json_decref(ctx->log);
 	free(ctx);
@@ -472,7 +492,7 @@ usage(void)
 	fprintf(stderr, "usage: fake-upstream [--port N] [--bind ADDR] "
 	    "[--key KEY] [--log FILE]\n"
 	    "                     [--image-bytes N] [--rpm N] "
-	    "[--rpm-window-ms N] [--latency-ms N]\n");
+	    "[--rpm-window-ms N] [--latency-ms N] [--derive]\n");
 	exit(2);
 }
 
@@ -565,6 +585,7 @@ main(int argc, char **argv)
 		{ "rpm", required_argument, NULL, 'r' },
 		{ "latency-ms", required_argument, NULL, 'L' },
 		{ "rpm-window-ms", required_argument, NULL, 'W' },
+		{ "derive", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -590,6 +611,7 @@ main(int argc, char **argv)
 		    3600000); break;
 		case 'W': srv.rpm_window_ms = numarg("rpm-window-ms", optarg,
 		    1, 3600000); break;
+		case 'D': srv.derive = 1; break;
 		default: usage();
 		}
 	}

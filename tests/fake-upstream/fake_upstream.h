@@ -41,12 +41,24 @@ struct image {
 	size_t		 tail_len;
 	char		 b64tail[4 * ((IMG_TAIL_MAX + 2) / 3 + 1)];
 	size_t		 b64tail_len;
+	/* --derive: the image's own bytes (and their base64), or NULL */
+	unsigned char	*own;
+	size_t		 own_len;
+	char		*own_b64;
+	size_t		 own_b64_len;
 };
 
 int	 pngbase_init(struct pngbase *, size_t, char *, size_t);
 void	 pngbase_free(struct pngbase *);
 int	 image_make(const struct pngbase *, const char *, const char *, int,
 	    struct image *);
+void	 image_own(struct image *, unsigned char *, size_t);
+void	 image_free(struct image *);
+
+/* ---- derive.c: --derive, images made from the request's first input */
+
+int	 derive_image(const unsigned char *, size_t, const char *,
+	    const char *, int, int, unsigned char **, size_t *);
 size_t	 b64_encode(const unsigned char *, size_t, char *);
 void	 sha256_hex(const void *, size_t, char [65]);
 
@@ -123,6 +135,7 @@ struct fake_server {
 	struct file_entry	*files;		/* url-mode images not yet fetched */
 	char			 origin[80];	/* http://host:port */
 	int64_t			 rate_start;	/* start of the --rpm window */
+	int			 derive;	/* --derive */
 	long			 rate_used;
 };
 
@@ -161,6 +174,8 @@ struct reqctx {
 	uint64_t			 cut_at;	/* close here; UINT64_MAX = no */
 	struct event			*timer;
 	char				*file_token;	/* GET: forget it when sent */
+	unsigned char			*first_input;	/* --derive: the first image */
+	size_t				 first_len;
 };
 
 #define NO_CUT	UINT64_MAX
@@ -188,7 +203,7 @@ json_t	*jtext(const void *, size_t);
 json_t	*jtext_or_null(const char *);
 void	 ctx_done(struct reqctx *, enum done_how);
 void	 files_add(struct fake_server *, const char *, int, const struct fault *,
-	    char *, size_t);
+	    const struct image *, char *, size_t);
 void	*xcalloc(size_t, size_t);
 void	*xreallocarray(void *, size_t, size_t);
 char	*xstrdup(const char *);

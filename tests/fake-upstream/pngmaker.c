@@ -243,3 +243,25 @@ image_make(const struct pngbase *pb, const char *tag, const char *kind,
 	img->b64tail_len = b64_encode(joined, head + img->tail_len, img->b64tail);
 	return 0;
 }
+
+/* The image's bytes are buf (taken): its size, sha256 and base64 follow. */
+void
+image_own(struct image *img, unsigned char *buf, size_t len)
+{
+	free(img->own);
+	free(img->own_b64);
+	img->own = buf;
+	img->own_len = img->size = len;
+	sha256_hex(buf, len, img->sha256);
+	img->own_b64 = xcalloc(4 * (len / 3 + 2), 1);
+	img->own_b64_len = b64_encode(buf, len, img->own_b64);
+}
+
+void
+image_free(struct image *img)
+{
+	free(img->own);
+	free(img->own_b64);
+	img->own = NULL;
+	img->own_b64 = NULL;
+}

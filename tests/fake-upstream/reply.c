@@ -68,6 +68,14 @@ reply_add_image(struct reqctx *ctx, int i, int b64)
 	const struct pngbase	*pb = &ctx->srv->png;
 	const struct image	*img = &ctx->images[i];
 
+	if (img->own != NULL) {	/* --derive: bytes of its own */
+		if (b64)
+			piece_new(ctx, img->own_b64, img->own_b64_len)->image = i;
+		else
+			piece_new(ctx, (const char *)img->own,
+			    img->own_len)->image = i;
+		return;
+	}
 	if (b64) {
 		reply_add(ctx, pb->b64, pb->b64_len, 1);
 		piece_new(ctx, img->b64tail, img->b64tail_len)->image = i;
