@@ -63,6 +63,7 @@ struct export {
 	struct staged *staged;
 	size_t nstaged, cap;
 	int failed;            /* a batch could not be committed */
+	int64_t shown;         /* the progress line: last drawn (mono ms) */
 };
 
 /* One file of the batch, under its temporary name until the commit. */
@@ -445,6 +446,20 @@ done:
 	return rc;
 }
 
+/* On a terminal: "exporting 120/10000 jobs, 341 MB", redrawn at most
+ * every 100 ms. */
+static void
+progress(struct export *e, size_t done, size_t total)
+{
+	int64_t now = mono_ms();
+
+	if (total < 2 || !isatty(STDERR_FILENO) || now - e->shown < 100)
+		return;
+	e->shown = now;
+	fprintf(stderr, "\rexporting %zu/%zu jobs, %zu files written, %zu "
+	    "skipped", done, total, e->written, e->skipped);
+}
+
 /* Opens DIR (creating it if missing, one level). */
 static int
 open_dir(struct export *e)
@@ -555,9 +570,13 @@ verb_export(struct ctl *c, int argc, char **argv)
 	}
 	if (e.json)
 		e.summary = json_array();
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (export_job(c, &e, ids[i]) != CTL_OK)
 			rc = CTL_FAIL;
+		progress(&e, i + 1, n);
+	}
+	if (e.shown)
+		fputs("\r\033[K", stderr);
 	if (commit_batch(&e) == -1 || e.failed)
 		rc = CTL_FAIL;
 	if (fsync(e.dfd) == -1 && rc == CTL_OK) {

@@ -246,6 +246,9 @@ def cmd_report(args):
             "files": g("export.files"), "bytes": g("export.bytes"),
             "seconds": g("export.s"),
             "mb_per_s": (g("export.bytes") / 1e6 / g("export.s")) if g("export.s") else None,
+            "cpu_s": g("export.cpu_s"),
+            "cpu_ms_per_image": (1000 * g("export.cpu_s") / g("export.files"))
+            if g("export.cpu_s") is not None and g("export.files") else None,
         },
         "concurrency_256": {
             "jobs": g("c256.jobs"), "concurrency": g("c256.concurrency"),
@@ -371,9 +374,10 @@ def cmd_report(args):
     print("  list --limit 50 at %s jobs: median %s ms of %s runs"
           % (g("list.jobs"), fmt(list_med, ".1f"), queue["list_limit_50"].get("n")))
     e = queue["export"]
-    print("  export --state succeeded --partials: %s files, %s MB in %s s = %s MB/s"
+    print("  export --state succeeded --partials: %s files, %s MB in %s s = %s MB/s;"
+          " CPU %s ms per image (user + system)"
           % (e["files"], fmt((e["bytes"] or 0) / 1e6, ".1f"), fmt(e["seconds"], ".2f"),
-             fmt(e["mb_per_s"], ".0f")))
+             fmt(e["mb_per_s"], ".0f"), fmt(e.get("cpu_ms_per_image"), ".2f")))
     k = queue["concurrency_256"]
     print("  imgeditd --concurrency %s, %s jobs: peak RSS %s MB, %s images, wall %s s, CPU %s s"
           % (k["concurrency"], k["jobs"], fmt(k["peak_rss_mb"], ".1f"), k["images"],

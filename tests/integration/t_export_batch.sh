@@ -22,4 +22,8 @@ assert_eq "$(grep -c 'syncfs(' "$T/strace.txt")" 3 "syncfs calls"
 assert_eq "$(grep -c 'fsync(' "$T/strace.txt")" 71 "fsync calls (70 job directories and DIR)"
 sent=$(fake_sent_sha final)
 assert_eq "$(find "$T/out" -name 'final-*' -exec sha256sum {} + | cut -d' ' -f1 | sort)" "$sent" "exported finals"
-pass "70 jobs exported with 3 syncs of the batch, 71 directory fsyncs"
+# on a terminal, a progress line
+script -qec "'$IMGEDITCTL' export --state succeeded -o '$T/out2'" /dev/null >"$T/tty.txt" </dev/null
+grep -q 'exporting [0-9]*/70 jobs, [0-9]* files written' "$T/tty.txt" ||
+	fail "no progress on a terminal: $(tail -c 300 "$T/tty.txt")"
+pass "70 jobs exported with 3 syncs of the batch, 71 directory fsyncs; progress on a terminal"
