@@ -234,6 +234,14 @@ PY
 	fail "the lock holder did not get the lock: $(cat "$T/holder.log")"
 }
 
+# lock_for SECONDS: another connection holds the write lock for SECONDS;
+# returns once it let go (and checks it could).
+lock_for() {
+	hold_lock "$1"
+	wait "$HOLDER_PID" || fail "the lock holder failed: $(cat "$T/holder.log")"
+	HOLDER_PID=
+}
+
 # listen_notify FILE: a NOTIFY_SOCKET (systemd's sd_notify protocol) that
 # writes "<epoch ms> <datagram>" lines to FILE. Sets NOTIFY_SOCKET and
 # NOTIFY_PID.

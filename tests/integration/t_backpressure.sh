@@ -15,9 +15,7 @@ export NOTIFY_SOCKET
 start_daemon --concurrency 4 --heartbeat 100ms --memory-max 1048576
 unset NOTIFY_SOCKET
 fake_wait_requests 4
-hold_lock 8
-wait "$HOLDER_PID" || fail "the lock holder failed: $(cat "$T/holder.log")"
-HOLDER_PID=
+lock_for 8
 wait_jobs_done 60
 stop_daemon
 
