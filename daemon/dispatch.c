@@ -670,9 +670,13 @@ on_done(void *arg, const struct edit_outcome *out)
 		run_end(r, "succeeded", NEXT_SUCCEEDED);
 		return;
 	}
-	if (out->status == EDIT_TRANSPORT && r->was_paused) {
-		/* we held the transfer back for the database: our doing, not
-		 * upstream's, so the attempt does not count */
+	if (out->status == EDIT_TRANSPORT && (r->was_paused ||
+	    out->local_fault)) {
+		/* we held the transfer back for the database, or had no
+		 * descriptor for it: our doing, not upstream's, so the attempt
+		 * does not count (and waits a little, if descriptors ran out) */
+		if (out->local_fault)
+			r->not_before = now_ms() + REQUEUE_DELAY_MS;
 		run_end(r, "interrupted", NEXT_REQUEUE);
 		return;
 	}

@@ -4,6 +4,7 @@
 #include "upstream.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,7 @@ struct edit_call {
 	int partials, finals, expect_finals;
 	int aborted, error_event, bad, too_large;
 	int refused;                /* a url result the policy refused */
+	int local_fault;            /* no descriptor for a socket (EMFILE) */
 	char base_ip[64];           /* the address the edit request went to */
 	int complete;               /* expect_finals delivered */
 	int paused;                 /* should_pause said so */
@@ -673,6 +675,9 @@ on_write(char *ptr, size_t size, size_t nmemb, void *arg)
 
 /* ---- transfers ---- */
 
+static curl_socket_t open_main_socket(void *arg, curlsocktype purpose,
+    struct curl_sockaddr *addr);
+
 static int
 xfer_init(struct xfer *x, struct edit_call *call, const char *url)
 {
@@ -702,6 +707,8 @@ xfer_init(struct xfer *x, struct edit_call *call, const char *url)
 		curl_easy_setopt(x->easy, CURLOPT_LOW_SPEED_TIME, cfg->stall_timeout_s);
 	}
 	curl_easy_setopt(x->easy, CURLOPT_USERAGENT, "imgedit/" IMGEDIT_VERSION);
+	curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETFUNCTION, open_main_socket);
+	curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETDATA, x);
 	return 0;
 }
 
@@ -884,10 +891,15 @@ report(struct edit_call *call, enum edit_status status, int curl_code,
 	out.http_status = http;
 	out.curl_code = curl_code;
 	out.request_id = call->request_id[0] ? call->request_id : NULL;
-	if (status == EDIT_TRANSPORT && curl_err)
+	if (status == EDIT_TRANSPORT && call->local_fault)
+		copy_str(call->error_message, sizeof(call->error_message),
+		    "no file descriptor for a socket (Too many open files): "
+		    "raise LimitNOFILE= or lower --concurrency");
+	else if (status == EDIT_TRANSPORT && curl_err)
 		copy_str(call->error_message, sizeof(call->error_message), curl_err);
 	if (status == EDIT_TRANSPORT && !call->error_type[0])
 		copy_str(call->error_type, sizeof(call->error_type),
+		    call->local_fault ? "fd_exhausted" :
 		    curl_code == CURLE_OPERATION_TIMEDOUT ? "timeout" :
 		    "connection_error");
 	if (status == EDIT_TRUNCATED) {
@@ -900,6 +912,7 @@ report(struct edit_call *call, enum edit_status status, int curl_code,
 	out.error_message = call->error_message[0] ? call->error_message : NULL;
 	out.finals = call->finals;
 	out.complete = call->complete;
+	out.local_fault = call->local_fault;
 	out.input_tokens = call->input_tokens;
 	out.output_tokens = call->output_tokens;
 	out.total_tokens = call->total_tokens;
@@ -989,6 +1002,33 @@ out:
 	return pending;
 }
 
+/* A socket for a transfer. Out of descriptors is said as what it is (curl
+ * would report "Couldn't connect"), and is the daemon's trouble, not
+ * upstream's: the attempt is not counted (edit_outcome.local_fault). */
+static curl_socket_t
+open_socket(struct xfer *x, struct curl_sockaddr *addr)
+{
+	curl_socket_t s;
+
+	s = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+	if (s == CURL_SOCKET_BAD && (errno == EMFILE || errno == ENFILE)) {
+		if (!x->call->local_fault) /* the loop's thread: strerror */
+			log_err("fd_exhausted job=%lld error=%s note=\"raise "
+			    "LimitNOFILE= or lower --concurrency\"",
+			    (long long)x->call->job->id, LOG_Q(strerror(errno)));
+		x->call->local_fault = 1;
+	}
+	return s;
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION of the edit request. */
+static curl_socket_t
+open_main_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+	(void)purpose;
+	return open_socket(arg, addr);
+}
+
 /* CURLOPT_OPENSOCKETFUNCTION of a download: the address curl is about to
  * connect to, after every DNS answer and retry. An internal one is refused
  * unless it is the very address the edit request went to (a test setup,
@@ -1010,8 +1050,7 @@ open_download_socket(void *arg, curlsocktype purpose,
 		set_refused(call, why);
 		return CURL_SOCKET_BAD;
 	}
-	return socket(addr->family, addr->socktype | SOCK_CLOEXEC,
-	    addr->protocol);
+	return open_socket(x, addr);
 }
 
 /* Starts the next URL result's download. Returns 0, or -1 (set_bad). */

@@ -68,6 +68,8 @@ struct edit_outcome {
 	int finals;                /* final images delivered */
 	int complete;              /* all expected finals came: the rest of
 	                            * the answer, whatever it was, is moot */
+	int local_fault;           /* the daemon's own trouble (no descriptor
+	                            * for a socket): not upstream's */
 	int64_t input_tokens, output_tokens, total_tokens;
 	const char *usage_json;    /* usage object(s), or NULL */
 	int64_t ttfb_ms;           /* to the answer's first byte, -1 if none */
