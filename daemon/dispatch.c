@@ -846,13 +846,18 @@ static void
 claim_done(void *arg, struct sq_req *req)
 {
 	struct dispatcher *d = arg;
-	int probe = d->probing && d->claiming == 2;
+	int probe = d->probing && d->claiming == 2, i;
 
 	d->claiming = 0;
-	if (req->rc == 1) {
-		start_run(d, req->u.claim.job, req->seq, probe);
-		req->u.claim.job = NULL;
-		kick(d);
+	for (i = 0; i < req->rc; i++) {
+		start_run(d, req->u.claim.jobs[i], req->seq, probe && i == 0);
+		req->u.claim.jobs[i] = NULL;
+	}
+	if (req->rc > 0 && req->rc == req->u.claim.want) {
+		kick(d); /* there may be more */
+	} else if (req->rc > 0) {
+		if (req->u.claim.next_wake > 0)
+			wake_at(d, req->u.claim.next_wake);
 	} else {
 		if (probe)
 			d->probing = 0;
@@ -869,13 +874,15 @@ claim_done(void *arg, struct sq_req *req)
 		event_base_loopexit(d->base, NULL);
 }
 
-/* Claims the next ready job, one claim at a time, as the pause and the
- * limits allow; its completion claims the next. */
+/* Claims ready jobs into the free slots, one claim request at a time, as
+ * the pause and the limits allow: several jobs per request (so that 256
+ * slots fill in a few round trips to the writer), one at a time while a
+ * rate limit or a probe has to judge each; its completion claims more. */
 static void
 fill_slots(struct dispatcher *d)
 {
 	struct sq_req *req;
-	int probe;
+	int probe, want;
 
 	if (!may_send(d, &probe))
 		return;
@@ -883,6 +890,10 @@ fill_slots(struct dispatcher *d)
 		wake_at(d, now_ms() + 1000);
 		return;
 	}
+	want = d->cfg.concurrency - d->nactive;
+	if (probe || d->cfg.rpm > 0 || d->cfg.ipm > 0)
+		want = 1;
+	req->u.claim.want = want < SQ_CLAIM_MAX ? want : SQ_CLAIM_MAX;
 	req->u.claim.lease_ms = d->cfg.lease_ms;
 	d->claiming = probe ? 2 : 1;
 	d->probing |= probe;

@@ -65,10 +65,13 @@ sq_req_new(enum sq_op op, sq_done_fn done, void *arg)
 void
 sq_req_free(struct sq_req *r)
 {
+	int i;
+
 	if (r == NULL)
 		return;
 	if (r->op == SQ_CLAIM)
-		claimed_job_free(r->u.claim.job);
+		for (i = 0; i < SQ_CLAIM_MAX; i++)
+			claimed_job_free(r->u.claim.jobs[i]);
 	if (r->op == SQ_POLL) {
 		free(r->u.poll.pause);
 		free(r->u.poll.resume);
@@ -99,16 +102,20 @@ exec_poll(struct storeq *q, struct sq_req *r)
 	    &r->u.poll.nowned);
 }
 
+/* Claims up to want jobs, each in its own transaction. Returns how many,
+ * or the error when the first one failed (those claimed stay claimed). */
 static int
 exec_claim(struct storeq *q, struct sq_req *r)
 {
-	int rc;
+	int n = 0, rc = 0, want = r->u.claim.want;
 
-	rc = store_claim(q->st, q->daemon_id, now_ms(), r->u.claim.lease_ms,
-	    &r->u.claim.job);
+	want = want < 1 ? 1 : want > SQ_CLAIM_MAX ? SQ_CLAIM_MAX : want;
+	while (n < want && (rc = store_claim(q->st, q->daemon_id, now_ms(),
+	    r->u.claim.lease_ms, &r->u.claim.jobs[n])) == 1)
+		n++;
 	if (rc == 0 && store_next_wake(q->st, &r->u.claim.next_wake) != 1)
 		r->u.claim.next_wake = 0;
-	return rc;
+	return n > 0 || rc >= 0 ? n : rc;
 }
 
 static void

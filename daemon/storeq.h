@@ -30,19 +30,25 @@ enum sq_op {
 struct sq_req;
 typedef void (*sq_done_fn)(void *arg, struct sq_req *req);
 
+/* Jobs one claim request may take: slots fill in a few round trips. */
+#define SQ_CLAIM_MAX 16
+
 struct sq_req {
 	enum sq_op op;
 	sq_done_fn done;
 	void *arg;
-	int rc;             /* STORE_OK, STORE_LOST, ...; claim: 1 or 0 */
+	int rc;             /* STORE_OK, STORE_LOST, ...; claim: how many */
 	int errcode;        /* SQLite's code when rc < 0 */
 	uint64_t seq;       /* when it ran: orders results on the loop */
 	TAILQ_ENTRY(sq_req) entry;
 	union {
 		struct {                    /* SQ_CLAIM */
 			int64_t lease_ms;
-			struct claimed_job *job;  /* rc 1: caller takes it */
-			int64_t next_wake;        /* rc 0: earliest not_before, or 0 */
+			int want;                 /* jobs to claim, 1..SQ_CLAIM_MAX */
+			struct claimed_job *jobs[SQ_CLAIM_MAX]; /* rc of them:
+			                             * caller takes (sets NULL) */
+			int64_t next_wake;        /* fewer ready: earliest not_before,
+			                           * or 0 */
 		} claim;
 		struct {                    /* SQ_ANSWERED */
 			int64_t attempt_id;

@@ -34,8 +34,8 @@ on_done(void *arg, struct sq_req *req)
 	}
 	s->n++;
 	if (req->op == SQ_CLAIM && req->rc == 1) {
-		claimed_job_free(req->u.claim.job);
-		req->u.claim.job = NULL;
+		claimed_job_free(req->u.claim.jobs[0]);
+		req->u.claim.jobs[0] = NULL;
 	}
 	sq_req_free(req);
 }
@@ -102,6 +102,7 @@ main(void)
 	/* claim */
 	r = sq_req_new(SQ_CLAIM, on_done, &seen);
 	r->u.claim.lease_ms = 60000;
+	r->u.claim.want = 4; /* one job is ready: one claimed */
 	storeq_submit(q, r);
 	run_loop(base, &seen.n, 1, 5000);
 	CHECK_INT(seen.n, 1);
