@@ -148,6 +148,18 @@ on_event(struct watch *w, const json_t *r)
 		w->done[slot] = 1;
 }
 
+/* Whether imgs from index i on hold an image of job: the daemon stores a
+ * job's images before its end, but the two clocks (the daemon's for images,
+ * SQLite's for events) can disagree by a millisecond. */
+static int
+image_of_job_from(const json_t *imgs, size_t i, int64_t job)
+{
+	for (; i < json_array_size(imgs); i++)
+		if (jint(json_array_get(imgs, i), "job_id") == job)
+			return 1;
+	return 0;
+}
+
 /* Reads what happened since the last look, in order. Returns 0 or -1. */
 static int
 look(struct watch *w)
@@ -162,13 +174,16 @@ look(struct watch *w)
 			return -1;
 		imgs = json_object_get(doc, "images");
 		evs = json_object_get(doc, "events");
-		/* in time order, a state change before an image of its ms */
+		/* in time order, a state change before an image of its ms,
+		 * but a job's end after all its images */
 		for (i = 0, k = 0; i < json_array_size(imgs) ||
 		    k < json_array_size(evs);) {
 			img = json_array_get(imgs, i);
 			ev = json_array_get(evs, k);
 			if (ev != NULL && (img == NULL ||
-			    jint(ev, "at") <= jint(img, "at"))) {
+			    (jint(ev, "at") <= jint(img, "at") &&
+			    !(catalog_state_terminal(jstr(ev, "to_state")) &&
+			    image_of_job_from(imgs, i, jint(ev, "job_id")))))) {
 				on_event(w, ev);
 				w->last_event = jint(ev, "id");
 				k++;
