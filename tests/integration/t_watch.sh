@@ -57,4 +57,20 @@ for k in ("1/3", "2/3"):
 assert "job %s succeeded" % job in text, "the job never reached 'recent'"
 PY
 stop_daemon
+
+# a job's end and its last image in the same millisecond (the daemon's
+# clock for images, SQLite's for events): the image still comes first
+id3=$("$IMGEDITCTL" submit -p "same ms" --model gpt-image-1 "$T/a.png")
+timeout 10 "$IMGEDITCTL" watch "$id3" >"$T/tie.txt" &
+watch_pid=$!
+sleep 0.5
+sql "BEGIN; UPDATE jobs SET state = 'succeeded' WHERE id = $id3;
+INSERT INTO attempts (job_id, number, started_at, outcome) VALUES ($id3, 1, 0, 'succeeded');
+INSERT INTO images (job_id, attempt_id, kind, idx, format, size, sha256, created_at, data)
+VALUES ($id3, last_insert_rowid(), 'final', 0, 'png', 1, '00',
+        (SELECT max(at) FROM events WHERE job_id = $id3), x'00');
+COMMIT;"
+wait "$watch_pid" || fail "watch did not end with the hand-finished job"
+assert_eq "$(sed 's/ [0-9.]* s$//' "$T/tie.txt")" "job $id3 final 1/1
+job $id3 succeeded 1 final" "an end in the same ms as its last image"
 pass "watch: the lines of a job's events, --json, and a live screen on a pty"
