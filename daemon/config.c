@@ -37,8 +37,9 @@ const struct config_key config_keys[] = {
 	{ "poll-interval", "DUR", "how often the database is checked for changes" },
 	{ "heartbeat", "DUR", "daemon row heartbeat and status interval" },
 	{ "max-event-bytes", "BYTES", "largest SSE event or JSON body accepted" },
-	{ "memory-max", "BYTES", "image bytes held waiting for the database, at "
-	    "most; past it transfers pause" },
+	{ "memory-max", "BYTES", "image bytes in memory (being received or "
+	    "waiting for the database), at most; past it transfers pause "
+	    "between images" },
 	{ "log-level", "LEVEL", "debug, info, warn or error" },
 	{ NULL, NULL, NULL },
 };
@@ -61,7 +62,7 @@ config_defaults(struct config *cfg)
 	cfg->poll_ms = 200;
 	cfg->heartbeat_ms = 2000;
 	cfg->max_event_bytes = 64 << 20;
-	cfg->memory_max = 512 << 20;
+	cfg->memory_max = 24 << 20; /* an image per stream at the default 8 */
 	cfg->log_level = LOG_LVL_INFO;
 }
 
@@ -86,7 +87,7 @@ config_default_text(const char *key)
 		{ "poll-interval", "200ms" },
 		{ "heartbeat", "2s" },
 		{ "max-event-bytes", "67108864" },
-		{ "memory-max", "536870912" },
+		{ "memory-max", "25165824" },
 		{ "log-level", "info" },
 	};
 	size_t i;

@@ -387,10 +387,12 @@ run_abort(struct run *r, const char *outcome, enum job_next next)
 
 /* ---- the store's answers about images ---- */
 
+/* Image buffers in memory (being received, or waiting for the store)
+ * against --memory-max. */
 static int
 over_budget(const struct dispatcher *d)
 {
-	return d->pending_bytes >= d->cfg.memory_max;
+	return payload_pool_lent(d->pool) >= d->cfg.memory_max;
 }
 
 /* Commits caught up: paused transfers go on. */
@@ -403,6 +405,9 @@ resume_paused(struct dispatcher *d)
 		next = TAILQ_NEXT(r, entry);
 		if (r->paused && r->call != NULL) {
 			r->paused = 0;
+			/* to the back: the next resume starts with the others */
+			TAILQ_REMOVE(&d->runs, r, entry);
+			TAILQ_INSERT_TAIL(&d->runs, r, entry);
 			edit_call_resume(r->call);
 		}
 	}
@@ -502,8 +507,9 @@ should_pause(void *arg)
 	if (!over_budget(r->d))
 		return 0;
 	if (!r->paused)
-		log_debug("transfer_paused job=%lld pending_bytes=%zu",
-		    (long long)r->job->id, r->d->pending_bytes);
+		log_debug("transfer_paused job=%lld pending_bytes=%zu "
+		    "held_bytes=%zu", (long long)r->job->id,
+		    r->d->pending_bytes, payload_pool_lent(r->d->pool));
 	r->paused = r->was_paused = 1;
 	return 1;
 }
@@ -1191,6 +1197,8 @@ dispatch_get_stats(const struct dispatcher *d, struct dispatch_stats *out)
 	out->running = d->nactive;
 	out->stopping = d->stopping;
 	out->pending_bytes = d->pending_bytes;
+	out->held_bytes = payload_pool_lent(d->pool);
+	out->held_peak = payload_pool_lent_peak(d->pool);
 	storeq_health(d->q, &h);
 	out->db_trouble[0] = '\0';
 	if (h.fault_ms > 0)

@@ -30,6 +30,8 @@ struct dispatch_stats {
 	int64_t claimed, succeeded, failed, requeued, canceled, images;
 	int stopping;
 	size_t pending_bytes;      /* image bytes waiting for the store */
+	size_t held_bytes;         /* image buffers in memory (--memory-max) */
+	size_t held_peak;          /* the most held_bytes so far */
 	char pause_reason[320];    /* empty when not paused */
 	char db_trouble[200];      /* a lock or failing writes, "" if none */
 };

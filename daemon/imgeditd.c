@@ -605,6 +605,7 @@ int
 main(int argc, char **argv)
 {
 	struct daemon dm;
+	struct dispatch_stats stats;
 	char err[512];
 	int rc;
 
@@ -640,13 +641,15 @@ main(int argc, char **argv)
 	on_heartbeat(-1, 0, &dm);
 	if (event_base_dispatch(dm.base) == -1)
 		goto out;
+	dispatch_get_stats(dm.disp, &stats);
 	storeq_free(dm.q); /* every end of attempt stored; the store is ours */
 	dm.q = NULL;
 	sqlite3_busy_timeout(store_db(dm.st), DB_BUSY_TIMEOUT_MS);
 	if (store_daemon_stopped(dm.st, dm.daemon_id) != STORE_OK)
 		log_warn("store_error op=daemon_stopped error=%s",
 		    LOG_Q(store_errmsg(dm.st)));
-	log_info("stopped id=%s", dm.daemon_id);
+	log_info("stopped id=%s images=%llu held_peak_mb=%.1f", dm.daemon_id,
+	    (unsigned long long)stats.images, (double)stats.held_peak / 1e6);
 	rc = 0;
 out:
 	daemon_free(&dm);

@@ -43,7 +43,19 @@ struct payload_stream {
 struct payload_pool {
 	struct payload_image *spares;
 	int n, max;
+	size_t lent;		/* bytes mapped by buffers not in spares */
+	size_t lent_peak;	/* the most lent ever */
 };
+
+static void
+lend(struct payload_pool *pool, size_t bytes)
+{
+	pool->lent += bytes;
+	if (pool->lent > pool->lent_peak)
+		pool->lent_peak = pool->lent;
+}
+
+static void release_image(struct payload_pool *, struct payload_image *);
 
 struct payload_stream *
 payload_stream_new(size_t max_bytes, struct payload_pool *pool)
@@ -60,6 +72,12 @@ payload_stream_new(size_t max_bytes, struct payload_pool *pool)
 void
 payload_stream_reset(struct payload_stream *ps)
 {
+	int i;
+
+	/* images nobody took (an ignored event's) go back: a stream between
+	 * documents holds no image memory */
+	for (i = 0; ps->pool != NULL && i < ps->slots; i++)
+		release_image(ps->pool, &ps->imgs[i]);
 	ps->used = ps->text.len = 0;
 	ps->nimgs = 0;
 	ps->over = 0;
@@ -71,7 +89,7 @@ payload_stream_reset(struct payload_stream *ps)
  * pages go back to the system at once instead of fragmenting the heap
  * (256 streams of ~2 MB images). */
 static int
-grow_image(struct payload_image *img, size_t need)
+grow_image(struct payload_pool *pool, struct payload_image *img, size_t need)
 {
 	size_t ncap = img->mapped ? img->mapped : IMAGE_MINCAP;
 	void *p;
@@ -88,6 +106,8 @@ grow_image(struct payload_image *img, size_t need)
 	    -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
+	if (pool != NULL)
+		lend(pool, ncap - img->mapped);
 	img->data = p;
 	img->mapped = ncap;
 	return 0;
@@ -131,6 +151,18 @@ payload_pool_count(const struct payload_pool *pool)
 	return pool != NULL ? pool->n : 0;
 }
 
+size_t
+payload_pool_lent(const struct payload_pool *pool)
+{
+	return pool != NULL ? pool->lent : 0;
+}
+
+size_t
+payload_pool_lent_peak(const struct payload_pool *pool)
+{
+	return pool != NULL ? pool->lent_peak : 0;
+}
+
 void
 payload_pool_free(struct payload_pool *pool)
 {
@@ -145,6 +177,8 @@ payload_pool_free(struct payload_pool *pool)
 static void
 release_image(struct payload_pool *pool, struct payload_image *img)
 {
+	if (pool != NULL)
+		pool->lent -= img->mapped;
 	if (pool != NULL && img->mapped > 0 && pool->n < pool->max &&
 	    img->mapped <= POOL_MAX_MAPPING) {
 		pool->spares[pool->n] = *img;
@@ -209,8 +243,10 @@ begin_image(struct payload_stream *ps, char *err, size_t errlen)
 	}
 	/* a new slot, or one whose buffer was taken: a spare if there is one */
 	if (ps->imgs[ps->nimgs].mapped == 0 && ps->pool != NULL &&
-	    ps->pool->n > 0)
+	    ps->pool->n > 0) {
 		ps->imgs[ps->nimgs] = ps->pool->spares[--ps->pool->n];
+		lend(ps->pool, ps->imgs[ps->nimgs].mapped);
+	}
 	ps->imgs[ps->nimgs].size = 0;
 	b64_init(&ps->dec, B64_JSON_ESCAPES);
 	ps->state = LX_B64;
@@ -283,7 +319,7 @@ feed_b64(struct payload_stream *ps, const char *s, const char *end, char *err,
 	size_t span = (size_t)(stop - s);
 	long got;
 
-	if (grow_image(img, img->size + b64_decoded_max(span)) == -1) {
+	if (grow_image(ps->pool, img, img->size + b64_decoded_max(span)) == -1) {
 		snprintf(err, errlen, "out of memory decoding an image");
 		return NULL;
 	}
@@ -327,6 +363,12 @@ payload_stream_feed(struct payload_stream *ps, const char *s, size_t n,
 }
 
 int
+payload_stream_busy(const struct payload_stream *ps)
+{
+	return ps->state == LX_B64 || ps->nimgs > 0;
+}
+
+int
 payload_stream_end(struct payload_stream *ps, char **text, size_t *text_len,
     const struct payload_image **imgs, char *err, size_t errlen)
 {
@@ -366,10 +408,12 @@ payload_image_copy(struct payload_pool *pool, const void *data, size_t size,
     struct payload_image *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (pool != NULL && pool->n > 0)
+	if (pool != NULL && pool->n > 0) {
 		*out = pool->spares[--pool->n];
-	if (grow_image(out, size ? size : 1) == -1) {
-		unmap_image(out);
+		lend(pool, out->mapped);
+	}
+	if (grow_image(pool, out, size ? size : 1) == -1) {
+		release_image(pool, out);
 		return -1;
 	}
 	memcpy(out->data, data, size);

@@ -32,6 +32,15 @@ void payload_pool_trim(struct payload_pool *pool);
 /* Number of spare buffers held. */
 int payload_pool_count(const struct payload_pool *pool);
 
+/* Bytes mapped by the pool's buffers that are out of it: in streams
+ * decoding an image, or taken and not yet put back. The memory that
+ * imgeditd's --memory-max bounds (spares are not counted: they are only
+ * there because lent buffers came back). */
+size_t payload_pool_lent(const struct payload_pool *pool);
+
+/* The largest payload_pool_lent so far. */
+size_t payload_pool_lent_peak(const struct payload_pool *pool);
+
 /* Trims and frees the pool; no stream may still use it. */
 void payload_pool_free(struct payload_pool *pool);
 
@@ -43,6 +52,10 @@ struct payload_stream *payload_stream_new(size_t max_bytes,
     struct payload_pool *pool);
 
 #define PAYLOAD_TOO_BIG (-2)
+
+/* Nonzero while the document being fed has begun an image: its buffer is
+ * held until the document ends, so pausing the stream now frees nothing. */
+int payload_stream_busy(const struct payload_stream *ps);
 
 /* Feeds the next n bytes of the document (any split point). Returns 0;
  * PAYLOAD_TOO_BIG when the document passed max_bytes; or -1 with a reason
@@ -75,7 +88,8 @@ void payload_pool_put(struct payload_pool *pool, struct payload_image *img);
 int payload_image_copy(struct payload_pool *pool, const void *data,
     size_t size, struct payload_image *out);
 
-/* Starts the next document, keeping the buffers. */
+/* Starts the next document. Image buffers not taken go back to the pool
+ * (a stream without a pool keeps them for the next document). */
 void payload_stream_reset(struct payload_stream *ps);
 
 void payload_stream_free(struct payload_stream *ps);

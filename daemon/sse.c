@@ -54,7 +54,7 @@ struct eol_scan {
 
 static const char sse_bom[3] = { '\xef', '\xbb', '\xbf' };
 
-static int feed_lines(struct sse_parser *, const char *, size_t);
+static int feed_lines(struct sse_parser *, const char *, size_t, size_t *);
 
 struct sse_parser *
 sse_new(sse_event_cb cb, void *arg, size_t max_event_bytes)
@@ -313,8 +313,9 @@ step_value(struct sse_parser *p, const char **sp, const char *end,
 	return 0;
 }
 
+/* Parses len bytes; *used: how many, fewer when a callback said pause. */
 static int
-feed_lines(struct sse_parser *p, const char *buf, size_t len)
+feed_lines(struct sse_parser *p, const char *buf, size_t len, size_t *used)
 {
 	const char *s = buf, *end = buf + len, *eol;
 	struct eol_scan e = { NULL, NULL };
@@ -344,6 +345,7 @@ feed_lines(struct sse_parser *p, const char *buf, size_t len)
 			break;
 		}
 	}
+	*used = (size_t)(s - buf);
 	return rv;
 }
 
@@ -362,26 +364,47 @@ skip_bom(struct sse_parser *p, const char **sp, const char *end)
 	*sp = s;
 	if (p->bom == 3 || s == end)
 		return 0;
+	size_t used;
+
 	matched = p->bom;
 	p->bom = 3;
-	return feed_lines(p, sse_bom, matched);
+	/* no line ends among them: no event, no pause */
+	return feed_lines(p, sse_bom, matched, &used);
+}
+
+int
+sse_feed_some(struct sse_parser *p, const char *buf, size_t len,
+    size_t *used)
+{
+	const char *s = buf, *end = buf + len;
+	size_t n = 0;
+	int rv;
+
+	*used = 0;
+	if (p->err != 0)
+		return p->err;
+	if (p->bom < 3 && (rv = skip_bom(p, &s, end)) != 0)
+		goto fail;
+	rv = feed_lines(p, s, end - s, &n);
+	*used = (size_t)(s - buf) + n;
+	if (rv == SSE_PAUSE)
+		return rv;
+	if (rv != 0)
+		goto fail;
+	return 0;
+ fail:
+	p->err = rv;
+	return rv;
 }
 
 int
 sse_feed(struct sse_parser *p, const char *buf, size_t len)
 {
-	const char *s = buf, *end = buf + len;
+	size_t used;
 	int rv;
 
-	if (p->err != 0)
-		return p->err;
-	if (p->bom < 3 && (rv = skip_bom(p, &s, end)) != 0)
-		goto fail;
-	if ((rv = feed_lines(p, s, end - s)) != 0)
-		goto fail;
-	return 0;
- fail:
-	p->err = rv;
+	if ((rv = sse_feed_some(p, buf, len, &used)) == SSE_PAUSE)
+		p->err = rv; /* a caller of sse_feed cannot go on from there */
 	return rv;
 }
 

@@ -7,6 +7,7 @@
 
 #define SSE_ETOOBIG (-2) /* an event's data grew past max_event_bytes */
 #define SSE_ENOMEM (-3)
+#define SSE_PAUSE (-4)   /* an event callback's: stop after this event */
 
 /* Called once per dispatched event (blank line after at least one data field).
  * event: the `event:` field ("" when absent), NUL-terminated, event_len bytes.
@@ -37,6 +38,13 @@ void sse_set_data_sink(struct sse_parser *p, sse_data_cb sink);
  * or the callback's nonzero return. After a nonzero return, the parser
  * must not be fed again. */
 int sse_feed(struct sse_parser *p, const char *buf, size_t len);
+
+/* Like sse_feed, but an event callback may return SSE_PAUSE: parsing then
+ * stops right after that event, *used says how many bytes of buf were
+ * consumed (the rest is the caller's to feed later), the parser stays
+ * usable and SSE_PAUSE is returned. Otherwise *used = len on 0. */
+int sse_feed_some(struct sse_parser *p, const char *buf, size_t len,
+    size_t *used);
 
 /* End of stream. An event without its terminating blank line is discarded
  * (as the SSE standard says). Returns 1 if such an incomplete event (or a

@@ -65,6 +65,7 @@ struct edit_call {
 	char base_ip[64];           /* the address the edit request went to */
 	int complete;               /* expect_finals delivered */
 	int paused;                 /* should_pause said so */
+	size_t skip;                /* bytes curl delivers again that were parsed */
 	long http_status;           /* of the answer, once it began */
 
 	char request_id[128];
@@ -589,6 +590,11 @@ on_sse_event(void *arg, const char *event, size_t event_len, char *unused,
 		goto out;
 	}
 	rc = take_event(call, event_type(event, root), root, imgs, n);
+	/* past the memory budget, the next event waits: paused here, between
+	 * events, the stream holds no image buffer */
+	if (rc == 0 && !call->complete && call->cb.should_pause != NULL &&
+	    call->cb.should_pause(call->arg))
+		rc = SSE_PAUSE;
 out:
 	json_decref(root);
 	payload_stream_reset(call->payload);
@@ -625,6 +631,38 @@ release_inputs(struct edit_call *call)
 	call->cb.on_inputs_sent(call->arg);
 }
 
+/* Stream bytes to the SSE parser. A pause comes between events only (one
+ * image half received would keep its buffer and free nothing): curl then
+ * delivers the same bytes again on resume, and those already parsed are
+ * skipped. */
+static size_t
+write_sse(struct edit_call *call, const char *ptr, size_t n)
+{
+	size_t skipped = call->skip < n ? call->skip : n, used;
+	int rc;
+
+	if (call->complete)
+		return n; /* every image came: the rest is moot */
+	call->skip -= skipped;
+	if (skipped == n)
+		return n;
+	if (skipped == 0 && call->cb.should_pause != NULL &&
+	    !payload_stream_busy(call->payload) &&
+	    call->cb.should_pause(call->arg)) {
+		call->paused = 1;
+		return CURL_WRITEFUNC_PAUSE;
+	}
+	rc = sse_feed_some(call->sse, ptr + skipped, n - skipped, &used);
+	if (rc == SSE_PAUSE && skipped + used < n) {
+		call->skip = skipped + used;
+		call->paused = 1;
+		return CURL_WRITEFUNC_PAUSE;
+	}
+	if (rc == SSE_ETOOBIG)
+		set_too_large(call, "stream event");
+	return rc == 0 || rc == SSE_PAUSE ? n : 0;
+}
+
 static size_t
 on_write(char *ptr, size_t size, size_t nmemb, void *arg)
 {
@@ -646,19 +684,8 @@ on_write(char *ptr, size_t size, size_t nmemb, void *arg)
 		if (call->mode == MODE_SSE && start_sse(call) == -1)
 			return 0;
 	}
-	if (x->download_idx < 0 && call->mode == MODE_SSE) {
-		int rc;
-		if (call->complete)
-			return n; /* every image came: the rest is moot */
-		if (call->cb.should_pause != NULL &&
-		    call->cb.should_pause(call->arg)) {
-			call->paused = 1;
-			return CURL_WRITEFUNC_PAUSE;
-		}
-		if ((rc = sse_feed(call->sse, ptr, n)) == SSE_ETOOBIG)
-			set_too_large(call, "stream event");
-		return rc == 0 ? n : 0;
-	}
+	if (x->download_idx < 0 && call->mode == MODE_SSE)
+		return write_sse(call, ptr, n);
 	if (x->body.len + n > cap) {
 		if (x->download_idx < 0 && call->http_status / 100 != 2)
 			return n; /* an error's text: its start is enough */

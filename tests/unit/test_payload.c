@@ -227,6 +227,59 @@ test_take(void)
 	payload_pool_free(pool);
 }
 
+/* What --memory-max counts: a buffer is lent from its first decoded byte
+ * until it is put back; a taken image stays lent after its stream moves
+ * on; an image nobody took goes back at the reset; busy while a document
+ * holds an image. */
+static void
+test_lent(void)
+{
+	struct payload_pool *pool = payload_pool_new(4);
+	struct payload_stream *ps = payload_stream_new(1 << 20, pool);
+	const struct payload_image *imgs;
+	struct payload_image kept;
+	char err[256], *text;
+	size_t tlen, cap;
+	const char *head = "{\"type\":\"x\",\"b64_json\":\"YW", *tail = "Jj\"}";
+
+	CHECK_INT(payload_pool_lent(pool), 0);
+	CHECK_INT(payload_stream_feed(ps, head, 13, err, sizeof(err)), 0);
+	CHECK_INT(payload_stream_busy(ps), 0);    /* no image begun yet */
+	CHECK_INT(payload_pool_lent(pool), 0);
+	CHECK_INT(payload_stream_feed(ps, head + 13, strlen(head) - 13, err,
+	    sizeof(err)), 0);
+	CHECK_INT(payload_stream_busy(ps), 1);
+	cap = payload_pool_lent(pool);
+	CHECK(cap >= 3);
+	CHECK_INT(payload_stream_feed(ps, tail, strlen(tail), err, sizeof(err)), 0);
+	CHECK_INT(payload_stream_busy(ps), 1);    /* decoded, not yet ended */
+	CHECK_INT(payload_stream_end(ps, &text, &tlen, &imgs, err, sizeof(err)), 1);
+	payload_stream_take(ps, 0, &kept);
+	payload_stream_reset(ps);
+	CHECK_INT(payload_stream_busy(ps), 0);
+	CHECK_INT(payload_pool_lent(pool), cap);  /* kept waits for the store */
+	/* a second document, ended but not taken: back to the pool at reset */
+	CHECK_INT(payload_stream_feed(ps, "{\"b64_json\":\"eHl6\"}", 19, err,
+	    sizeof(err)), 0);
+	CHECK_INT(payload_pool_lent(pool), 2 * cap);
+	CHECK_INT(payload_stream_end(ps, &text, &tlen, &imgs, err, sizeof(err)), 1);
+	payload_stream_reset(ps);
+	CHECK_INT(payload_pool_lent(pool), cap);
+	CHECK_INT(payload_pool_count(pool), 1);
+	payload_pool_put(pool, &kept);
+	CHECK_INT(payload_pool_lent(pool), 0);
+	CHECK_INT(payload_pool_count(pool), 2);
+	CHECK_INT(payload_pool_lent_peak(pool), 2 * cap);
+	/* a copy from a spare is lent as well */
+	CHECK_INT(payload_image_copy(pool, "hello", 5, &kept), 0);
+	CHECK_INT(payload_pool_lent(pool), cap);
+	payload_pool_put(pool, &kept);
+	CHECK_INT(payload_pool_lent(pool), 0);
+	payload_stream_free(ps);
+	payload_pool_free(pool);
+	CHECK_INT(payload_pool_lent(NULL), 0);
+}
+
 /* Buffers go back to the pool when a stream is freed (as many as it holds),
  * the next stream decodes into them, trim empties it. */
 static void
@@ -271,5 +324,6 @@ main(void)
 	test_big_and_offsets();
 	test_extract();
 	test_pool();
+	test_lent();
 	return tu_finish("test_payload");
 }

@@ -695,6 +695,48 @@ test_stop(void)
 	sink_clear(&k);
 }
 
+/* A callback's SSE_PAUSE stops right after its event, with the bytes used
+ * counted to the end of the blank line; the parser goes on from the rest
+ * (CRLF split across the pause included) and sees every event once. */
+static void
+test_pause(void)
+{
+	static const char t[] = "data: 1\r\n\r\ndata: 2\n\ndata: 3\n\n";
+	struct sink k;
+	struct sse_parser *p;
+	size_t used, off = 0;
+
+	memset(&k, 0, sizeof(k));
+	k.stop_at = 1;
+	k.stop_rv = SSE_PAUSE;
+	p = new_parser(&k, 100);
+	CHECK_INT(sse_feed_some(p, t, sizeof(t) - 1, &used), SSE_PAUSE);
+	CHECK_INT(used, 10);              /* "data: 1\r\n\r" */
+	CHECK_INT(k.got, 1);
+	off += used;
+	k.stop_at = 2;
+	CHECK_INT(sse_feed_some(p, t + off, sizeof(t) - 1 - off, &used),
+	    SSE_PAUSE);
+	CHECK_INT(used, 10);              /* "\ndata: 2\n\n" */
+	off += used;
+	CHECK_INT(sse_feed_some(p, t + off, sizeof(t) - 1 - off, &used), 0);
+	CHECK_INT(used, sizeof(t) - 1 - off);
+	CHECK_INT(k.got, 3);
+	CHECK_INT(sse_finish(p), 0);
+	sse_free(p);
+	sink_clear(&k);
+	/* through sse_feed, a pause is an end like any other return */
+	memset(&k, 0, sizeof(k));
+	k.stop_at = 1;
+	k.stop_rv = SSE_PAUSE;
+	p = new_parser(&k, 100);
+	CHECK_INT(sse_feed(p, t, sizeof(t) - 1), SSE_PAUSE);
+	CHECK_INT(sse_feed(p, "data: 4\n\n", 9), SSE_PAUSE);
+	CHECK_INT(k.got, 1);
+	sse_free(p);
+	sink_clear(&k);
+}
+
 /* A realistic 2 MB event in 16 KB reads, twice, to check the data and
  * that the buffer is reused for the second event. */
 static void
@@ -746,6 +788,7 @@ all_cases(void)
 	test_finish();
 	test_limits();
 	test_stop();
+	test_pause();
 	test_null();
 	test_stream("\n", "LF");
 	test_stream("\r\n", "CRLF");
