@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "dispatch.h"
+#include "journal.h"
 #include "log.h"
 #include "store.h"
 #include "storeq.h"
@@ -55,6 +56,7 @@ struct daemon {
 	int beat_pending;           /* a heartbeat is in the store queue */
 	int beat_failing;           /* the last one could not be written */
 	int stop_signals;
+	int journal;                /* stderr is the journal's stream */
 };
 
 static void
@@ -486,8 +488,7 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 	fresh.lease_ms = dm->cfg.lease_ms;
 	fresh.poll_ms = dm->cfg.poll_ms;
 	fresh.heartbeat_ms = dm->cfg.heartbeat_ms;
-	log_init("imgeditd", (enum log_level)fresh.log_level,
-	    getenv("JOURNAL_STREAM") != NULL);
+	log_init("imgeditd", (enum log_level)fresh.log_level, dm->journal);
 	reload_api_key(dm, &fresh);
 	dispatch_config_from(dm, &fresh, &dc);
 	dispatch_reload(dm->disp, &dc);
@@ -617,8 +618,8 @@ main(int argc, char **argv)
 		config_free(&dm.cfg);
 		return 2;
 	}
-	log_init("imgeditd", (enum log_level)dm.cfg.log_level,
-	    getenv("JOURNAL_STREAM") != NULL);
+	dm.journal = journal_stream_is(getenv("JOURNAL_STREAM"), STDERR_FILENO);
+	log_init("imgeditd", (enum log_level)dm.cfg.log_level, dm.journal);
 	/* no core dump, no ptrace by others: the key is in this memory */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if ((dm.api_key = load_api_key(&dm.cfg, NULL, err, sizeof(err))) == NULL) {

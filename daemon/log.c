@@ -1,6 +1,7 @@
 /* log.c: the daemon's and ctl's log lines, one write per line to stderr,
- * with a syslog priority prefix when stderr is journald. */
+ * or one structured record when stderr is the journal (journal.c). */
 #include "log.h"
+#include "journal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,32 +12,36 @@
 static struct {
 	const char *progname;
 	enum log_level min;
-	int journald;
+	int journal;
 } log_cfg = { "imgedit", LOG_LVL_INFO, 0 };
 
 void
-log_init(const char *progname, enum log_level min, int journald_prefix)
+log_init(const char *progname, enum log_level min, int journal)
 {
 	log_cfg.progname = progname;
 	log_cfg.min = min;
-	log_cfg.journald = journald_prefix;
+	log_cfg.journal = journal;
 }
 
 void
 log_msg(enum log_level lvl, const char *fmt, ...)
 {
 	static const char *const names[] = { "debug", "info", "warn", "error" };
-	static const char *const prio[] = { "<7>", "<6>", "<4>", "<3>" };
+	static const int prio[] = { 7, 6, 4, 3 };   /* syslog's */
 	char line[2048];
-	int n, m;
+	int n, m, pl, body;
 	va_list ap;
 
 	if (lvl < log_cfg.min)
 		return;
-	n = snprintf(line, sizeof(line), "%s%s: %s ",
-	    log_cfg.journald ? prio[lvl] : "", log_cfg.progname, names[lvl]);
-	if (n < 0 || (size_t)n >= sizeof(line))
+	/* "<N>" then "prog: level " then the text; the <N> is written only
+	 * to the journal's stream (it reads it as the priority) */
+	pl = snprintf(line, sizeof(line), "<%d>", prio[lvl]);
+	n = snprintf(line + pl, sizeof(line) - (size_t)pl, "%s: %s ",
+	    log_cfg.progname, names[lvl]);
+	if (n < 0 || (size_t)(pl + n) >= sizeof(line))
 		return;
+	n = body = pl + n;
 	va_start(ap, fmt);
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
@@ -45,8 +50,15 @@ log_msg(enum log_level lvl, const char *fmt, ...)
 	n += m;
 	if ((size_t)n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
+	line[n] = '\0';
+	if (log_cfg.journal &&
+	    journal_send(log_cfg.progname, prio[lvl], line + body) == 0)
+		return;
 	line[n++] = '\n';
-	(void)!write(STDERR_FILENO, line, (size_t)n);
+	if (!log_cfg.journal)
+		(void)!write(STDERR_FILENO, line + pl, (size_t)(n - pl));
+	else
+		(void)!write(STDERR_FILENO, line, (size_t)n);
 }
 
 char *

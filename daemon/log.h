@@ -1,5 +1,5 @@
-/* log.h: one line per event on stderr (journald), "level msg key=value ...".
- * Never pass image bytes or the API key to these functions. */
+/* log.h: one line per event on stderr, "prog: level event key=value ...",
+ * or a journal record with fields. Never pass image bytes or the API key. */
 #ifndef IMGEDIT_LOG_H
 #define IMGEDIT_LOG_H
 
@@ -7,8 +7,11 @@
 
 enum log_level { LOG_LVL_DEBUG, LOG_LVL_INFO, LOG_LVL_WARN, LOG_LVL_ERR };
 
-/* Lines below min are dropped. Set once at start-up (before the loop). */
-void log_init(const char *progname, enum log_level min, int journald_prefix);
+/* Lines below min are dropped. journal: stderr is the journal's stream
+ * (journal_stream_is): each event goes to the journal as a record with
+ * fields (journal.h), or, if that fails, to stderr with a <N> priority
+ * prefix. Called at start-up, and on SIGHUP for a new level. */
+void log_init(const char *progname, enum log_level min, int journal);
 
 /* fmt is printf-style; by convention "event key=value key=value". Values that
  * may contain spaces should go through log_quote. */
