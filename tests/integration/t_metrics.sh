@@ -136,10 +136,18 @@ MPORT=$(sed -n 's/.*metrics_listen address=127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$DA
 # during the run: finals stored while the slow one is still in flight
 scrape_until 20 "$T/mid.prom" \
 	'g("imgedit_images_stored_total{kind=\"final\"}") >= 1 and g("imgedit_transfers_in_flight") >= 1'
-[ "$(sql "SELECT count(*) FROM jobs WHERE state IN ('queued','running','retry_wait')")" -gt 0 ] ||
-	fail "the mid-run scrape came after the run"
 promtool check metrics <"$T/mid.prom" >"$T/promtool.out" 2>&1 ||
 	fail "promtool check metrics on the mid-run scrape: $(cat "$T/promtool.out")"
+for name in jobs:gauge attempts_total:counter http_responses_total:counter \
+	images_stored_total:counter images_stored_bytes_total:counter \
+	upstream_ttfb_seconds:histogram attempt_duration_seconds:histogram \
+	ratelimit_waits_total:counter ratelimit_wait_seconds_total:counter \
+	paused:gauge transfers_in_flight:gauge images_waiting_bytes:gauge \
+	store_requests_waiting:gauge db_lock_waits_total:counter \
+	db_lock_wait_seconds_total:counter; do
+	grep -qx "# TYPE imgedit_${name%:*} ${name#*:}" "$T/mid.prom" ||
+		fail "no family imgedit_${name%:*} of type ${name#*:} in the scrape"
+done
 assert_eq "$(scrape "$T/h.out")" "200 text/plain; version=0.0.4; charset=utf-8" "GET /metrics"
 assert_eq "$(scrape "$T/h.out" /)" "404 text/plain; charset=utf-8" "GET /"
 assert_eq "$(scrape "$T/h.out" /metrics/x)" "404 text/plain; charset=utf-8" "GET /metrics/x"
@@ -151,8 +159,9 @@ wait_jobs_done 30
 # and the write that waits is counted while it waits
 "$IMGEDITCTL" submit --model gpt-image-1 --partial-images 2 \
 	-p "held [[fault:delay=1500]]" "$T/a.png" >/dev/null
-for i in $(seq 1 100); do
+for i in $(seq 1 101); do
 	[ "$(sql "SELECT state FROM jobs WHERE params LIKE '%held%'")" = running ] && break
+	[ "$i" -le 100 ] || fail "the held job was not claimed within 5 s"
 	sleep 0.05
 done
 hold_lock 4
