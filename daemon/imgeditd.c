@@ -610,8 +610,10 @@ timer_every(struct event_base *base, int64_t ms, event_callback_fn fn,
 	return ev;
 }
 
-/* --metrics-listen: the endpoint on the loop; said in the log with the
- * port it got (a port of 0 picks a free one). */
+/* --metrics-listen: the endpoint on the loop, bound before the database
+ * is opened, so that an address in use stops the start before this daemon
+ * has a row; said in the log with the port it got (0 picks a free one).
+ * No scrape is answered before the loop runs. */
 static int
 start_metrics(struct daemon *dm)
 {
@@ -643,12 +645,9 @@ start_loop(struct daemon *dm)
 	struct dispatch_config dc = { 0 };
 	uint64_t dog_usec = 0;
 
-	if ((dm->base = event_base_new()) == NULL)
-		return -1;
 	dispatch_config_from(dm, &dm->cfg, &dc);
 	if ((dm->q = storeq_new(dm->base, dm->st, dm->daemon_id)) == NULL ||
-	    (dm->disp = dispatch_new(dm->base, dm->q, &dc)) == NULL ||
-	    start_metrics(dm) == -1)
+	    (dm->disp = dispatch_new(dm->base, dm->q, &dc)) == NULL)
 		return -1;
 	dm->sigterm_ev = evsignal_new(dm->base, SIGTERM, on_stop_signal, dm);
 	dm->sigint_ev = evsignal_new(dm->base, SIGINT, on_stop_signal, dm);
@@ -721,7 +720,8 @@ main(int argc, char **argv)
 	srandom((unsigned)getpid() ^ (unsigned)now_ms());
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	rc = 1;
-	if (open_store(&dm) == -1 || start_loop(&dm) == -1)
+	if ((dm.base = event_base_new()) == NULL || start_metrics(&dm) == -1 ||
+	    open_store(&dm) == -1 || start_loop(&dm) == -1)
 		goto out;
 	warn_plain_http(dm.cfg.base_url);
 	log_info("started id=%s db=%s base_url=%s concurrency=%d version=%s",

@@ -193,5 +193,14 @@ done
 grep -q 'setting key=metrics-listen old="127.0.0.1:0" new="127.0.0.1:1" action=needs_restart' "$DAEMON_LOG" ||
 	fail "SIGHUP did not say the new address needs a restart"
 assert_eq "$(scrape "$T/h.out" | cut -d' ' -f1)" 200 "GET /metrics after SIGHUP"
+# an address in use stops a second daemon before it registers
+daemons=$(sql "SELECT count(*) FROM daemons")
+rc=0
+OPENAI_API_KEY=sk-test "$IMGEDITD" --db "$DB" --base-url "$BASE_URL" \
+	--metrics-listen "127.0.0.1:$MPORT" >"$T/second.log" 2>&1 || rc=$?
+assert_eq "$rc" 1 "exit status with the metrics address in use"
+grep -q "metrics_listen_failed listen=\"127.0.0.1:$MPORT\"" "$T/second.log" ||
+	fail "no metrics_listen_failed line: $(cat "$T/second.log")"
+assert_eq "$(sql "SELECT count(*) FROM daemons")" "$daemons" "daemon rows after the failed start"
 stop_daemon
 pass "metrics pass promtool mid-run and match the database after it"
