@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 const struct config_key config_keys[] = {
@@ -41,6 +42,8 @@ const struct config_key config_keys[] = {
 	    "waiting for the database), at most; past it transfers pause "
 	    "between images" },
 	{ "log-level", "LEVEL", "debug, info, warn or error" },
+	{ "metrics-listen", "ADDR:PORT", "serve Prometheus metrics at "
+	    "http://ADDR:PORT/metrics, e.g. 127.0.0.1:9464 (empty = off)" },
 	{ NULL, NULL, NULL },
 };
 
@@ -89,6 +92,7 @@ config_default_text(const char *key)
 		{ "max-event-bytes", "67108864" },
 		{ "memory-max", "25165824" },
 		{ "log-level", "info" },
+		{ "metrics-listen", "off" },
 	};
 	size_t i;
 
@@ -106,8 +110,9 @@ config_free(struct config *cfg)
 	free(cfg->api_key_file);
 	free(cfg->organization);
 	free(cfg->project);
+	free(cfg->metrics_listen);
 	cfg->db = cfg->base_url = cfg->api_key_file = NULL;
-	cfg->organization = cfg->project = NULL;
+	cfg->organization = cfg->project = cfg->metrics_listen = NULL;
 }
 
 static int
@@ -160,6 +165,24 @@ set_level(int *dst, const char *value)
 			return 0;
 		}
 	return -1;
+}
+
+/* An address to listen on, or "" for none; the reason names the key. */
+static int
+set_listen(char **dst, const char *value, char *err, size_t errlen)
+{
+	char host[64], why[200];
+	int port;
+
+	if (value[0] == '\0') {
+		free(*dst);
+		*dst = NULL;
+		return 0;
+	}
+	if (metrics_parse_listen(value, host, sizeof(host), &port, why,
+	    sizeof(why)) == -1)
+		return errorf(err, errlen, "metrics-listen: %s", why);
+	return set_string(dst, value);
 }
 
 int
@@ -242,6 +265,8 @@ config_set(struct config *cfg, const char *key, const char *value, char *err,
 	} else if (strcmp(key, "log-level") == 0) {
 		want = "debug, info, warn or error";
 		rc = set_level(&cfg->log_level, value);
+	} else if (strcmp(key, "metrics-listen") == 0) {
+		return set_listen(&cfg->metrics_listen, value, err, errlen);
 	} else {
 		snprintf(err, errlen, "%s: unknown setting", key);
 		return -1;
@@ -283,6 +308,7 @@ static const struct {
 	{ "max-event-bytes", offsetof(struct config, max_event_bytes), F_I64, 1 },
 	{ "memory-max", offsetof(struct config, memory_max), F_I64, 1 },
 	{ "log-level", offsetof(struct config, log_level), F_LEVEL, 1 },
+	{ "metrics-listen", offsetof(struct config, metrics_listen), F_STR, 0 },
 };
 
 int

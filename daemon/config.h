@@ -26,6 +26,7 @@ struct config {
 	int64_t max_event_bytes;
 	int64_t memory_max;        /* image bytes waiting to be stored */
 	int log_level;             /* enum log_level */
+	char *metrics_listen;      /* "HOST:PORT" of /metrics, NULL = off */
 };
 
 /* One setting as the flag and the file spell it. */

@@ -110,6 +110,8 @@ struct dispatcher {
 	int64_t probe_backoff_ms;
 	int probing;                /* a probe is claimed or in flight */
 	struct dispatch_stats stats;
+	struct metrics *m;          /* cfg.metrics, or own_metrics */
+	struct metrics own_metrics;
 };
 
 static void run_end(struct run *r, const char *outcome, enum job_next next);
@@ -242,6 +244,8 @@ finish_done(void *arg, struct sq_req *req)
 	int rc = req->rc;
 
 	log_finish(r, rc, req->errcode);
+	if (req->written)
+		metrics_attempt(d->m, r->res.outcome);
 	sq_req_free(req);
 	r->pending--;
 	if (rc < 0 && rc != STORE_LOST) {
@@ -347,6 +351,7 @@ run_end(struct run *r, const char *outcome, enum job_next next)
 	d->nactive--;
 	r->ended = 1;
 	r->t_end = mono_ms();
+	metrics_observe(&d->m->duration, r->t_end - r->t_start);
 	r->res.outcome = outcome;
 	r->next = next;
 	maybe_finish(r);
@@ -421,6 +426,8 @@ image_done(void *arg, struct sq_req *req)
 	struct dispatcher *d = r->d;
 	size_t size = ir->buf.size;
 
+	if (req->written)
+		metrics_image(d->m, req->u.image.kind, size);
 	if (req->rc >= 0 || req->rc == STORE_LOST) {
 		r->images++;
 		d->stats.images++;
@@ -477,6 +484,7 @@ on_response(void *arg, long http_status, const char *request_id)
 	struct sq_req *req;
 
 	r->answer_status = (int)http_status;
+	metrics_response(r->d->m, http_status);
 	strlcpy_safe(r->request_id, request_id ? request_id : "",
 	    sizeof(r->request_id));
 	if ((req = request(SQ_ANSWERED, answered_done, r)) == NULL)
@@ -666,6 +674,7 @@ on_done(void *arg, const struct edit_outcome *out)
 	r->call = NULL; /* upstream.c frees it when this returns */
 	r->ttfb_ms = out->ttfb_ms;
 	r->bytes_in = out->bytes_in;
+	metrics_observe(&d->m->ttfb, out->ttfb_ms);
 	result_from_outcome(&res, out);
 	res_keep(r, &res);
 	ratelimit_observe(&d->rl, &out->ratelimit, now_ms());
@@ -842,9 +851,11 @@ may_send(struct dispatcher *d, int *probe)
 		*probe = 1;
 	}
 	if ((wait = ratelimit_wait_ms(&d->rl, 1, now)) > 0) {
+		metrics_ratelimit(d->m, 1, mono_ms());
 		wake_at(d, now + wait);
 		return 0;
 	}
+	metrics_ratelimit(d->m, 0, mono_ms());
 	return 1;
 }
 
@@ -1123,6 +1134,8 @@ dispatch_new(struct event_base *base, struct storeq *q,
 	d->base = base;
 	d->q = q;
 	d->cfg = *cfg;
+	metrics_init(&d->own_metrics);
+	d->m = cfg->metrics != NULL ? cfg->metrics : &d->own_metrics;
 	d->data_version = -1;
 	ratelimit_init(&d->rl, cfg->rpm, cfg->ipm, now_ms());
 	TAILQ_INIT(&d->runs);

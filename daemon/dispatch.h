@@ -8,6 +8,7 @@
 
 #include <event2/event.h>
 
+#include "metrics.h"
 #include "retry.h"
 #include "storeq.h"
 #include "upstream.h"
@@ -22,6 +23,8 @@ struct dispatch_config {
 	size_t memory_max;         /* image bytes waiting for the store, at most */
 	struct retry_policy retry;
 	struct upstream_config up;
+	struct metrics *metrics;   /* counted into (outlives the dispatcher),
+	                            * or NULL */
 };
 
 /* Counters for the status line and the log. */

@@ -22,6 +22,7 @@
 #include "dispatch.h"
 #include "journal.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 #include "storeq.h"
 #include "util.h"
@@ -57,7 +58,12 @@ struct daemon {
 	int beat_failing;           /* the last one could not be written */
 	int stop_signals;
 	int journal;                /* stderr is the journal's stream */
+	struct metrics metrics;     /* counted by the dispatcher, always */
+	struct metrics_server *msrv; /* --metrics-listen, or NULL */
+	int counts_pending;         /* a job count is in the store queue */
 };
+
+_Static_assert(METRICS_STATES <= SQ_STATES_MAX, "SQ_COUNTS holds the states");
 
 static void
 usage(FILE *f)
@@ -342,8 +348,58 @@ heartbeat_done(void *arg, struct sq_req *req)
 	sq_req_free(req);
 }
 
+static void
+counts_done(void *arg, struct sq_req *req)
+{
+	struct daemon *dm = arg;
+
+	dm->counts_pending = 0;
+	if (req->rc == STORE_OK) {
+		memcpy(dm->metrics.jobs, req->u.counts.counts,
+		    sizeof(dm->metrics.jobs));
+		dm->metrics.jobs_known = 1;
+	}
+	sq_req_free(req);
+}
+
+/* The jobs by state for /metrics, read by the writer thread (one at a
+ * time: a lock may hold the queue up), so that a scrape never waits. */
+static void
+refresh_job_counts(struct daemon *dm)
+{
+	struct sq_req *req;
+
+	if (dm->msrv == NULL || dm->counts_pending ||
+	    (req = sq_req_new(SQ_COUNTS, counts_done, dm)) == NULL)
+		return;
+	req->u.counts.states = metrics_job_states;
+	req->u.counts.nstates = METRICS_STATES;
+	dm->counts_pending = 1;
+	storeq_submit(dm->q, req);
+}
+
+/* Before a scrape: the gauges, from the dispatcher and the store queue. */
+static void
+sample_metrics(void *arg, struct metrics *m)
+{
+	struct daemon *dm = arg;
+	struct dispatch_stats s;
+	struct storeq_health h;
+
+	dispatch_get_stats(dm->disp, &s);
+	storeq_health(dm->q, &h);
+	m->in_flight = s.running;
+	m->pending_bytes = (int64_t)s.pending_bytes;
+	m->store_queue = h.queued;
+	m->db_lock_waits = h.lock_waits;
+	m->db_lock_wait_ms = h.lock_wait_ms;
+	m->paused = s.pause_reason[0] != '\0';
+	strlcpy_safe(m->pause_reason, s.pause_reason, sizeof(m->pause_reason));
+}
+
 /* The status, to systemd at once and to the daemons row through the store
- * queue (which a lock may hold up: systemd still hears of it). */
+ * queue (which a lock may hold up: systemd still hears of it); the job
+ * counts for /metrics on the same beat. */
 static void
 on_heartbeat(evutil_socket_t fd, short what, void *arg)
 {
@@ -360,6 +416,7 @@ on_heartbeat(evutil_socket_t fd, short what, void *arg)
 	    s.db_trouble[0] || s.pause_reason[0] ? "; " : "",
 	    s.db_trouble[0] ? s.db_trouble : s.pause_reason);
 	notify(msg);
+	refresh_job_counts(dm);
 	if (dm->beat_pending ||
 	    (req = sq_req_new(SQ_HEARTBEAT, heartbeat_done, dm)) == NULL)
 		return;
@@ -439,6 +496,7 @@ dispatch_config_from(struct daemon *dm, const struct config *cfg,
 	dc->up.total_timeout_ms = (long)cfg->total_timeout_ms;
 	dc->up.max_event_bytes = (size_t)cfg->max_event_bytes;
 	dc->memory_max = (size_t)cfg->memory_max;
+	dc->metrics = &dm->metrics;
 }
 
 /* Says, for each setting that changed, whether it is applied now or
@@ -488,6 +546,9 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 	fresh.lease_ms = dm->cfg.lease_ms;
 	fresh.poll_ms = dm->cfg.poll_ms;
 	fresh.heartbeat_ms = dm->cfg.heartbeat_ms;
+	free(fresh.metrics_listen);
+	fresh.metrics_listen = dm->cfg.metrics_listen;
+	dm->cfg.metrics_listen = NULL;
 	log_init("imgeditd", (enum log_level)fresh.log_level, dm->journal);
 	reload_api_key(dm, &fresh);
 	dispatch_config_from(dm, &fresh, &dc);
@@ -550,14 +611,41 @@ timer_every(struct event_base *base, int64_t ms, event_callback_fn fn,
 	return ev;
 }
 
+/* --metrics-listen: the endpoint on the loop, bound before the database
+ * is opened, so that an address in use stops the start before this daemon
+ * has a row; said in the log with the port it got (0 picks a free one).
+ * No scrape is answered before the loop runs. */
+static int
+start_metrics(struct daemon *dm)
+{
+	char err[300], host[64];
+	int port;
+
+	if (dm->cfg.metrics_listen == NULL)
+		return 0;
+	dm->msrv = metrics_server_new(dm->base, dm->cfg.metrics_listen,
+	    &dm->metrics, sample_metrics, dm, err, sizeof(err));
+	if (dm->msrv == NULL) {
+		log_err("metrics_listen_failed listen=%s error=%s",
+		    LOG_Q(dm->cfg.metrics_listen), LOG_Q(err));
+		return -1;
+	}
+	log_info("metrics_listen address=%s path=/metrics",
+	    metrics_server_address(dm->msrv));
+	if (metrics_parse_listen(dm->cfg.metrics_listen, host, sizeof(host),
+	    &port, err, sizeof(err)) == 0 && !metrics_host_loopback(host))
+		log_warn("metrics_listen_public address=%s note=\"not loopback: "
+		    "whoever reaches it reads the counts and pause reasons\"",
+		    metrics_server_address(dm->msrv));
+	return 0;
+}
+
 static int
 start_loop(struct daemon *dm)
 {
 	struct dispatch_config dc = { 0 };
 	uint64_t dog_usec = 0;
 
-	if ((dm->base = event_base_new()) == NULL)
-		return -1;
 	dispatch_config_from(dm, &dm->cfg, &dc);
 	if ((dm->q = storeq_new(dm->base, dm->st, dm->daemon_id)) == NULL ||
 	    (dm->disp = dispatch_new(dm->base, dm->q, &dc)) == NULL)
@@ -593,6 +681,7 @@ daemon_free(struct daemon *dm)
 	if (dm->sighup_ev) event_free(dm->sighup_ev);
 	if (dm->beat_ev) event_free(dm->beat_ev);
 	if (dm->dog_ev) event_free(dm->dog_ev);
+	metrics_server_free(dm->msrv);
 	if (dm->base) event_base_free(dm->base);
 	store_close(dm->st);
 	if (dm->api_key) {
@@ -611,6 +700,7 @@ main(int argc, char **argv)
 	int rc;
 
 	memset(&dm, 0, sizeof(dm));
+	metrics_init(&dm.metrics);
 	if ((rc = parse_args(argc, argv, &dm.set)) != 0)
 		return rc == 1 ? 0 : 2;
 	if (build_config(&dm.set, &dm.cfg, err, sizeof(err)) == -1) {
@@ -632,7 +722,8 @@ main(int argc, char **argv)
 	srandom((unsigned)getpid() ^ (unsigned)now_ms());
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	rc = 1;
-	if (open_store(&dm) == -1 || start_loop(&dm) == -1)
+	if ((dm.base = event_base_new()) == NULL || start_metrics(&dm) == -1 ||
+	    open_store(&dm) == -1 || start_loop(&dm) == -1)
 		goto out;
 	warn_plain_http(dm.cfg.base_url);
 	log_info("started id=%s db=%s base_url=%s concurrency=%d version=%s",

@@ -27,6 +27,7 @@ struct store {
 	void (*ckpt_cb)(void *arg);
 	void *ckpt_arg;
 	int errcode;                /* SQLite's code of the last failed write */
+	int written;                /* rows the last image / finish committed */
 	struct store_fault faults[STORE_FAULTS_MAX]; /* tests: injected errors */
 	int nfaults;
 	int tries[STORE_OP_COUNT];  /* write transactions begun, per kind */
@@ -459,6 +460,12 @@ write_commit(struct store *st, enum store_op op)
 }
 
 int
+store_last_written(const struct store *st)
+{
+	return st->written;
+}
+
+int
 store_data_version(struct store *st, int64_t *version)
 {
 	sqlite3_stmt *s;
@@ -845,6 +852,30 @@ fail:
 }
 
 int
+store_job_counts(struct store *st, const char *const *states, int n,
+    int64_t *counts)
+{
+	static const char sql[] = "SELECT state, count(*) FROM jobs "
+	    "GROUP BY state";
+	const char *state;
+	sqlite3_stmt *s;
+	int rc, i;
+
+	for (i = 0; i < n; i++)
+		counts[i] = 0;
+	if ((s = prep(st, sql)) == NULL)
+		return STORE_ERR;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		state = (const char *)sqlite3_column_text(s, 0);
+		for (i = 0; state != NULL && i < n; i++)
+			if (strcmp(state, states[i]) == 0)
+				counts[i] = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? STORE_OK : rc_to_store(rc);
+}
+
+int
 store_next_wake(struct store *st, int64_t *when)
 {
 	static const char sql[] = "SELECT min(not_before) FROM jobs "
@@ -1092,6 +1123,7 @@ store_commit_image(struct store *st, const char *daemon_id,
 {
 	int rc, ours;
 
+	st->written = 0;
 	if ((rc = write_begin(st, STORE_OP_IMAGE)) != STORE_OK)
 		return rc;
 	if ((rc = our_attempt(st, daemon_id, img->job_id, img->attempt_id)) !=
@@ -1106,6 +1138,7 @@ store_commit_image(struct store *st, const char *daemon_id,
 		goto fail;
 	if ((rc = write_commit(st, STORE_OP_IMAGE)) != STORE_OK)
 		return rc;
+	st->written = 1;
 	return ours;
 fail:
 	store_rollback(st);
@@ -1189,8 +1222,9 @@ store_finish_attempt(struct store *st, const char *daemon_id, int64_t job_id,
     int64_t attempt_id, const struct attempt_result *res, enum job_next next,
     int64_t not_before)
 {
-	int rc, ours;
+	int rc, ours, closed;
 
+	st->written = 0;
 	if ((rc = write_begin(st, STORE_OP_FINISH)) != STORE_OK)
 		return rc;
 	if ((ours = still_ours(st, daemon_id, job_id, attempt_id)) < 0 &&
@@ -1200,11 +1234,13 @@ store_finish_attempt(struct store *st, const char *daemon_id, int64_t job_id,
 	}
 	if ((rc = close_attempt(st, attempt_id, res)) != STORE_OK)
 		goto fail;
+	closed = sqlite3_changes(st->db);
 	if (ours == STORE_OK &&
 	    (rc = move_job(st, job_id, res, next, not_before)) != STORE_OK)
 		goto fail;
 	if ((rc = write_commit(st, STORE_OP_FINISH)) != STORE_OK)
 		return rc;
+	st->written = closed;
 	return ours;
 fail:
 	store_rollback(st);

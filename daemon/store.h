@@ -160,6 +160,11 @@ void claimed_job_drop_input_bytes(struct claimed_job *job);
 int store_claim(struct store *st, const char *daemon_id, int64_t now,
     int64_t lease_ms, struct claimed_job **out);
 
+/* Counts the jobs in each of the n states named (jobs.state values) into
+ * counts[0..n-1], in one read. Returns STORE_OK or an error. */
+int store_job_counts(struct store *st, const char *const *states, int n,
+    int64_t *counts);
+
 /* When the next waiting job becomes ready: earliest not_before among
  * queued/retry_wait jobs. Returns 1 with *when, 0 if none, or STORE_ERR. */
 int store_next_wake(struct store *st, int64_t *when);
@@ -225,6 +230,13 @@ struct store_image {
  * STORE_BUSY or STORE_ERR (nothing written). */
 int store_commit_image(struct store *st, const char *daemon_id,
     const struct store_image *img);
+
+/* Rows the last store_commit_image or store_finish_attempt committed: 1
+ * when it inserted the image or closed the attempt row, 0 when it wrote
+ * nothing (failed, not this daemon's attempt, or the row was closed
+ * before, e.g. by a lease round). For counters that must match the
+ * tables. */
+int store_last_written(const struct store *st);
 
 /* What became of an attempt, and what the job does next. */
 enum job_next {

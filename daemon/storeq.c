@@ -37,6 +37,9 @@ struct storeq {
 	int quit, closed;
 	uint64_t seq;
 	int64_t locked_since, fault_since; /* mono ms, 0 = not now */
+	uint64_t lock_waits;        /* writes that met a lock, and waited */
+	int64_t lock_wait_ms;       /* ... this long, past waits */
+	int64_t lock_wait_since;    /* mono ms the current one began, or 0 */
 	char fault[128];
 
 	int ckpt_due;               /* writer thread only */
@@ -152,7 +155,14 @@ exec_req(struct storeq *q, struct sq_req *r)
 		r->rc = store_daemon_heartbeat(st, id, r->u.beat.status,
 		    r->u.beat.pause_reason[0] ? r->u.beat.pause_reason : NULL);
 		break;
+	case SQ_COUNTS:
+		r->rc = store_job_counts(st, r->u.counts.states,
+		    r->u.counts.nstates < SQ_STATES_MAX ? r->u.counts.nstates :
+		    SQ_STATES_MAX, r->u.counts.counts);
+		break;
 	}
+	if (r->op == SQ_IMAGE || r->op == SQ_FINISH)
+		r->written = store_last_written(st);
 	r->errcode = r->rc < 0 && r->rc != STORE_LOST ? store_errcode(st) : 0;
 	if (r->rc < 0 && r->errcode == 0)
 		r->errcode = SQLITE_ERROR;
@@ -191,14 +201,20 @@ drain_side(struct storeq *q)
 	pthread_mutex_unlock(&q->mu);
 }
 
+/* A write met an error; since: when the first try of it failed, began:
+ * when that try began (SQLite's busy handler waited from then). */
 static void
-health_note(struct storeq *q, int errcode, int64_t since)
+health_note(struct storeq *q, int errcode, int64_t since, int64_t began)
 {
 	int busy = errcode == SQLITE_BUSY || errcode == SQLITE_LOCKED;
 
 	pthread_mutex_lock(&q->mu);
 	if (busy) {
 		q->locked_since = since;
+		if (q->lock_wait_since == 0) {
+			q->lock_waits++;
+			q->lock_wait_since = began;
+		}
 	} else {
 		q->fault_since = since;
 		snprintf(q->fault, sizeof(q->fault), "%s", sqlite3_errstr(errcode));
@@ -211,6 +227,9 @@ health_clear(struct storeq *q)
 {
 	pthread_mutex_lock(&q->mu);
 	q->locked_since = q->fault_since = 0;
+	if (q->lock_wait_since != 0)
+		q->lock_wait_ms += mono_ms() - q->lock_wait_since;
+	q->lock_wait_since = 0;
 	pthread_mutex_unlock(&q->mu);
 }
 
@@ -246,7 +265,7 @@ static const char *
 op_name(enum sq_op op)
 {
 	static const char *const names[] = { "claim", "answered", "image",
-	    "finish", "poll", "leases", "heartbeat" };
+	    "finish", "poll", "leases", "heartbeat", "counts" };
 
 	return names[op];
 }
@@ -257,7 +276,7 @@ static void
 run_ordered(struct storeq *q, struct sq_req *r)
 {
 	int64_t since = 0, wait = FAULT_WAIT_MIN_MS;
-	int64_t t0;
+	int64_t t0, began = 0;
 	int tries = 0, said = 0, busy;
 
 	if (r->op == SQ_IMAGE) {
@@ -271,8 +290,10 @@ run_ordered(struct storeq *q, struct sq_req *r)
 		    !store_error_transient(r->errcode))
 			break;
 		busy = r->errcode == SQLITE_BUSY || r->errcode == SQLITE_LOCKED;
-		if (since == 0)
+		if (since == 0) {
 			since = mono_ms();
+			began = t0;
+		}
 		if (!said && (!busy || mono_ms() - since >= 1000)) {
 			/* a lock for less than a second is everyday life */
 			said = 1;
@@ -282,7 +303,7 @@ run_ordered(struct storeq *q, struct sq_req *r)
 			    sqlite3_errstr(r->errcode));
 		}
 		tries++;
-		health_note(q, r->errcode, since);
+		health_note(q, r->errcode, since, began);
 		drain_side(q);
 		if (!busy) {
 			nap(q, wait);
@@ -440,6 +461,9 @@ storeq_health(struct storeq *q, struct storeq_health *h)
 	snprintf(h->fault, sizeof(h->fault), "%s", q->fault_since ? q->fault :
 	    "");
 	h->queued = q->queued;
+	h->lock_waits = q->lock_waits;
+	h->lock_wait_ms = q->lock_wait_ms + (q->lock_wait_since ?
+	    now - q->lock_wait_since : 0);
 	pthread_mutex_unlock(&q->mu);
 }
 

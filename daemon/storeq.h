@@ -24,8 +24,11 @@
  */
 enum sq_op {
 	SQ_CLAIM, SQ_ANSWERED, SQ_IMAGE, SQ_FINISH,  /* in order, retried */
-	SQ_POLL, SQ_LEASES, SQ_HEARTBEAT,            /* once each */
+	SQ_POLL, SQ_LEASES, SQ_HEARTBEAT, SQ_COUNTS, /* once each */
 };
+
+/* Job states SQ_COUNTS counts, at most. */
+#define SQ_STATES_MAX 8
 
 struct sq_req;
 typedef void (*sq_done_fn)(void *arg, struct sq_req *req);
@@ -39,6 +42,7 @@ struct sq_req {
 	void *arg;
 	int rc;             /* STORE_OK, STORE_LOST, ...; claim: how many */
 	int errcode;        /* SQLite's code when rc < 0 */
+	int written;        /* image, finish: the row was written (metrics) */
 	uint64_t seq;       /* when it ran: orders results on the loop */
 	TAILQ_ENTRY(sq_req) entry;
 	union {
@@ -76,6 +80,11 @@ struct sq_req {
 			int64_t lease_ms;
 			int requeued;
 		} leases;
+		struct {                    /* SQ_COUNTS */
+			const char *const *states; /* in: names (static) */
+			int nstates;               /* in: at most SQ_STATES_MAX */
+			int64_t counts[SQ_STATES_MAX]; /* out */
+		} counts;
 		struct {                    /* SQ_HEARTBEAT */
 			char status[256];
 			char pause_reason[320]; /* "" = none */
@@ -90,6 +99,9 @@ struct storeq_health {
 	int64_t fault_ms;      /* writes have failed this long (disk, I/O) */
 	char fault[128];       /* the last such error, "" if none */
 	int queued;            /* requests waiting */
+	uint64_t lock_waits;   /* writes that met a lock, since the start */
+	int64_t lock_wait_ms;  /* ... and waited this long, the current
+	                        * wait included */
 };
 
 struct storeq;

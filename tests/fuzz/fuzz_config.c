@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "fuzz.h"
+#include "metrics.h"
 
 static char *
 trim(char *s)
@@ -22,6 +23,17 @@ trim(char *s)
 	while (e > s && isspace((unsigned char)e[-1]))
 		*--e = '\0';
 	return s;
+}
+
+/* A --metrics-listen value config_set kept: HOST:PORT that parses. */
+static int
+listen_ok(const char *s)
+{
+	char host[64], err[200];
+	int port = -1;
+
+	return metrics_parse_listen(s, host, sizeof(host), &port, err,
+	    sizeof(err)) == 0 && port >= 0 && port <= 65535 && host[0] != '\0';
 }
 
 /* Every setting within the range config_set promises. */
@@ -42,6 +54,7 @@ check_ranges(const struct config *c)
 	FZ_ASSERT(c->log_level >= 0 && c->log_level <= 3);
 	FZ_ASSERT(c->db == NULL || c->db[0] != '\0');
 	FZ_ASSERT(c->base_url == NULL || strncmp(c->base_url, "http", 4) == 0);
+	FZ_ASSERT(c->metrics_listen == NULL || listen_ok(c->metrics_listen));
 }
 
 static int
@@ -69,7 +82,8 @@ cfg_eq(const struct config *a, const struct config *b)
 	    a->lease_ms == b->lease_ms && a->grace_ms == b->grace_ms &&
 	    a->poll_ms == b->poll_ms && a->heartbeat_ms == b->heartbeat_ms &&
 	    a->max_event_bytes == b->max_event_bytes &&
-	    a->memory_max == b->memory_max && a->log_level == b->log_level;
+	    a->memory_max == b->memory_max && a->log_level == b->log_level &&
+	    str_eq(a->metrics_listen, b->metrics_listen);
 }
 
 /* config_load's reading of text, done by hand: every line through

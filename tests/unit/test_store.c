@@ -136,12 +136,14 @@ test_commit_and_finish(struct store *st)
 	img.data = (const unsigned char *)"PNGDATA";
 	img.size = 7;
 	CHECK_INT(store_commit_image(st, "d1", &img), STORE_OK);
+	CHECK_INT(store_last_written(st), 1);
 	img.kind = IMAGE_FINAL;
 	img.partial_index = -1;
 	CHECK_INT(store_commit_image(st, "d1", &img), STORE_OK);
 	/* another daemon cannot write into our job */
 	img.idx = 1;
 	CHECK_INT(store_commit_image(st, "d2", &img), STORE_LOST);
+	CHECK_INT(store_last_written(st), 0);
 	CHECK_INT(q_int(st, "SELECT count(*) FROM images WHERE job_id=1"), 2);
 	CHECK_INT(q_int(st, "SELECT length(data) FROM images WHERE job_id=1 AND kind='final'"), 7);
 
@@ -154,6 +156,11 @@ test_commit_and_finish(struct store *st)
 	res.usage_json = "{\"total_tokens\":30}";
 	CHECK_INT(store_finish_attempt(st, "d1", 1, attempt_id, &res,
 	    NEXT_SUCCEEDED, 0), STORE_OK);
+	CHECK_INT(store_last_written(st), 1);
+	/* an ended attempt is not closed again: nothing written */
+	CHECK_INT(store_finish_attempt(st, "d1", 1, attempt_id, &res,
+	    NEXT_SUCCEEDED, 0), STORE_LOST);
+	CHECK_INT(store_last_written(st), 0);
 	CHECK_INT(q_int(st, "SELECT count(*) FROM jobs WHERE id=1 AND state='succeeded' AND lease_owner IS NULL AND finished_at IS NOT NULL AND total_tokens=30"), 1);
 	CHECK_INT(q_int(st, "SELECT count(*) FROM attempts WHERE id=(SELECT id FROM attempts WHERE job_id=1) AND outcome='succeeded' AND http_status=200 AND request_id='req_1' AND ended_at IS NOT NULL"), 1);
 	CHECK_INT(q_int(st, "SELECT count(*) FROM events WHERE job_id=1"), 3);
@@ -177,9 +184,11 @@ test_cancel_and_leases(struct store *st)
 	img.data = (const unsigned char *)"x";
 	img.size = 1;
 	CHECK_INT(store_commit_image(st, "d1", &img), STORE_LOST);
+	CHECK_INT(store_last_written(st), 1); /* kept: it was sent for us */
 	res.outcome = "canceled";
 	CHECK_INT(store_finish_attempt(st, "d1", 2, attempt_id, &res, NEXT_FAILED, 0),
 	    STORE_LOST);
+	CHECK_INT(store_last_written(st), 1);
 	CHECK_STR(q_text(st, "SELECT state FROM jobs WHERE id=2"), "canceled");
 	CHECK_STR(q_text(st, "SELECT outcome FROM attempts WHERE job_id=2"), "canceled");
 
@@ -442,6 +451,28 @@ test_input_limits(struct store *st)
 
 /* The seam: the Nth write of a kind fails COUNT times with the code asked,
  * rolled back (nothing of it stays); then the same write goes through. */
+/* The daemon's gauges: one read, every state, the same as counting. */
+static void
+test_job_counts(struct store *st)
+{
+	static const char *const states[] = { "queued", "running",
+	    "retry_wait", "succeeded", "failed", "canceled", "no_such" };
+	int64_t counts[7], total = 0;
+	char sql[128];
+	int i;
+
+	CHECK_INT(store_job_counts(st, states, 7, counts), STORE_OK);
+	for (i = 0; i < 6; i++) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM jobs WHERE "
+		    "state = '%s'", states[i]);
+		CHECK_INT(counts[i], q_int(st, sql));
+		total += counts[i];
+	}
+	CHECK_INT(counts[6], 0);
+	CHECK_INT(total, q_int(st, "SELECT count(*) FROM jobs"));
+	CHECK(total > 0 && counts[3] > 0 && counts[5] > 0);
+}
+
 static void
 test_fault_seam(struct store *st)
 {
@@ -506,6 +537,7 @@ main(void)
 	test_attempt_guards(st);
 	test_lease_round(st);
 	test_input_limits(st);
+	test_job_counts(st);
 	test_fault_seam(st); /* closes st */
 	unlink(dbpath);
 	return tu_finish("test_store");

@@ -20,6 +20,8 @@ struct seen {
 	int rc[8];
 	enum sq_op op[8];
 	uint64_t seq[8];
+	int written[8];
+	int64_t counts[2];
 };
 
 static void
@@ -31,6 +33,11 @@ on_done(void *arg, struct sq_req *req)
 		s->rc[s->n] = req->rc;
 		s->op[s->n] = req->op;
 		s->seq[s->n] = req->seq;
+		s->written[s->n] = req->written;
+	}
+	if (req->op == SQ_COUNTS) {
+		s->counts[0] = req->u.counts.counts[0];
+		s->counts[1] = req->u.counts.counts[1];
 	}
 	s->n++;
 	if (req->op == SQ_CLAIM && req->rc == 1) {
@@ -141,6 +148,8 @@ main(void)
 	storeq_health(q, &h);
 	CHECK(h.locked_ms >= 1000);
 	CHECK_INT(h.fault_ms, 0);
+	CHECK_INT(h.lock_waits, 1); /* one write, however many tries */
+	CHECK(h.lock_wait_ms >= 1000);
 	CHECK_INT(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
 	run_loop(base, &seen.n, 3, 5000);
 	CHECK_INT(seen.n, 3);
@@ -149,6 +158,9 @@ main(void)
 	CHECK(seen.seq[2] > seen.seq[1]);
 	storeq_health(q, &h);
 	CHECK_INT(h.locked_ms, 0);
+	CHECK_INT(h.lock_waits, 1);
+	CHECK(h.lock_wait_ms >= 1500 && h.lock_wait_ms < 5000); /* it ended */
+	CHECK_INT(seen.written[2], 1);
 
 	/* in order: an image, then the same image again (UNIQUE: a permanent
 	 * error, returned at once, not retried), then the finish */
@@ -170,6 +182,23 @@ main(void)
 	CHECK_INT(seen.rc[4], STORE_ERR);
 	CHECK_INT(seen.op[5], SQ_FINISH);
 	CHECK_INT(seen.rc[5], STORE_OK);
+	CHECK_INT(seen.written[3], 1);
+	CHECK_INT(seen.written[4], 0);
+	CHECK_INT(seen.written[5], 1);
+
+	/* the job counts, a side request */
+	{
+		static const char *const states[] = { "queued", "succeeded" };
+
+		r = sq_req_new(SQ_COUNTS, on_done, &seen);
+		r->u.counts.states = states;
+		r->u.counts.nstates = 2;
+		storeq_submit(q, r);
+		run_loop(base, &seen.n, 7, 5000);
+		CHECK_INT(seen.n, 7);
+		CHECK_INT(seen.counts[0], 0);
+		CHECK_INT(seen.counts[1], 1);
+	}
 	storeq_free(q);
 	{
 		sqlite3_stmt *s;

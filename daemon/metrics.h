@@ -1,0 +1,124 @@
+/* metrics.h: the daemon's Prometheus metrics: counters and gauges the loop
+ * keeps, their text exposition (format 0.0.4), and the /metrics endpoint. */
+#ifndef IMGEDIT_METRICS_H
+#define IMGEDIT_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "util.h"
+
+/* jobs.state, in the order metrics_job_states names them. */
+#define METRICS_STATES 6
+/* attempts.outcome, in the order metrics_outcomes names them. */
+#define METRICS_OUTCOMES 6
+/* HTTP status classes 1xx..5xx, then anything else. */
+#define METRICS_CLASSES 6
+/* images.kind: enum image_kind (partial, final). */
+#define METRICS_KINDS 2
+#define METRICS_BUCKETS_MAX 16
+#define METRICS_REASON_MAX 320
+
+extern const char *const metrics_job_states[METRICS_STATES];
+extern const char *const metrics_outcomes[METRICS_OUTCOMES];
+
+/* A histogram of durations kept in ms: counts per bucket (not cumulative;
+ * the last one is +Inf), rendered in seconds. */
+struct metrics_hist {
+	const int64_t *bounds_ms;  /* ascending, nbounds of them */
+	int nbounds;
+	uint64_t counts[METRICS_BUCKETS_MAX + 1];
+	uint64_t count;
+	int64_t sum_ms;
+};
+
+/*
+ * Everything one scrape shows. Counters are plain increments by the loop
+ * thread (never a lock, never an allocation); gauges are filled in by the
+ * daemon right before a scrape (metrics_sample_fn), and the job counts when
+ * the store answers a refresh.
+ */
+struct metrics {
+	/* counters */
+	uint64_t attempts[METRICS_OUTCOMES];  /* ends the store committed */
+	uint64_t responses[METRICS_CLASSES];  /* upstream answers, by class */
+	uint64_t images[METRICS_KINDS];       /* image rows committed */
+	uint64_t image_bytes[METRICS_KINDS];
+	struct metrics_hist ttfb;             /* request to first byte */
+	struct metrics_hist duration;         /* claim to outcome */
+	uint64_t ratelimit_waits;             /* starts the limiter held back */
+	int64_t ratelimit_wait_ms;            /* ... for this long, closed ones */
+	int64_t ratelimit_since;              /* mono ms of the open one, or 0 */
+
+	/* sampled before each scrape */
+	uint64_t db_lock_waits;               /* writes that met a lock */
+	int64_t db_lock_wait_ms;              /* ... and waited, open one too */
+	int in_flight;                        /* transfers going on */
+	int64_t pending_bytes;                /* image bytes waiting for store */
+	int store_queue;                      /* store requests waiting */
+	int paused;
+	char pause_reason[METRICS_REASON_MAX];
+
+	/* refreshed from the database on a timer */
+	int jobs_known;                       /* 0 until the first refresh */
+	int64_t jobs[METRICS_STATES];
+};
+
+/* Zeroes m and sets the histograms' buckets. */
+void metrics_init(struct metrics *m);
+
+/* One attempt's end, committed: outcome is an attempts.outcome value
+ * (others are ignored). */
+void metrics_attempt(struct metrics *m, const char *outcome);
+/* Upstream answered with this HTTP status. */
+void metrics_response(struct metrics *m, long status);
+/* One image row committed: kind is enum image_kind. */
+void metrics_image(struct metrics *m, int kind, size_t bytes);
+/* Adds one observation of ms milliseconds (negative ones are dropped). */
+void metrics_observe(struct metrics_hist *h, int64_t ms);
+/* The rate limiter holds a start back (waiting) or lets one go, at now
+ * (mono ms): a wait is counted when it begins, its time when it ends. */
+void metrics_ratelimit(struct metrics *m, int waiting, int64_t now);
+
+/* Appends the Prometheus text exposition of m to out, as of now (mono ms,
+ * for a rate-limit wait still going on). Returns 0, or -1 out of memory. */
+int metrics_render(const struct metrics *m, int64_t now, struct buf *out);
+
+/* Appends s as a label value (without the quotes): backslash, double quote
+ * and newline escaped as the format says; other control bytes and bytes
+ * that are not UTF-8 become '?', so hostile text cannot break the page.
+ * Returns 0 or -1. */
+int metrics_label_append(struct buf *out, const char *s);
+
+/* Parses "HOST:PORT" for --metrics-listen: HOST an IPv4 address, [IPv6]
+ * or localhost; PORT 0..65535 (0: any free port). Writes the host without
+ * brackets. Returns 0, or -1 with the reason in err. */
+int metrics_parse_listen(const char *s, char *host, size_t hostlen, int *port,
+    char *err, size_t errlen);
+
+/* Whether the parsed host is a loopback address. */
+int metrics_host_loopback(const char *host);
+
+/* ---- the HTTP endpoint, on the daemon's loop ---- */
+
+/* Fills in m's gauges just before a scrape renders it. */
+typedef void (*metrics_sample_fn)(void *arg, struct metrics *m);
+
+struct metrics_server;
+
+/* Listens on listen ("HOST:PORT") on base: GET or HEAD /metrics answers m
+ * (sampled through sample(arg, m) first), other methods 405, other paths
+ * 404. m must outlive the server. Returns the server (caller owns:
+ * metrics_server_free) or NULL with the reason in err. */
+struct metrics_server *metrics_server_new(struct event_base *base,
+    const char *listen, struct metrics *m, metrics_sample_fn sample,
+    void *arg, char *err, size_t errlen);
+
+/* The address it listens on, "HOST:PORT" with the real port. */
+const char *metrics_server_address(const struct metrics_server *s);
+
+void metrics_server_free(struct metrics_server *s);
+
+#endif
