@@ -390,6 +390,7 @@ sample_metrics(void *arg, struct metrics *m)
 	storeq_health(dm->q, &h);
 	m->in_flight = s.running;
 	m->pending_bytes = (int64_t)s.pending_bytes;
+	m->held_bytes = (int64_t)s.held_bytes;
 	m->store_queue = h.queued;
 	m->db_lock_waits = h.lock_waits;
 	m->db_lock_wait_ms = h.lock_wait_ms;

@@ -295,6 +295,11 @@ render_state(struct out *o, const struct metrics *m)
 	    "received and held in memory until the database commits them.");
 	out_printf(o, "imgedit_images_waiting_bytes %lld\n",
 	    (long long)m->pending_bytes);
+	family(o, "imgedit_image_memory_bytes", "gauge", "Image buffers in "
+	    "memory, being received or waiting for the database: what "
+	    "--memory-max bounds.");
+	out_printf(o, "imgedit_image_memory_bytes %lld\n",
+	    (long long)m->held_bytes);
 	family(o, "imgedit_store_requests_waiting", "gauge", "Requests queued "
 	    "for the database writer thread.");
 	out_printf(o, "imgedit_store_requests_waiting %d\n", m->store_queue);

@@ -57,6 +57,7 @@ struct metrics {
 	int64_t db_lock_wait_ms;              /* ... and waited, open one too */
 	int in_flight;                        /* transfers going on */
 	int64_t pending_bytes;                /* image bytes waiting for store */
+	int64_t held_bytes;                   /* image buffers (--memory-max) */
 	int store_queue;                      /* store requests waiting */
 	int paused;
 	char pause_reason[METRICS_REASON_MAX];

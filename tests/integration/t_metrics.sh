@@ -142,7 +142,7 @@ for name in jobs:gauge attempts_total:counter http_responses_total:counter \
 	images_stored_total:counter images_stored_bytes_total:counter \
 	upstream_ttfb_seconds:histogram attempt_duration_seconds:histogram \
 	ratelimit_waits_total:counter ratelimit_wait_seconds_total:counter \
-	paused:gauge transfers_in_flight:gauge images_waiting_bytes:gauge \
+	paused:gauge transfers_in_flight:gauge images_waiting_bytes:gauge image_memory_bytes:gauge \
 	store_requests_waiting:gauge db_lock_waits_total:counter \
 	db_lock_wait_seconds_total:counter; do
 	grep -qx "# TYPE imgedit_${name%:*} ${name#*:}" "$T/mid.prom" ||
@@ -166,7 +166,7 @@ for i in $(seq 1 101); do
 done
 hold_lock 4
 scrape_until 10 "$T/locked.prom" \
-	'g("imgedit_images_waiting_bytes") > 0 and g("imgedit_db_lock_waits_total") >= 1'
+	'g("imgedit_images_waiting_bytes") > 0 and g("imgedit_image_memory_bytes") >= g("imgedit_images_waiting_bytes") and g("imgedit_db_lock_waits_total") >= 1'
 promtool check metrics <"$T/locked.prom" >"$T/promtool.out" 2>&1 ||
 	fail "promtool check metrics while locked: $(cat "$T/promtool.out")"
 compare "$T/locked.prom" || fail "while locked, the counters differ from the database"

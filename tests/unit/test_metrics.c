@@ -149,6 +149,7 @@ test_counts(void)
 	m.db_lock_waits = 4;
 	m.db_lock_wait_ms = 1250;
 	m.pending_bytes = 1234567;
+	m.held_bytes = 2345678;
 	t = render(&m, 1000);
 	check_structure(t);
 	HAS_LINE(t, "imgedit_attempts_total{outcome=\"succeeded\"} 2");
@@ -178,6 +179,7 @@ test_counts(void)
 	HAS_LINE(t, "imgedit_db_lock_waits_total 4");
 	HAS_LINE(t, "imgedit_db_lock_wait_seconds_total 1.250");
 	HAS_LINE(t, "imgedit_images_waiting_bytes 1234567");
+	HAS_LINE(t, "imgedit_image_memory_bytes 2345678");
 	free(t);
 }
 
