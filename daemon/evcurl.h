@@ -25,5 +25,10 @@ int evcurl_add(struct evcurl *ec, CURL *easy);
 void evcurl_remove(struct evcurl *ec, CURL *easy);
 /* Number of transfers in progress. */
 int evcurl_running(const struct evcurl *ec);
+/* Number of times a socket was read (curl told it was readable) so far.
+ * Reads are paced: a socket just read waits for the next tick (1 ms) before
+ * it is watched again, so that a stream sent in small pieces is read in
+ * fewer, larger reads. */
+unsigned long evcurl_reads(const struct evcurl *ec);
 
 #endif

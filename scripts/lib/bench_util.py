@@ -124,20 +124,45 @@ def _median(values):
     return stats_of(v)["median"] if v else None
 
 
-def _imgeditd_round(at, i):
-    images = at("imgeditd.images", i) or 0
-    cpu = at("imgeditd.cpu_s", i)
+def _per_image(cpu_s, images):
+    return 1000 * cpu_s / images if images and cpu_s is not None else None
+
+
+def _imgeditd_round(at, i, k="imgeditd"):
+    """Round i of imgeditd's run recorded under key prefix k (imgeditd for
+    whole events, imgeditd@FRAMING for the others)."""
+    images = at(k + ".images", i) or 0
+    cpu = at(k + ".cpu_s", i)
     return {
-        "wall_s": at("imgeditd.wall_s", i),
+        "wall_s": at(k + ".wall_s", i),
         "cpu_s": cpu,
-        "cpu_ms_per_image": 1000 * cpu / images if images and cpu is not None else None,
-        "peak_rss_mb": at("imgeditd.peak_rss_mb", i),
+        "cpu_ms_per_image": _per_image(cpu, images),
+        "peak_rss_mb": at(k + ".peak_rss_mb", i),
         "images": images,
-        "jobs_succeeded": at("imgeditd.succeeded", i),
-        "jobs_failed": at("imgeditd.failed", i),
-        "submit_s": at("imgeditd.submit_s", i),
-        "stored_sha256_match_upstream": at("imgeditd.sha_match", i),
-        "db_bytes": at("imgeditd.db_bytes", i),
+        "jobs_succeeded": at(k + ".succeeded", i),
+        "jobs_failed": at(k + ".failed", i),
+        "submit_s": at(k + ".submit_s", i),
+        "submit_cpu_s": at(k + ".submit_cpu_s", i),
+        "stored_sha256_match_upstream": at(k + ".sha_match", i),
+        "stored_not_sent": at(k + ".sha_differ", i),
+        "db_bytes": at(k + ".db_bytes", i),
+    }
+
+
+def _disk_round(d, at, i):
+    """The path to files on disk in round i: submit + imgeditd + export
+    --partials, each process's user + system CPU, per image stored."""
+    parts = (d["submit_cpu_s"], d["cpu_s"], at("export.cpu_s", i))
+    total = sum(parts) if all(x is not None for x in parts) else None
+    return {
+        "submit_cpu_s": parts[0], "imgeditd_cpu_s": parts[1],
+        "export_cpu_s": parts[2], "cpu_s": total,
+        "cpu_ms_per_image": _per_image(total, d["images"]),
+        "submit_ms_per_image": _per_image(parts[0], d["images"]),
+        "export_ms_per_image": _per_image(parts[2], d["images"]),
+        "export_files": at("export.files", i),
+        "export_bytes": at("export.bytes", i),
+        "export_s": at("export.s", i),
     }
 
 
@@ -156,7 +181,9 @@ def _peer_round(at, i):
         "jobs_failed": p_json.get("failed"),
         "self_reported": p_json,
         "process_cpu_s": at("peer.ext_cpu_s", i),
+        "process_cpu_ms_per_image": _per_image(at("peer.ext_cpu_s", i), p_images),
         "process_wall_s": at("peer.ext_wall_s", i),
+        "files": at("peer.files", i),
     }
 
 
@@ -222,6 +249,48 @@ def cmd_report(args):
         ratios.update({k + "_each_round": v for k, v in each.items()})
         ratios["note"] = "median of the per-round ratios (each round: both tools' figures of that round)"
 
+    def med_ratio(each):
+        xs = [x for x in each if x is not None]
+        return statistics.median(xs) if xs else None
+
+    # imgeditd against fake upstreams that cut their streams otherwise; the
+    # peer ran once per round, against whole events: each round's ratio is
+    # over the peer's figure of that round
+    framings = [f for f in str(g("framings") or "").split(",") if f]
+    framing_rows = {}
+    for f in ["whole"] + framings:
+        rounds = d_rounds if f == "whole" else [
+            _imgeditd_round(at, i, "imgeditd@" + f) for i in range(nrounds)]
+        each = [_ratio(a["cpu_ms_per_image"], b["cpu_ms_per_image"])
+                for a, b in zip(rounds, p_rounds)]
+        framing_rows[f] = {
+            "cpu_ms_per_image": _median([r["cpu_ms_per_image"] for r in rounds]),
+            "cpu_ms_per_image_each_round": [r["cpu_ms_per_image"] for r in rounds],
+            "ratio_to_peer": med_ratio(each), "ratio_each_round": each,
+            "rounds": rounds}
+
+    # files on disk: submit + imgeditd + export --partials against the
+    # peer's whole node process (it writes the files itself)
+    disk_rounds = [_disk_round(r, at, i) for i, r in enumerate(d_rounds)]
+    disk_each = [_ratio(a["cpu_ms_per_image"], b["process_cpu_ms_per_image"])
+                 for a, b in zip(disk_rounds, p_rounds)]
+    disk = {
+        "cpu_ms_per_image": _median([r["cpu_ms_per_image"] for r in disk_rounds]),
+        "submit_ms_per_image": _median([r["submit_ms_per_image"] for r in disk_rounds]),
+        "imgeditd_ms_per_image": _median([r["cpu_ms_per_image"] for r in d_rounds]),
+        "export_ms_per_image": _median([r["export_ms_per_image"] for r in disk_rounds]),
+        "peer_cpu_ms_per_image": _median([r["process_cpu_ms_per_image"] for r in p_rounds]),
+        "ratio_to_peer": med_ratio(disk_each), "ratio_each_round": disk_each,
+        "rounds": disk_rounds,
+        "note": "CPU (user + system) of imgeditctl submit, imgeditd and imgeditctl "
+                "export --partials of the same round, per image stored, against "
+                "the peer's node process (/usr/bin/time, start-up included), per "
+                "image written; median of the per-round ratios"}
+    # export: the round with the median CPU per image
+    exp = sorted((r for r in disk_rounds if r["export_ms_per_image"] is not None),
+                 key=lambda r: r["export_ms_per_image"])
+    exp = exp[(len(exp) - 1) // 2] if exp else {}
+
     submit_n = g("submit.jobs")
     submit_s = g("submit.s")
     queue = {
@@ -243,12 +312,13 @@ def cmd_report(args):
         "claim": dict(g("claim.json") or {}, queued=g("claim.queued")),
         "list_limit_50": {"jobs": g("list.jobs"), **(g("list.stats") or {})},
         "export": {
-            "files": g("export.files"), "bytes": g("export.bytes"),
-            "seconds": g("export.s"),
-            "mb_per_s": (g("export.bytes") / 1e6 / g("export.s")) if g("export.s") else None,
-            "cpu_s": g("export.cpu_s"),
-            "cpu_ms_per_image": (1000 * g("export.cpu_s") / g("export.files"))
-            if g("export.cpu_s") is not None and g("export.files") else None,
+            "files": exp.get("export_files"), "bytes": exp.get("export_bytes"),
+            "seconds": exp.get("export_s"),
+            "mb_per_s": (exp["export_bytes"] / 1e6 / exp["export_s"])
+            if exp.get("export_s") and exp.get("export_bytes") else None,
+            "cpu_s": exp.get("export_cpu_s"),
+            "cpu_ms_per_image": _per_image(exp.get("export_cpu_s"), exp.get("export_files")),
+            "note": "the round with the median export CPU per image",
         },
         "concurrency_256": {
             "jobs": g("c256.jobs"), "concurrency": g("c256.concurrency"),
@@ -280,12 +350,20 @@ def cmd_report(args):
     claim_p99 = queue["claim"].get("p99_ms")
     list_med = queue["list_limit_50"].get("median")
     targets = [
-        tgt("CPU per image <= 1/10 of the peer's", ratios.get("cpu_per_image"),
+        tgt("CPU per image, whole events, <= 1/10", ratios.get("cpu_per_image"),
             0.1, "ratio", ratios.get("cpu_per_image") is not None and ratios["cpu_per_image"] <= 0.1),
+    ] + [
+        tgt("CPU per image, %s framing, <= 1/10" % f, framing_rows[f]["ratio_to_peer"],
+            0.1, "ratio", framing_rows[f]["ratio_to_peer"] is not None and
+            framing_rows[f]["ratio_to_peer"] <= 0.1) for f in framings
+    ] + [
+        tgt("images on disk: CPU per image <= 1/5", disk["ratio_to_peer"], 0.2, "ratio",
+            disk["ratio_to_peer"] is not None and disk["ratio_to_peer"] <= 0.2),
         tgt("peak RSS <= 1/5 of the peer's", ratios.get("peak_rss"), 0.2, "ratio",
             ratios.get("peak_rss") is not None and ratios["peak_rss"] <= 0.2),
         tgt("wall <= the peer's", ratios.get("wall"), 1.0, "ratio",
             ratios.get("wall") is not None and ratios["wall"] <= 1.0),
+    ] + ([] if submit_n is None else [  # the queue figures (not with --stream-only)
         tgt("submit --each of %s jobs < 10 s" % submit_n, submit_s, 10, "s",
             submit_s is not None and submit_s < 10),
         tgt("claim p99 < 5 ms at %s queued" % g("claim.queued"), claim_p99, 5, "ms",
@@ -295,7 +373,7 @@ def cmd_report(args):
         tgt("peak RSS at --concurrency %s < 512 MB" % g("c256.concurrency"),
             g("c256.peak_rss_mb"), 512, "MB",
             g("c256.peak_rss_mb") is not None and g("c256.peak_rss_mb") < 512),
-    ]
+    ])
 
     doc = {
         "when": g("when"), "host": g("host"), "cores": g("cores"),
@@ -308,6 +386,7 @@ def cmd_report(args):
                      "fake_upstream_cpu_s": {"imgeditd_runs": raw.get("fake.cpu_imgeditd"),
                                              "peer_runs": raw.get("fake.cpu_peer")}},
         "tools": tools, "ratios_imgeditd_over_peer": ratios,
+        "framings": framing_rows, "images_on_disk": disk,
         "queue": queue, "floor": floor, "targets": targets,
         "versions": {"imgedit": g("version.imgedit"), "node": g("version.node"),
                      "openai_sdk": g("version.sdk"), "sqlite": g("version.sqlite")},
@@ -319,7 +398,8 @@ def cmd_report(args):
     def fmt(v, spec):
         return "-" if v is None else format(v, spec)
     print("Bulk streaming edits: %s jobs, concurrency %s, %s-byte PNGs, "
-          "3 partials + final (gpt-image-1), same fake upstream; median of %s round(s)"
+          "3 partials + final (gpt-image-1), same fake upstream writing whole SSE events; "
+          "median of %s round(s)"
           % (g("jobs"), g("concurrency"), g("image_bytes"), nrounds))
     print()
     hdr = "%-10s %9s %9s %14s %13s %8s" % ("tool", "wall s", "CPU s",
@@ -344,6 +424,8 @@ def cmd_report(args):
             print("peak RSS ratio by round: %s; wall ratio by round: %s" % (
                 " ".join(fmt(x, ".3f") for x in ratios["peak_rss_each_round"]),
                 " ".join(fmt(x, ".3f") for x in ratios["wall_each_round"])))
+    print_framings(framing_rows, fmt)
+    print_disk(disk, disk_rounds, p_rounds, nrounds, fmt)
     if floor is not None:
         print()
         print("Floor of the design on this machine (scripts/lib/floor_bench.c, %s images,"
@@ -356,6 +438,65 @@ def cmd_report(args):
             print("  = %s of the peer's CPU per image; imgeditd spends %s x the floor"
                   % (fmt(floor["sum_over_peer_cpu_per_image"], ".3f"),
                      fmt(floor.get("imgeditd_over_floor"), ".2f")))
+    if submit_n is not None:
+        print_queue(queue, g, fmt)
+    print()
+    print("Targets:")
+    for t in targets:
+        mark = {True: "met", False: "NOT MET", None: "n/a"}[t["met"]]
+        print("  %-8s %-42s %s (limit %s %s)" % (
+            mark, t["target"], fmt(t["value"], ".3f"), t["limit"], t["unit"]))
+    if g("quick"):
+        print("  (--quick: smaller sizes than the targets are stated for)")
+    checks = bench_checks(d_rounds, p_rounds, framing_rows, disk_rounds)
+    print()
+    print("Checks:")
+    for what, ok in checks:
+        print("  %-4s %s" % ("ok" if ok else "FAIL", what))
+    if not all(ok for _, ok in checks):
+        sys.exit("bench: a check failed: the figures above do not count")
+
+
+def print_framings(rows, fmt):
+    """One row per framing: imgeditd's CPU per image, its ratio to the
+    peer's of the same round (the peer always reads whole events)."""
+    if len(rows) < 2:
+        return
+    print()
+    print("imgeditd by framing of the fake upstream's SSE stream (the peer runs once")
+    print("per round, against whole events; ratio = imgeditd's CPU ms/image over the")
+    print("peer's of the same round, median of the rounds):")
+    hdr = "  %-10s %14s %8s   %s" % ("framing", "CPU ms/image", "ratio", "ratio by round")
+    print(hdr)
+    for f, r in rows.items():
+        print("  %-10s %14s %8s   %s" % (
+            f, fmt(r["cpu_ms_per_image"], ".2f"), fmt(r["ratio_to_peer"], ".3f"),
+            " ".join(fmt(x, ".3f") for x in r["ratio_each_round"]) or "-"))
+
+
+def print_disk(disk, disk_rounds, p_rounds, nrounds, fmt):
+    """Images on disk: submit + imgeditd + export --partials, against the
+    peer's node process, which writes its files itself."""
+    print()
+    print("Images on disk, CPU ms per image (user + system of whole processes):")
+    print("  imgedit %s (submit %s + imgeditd %s + export --partials %s); sdk-peer %s (node, start-up included)"
+          % (fmt(disk["cpu_ms_per_image"], ".2f"), fmt(disk["submit_ms_per_image"], ".2f"),
+             fmt(disk["imgeditd_ms_per_image"], ".2f"), fmt(disk["export_ms_per_image"], ".2f"),
+             fmt(disk["peer_cpu_ms_per_image"], ".2f")))
+    print("  ratio %s (median of the per-round ratios)%s" % (
+        fmt(disk["ratio_to_peer"], ".3f"),
+        "; by round: imgedit %s; peer %s; ratio %s" % (
+            " ".join(fmt(r["cpu_ms_per_image"], ".2f") for r in disk_rounds),
+            " ".join(fmt(r["process_cpu_ms_per_image"], ".2f") for r in p_rounds),
+            " ".join(fmt(x, ".3f") for x in disk["ratio_each_round"]))
+        if nrounds > 1 else ""))
+
+
+def print_queue(queue, g, fmt):
+    submit_n = g("submit.jobs")
+    submit_s = g("submit.s")
+    claim_p99 = queue["claim"].get("p99_ms")
+    list_med = queue["list_limit_50"].get("median")
     print()
     s = queue["submit_each"]
     print("Queue figures (separate fresh databases):")
@@ -382,31 +523,36 @@ def cmd_report(args):
     print("  imgeditd --concurrency %s, %s jobs: peak RSS %s MB, %s images, wall %s s, CPU %s s"
           % (k["concurrency"], k["jobs"], fmt(k["peak_rss_mb"], ".1f"), k["images"],
              fmt(k["wall_s"], ".2f"), fmt(k["cpu_s"], ".2f")))
-    print()
-    print("Targets:")
-    for t in targets:
-        mark = {True: "met", False: "NOT MET", None: "n/a"}[t["met"]]
-        print("  %-8s %-42s %s (limit %s %s)" % (
-            mark, t["target"], fmt(t["value"], ".3f"), t["limit"], t["unit"]))
-    if g("quick"):
-        print("  (--quick: smaller sizes than the targets are stated for)")
-    checks = bench_checks(tools, d_rounds, p_rounds)
-    print()
-    print("Checks:")
-    for what, ok in checks:
-        print("  %-4s %s" % ("ok" if ok else "FAIL", what))
-    if not all(ok for _, ok in checks):
-        sys.exit("bench: a check failed: the figures above do not count")
 
 
-def bench_checks(tools, d_rounds, p_rounds):
+def _sha_check(name, rounds):
+    """Every stored image is one upstream sent: the check, naming each
+    round where some were not."""
+    bad = ["round %d: %s stored image(s) not among those upstream sent" % (
+        i + 1, "some" if r["stored_not_sent"] is None else r["stored_not_sent"])
+        for i, r in enumerate(rounds) if r["stored_sha256_match_upstream"] is not True]
+    what = "%s: stored images byte-identical to what upstream sent" % name
+    return (what + (" (%s)" % "; ".join(bad) if bad else ""), not bad)
+
+
+def bench_checks(d_rounds, p_rounds, framing_rows, disk_rounds):
     """What must hold for the figures to mean anything: every job of both
-    tools succeeded, every image stored as upstream sent it, and both tools
-    handled the same number of images in each round."""
-    checks = [("imgeditd: no job failed, every round",
-               all((r["jobs_failed"] or 0) == 0 for r in d_rounds)),
-              ("imgeditd: stored images byte-identical to what upstream sent",
-               tools["imgeditd"]["stored_sha256_match_upstream"] is True)]
+    tools succeeded, every image stored as upstream sent it, export wrote
+    every image, and every run handled the same number of images in each
+    round."""
+    checks = []
+    for f, row in framing_rows.items():
+        name = "imgeditd" if f == "whole" else "imgeditd (%s framing)" % f
+        checks.append(("%s: no job failed, every round" % name,
+                       all((r["jobs_failed"] or 0) == 0 for r in row["rounds"])))
+        checks.append(_sha_check(name, row["rounds"]))
+        if f != "whole":
+            checks.append(("%s: as many images as with whole events, every round" % name,
+                           all(a["images"] == b["images"]
+                               for a, b in zip(row["rounds"], d_rounds))))
+    checks.append(("export --partials: one file per stored image, every round",
+                   all(r["export_files"] == d["images"]
+                       for r, d in zip(disk_rounds, d_rounds))))
     if p_rounds:
         checks.append(("sdk-peer: no job failed, every round",
                        all((r["jobs_failed"] or 0) == 0 for r in p_rounds)))

@@ -32,7 +32,7 @@ struct form {
 	struct reqctx	*ctx;		/* keeps the first image (--derive) */
 };
 
-struct framing {
+struct lines {
 	const char	*eol;
 	int		 noevent, comments, split;
 };
@@ -320,7 +320,7 @@ make_images(struct reqctx *ctx, int partials, int finals)
  * there).  in_str: the text starts inside a string.
  */
 static void
-framed(struct sbuf *sb, const struct framing *fr, const char *s, size_t len,
+framed(struct sbuf *sb, const struct lines *fr, const char *s, size_t len,
     int in_str)
 {
 	size_t	 i, from = 0;
@@ -348,7 +348,7 @@ framed(struct sbuf *sb, const struct framing *fr, const char *s, size_t len,
 
 /* One event; image >= 0 goes where B64_MARK is in ev (which is consumed). */
 static void
-add_event(struct reqctx *ctx, const struct framing *fr, const char *name,
+add_event(struct reqctx *ctx, const struct lines *fr, const char *name,
     json_t *ev, int image)
 {
 	struct sbuf	 sb = { NULL, 0, 0 };
@@ -390,7 +390,7 @@ add_event(struct reqctx *ctx, const struct framing *fr, const char *name,
 
 /* A data-only frame: garbage, [DONE]. */
 static void
-add_data_line(struct reqctx *ctx, const struct framing *fr, const char *data,
+add_data_line(struct reqctx *ctx, const struct lines *fr, const char *data,
     int event)
 {
 	struct sbuf	 sb = { NULL, 0, 0 };
@@ -414,7 +414,7 @@ event_json(const char *type, const struct params *p)
 }
 
 static void
-add_error_event(struct reqctx *ctx, const struct framing *fr)
+add_error_event(struct reqctx *ctx, const struct lines *fr)
 {
 	add_event(ctx, fr, "error", json_pack("{s:s,s:{s:s,s:s,s:s}}",
 	    "type", "error", "error", "type", "server_error", "code",
@@ -432,8 +432,11 @@ add_error_event(struct reqctx *ctx, const struct framing *fr)
 static void
 build_stream(struct reqctx *ctx, const struct params *p, const struct fault *f)
 {
-	struct framing	 fr = { f->crlf ? "\r\n" : f->cr ? "\r" : "\n",
-	    f->noevent, f->comments, f->split };
+	enum framing	 mode = ctx->srv->framing;
+	struct lines	 fr = { f->crlf || mode == FRAMING_CRLF ? "\r\n" :
+	    f->cr ? "\r" : "\n", f->noevent,
+	    f->comments || mode == FRAMING_COMMENTS,
+	    f->split || mode == FRAMING_MULTILINE };
 	int		 broken = f->error_event || f->garbage, i;
 	int		 np = broken ? 1 : p->partials, nf = broken ? 0 : p->n;
 	json_t		*ev;

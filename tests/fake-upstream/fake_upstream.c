@@ -4,7 +4,8 @@
 /*
  * fake-upstream [--port N] [--bind ADDR] [--key KEY] [--log FILE]
  *               [--image-bytes N] [--rpm N] [--rpm-window-ms N]
- *               [--latency-ms N]
+ *               [--latency-ms N] [--derive] [--framing MODE] [--seed N]
+ *               [--log-lie N]
  *
  *   --port N         port to listen on, 0 (default) = any free port
  *   --bind ADDR      address, default 127.0.0.1
@@ -18,6 +19,22 @@
  *   --derive     make each image from the request's first input (a demo):
  *                partials pixelated less and less, finals tinted with a
  *                colour from the prompt and a band of it, at the asked size
+ *   --framing MODE   how SSE replies are cut, the same image bytes in each:
+ *                whole      each event as it is, written in chunks of up to
+ *                           256 KiB (the default)
+ *                pieces     every reply written in random 1..7000-byte
+ *                           chunks, each drained before the next, as
+ *                           proxies and TLS record boundaries cut them
+ *                crlf       lines end with \r\n
+ *                comments   a ": keep-alive" line and a blank line before
+ *                           each event, a ": ping" line inside it
+ *                multiline  each event's JSON over several data: lines, a
+ *                           new one after every '{' and ',' outside strings
+ *                           (the b64_json member on a line of its own)
+ *   --seed N     seeds the pieces' sizes (default 1): request seq k of a
+ *                given seed always gets the same sizes
+ *   --log-lie N  the Nth image the log lists gets a wrong sha256 (its first
+ *                hex digit changed): for a test that a check catches it
  *
  * Prints "port=NNNN\n" on stdout once listening; serves until SIGTERM or
  * SIGINT, then exits 0.
@@ -57,10 +74,11 @@
  *    "image/png"|null,"size":N,"sha256":HEX}],"stream":true,
  *    "fault":"status=500"|"ratelimit"|null,"sent":[{"kind":"partial"|
  *    "final","index":I,"sha256":HEX,"size":N}],"client_closed":false,
- *    "cut":false}
+ *    "cut":false,"writes":N}
  *   plus, in url mode, "urls":[{"index","url","sha256","size"}].
  *   Other requests: {"seq","method","path","t_start_ms","t_end_ms","status",
- *   "sent","client_closed","cut"}.  A line is written when the reply has
+ *   "sent","client_closed","cut","writes"}.  "writes" counts the chunks
+ *   queued to the socket (one write each, short of --framing pieces).  A line is written when the reply has
  *   gone out whole, when the client closed (client_closed true), or when a
  *   cut fault closed it (cut true).  Requests still open at SIGTERM are
  *   logged client_closed true.  "sent" lists the images whose last byte was
@@ -374,6 +392,7 @@ ctx_done(struct reqctx *ctx, enum done_how how)
 	json_object_set_new(ctx->log, "client_closed",
 	    json_boolean(how == DONE_CLOSED));
 	json_object_set_new(ctx->log, "cut", json_boolean(how == DONE_CUT));
+	json_object_set_new(ctx->log, "writes", json_integer(ctx->writes));
 	log_line(ctx->srv, ctx->log);
 	if (how == DONE_SENT && ctx->file_token != NULL)
 		files_remove(ctx->srv, ctx->file_token);
@@ -421,6 +440,7 @@ ctx_new(struct fake_server *srv, struct evhttp_request *req, const char *path,
 	ctx->evcon = evhttp_request_get_connection(req);
 	ctx->seq = ++srv->seq;
 	ctx->cut_at = NO_CUT;
+	ctx->rng = srv->seed ^ (uint64_t)ctx->seq << 32;
 	ctx->status = 500;
 	ctx->sent = json_array();
 	ctx->log = json_pack("{s:I,s:s,s:o,s:I,s:n,s:n}", "seq",
@@ -492,7 +512,10 @@ usage(void)
 	fprintf(stderr, "usage: fake-upstream [--port N] [--bind ADDR] "
 	    "[--key KEY] [--log FILE]\n"
 	    "                     [--image-bytes N] [--rpm N] "
-	    "[--rpm-window-ms N] [--latency-ms N] [--derive]\n");
+	    "[--rpm-window-ms N] [--latency-ms N] [--derive]\n"
+	    "                     [--framing whole|pieces|crlf|comments|"
+	    "multiline]\n"
+	    "                     [--seed N] [--log-lie N]\n");
 	exit(2);
 }
 
@@ -586,6 +609,9 @@ main(int argc, char **argv)
 		{ "latency-ms", required_argument, NULL, 'L' },
 		{ "rpm-window-ms", required_argument, NULL, 'W' },
 		{ "derive", no_argument, NULL, 'D' },
+		{ "framing", required_argument, NULL, 'F' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "log-lie", required_argument, NULL, 'Y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -598,6 +624,7 @@ main(int argc, char **argv)
 	memset(&srv, 0, sizeof(srv));
 	srv.key = "sk-test";
 	srv.rpm_window_ms = 60000;
+	srv.seed = 1;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'p': port = numarg("port", optarg, 0, 65535); break;
@@ -612,6 +639,18 @@ main(int argc, char **argv)
 		case 'W': srv.rpm_window_ms = numarg("rpm-window-ms", optarg,
 		    1, 3600000); break;
 		case 'D': srv.derive = 1; break;
+		case 'F':
+			if (framing_parse(optarg, &srv.framing) == -1) {
+				fprintf(stderr, "fake-upstream: --framing: "
+				    "'%s' is not whole, pieces, crlf, comments "
+				    "or multiline\n", optarg);
+				exit(2);
+			}
+			break;
+		case 'S': srv.seed = (uint64_t)numarg("seed", optarg, 0,
+		    LONG_MAX); break;
+		case 'Y': srv.log_lie = (unsigned long)numarg("log-lie",
+		    optarg, 1, LONG_MAX); break;
 		default: usage();
 		}
 	}

@@ -120,6 +120,17 @@ void	 fault_clear(struct fault *);
 
 /* ---- fake_upstream.c: the server and the request life cycle */
 
+/* --framing: how every SSE reply is cut into lines and writes. */
+enum framing {
+	FRAMING_WHOLE,		/* events as they are, written in large chunks */
+	FRAMING_PIECES,		/* written in random 1..PIECE_MAX-byte chunks */
+	FRAMING_CRLF,		/* lines end with \r\n */
+	FRAMING_COMMENTS,	/* ": keep-alive" lines between and in events */
+	FRAMING_MULTILINE	/* each event's JSON over several data: lines */
+};
+
+#define PIECE_MAX	7000
+
 struct file_entry;
 struct fake_server {
 	struct event_base	*base;
@@ -137,6 +148,10 @@ struct fake_server {
 	int64_t			 rate_start;	/* start of the --rpm window */
 	int			 derive;	/* --derive */
 	long			 rate_used;
+	enum framing		 framing;	/* --framing */
+	uint64_t		 seed;		/* --seed: of the pieces' sizes */
+	unsigned long		 log_lie;	/* --log-lie: the Nth image logged */
+	unsigned long		 logged;	/* images logged so far */
 };
 
 /* A reply body is a list of pieces; an SSE event or image ends at a piece. */
@@ -170,6 +185,8 @@ struct reqctx {
 	size_t				 npieces, piececap;
 	size_t				 cur, cur_off;	/* next byte to queue */
 	size_t				 confirmed;	/* pieces known drained */
+	uint64_t			 rng;		/* --framing pieces: sizes */
+	unsigned long			 writes;	/* chunks queued */
 	uint64_t			 off, total;
 	uint64_t			 cut_at;	/* close here; UINT64_MAX = no */
 	struct event			*timer;
@@ -191,6 +208,8 @@ void	 reply_header(struct reqctx *, const char *, const char *);
 void	 reply_confirm(struct reqctx *);
 void	 reply_cut(struct reqctx *, long, int);
 void	 reply_go(struct reqctx *);
+int	 framing_parse(const char *, enum framing *);
+const char *framing_name(enum framing);
 void	 reply_error(struct reqctx *, int, const char *, const char *,
 	    const char *, const char *);
 

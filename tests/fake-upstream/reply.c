@@ -1,5 +1,6 @@
-/* reply.c: sending one reply: its headers, then its pieces in bounded chunks,
- * each queued once the previous drained; pauses, hang, delay and cut. */
+/* reply.c: sending one reply: its headers, then its pieces in bounded chunks
+ * (random small ones with --framing pieces), each queued once the previous
+ * drained; pauses, hang, delay and cut. */
 #include "fake_upstream.h"
 
 #include <stdlib.h>
@@ -13,6 +14,45 @@
 #define CHUNK_MAX	(256 * 1024)
 
 static void	pump(struct reqctx *);
+
+static const char *const framing_names[] = {
+	[FRAMING_WHOLE] = "whole",
+	[FRAMING_PIECES] = "pieces",
+	[FRAMING_CRLF] = "crlf",
+	[FRAMING_COMMENTS] = "comments",
+	[FRAMING_MULTILINE] = "multiline",
+};
+
+/* A --framing name into *out; -1 if it names none. */
+int
+framing_parse(const char *name, enum framing *out)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(framing_names) / sizeof(framing_names[0]); i++)
+		if (strcmp(name, framing_names[i]) == 0) {
+			*out = (enum framing)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *
+framing_name(enum framing f)
+{
+	return framing_names[f];
+}
+
+/* splitmix64: the next of a request's reproducible piece sizes. */
+static uint64_t
+rng_next(uint64_t *state)
+{
+	uint64_t	 z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
 
 static struct piece *
 piece_new(struct reqctx *ctx, const char *data, size_t len)
@@ -129,6 +169,7 @@ void
 reply_confirm(struct reqctx *ctx)
 {
 	const struct image	*img;
+	char			 sha[65];
 	size_t			 i;
 	short			 k;
 
@@ -136,9 +177,12 @@ reply_confirm(struct reqctx *ctx)
 		if ((k = ctx->pieces[i].image) < 0)
 			continue;
 		img = &ctx->images[k];
+		memcpy(sha, img->sha256, sizeof(sha));
+		if (++ctx->srv->logged == ctx->srv->log_lie)	/* --log-lie */
+			sha[0] = sha[0] == '0' ? '1' : '0';
 		json_array_append_new(ctx->sent, json_pack("{s:s,s:i,s:s,s:I}",
 		    "kind", img->kind, "index", img->index,
-		    "sha256", img->sha256, "size", (json_int_t)img->size));
+		    "sha256", sha, "size", (json_int_t)img->size));
 	}
 	ctx->confirmed = ctx->cur;
 }
@@ -240,11 +284,14 @@ pump(struct reqctx *ctx)
 		return;
 	}
 	room = ctx->slow_bytes > 0 ? (size_t)ctx->slow_bytes : CHUNK_MAX;
+	if (ctx->slow_bytes == 0 && ctx->srv->framing == FRAMING_PIECES)
+		room = 1 + rng_next(&ctx->rng) % PIECE_MAX;
 	if (ctx->cut_at != NO_CUT && room > ctx->cut_at - ctx->off)
 		room = ctx->cut_at - ctx->off;
 	if ((buf = evbuffer_new()) == NULL)
 		abort();
 	fill(ctx, buf, room);
+	ctx->writes++;
 	if (ctx->slow_bytes > 0)
 		ctx->wait_ms = ctx->slow_ms;
 	evhttp_send_reply_chunk_with_cb(ctx->req, buf, drained, ctx);

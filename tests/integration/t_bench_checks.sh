@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# t_bench_checks.sh: scripts/bench fails when a stored image is not what
+# upstream sent. The bench in its smallest configuration (2 jobs, 1 round,
+# no peer, no floor or queue figures, this build's binaries), whole events
+# and the pieces framing: once as is, which must exit 0 with its checks ok
+# (so this test cannot pass by the bench always failing); once with fake
+# upstreams that lie in their logs about one image each (--log-lie: the
+# sha256 recorded for it is not that of the bytes sent), which must exit
+# non-zero and name the mismatch, for both framings.
+. "$(dirname "$0")/lib.sh"
+
+: "${IMGEDIT_BUILD:?set IMGEDIT_BUILD to the build directory}"
+
+# bench NAME [ARGS]: the smallest bench run into $T/NAME; its exit status
+# in $T/NAME.rc, its output in $T/NAME.out.
+bench() {
+	local name=$1 rc=0
+	shift
+	"$SRCDIR/scripts/bench" --jobs 2 --concurrency 2 --rounds 1 --no-peer \
+		--stream-only --framing whole,pieces --bindir "$IMGEDIT_BUILD" \
+		--workdir "$T/$name" "$@" >"$T/$name.out" 2>&1 || rc=$?
+	echo "$rc" >"$T/$name.rc"
+}
+
+bench honest
+assert_eq "$(cat "$T/honest.rc")" 0 "the bench's exit status with an honest upstream ($(tail -3 "$T/honest.out"))"
+for name in "imgeditd" "imgeditd (pieces framing)"; do
+	grep -qxF "  ok   $name: stored images byte-identical to what upstream sent" "$T/honest.out" ||
+		fail "the honest run does not say '$name' stored what was sent: $(grep -A20 '^Checks' "$T/honest.out")"
+done
+grep -q '^  FAIL' "$T/honest.out" && fail "the honest run failed a check: $(grep '^  FAIL' "$T/honest.out")"
+# The run measured something: 2 jobs of 3 partials + final, each framing.
+python3 - "$T/honest/bench.json" <<'PY' || fail "the honest run's bench.json lacks its figures"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["tools"]["imgeditd"]["images"] == 8, d["tools"]["imgeditd"]
+assert [r["images"] for r in d["framings"]["pieces"]["rounds"]] == [8], d["framings"]
+assert d["images_on_disk"]["cpu_ms_per_image"] > 0, d["images_on_disk"]
+PY
+
+# The 3rd image each fake upstream logs gets a wrong sha256.
+bench lying --fake-args "--log-lie 3"
+rc=$(cat "$T/lying.rc")
+[ "$rc" != 0 ] || fail "the bench exited 0 although one image per framing differs: $(grep -A20 '^Checks' "$T/lying.out")"
+for name in "imgeditd" "imgeditd (pieces framing)"; do
+	want="  FAIL $name: stored images byte-identical to what upstream sent (round 1: 1 stored image(s) not among those upstream sent)"
+	grep -qxF "$want" "$T/lying.out" ||
+		fail "the lying run does not name the mismatch for $name: $(grep -A20 '^Checks' "$T/lying.out")"
+done
+grep -q "bench: a check failed" "$T/lying.out" || fail "the lying run does not say the figures do not count"
+
+pass "the bench exits 0 when every stored image is what upstream sent, $rc when one per framing is not, and names it"
