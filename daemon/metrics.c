@@ -190,6 +190,15 @@ family(struct out *o, const char *name, const char *type, const char *help)
 }
 
 /* name{label="value"} n */
+/* A family of one unlabeled sample. */
+static void
+single(struct out *o, const char *name, const char *type, const char *help,
+    long long value)
+{
+	family(o, name, type, help);
+	out_printf(o, "%s %lld\n", name, value);
+}
+
 static void
 labeled(struct out *o, const char *name, const char *label, const char *value,
     uint64_t n)
@@ -272,10 +281,9 @@ render_timing(struct out *o, const struct metrics *m, int64_t now)
 	    "edit request to the first byte of its answer.", &m->ttfb);
 	histogram(o, "imgedit_attempt_duration_seconds", "Time from claiming "
 	    "a job to the outcome of the attempt.", &m->duration);
-	family(o, "imgedit_ratelimit_waits_total", "counter", "Times the rate "
-	    "limiter (rpm, ipm, a 429, x-ratelimit headers) held starts back.");
-	out_printf(o, "imgedit_ratelimit_waits_total %llu\n",
-	    (unsigned long long)m->ratelimit_waits);
+	single(o, "imgedit_ratelimit_waits_total", "counter", "Times the rate "
+	    "limiter (rpm, ipm, a 429, x-ratelimit headers) held starts back.",
+	    (long long)m->ratelimit_waits);
 	family(o, "imgedit_ratelimit_wait_seconds_total", "counter", "Time "
 	    "starts were held back by the rate limiter.");
 	seconds(o, "imgedit_ratelimit_wait_seconds_total", wait_ms);
@@ -288,25 +296,22 @@ render_state(struct out *o, const struct metrics *m)
 	    "nothing (operator, upstream refusal, failing disk), with why.");
 	labeled(o, "imgedit_paused", "reason", m->paused ? m->pause_reason : "",
 	    m->paused ? 1 : 0);
-	family(o, "imgedit_transfers_in_flight", "gauge", "Edit requests "
-	    "whose transfer is going on.");
-	out_printf(o, "imgedit_transfers_in_flight %d\n", m->in_flight);
-	family(o, "imgedit_images_waiting_bytes", "gauge", "Image bytes "
-	    "received and held in memory until the database commits them.");
-	out_printf(o, "imgedit_images_waiting_bytes %lld\n",
+	single(o, "imgedit_transfers_in_flight", "gauge", "Edit requests "
+	    "whose transfer is going on.",
+	    (long long)m->in_flight);
+	single(o, "imgedit_images_waiting_bytes", "gauge", "Image bytes "
+	    "received and held in memory until the database commits them.",
 	    (long long)m->pending_bytes);
-	family(o, "imgedit_image_memory_bytes", "gauge", "Image buffers in "
+	single(o, "imgedit_image_memory_bytes", "gauge", "Image buffers in "
 	    "memory, being received or waiting for the database: what "
-	    "--memory-max bounds.");
-	out_printf(o, "imgedit_image_memory_bytes %lld\n",
+	    "--memory-max bounds.",
 	    (long long)m->held_bytes);
-	family(o, "imgedit_store_requests_waiting", "gauge", "Requests queued "
-	    "for the database writer thread.");
-	out_printf(o, "imgedit_store_requests_waiting %d\n", m->store_queue);
-	family(o, "imgedit_db_lock_waits_total", "counter", "Database writes "
-	    "that met another connection's lock and waited for it.");
-	out_printf(o, "imgedit_db_lock_waits_total %llu\n",
-	    (unsigned long long)m->db_lock_waits);
+	single(o, "imgedit_store_requests_waiting", "gauge", "Requests queued "
+	    "for the database writer thread.",
+	    (long long)m->store_queue);
+	single(o, "imgedit_db_lock_waits_total", "counter", "Database writes "
+	    "that met another connection's lock and waited for it.",
+	    (long long)m->db_lock_waits);
 	family(o, "imgedit_db_lock_wait_seconds_total", "counter", "Time "
 	    "database writes waited for another connection's lock.");
 	seconds(o, "imgedit_db_lock_wait_seconds_total", m->db_lock_wait_ms);
