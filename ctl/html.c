@@ -1,5 +1,5 @@
-/* html.c: escaping text for HTML and URL queries, decoding query values, and
- * the inline SVG chart of images per minute; pure, into evbuffers. */
+/* html.c: escaping text for HTML and for URL query values, and the inline
+ * SVG chart of images per minute; pure, into evbuffers. */
 #include "html.h"
 
 #include <stdio.h>
@@ -68,43 +68,6 @@ html_query(struct evbuffer *out, const char *s)
 		rc = evbuffer_add(out, esc, 3);
 	}
 	return rc == 0 ? 0 : -1;
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int
-html_query_decode(char *s)
-{
-	char *o = s;
-	int hi, lo;
-
-	for (; *s != '\0'; s++) {
-		if (*s == '+') {
-			*o++ = ' ';
-			continue;
-		}
-		if (*s != '%') {
-			*o++ = *s;
-			continue;
-		}
-		if ((hi = hexval(s[1])) < 0 || (lo = hexval(s[2])) < 0 ||
-		    (hi == 0 && lo == 0))
-			return -1;
-		*o++ = (char)(hi << 4 | lo);
-		s += 2;
-	}
-	*o = '\0';
-	return 0;
 }
 
 void

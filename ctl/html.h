@@ -1,5 +1,5 @@
 /* html.h: what imgeditctl serve's pages are built from: text escaped for
- * HTML, URL query components, the images/min chart as inline SVG. No I/O. */
+ * HTML, URL query values, the images/min chart as inline SVG. No I/O. */
 #ifndef IMGEDIT_HTML_H
 #define IMGEDIT_HTML_H
 
@@ -18,10 +18,6 @@ int html_textn(struct evbuffer *out, const char *s, size_t n);
 /* Appends s percent-encoded for a URL query value (RFC 3986 unreserved
  * characters kept). Returns 0 or -1. */
 int html_query(struct evbuffer *out, const char *s);
-
-/* Decodes a query value in place: %XX and '+' as space. Returns 0, or -1
- * for a bad escape or a NUL byte. */
-int html_query_decode(char *s);
 
 /* Minutes in the chart, and the width of one bar in the SVG. */
 #define HTML_CHART_MINUTES 60
