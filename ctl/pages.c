@@ -652,6 +652,7 @@ const char page_js[] =
     "    if (!timer) timer = setTimeout(flush, 150);\n"
     "  }\n"
     "  var es = new EventSource(src);\n"
+    "  es.onopen = function () { document.body.dataset.live = \"open\"; };\n"
     "  es.addEventListener(\"job\", function (e) {\n"
     "    var d = JSON.parse(e.data);\n"
     "    note(String(d.job), d.from === null);\n"

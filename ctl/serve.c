@@ -770,6 +770,11 @@ route_static(struct call *cl, const char *path)
 	struct evbuffer *b;
 	const char *text, *ctype;
 
+	if (strcmp(path, "/favicon.ico") == 0) {  /* none: said once a day */
+		reply(cl, HTTP_NOCONTENT, "No Content", NULL, "public, "
+		    "max-age=86400", NULL);
+		return 1;
+	}
 	if (strcmp(path, "/app.css") == 0)
 		text = page_css, ctype = "text/css; charset=utf-8";
 	else if (strcmp(path, "/app.js") == 0)
