@@ -214,6 +214,30 @@ png_feed(png_structp png, png_infop info, struct png_dec *d, uint32_t w,
 	return 0;
 }
 
+/* Everything libpng may longjmp out of, and nothing after it. */
+static int
+png_run(png_structp png, png_infop info, struct png_io *io,
+    struct png_dec *d, uint32_t max_side, char *err, size_t errlen)
+{
+	png_uint_32 w, h;
+	uint32_t tw, th;
+	int depth, ctype;
+
+	if (setjmp(png_jmpbuf(png)))
+		return errorf(err, errlen, "PNG: %s", io->msg);
+	png_set_read_fn(png, io, png_read_mem);
+	png_set_user_limits(png, 65536, 65536);
+	png_set_chunk_malloc_max(png, THUMB_PNG_CHUNK_MAX);
+	png_read_info(png, info);
+	png_get_IHDR(png, info, &w, &h, &depth, &ctype, NULL, NULL, NULL);
+	if (check_size(w, h, THUMB_MAX_PIXELS, err, errlen) == -1)
+		return -1;
+	thumb_fit(w, h, max_side, &tw, &th);
+	if (boxer_init(&d->box, w, h, tw, th) == -1)
+		return errorf(err, errlen, "out of memory");
+	return png_feed(png, info, d, w, h, err, errlen);
+}
+
 static int
 decode_png(const unsigned char *data, size_t len, uint32_t max_side,
     struct boxer *out, char *err, size_t errlen)
@@ -222,39 +246,18 @@ decode_png(const unsigned char *data, size_t len, uint32_t max_side,
 	struct png_dec d;
 	png_structp png;
 	png_infop info = NULL;
-	png_uint_32 w, h;
-	uint32_t tw, th;
-	int depth, ctype, rc = -1;
+	int rc = -1;
 
 	memset(&d, 0, sizeof(d));
 	png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &io, png_on_error,
 	    png_on_warning);
-	if (png == NULL || (info = png_create_info_struct(png)) == NULL) {
+	if (png == NULL || (info = png_create_info_struct(png)) == NULL)
 		errorf(err, errlen, "out of memory");
-		goto done;
+	else if ((rc = png_run(png, info, &io, &d, max_side, err, errlen)) ==
+	    0) {
+		*out = d.box;
+		memset(&d.box, 0, sizeof(d.box));
 	}
-	if (setjmp(png_jmpbuf(png))) {
-		errorf(err, errlen, "PNG: %s", io.msg);
-		goto done;
-	}
-	png_set_read_fn(png, &io, png_read_mem);
-	png_set_user_limits(png, 65536, 65536);
-	png_set_chunk_malloc_max(png, THUMB_PNG_CHUNK_MAX);
-	png_read_info(png, info);
-	png_get_IHDR(png, info, &w, &h, &depth, &ctype, NULL, NULL, NULL);
-	if (check_size(w, h, THUMB_MAX_PIXELS, err, errlen) == -1)
-		goto done;
-	thumb_fit(w, h, max_side, &tw, &th);
-	if (boxer_init(&d.box, w, h, tw, th) == -1) {
-		errorf(err, errlen, "out of memory");
-		goto done;
-	}
-	if (png_feed(png, info, &d, w, h, err, errlen) == -1)
-		goto done;
-	*out = d.box;
-	memset(&d.box, 0, sizeof(d.box));
-	rc = 0;
-done:
 	png_destroy_read_struct(&png, &info, NULL);
 	boxer_free(&d.box);
 	free(d.pixels);
@@ -334,33 +337,38 @@ jpeg_feed(struct jpeg_dec *d, uint32_t max_side, char *err, size_t errlen)
 	return 0;
 }
 
+/* Everything libjpeg may longjmp out of, and nothing after it. */
+static int
+jpeg_run(struct jpeg_dec *d, const unsigned char *data, size_t len,
+    uint32_t max_side, char *err, size_t errlen)
+{
+	if (setjmp(d->je.jb))
+		return errorf(err, errlen, "JPEG: %s", d->je.msg);
+	jpeg_create_decompress(&d->ci);
+	jpeg_mem_src(&d->ci, data, (unsigned long)len);
+	jpeg_read_header(&d->ci, TRUE);
+	if (check_size(d->ci.image_width, d->ci.image_height,
+	    THUMB_MAX_PIXELS, err, errlen) == -1)
+		return -1;
+	return jpeg_feed(d, max_side, err, errlen);
+}
+
 static int
 decode_jpeg(const unsigned char *data, size_t len, uint32_t max_side,
     struct boxer *out, char *err, size_t errlen)
 {
 	struct jpeg_dec *d;
-	int rc = -1;
+	int rc;
 
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return errorf(err, errlen, "out of memory");
 	d->ci.err = jpeg_std_error(&d->je.pub);
 	d->je.pub.error_exit = jpeg_on_error;
 	d->je.pub.emit_message = jpeg_on_message;
-	if (setjmp(d->je.jb)) {
-		errorf(err, errlen, "JPEG: %s", d->je.msg);
-		goto done;
+	if ((rc = jpeg_run(d, data, len, max_side, err, errlen)) == 0) {
+		*out = d->box;
+		memset(&d->box, 0, sizeof(d->box));
 	}
-	jpeg_create_decompress(&d->ci);
-	jpeg_mem_src(&d->ci, data, (unsigned long)len);
-	jpeg_read_header(&d->ci, TRUE);
-	if (check_size(d->ci.image_width, d->ci.image_height,
-	    THUMB_MAX_PIXELS, err, errlen) == -1 ||
-	    jpeg_feed(d, max_side, err, errlen) == -1)
-		goto done;
-	*out = d->box;
-	memset(&d->box, 0, sizeof(d->box));
-	rc = 0;
-done:
 	jpeg_destroy_decompress(&d->ci);
 	boxer_free(&d->box);
 	free(d->row);
