@@ -91,6 +91,9 @@ get "/?q=RED" red.html
 grep -q "id=\"job-$id2\"" "$T/red.html" || fail "?q=RED lost job $id2"
 grep -q "id=\"job-$id1\"" "$T/red.html" && fail "?q=RED kept job $id1"
 grep -q 'value="RED"' "$T/red.html" || fail "the form forgot the word"
+# a word with quotes: stored escaped in the JSON text, found in the prompt
+get "/?q=%22X%22" quoted.html
+grep -q "id=\"job-$id1\"" "$T/quoted.html" || fail "?q=\"X\" lost job $id1"
 get "/?state=failed" failed.html
 grep -q 'id="job-' "$T/failed.html" && fail "?state=failed shows jobs"
 get "/?state=%3Cb%3E" bad.html
