@@ -1,5 +1,5 @@
 /* serve.c: imgeditctl serve: one evhttp server over a read-only connection:
- * routing, pages, image bytes and thumbnails, and the live /events stream. */
+ * the verb, routing, pages, image bytes and thumbnails (/events: live.c). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,25 +13,21 @@
 #include <time.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
 #include "ctl.h"
 #include "image.h"
+#include "live.h"
 #include "pages.h"
 #include "thumb.h"
 #include "thumbcache.h"
 #include "util.h"
 
-#define SERVE_POLL_MS 250            /* PRAGMA data_version, this often */
-#define SERVE_PING_TICKS 60          /* a comment to /events clients: 15 s */
 #define SERVE_ROWS 50                /* jobs per page */
 #define SERVE_WORD_MAX 200           /* bytes of the prompt filter */
 #define SERVE_THUMB_CACHE (64u << 20)
-#define SERVE_BACKLOG (1u << 20)     /* queued to one client: then dropped */
-#define SERVE_BATCH 200              /* events and images per read */
 #define SERVE_IMAGE_MAX (64u << 20)  /* larger rows are not served */
 #define SERVE_CHART_EVENTS 20000     /* events read for the chart, at most */
 
@@ -40,26 +36,13 @@
 	"form-action 'self'; frame-ancestors 'none'"
 #define IMMUTABLE "public, max-age=31536000, immutable"
 
-struct serve;
-
-/* A browser on /events. */
-struct client {
-	TAILQ_ENTRY(client) entry;
-	struct evhttp_request *req;
-	struct serve *sv;
-};
-
 struct serve {
 	struct ctl *c;
 	struct event_base *base;
 	struct evhttp *http;
-	struct event *tick, *sigint, *sigterm;
+	struct event *sigint, *sigterm;
 	struct thumbcache *thumbs;
-	TAILQ_HEAD(, client) clients;
-	int64_t version;          /* PRAGMA data_version last seen */
-	struct page_marks sent;   /* activity told to clients up to here */
-	int more;                 /* the last read was a full batch */
-	unsigned ticks;
+	struct live *live;
 };
 
 /* One request being answered: its start, for Server-Timing. */
@@ -496,224 +479,6 @@ h_input(struct call *cl, int64_t job, const char *role, int64_t ordinal,
 	send_bytes(cl, data, len, m.sha256, thumb);
 }
 
-/* ---- /events ---- */
-
-static void
-client_drop(struct client *cl)
-{
-	TAILQ_REMOVE(&cl->sv->clients, cl, entry);
-	free(cl);
-}
-
-/* The connection is going. When the browser went away, evhttp has already
- * detached the request and leaves it to us: ending it frees it. Otherwise
- * (serve stops, a slow client is dropped) the connection frees it. */
-static void
-on_client_close(struct evhttp_connection *evcon, void *arg)
-{
-	struct client *c = arg;
-	struct evhttp_request *req = c->req;
-
-	(void)evcon;
-	client_drop(c);
-	if (evhttp_request_get_connection(req) == NULL)
-		evhttp_send_reply_end(req);
-}
-
-/* Queues text to one client, or drops a client that reads too slowly. */
-static void
-client_send(struct client *cl, const char *text, size_t len)
-{
-	struct evhttp_connection *evcon = evhttp_request_get_connection(cl->req);
-	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
-	struct evbuffer *chunk;
-
-	if (evbuffer_get_length(bufferevent_get_output(bev)) > SERVE_BACKLOG) {
-		evhttp_connection_free(evcon); /* its close callback drops cl */
-		return;
-	}
-	if ((chunk = evbuffer_new()) == NULL)
-		return;
-	evbuffer_add(chunk, text, len);
-	evhttp_send_reply_chunk(cl->req, chunk);
-	evbuffer_free(chunk);
-}
-
-static void
-broadcast(struct serve *sv, const char *text, size_t len)
-{
-	struct client *cl, *next;
-
-	for (cl = TAILQ_FIRST(&sv->clients); cl != NULL; cl = next) {
-		next = TAILQ_NEXT(cl, entry);
-		client_send(cl, text, len);
-	}
-}
-
-/* Appends one message per event and image of catalog_activity's doc (only
- * ids up to upto, if not NULL), then an id: line; moves m past what it
- * saw. Returns how many messages it wrote. */
-static int
-sse_format(struct evbuffer *out, const json_t *doc, struct page_marks *m,
-    const struct page_marks *upto)
-{
-	const json_t *e;
-	json_t *msg;
-	char *text;
-	size_t i;
-	int n = 0;
-
-	json_array_foreach(json_object_get(doc, "events"), i, e) {
-		if (upto != NULL && jint(e, "id") > upto->event)
-			break;
-		msg = json_pack("{s:I,s:O,s:O}", "job", (json_int_t)jint(e,
-		    "job_id"), "from", json_object_get(e, "from_state"), "to",
-		    json_object_get(e, "to_state"));
-		if (msg != NULL && (text = json_dumps(msg, JSON_COMPACT)) != NULL) {
-			evbuffer_add_printf(out, "event: job\ndata: %s\n\n", text);
-			free(text);
-		}
-		json_decref(msg);
-		m->event = jint(e, "id");
-		n++;
-	}
-	json_array_foreach(json_object_get(doc, "images"), i, e) {
-		if (upto != NULL && jint(e, "id") > upto->image)
-			break;
-		msg = json_pack("{s:I,s:I,s:O,s:I}", "job", (json_int_t)jint(e,
-		    "job_id"), "image", (json_int_t)jint(e, "id"), "kind",
-		    json_object_get(e, "kind"), "attempt",
-		    (json_int_t)jint(e, "attempt"));
-		if (msg != NULL && (text = json_dumps(msg, JSON_COMPACT)) != NULL) {
-			evbuffer_add_printf(out, "event: image\ndata: %s\n\n", text);
-			free(text);
-		}
-		json_decref(msg);
-		m->image = jint(e, "id");
-		n++;
-	}
-	if (n > 0)
-		evbuffer_add_printf(out, "id: %lld-%lld\n\n", (long long)m->event,
-		    (long long)m->image);
-	return n;
-}
-
-/* What happened since sv->sent, to every client. */
-static void
-tell_activity(struct serve *sv)
-{
-	struct evbuffer *out;
-	json_t *doc = NULL;
-	size_t len;
-
-	sv->more = 0;
-	if (TAILQ_EMPTY(&sv->clients)) {
-		catalog_activity_marks(sv->c->cat, &sv->sent.event,
-		    &sv->sent.image);
-		return;
-	}
-	if (catalog_activity(sv->c->cat, sv->sent.event, sv->sent.image,
-	    SERVE_BATCH, &doc) != CATALOG_OK || (out = evbuffer_new()) == NULL) {
-		json_decref(doc);
-		return;
-	}
-	sv->more = json_array_size(json_object_get(doc, "events")) ==
-	    SERVE_BATCH || json_array_size(json_object_get(doc, "images")) ==
-	    SERVE_BATCH;
-	if (sse_format(out, doc, &sv->sent, NULL) > 0) {
-		len = evbuffer_get_length(out);
-		broadcast(sv, (const char *)evbuffer_pullup(out, -1), len);
-	}
-	evbuffer_free(out);
-	json_decref(doc);
-}
-
-/* The client's starting point: ?ev=&img=, or Last-Event-ID "E-I" when the
- * browser reconnects. Returns 1 if it gave one. */
-static int
-client_marks(struct evhttp_request *req, struct evkeyvalq *q,
-    struct page_marks *m)
-{
-	const char *last = evhttp_find_header(evhttp_request_get_input_headers(
-	    req), "Last-Event-ID");
-	const char *ev = evhttp_find_header(q, "ev");
-	const char *img = evhttp_find_header(q, "img");
-	long long a, b;
-	char end;
-
-	if (last != NULL && sscanf(last, "%lld-%lld%c", &a, &b, &end) == 2 &&
-	    a >= 0 && b >= 0) {
-		m->event = a;
-		m->image = b;
-		return 1;
-	}
-	if (ev == NULL || img == NULL || sscanf(ev, "%lld%c", &a, &end) != 1 ||
-	    sscanf(img, "%lld%c", &b, &end) != 1 || a < 0 || b < 0)
-		return 0;
-	m->event = a;
-	m->image = b;
-	return 1;
-}
-
-static void
-h_events(struct call *cl, struct evkeyvalq *q)
-{
-	struct serve *sv = cl->sv;
-	struct evkeyvalq *h = evhttp_request_get_output_headers(cl->req);
-	struct client *c;
-	struct page_marks from, seen;
-	struct evbuffer *out;
-	json_t *doc = NULL;
-
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		evhttp_send_error(cl->req, HTTP_INTERNAL, NULL);
-		return;
-	}
-	c->req = cl->req;
-	c->sv = sv;
-	evhttp_add_header(h, "Content-Type", "text/event-stream");
-	evhttp_add_header(h, "Cache-Control", "no-store");
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	evhttp_send_reply_start(cl->req, HTTP_OK, "OK");
-	evhttp_connection_set_closecb(evhttp_request_get_connection(cl->req),
-	    on_client_close, c);
-	TAILQ_INSERT_TAIL(&sv->clients, c, entry);
-	client_send(c, "retry: 2000\n\n", 13);
-	/* catch up from the page's marks to where the broadcast is */
-	if (!client_marks(cl->req, q, &from) || (from.event >= sv->sent.event &&
-	    from.image >= sv->sent.image))
-		return;
-	if (catalog_activity(sv->c->cat, from.event, from.image, SERVE_BATCH,
-	    &doc) != CATALOG_OK || (out = evbuffer_new()) == NULL) {
-		json_decref(doc);
-		return;
-	}
-	seen = from;
-	if (sse_format(out, doc, &seen, &sv->sent) > 0)
-		client_send(c, (const char *)evbuffer_pullup(out, -1),
-		    evbuffer_get_length(out));
-	evbuffer_free(out);
-	json_decref(doc);
-}
-
-static void
-on_tick(evutil_socket_t fd, short what, void *arg)
-{
-	struct serve *sv = arg;
-	int64_t v;
-
-	(void)fd;
-	(void)what;
-	if (++sv->ticks % SERVE_PING_TICKS == 0)
-		broadcast(sv, ": ping\n\n", 8);
-	if (catalog_data_version(sv->c->cat, &v) != CATALOG_OK)
-		return;
-	if (v == sv->version && !sv->more)
-		return;
-	sv->version = v;
-	tell_activity(sv);
-}
-
 /* ---- routing ---- */
 
 /* Splits path into at most n segments (in buf). Returns the count, or -1
@@ -813,7 +578,7 @@ route(struct call *cl, const char *path, struct evkeyvalq *q)
 	    strcmp(seg[1], "summary") == 0)
 		h_fragment_summary(cl);
 	else if (n == 1 && strcmp(seg[0], "events") == 0)
-		h_events(cl, q);
+		live_attach(cl->sv->live, cl->req, q);
 	else
 		reply_error(cl, HTTP_NOTFOUND, "Not Found", "Nothing here.");
 	return;
@@ -932,10 +697,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 static int
 serve_start(struct serve *sv, const char *host, int port)
 {
-	struct timeval tv = { 0, SERVE_POLL_MS * 1000 };
 	struct evhttp_bound_socket *bound;
 
-	TAILQ_INIT(&sv->clients);
 	if ((sv->base = event_base_new()) == NULL ||
 	    (sv->http = evhttp_new(sv->base)) == NULL ||
 	    (sv->thumbs = thumbcache_new(SERVE_THUMB_CACHE)) == NULL) {
@@ -955,14 +718,12 @@ serve_start(struct serve *sv, const char *host, int port)
 		ctl_err("warning: listening on %s, not a loopback address: the "
 		    "pages show every prompt and image to whoever can reach it "
 		    "(use 127.0.0.1, or a proxy with authentication)", host);
-	catalog_data_version(sv->c->cat, &sv->version);
-	catalog_activity_marks(sv->c->cat, &sv->sent.event, &sv->sent.image);
-	sv->tick = event_new(sv->base, -1, EV_PERSIST, on_tick, sv);
+	sv->live = live_new(sv->base, sv->c->cat);
 	sv->sigint = evsignal_new(sv->base, SIGINT, on_signal, sv->base);
 	sv->sigterm = evsignal_new(sv->base, SIGTERM, on_signal, sv->base);
-	if (sv->tick == NULL || sv->sigint == NULL || sv->sigterm == NULL ||
-	    event_add(sv->tick, &tv) == -1 || event_add(sv->sigint, NULL) ==
-	    -1 || event_add(sv->sigterm, NULL) == -1 ||
+	if (sv->live == NULL || sv->sigint == NULL || sv->sigterm == NULL ||
+	    event_add(sv->sigint, NULL) == -1 ||
+	    event_add(sv->sigterm, NULL) == -1 ||
 	    say_address(sv, bound) == -1) {
 		ctl_err("cannot start serving: %s", strerror(errno));
 		return CTL_FAIL;
@@ -973,14 +734,9 @@ serve_start(struct serve *sv, const char *host, int port)
 static void
 serve_stop(struct serve *sv)
 {
-	struct client *c;
-
 	if (sv->http != NULL)
-		evhttp_free(sv->http); /* closes the clients: their callbacks */
-	while ((c = TAILQ_FIRST(&sv->clients)) != NULL)
-		client_drop(c);
-	if (sv->tick != NULL)
-		event_free(sv->tick);
+		evhttp_free(sv->http); /* closes /events: live's callbacks */
+	live_free(sv->live);
 	if (sv->sigint != NULL)
 		event_free(sv->sigint);
 	if (sv->sigterm != NULL)
