@@ -180,6 +180,31 @@ get "/?before=$next" p2.html
 assert_eq "$(grep -c '<tr id="job-' "$T/p2.html")" 7 "rows on the second page"
 grep -q "id=\"job-$id1\"" "$T/p2.html" || fail "job $id1 not on the second page"
 
+# ---- rows another program wrote badly: shown, never trusted ----
+bad=$(sql "INSERT INTO jobs (state, params) VALUES ('failed', 'not json <u>x') RETURNING id")
+sql "INSERT INTO attempts (job_id, number, started_at, outcome, error_message)
+       VALUES ($bad, 1, 0, 'failed', '<img src=x onerror=alert(1)>');
+     INSERT INTO images (job_id, attempt_id, kind, idx, format, width, height, size,
+                         sha256, created_at, data)
+       VALUES ($bad, last_insert_rowid(), 'final', 0, 'png', -5, NULL, 6,
+               '\"><script>', 0, CAST('<html>' AS BLOB));"
+badimg=$(sql "SELECT id FROM images WHERE job_id = $bad")
+for p in / "/jobs/$bad"; do
+	get "$p" hostile.html
+	assert_eq "$(status hostile.html)" 200 "GET $p with a hostile row"
+	check_html "$T/hostile.html"
+	grep -qE '<script>|<img src=x|<u>x' "$T/hostile.html" && fail "hostile text reached $p raw"
+done
+grep -qF '&lt;img src=x onerror=alert(1)&gt;' "$T/hostile.html" ||
+	fail "the attempt's error is not shown escaped on /jobs/$bad"
+grep -qF 'not json &lt;u&gt;x' "$T/hostile.html" || fail "the bad params are not shown"
+get "/images/$badimg" badimg
+assert_eq "$(header badimg Content-Type)" application/octet-stream "bytes that are no image"
+assert_eq "$(header badimg ETag)" "\"$(printf '<html>' | sha256sum | cut -d' ' -f1)\"" \
+	"the ETag of a row with a bad sha256"
+get "/images/$badimg/thumb" badthumb
+assert_eq "$(status badthumb)" 422 "a thumbnail of bytes that are no image"
+
 # ---- live: a job inserted by another program reaches /events ----
 ev=$(sql "SELECT max(id) FROM events")
 im=$(sql "SELECT coalesce(max(id), 0) FROM images")
