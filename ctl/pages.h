@@ -37,7 +37,7 @@ int page_begin(struct evbuffer *out, const char *title,
 int page_end(struct evbuffer *out);
 
 /* The counts per state (links to the filter), the chart, the pause and
- * the daemons, from catalog_status's document: <section id="summary">. */
+ * the daemons, from catalog_overview's document: <section id="summary">. */
 int page_summary(struct evbuffer *out, const json_t *status,
     const int64_t bins[HTML_CHART_MINUTES], int64_t now);
 

@@ -182,7 +182,7 @@ render_summary(struct call *cl, struct evbuffer *out)
 	size_t n = 0;
 	int rc = -1;
 
-	if (catalog_status(cat, cl->now, &status) != CATALOG_OK ||
+	if (catalog_overview(cat, cl->now, &status) != CATALOG_OK ||
 	    catalog_finals_since(cat, cl->now - HTML_CHART_MINUTES * 60000LL,
 	    SERVE_CHART_EVENTS, &at, &finals, &n) != CATALOG_OK)
 		goto done;

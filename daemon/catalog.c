@@ -795,6 +795,29 @@ catalog_status(struct catalog *cat, int64_t now, json_t **out)
 }
 
 int
+catalog_overview(struct catalog *cat, int64_t now, json_t **out)
+{
+	json_t *doc;
+	int rc;
+
+	if ((doc = json_object()) == NULL)
+		return CATALOG_ERR;
+	if (sqlite3_exec(cat->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		json_decref(doc);
+		return CATALOG_ERR;
+	}
+	if ((rc = status_jobs(cat, doc)) == CATALOG_OK)
+		rc = status_control(cat, doc, now);
+	sqlite3_exec(cat->db, "COMMIT", NULL, NULL, NULL);
+	if (rc != CATALOG_OK) {
+		json_decref(doc);
+		return rc;
+	}
+	*out = doc;
+	return CATALOG_OK;
+}
+
+int
 catalog_activity(struct catalog *cat, int64_t after_event, int64_t after_image,
     int limit, json_t **out)
 {

@@ -113,6 +113,11 @@ int catalog_image_read(struct catalog *cat, int64_t image_id,
  * Returns CATALOG_OK with *out (caller owns) or CATALOG_ERR. */
 int catalog_status(struct catalog *cat, int64_t now, json_t **out);
 
+/* The part of catalog_status a page shown often needs, without its scans of
+ * every job and image row: jobs (count per state, total), pause, daemons.
+ * Returns CATALOG_OK with *out (caller owns) or CATALOG_ERR. */
+int catalog_overview(struct catalog *cat, int64_t now, json_t **out);
+
 /* What happened since: {"events": [state changes with id > after_event:
  * id, job_id, at, from_state, to_state, detail, created_at, finals],
  * "images": [images with id > after_image: id, job_id, kind, idx, at,

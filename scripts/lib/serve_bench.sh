@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # scripts/lib/serve_bench.sh CTL DIR: imgeditctl serve's server time with
 # 100,000 jobs in the database, for scripts/bench. Builds DIR/serve.db with
-# SQL (100,000 jobs 30 s apart, one shared input; the newest 2,000 with an
-# attempt, 3 partials and a final of 40 KB each, like a real image row's
-# first page; the newest job's final a 1.5 MB 1024x1024 PNG), starts
+# SQL (100,000 jobs 30 s apart, one shared input, each succeeded one with an
+# attempt, 3 partials and a final: 40 KB each for the newest 2,000, like a
+# real image row's first page, 64 bytes for the others; the newest job's
+# final a 1.5 MB 1024x1024 PNG), starts
 # CTL serve on it, and prints NAME=MS lines: the median Server-Timing of 7
 # requests of /, a filtered /, an older page, /jobs/ID and a row; and the
 # thumbnail of the 1.5 MB PNG, first (made) and then (cached).
@@ -61,9 +62,18 @@ db.execute("UPDATE events SET at = (SELECT coalesce(finished_at, created_at) FRO
 db.execute("""INSERT INTO attempts (job_id, number, started_at, ended_at, http_status,
                   request_id, outcome, input_tokens, output_tokens, total_tokens)
 SELECT id, 1, created_at, finished_at, 200, 'req_' || id, 'succeeded', 60, 1000, 1060
-FROM jobs WHERE id > ?1 - ?2 AND state = 'succeeded'""", (N, WITH_IMAGES))
+FROM jobs WHERE state = 'succeeded'""")
+# the older jobs' images: the rows (and the index entries) without the bytes
+db.execute("""WITH k(k) AS (VALUES (0), (1), (2), (3))
+INSERT INTO images (job_id, attempt_id, kind, idx, partial_index, format, width, height,
+                    size, sha256, created_at, data)
+SELECT a.job_id, a.id, CASE k WHEN 3 THEN 'final' ELSE 'partial' END, CASE k WHEN 3 THEN 0 ELSE k END,
+       CASE k WHEN 3 THEN NULL ELSE k END, 'png', 1024, 1024, 64, lower(hex(randomblob(32))),
+       a.ended_at - (3 - k) * 500, randomblob(64)
+FROM attempts a, k WHERE a.job_id <= ?1 - ?2 ORDER BY a.id, k""", (N, WITH_IMAGES))
 rnd = os.urandom
-rows = db.execute("SELECT a.id, a.job_id, a.ended_at FROM attempts a ORDER BY a.job_id").fetchall()
+rows = db.execute("SELECT a.id, a.job_id, a.ended_at FROM attempts a WHERE a.job_id > ? "
+                  "ORDER BY a.job_id", (N - WITH_IMAGES,)).fetchall()
 for aid, jid, end in rows:
     for k in range(4):
         data = big if (jid == rows[-1][1] and k == 3) else rnd(40000)
