@@ -218,6 +218,10 @@ for i in $(seq 1 100); do
 done
 grep -q "^data: {\"job\":$new,\"from\":null,\"to\":\"queued\"}" "$T/events.txt" ||
 	fail "/events did not tell about job $new: $(cat "$T/events.txt")"
+# a browser that reconnects with Last-Event-ID gets what it missed at once
+curl -sN -m 1 -H "Last-Event-ID: $ev-$im" "${U}events" >"$T/again.txt" || true
+grep -q "^data: {\"job\":$new,\"from\":null,\"to\":\"queued\"}" "$T/again.txt" ||
+	fail "a reconnect from $ev-$im missed job $new: $(cat "$T/again.txt")"
 get "/fragment/row/$new" row.html
 grep -q "^<tr id=\"job-$new\" class=\"s-queued\">" "$T/row.html" || fail "the row of job $new"
 stop_serve
