@@ -33,6 +33,7 @@
 struct ctl {
 	const char *db_path;   /* --db, else $IMGEDIT_DB, else the service's */
 	int json;              /* --json (verbs without one of their own) */
+	int readonly;          /* ctl_open: read-only, never a write (serve) */
 	char db_found[4096];   /* the service's, when found */
 	struct store *st;
 	struct catalog *cat;
@@ -43,7 +44,7 @@ typedef int verb_fn(struct ctl *c, int argc, char **argv);
 
 verb_fn verb_init, verb_submit, verb_list, verb_show, verb_status,
     verb_export, verb_cancel, verb_retry, verb_wait, verb_pause, verb_resume,
-    verb_prune, verb_watch;
+    verb_prune, verb_watch, verb_serve;
 
 /* Prints "imgeditctl: <message>" and a newline on stderr. */
 void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -61,7 +62,8 @@ int ctl_common_opt(struct ctl *c, int opt, char **argv, const char *help,
     int *done);
 
 /* Opens the database for a verb: resolves the path, opens it with a 5 s busy
- * timeout, checks the schema version, prepares the catalog. Returns CTL_OK,
+ * timeout (with c->readonly set: as file:PATH?mode=ro, so nothing is ever
+ * written), checks the schema version, prepares the catalog. Returns CTL_OK,
  * or reports and returns CTL_USAGE (no path) or CTL_DB. */
 int ctl_open(struct ctl *c);
 void ctl_close(struct ctl *c);

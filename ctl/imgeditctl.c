@@ -35,6 +35,7 @@ static const struct verb {
 	{ "pause", verb_pause, "stop the daemons from starting new jobs" },
 	{ "resume", verb_resume, "let the daemons start jobs again" },
 	{ "prune", verb_prune, "delete old finished jobs and reclaim space" },
+	{ "serve", verb_serve, "a read-only web view of the queue, live" },
 };
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
 
@@ -147,12 +148,52 @@ ctl_db_path(struct ctl *c)
 	return c->db_path;
 }
 
-/* Opens read-write, or read-only when the file is not writable by us. */
+/* "file:PATH?mode=ro" with PATH's URI-special bytes percent-encoded.
+ * Returns 0, or -1 if it does not fit. */
+static int
+readonly_uri(const char *path, char *uri, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	if (n < 16)
+		return -1;
+	memcpy(uri, "file:", 5);
+	o = 5;
+	for (; *path != '\0'; path++) {
+		unsigned char ch = (unsigned char)*path;
+
+		if (o + 4 >= n)
+			return -1;
+		if (ch <= ' ' || ch >= 0x7f || strchr("%?#&=", ch) != NULL) {
+			uri[o++] = '%';
+			uri[o++] = hex[ch >> 4];
+			uri[o++] = hex[ch & 15];
+		} else
+			uri[o++] = (char)ch;
+	}
+	if (o + sizeof("?mode=ro") > n)
+		return -1;
+	memcpy(uri + o, "?mode=ro", sizeof("?mode=ro"));
+	return 0;
+}
+
+/* Opens read-write, or read-only when the file is not writable by us or
+ * the verb only reads (readonly). */
 static struct store *
-open_store(const char *path, char *err, size_t errlen)
+open_store(const char *path, int readonly, char *err, size_t errlen)
 {
 	struct store *st;
+	char uri[8192];
 
+	if (readonly) {
+		if (readonly_uri(path, uri, sizeof(uri)) == -1) {
+			snprintf(err, errlen, "path too long");
+			return NULL;
+		}
+		return store_open(uri, STORE_READONLY, CATALOG_BUSY_TIMEOUT_MS,
+		    err, errlen);
+	}
 	st = store_open(path, 0, CATALOG_BUSY_TIMEOUT_MS, err, errlen);
 	if (st == NULL && access(path, W_OK) == -1 && errno == EACCES)
 		st = store_open(path, STORE_READONLY, CATALOG_BUSY_TIMEOUT_MS, err,
@@ -200,7 +241,8 @@ ctl_open(struct ctl *c)
 		    "init)" : "");
 		return CTL_DB;
 	}
-	if ((c->st = open_store(c->db_path, err, sizeof(err))) == NULL) {
+	if ((c->st = open_store(c->db_path, c->readonly, err, sizeof(err))) ==
+	    NULL) {
 		if (strncmp(err, c->db_path, strlen(c->db_path)) == 0)
 			ctl_err("cannot open DB: %s", err);
 		else

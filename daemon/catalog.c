@@ -795,6 +795,29 @@ catalog_status(struct catalog *cat, int64_t now, json_t **out)
 }
 
 int
+catalog_overview(struct catalog *cat, int64_t now, json_t **out)
+{
+	json_t *doc;
+	int rc;
+
+	if ((doc = json_object()) == NULL)
+		return CATALOG_ERR;
+	if (sqlite3_exec(cat->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		json_decref(doc);
+		return CATALOG_ERR;
+	}
+	if ((rc = status_jobs(cat, doc)) == CATALOG_OK)
+		rc = status_control(cat, doc, now);
+	sqlite3_exec(cat->db, "COMMIT", NULL, NULL, NULL);
+	if (rc != CATALOG_OK) {
+		json_decref(doc);
+		return rc;
+	}
+	*out = doc;
+	return CATALOG_OK;
+}
+
+int
 catalog_activity(struct catalog *cat, int64_t after_event, int64_t after_image,
     int limit, json_t **out)
 {
@@ -919,6 +942,276 @@ catalog_job_state(struct catalog *cat, int64_t id, char *state)
 	if (rc == SQLITE_ROW)
 		return CATALOG_OK;
 	return rc == SQLITE_DONE ? CATALOG_NOTFOUND : rc_to_cat(rc);
+}
+
+/* ---- the web view ---- */
+
+#define PAGE_COLS "SELECT id, state, attempts, max_attempts, params, " \
+	"created_at, updated_at, finished_at, error_status, error_type, " \
+	"error_code, error_message, error_request_id FROM jobs "
+/* A word of the prompt, ASCII case folded; params may be invalid JSON.
+ * ?6 = 1 when the word has no byte JSON may escape: then the raw text is
+ * searched first, which spares parsing the JSON of most rows. */
+#define PAGE_WORD "(?3 IS NULL OR ((?6 = 0 OR instr(lower(params), " \
+	"lower(?3)) > 0) AND instr(lower(CASE WHEN json_valid(params) THEN " \
+	"json_extract(params, '$.prompt') END), lower(?3)) > 0)) "
+
+/* Whether every byte of word stands for itself in any JSON text. */
+static int
+plain_word(const char *word)
+{
+	for (; *word != '\0'; word++)
+		if (!((*word >= 'a' && *word <= 'z') || (*word >= 'A' &&
+		    *word <= 'Z') || (*word >= '0' && *word <= '9') ||
+		    strchr(" ,.-_:;!?'()", *word) != NULL))
+			return 0;
+	return 1;
+}
+
+/* Moves each image row of imgs into the "images" array of its job. */
+static void
+page_attach(json_t *jobs, json_t *imgs)
+{
+	json_t *job = NULL, *img, *arr;
+	size_t i, j;
+
+	json_array_foreach(jobs, j, job)
+		json_object_set_new(job, "images", json_array());
+	json_array_foreach(imgs, i, img) {
+		json_array_foreach(jobs, j, job) {
+			if (json_integer_value(json_object_get(job, "id")) !=
+			    json_integer_value(json_object_get(img, "job_id")))
+				continue;
+			arr = json_object_get(job, "images");
+			json_object_del(img, "job_id");
+			json_array_append(arr, img);
+			break;
+		}
+	}
+}
+
+static int
+page_images(struct catalog *cat, json_t *jobs)
+{
+	static const char sql[] = "SELECT i.id AS id, i.job_id AS job_id, "
+	    "a.number AS attempt, a.outcome AS outcome, i.kind AS kind, "
+	    "i.idx AS idx, i.width AS width, i.height AS height, "
+	    "i.sha256 AS sha256, i.created_at AS created_at FROM images i "
+	    "JOIN attempts a ON a.id = i.attempt_id WHERE i.job_id IN (SELECT value FROM "
+	    "json_each(?1)) ORDER BY i.job_id, a.number, i.kind = 'final', "
+	    "i.idx LIMIT 5000";
+	json_t *ids = json_array(), *job, *imgs = NULL;
+	sqlite3_stmt *s;
+	char *text;
+	size_t i;
+	int rc = CATALOG_ERR;
+
+	json_array_foreach(jobs, i, job)
+		json_array_append(ids, json_object_get(job, "id"));
+	if ((text = json_dumps(ids, JSON_COMPACT)) == NULL ||
+	    (s = prep(cat, sql)) == NULL)
+		goto done;
+	sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
+	if ((rc = collect_rows(s, NULL, &imgs)) == CATALOG_OK)
+		page_attach(jobs, imgs);
+done:
+	free(text);
+	json_decref(ids);
+	json_decref(imgs);
+	return rc;
+}
+
+int
+catalog_page(struct catalog *cat, const struct catalog_page_query *q,
+    json_t **out)
+{
+	static const char any[] = PAGE_COLS "WHERE id < ?1 AND " PAGE_WORD
+	    "ORDER BY id DESC LIMIT ?4";
+	static const char one_state[] = PAGE_COLS "WHERE state = ?2 AND "
+	    "id < ?1 AND " PAGE_WORD "ORDER BY id DESC LIMIT ?4";
+	static const char one_job[] = PAGE_COLS "WHERE id = ?5";
+	sqlite3_stmt *s;
+	json_t *jobs = NULL;
+	int rc = CATALOG_ERR;
+
+	if (sqlite3_exec(cat->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return CATALOG_ERR;
+	if ((s = prep(cat, q->only > 0 ? one_job : q->state ? one_state :
+	    any)) == NULL)
+		goto done;
+	sqlite3_bind_int64(s, 1, q->before > 0 ? q->before : INT64_MAX);
+	if (q->state != NULL)
+		sqlite3_bind_text(s, 2, q->state, -1, SQLITE_STATIC);
+	if (q->word != NULL && *q->word != '\0') {
+		sqlite3_bind_text(s, 3, q->word, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 6, plain_word(q->word));
+	}
+	sqlite3_bind_int(s, 4, q->limit);
+	sqlite3_bind_int64(s, 5, q->only);
+	if ((rc = collect_rows(s, job_fixup, &jobs)) != CATALOG_OK ||
+	    (rc = page_images(cat, jobs)) != CATALOG_OK)
+		goto done;
+	*out = jobs;
+	jobs = NULL;
+done:
+	json_decref(jobs);
+	sqlite3_exec(cat->db, "COMMIT", NULL, NULL, NULL);
+	return rc;
+}
+
+int
+catalog_finals_since(struct catalog *cat, int64_t since_ms, size_t max,
+    int64_t **at, int64_t **finals, size_t *n)
+{
+	/* Events are appended as they happen: walked newest first until a
+	 * minute before since_ms (clocks of several writers may disagree). */
+	static const char walk[] = "SELECT at, job_id FROM events WHERE "
+	    "to_state = 'succeeded' AND id > (SELECT coalesce(max(id), 0) "
+	    "FROM events) - ?1 ORDER BY id DESC";
+	static const char count[] = "SELECT count(*) FROM images WHERE "
+	    "job_id = ? AND kind = 'final'";
+	sqlite3_stmt *s, *c;
+	int64_t t, *a = NULL, *f = NULL, *p;
+	size_t len = 0, cap = 0;
+	int rc = CATALOG_ERR, step;
+
+	if (sqlite3_exec(cat->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return CATALOG_ERR;
+	if ((s = prep(cat, walk)) == NULL || (c = prep(cat, count)) == NULL)
+		goto done;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)max);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((t = sqlite3_column_int64(s, 0)) < since_ms - 60000)
+			break;
+		if (len == cap) {
+			cap = cap ? cap * 2 : 256;
+			if ((p = realloc(a, cap * sizeof(*a))) == NULL)
+				goto done;
+			a = p;
+			if ((p = realloc(f, cap * sizeof(*f))) == NULL)
+				goto done;
+			f = p;
+		}
+		sqlite3_bind_int64(c, 1, sqlite3_column_int64(s, 1));
+		if (step_int64(c, &f[len]) != 1)
+			goto done;
+		a[len++] = t;
+	}
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		goto done;
+	*at = a;
+	*finals = f;
+	*n = len;
+	a = f = NULL;
+	rc = CATALOG_OK;
+done:
+	sqlite3_reset(s);
+	free(a);
+	free(f);
+	sqlite3_exec(cat->db, "COMMIT", NULL, NULL, NULL);
+	return rc;
+}
+
+/* Copies a 64-digit lowercase hex SHA-256 from column i, else "". */
+static void
+col_sha256(sqlite3_stmt *s, int i, char out[SHA256_HEX_LEN + 1])
+{
+	const unsigned char *p = sqlite3_column_text(s, i);
+	size_t k;
+
+	out[0] = '\0';
+	if (p == NULL || sqlite3_column_bytes(s, i) != SHA256_HEX_LEN)
+		return;
+	for (k = 0; k < SHA256_HEX_LEN; k++)
+		if (!((p[k] >= '0' && p[k] <= '9') || (p[k] >= 'a' && p[k] <= 'f')))
+			return;
+	memcpy(out, p, SHA256_HEX_LEN + 1);
+}
+
+int
+catalog_image_meta(struct catalog *cat, int64_t image_id,
+    struct catalog_bytes_meta *m)
+{
+	static const char sql[] = "SELECT job_id, length(data), sha256 FROM "
+	    "images WHERE id = ?";
+	sqlite3_stmt *s;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	if ((s = prep(cat, sql)) == NULL)
+		return CATALOG_ERR;
+	sqlite3_bind_int64(s, 1, image_id);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		m->job_id = sqlite3_column_int64(s, 0);
+		m->size = sqlite3_column_int64(s, 1);
+		col_sha256(s, 2, m->sha256);
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return CATALOG_OK;
+	return rc == SQLITE_DONE ? CATALOG_NOTFOUND : rc_to_cat(rc);
+}
+
+int
+catalog_input_get(struct catalog *cat, int64_t job_id, enum input_role role,
+    int ordinal, size_t max, unsigned char **data, size_t *len,
+    struct catalog_bytes_meta *m)
+{
+	static const char meta[] = "SELECT coalesce(b.size, length(i.data)), "
+	    "b.sha256, i.content_type FROM inputs i LEFT JOIN blobs b ON "
+	    "b.id = i.blob_id WHERE i.job_id = ?1 AND i.role = ?2 AND "
+	    "i.ordinal = ?3";
+	static const char bytes[] = "SELECT coalesce(b.data, i.data) FROM "
+	    "inputs i LEFT JOIN blobs b ON b.id = i.blob_id WHERE "
+	    "i.job_id = ?1 AND i.role = ?2 AND i.ordinal = ?3";
+	sqlite3_stmt *s;
+	const unsigned char *ct;
+	int rc, n;
+
+	memset(m, 0, sizeof(*m));
+	*data = NULL;
+	if (sqlite3_exec(cat->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return CATALOG_ERR;
+	rc = CATALOG_ERR;
+	if ((s = prep(cat, meta)) == NULL)
+		goto done;
+	sqlite3_bind_int64(s, 1, job_id);
+	sqlite3_bind_text(s, 2, role == INPUT_MASK ? "mask" : "image", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, ordinal);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		m->job_id = job_id;
+		m->size = sqlite3_column_int64(s, 0);
+		col_sha256(s, 1, m->sha256);
+		if ((ct = sqlite3_column_text(s, 2)) != NULL)
+			strlcpy_safe(m->content_type, (const char *)ct,
+			    sizeof(m->content_type));
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW) {
+		rc = rc == SQLITE_DONE ? CATALOG_NOTFOUND : rc_to_cat(rc);
+		goto done;
+	}
+	rc = CATALOG_ERR;
+	if (m->size < 0 || (uint64_t)m->size > max || (s = prep(cat, bytes)) ==
+	    NULL)
+		goto done;
+	sqlite3_bind_int64(s, 1, job_id);
+	sqlite3_bind_text(s, 2, role == INPUT_MASK ? "mask" : "image", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, ordinal);
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    (n = sqlite3_column_bytes(s, 0)) == m->size &&
+	    (*data = malloc(n ? (size_t)n : 1)) != NULL) {
+		if (n > 0)
+			memcpy(*data, sqlite3_column_blob(s, 0), (size_t)n);
+		*len = (size_t)n;
+		rc = CATALOG_OK;
+	}
+	sqlite3_reset(s);
+done:
+	sqlite3_exec(cat->db, "COMMIT", NULL, NULL, NULL);
+	return rc;
 }
 
 /* ---- operator actions ---- */

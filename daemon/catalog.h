@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "store.h"
+#include "util.h"
 
 #define CATALOG_OK 0
 #define CATALOG_ERR STORE_ERR     /* database error: catalog_errmsg */
@@ -112,6 +113,11 @@ int catalog_image_read(struct catalog *cat, int64_t image_id,
  * Returns CATALOG_OK with *out (caller owns) or CATALOG_ERR. */
 int catalog_status(struct catalog *cat, int64_t now, json_t **out);
 
+/* The part of catalog_status a page shown often needs, without its scans of
+ * every job and image row: jobs (count per state, total), pause, daemons.
+ * Returns CATALOG_OK with *out (caller owns) or CATALOG_ERR. */
+int catalog_overview(struct catalog *cat, int64_t now, json_t **out);
+
 /* What happened since: {"events": [state changes with id > after_event:
  * id, job_id, at, from_state, to_state, detail, created_at, finals],
  * "images": [images with id > after_image: id, job_id, kind, idx, at,
@@ -139,6 +145,53 @@ int catalog_data_version(struct catalog *cat, int64_t *version);
 /* The job's state into state[CATALOG_STATE_LEN]. Returns CATALOG_OK,
  * CATALOG_NOTFOUND or CATALOG_ERR. */
 int catalog_job_state(struct catalog *cat, int64_t id, char *state);
+
+/* ---- the web view (imgeditctl serve): reads only ---- */
+
+struct catalog_page_query {
+	const char *state;  /* one state, or NULL: any */
+	const char *word;   /* NULL, or only prompts containing it (ASCII case
+	                     * folded) */
+	int64_t before;     /* only ids below it; 0: from the newest */
+	int64_t only;       /* > 0: that job alone, the fields above ignored */
+	int limit;          /* 1..500 */
+};
+
+/* A page of jobs, newest first, in one snapshot: the list fields (model,
+ * params parsed, error) plus "images", every image of the job (id,
+ * attempt, outcome of its attempt, kind, idx, width, height, sha256,
+ * created_at)
+ * by attempt, partials before finals, without their bytes. Returns
+ * CATALOG_OK with the array in *out (caller owns) or CATALOG_ERR. */
+int catalog_page(struct catalog *cat, const struct catalog_page_query *q,
+    json_t **out);
+
+/* When each job that succeeded at or after since_ms did so, with its count
+ * of final images, newest first, reading at most max events (a bound on
+ * the work: the events table has no index on time). Fills *at and *finals
+ * (caller frees both) and *n. Returns CATALOG_OK or CATALOG_ERR. */
+int catalog_finals_since(struct catalog *cat, int64_t since_ms, size_t max,
+    int64_t **at, int64_t **finals, size_t *n);
+
+struct catalog_bytes_meta {
+	int64_t job_id;
+	int64_t size;
+	char sha256[SHA256_HEX_LEN + 1]; /* "" unless the row has 64 hex digits */
+	char content_type[64];           /* inputs: as written, "" if none */
+};
+
+/* An image's job, size and SHA-256 as stored (no bytes). Returns
+ * CATALOG_OK, CATALOG_NOTFOUND or CATALOG_ERR. */
+int catalog_image_meta(struct catalog *cat, int64_t image_id,
+    struct catalog_bytes_meta *m);
+
+/* The bytes of a job's input (role, ordinal), from its blob or its row,
+ * at most max bytes (a larger one is CATALOG_ERR, read before allocating).
+ * Returns CATALOG_OK with *data (caller frees) and *len, CATALOG_NOTFOUND
+ * or CATALOG_ERR. */
+int catalog_input_get(struct catalog *cat, int64_t job_id,
+    enum input_role role, int ordinal, size_t max, unsigned char **data,
+    size_t *len, struct catalog_bytes_meta *m);
 
 /* ---- operator actions: each its own short transaction ---- */
 

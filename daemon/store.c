@@ -180,6 +180,8 @@ store_open(const char *path, int flags, int busy_timeout_ms, char *err,
 	if (flags & STORE_CREATE)
 		oflags |= SQLITE_OPEN_CREATE;
 	oflags |= SQLITE_OPEN_NOMUTEX;
+	if (strncmp(path, "file:", 5) == 0)
+		oflags |= SQLITE_OPEN_URI; /* e.g. imgeditctl serve's ?mode=ro */
 	if ((flags & STORE_CREATE) && strncmp(path, "file:", 5) != 0 &&
 	    strcmp(path, ":memory:") != 0 && create_private(path) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));

@@ -5,7 +5,7 @@ _imgeditctl()
 	local cur prev verb i
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local verbs="init submit list show export cancel retry wait watch status pause resume prune help"
+	local verbs="init submit list show export cancel retry wait watch serve status pause resume prune help"
 	local states="queued running retry_wait succeeded failed canceled"
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
@@ -39,6 +39,7 @@ _imgeditctl()
 	retry) opts="--state --since --force" ;;
 	wait) opts="--timeout" ;;
 	prune) opts="--older-than --state --dry-run" ;;
+	serve) opts="--listen" ;;
 	help) COMPREPLY=($(compgen -W "$verbs" -- "$cur")); return ;;
 	esac
 	if [[ $cur == -* ]] || [ "$verb" != submit ]; then

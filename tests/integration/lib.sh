@@ -264,3 +264,28 @@ PY
 	done
 	fail "the notify listener did not start"
 }
+
+# start_serve [ARGS...]: imgeditctl serve on $DB, any free loopback port;
+# sets SERVE_URL (http://127.0.0.1:PORT/) and SERVE_PID (killed at exit).
+start_serve() {
+	"$IMGEDITCTL" --db "$DB" serve --listen 127.0.0.1:0 "$@" \
+		>"$T/serve.out" 2>"$T/serve.err" &
+	SERVE_PID=$!
+	EXTRA_PIDS="${EXTRA_PIDS:-} $SERVE_PID"
+	local i
+	for i in $(seq 1 100); do
+		SERVE_URL=$(sed -n 's/^serving .* at //p' "$T/serve.out")
+		[ -n "$SERVE_URL" ] && return 0
+		kill -0 "$SERVE_PID" 2>/dev/null || fail "serve died: $(cat "$T/serve.err")"
+		sleep 0.05
+	done
+	fail "serve printed no address"
+}
+
+# stop_serve: SIGTERM, then checks it exited 0 (and ASan found no leak).
+stop_serve() {
+	kill -TERM "$SERVE_PID"
+	local rc=0
+	wait "$SERVE_PID" || rc=$?
+	assert_eq "$rc" 0 "imgeditctl serve exit status after SIGTERM: $(tail -5 "$T/serve.err")"
+}

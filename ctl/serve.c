@@ -1,0 +1,785 @@
+/* serve.c: imgeditctl serve: one evhttp server over a read-only connection:
+ * the verb, routing, pages, image bytes and thumbnails (/events: live.c). */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "ctl.h"
+#include "image.h"
+#include "live.h"
+#include "pages.h"
+#include "thumb.h"
+#include "thumbcache.h"
+#include "util.h"
+
+#define SERVE_ROWS 50                /* jobs per page */
+#define SERVE_WORD_MAX 200           /* bytes of the prompt filter */
+#define SERVE_THUMB_CACHE (64u << 20)
+#define SERVE_IMAGE_MAX (64u << 20)  /* larger rows are not served */
+#define SERVE_CHART_EVENTS 20000     /* events read for the chart, at most */
+
+#define CSP "default-src 'none'; img-src 'self'; style-src 'self'; " \
+	"script-src 'self'; connect-src 'self'; base-uri 'none'; " \
+	"form-action 'self'; frame-ancestors 'none'"
+#define IMMUTABLE "public, max-age=31536000, immutable"
+
+struct serve {
+	struct ctl *c;
+	struct event_base *base;
+	struct evhttp *http;
+	struct event *sigint, *sigterm;
+	struct thumbcache *thumbs;
+	struct live *live;
+};
+
+/* One request being answered: its start, for Server-Timing. */
+struct call {
+	struct serve *sv;
+	struct evhttp_request *req;
+	struct timespec t0;
+	int64_t now;
+};
+
+static const char serve_help[] =
+    "usage: imgeditctl serve [--listen ADDR:PORT] [--db PATH] [--json]\n"
+    "\n"
+    "Serves a read-only web view of the queue: counts, images per minute,\n"
+    "daemons, jobs with thumbnails of their partials and finals, each job's\n"
+    "attempts and history, updated live while a page is open. The database\n"
+    "is opened read-only (mode=ro): serve never writes to it.\n"
+    "\n"
+    "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8080; port 0:\n"
+    "                      any free port). Any address but loopback prints a\n"
+    "                      warning: the pages show prompts and images to\n"
+    "                      whoever can reach them.\n"
+    "  --json              print the address as JSON instead of a line\n"
+    "\n"
+    "Paths: / (?state=S&q=WORD&before=ID), /jobs/ID, /images/ID,\n"
+    "/images/ID/thumb, /inputs/ID/image/N, /inputs/ID/mask/0 (and /thumb),\n"
+    "/events (server-sent events). Runs until SIGINT or SIGTERM (exit 0).\n"
+    "Exit status: 1 cannot listen, 2 usage, 3 database unavailable.\n";
+
+/* ---- replies ---- */
+
+static void
+add_timing(struct call *cl)
+{
+	struct timespec t1;
+	char v[64];
+	double ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - cl->t0.tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - cl->t0.tv_nsec) / 1e6;
+	snprintf(v, sizeof(v), "app;dur=%.2f", ms);
+	evhttp_add_header(evhttp_request_get_output_headers(cl->req),
+	    "Server-Timing", v);
+}
+
+static void
+reply(struct call *cl, int code, const char *reason, const char *ctype,
+    const char *cache, struct evbuffer *body)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(cl->req);
+
+	if (ctype != NULL)
+		evhttp_add_header(h, "Content-Type", ctype);
+	evhttp_add_header(h, "Cache-Control", cache != NULL ? cache :
+	    "no-store");
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+	evhttp_add_header(h, "Content-Security-Policy", CSP);
+	add_timing(cl);
+	evhttp_send_reply(cl->req, code, reason, body);
+}
+
+static void
+reply_html(struct call *cl, struct evbuffer *body)
+{
+	reply(cl, HTTP_OK, "OK", "text/html; charset=utf-8", NULL, body);
+}
+
+static void
+reply_error(struct call *cl, int code, const char *reason, const char *msg)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	if (b == NULL || page_error(b, code, msg) == -1) {
+		evhttp_send_error(cl->req, HTTP_INTERNAL, NULL);
+		evbuffer_free(b);
+		return;
+	}
+	reply(cl, code, reason, "text/html; charset=utf-8", NULL, b);
+	evbuffer_free(b);
+}
+
+static void
+reply_db_error(struct call *cl)
+{
+	ctl_err("serve: database: %s", catalog_errmsg(cl->sv->c->cat));
+	reply_error(cl, 503, "Service Unavailable", "The database could not be "
+	    "read just now; try again.");
+}
+
+/* ---- the queue, a job, the fragments the script fetches ---- */
+
+/* Reads the filter from the query; 0, or -1 after a 400 reply. */
+static int
+parse_filter(struct call *cl, struct evkeyvalq *q, struct page_filter *f)
+{
+	const char *state = evhttp_find_header(q, "state");
+	const char *word = evhttp_find_header(q, "q");
+	const char *before = evhttp_find_header(q, "before");
+
+	memset(f, 0, sizeof(*f));
+	f->limit = SERVE_ROWS;
+	if (state != NULL && *state != '\0') {
+		if (!catalog_state_valid(state)) {
+			reply_error(cl, HTTP_BADREQUEST, "Bad Request", "No such "
+			    "state: give queued, running, retry_wait, succeeded, "
+			    "failed or canceled.");
+			return -1;
+		}
+		f->state = state;
+	}
+	if (word != NULL && *word != '\0') {
+		if (strlen(word) > SERVE_WORD_MAX) {
+			reply_error(cl, HTTP_BADREQUEST, "Bad Request",
+			    "The prompt filter is too long.");
+			return -1;
+		}
+		f->word = word;
+	}
+	if (before != NULL && *before != '\0' && parse_id(before,
+	    &f->before) == -1) {
+		reply_error(cl, HTTP_BADREQUEST, "Bad Request",
+		    "before= takes a job id.");
+		return -1;
+	}
+	return 0;
+}
+
+/* The summary section: counts, chart, pause, daemons. */
+static int
+render_summary(struct call *cl, struct evbuffer *out)
+{
+	struct catalog *cat = cl->sv->c->cat;
+	int64_t bins[HTML_CHART_MINUTES], *at = NULL, *finals = NULL;
+	json_t *status = NULL;
+	size_t n = 0;
+	int rc = -1;
+
+	if (catalog_overview(cat, cl->now, &status) != CATALOG_OK ||
+	    catalog_finals_since(cat, cl->now - HTML_CHART_MINUTES * 60000LL,
+	    SERVE_CHART_EVENTS, &at, &finals, &n) != CATALOG_OK)
+		goto done;
+	html_chart_bin(at, finals, n, cl->now, bins);
+	rc = page_summary(out, status, bins, cl->now) == 0 ? 0 : -1;
+done:
+	json_decref(status);
+	free(at);
+	free(finals);
+	return rc;
+}
+
+static void
+h_index(struct call *cl, struct evkeyvalq *q)
+{
+	struct catalog *cat = cl->sv->c->cat;
+	struct catalog_page_query pq;
+	struct page_filter f;
+	struct page_marks m;
+	struct evbuffer *out = evbuffer_new();
+	json_t *jobs = NULL;
+
+	if (out == NULL || parse_filter(cl, q, &f) == -1)
+		goto done;
+	memset(&pq, 0, sizeof(pq));
+	pq.state = f.state;
+	pq.word = f.word;
+	pq.before = f.before;
+	pq.limit = f.limit;
+	/* the marks first: what happens while the page is read is replayed */
+	if (catalog_activity_marks(cat, &m.event, &m.image) != CATALOG_OK ||
+	    catalog_page(cat, &pq, &jobs) != CATALOG_OK ||
+	    page_begin(out, "the queue", &m, 0, f.state == NULL &&
+	    f.word == NULL && f.before == 0) == -1 ||
+	    render_summary(cl, out) == -1) {
+		reply_db_error(cl);
+		goto done;
+	}
+	if (page_jobs(out, jobs, &f, cl->now) == -1 || page_end(out) == -1)
+		goto oom;
+	reply_html(cl, out);
+	goto done;
+oom:
+	evhttp_send_error(cl->req, HTTP_INTERNAL, NULL);
+done:
+	json_decref(jobs);
+	if (out != NULL)
+		evbuffer_free(out);
+}
+
+static void
+h_job(struct call *cl, int64_t id)
+{
+	struct catalog *cat = cl->sv->c->cat;
+	struct page_marks m;
+	struct evbuffer *out = evbuffer_new();
+	json_t *doc = NULL;
+	char title[64];
+	int rc;
+
+	if (out == NULL)
+		goto done;
+	if (catalog_activity_marks(cat, &m.event, &m.image) != CATALOG_OK ||
+	    (rc = catalog_show(cat, id, &doc)) == CATALOG_ERR ||
+	    rc == CATALOG_BUSY) {
+		reply_db_error(cl);
+		goto done;
+	}
+	if (rc == CATALOG_NOTFOUND) {
+		reply_error(cl, HTTP_NOTFOUND, "Not Found", "No such job (it may "
+		    "have been pruned).");
+		goto done;
+	}
+	snprintf(title, sizeof(title), "job %lld", (long long)id);
+	if (page_begin(out, title, &m, id, 0) == -1 ||
+	    page_job(out, doc, cl->now) == -1 || page_end(out) == -1)
+		evhttp_send_error(cl->req, HTTP_INTERNAL, NULL);
+	else
+		reply_html(cl, out);
+done:
+	json_decref(doc);
+	if (out != NULL)
+		evbuffer_free(out);
+}
+
+static void
+h_fragment_row(struct call *cl, int64_t id)
+{
+	struct catalog_page_query pq = { .only = id, .limit = 1 };
+	struct evbuffer *out = evbuffer_new();
+	json_t *jobs = NULL;
+
+	if (out == NULL)
+		goto done;
+	if (catalog_page(cl->sv->c->cat, &pq, &jobs) != CATALOG_OK) {
+		reply_db_error(cl);
+		goto done;
+	}
+	if (json_array_size(jobs) == 0)
+		reply_error(cl, HTTP_NOTFOUND, "Not Found", "No such job.");
+	else if (page_row(out, json_array_get(jobs, 0), cl->now) == -1)
+		evhttp_send_error(cl->req, HTTP_INTERNAL, NULL);
+	else
+		reply_html(cl, out);
+done:
+	json_decref(jobs);
+	if (out != NULL)
+		evbuffer_free(out);
+}
+
+static void
+h_fragment_summary(struct call *cl)
+{
+	struct evbuffer *out = evbuffer_new();
+
+	if (out == NULL)
+		return;
+	if (render_summary(cl, out) == -1)
+		reply_db_error(cl);
+	else
+		reply_html(cl, out);
+	evbuffer_free(out);
+}
+
+/* ---- bytes: images, inputs, thumbnails ---- */
+
+static int
+buf_sink(void *arg, const void *p, size_t n)
+{
+	return buf_append(arg, p, n);
+}
+
+static void
+free_bytes(const void *data, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	free((void *)data);
+}
+
+/* Whether If-None-Match names etag (or is "*"). */
+static int
+not_modified(struct call *cl, const char *etag)
+{
+	const char *inm = evhttp_find_header(evhttp_request_get_input_headers(
+	    cl->req), "If-None-Match");
+
+	return inm != NULL && (strstr(inm, etag) != NULL ||
+	    strcmp(inm, "*") == 0);
+}
+
+static void
+etag_of(char *etag, size_t n, const char *sha256, int thumb)
+{
+	snprintf(etag, n, "\"%s%s\"", thumb ? "t160-" : "", sha256);
+}
+
+/* Sends data (taking it) or its thumbnail, with ETag and a year's caching. */
+static void
+send_bytes(struct call *cl, unsigned char *data, size_t len,
+    const char *sha256, int thumb)
+{
+	struct evbuffer *out = evbuffer_new();
+	struct img_info info;
+	struct thumb t;
+	const unsigned char *cached;
+	const char *ctype;
+	char hex[SHA256_HEX_LEN + 1], etag[96], err[256];
+	size_t tlen;
+
+	if (out == NULL)
+		goto fail;
+	if (sha256 == NULL || *sha256 == '\0') {
+		sha256_hex(data, len, hex);
+		sha256 = hex;
+	}
+	etag_of(etag, sizeof(etag), sha256, thumb);
+	evhttp_add_header(evhttp_request_get_output_headers(cl->req), "ETag",
+	    etag);
+	if (not_modified(cl, etag)) {
+		reply(cl, HTTP_NOTMODIFIED, "Not Modified", NULL, IMMUTABLE, NULL);
+		goto done;
+	}
+	if (!thumb) {
+		ctype = img_probe(data, len, &info, err, sizeof(err)) == 0 ?
+		    img_mime(info.format) : "application/octet-stream";
+		if (evbuffer_add_reference(out, data, len, free_bytes, NULL) == -1)
+			goto fail;
+		data = NULL;
+		reply(cl, HTTP_OK, "OK", ctype, IMMUTABLE, out);
+		goto done;
+	}
+	if ((cached = thumbcache_get(cl->sv->thumbs, sha256, &tlen)) == NULL) {
+		if (thumb_make(data, len, PAGE_THUMB_SIDE, &t, err,
+		    sizeof(err)) == -1) {
+			reply_error(cl, 422, "Unprocessable Entity", err);
+			goto done;
+		}
+		thumbcache_put(cl->sv->thumbs, sha256, t.png, t.len);
+		evbuffer_add(out, t.png, t.len);
+		free(t.png);
+	} else
+		evbuffer_add(out, cached, tlen);
+	reply(cl, HTTP_OK, "OK", "image/png", IMMUTABLE, out);
+	goto done;
+fail:
+	evhttp_send_error(cl->req, HTTP_INTERNAL, NULL);
+done:
+	free(data);
+	if (out != NULL)
+		evbuffer_free(out);
+}
+
+/* A 304 from the stored SHA-256 alone, before any byte is read. */
+static int
+early_304(struct call *cl, const char *sha256, int thumb)
+{
+	char etag[96];
+
+	if (*sha256 == '\0')
+		return 0;
+	etag_of(etag, sizeof(etag), sha256, thumb);
+	if (!not_modified(cl, etag))
+		return 0;
+	evhttp_add_header(evhttp_request_get_output_headers(cl->req), "ETag",
+	    etag);
+	reply(cl, HTTP_NOTMODIFIED, "Not Modified", NULL, IMMUTABLE, NULL);
+	return 1;
+}
+
+static void
+h_image(struct call *cl, int64_t id, int thumb)
+{
+	struct catalog *cat = cl->sv->c->cat;
+	struct catalog_bytes_meta m;
+	struct buf b = { 0 };
+	const unsigned char *cached;
+	size_t tlen;
+	int rc;
+
+	if ((rc = catalog_image_meta(cat, id, &m)) == CATALOG_NOTFOUND) {
+		reply_error(cl, HTTP_NOTFOUND, "Not Found", "No such image.");
+		return;
+	}
+	if (rc != CATALOG_OK) {
+		reply_db_error(cl);
+		return;
+	}
+	if (early_304(cl, m.sha256, thumb))
+		return;
+	if (m.size > SERVE_IMAGE_MAX) {
+		reply_error(cl, HTTP_INTERNAL, "Internal Server Error",
+		    "This image is too large to be served.");
+		return;
+	}
+	/* a cached thumbnail needs no bytes */
+	if (thumb && m.sha256[0] != '\0' &&
+	    (cached = thumbcache_get(cl->sv->thumbs, m.sha256, &tlen)) != NULL) {
+		send_bytes(cl, NULL, 0, m.sha256, 1);
+		return;
+	}
+	if ((rc = catalog_image_read(cat, id, buf_sink, &b)) != CATALOG_OK) {
+		buf_free(&b);
+		if (rc == CATALOG_NOTFOUND)
+			reply_error(cl, HTTP_NOTFOUND, "Not Found",
+			    "No such image.");
+		else
+			reply_db_error(cl);
+		return;
+	}
+	send_bytes(cl, b.data, b.len, m.sha256, thumb);
+}
+
+static void
+h_input(struct call *cl, int64_t job, const char *role, int64_t ordinal,
+    int thumb)
+{
+	struct catalog_bytes_meta m;
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = catalog_input_get(cl->sv->c->cat, job, strcmp(role, "mask") == 0 ?
+	    INPUT_MASK : INPUT_IMAGE, (int)ordinal, STORE_INPUT_MAX, &data,
+	    &len, &m);
+	if (rc == CATALOG_NOTFOUND) {
+		reply_error(cl, HTTP_NOTFOUND, "Not Found", "No such input.");
+		return;
+	}
+	if (rc != CATALOG_OK) {
+		reply_db_error(cl);
+		return;
+	}
+	send_bytes(cl, data, len, m.sha256, thumb);
+}
+
+/* ---- routing ---- */
+
+/* Splits path into at most n segments (in buf). Returns the count, or -1
+ * if there are more. */
+static int
+split_path(const char *path, char *buf, size_t buflen, char **seg, int n)
+{
+	char *p, *save = NULL;
+	int k = 0;
+
+	if (strlen(path) >= buflen)
+		return -1;
+	strcpy(buf, path);
+	for (p = strtok_r(buf, "/", &save); p != NULL;
+	    p = strtok_r(NULL, "/", &save)) {
+		if (k == n)
+			return -1;
+		seg[k++] = p;
+	}
+	return k;
+}
+
+static int
+is_thumb(int n, char **seg, int at)
+{
+	return n == at + 1 && strcmp(seg[at], "thumb") == 0;
+}
+
+/* /images/ID[/thumb], /inputs/ID/ROLE/N[/thumb] */
+static int
+route_bytes(struct call *cl, int n, char **seg)
+{
+	int64_t id;
+	long ord;
+
+	if (strcmp(seg[0], "images") == 0 && n >= 2 && n <= 3 &&
+	    parse_id(seg[1], &id) == 0 && (n == 2 || is_thumb(n, seg, 2))) {
+		h_image(cl, id, n == 3);
+		return 1;
+	}
+	if (strcmp(seg[0], "inputs") == 0 && n >= 4 && n <= 5 &&
+	    parse_id(seg[1], &id) == 0 && (strcmp(seg[2], "image") == 0 ||
+	    strcmp(seg[2], "mask") == 0) && parse_long(seg[3], 0, 99, &ord) == 0 &&
+	    (n == 4 || is_thumb(n, seg, 4))) {
+		h_input(cl, id, seg[2], ord, n == 5);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+route_static(struct call *cl, const char *path)
+{
+	struct evbuffer *b;
+	const char *text, *ctype;
+
+	if (strcmp(path, "/favicon.ico") == 0) {  /* none: said once a day */
+		reply(cl, HTTP_NOCONTENT, "No Content", NULL, "public, "
+		    "max-age=86400", NULL);
+		return 1;
+	}
+	if (strcmp(path, "/app.css") == 0)
+		text = page_css, ctype = "text/css; charset=utf-8";
+	else if (strcmp(path, "/app.js") == 0)
+		text = page_js, ctype = "text/javascript; charset=utf-8";
+	else
+		return 0;
+	if ((b = evbuffer_new()) == NULL) {
+		evhttp_send_error(cl->req, HTTP_INTERNAL, NULL);
+		return 1;
+	}
+	evbuffer_add(b, text, strlen(text));
+	reply(cl, HTTP_OK, "OK", ctype, "public, max-age=300", b);
+	evbuffer_free(b);
+	return 1;
+}
+
+static void
+route(struct call *cl, const char *path, struct evkeyvalq *q)
+{
+	char buf[512], *seg[6];
+	int64_t id;
+	int n = split_path(path, buf, sizeof(buf), seg, 6);
+
+	if (n == 0) {
+		h_index(cl, q);
+		return;
+	}
+	if (n < 0 || route_static(cl, path) || route_bytes(cl, n, seg))
+		goto end;
+	if (n == 2 && strcmp(seg[0], "jobs") == 0 && parse_id(seg[1], &id) == 0)
+		h_job(cl, id);
+	else if (n == 3 && strcmp(seg[0], "fragment") == 0 &&
+	    strcmp(seg[1], "row") == 0 && parse_id(seg[2], &id) == 0)
+		h_fragment_row(cl, id);
+	else if (n == 2 && strcmp(seg[0], "fragment") == 0 &&
+	    strcmp(seg[1], "summary") == 0)
+		h_fragment_summary(cl);
+	else if (n == 1 && strcmp(seg[0], "events") == 0)
+		live_attach(cl->sv->live, cl->req, q);
+	else
+		reply_error(cl, HTTP_NOTFOUND, "Not Found", "Nothing here.");
+	return;
+end:
+	if (n < 0)
+		reply_error(cl, HTTP_NOTFOUND, "Not Found", "Nothing here.");
+}
+
+static void
+on_request(struct evhttp_request *req, void *arg)
+{
+	struct call cl = { .sv = arg, .req = req, .now = now_ms() };
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	const char *query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+	struct evkeyvalq q;
+
+	clock_gettime(CLOCK_MONOTONIC, &cl.t0);
+	TAILQ_INIT(&q);
+	if (path == NULL || *path != '/' ||
+	    (query != NULL && evhttp_parse_query_str(query, &q) == -1)) {
+		reply_error(&cl, HTTP_BADREQUEST, "Bad Request",
+		    "That address cannot be read.");
+		return;
+	}
+	route(&cl, path, &q);
+	evhttp_clear_headers(&q);
+}
+
+/* ---- listening ---- */
+
+/* Splits "HOST:PORT" or "[V6]:PORT". Returns 0 or -1. */
+static int
+parse_listen(const char *s, char *host, size_t n, int *port)
+{
+	const char *colon;
+	size_t hlen;
+	long p;
+
+	if (*s == '[') {
+		if ((colon = strstr(s, "]:")) == NULL)
+			return -1;
+		hlen = (size_t)(colon - s - 1);
+		s++;
+		colon++;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL)
+			return -1;
+		hlen = (size_t)(colon - s);
+	}
+	if (hlen == 0 || hlen >= n || parse_long(colon + 1, 0, 65535, &p) == -1)
+		return -1;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	*port = (int)p;
+	return 0;
+}
+
+/* Whether host names only this machine. */
+static int
+is_loopback(const char *host)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (strcmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) &&
+		    a6.s6_addr[12] == 127);
+	return 0;
+}
+
+/* Prints where serve listens: "serving DB at http://ADDR:PORT/". */
+static int
+say_address(struct serve *sv, struct evhttp_bound_socket *bound)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char addr[INET6_ADDRSTRLEN], url[INET6_ADDRSTRLEN + 32];
+	int port;
+
+	if (getsockname(evhttp_bound_socket_get_fd(bound),
+	    (struct sockaddr *)&ss, &sl) == -1)
+		return -1;
+	if (ss.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr,
+		    sizeof(addr));
+		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+		snprintf(url, sizeof(url), "http://[%s]:%d/", addr, port);
+	} else {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr,
+		    sizeof(addr));
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		snprintf(url, sizeof(url), "http://%s:%d/", addr, port);
+	}
+	if (sv->c->json)
+		print_json_new(json_pack("{s:s,s:s,s:i}", "url", url, "db",
+		    sv->c->db_path, "port", port));
+	else
+		printf("serving %s read-only at %s\n", sv->c->db_path, url);
+	fflush(stdout);
+	return 0;
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	event_base_loopexit(arg, NULL);
+}
+
+static int
+serve_start(struct serve *sv, const char *host, int port)
+{
+	struct evhttp_bound_socket *bound;
+
+	if ((sv->base = event_base_new()) == NULL ||
+	    (sv->http = evhttp_new(sv->base)) == NULL ||
+	    (sv->thumbs = thumbcache_new(SERVE_THUMB_CACHE)) == NULL) {
+		ctl_err("out of memory");
+		return CTL_FAIL;
+	}
+	evhttp_set_allowed_methods(sv->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+	evhttp_set_max_headers_size(sv->http, 16384);
+	evhttp_set_max_body_size(sv->http, 0);
+	evhttp_set_gencb(sv->http, on_request, sv);
+	if ((bound = evhttp_bind_socket_with_handle(sv->http, host, port)) ==
+	    NULL) {
+		ctl_err("cannot listen on %s:%d: %s", host, port, strerror(errno));
+		return CTL_FAIL;
+	}
+	if (!is_loopback(host))
+		ctl_err("warning: listening on %s, not a loopback address: the "
+		    "pages show every prompt and image to whoever can reach it "
+		    "(use 127.0.0.1, or a proxy with authentication)", host);
+	sv->live = live_new(sv->base, sv->c->cat);
+	sv->sigint = evsignal_new(sv->base, SIGINT, on_signal, sv->base);
+	sv->sigterm = evsignal_new(sv->base, SIGTERM, on_signal, sv->base);
+	if (sv->live == NULL || sv->sigint == NULL || sv->sigterm == NULL ||
+	    event_add(sv->sigint, NULL) == -1 ||
+	    event_add(sv->sigterm, NULL) == -1 ||
+	    say_address(sv, bound) == -1) {
+		ctl_err("cannot start serving: %s", strerror(errno));
+		return CTL_FAIL;
+	}
+	return CTL_OK;
+}
+
+static void
+serve_stop(struct serve *sv)
+{
+	if (sv->http != NULL)
+		evhttp_free(sv->http); /* closes /events: live's callbacks */
+	live_free(sv->live);
+	if (sv->sigint != NULL)
+		event_free(sv->sigint);
+	if (sv->sigterm != NULL)
+		event_free(sv->sigterm);
+	if (sv->base != NULL)
+		event_base_free(sv->base);
+	thumbcache_free(sv->thumbs);
+}
+
+int
+verb_serve(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		CTL_COMMON_OPTS,
+		{ 0, 0, 0, 0 },
+	};
+	const char *listen = "127.0.0.1:8080";
+	struct serve sv;
+	char host[256];
+	int opt, rc, done = 0, port;
+
+	while ((opt = getopt_long(argc, argv, ":hl:", opts, NULL)) != -1) {
+		if (opt == 'l') {
+			listen = optarg;
+			continue;
+		}
+		if ((rc = ctl_common_opt(c, opt, argv, serve_help, &done)) !=
+		    CTL_OK || done)
+			return rc == -1 ? ctl_usage(serve_help, NULL) : rc;
+	}
+	if (optind != argc)
+		return ctl_usage(serve_help, "serve takes no arguments");
+	if (parse_listen(listen, host, sizeof(host), &port) == -1)
+		return ctl_usage(serve_help, "--listen %s: give ADDR:PORT, e.g. "
+		    "127.0.0.1:8080", listen);
+	c->readonly = 1;
+	if ((rc = ctl_open(c)) != CTL_OK)
+		return rc;
+	memset(&sv, 0, sizeof(sv));
+	sv.c = c;
+	if ((rc = serve_start(&sv, host, port)) == CTL_OK)
+		event_base_dispatch(sv.base);
+	serve_stop(&sv);
+	return rc;
+}
