@@ -124,6 +124,12 @@ def _median(values):
     return stats_of(v)["median"] if v else None
 
 
+def _spread(values):
+    """(max - min) / median of the known values; 0 with fewer than two."""
+    xs = [v for v in values if v is not None]
+    return (max(xs) - min(xs)) / _median(xs) if len(xs) > 1 and _median(xs) else 0.0
+
+
 def _per_image(cpu_s, images):
     return 1000 * cpu_s / images if images and cpu_s is not None else None
 
@@ -269,6 +275,29 @@ def cmd_report(args):
             "ratio_to_peer": med_ratio(each), "ratio_each_round": each,
             "rounds": rounds}
 
+    # whole events with /metrics on and scraped every second, against the
+    # run without of the same round: (with - without) / without
+    metrics_row = None
+    if g("metrics_run"):
+        m_rounds = [_imgeditd_round(at, i, "imgeditd@metrics") for i in range(nrounds)]
+        diff = [None if a["cpu_ms_per_image"] is None or not b["cpu_ms_per_image"]
+                else a["cpu_ms_per_image"] / b["cpu_ms_per_image"] - 1
+                for a, b in zip(m_rounds, d_rounds)]
+        metrics_row = {
+            "cpu_ms_per_image": _median([r["cpu_ms_per_image"] for r in m_rounds]),
+            "cpu_ms_per_image_each_round": [r["cpu_ms_per_image"] for r in m_rounds],
+            "difference": _median([x for x in diff if x is not None]),
+            "difference_each_round": diff,
+            "scrapes_each_round": [at("imgeditd@metrics.scrapes", i) for i in range(nrounds)],
+            # "no measurable difference": within the spread of the runs
+            # without (max - min over their median), 5% at least
+            "noise": round(max(0.05, _spread([r["cpu_ms_per_image"] for r in d_rounds])), 3),
+            "rounds": m_rounds,
+            "note": "imgeditd --metrics-listen, /metrics fetched every second, "
+                    "whole events; difference = its CPU per image over the "
+                    "run without of the same round, minus 1; median of the rounds; "
+                    "noise = the spread of the runs without over the rounds"}
+
     # files on disk: submit + imgeditd + export --partials against the
     # peer's whole node process (it writes the files itself)
     disk_rounds = [_disk_round(r, at, i) for i, r in enumerate(d_rounds)]
@@ -320,6 +349,8 @@ def cmd_report(args):
             "cpu_ms_per_image": _per_image(exp.get("export_cpu_s"), exp.get("export_files")),
             "note": "the round with the median export CPU per image",
         },
+        "serve": {k[len("serve."):]: v[-1] for k, v in raw.items()
+                  if k.startswith("serve.")} or None,
         "concurrency_256": {
             "jobs": g("c256.jobs"), "concurrency": g("c256.concurrency"),
             "images": g("c256.images"), "wall_s": g("c256.wall_s"),
@@ -359,11 +390,25 @@ def cmd_report(args):
     ] + [
         tgt("images on disk: CPU per image <= 1/5", disk["ratio_to_peer"], 0.2, "ratio",
             disk["ratio_to_peer"] is not None and disk["ratio_to_peer"] <= 0.2),
-        tgt("peak RSS <= 1/5 of the peer's", ratios.get("peak_rss"), 0.2, "ratio",
-            ratios.get("peak_rss") is not None and ratios["peak_rss"] <= 0.2),
+        tgt("peak RSS <= 1/8 of the peer's", ratios.get("peak_rss"), 0.125, "ratio",
+            ratios.get("peak_rss") is not None and ratios["peak_rss"] <= 0.125),
         tgt("wall <= the peer's", ratios.get("wall"), 1.0, "ratio",
             ratios.get("wall") is not None and ratios["wall"] <= 1.0),
-    ] + ([] if submit_n is None else [  # the queue figures (not with --stream-only)
+    ] + ([] if metrics_row is None else [
+        tgt("CPU per image, /metrics scraped: within noise", metrics_row["difference"],
+            metrics_row["noise"], "of without", metrics_row["difference"] is not None and
+            abs(metrics_row["difference"]) <= metrics_row["noise"]),
+    ]) + ([] if queue["export"].get("cpu_ms_per_image") is None else [
+        tgt("export CPU per image <= 1.5 ms", queue["export"]["cpu_ms_per_image"], 1.5,
+            "ms", queue["export"]["cpu_ms_per_image"] <= 1.5),
+    ]) + ([] if not queue["serve"] else [
+        tgt("serve %s < 100 ms at %s jobs" % (page, queue["serve"].get("jobs")),
+            queue["serve"].get(key), 100, "ms",
+            queue["serve"].get(key) is not None and queue["serve"][key] < 100)
+        for page, key in (("/", "serve_index_ms"), ("/?q=WORD", "serve_index_word_ms"),
+                          ("/jobs/ID", "serve_job_ms"),
+                          ("thumbnail (first)", "serve_thumb_first_ms"))
+    ]) + ([] if submit_n is None else [  # the queue figures (not with --stream-only)
         tgt("submit --each of %s jobs < 10 s" % submit_n, submit_s, 10, "s",
             submit_s is not None and submit_s < 10),
         tgt("claim p99 < 5 ms at %s queued" % g("claim.queued"), claim_p99, 5, "ms",
@@ -386,7 +431,7 @@ def cmd_report(args):
                      "fake_upstream_cpu_s": {"imgeditd_runs": raw.get("fake.cpu_imgeditd"),
                                              "peer_runs": raw.get("fake.cpu_peer")}},
         "tools": tools, "ratios_imgeditd_over_peer": ratios,
-        "framings": framing_rows, "images_on_disk": disk,
+        "framings": framing_rows, "images_on_disk": disk, "metrics_scraped": metrics_row,
         "queue": queue, "floor": floor, "targets": targets,
         "versions": {"imgedit": g("version.imgedit"), "node": g("version.node"),
                      "openai_sdk": g("version.sdk"), "sqlite": g("version.sqlite")},
@@ -425,6 +470,7 @@ def cmd_report(args):
                 " ".join(fmt(x, ".3f") for x in ratios["peak_rss_each_round"]),
                 " ".join(fmt(x, ".3f") for x in ratios["wall_each_round"])))
     print_framings(framing_rows, fmt)
+    print_metrics(metrics_row, fmt)
     print_disk(disk, disk_rounds, p_rounds, nrounds, fmt)
     if floor is not None:
         print()
@@ -448,13 +494,27 @@ def cmd_report(args):
             mark, t["target"], fmt(t["value"], ".3f"), t["limit"], t["unit"]))
     if g("quick"):
         print("  (--quick: smaller sizes than the targets are stated for)")
-    checks = bench_checks(d_rounds, p_rounds, framing_rows, disk_rounds)
+    checks = bench_checks(d_rounds, p_rounds, framing_rows, disk_rounds, metrics_row)
     print()
     print("Checks:")
     for what, ok in checks:
         print("  %-4s %s" % ("ok" if ok else "FAIL", what))
     if not all(ok for _, ok in checks):
         sys.exit("bench: a check failed: the figures above do not count")
+
+
+def print_metrics(row, fmt):
+    """imgeditd with /metrics scraped every second against without."""
+    if row is None:
+        return
+    print()
+    print("imgeditd with --metrics-listen, /metrics scraped every second (whole events):")
+    print("  CPU ms/image %s (by round %s; scrapes %s); against without, same round: %s"
+          % (fmt(row["cpu_ms_per_image"], ".2f"),
+             " ".join(fmt(x, ".2f") for x in row["cpu_ms_per_image_each_round"]),
+             " ".join(fmt(x, ".0f") for x in row["scrapes_each_round"]),
+             " ".join(fmt(x * 100 if x is not None else None, "+.1f") + "%"
+                      for x in row["difference_each_round"])))
 
 
 def print_framings(rows, fmt):
@@ -519,6 +579,20 @@ def print_queue(queue, g, fmt):
           " CPU %s ms per image (user + system)"
           % (e["files"], fmt((e["bytes"] or 0) / 1e6, ".1f"), fmt(e["seconds"], ".2f"),
              fmt(e["mb_per_s"], ".0f"), fmt(e.get("cpu_ms_per_image"), ".2f")))
+    sv = queue.get("serve")
+    if sv:
+        print("  imgeditctl serve at %s jobs (%s image rows), server time, median of 7: "
+              "/ %s ms, / by state %s, / by a word %s, / by a word in no prompt %s,"
+              % (sv.get("jobs"), sv.get("images"), fmt(sv.get("serve_index_ms"), ".1f"),
+                 fmt(sv.get("serve_index_state_ms"), ".1f"),
+                 fmt(sv.get("serve_index_word_ms"), ".1f"),
+                 fmt(sv.get("serve_index_rare_word_ms"), ".1f")))
+        print("    an older page %s, /jobs/ID %s, a row %s, an image %s ms; thumbnail of a "
+              "%s-byte PNG: first %s ms, cached %s ms"
+              % (fmt(sv.get("serve_index_older_ms"), ".1f"), fmt(sv.get("serve_job_ms"), ".1f"),
+                 fmt(sv.get("serve_row_ms"), ".1f"), fmt(sv.get("serve_image_ms"), ".1f"),
+                 sv.get("big_png_bytes"), fmt(sv.get("serve_thumb_first_ms"), ".1f"),
+                 fmt(sv.get("serve_thumb_cached_ms"), ".2f")))
     k = queue["concurrency_256"]
     print("  imgeditd --concurrency %s, %s jobs: peak RSS %s MB, %s images, wall %s s, CPU %s s"
           % (k["concurrency"], k["jobs"], fmt(k["peak_rss_mb"], ".1f"), k["images"],
@@ -535,7 +609,7 @@ def _sha_check(name, rounds):
     return (what + (" (%s)" % "; ".join(bad) if bad else ""), not bad)
 
 
-def bench_checks(d_rounds, p_rounds, framing_rows, disk_rounds):
+def bench_checks(d_rounds, p_rounds, framing_rows, disk_rounds, metrics_row=None):
     """What must hold for the figures to mean anything: every job of both
     tools succeeded, every image stored as upstream sent it, export wrote
     every image, and every run handled the same number of images in each
@@ -550,6 +624,13 @@ def bench_checks(d_rounds, p_rounds, framing_rows, disk_rounds):
             checks.append(("%s: as many images as with whole events, every round" % name,
                            all(a["images"] == b["images"]
                                for a, b in zip(row["rounds"], d_rounds))))
+    if metrics_row is not None:
+        name = "imgeditd (/metrics scraped)"
+        checks.append(("%s: no job failed, every round" % name,
+                       all((r["jobs_failed"] or 0) == 0 for r in metrics_row["rounds"])))
+        checks.append(_sha_check(name, metrics_row["rounds"]))
+        checks.append(("%s: scraped at least once, every round" % name,
+                       all((n or 0) > 0 for n in metrics_row["scrapes_each_round"])))
     checks.append(("export --partials: one file per stored image, every round",
                    all(r["export_files"] == d["images"]
                        for r, d in zip(disk_rounds, d_rounds))))
