@@ -47,6 +47,8 @@ static const char main_help[] =
     "The database is --db PATH (before or after the verb) or $IMGEDIT_DB,\n"
     "else the service's: db = in imgeditd's settings file ($IMGEDIT_CONFIG,\n"
     "else " CONFIG_DEFAULT_PATH "), else " SERVICE_DB_PATH ".\n"
+    "A PATH beginning with postgresql:// or postgres:// is a PostgreSQL\n"
+    "connection URI (init only, so far).\n"
     "Exit status: 0 success, 1 failed operation (wait: a job failed),\n"
     "2 usage error or invalid job, 3 database unavailable, 4 wait timed out.\n";
 

@@ -40,6 +40,26 @@ pgsql -c "SELECT table_name || '.' || column_name FROM information_schema.column
 [ "$(wc -l <"$T/cols.pg")" -gt 80 ] || fail "only $(wc -l <"$T/cols.pg") columns on PostgreSQL"
 diff "$T/cols.sqlite" "$T/cols.pg" >&2 || fail "PostgreSQL's columns differ from SQLite's"
 
+# The same indexes, and SQLite's triggers among PostgreSQL's.
+sql "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY 1" >"$T/idx.sqlite"
+pgsql -c "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'
+          AND indexname NOT LIKE '%\_pkey' AND indexname NOT LIKE '%\_key' ORDER BY 1" >"$T/idx.pg"
+assert_eq "$(wc -l <"$T/idx.pg")" 7 "indexes on PostgreSQL"
+diff "$T/idx.sqlite" "$T/idx.pg" >&2 || fail "PostgreSQL's indexes differ from SQLite's"
+for trig in $(sql "SELECT name FROM sqlite_master WHERE type = 'trigger'"); do
+	assert_eq "$(pgsql -c "SELECT count(*) FROM pg_trigger WHERE tgname = '$trig'")" 1 "trigger $trig on PostgreSQL"
+done
+
+# A database at version 1 is taken to 2 by the next migration alone.
+pgsql -c "CREATE DATABASE v1"
+v1_uri="postgresql:///v1?host=$PG_DIR&user=postgres"
+psql -X -q -v ON_ERROR_STOP=1 -d "$v1_uri" -f "$SRCDIR/schema/pg/001-initial.sql" \
+	-c "INSERT INTO schema_version (version) VALUES (1); INSERT INTO jobs (params) VALUES ('{}')" ||
+	fail "cannot make a version 1 database"
+"$IMGEDITCTL" --db "$v1_uri" init >/dev/null || fail "init of a version 1 database failed"
+assert_eq "$(psql -X -A -t -d "$v1_uri" -c "SELECT version FROM schema_version; SELECT count(*) FROM jobs;
+	SELECT count(*) FROM pg_indexes WHERE indexname = 'jobs_ready'" | tr '\n' ' ')" "2 1 1 " "version 1 database after init"
+
 # History triggers and wake-ups: a new job and a requeue notify, a retry_wait does not.
 out=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$PG_URI" 2>&1 <<'SQL'
 LISTEN imgedit_jobs;
