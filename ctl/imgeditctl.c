@@ -11,6 +11,8 @@
 
 #include "config.h"
 #include "ctl.h"
+#include "dbkind.h"
+#include "pgschema.h"
 #include "util.h"
 
 /* Where the systemd unit keeps the queue (StateDirectory=imgedit). */
@@ -46,6 +48,8 @@ static const char main_help[] =
     "The database is --db PATH (before or after the verb) or $IMGEDIT_DB,\n"
     "else the service's: db = in imgeditd's settings file ($IMGEDIT_CONFIG,\n"
     "else " CONFIG_DEFAULT_PATH "), else " SERVICE_DB_PATH ".\n"
+    "A PATH beginning with postgresql:// or postgres:// is a PostgreSQL\n"
+    "connection URI (init only, so far).\n"
     "Exit status: 0 success, 1 failed operation (wait: a job failed),\n"
     "2 usage error or invalid job, 3 database unavailable, 4 wait timed out.\n";
 
@@ -235,6 +239,12 @@ ctl_open(struct ctl *c)
 
 	if (ctl_db_path(c) == NULL)
 		return CTL_USAGE;
+	/* not the URI in the message: it may hold a password */
+	if (db_kind_of(c->db_path) == DB_POSTGRES) {
+		ctl_err("cannot use DB: PostgreSQL (--db postgresql://...) is "
+		    "supported by init only, so far");
+		return CTL_DB;
+	}
 	if (stat(c->db_path, &sb) == -1) {
 		ctl_err("cannot open DB: %s: %s%s", c->db_path, strerror(errno),
 		    errno == ENOENT ? " (create it with: imgeditctl --db PATH "
@@ -277,7 +287,46 @@ static const char init_help[] =
     "usage: imgeditctl init [--db PATH]\n"
     "\n"
     "Creates the database file if missing and applies the schema\n"
-    "migrations it lacks. Prints the path and the schema version.\n";
+    "migrations it lacks. Prints the path and the schema version.\n"
+    "With --db postgresql://... (or postgres://), migrates that PostgreSQL\n"
+    "database instead, under a lock, so several inits at once are safe;\n"
+    "prints the database without its password.\n";
+
+/* Seconds init waits for another process's migration (PostgreSQL). */
+#define INIT_LOCK_TIMEOUT_MS 60000
+
+static void
+print_init(struct ctl *c, const char *backend, const char *name, int version)
+{
+	if (c->json)
+		print_json_new(json_pack("{s:s,s:s,s:i}", "path", name,
+		    "backend", backend, "schema_version", version));
+	else
+		printf("%s: schema version %d\n", name, version);
+}
+
+static int
+init_pg(struct ctl *c)
+{
+	char err[512], name[1024];
+	PGconn *pg;
+	int have;
+
+	if ((pg = pgschema_connect(c->db_path, err, sizeof(err))) == NULL) {
+		ctl_err("cannot open DB: %s", err);
+		return CTL_DB;
+	}
+	pgschema_display(pg, name, sizeof(name));
+	if (pgschema_migrate(pg, INIT_LOCK_TIMEOUT_MS, &have, err,
+	    sizeof(err)) == -1) {
+		ctl_err("cannot migrate DB: %s: %s", name, err);
+		PQfinish(pg);
+		return CTL_DB;
+	}
+	print_init(c, "postgresql", name, have);
+	PQfinish(pg);
+	return CTL_OK;
+}
 
 int
 verb_init(struct ctl *c, int argc, char **argv)
@@ -295,6 +344,8 @@ verb_init(struct ctl *c, int argc, char **argv)
 		return ctl_usage(init_help, "init takes no arguments");
 	if (ctl_db_path(c) == NULL)
 		return CTL_USAGE;
+	if (db_kind_of(c->db_path) == DB_POSTGRES)
+		return init_pg(c);
 	c->st = store_open(c->db_path, STORE_CREATE, CATALOG_BUSY_TIMEOUT_MS, err,
 	    sizeof(err));
 	if (c->st == NULL) {
@@ -307,11 +358,7 @@ verb_init(struct ctl *c, int argc, char **argv)
 		return CTL_DB;
 	}
 	store_schema_version(c->st, &have);
-	if (c->json)
-		print_json_new(json_pack("{s:s,s:i}", "path", c->db_path,
-		    "schema_version", have));
-	else
-		printf("%s: schema version %d\n", c->db_path, have);
+	print_init(c, "sqlite", c->db_path, have);
 	ctl_close(c);
 	return CTL_OK;
 }

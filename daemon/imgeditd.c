@@ -19,6 +19,7 @@
 #endif
 
 #include "config.h"
+#include "dbkind.h"
 #include "dispatch.h"
 #include "journal.h"
 #include "log.h"
@@ -569,6 +570,12 @@ open_store(struct daemon *dm)
 	const char *faults = getenv("IMGEDIT_STORE_FAULTS");
 	char err[512];
 
+	/* not the URI: it may hold a password */
+	if (db_kind_of(dm->cfg.db) == DB_POSTGRES) {
+		log_err("db_open_failed backend=postgresql error=%s",
+		    LOG_Q("imgeditd does not run on PostgreSQL yet"));
+		return -1;
+	}
 	dm->st = store_open(dm->cfg.db, STORE_CREATE, DB_BUSY_TIMEOUT_MS, err,
 	    sizeof(err));
 	if (dm->st == NULL) {

@@ -10,6 +10,9 @@ IMGEDIT_DEPS=(gcc make cmake pkg-config libsqlite3-dev libcurl4-openssl-dev
 say() { printf '%s\n' "$*" >&2; }
 die() { printf '%s: %s\n' "${0##*/}" "$*" >&2; exit 1; }
 
+# PostgreSQL 15 and libpq: the PostgreSQL backend and its tests (ctest -L pg).
+IMGEDIT_DEPS+=(postgresql libpq-dev)
+
 # ensure_packages PKG...: apt-get installs what dpkg says is missing.
 ensure_packages() {
 	local missing=() p
