@@ -18,6 +18,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "ctl.h"
+#include "listenaddr.h"
 #include "image.h"
 #include "live.h"
 #include "pages.h"
@@ -610,50 +611,6 @@ on_request(struct evhttp_request *req, void *arg)
 
 /* ---- listening ---- */
 
-/* Splits "HOST:PORT" or "[V6]:PORT". Returns 0 or -1. */
-static int
-parse_listen(const char *s, char *host, size_t n, int *port)
-{
-	const char *colon;
-	size_t hlen;
-	long p;
-
-	if (*s == '[') {
-		if ((colon = strstr(s, "]:")) == NULL)
-			return -1;
-		hlen = (size_t)(colon - s - 1);
-		s++;
-		colon++;
-	} else {
-		if ((colon = strrchr(s, ':')) == NULL)
-			return -1;
-		hlen = (size_t)(colon - s);
-	}
-	if (hlen == 0 || hlen >= n || parse_long(colon + 1, 0, 65535, &p) == -1)
-		return -1;
-	memcpy(host, s, hlen);
-	host[hlen] = '\0';
-	*port = (int)p;
-	return 0;
-}
-
-/* Whether host names only this machine. */
-static int
-is_loopback(const char *host)
-{
-	struct in6_addr a6;
-	struct in_addr a4;
-
-	if (strcmp(host, "localhost") == 0)
-		return 1;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (inet_pton(AF_INET6, host, &a6) == 1)
-		return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) &&
-		    a6.s6_addr[12] == 127);
-	return 0;
-}
-
 /* Prints where serve listens: "serving DB at http://ADDR:PORT/". */
 static int
 say_address(struct serve *sv, struct evhttp_bound_socket *bound)
@@ -714,7 +671,7 @@ serve_start(struct serve *sv, const char *host, int port)
 		ctl_err("cannot listen on %s:%d: %s", host, port, strerror(errno));
 		return CTL_FAIL;
 	}
-	if (!is_loopback(host))
+	if (!listen_addr_loopback(host))
 		ctl_err("warning: listening on %s, not a loopback address: the "
 		    "pages show every prompt and image to whoever can reach it "
 		    "(use 127.0.0.1, or a proxy with authentication)", host);
@@ -756,7 +713,7 @@ verb_serve(struct ctl *c, int argc, char **argv)
 	};
 	const char *listen = "127.0.0.1:8080";
 	struct serve sv;
-	char host[256];
+	char host[256], why[256];
 	int opt, rc, done = 0, port;
 
 	while ((opt = getopt_long(argc, argv, ":hl:", opts, NULL)) != -1) {
@@ -770,9 +727,9 @@ verb_serve(struct ctl *c, int argc, char **argv)
 	}
 	if (optind != argc)
 		return ctl_usage(serve_help, "serve takes no arguments");
-	if (parse_listen(listen, host, sizeof(host), &port) == -1)
-		return ctl_usage(serve_help, "--listen %s: give ADDR:PORT, e.g. "
-		    "127.0.0.1:8080", listen);
+	if (listen_addr_parse(listen, host, sizeof(host), &port, why,
+	    sizeof(why)) == -1)
+		return ctl_usage(serve_help, "--listen %s", why);
 	c->readonly = 1;
 	if ((rc = ctl_open(c)) != CTL_OK)
 		return rc;

@@ -2,6 +2,7 @@
  * and the key = value config file reader. */
 #define _GNU_SOURCE
 #include "config.h"
+#include "listenaddr.h"
 
 #include <stddef.h>
 
@@ -65,7 +66,7 @@ config_defaults(struct config *cfg)
 	cfg->poll_ms = 200;
 	cfg->heartbeat_ms = 2000;
 	cfg->max_event_bytes = 64 << 20;
-	cfg->memory_max = 24 << 20; /* an image per stream at the default 8 */
+	cfg->memory_max = 16 << 20; /* ~2 MB per stream at the default 8 */
 	cfg->log_level = LOG_LVL_INFO;
 }
 
@@ -90,7 +91,7 @@ config_default_text(const char *key)
 		{ "poll-interval", "200ms" },
 		{ "heartbeat", "2s" },
 		{ "max-event-bytes", "67108864" },
-		{ "memory-max", "25165824" },
+		{ "memory-max", "16777216" },
 		{ "log-level", "info" },
 		{ "metrics-listen", "off" },
 	};
@@ -179,7 +180,7 @@ set_listen(char **dst, const char *value, char *err, size_t errlen)
 		*dst = NULL;
 		return 0;
 	}
-	if (metrics_parse_listen(value, host, sizeof(host), &port, why,
+	if (listen_addr_parse(value, host, sizeof(host), &port, why,
 	    sizeof(why)) == -1)
 		return errorf(err, errlen, "metrics-listen: %s", why);
 	return set_string(dst, value);

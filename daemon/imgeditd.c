@@ -19,6 +19,7 @@
 #endif
 
 #include "config.h"
+#include "listenaddr.h"
 #include "dbkind.h"
 #include "dispatch.h"
 #include "journal.h"
@@ -640,8 +641,8 @@ start_metrics(struct daemon *dm)
 	}
 	log_info("metrics_listen address=%s path=/metrics",
 	    metrics_server_address(dm->msrv));
-	if (metrics_parse_listen(dm->cfg.metrics_listen, host, sizeof(host),
-	    &port, err, sizeof(err)) == 0 && !metrics_host_loopback(host))
+	if (listen_addr_parse(dm->cfg.metrics_listen, host, sizeof(host),
+	    &port, err, sizeof(err)) == 0 && !listen_addr_loopback(host))
 		log_warn("metrics_listen_public address=%s note=\"not loopback: "
 		    "whoever reaches it reads the counts and pause reasons\"",
 		    metrics_server_address(dm->msrv));

@@ -1,6 +1,7 @@
 /* metrics.c: the daemon's counters, gauges and histograms, rendered in the
  * Prometheus text format 0.0.4, and the evhttp endpoint that serves them. */
 #include "metrics.h"
+#include "listenaddr.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -328,73 +329,6 @@ metrics_render(const struct metrics *m, int64_t now, struct buf *out)
 	return o.err ? -1 : 0;
 }
 
-/* ---- the listen address ---- */
-
-static int
-parse_port(const char *s, int *port)
-{
-	long v = 0;
-	size_t i;
-
-	if (*s == '\0' || strlen(s) > 5)
-		return -1;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	if (v > 65535)
-		return -1;
-	*port = (int)v;
-	return 0;
-}
-
-int
-metrics_parse_listen(const char *s, char *host, size_t hostlen, int *port,
-    char *err, size_t errlen)
-{
-	const char *colon, *h = s;
-	unsigned char addr[sizeof(struct in6_addr)];
-	size_t n;
-	int v6 = s[0] == '[';
-
-	if (v6) {
-		h = s + 1;
-		colon = strstr(h, "]:");
-		n = colon ? (size_t)(colon - h) : 0;
-		colon = colon ? colon + 1 : NULL;
-	} else {
-		colon = strrchr(s, ':');
-		n = colon ? (size_t)(colon - s) : 0;
-	}
-	if (colon == NULL || n == 0 || n >= hostlen)
-		return errorf(err, errlen, "'%.100s' is not HOST:PORT (e.g. "
-		    "127.0.0.1:9464 or [::1]:9464)", s);
-	memcpy(host, h, n);
-	host[n] = '\0';
-	if (v6 ? inet_pton(AF_INET6, host, addr) != 1 :
-	    strcmp(host, "localhost") != 0 && inet_pton(AF_INET, host, addr) != 1)
-		return errorf(err, errlen, "'%.100s': the host must be an IPv4 "
-		    "address, an IPv6 one in brackets, or localhost", s);
-	if (parse_port(colon + 1, port) == -1)
-		return errorf(err, errlen, "'%.100s': the port must be a number "
-		    "from 0 (any free port) to 65535", s);
-	return 0;
-}
-
-int
-metrics_host_loopback(const char *host)
-{
-	struct in6_addr a6;
-	struct in_addr a4;
-
-	if (strcmp(host, "localhost") == 0)
-		return 1;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
-}
-
 /* ---- the endpoint ---- */
 
 #define HTTP_TIMEOUT_S 10
@@ -491,7 +425,7 @@ metrics_server_new(struct event_base *base, const char *listen,
 	char host[64];
 	int port;
 
-	if (metrics_parse_listen(listen, host, sizeof(host), &port, err,
+	if (listen_addr_parse(listen, host, sizeof(host), &port, err,
 	    errlen) == -1)
 		return NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL ||

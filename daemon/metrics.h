@@ -93,14 +93,6 @@ int metrics_render(const struct metrics *m, int64_t now, struct buf *out);
  * Returns 0 or -1. */
 int metrics_label_append(struct buf *out, const char *s);
 
-/* Parses "HOST:PORT" for --metrics-listen: HOST an IPv4 address, [IPv6]
- * or localhost; PORT 0..65535 (0: any free port). Writes the host without
- * brackets. Returns 0, or -1 with the reason in err. */
-int metrics_parse_listen(const char *s, char *host, size_t hostlen, int *port,
-    char *err, size_t errlen);
-
-/* Whether the parsed host is a loopback address. */
-int metrics_host_loopback(const char *host);
 
 /* ---- the HTTP endpoint, on the daemon's loop ---- */
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "listenaddr.h"
 #include "fuzz.h"
 #include "metrics.h"
 
@@ -32,7 +33,7 @@ listen_ok(const char *s)
 	char host[64], err[200];
 	int port = -1;
 
-	return metrics_parse_listen(s, host, sizeof(host), &port, err,
+	return listen_addr_parse(s, host, sizeof(host), &port, err,
 	    sizeof(err)) == 0 && port >= 0 && port <= 65535 && host[0] != '\0';
 }
 

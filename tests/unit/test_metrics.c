@@ -227,43 +227,6 @@ test_escaping(void)
 	buf_free(&b);
 }
 
-static void
-test_parse_listen(void)
-{
-	static const char *const bad[] = { "", "127.0.0.1", ":9464",
-	    "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:9x",
-	    "1.2.3:80", "1.2.3.4.5:80", "[::1:80", "[::1]80", "::1:80",
-	    "example.com:80", "[zz]:80", "127.0.0.1:80 ", NULL };
-	char host[64], err[200];
-	int port, i;
-
-	CHECK_INT(metrics_parse_listen("127.0.0.1:9464", host, sizeof(host),
-	    &port, err, sizeof(err)), 0);
-	CHECK_STR(host, "127.0.0.1");
-	CHECK_INT(port, 9464);
-	CHECK_INT(metrics_parse_listen("[::1]:0", host, sizeof(host), &port, err,
-	    sizeof(err)), 0);
-	CHECK_STR(host, "::1");
-	CHECK_INT(port, 0);
-	CHECK_INT(metrics_parse_listen("localhost:80", host, sizeof(host), &port,
-	    err, sizeof(err)), 0);
-	CHECK_STR(host, "localhost");
-	CHECK_INT(metrics_parse_listen("0.0.0.0:9464", host, sizeof(host), &port,
-	    err, sizeof(err)), 0);
-	for (i = 0; bad[i] != NULL; i++) {
-		err[0] = '\0';
-		CHECK_INT(metrics_parse_listen(bad[i], host, sizeof(host), &port,
-		    err, sizeof(err)), -1);
-		CHECK(err[0] != '\0');
-	}
-	CHECK(metrics_host_loopback("127.0.0.1"));
-	CHECK(metrics_host_loopback("127.3.2.1"));
-	CHECK(metrics_host_loopback("::1"));
-	CHECK(metrics_host_loopback("localhost"));
-	CHECK(!metrics_host_loopback("0.0.0.0"));
-	CHECK(!metrics_host_loopback("10.1.2.3"));
-	CHECK(!metrics_host_loopback("::"));
-}
 
 int
 main(void)
@@ -272,6 +235,5 @@ main(void)
 	test_counts();
 	test_ratelimit();
 	test_escaping();
-	test_parse_listen();
 	return tu_finish("test_metrics");
 }

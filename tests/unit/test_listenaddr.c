@@ -1,0 +1,52 @@
+/* test_listenaddr.c: "HOST:PORT" for --metrics-listen and serve --listen,
+ * and which hosts are loopback. */
+#include "listenaddr.h"
+#include "testutil.h"
+
+static void
+test_parse_listen(void)
+{
+	static const char *const bad[] = { "", "127.0.0.1", ":9464",
+	    "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:9x",
+	    "1.2.3:80", "1.2.3.4.5:80", "[::1:80", "[::1]80", "::1:80",
+	    "example.com:80", "[zz]:80", "127.0.0.1:80 ", NULL };
+	char host[64], err[200];
+	int port, i;
+
+	CHECK_INT(listen_addr_parse("127.0.0.1:9464", host, sizeof(host),
+	    &port, err, sizeof(err)), 0);
+	CHECK_STR(host, "127.0.0.1");
+	CHECK_INT(port, 9464);
+	CHECK_INT(listen_addr_parse("[::1]:0", host, sizeof(host), &port, err,
+	    sizeof(err)), 0);
+	CHECK_STR(host, "::1");
+	CHECK_INT(port, 0);
+	CHECK_INT(listen_addr_parse("localhost:80", host, sizeof(host), &port,
+	    err, sizeof(err)), 0);
+	CHECK_STR(host, "localhost");
+	CHECK_INT(listen_addr_parse("0.0.0.0:9464", host, sizeof(host), &port,
+	    err, sizeof(err)), 0);
+	for (i = 0; bad[i] != NULL; i++) {
+		err[0] = '\0';
+		CHECK_INT(listen_addr_parse(bad[i], host, sizeof(host), &port,
+		    err, sizeof(err)), -1);
+		CHECK(err[0] != '\0');
+	}
+	CHECK(listen_addr_loopback("127.0.0.1"));
+	CHECK(listen_addr_loopback("127.3.2.1"));
+	CHECK(listen_addr_loopback("::1"));
+	CHECK(listen_addr_loopback("localhost"));
+	CHECK(!listen_addr_loopback("0.0.0.0"));
+	CHECK(!listen_addr_loopback("10.1.2.3"));
+	CHECK(!listen_addr_loopback("::"));
+}
+
+int
+main(void)
+{
+	test_parse_listen();
+	CHECK(listen_addr_loopback("::ffff:127.0.0.1"));
+	CHECK(!listen_addr_loopback("::ffff:10.0.0.1"));
+	CHECK(!listen_addr_loopback("example.org"));
+	return tu_finish("test_listenaddr");
+}
