@@ -157,6 +157,13 @@ payload_pool_lent(const struct payload_pool *pool)
 	return pool != NULL ? pool->lent : 0;
 }
 
+void
+payload_pool_adopt(struct payload_pool *pool, const struct payload_image *img)
+{
+	if (pool != NULL)
+		lend(pool, img->mapped);
+}
+
 size_t
 payload_pool_lent_peak(const struct payload_pool *pool)
 {
@@ -177,8 +184,9 @@ payload_pool_free(struct payload_pool *pool)
 static void
 release_image(struct payload_pool *pool, struct payload_image *img)
 {
+	/* never below zero: a count that wrapped would pause every stream */
 	if (pool != NULL)
-		pool->lent -= img->mapped;
+		pool->lent -= img->mapped < pool->lent ? img->mapped : pool->lent;
 	if (pool != NULL && img->mapped > 0 && pool->n < pool->max &&
 	    img->mapped <= POOL_MAX_MAPPING) {
 		pool->spares[pool->n] = *img;

@@ -38,6 +38,12 @@ int payload_pool_count(const struct payload_pool *pool);
  * there because lent buffers came back). */
 size_t payload_pool_lent(const struct payload_pool *pool);
 
+/* Counts img, a buffer made without the pool (payload_extract's), as lent
+ * from it: from now on it goes back with payload_pool_put like the pool's
+ * own. pool may be NULL. */
+void payload_pool_adopt(struct payload_pool *pool,
+    const struct payload_image *img);
+
 /* The largest payload_pool_lent so far. */
 size_t payload_pool_lent_peak(const struct payload_pool *pool);
 

@@ -484,9 +484,10 @@ upstream_image_keep(const struct upstream_image *img, struct payload_image *out)
 		payload_stream_take(img->call->payload, img->slot, out);
 		return 0;
 	}
-	if (img->buf != NULL) {
+	if (img->buf != NULL) { /* payload_extract's: not the pool's yet */
 		*out = *img->buf;
 		memset(img->buf, 0, sizeof(*img->buf));
+		payload_pool_adopt(img->call->cfg->pool, out);
 		return 0;
 	}
 	return payload_image_copy(img->call->cfg->pool, img->data, img->size,

@@ -275,6 +275,22 @@ test_lent(void)
 	CHECK_INT(payload_pool_lent(pool), cap);
 	payload_pool_put(pool, &kept);
 	CHECK_INT(payload_pool_lent(pool), 0);
+	/* a buffer of payload_extract's, adopted, then given back */
+	{
+		struct payload_image *ex;
+		char doc[] = "{\"data\":[{\"b64_json\":\"YWJj\"}]}";
+		size_t dlen = strlen(doc);
+
+		CHECK_INT(payload_extract(doc, &dlen, &ex, err, sizeof(err)), 1);
+		CHECK_INT(payload_pool_lent(pool), 0);
+		payload_pool_adopt(pool, &ex[0]);
+		CHECK(payload_pool_lent(pool) > 0);
+		kept = ex[0];
+		memset(&ex[0], 0, sizeof(ex[0]));
+		payload_pool_put(pool, &kept);
+		CHECK_INT(payload_pool_lent(pool), 0);
+		payload_free(ex, 1);
+	}
 	payload_stream_free(ps);
 	payload_pool_free(pool);
 	CHECK_INT(payload_pool_lent(NULL), 0);
