@@ -1,5 +1,7 @@
 """strip.py OUT.png HEIGHT IN.png...: the images side by side, each scaled
 to HEIGHT (nearest), into one PNG: the demo's partials -> final strip.
+strip.py --stack OUT.png IN.png...: the images one above the other, as
+they are, on white (the demo's screenshots of the web view).
 Reads 8-bit RGB/RGBA non-interlaced PNGs (what the demo's images are)."""
 import struct
 import sys
@@ -58,12 +60,31 @@ def main():
             x0 += tw + gap
         lines.append(b"\0" + bytes(line))
 
+    write_png(out, total, height, lines)
+
+
+def write_png(out, w, h, lines):
+    """lines: h rows of filter byte 0 + w RGB pixels."""
     def chunk(kind, body):
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xffffffff)
-    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", total, height, 8, 2, 0, 0, 0))
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
            + chunk(b"IDAT", zlib.compress(b"".join(lines), 9)) + chunk(b"IEND", b""))
     open(out, "wb").write(png)
 
 
+def stack(out, paths):
+    imgs = [read_png(p) for p in paths]
+    width, gap = max(w for w, _, _ in imgs), 16
+    lines = []
+    for i, (w, h, rows) in enumerate(imgs):
+        if i > 0:
+            lines += [b"\0" + b"\xff" * (3 * width)] * gap
+        lines += [b"\0" + row + b"\xff" * (3 * (width - w)) for row in rows]
+    write_png(out, width, len(lines), lines)
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--stack"]:
+        stack(sys.argv[2], sys.argv[3:])
+    else:
+        main()
