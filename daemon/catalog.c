@@ -768,11 +768,14 @@ status_write_lock(struct catalog *cat, json_t *doc, int busy_timeout_ms)
 		    json_true() : rc == SQLITE_OK ? json_false() : json_null());
 }
 
-int
-catalog_status(struct catalog *cat, int64_t now, json_t **out)
+/* The status parts in one read transaction: all of them, or (overview)
+ * those without a scan of every job and image. Returns a new document
+ * (caller owns) in *out. */
+static int
+status_read(struct catalog *cat, int64_t now, int overview, json_t **out)
 {
 	json_t *doc;
-	int rc;
+	int rc = CATALOG_ERR;
 
 	if ((doc = json_object()) == NULL)
 		return CATALOG_ERR;
@@ -780,33 +783,9 @@ catalog_status(struct catalog *cat, int64_t now, json_t **out)
 		json_decref(doc);
 		return CATALOG_ERR;
 	}
-	if ((rc = status_database(cat, doc)) != CATALOG_OK ||
-	    (rc = status_jobs(cat, doc)) != CATALOG_OK ||
-	    (rc = status_totals(cat, doc, now)) != CATALOG_OK ||
-	    (rc = status_control(cat, doc, now)) != CATALOG_OK) {
-		sqlite3_exec(cat->db, "COMMIT", NULL, NULL, NULL);
-		json_decref(doc);
-		return rc;
-	}
-	sqlite3_exec(cat->db, "COMMIT", NULL, NULL, NULL);
-	status_write_lock(cat, doc, CATALOG_BUSY_TIMEOUT_MS);
-	*out = doc;
-	return CATALOG_OK;
-}
-
-int
-catalog_overview(struct catalog *cat, int64_t now, json_t **out)
-{
-	json_t *doc;
-	int rc;
-
-	if ((doc = json_object()) == NULL)
-		return CATALOG_ERR;
-	if (sqlite3_exec(cat->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		json_decref(doc);
-		return CATALOG_ERR;
-	}
-	if ((rc = status_jobs(cat, doc)) == CATALOG_OK)
+	if ((overview || (rc = status_database(cat, doc)) == CATALOG_OK) &&
+	    (rc = status_jobs(cat, doc)) == CATALOG_OK &&
+	    (overview || (rc = status_totals(cat, doc, now)) == CATALOG_OK))
 		rc = status_control(cat, doc, now);
 	sqlite3_exec(cat->db, "COMMIT", NULL, NULL, NULL);
 	if (rc != CATALOG_OK) {
@@ -815,6 +794,22 @@ catalog_overview(struct catalog *cat, int64_t now, json_t **out)
 	}
 	*out = doc;
 	return CATALOG_OK;
+}
+
+int
+catalog_status(struct catalog *cat, int64_t now, json_t **out)
+{
+	int rc;
+
+	if ((rc = status_read(cat, now, 0, out)) == CATALOG_OK)
+		status_write_lock(cat, *out, CATALOG_BUSY_TIMEOUT_MS);
+	return rc;
+}
+
+int
+catalog_overview(struct catalog *cat, int64_t now, json_t **out)
+{
+	return status_read(cat, now, 1, out);
 }
 
 int
