@@ -49,7 +49,6 @@ struct run {
 	int ended;                  /* the outcome below is decided */
 	int finishing;              /* its end is in the store queue */
 	int paused;                 /* transfer paused: memory budget */
-	int was_paused;             /* ... at some time in this attempt */
 	int finish_refusals;        /* the store refused its end, for good */
 	int64_t t_start, t_end;     /* mono ms: claimed, outcome decided */
 	int64_t ttfb_ms, bytes_in;  /* of the answer, -1/0 if none */
@@ -518,7 +517,7 @@ should_pause(void *arg)
 		log_debug("transfer_paused job=%lld pending_bytes=%zu "
 		    "held_bytes=%zu", (long long)r->job->id,
 		    r->d->pending_bytes, payload_pool_lent(r->d->pool));
-	r->paused = r->was_paused = 1;
+	r->paused = 1;
 	return 1;
 }
 
@@ -685,7 +684,7 @@ on_done(void *arg, const struct edit_outcome *out)
 		run_end(r, "succeeded", NEXT_SUCCEEDED);
 		return;
 	}
-	if (out->status == EDIT_TRANSPORT && (r->was_paused ||
+	if (out->status == EDIT_TRANSPORT && (out->was_paused ||
 	    out->local_fault)) {
 		/* we held the transfer back for the database, or had no
 		 * descriptor for it: our doing, not upstream's, so the attempt
@@ -955,6 +954,9 @@ on_kick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/* a run that ended let go of its image buffers: paused streams may
+	 * go on (also during the grace: they are finishing) */
+	resume_paused(d);
 	if (d->stopping) {
 		if (d->nruns == 0 && !d->claiming)
 			event_base_loopexit(d->base, NULL);
@@ -1015,6 +1017,7 @@ on_poll(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (d->nruns == 0)
 		payload_pool_trim(d->pool); /* idle: give the memory back */
+	resume_paused(d); /* whatever let buffers go, none waits past a tick */
 	if (d->polling || (req = request(SQ_POLL, poll_done, d)) == NULL)
 		return;
 	req->u.poll.data_version = d->data_version;

@@ -65,6 +65,7 @@ struct edit_call {
 	char base_ip[64];           /* the address the edit request went to */
 	int complete;               /* expect_finals delivered */
 	int paused;                 /* should_pause said so */
+	int was_paused;             /* ... at some time in this call */
 	size_t skip;                /* bytes curl delivers again that were parsed */
 	long http_status;           /* of the answer, once it began */
 
@@ -591,14 +592,14 @@ on_sse_event(void *arg, const char *event, size_t event_len, char *unused,
 		goto out;
 	}
 	rc = take_event(call, event_type(event, root), root, imgs, n);
+out:
+	json_decref(root);
+	payload_stream_reset(call->payload); /* what nobody took goes back */
 	/* past the memory budget, the next event waits: paused here, between
 	 * events, the stream holds no image buffer */
 	if (rc == 0 && !call->complete && call->cb.should_pause != NULL &&
 	    call->cb.should_pause(call->arg))
 		rc = SSE_PAUSE;
-out:
-	json_decref(root);
-	payload_stream_reset(call->payload);
 	return rc;
 }
 
@@ -650,13 +651,13 @@ write_sse(struct edit_call *call, const char *ptr, size_t n)
 	if (skipped == 0 && call->cb.should_pause != NULL &&
 	    !payload_stream_busy(call->payload) &&
 	    call->cb.should_pause(call->arg)) {
-		call->paused = 1;
+		call->paused = call->was_paused = 1;
 		return CURL_WRITEFUNC_PAUSE;
 	}
 	rc = sse_feed_some(call->sse, ptr + skipped, n - skipped, &used);
 	if (rc == SSE_PAUSE && skipped + used < n) {
 		call->skip = skipped + used;
-		call->paused = 1;
+		call->paused = call->was_paused = 1;
 		return CURL_WRITEFUNC_PAUSE;
 	}
 	if (rc == SSE_ETOOBIG)
@@ -941,6 +942,7 @@ report(struct edit_call *call, enum edit_status status, int curl_code,
 	out.finals = call->finals;
 	out.complete = call->complete;
 	out.local_fault = call->local_fault;
+	out.was_paused = call->was_paused;
 	out.input_tokens = call->input_tokens;
 	out.output_tokens = call->output_tokens;
 	out.total_tokens = call->total_tokens;

@@ -68,6 +68,8 @@ struct edit_outcome {
 	int finals;                /* final images delivered */
 	int complete;              /* all expected finals came: the rest of
 	                            * the answer, whatever it was, is moot */
+	int was_paused;            /* the daemon held the transfer back (its
+	                            * memory budget) at some time */
 	int local_fault;           /* the daemon's own trouble (no descriptor
 	                            * for a socket): not upstream's */
 	int64_t input_tokens, output_tokens, total_tokens;
