@@ -44,6 +44,7 @@ struct serve {
 	struct event *sigint, *sigterm;
 	struct thumbcache *thumbs;
 	struct live *live;
+	int loopback;               /* bound to loopback: local Host names only */
 };
 
 /* One request being answered: its start, for Server-Timing. */
@@ -588,6 +589,18 @@ end:
 		reply_error(cl, HTTP_NOTFOUND, "Not Found", "Nothing here.");
 }
 
+/* On loopback, a Host header naming another machine is a page elsewhere
+ * reaching this one through DNS rebinding: it must not read the queue. */
+static int
+host_allowed(const struct serve *sv, struct evhttp_request *req)
+{
+	const char *host = evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Host");
+
+	return !sv->loopback || host == NULL ||
+	    listen_addr_host_header_loopback(host);
+}
+
 static void
 on_request(struct evhttp_request *req, void *arg)
 {
@@ -598,6 +611,11 @@ on_request(struct evhttp_request *req, void *arg)
 	struct evkeyvalq q;
 
 	clock_gettime(CLOCK_MONOTONIC, &cl.t0);
+	if (!host_allowed(cl.sv, req)) {
+		reply_error(&cl, 403, "Forbidden", "This view answers "
+		    "to localhost names only (it listens on loopback).");
+		return;
+	}
 	TAILQ_INIT(&q);
 	if (path == NULL || *path != '/' ||
 	    (query != NULL && evhttp_parse_query_str(query, &q) == -1)) {
@@ -671,7 +689,8 @@ serve_start(struct serve *sv, const char *host, int port)
 		ctl_err("cannot listen on %s:%d: %s", host, port, strerror(errno));
 		return CTL_FAIL;
 	}
-	if (!listen_addr_loopback(host))
+	sv->loopback = listen_addr_loopback(host);
+	if (!sv->loopback)
 		ctl_err("warning: listening on %s, not a loopback address: the "
 		    "pages show every prompt and image to whoever can reach it "
 		    "(use 127.0.0.1, or a proxy with authentication)", host);

@@ -74,3 +74,24 @@ listen_addr_loopback(const char *host)
 	    (IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) &&
 	    a6.s6_addr[12] == 127));
 }
+
+int
+listen_addr_host_header_loopback(const char *host)
+{
+	char name[64];
+	const char *end;
+	size_t n;
+
+	if (host[0] == '[') {
+		if ((end = strchr(host, ']')) == NULL ||
+		    (end[1] != '\0' && end[1] != ':'))
+			return 0;
+		host++;
+	} else if ((end = strchr(host, ':')) == NULL)
+		end = host + strlen(host);
+	if ((n = (size_t)(end - host)) == 0 || n >= sizeof(name))
+		return 0;
+	memcpy(name, host, n);
+	name[n] = '\0';
+	return listen_addr_loopback(name);
+}

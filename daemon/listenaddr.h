@@ -16,4 +16,10 @@ int listen_addr_parse(const char *s, char *host, size_t hostlen, int *port,
  * ::1 or an IPv4-mapped 127 address. */
 int listen_addr_loopback(const char *host);
 
+/* Whether an HTTP Host header ("name", "name:port", "[v6]:port") names
+ * this machine the way listen_addr_loopback says. Guards a loopback
+ * server against DNS rebinding: a page elsewhere whose name now points at
+ * 127.0.0.1 sends its own name. */
+int listen_addr_host_header_loopback(const char *host);
+
 #endif

@@ -224,6 +224,16 @@ grep -q "^data: {\"job\":$new,\"from\":null,\"to\":\"queued\"}" "$T/again.txt" |
 	fail "a reconnect from $ev-$im missed job $new: $(cat "$T/again.txt")"
 get "/fragment/row/$new" row.html
 grep -q "^<tr id=\"job-$new\" class=\"s-queued\">" "$T/row.html" || fail "the row of job $new"
+
+# ---- DNS rebinding: on loopback, only local Host names are answered ----
+get / rebound.html -H "Host: evil.example:8080"
+assert_eq "$(status rebound.html)" 403 "a page under another machine's name"
+grep -q "prompt" "$T/rebound.html" && fail "the 403 page shows the queue"
+get /images/1 rebound.bin -H "Host: evil.example"
+assert_eq "$(status rebound.bin)" 403 "an image under another machine's name"
+get / local.html -H "Host: localhost:8080"
+assert_eq "$(status local.html)" 200 "the page under localhost"
+
 stop_serve
 
 # ---- listening: usage, a warning off loopback ----

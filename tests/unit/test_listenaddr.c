@@ -48,5 +48,17 @@ main(void)
 	CHECK(listen_addr_loopback("::ffff:127.0.0.1"));
 	CHECK(!listen_addr_loopback("::ffff:10.0.0.1"));
 	CHECK(!listen_addr_loopback("example.org"));
+	CHECK(listen_addr_host_header_loopback("localhost"));
+	CHECK(listen_addr_host_header_loopback("localhost:8080"));
+	CHECK(listen_addr_host_header_loopback("127.0.0.1:8080"));
+	CHECK(listen_addr_host_header_loopback("[::1]:8080"));
+	CHECK(listen_addr_host_header_loopback("[::1]"));
+	CHECK(!listen_addr_host_header_loopback("evil.example"));
+	CHECK(!listen_addr_host_header_loopback("evil.example:8080"));
+	CHECK(!listen_addr_host_header_loopback("localhost.evil.example"));
+	CHECK(!listen_addr_host_header_loopback("[::1]x"));
+	CHECK(!listen_addr_host_header_loopback("[::1"));
+	CHECK(!listen_addr_host_header_loopback(""));
+	CHECK(!listen_addr_host_header_loopback(":80"));
 	return tu_finish("test_listenaddr");
 }
