@@ -95,9 +95,11 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 	*(int *)arg = 1;
 }
 
-/* Runs the loop until *counter >= want or ms pass. Returns 0 or -1. */
+/* Runs the loop until *counter >= want or ms pass. Returns 0; a timeout
+ * ends the test (queries still pending point into stack frames). */
 static int
-run_until(struct event_base *base, const int *counter, int want, int ms)
+run_until_at(struct event_base *base, const int *counter, int want, int ms,
+    int line)
 {
 	int late = 0;
 	struct event *t = evtimer_new(base, on_deadline, &late);
@@ -107,8 +109,14 @@ run_until(struct event_base *base, const int *counter, int want, int ms)
 	while (*counter < want && !late)
 		event_base_loop(base, EVLOOP_ONCE);
 	event_free(t);
-	return *counter >= want ? 0 : -1;
+	if (*counter >= want)
+		return 0;
+	fprintf(stderr, "%s:%d: timed out after %d ms (%d of %d)\n",
+	    __FILE__, line, ms, *counter, want);
+	tu_failed++;
+	exit(tu_finish("test_pgconn"));
 }
+#define run_until(b, c, w, ms) run_until_at((b), (c), (w), (ms), __LINE__)
 
 /* Sends sql with text parameters (NULL-terminated list) to r. */
 static int
@@ -333,7 +341,7 @@ test_notify(struct event_base *base, PGconn *other, struct notes *notes,
 
 struct ticker {
 	struct event *ev;
-	double last, max_gap;
+	double last, max_gap;     /* since the last tick or the start */
 	int fires;
 };
 
@@ -345,35 +353,52 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (t->fires > 0 && now - t->last > t->max_gap)
+	if (now - t->last > t->max_gap)
 		t->max_gap = now - t->last;
 	t->last = now;
 	t->fires++;
 }
 
-/* The loop goes on while the server sleeps half a second. */
-static void
-test_never_blocks(struct event_base *base, struct pgconn *c)
+/* One pg_sleep(0.5) under a 10 ms timer: the longest gap between ticks
+ * (the start and the answer count as ticks). Returns it, or 1e9. */
+static double
+sleep_gap(struct event_base *base, struct pgconn *c)
 {
 	struct ticker t = { 0 };
 	struct timeval tv = { 0, 10000 };
 	struct rec r = { 0 };
-	double t0;
+	double t0, gap;
 
 	t.ev = event_new(base, -1, EV_PERSIST, on_tick, &t);
 	event_add(t.ev, &tv);
 	seq = 0;
-	t0 = now_ms();
+	t0 = t.last = now_ms();
 	CHECK_INT(send_text(c, "SELECT pg_sleep(0.5)", NULL, 0, &r), 0);
 	CHECK_INT(run_until(base, &seq, 1, 5000), 0);
 	event_free(t.ev);
+	on_tick(-1, 0, &t);
 	CHECK(r.ok);
 	CHECK(now_ms() - t0 >= 500);
 	printf("while pg_sleep(0.5) ran: %d ticks, longest gap %.1f ms\n",
-	    t.fires, t.max_gap);
-	CHECK(t.fires >= 30);
-	CHECK(t.max_gap < 20);
+	    t.fires - 1, t.max_gap);
+	gap = t.fires - 1 >= 30 ? t.max_gap : 1e9;
 	rec_clear(&r);
+	return gap;
+}
+
+/* The loop goes on while the server sleeps: every tick within 20 ms. A
+ * loaded machine can delay one tick by scheduling alone, so up to three
+ * tries; a loop that waits for the answer fails all three by ~500 ms. */
+static void
+test_never_blocks(struct event_base *base, struct pgconn *c)
+{
+	double best = 1e9, gap;
+	int i;
+
+	for (i = 0; i < 3 && best >= 20; i++)
+		if ((gap = sleep_gap(base, c)) < best)
+			best = gap;
+	CHECK(best < 20);
 }
 
 /* pg_terminate_backend: every query waiting completes with a connection
