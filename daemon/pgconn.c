@@ -538,12 +538,12 @@ pgconn_open(struct pgconn *c)
 	if (make_events(c) == -1 ||
 	    (c->conn = PQconnectStartParams(keys, vals, 1)) == NULL)
 		return -1;
-	if (PQstatus(c->conn) == CONNECTION_BAD) {
-		PQfinish(c->conn);
-		c->conn = NULL;
-		return -1;
-	}
 	PQsetNoticeProcessor(c->conn, quiet, NULL);
+	if (PQstatus(c->conn) == CONNECTION_BAD) {
+		/* a bad URI, no socket: said like any failed connect */
+		fail_later(c, PQerrorMessage(c->conn));
+		return 0;
+	}
 	tv.tv_sec = c->connect_ms / 1000;
 	tv.tv_usec = (c->connect_ms % 1000) * 1000;
 	/* before the first poll: act as if it had asked to write */

@@ -85,8 +85,9 @@ void pgconn_set_notify_cb(struct pgconn *c, pgconn_notify_fn fn, void *arg);
 void pgconn_set_connect_timeout(struct pgconn *c, int ms);
 
 /* Starts connecting (no-op when connecting or up). The state callback
- * says how it went; queries may be sent meanwhile and wait. Returns 0, or
- * -1 when libpq cannot even start (then the state callback has not run). */
+ * says how it went, on the loop, also for a URI libpq refuses or a socket
+ * that is not there; queries may be sent meanwhile and wait. Returns 0,
+ * or -1 when out of memory (then the state callback will not run). */
 int pgconn_open(struct pgconn *c);
 
 /* Closes the connection: pending queries complete with lost = 1, then the

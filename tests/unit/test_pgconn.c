@@ -1,11 +1,15 @@
 /* test_pgconn.c: daemon/pgconn.c against a real PostgreSQL (argv[1] is its
- * URI; tests/integration/t_pg_conn.sh starts a throwaway cluster for it). */
+ * URI, argv[2] a scratch directory for sockets; tests/integration/
+ * t_pg_conn.sh starts a throwaway cluster for it). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -451,6 +455,69 @@ test_terminate(struct event_base *base, struct pgconn *c, PGconn *other,
 	test_notify(base, other, notes, "after reconnect");
 }
 
+/* Connects that fail: no server (libpq knows at once), a server that
+ * never answers (the timeout, with the loop running), a URI libpq
+ * refuses. Each says so through the state callback, on the loop, and the
+ * query waiting completes with lost = 1. */
+static void
+test_connect_failures(struct event_base *base, const char *dir)
+{
+	struct conn_state st = { 0 };
+	struct rec r = { 0 };
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char uri[512];
+	struct pgconn *c;
+	double t0;
+	int fd;
+
+	snprintf(uri, sizeof(uri), "postgresql:///x?host=%s/none&user=u", dir);
+	c = pgconn_new(base, uri);
+	pgconn_set_state_cb(c, on_state, &st);
+	CHECK_INT(pgconn_open(c), 0);
+	CHECK_INT(send_text(c, "SELECT 1", NULL, 0, &r), 0);
+	CHECK_INT(run_until(base, &st.downs, 1, 5000), 0);
+	CHECK(r.done && r.lost && !r.ok);
+	CHECK_STR(r.state, PGCONN_LOST_STATE);
+	CHECK(strstr(st.why, "No such file") != NULL);
+	CHECK_INT(st.ups, 0);
+	pgconn_free(c);
+
+	/* a listening socket nobody accepts on: the startup never answers */
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/.s.PGSQL.5999", dir);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 &&
+	    listen(fd, 4) == 0);
+	snprintf(uri, sizeof(uri), "postgresql:///x?host=%s&port=5999&user=u", dir);
+	memset(&st, 0, sizeof(st));
+	rec_clear(&r);
+	c = pgconn_new(base, uri);
+	pgconn_set_state_cb(c, on_state, &st);
+	pgconn_set_connect_timeout(c, 300);
+	t0 = now_ms();
+	CHECK_INT(pgconn_open(c), 0);
+	CHECK_INT(send_text(c, "SELECT 1", NULL, 0, &r), 0);
+	CHECK_INT(run_until(base, &st.downs, 1, 5000), 0);
+	CHECK(now_ms() - t0 >= 290 && now_ms() - t0 < 2000);
+	CHECK(r.done && r.lost);
+	CHECK_STR(st.why, "timed out connecting");
+	pgconn_free(c);
+	close(fd);
+	unlink(sun.sun_path);
+
+	memset(&st, 0, sizeof(st));
+	rec_clear(&r);
+	c = pgconn_new(base, "postgresql://%zz");
+	pgconn_set_state_cb(c, on_state, &st);
+	CHECK_INT(pgconn_open(c), 0);
+	CHECK_INT(send_text(c, "SELECT 1", NULL, 0, &r), 0);
+	CHECK_INT(st.downs, 0);         /* not from within pgconn_open */
+	CHECK_INT(run_until(base, &st.downs, 1, 5000), 0);
+	CHECK(r.done && r.lost);
+	CHECK(strstr(st.why, "percent-encoded") != NULL);
+	CHECK(!pgconn_is_up(c));
+	pgconn_free(c);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -463,14 +530,16 @@ main(int argc, char **argv)
 	PGresult *res;
 	char err[256];
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: test_pgconn URI\n");
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: test_pgconn URI [SCRATCH_DIR]\n");
 		return 2;
 	}
 	if ((other = pgschema_connect(argv[1], err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
+	if (argc == 3)
+		test_connect_failures(base, argv[2]);
 	c = pgconn_new(base, argv[1]);
 	pgconn_set_state_cb(c, on_state, &st);
 	pgconn_set_notify_cb(c, on_notify, &notes);
