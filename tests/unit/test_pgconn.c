@@ -220,7 +220,7 @@ test_round_trip(struct event_base *base, struct pgconn *c)
 
 /* 1.5 MB of bytea out and back in binary: the same bytes. */
 static void
-test_bytea(struct event_base *base, struct pgconn *c)
+test_bytea(struct event_base *base, struct pgconn *c, PGconn *other)
 {
 	size_t n = 1536 * 1024, i;
 	unsigned char *blob = malloc(n), want[32], got[32];
@@ -252,6 +252,17 @@ test_bytea(struct event_base *base, struct pgconn *c)
 		goto done;
 	}
 	snprintf(idbuf, sizeof(idbuf), "%s", PQgetvalue(ins.res, 0, 0));
+	{       /* the same INSERT by blocking libpq, for comparison */
+		PGresult *sync;
+
+		t0 = now_ms();
+		sync = PQexecParams(other, "INSERT INTO blobs_t (data) VALUES ($1)",
+		    1, NULL, vals, lens, fmts, 0);
+		printf("1.5 MB bytea INSERT (PQexecParams, blocking): %.2f ms\n",
+		    now_ms() - t0);
+		CHECK_INT(PQresultStatus(sync), PGRES_COMMAND_OK);
+		PQclear(sync);
+	}
 	q = (struct pgconn_query){ .sql = "SELECT data FROM blobs_t WHERE id = $1",
 	    .nparams = 1, .values = idvals, .binary_result = 1,
 	    .done = on_done, .arg = &sel };
@@ -550,6 +561,7 @@ main(int argc, char **argv)
 	    "INSERT INTO blobs_t (data) VALUES ($1) RETURNING id"), 0);
 	res = PQexec(other, "CREATE TABLE blobs_t (id bigint GENERATED ALWAYS "
 	    "AS IDENTITY PRIMARY KEY, data bytea NOT NULL); "
+	    "ALTER TABLE blobs_t ALTER COLUMN data SET STORAGE EXTERNAL; "
 	    "CREATE TABLE checked_t (v int CHECK (v <> 137))");
 	CHECK_INT(PQresultStatus(res), PGRES_COMMAND_OK);
 	PQclear(res);
@@ -566,12 +578,12 @@ main(int argc, char **argv)
 
 	test_order(base, c);
 	test_round_trip(base, c);
-	test_bytea(base, c);
+	test_bytea(base, c, other);
 	test_pipeline_isolation(base, c);
 	test_notify(base, other, &notes, "hello");
 	test_never_blocks(base, c);
 	test_terminate(base, c, other, &st, &notes);
-	test_bytea(base, c);    /* prepared again on reconnect */
+	test_bytea(base, c, other);    /* prepared again on reconnect */
 
 	pgconn_free(c);
 	PQfinish(other);
