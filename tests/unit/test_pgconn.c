@@ -466,6 +466,58 @@ test_terminate(struct event_base *base, struct pgconn *c, PGconn *other,
 	test_notify(base, other, notes, "after reconnect");
 }
 
+struct closer {
+	struct rec r;
+	struct pgconn *c;
+};
+
+static void
+close_on_done(void *arg, struct pgconn_reply *reply)
+{
+	struct closer *cl = arg;
+
+	on_done(&cl->r, reply);
+	pgconn_close(cl->c, "closed by a callback");
+}
+
+/* A done callback that closes the connection with answers still coming:
+ * the rest complete lost, nothing freed twice (ASan), and it reopens. */
+static void
+test_close_in_callback(struct event_base *base, struct pgconn *c,
+    struct conn_state *st)
+{
+	struct rec r[5], one = { 0 };
+	struct closer cl = { .c = c };
+	struct pgconn_query q = { .sql = "SELECT 2", .done = close_on_done,
+	    .arg = &cl };
+	int i, downs = st->downs, ups = st->ups;
+
+	memset(r, 0, sizeof(r));
+	seq = 0;
+	CHECK_INT(send_text(c, "SELECT 1", NULL, 0, &r[0]), 0);
+	CHECK_INT(pgconn_query(c, &q), 0);
+	for (i = 2; i < 5; i++)
+		CHECK_INT(send_text(c, "SELECT 3", NULL, 0, &r[i]), 0);
+	CHECK_INT(run_until(base, &seq, 5, 5000), 0);
+	CHECK(r[0].ok && cl.r.ok);
+	CHECK_INT(cl.r.order, 1);
+	for (i = 2; i < 5; i++) {
+		CHECK(r[i].lost && r[i].order == i);
+		CHECK_STR(r[i].error, "closed by a callback");
+		rec_clear(&r[i]);
+	}
+	rec_clear(&r[0]);
+	rec_clear(&cl.r);
+	CHECK_INT(st->downs, downs + 1);
+	CHECK_STR(st->why, "closed by a callback");
+	CHECK_INT(pgconn_open(c), 0);
+	CHECK_INT(run_until(base, &st->ups, ups + 1, 10000), 0);
+	CHECK_INT(send_text(c, "SELECT 1", NULL, 0, &one), 0);
+	CHECK_INT(run_until(base, &one.done, 1, 5000), 0);
+	CHECK(one.ok);
+	rec_clear(&one);
+}
+
 /* Connects that fail: no server (libpq knows at once), a server that
  * never answers (the timeout, with the loop running), a URI libpq
  * refuses. Each says so through the state callback, on the loop, and the
@@ -583,6 +635,7 @@ main(int argc, char **argv)
 	test_notify(base, other, &notes, "hello");
 	test_never_blocks(base, c);
 	test_terminate(base, c, other, &st, &notes);
+	test_close_in_callback(base, c, &st);
 	test_bytea(base, c, other);    /* prepared again on reconnect */
 
 	pgconn_free(c);
