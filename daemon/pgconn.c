@@ -327,7 +327,8 @@ deliver_notifies(struct pgconn *c)
 	}
 }
 
-/* The head query's results are all in (PQgetResult gave NULL): its done. */
+/* The head query's results are all in (PQgetResult gave NULL): its done;
+ * or, for an answer that ends the session, the connection's end. */
 static void
 answer(struct pgconn *c, struct pgq *p)
 {
@@ -347,16 +348,18 @@ answer(struct pgconn *c, struct pgq *p)
 	state = PQresultErrorField(reply.res, PG_DIAG_SQLSTATE);
 	snprintf(reply.sqlstate, sizeof(reply.sqlstate), "%s",
 	    state != NULL ? state : "");
-	reply.lost = reply.res == NULL || ends_session(reply.sqlstate) ||
-	    PQstatus(c->conn) == CONNECTION_BAD;
-	if (reply.lost && reply.sqlstate[0] == '\0')
-		memcpy(reply.sqlstate, PGCONN_LOST_STATE, 6);
 	copy_msg(msg, sizeof(msg), reply.res != NULL ?
 	    PQresultErrorMessage(reply.res) : PQerrorMessage(c->conn));
+	if (reply.res == NULL || ends_session(reply.sqlstate) ||
+	    PQstatus(c->conn) == CONNECTION_BAD) {
+		/* closed before any callback hears of it: p and the rest
+		 * complete lost, and their callbacks may reopen at once */
+		PQclear(reply.res);
+		drop(c, msg, 1);
+		return;
+	}
 	reply.error = msg;
 	complete(c, p, &reply);
-	if (reply.lost)
-		fail_later(c, msg);
 }
 
 /* Reads every complete answer libpq holds, in order. */

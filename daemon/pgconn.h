@@ -31,12 +31,15 @@ struct pgconn_reply {
 	                     * the callback returns unless the callback takes it
 	                     * (sets res = NULL: it then owns it, PQclear) */
 	int ok;             /* PGRES_COMMAND_OK or PGRES_TUPLES_OK */
-	int lost;           /* no answer, or an answer that ends the session
-	                     * (SQLSTATE class 08, 57P01..57P03): the connection
-	                     * is closed; the caller may reopen and send again */
+	int lost;           /* no answer: the connection went (or the server
+	                     * ended the session: SQLSTATE class 08, 57P01..03)
+	                     * and is closed already; res is NULL, sqlstate
+	                     * PGCONN_LOST_STATE. The callback may reopen and
+	                     * send again; whether the query ran is unknown */
 	char sqlstate[6];   /* "" when ok */
-	const char *error;  /* when !ok: libpq's message, without a trailing
-	                     * newline; valid during the callback */
+	const char *error;  /* when !ok: the server's or libpq's message,
+	                     * without a trailing newline; valid during the
+	                     * callback */
 };
 
 /* A query's completion: runs on the loop exactly once per accepted query,

@@ -518,6 +518,56 @@ test_close_in_callback(struct event_base *base, struct pgconn *c,
 	rec_clear(&one);
 }
 
+struct reopener {
+	struct rec r;
+	struct pgconn *c;
+	int reopened;
+};
+
+static void
+reopen_on_lost(void *arg, struct pgconn_reply *reply)
+{
+	struct reopener *ro = arg;
+
+	on_done(&ro->r, reply);
+	if (reply->lost && !pgconn_is_up(ro->c) && pgconn_open(ro->c) == 0)
+		ro->reopened = 1;
+}
+
+/* The server ends the session under a query whose callback reopens at
+ * once (what storeq does): the new connection is not dropped after. */
+static void
+test_reopen_in_callback(struct event_base *base, struct pgconn *c,
+    PGconn *other, struct conn_state *st)
+{
+	struct reopener ro = { .c = c };
+	struct pgconn_query q = { .sql = "SELECT pg_sleep(30)",
+	    .done = reopen_on_lost, .arg = &ro };
+	struct rec one = { 0 };
+	char sql[96];
+	PGresult *res;
+	int ups = st->ups, downs = st->downs;
+
+	CHECK_INT(pgconn_query(c, &q), 0);
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)",
+	    pgconn_backend_pid(c));
+	res = PQexec(other, sql);
+	PQclear(res);
+	CHECK_INT(run_until(base, &ro.r.done, 1, 5000), 0);
+	CHECK(ro.r.lost && ro.reopened);
+	CHECK(ro.r.res == NULL);
+	CHECK_STR(ro.r.state, PGCONN_LOST_STATE);
+	CHECK(strstr(ro.r.error, "terminating connection") != NULL ||
+	    strstr(ro.r.error, "closed") != NULL);
+	CHECK_INT(run_until(base, &st->ups, ups + 1, 10000), 0);
+	CHECK_INT(send_text(c, "SELECT 1", NULL, 0, &one), 0);
+	CHECK_INT(run_until(base, &one.done, 1, 5000), 0);
+	CHECK(one.ok && pgconn_is_up(c));
+	CHECK_INT(st->downs, downs + 1);
+	rec_clear(&one);
+	rec_clear(&ro.r);
+}
+
 /* Connects that fail: no server (libpq knows at once), a server that
  * never answers (the timeout, with the loop running), a URI libpq
  * refuses. Each says so through the state callback, on the loop, and the
@@ -636,6 +686,7 @@ main(int argc, char **argv)
 	test_never_blocks(base, c);
 	test_terminate(base, c, other, &st, &notes);
 	test_close_in_callback(base, c, &st);
+	test_reopen_in_callback(base, c, other, &st);
 	test_bytea(base, c, other);    /* prepared again on reconnect */
 
 	pgconn_free(c);
