@@ -3,7 +3,10 @@
  *
  * Synchronous libpq: for imgeditctl, and for imgeditd before its loop runs.
  *
- * Next (issue 19): the daemon's asynchronous store on PostgreSQL.
+ * Next (issue 19): the daemon's asynchronous store on PostgreSQL. Built:
+ * pgconn.h (libpq on the loop, pipelined, LISTEN, reconnect) and pgstore.h
+ * (SQ_CLAIM's statement and its row parser); to do: the other requests'
+ * SQL, storeq choosing the backend, the retry policy on a lost connection.
  * - storeq.h stays the daemon's only store API: the sq_req types, their
  *   structs and done callbacks on the loop. storeq_new picks the backend by
  *   db_kind_of (dbkind.h): SQLite keeps its writer thread; PostgreSQL runs
