@@ -82,15 +82,6 @@ on_notify(void *arg, const char *channel, const char *payload, int pid)
 	snprintf(s->payload, sizeof(s->payload), "%s", payload);
 }
 
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static void
 on_deadline(evutil_socket_t fd, short what, void *arg)
 {
@@ -209,13 +200,13 @@ static void
 test_round_trip(struct event_base *base, struct pgconn *c)
 {
 	struct chain ch = { c, 500, 0, 0 };
-	double t0 = now_ms();
+	double t0 = tu_now_ms();
 
 	chain_next(&ch, NULL);
 	CHECK_INT(run_until(base, &ch.done, 1, 10000), 0);
 	CHECK_INT(ch.failed, 0);
 	printf("round trip (SELECT 1, one at a time): %.3f ms\n",
-	    (now_ms() - t0) / 500);
+	    (tu_now_ms() - t0) / 500);
 }
 
 /* 1.5 MB of bytea out and back in binary: the same bytes. */
@@ -242,10 +233,10 @@ test_bytea(struct event_base *base, struct pgconn *c, PGconn *other)
 	hex(want, 32, wanthex);
 	vals[0] = (const char *)blob;
 	seq = 0;
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	CHECK_INT(pgconn_query(c, &q), 0);
 	CHECK_INT(run_until(base, &seq, 1, 10000), 0);
-	printf("1.5 MB bytea INSERT (prepared, binary): %.2f ms\n", now_ms() - t0);
+	printf("1.5 MB bytea INSERT (prepared, binary): %.2f ms\n", tu_now_ms() - t0);
 	CHECK(ins.ok);
 	if (!ins.ok) {
 		fprintf(stderr, "insert: %s %s\n", ins.state, ins.error);
@@ -255,23 +246,23 @@ test_bytea(struct event_base *base, struct pgconn *c, PGconn *other)
 	{       /* the same INSERT by blocking libpq, for comparison */
 		PGresult *sync;
 
-		t0 = now_ms();
+		t0 = tu_now_ms();
 		sync = PQexecParams(other, "INSERT INTO blobs_t (data) VALUES ($1)",
 		    1, NULL, vals, lens, fmts, 0);
 		printf("1.5 MB bytea INSERT (PQexecParams, blocking): %.2f ms\n",
-		    now_ms() - t0);
+		    tu_now_ms() - t0);
 		CHECK_INT(PQresultStatus(sync), PGRES_COMMAND_OK);
 		PQclear(sync);
 	}
 	q = (struct pgconn_query){ .sql = "SELECT data FROM blobs_t WHERE id = $1",
 	    .nparams = 1, .values = idvals, .binary_result = 1,
 	    .done = on_done, .arg = &sel };
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	CHECK_INT(pgconn_query(c, &q), 0);
 	CHECK_INT(send_text(c, "SELECT length(data), encode(sha256(data), 'hex') "
 	    "FROM blobs_t WHERE id = $1", idvals, 1, &srv), 0);
 	CHECK_INT(run_until(base, &seq, 3, 10000), 0);
-	printf("1.5 MB bytea SELECT (binary): %.2f ms\n", now_ms() - t0);
+	printf("1.5 MB bytea SELECT (binary): %.2f ms\n", tu_now_ms() - t0);
 	CHECK(sel.ok && srv.ok);
 	if (!sel.ok || !srv.ok || PQntuples(sel.res) != 1)
 		goto done;
@@ -297,7 +288,7 @@ test_pipeline_isolation(struct event_base *base, struct pgconn *c)
 	static const char *vals[200][1];
 	struct rec r[200], count = { 0 };
 	int i, ok = 0, bad = -1, in_order = 1;
-	double t0 = now_ms();
+	double t0 = tu_now_ms();
 
 	memset(r, 0, sizeof(r));
 	seq = 0;
@@ -310,7 +301,7 @@ test_pipeline_isolation(struct event_base *base, struct pgconn *c)
 	CHECK_INT(send_text(c, "SELECT count(*), sum(v) FROM checked_t", NULL, 0,
 	    &count), 0);
 	CHECK_INT(run_until(base, &seq, 201, 10000), 0);
-	printf("200 pipelined INSERTs: %.2f ms\n", now_ms() - t0);
+	printf("200 pipelined INSERTs: %.2f ms\n", tu_now_ms() - t0);
 	for (i = 0; i < 200; i++) {
 		in_order &= r[i].order == i;
 		if (r[i].ok)
@@ -364,7 +355,7 @@ static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct ticker *t = arg;
-	double now = now_ms();
+	double now = tu_now_ms();
 
 	(void)fd;
 	(void)what;
@@ -387,13 +378,13 @@ sleep_gap(struct event_base *base, struct pgconn *c)
 	t.ev = event_new(base, -1, EV_PERSIST, on_tick, &t);
 	event_add(t.ev, &tv);
 	seq = 0;
-	t0 = t.last = now_ms();
+	t0 = t.last = tu_now_ms();
 	CHECK_INT(send_text(c, "SELECT pg_sleep(0.5)", NULL, 0, &r), 0);
 	CHECK_INT(run_until(base, &seq, 1, 5000), 0);
 	event_free(t.ev);
 	on_tick(-1, 0, &t);
 	CHECK(r.ok);
-	CHECK(now_ms() - t0 >= 500);
+	CHECK(tu_now_ms() - t0 >= 500);
 	printf("while pg_sleep(0.5) ran: %d ticks, longest gap %.1f ms\n",
 	    t.fires - 1, t.max_gap);
 	gap = t.fires - 1 >= 30 ? t.max_gap : 1e9;
@@ -436,12 +427,12 @@ test_terminate(struct event_base *base, struct pgconn *c, PGconn *other,
 		CHECK_INT(send_text(c, "SELECT 1", NULL, 0, &r[i]), 0);
 	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)",
 	    pgconn_backend_pid(c));
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	res = PQexec(other, sql);
 	CHECK_INT(PQresultStatus(res), PGRES_TUPLES_OK);
 	PQclear(res);
 	CHECK_INT(run_until(base, &seq, 4, 5000), 0);
-	CHECK(now_ms() - t0 < 5000);
+	CHECK(tu_now_ms() - t0 < 5000);
 	for (i = 0; i < 4; i++) {
 		CHECK_INT(r[i].order, i);
 		if (!r[i].ok && r[i].lost)
@@ -454,7 +445,7 @@ test_terminate(struct event_base *base, struct pgconn *c, PGconn *other,
 	CHECK_INT(pgconn_pending(c), 0);
 	CHECK_INT(send_text(c, "SELECT 1", NULL, 0, &one), -1);
 	printf("terminated: queries completed in %.1f ms (%s)\n",
-	    now_ms() - t0, st->why);
+	    tu_now_ms() - t0, st->why);
 
 	CHECK_INT(pgconn_open(c), 0);
 	CHECK_INT(send_text(c, "SELECT 41 + 1", NULL, 0, &one), 0);
@@ -606,11 +597,11 @@ test_connect_failures(struct event_base *base, const char *dir)
 	c = pgconn_new(base, uri);
 	pgconn_set_state_cb(c, on_state, &st);
 	pgconn_set_connect_timeout(c, 300);
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	CHECK_INT(pgconn_open(c), 0);
 	CHECK_INT(send_text(c, "SELECT 1", NULL, 0, &r), 0);
 	CHECK_INT(run_until(base, &st.downs, 1, 5000), 0);
-	CHECK(now_ms() - t0 >= 290 && now_ms() - t0 < 2000);
+	CHECK(tu_now_ms() - t0 >= 290 && tu_now_ms() - t0 < 2000);
 	CHECK(r.done && r.lost);
 	CHECK_STR(st.why, "timed out connecting");
 	pgconn_free(c);

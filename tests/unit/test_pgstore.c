@@ -44,15 +44,6 @@ struct claim_ctx {
 	double t0;
 };
 
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static int64_t
 wall_ms(void)
 {
@@ -144,7 +135,7 @@ on_claim(void *arg, int n, struct claimed_job **jobs,
 	int i;
 
 	if (run->nlat < 4096)
-		run->lat[run->nlat++] = now_ms() - ctx->t0;
+		run->lat[run->nlat++] = tu_now_ms() - ctx->t0;
 	free(ctx);
 	cl->inflight--;
 	if (n < 0) {
@@ -173,7 +164,7 @@ send_claim(struct run *run, struct client *cl)
 		return;
 	ctx->run = run;
 	ctx->cl = cl;
-	ctx->t0 = now_ms();
+	ctx->t0 = tu_now_ms();
 	if (pgstore_claim(cl->c, cl->id, wall_ms(), 60000, PGSTORE_CLAIM_MAX,
 	    on_claim, ctx) == -1) {
 		free(ctx);
@@ -301,7 +292,7 @@ main(int argc, char **argv)
 	/* another session holds the first job in line: claims pass it by */
 	CHECK_STR(one_value(db, "BEGIN; SELECT id FROM jobs WHERE id = 4 FOR UPDATE"),
 	    "4");
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	for (i = 0; i < NCLIENTS * INFLIGHT; i++)
 		send_claim(&run, &run.cl[i % NCLIENTS]);
 	if (run_until(base, &run.idle, NCLIENTS, 20000) == -1) {
@@ -309,7 +300,7 @@ main(int argc, char **argv)
 		tu_failed++;
 		exit(tu_finish("test_pgstore"));
 	}
-	wall = now_ms() - t0;
+	wall = tu_now_ms() - t0;
 	CHECK_INT(run.times[4], 0);
 	CHECK_STR(one_value(db, "COMMIT; SELECT 1"), "1");
 	run.cl[0].empty = 0;

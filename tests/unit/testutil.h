@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static int tu_failed, tu_checked;
 
@@ -20,6 +21,15 @@ static int tu_failed, tu_checked;
 #define CHECK_MEM(a, b, n) do { tu_checked++; if (memcmp((a), (b), (n)) != 0) { tu_failed++; \
 	fprintf(stderr, "%s:%d: %s differs from %s over %zu bytes\n", __FILE__, __LINE__, #a, #b, \
 	(size_t)(n)); } } while (0)
+
+/* Monotonic milliseconds, fractional: for timing inside a test. */
+static inline double tu_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
 
 /* Returns main()'s exit status; a test that checked nothing fails. */
 static inline int tu_finish(const char *name)
