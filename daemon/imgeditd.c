@@ -450,10 +450,18 @@ on_stop_signal(evutil_socket_t sig, short what, void *arg)
 		    sig == SIGTERM ? "TERM" : "INT", (long long)dm->cfg.grace_ms);
 		notify("STOPPING=1");
 		dispatch_stop(dm->disp, dm->cfg.grace_ms);
-	} else {
+	} else if (dm->stop_signals == 2) {
 		log_info("signal name=%s action=abort", sig == SIGTERM ? "TERM" :
 		    "INT");
 		dispatch_stop(dm->disp, 0);
+	} else {
+		/* the ends of the attempts are not stored (the database may be
+		 * locked for good): the jobs go back to the queue when their
+		 * leases run out, as after a crash; nothing committed is lost */
+		log_warn("signal name=%s action=exit stored=no note=\"jobs "
+		    "still held return to the queue when their leases expire\"",
+		    sig == SIGTERM ? "TERM" : "INT");
+		_exit(1);
 	}
 }
 
