@@ -678,6 +678,138 @@ beats_polls(struct both *b)
 	CHECK_INT(wait_for(b, &b->changed, 1), 0);
 }
 
+/* ---- finishes racing lease rounds (PostgreSQL only) ---- */
+
+#define RACE_FIRST 100
+#define RACE_JOBS 300
+
+struct race {
+	struct both *b;
+	struct claimed_job *jobs[RACE_JOBS];
+	int njobs, claims, finished, rounds, errors;
+	int fin_rc[RACE_JOBS], requeued[RACE_JOBS];
+};
+
+static void
+race_claimed(void *arg, int n, struct claimed_job **jobs,
+    const struct pgconn_reply *reply)
+{
+	struct race *rc = arg;
+	int i;
+
+	if (n < 0) {
+		fprintf(stderr, "race claim: %s\n", reply->error);
+		rc->errors++;
+	}
+	for (i = 0; i < n && rc->njobs < RACE_JOBS; i++) {
+		rc->jobs[rc->njobs++] = jobs[i];
+		jobs[i] = NULL;
+	}
+	rc->claims++;
+}
+
+struct race_fin {
+	struct race *rc;
+	int i;
+};
+
+static void
+race_finished(void *arg, int code, int written, const struct pgconn_reply *reply)
+{
+	struct race_fin *f = arg;
+
+	(void)written;
+	if (!reply->ok) {
+		fprintf(stderr, "race finish: %s %s\n", reply->sqlstate,
+		    reply->error);
+		f->rc->errors++;
+	}
+	f->rc->fin_rc[f->i] = code;
+	f->rc->finished++;
+	free(f);
+}
+
+static void
+race_round(void *arg, int renewed, int requeued, const int64_t *ids,
+    const struct pgconn_reply *reply)
+{
+	struct race *rc = arg;
+	int i;
+
+	(void)renewed;
+	if (requeued < 0) {
+		fprintf(stderr, "race round: %s %s\n", reply->sqlstate,
+		    reply->error);
+		rc->errors++;
+	}
+	for (i = 0; i < requeued; i++)
+		if (ids[i] >= RACE_FIRST && ids[i] < RACE_FIRST + RACE_JOBS)
+			rc->requeued[ids[i] - RACE_FIRST]++;
+	rc->rounds++;
+}
+
+/* Daemon 1 finishes 300 jobs whose leases ran out while daemon 2's lease
+ * rounds requeue them: each job is either finished (OK) or requeued once
+ * (its finish LOST), never both, and no statement fails (no deadlock). */
+static void
+race(struct both *b)
+{
+	static struct race rc;
+	struct attempt_result ok = { .outcome = "succeeded",
+	    .http_status = 200 };
+	struct race_fin *f;
+	char sql[384], want[32];
+	int i, won = 0, lost = 0, bad = 0;
+	int64_t now = wall_ms();
+	PGresult *r;
+
+	rc.b = b;
+	snprintf(sql, sizeof(sql), "INSERT INTO jobs (id, params, priority) "
+	    "SELECT i, '{}', 10 FROM generate_series(%d, %d) i", RACE_FIRST,
+	    RACE_FIRST + RACE_JOBS - 1);
+	r = PQexec(b->db, sql);
+	CHECK_INT(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	for (i = 0; i < RACE_JOBS / PGSTORE_CLAIM_MAX + 1; i++)
+		CHECK_INT(pgstore_claim(b->c[0], b->id[0], now - 10000, 1000,
+		    PGSTORE_CLAIM_MAX, race_claimed, &rc), 0);
+	CHECK_INT(wait_for(b, &rc.claims, i), 0);
+	CHECK_INT(rc.njobs, RACE_JOBS);
+	for (i = 0; i < rc.njobs; i++) {
+		if ((f = malloc(sizeof(*f))) == NULL)
+			abort();
+		f->rc = &rc;
+		f->i = (int)(rc.jobs[i]->id - RACE_FIRST);
+		CHECK_INT(pgstore_finish(b->c[0], b->id[0], rc.jobs[i]->id,
+		    rc.jobs[i]->attempt_id, &ok, NEXT_SUCCEEDED, 0,
+		    race_finished, f), 0);
+		if (i % 15 == 0)
+			CHECK_INT(pgstore_lease_round(b->c[1], b->id[1], now,
+			    60000, NULL, 0, race_round, &rc), 0);
+	}
+	CHECK_INT(wait_for(b, &rc.finished, RACE_JOBS), 0);
+	CHECK_INT(wait_for(b, &rc.rounds, RACE_JOBS / 15), 0);
+	CHECK_INT(rc.errors, 0);
+	for (i = 0; i < RACE_JOBS; i++) {
+		won += rc.fin_rc[i] == STORE_OK && rc.requeued[i] == 0;
+		lost += rc.fin_rc[i] == STORE_LOST && rc.requeued[i] == 1;
+		bad += !(rc.fin_rc[i] == STORE_OK && rc.requeued[i] == 0) &&
+		    !(rc.fin_rc[i] == STORE_LOST && rc.requeued[i] == 1);
+	}
+	printf("race: %d finished, %d requeued by the other daemon, %d both "
+	    "or neither\n", won, lost, bad);
+	CHECK_INT(bad, 0);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FILTER (WHERE j.state = "
+	    "'succeeded' AND a.outcome = 'succeeded' AND j.attempts = 1) || ' ' "
+	    "|| count(*) FILTER (WHERE j.state = 'queued' AND a.outcome = "
+	    "'interrupted' AND j.attempts = 0) FROM jobs j JOIN attempts a ON "
+	    "a.job_id = j.id WHERE j.id >= %d", RACE_FIRST);
+	snprintf(want, sizeof(want), "%d %d", won, lost);
+	CHECK_STR(one(b, sql), want);
+	for (i = 0; i < rc.njobs; i++)
+		claimed_job_free(rc.jobs[i]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -723,6 +855,7 @@ main(int argc, char **argv)
 	compare_tables(&b);
 	b.changed = 0;          /* the inserts and requeues above notified */
 	beats_polls(&b);
+	race(&b);
 
 	for (i = 0; i < 2; i++)
 		pgconn_free(b.c[i]);
