@@ -459,7 +459,61 @@ req_free(struct req *r)
 	free(r);
 }
 
-/* Adds a text parameter (copied); NULL is SQL NULL. */
+/* Length of the well-formed UTF-8 character at p (as PostgreSQL checks
+ * it: no overlong forms, surrogates or code points past U+10FFFF), or 0. */
+static size_t
+utf8_char(const unsigned char *p)
+{
+	/* lead bytes C2..F4: length, and the second byte's range */
+	unsigned c = p[0], lo = 0x80, hi = 0xbf, len, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		lo = c == 0xe0 ? 0xa0 : 0x80;
+		hi = c == 0xed ? 0x9f : 0xbf;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		lo = c == 0xf0 ? 0x90 : 0x80;
+		hi = c == 0xf4 ? 0x8f : 0xbf;
+	} else
+		return 0;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+char *
+pgstore_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *out, *o;
+	size_t n;
+
+	if ((out = o = malloc(strlen(s) + 1)) == NULL)
+		return NULL;
+	while (*p != '\0') {
+		if ((n = utf8_char(p)) == 0) {
+			*o++ = '?';
+			p++;
+			continue;
+		}
+		memcpy(o, p, n);
+		o += n;
+		p += n;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Adds a text parameter (copied, made UTF-8: see pgstore_utf8); NULL is
+ * SQL NULL. */
 static void
 add_text(struct req *r, const char *s)
 {
@@ -467,7 +521,7 @@ add_text(struct req *r, const char *s)
 		r->oom = 1;
 		return;
 	}
-	if (s != NULL && (r->owned[r->n] = strdup(s)) == NULL)
+	if (s != NULL && (r->owned[r->n] = pgstore_utf8(s)) == NULL)
 		r->oom = 1;
 	r->values[r->n] = r->owned[r->n];
 	r->n++;

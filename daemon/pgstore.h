@@ -54,6 +54,13 @@ int pgstore_claim_rows(const PGresult *res, struct claimed_job **out,
  * that must not change under a write are locked jobs row first, then
  * attempts row, as the claim and the lease round do: no deadlock. */
 
+/* s as PostgreSQL accepts text (caller frees; NULL when out of memory):
+ * each byte that does not begin a well-formed UTF-8 character becomes
+ * '?'. Upstream's text (a header's raw bytes, a message cut inside a
+ * character) would otherwise fail its write on every try; SQLite keeps
+ * the bytes as they came. Every text parameter goes through it. Pure. */
+char *pgstore_utf8(const char *s);
+
 /* A write's answer: rc STORE_OK, STORE_LOST (the job is no longer ours,
  * see each call) or STORE_ERR (reply says why; reply->lost: whether it
  * committed is unknown); written as store_last_written (1: the image row

@@ -810,6 +810,47 @@ race(struct both *b)
 		claimed_job_free(rc.jobs[i]);
 }
 
+/* Upstream's text is not always UTF-8 (a header's raw bytes, a message
+ * cut at 1 KB inside a character): PostgreSQL refuses such text, so a
+ * finish carrying it would fail on every try. It is stored with '?'. */
+static void
+not_utf8(struct both *b)
+{
+	struct attempt_result bad = { .outcome = "failed", .http_status = 400,
+	    .request_id = "req\xff\xfe", .error_type = "invalid_request_error",
+	    .error_message = "half a character: \xe3\x81" };
+	struct got g = { 0 };
+	PGresult *r;
+	int64_t now = wall_ms();
+
+	r = PQexec(b->db, "INSERT INTO jobs (id, params, priority) "
+	    "VALUES (500, '{}', 20)");
+	CHECK_INT(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	CHECK_INT(pgstore_claim(b->c[0], b->id[0], now, 60000, 1, on_claim,
+	    &g), 0);
+	CHECK_INT(wait_for(b, &g.done, 1), 0);
+	if (g.job == NULL || g.job->id != 500) {
+		CHECK(0);
+		claimed_job_free(g.job);
+		return;
+	}
+	g.done = 0;
+	CHECK_INT(pgstore_answered(b->c[0], b->id[0], g.job->attempt_id, 400,
+	    bad.request_id, on_write, &g), 0);
+	CHECK_INT(pgstore_finish(b->c[0], b->id[0], g.job->id,
+	    g.job->attempt_id, &bad, NEXT_FAILED, 0, on_write, &g), 0);
+	CHECK_INT(wait_for(b, &g.done, 2), 0);
+	if (!g.ok)
+		fprintf(stderr, "not UTF-8: %s\n", g.err);
+	CHECK_INT(g.rc, STORE_OK);
+	CHECK_STR(one(b, "SELECT j.state || ' ' || j.error_request_id || ' ' || "
+	    "a.request_id || ' ' || a.error_message FROM jobs j JOIN attempts a "
+	    "ON a.job_id = j.id WHERE j.id = 500"),
+	    "failed req?? req?? half a character: ??");
+	claimed_job_free(g.job);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -856,6 +897,7 @@ main(int argc, char **argv)
 	b.changed = 0;          /* the inserts and requeues above notified */
 	beats_polls(&b);
 	race(&b);
+	not_utf8(&b);
 
 	for (i = 0; i < 2; i++)
 		pgconn_free(b.c[i]);

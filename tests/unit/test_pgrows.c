@@ -1,6 +1,6 @@
 /* test_pgrows.c: pgstore's row parsers (claim, counts, poll) on results
  * made without a server (PQmakeEmptyPGresult): good rows, and rows the
- * statements never return: refused. */
+ * statements never return: refused; and text made UTF-8 for the server. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -303,9 +303,35 @@ test_poll(void)
 	PQclear(r);
 }
 
+static void
+utf8_is(const char *in, const char *want)
+{
+	char *got = pgstore_utf8(in);
+
+	CHECK_STR(got, want);
+	free(got);
+}
+
+static void
+test_utf8(void)
+{
+	utf8_is("", "");
+	utf8_is("req_abc 123", "req_abc 123");
+	utf8_is("caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80",
+	    "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80");
+	utf8_is("\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf");       /* U+10FFFF */
+	utf8_is("cut \xe6\x97", "cut ??");
+	utf8_is("\xe6\x97x", "??x");
+	utf8_is("\xc0\xaf \xe0\x80\xaf", "?? ???");            /* overlong */
+	utf8_is("\xed\xa0\x80", "???");                         /* surrogate */
+	utf8_is("\xf4\x90\x80\x80 \xf5\x80", "???? ??");       /* past U+10FFFF */
+	utf8_is("\x80\xbf\xff\xfe", "????");
+}
+
 int
 main(void)
 {
+	test_utf8();
 	test_good();
 	test_load_errors();
 	test_refused();
