@@ -69,22 +69,6 @@ struct claim_req {
 	void *arg;
 };
 
-static const char *const stmts[][2];
-#define NSTMTS 7
-
-int
-pgstore_prepare(struct pgconn *c)
-{
-	size_t i;
-
-	if (pgconn_prepare(c, CLAIM_STMT, claim_sql) == -1)
-		return -1;
-	for (i = 0; i < NSTMTS; i++)
-		if (pgconn_prepare(c, stmts[i][0], stmts[i][1]) == -1)
-			return -1;
-	return 0;
-}
-
 /* Binary integers, big-endian; NULL or a wrong width fails. */
 static int
 get_int(const PGresult *r, int row, int col, int64_t *out)
@@ -421,12 +405,24 @@ static const char poll_sql[] =
     " WHERE j.state = 'running' AND j.lease_owner = $1::text) o ON true"
     " ORDER BY o.jid";
 
-static const char *const stmts[NSTMTS][2] = {
+static const char *const stmts[][2] = {
+	{ CLAIM_STMT, claim_sql },
 	{ ANSWERED_STMT, answered_sql }, { IMAGE_STMT, image_sql },
 	{ FINISH_STMT, finish_sql }, { LEASES_STMT, leases_sql },
 	{ BEAT_STMT, beat_sql }, { COUNTS_STMT, counts_sql },
 	{ POLL_STMT, poll_sql },
 };
+
+int
+pgstore_prepare(struct pgconn *c)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++)
+		if (pgconn_prepare(c, stmts[i][0], stmts[i][1]) == -1)
+			return -1;
+	return 0;
+}
 
 #define NPARAMS 17
 

@@ -32,7 +32,7 @@ typedef void (*pgstore_claim_fn)(void *arg, int n, struct claimed_job **jobs,
     const struct pgconn_reply *reply);
 
 /* Registers the prepared statements on c (at every connect). Call once
- * per connection before pgstore_claim. Returns 0 or -1. */
+ * per connection before any pgstore request. Returns 0 or -1. */
 int pgstore_prepare(struct pgconn *c);
 
 /* Claims up to want (1..PGSTORE_CLAIM_MAX) jobs ready at now (ms) for
