@@ -356,17 +356,20 @@ static const char finish_sql[] =
     " (SELECT count(*) FROM closed)::int";
 
 /* $1 daemon, $2 now, $3 lease ms, $4 the runs' job ids (bigint[]). Renews
- * first and leaves what it renewed alone (one snapshot: the renewed rows'
- * new leases are not visible to the rest). Rows another session holds
- * are skipped (its finish or round decides them). A row: (renewed,
- * requeued id or NULL). */
+ * first (expired reads renewed, so it runs after: a round waiting to
+ * renew holds no other row, and two late rounds cannot deadlock) and
+ * leaves what it renewed alone (one snapshot: the renewed rows' new
+ * leases are not visible to the rest). Rows another session holds are
+ * skipped (its finish or round decides them). A row: (renewed, requeued
+ * id or NULL). */
 static const char leases_sql[] =
     "WITH renewed AS (UPDATE jobs SET lease_expires = $2::bigint +"
     " $3::bigint WHERE id = ANY($4::bigint[]) AND state = 'running'"
     " AND lease_owner = $1::text RETURNING id),"
     " expired AS (SELECT id FROM jobs WHERE state = 'running'"
     " AND lease_expires < $2::bigint AND NOT (lease_owner = $1::text"
-    " AND id = ANY($4::bigint[])) ORDER BY id FOR UPDATE SKIP LOCKED),"
+    " AND id = ANY($4::bigint[])) AND (SELECT count(*) FROM renewed) >= 0"
+    " ORDER BY id FOR UPDATE SKIP LOCKED),"
     " requeued AS (UPDATE jobs j SET state = 'queued', lease_owner = NULL,"
     " lease_expires = NULL, updated_at = $2::bigint, attempts = j.attempts"
     " - CASE WHEN j.attempts > 0 AND EXISTS (SELECT 1 FROM attempts a"

@@ -24,6 +24,7 @@ struct both {
 	const char *id[2];
 	struct store *st;
 	PGconn *db;
+	const char *uri;
 	int changed;                /* NOTIFYs heard */
 };
 
@@ -851,6 +852,85 @@ not_utf8(struct both *b)
 	claimed_job_free(g.job);
 }
 
+/* Runs the loop until daemon who's server process waits for a lock. */
+static int
+wait_blocked(struct both *b, int who)
+{
+	PGconn *watch = pgschema_connect(b->uri, NULL, 0);
+	char sql[128];
+	int i, blocked = 0;
+
+	snprintf(sql, sizeof(sql), "SELECT wait_event_type FROM "
+	    "pg_stat_activity WHERE pid = %d", pgconn_backend_pid(b->c[who]));
+	for (i = 0; i < 2000 && !blocked && watch != NULL; i++) {
+		PGresult *r;
+
+		event_base_loop(b->base, EVLOOP_NONBLOCK);
+		r = PQexec(watch, sql);
+		blocked = PQntuples(r) == 1 &&
+		    strcmp(PQgetvalue(r, 0, 0), "Lock") == 0;
+		PQclear(r);
+	}
+	PQfinish(watch);
+	return blocked ? 0 : -1;
+}
+
+/* Two daemons late on their own jobs run lease rounds at once. Daemon 1's
+ * round waits to renew job 600 (another session holds it): it must hold
+ * no other row meanwhile, or daemon 2's round, renewing job 601, would
+ * wait on it (and with the roles crossed, deadlock). So daemon 2 renews
+ * 601 at once and keeps it. */
+static void
+late_rounds(struct both *b)
+{
+	struct claimed_job *x = NULL, *y = NULL;
+	struct store_run_ref rx, ry;
+	struct got g = { 0 }, ga = { 0 }, gb = { 0 };
+	PGresult *r;
+	int64_t now = wall_ms();
+
+	r = PQexec(b->db, "INSERT INTO jobs (id, params, priority) VALUES "
+	    "(600, '{}', 31), (601, '{}', 30)");
+	CHECK_INT(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	CHECK_INT(pgstore_claim(b->c[0], b->id[0], now - 10000, 1000, 1,
+	    on_claim, &g), 0);
+	CHECK_INT(wait_for(b, &g.done, 1), 0);
+	x = g.job;
+	memset(&g, 0, sizeof(g));
+	CHECK_INT(pgstore_claim(b->c[1], b->id[1], now - 10000, 1000, 1,
+	    on_claim, &g), 0);
+	CHECK_INT(wait_for(b, &g.done, 1), 0);
+	y = g.job;
+	if (x == NULL || y == NULL || x->id != 600 || y->id != 601) {
+		CHECK(0);
+		goto out;
+	}
+	rx.job_id = x->id;
+	rx.attempt_id = x->attempt_id;
+	ry.job_id = y->id;
+	ry.attempt_id = y->attempt_id;
+	CHECK_STR(one(b, "BEGIN; SELECT id FROM jobs WHERE id = 600 FOR UPDATE"),
+	    "600");
+	CHECK_INT(pgstore_lease_round(b->c[0], b->id[0], now, 60000, &rx, 1,
+	    on_leases, &ga), 0);
+	CHECK_INT(wait_blocked(b, 0), 0);
+	CHECK_INT(pgstore_lease_round(b->c[1], b->id[1], now, 60000, &ry, 1,
+	    on_leases, &gb), 0);
+	CHECK_INT(wait_for(b, &gb.done, 1), 0); /* not behind daemon 1 */
+	CHECK_INT(gb.renewed, 1);
+	CHECK_STR(one(b, "COMMIT; SELECT 1"), "1");
+	CHECK_INT(wait_for(b, &ga.done, 1), 0);
+	CHECK_INT(ga.renewed, 1);
+	CHECK_INT(ga.requeued, 0);
+	CHECK_STR(one(b, "SELECT string_agg(id || ' ' || state || ' ' || "
+	    "lease_owner, ', ' ORDER BY id) FROM jobs WHERE id IN (600, 601)"),
+	    "600 running daemon-1, 601 running daemon-2");
+out:
+	claimed_job_free(x);
+	claimed_job_free(y);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -866,6 +946,7 @@ main(int argc, char **argv)
 	b.base = event_base_new();
 	b.id[0] = "daemon-1";
 	b.id[1] = "daemon-2";
+	b.uri = argv[1];
 	if ((b.db = pgschema_connect(argv[1], err, sizeof(err))) == NULL ||
 	    (b.st = store_open(argv[2], STORE_CREATE, 1000, err,
 	    sizeof(err))) == NULL || store_migrate(b.st, err, sizeof(err)) !=
@@ -898,6 +979,7 @@ main(int argc, char **argv)
 	beats_polls(&b);
 	race(&b);
 	not_utf8(&b);
+	late_rounds(&b);
 
 	for (i = 0; i < 2; i++)
 		pgconn_free(b.c[i]);
