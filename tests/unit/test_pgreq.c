@@ -931,6 +931,52 @@ out:
 	claimed_job_free(y);
 }
 
+/* A finish waiting for its job's row (another session holds it) holds
+ * not the attempt's row yet: a lease round locks jobs then attempts too,
+ * so the other order would deadlock with it. */
+static void
+finish_waits_first(struct both *b)
+{
+	struct attempt_result ok = { .outcome = "succeeded",
+	    .http_status = 200 };
+	PGconn *watch = pgschema_connect(b->uri, NULL, 0);
+	struct got g = { 0 };
+	PGresult *r;
+
+	r = PQexec(b->db, "INSERT INTO jobs (id, params, priority) VALUES "
+	    "(700, '{}', 40)");
+	CHECK_INT(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	CHECK_INT(pgstore_claim(b->c[0], b->id[0], wall_ms(), 60000, 1,
+	    on_claim, &g), 0);
+	CHECK_INT(wait_for(b, &g.done, 1), 0);
+	if (g.job == NULL || g.job->id != 700 || watch == NULL) {
+		CHECK(0);
+		goto out;
+	}
+	CHECK_STR(one(b, "BEGIN; SELECT id FROM jobs WHERE id = 700 FOR UPDATE"),
+	    "700");
+	g.done = 0;
+	CHECK_INT(pgstore_finish(b->c[0], b->id[0], g.job->id,
+	    g.job->attempt_id, &ok, NEXT_SUCCEEDED, 0, on_write, &g), 0);
+	CHECK_INT(wait_blocked(b, 0), 0);
+	r = PQexec(watch, "SELECT id FROM attempts WHERE job_id = 700 "
+	    "FOR UPDATE NOWAIT");
+	CHECK_INT(PQresultStatus(r), PGRES_TUPLES_OK);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		fprintf(stderr, "attempt row: %s", PQresultErrorMessage(r));
+	PQclear(r);
+	CHECK_STR(one(b, "COMMIT; SELECT 1"), "1");
+	CHECK_INT(wait_for(b, &g.done, 1), 0);
+	CHECK_INT(g.rc, STORE_OK);
+	CHECK_STR(one(b, "SELECT j.state || ' ' || a.outcome FROM jobs j JOIN "
+	    "attempts a ON a.job_id = j.id WHERE j.id = 700"),
+	    "succeeded succeeded");
+out:
+	PQfinish(watch);
+	claimed_job_free(g.job);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -980,6 +1026,7 @@ main(int argc, char **argv)
 	race(&b);
 	not_utf8(&b);
 	late_rounds(&b);
+	finish_waits_first(&b);
 
 	for (i = 0; i < 2; i++)
 		pgconn_free(b.c[i]);
