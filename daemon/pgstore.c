@@ -293,6 +293,7 @@ pgstore_claim(struct pgconn *c, const char *daemon_id, int64_t now,
 #define FINISH_STMT "imgedit_finish"
 #define LEASES_STMT "imgedit_leases"
 #define BEAT_STMT "imgedit_beat"
+#define STOPPED_STMT "imgedit_stopped"
 #define COUNTS_STMT "imgedit_counts"
 #define POLL_STMT "imgedit_poll"
 
@@ -392,6 +393,11 @@ static const char beat_sql[] =
     " heartbeat_at = EXCLUDED.heartbeat_at, status = EXCLUDED.status,"
     " pause_reason = EXCLUDED.pause_reason";
 
+/* $1 daemon, $2 now */
+static const char stopped_sql[] =
+    "UPDATE daemons SET stopped_at = $2::bigint, heartbeat_at = $2::bigint,"
+    " status = 'stopped' WHERE id = $1::text";
+
 static const char counts_sql[] =
     "SELECT state, count(*) FROM jobs GROUP BY state";
 
@@ -412,7 +418,8 @@ static const char *const stmts[][2] = {
 	{ CLAIM_STMT, claim_sql },
 	{ ANSWERED_STMT, answered_sql }, { IMAGE_STMT, image_sql },
 	{ FINISH_STMT, finish_sql }, { LEASES_STMT, leases_sql },
-	{ BEAT_STMT, beat_sql }, { COUNTS_STMT, counts_sql },
+	{ BEAT_STMT, beat_sql }, { STOPPED_STMT, stopped_sql },
+	{ COUNTS_STMT, counts_sql },
 	{ POLL_STMT, poll_sql },
 };
 
@@ -820,6 +827,21 @@ pgstore_heartbeat(struct pgconn *c, const char *daemon_id,
 	add_text(r, status);
 	add_text(r, pause_reason);
 	return send_req(c, BEAT_STMT, r, 0, beat_done);
+}
+
+int
+pgstore_daemon_stopped(struct pgconn *c, const char *daemon_id, int64_t now,
+    pgstore_write_fn done, void *arg)
+{
+	struct req *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return -1;
+	r->done.write = done;
+	r->arg = arg;
+	add_text(r, daemon_id);
+	add_int(r, now);
+	return send_req(c, STOPPED_STMT, r, 0, beat_done);
 }
 
 int

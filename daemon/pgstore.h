@@ -114,6 +114,11 @@ int pgstore_heartbeat(struct pgconn *c, const char *daemon_id,
     const char *host, int pid, int64_t now, const char *status,
     const char *pause_reason, pgstore_write_fn done, void *arg);
 
+/* The daemons row at a clean exit: stopped_at and heartbeat_at = now,
+ * status 'stopped' (as store_daemon_stopped). rc STORE_OK or STORE_ERR. */
+int pgstore_daemon_stopped(struct pgconn *c, const char *daemon_id,
+    int64_t now, pgstore_write_fn done, void *arg);
+
 /* Job counts: counts[i] for states[i] (n at most PGSTORE_STATES_MAX, the
  * names the caller's and valid until done runs), or counts NULL and reply
  * says why. */

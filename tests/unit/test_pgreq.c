@@ -638,6 +638,19 @@ beats_polls(struct both *b)
 	    " || heartbeat_at || ' ' || status || ' ' || pause_reason "
 	    "FROM daemons"), "host-a 42 1000 2000 running 1 job paused: "
 	    "upstream 429");
+	memset(&g, 0, sizeof(g));
+	CHECK_INT(pgstore_daemon_stopped(b->c[1], b->id[1], 3000, on_write, &g),
+	    0);
+	CHECK_INT(pgstore_heartbeat(b->c[1], b->id[1], "host-c", 44, 2500,
+	    "starting", NULL, on_write, &g), 0);
+	CHECK_INT(pgstore_daemon_stopped(b->c[1], b->id[1], 3000, on_write, &g),
+	    0);
+	CHECK_INT(wait_for(b, &g.done, 3), 0);
+	CHECK_INT(g.rc, STORE_OK);
+	CHECK_STR(one(b, "SELECT string_agg(id || ' ' || status || ' ' || "
+	    "coalesce(stopped_at::text, '-') || ' ' || heartbeat_at, ', ' "
+	    "ORDER BY id) FROM daemons"), "daemon-1 running 1 job - 2000, "
+	    "daemon-2 stopped 3000 3000");
 
 	memset(&g, 0, sizeof(g));
 	CHECK_INT(pgstore_counts(b->c[0], states, 6, on_counts, &g), 0);
