@@ -700,7 +700,8 @@ beats_polls(struct both *b)
 struct race {
 	struct both *b;
 	struct claimed_job *jobs[RACE_JOBS];
-	int njobs, claims, finished, rounds, errors;
+	int njobs, claims, finished, rounds, sent, errors;
+	int64_t base;                   /* job i's lease ends at base + i */
 	int fin_rc[RACE_JOBS], requeued[RACE_JOBS];
 };
 
@@ -727,6 +728,9 @@ struct race_fin {
 	int i;
 };
 
+static void race_round(void *arg, int renewed, int requeued,
+    const int64_t *ids, const struct pgconn_reply *reply);
+
 static void
 race_finished(void *arg, int code, int written, const struct pgconn_reply *reply)
 {
@@ -739,7 +743,16 @@ race_finished(void *arg, int code, int written, const struct pgconn_reply *reply
 		f->rc->errors++;
 	}
 	f->rc->fin_rc[f->i] = code;
-	f->rc->finished++;
+	/* every 15 finishes, a round of the other daemon reaches 30 jobs
+	 * ahead: into the finishes still in flight */
+	if (++f->rc->finished % 15 == 0) {
+		if (pgstore_lease_round(f->rc->b->c[1], f->rc->b->id[1],
+		    f->rc->base + f->rc->finished + 30, 60000, NULL, 0,
+		    race_round, f->rc) == 0)
+			f->rc->sent++;
+		else
+			f->rc->errors++;
+	}
 	free(f);
 }
 
@@ -759,11 +772,13 @@ race_round(void *arg, int renewed, int requeued, const int64_t *ids,
 	for (i = 0; i < requeued; i++)
 		if (ids[i] >= RACE_FIRST && ids[i] < RACE_FIRST + RACE_JOBS)
 			rc->requeued[ids[i] - RACE_FIRST]++;
+	if (getenv("TEST_PGREQ_SHOW"))
+		printf("round %d: %d requeued, %d finished\n", rc->rounds, requeued, rc->finished);
 	rc->rounds++;
 }
 
-/* Daemon 1 finishes 300 jobs whose leases ran out while daemon 2's lease
- * rounds requeue them: each job is either finished (OK) or requeued once
+/* Daemon 1 finishes 300 jobs whose leases run out one after the other
+ * while daemon 2's lease rounds requeue them: each job is either finished (OK) or requeued once
  * (its finish LOST), never both, and no statement fails (no deadlock). */
 static void
 race(struct both *b)
@@ -789,6 +804,17 @@ race(struct both *b)
 		    PGSTORE_CLAIM_MAX, race_claimed, &rc), 0);
 	CHECK_INT(wait_for(b, &rc.claims, i), 0);
 	CHECK_INT(rc.njobs, RACE_JOBS);
+	/* leases run out one job per ms from base on: each round below
+	 * requeues the next 15 or so while the finishes go by */
+	now -= 10000;
+	rc.base = now;
+	snprintf(sql, sizeof(sql), "UPDATE jobs SET lease_expires = %lld + id "
+	    "- %d WHERE id >= %d AND state = 'running'", (long long)now,
+	    RACE_FIRST, RACE_FIRST);
+	r = PQexec(b->db, sql);
+	CHECK_INT(PQresultStatus(r), PGRES_COMMAND_OK);
+	CHECK_STR(PQcmdTuples(r), "300");
+	PQclear(r);
 	for (i = 0; i < rc.njobs; i++) {
 		if ((f = malloc(sizeof(*f))) == NULL)
 			abort();
@@ -797,12 +823,10 @@ race(struct both *b)
 		CHECK_INT(pgstore_finish(b->c[0], b->id[0], rc.jobs[i]->id,
 		    rc.jobs[i]->attempt_id, &ok, NEXT_SUCCEEDED, 0,
 		    race_finished, f), 0);
-		if (i % 15 == 0)
-			CHECK_INT(pgstore_lease_round(b->c[1], b->id[1], now,
-			    60000, NULL, 0, race_round, &rc), 0);
 	}
 	CHECK_INT(wait_for(b, &rc.finished, RACE_JOBS), 0);
-	CHECK_INT(wait_for(b, &rc.rounds, RACE_JOBS / 15), 0);
+	CHECK_INT(wait_for(b, &rc.rounds, rc.sent), 0);
+	CHECK_INT(rc.sent, RACE_JOBS / 15);
 	CHECK_INT(rc.errors, 0);
 	for (i = 0; i < RACE_JOBS; i++) {
 		won += rc.fin_rc[i] == STORE_OK && rc.requeued[i] == 0;
