@@ -5,8 +5,9 @@
  *
  * Next (issue 19): the daemon's asynchronous store on PostgreSQL. Built:
  * pgconn.h (libpq on the loop, pipelined, LISTEN, reconnect) and pgstore.h
- * (SQ_CLAIM's statement and its row parser); to do: the other requests'
- * SQL, storeq choosing the backend, the retry policy on a lost connection.
+ * (every sq_op's statement and row parser, tested row for row against
+ * store.c); to do: storeq choosing the backend, the retry policy on a lost
+ * connection.
  * - storeq.h stays the daemon's only store API: the sq_req types, their
  *   structs and done callbacks on the loop. storeq_new picks the backend by
  *   db_kind_of (dbkind.h): SQLite keeps its writer thread; PostgreSQL runs

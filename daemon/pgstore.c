@@ -1,5 +1,6 @@
 /* pgstore.c: store requests on PostgreSQL as one statement each on a
- * pgconn: the claim (SKIP LOCKED) and the parsing of its binary rows. */
+ * pgconn: the claim (SKIP LOCKED), the writes of a run, leases, beats and
+ * polls, and the parsing of their binary rows. */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stdio.h>
@@ -67,12 +68,6 @@ struct claim_req {
 	pgstore_claim_fn done;
 	void *arg;
 };
-
-int
-pgstore_prepare(struct pgconn *c)
-{
-	return pgconn_prepare(c, CLAIM_STMT, claim_sql);
-}
 
 /* Binary integers, big-endian; NULL or a wrong width fails. */
 static int
@@ -288,5 +283,709 @@ pgstore_claim(struct pgconn *c, const char *daemon_id, int64_t now,
 		free(req);
 		return -1;
 	}
+	return 0;
+}
+
+/* ---- the rest of a run's requests ---- */
+
+#define ANSWERED_STMT "imgedit_answered"
+#define IMAGE_STMT "imgedit_image"
+#define FINISH_STMT "imgedit_finish"
+#define LEASES_STMT "imgedit_leases"
+#define BEAT_STMT "imgedit_beat"
+#define STOPPED_STMT "imgedit_stopped"
+#define COUNTS_STMT "imgedit_counts"
+#define POLL_STMT "imgedit_poll"
+
+/* $1 attempt, $2 daemon, $3 status, $4 request id */
+static const char answered_sql[] =
+    "UPDATE attempts SET http_status = $3::int, request_id = $4::text"
+    " WHERE id = $1::bigint AND daemon_id = $2::text AND outcome IS NULL";
+
+/* $1 job, $2 attempt, $3 daemon, $4 kind, $5 idx, $6 partial index,
+ * $7 format, $8 width, $9 height, $10 size, $11 sha256, $12 quality,
+ * $13 background, $14 reported size, $15 bytes (binary). Answers
+ * (inserted, still ours). */
+static const char image_sql[] =
+    "WITH mine AS (SELECT 1 FROM attempts WHERE id = $2::bigint"
+    " AND job_id = $1::bigint AND daemon_id = $3::text),"
+    " ins AS (INSERT INTO images (job_id, attempt_id, kind, idx,"
+    " partial_index, format, width, height, size, sha256, quality,"
+    " background, reported_size, created_at, data)"
+    " SELECT $1, $2, $4::text, $5::int, $6::int, $7::text, $8::int,"
+    " $9::int, $10::bigint, $11::text, $12::text, $13::text, $14::text,"
+    " imgedit_now_ms(), $15::bytea FROM mine RETURNING 1)"
+    " SELECT (SELECT count(*) FROM ins)::int, EXISTS (SELECT 1 FROM jobs j"
+    " JOIN attempts a ON a.job_id = j.id WHERE j.id = $1"
+    " AND j.state = 'running' AND j.lease_owner = $3 AND a.id = $2"
+    " AND a.outcome IS NULL)::int";
+
+/* $1 job, $2 attempt, $3 daemon, $4 next state, $5 not_before,
+ * $6 uncount (0/1), $7 the job takes the error (bool), $8 http status,
+ * $9 error type, $10 code, $11 message, $12 request id, $13..$15 tokens
+ * in, out, total, $16 outcome, $17 usage. The job row is locked (moved)
+ * before the attempt's (closed), as in the lease round. Answers (moved,
+ * closed). */
+static const char finish_sql[] =
+    "WITH t AS MATERIALIZED (SELECT imgedit_now_ms() AS ms),"
+    " moved AS (UPDATE jobs j SET state = $4::text, lease_owner = NULL,"
+    " lease_expires = NULL, not_before = CASE WHEN $4::text = 'retry_wait'"
+    " OR $5::bigint > 0 THEN $5::bigint ELSE j.not_before END,"
+    " attempts = j.attempts - $6::int,"
+    " error_status = CASE WHEN $7::bool THEN $8::int END,"
+    " error_type = CASE WHEN $7::bool THEN $9::text END,"
+    " error_code = CASE WHEN $7::bool THEN $10::text END,"
+    " error_message = CASE WHEN $7::bool THEN $11::text END,"
+    " error_request_id = CASE WHEN $7::bool THEN $12::text END,"
+    " input_tokens = j.input_tokens + $13::bigint,"
+    " output_tokens = j.output_tokens + $14::bigint,"
+    " total_tokens = j.total_tokens + $15::bigint, updated_at = t.ms,"
+    " finished_at = CASE WHEN $4::text IN ('succeeded','failed')"
+    " THEN t.ms END"
+    " FROM attempts a, t WHERE j.id = $1::bigint AND j.state = 'running'"
+    " AND j.lease_owner = $3::text AND a.id = $2::bigint"
+    " AND a.job_id = j.id AND a.outcome IS NULL RETURNING j.id),"
+    " closed AS (UPDATE attempts SET ended_at = t.ms,"
+    " http_status = coalesce($8::int, http_status),"
+    " request_id = coalesce($12::text, request_id), outcome = $16::text,"
+    " error_type = $9::text, error_code = $10::text,"
+    " error_message = $11::text, input_tokens = $13::bigint,"
+    " output_tokens = $14::bigint, total_tokens = $15::bigint,"
+    " usage = $17::jsonb FROM t WHERE id = $2::bigint AND outcome IS NULL"
+    " AND (SELECT count(*) FROM moved) >= 0 RETURNING 1)"
+    " SELECT (SELECT count(*) FROM moved)::int,"
+    " (SELECT count(*) FROM closed)::int";
+
+/* $1 daemon, $2 now, $3 lease ms, $4 the runs' job ids (bigint[]). Renews
+ * first (expired reads renewed, so it runs after: a round waiting to
+ * renew holds no other row, and two late rounds cannot deadlock) and
+ * leaves what it renewed alone (one snapshot: the renewed rows' new
+ * leases are not visible to the rest). Rows another session holds are
+ * skipped (its finish or round decides them). A row: (renewed, requeued
+ * id or NULL). */
+static const char leases_sql[] =
+    "WITH renewed AS (UPDATE jobs SET lease_expires = $2::bigint +"
+    " $3::bigint WHERE id = ANY($4::bigint[]) AND state = 'running'"
+    " AND lease_owner = $1::text RETURNING id),"
+    " expired AS (SELECT id FROM jobs WHERE state = 'running'"
+    " AND lease_expires < $2::bigint AND NOT (lease_owner = $1::text"
+    " AND id = ANY($4::bigint[])) AND (SELECT count(*) FROM renewed) >= 0"
+    " ORDER BY id FOR UPDATE SKIP LOCKED),"
+    " requeued AS (UPDATE jobs j SET state = 'queued', lease_owner = NULL,"
+    " lease_expires = NULL, updated_at = $2::bigint, attempts = j.attempts"
+    " - CASE WHEN j.attempts > 0 AND EXISTS (SELECT 1 FROM attempts a"
+    " WHERE a.job_id = j.id AND a.outcome IS NULL AND a.http_status IS"
+    " NULL) THEN 1 ELSE 0 END FROM expired e WHERE j.id = e.id"
+    " RETURNING j.id),"
+    " closed AS (UPDATE attempts SET outcome = 'interrupted',"
+    " ended_at = $2::bigint, error_message = 'daemon lost its lease"
+    " (crashed or stopped)' WHERE outcome IS NULL"
+    " AND job_id IN (SELECT id FROM requeued) RETURNING 1)"
+    " SELECT (SELECT count(*) FROM renewed)::int, r.id"
+    " FROM (SELECT count(*) FROM closed) c LEFT JOIN requeued r ON true"
+    " ORDER BY r.id";
+
+/* $1 daemon, $2 host, $3 pid, $4 now, $5 status, $6 pause reason */
+static const char beat_sql[] =
+    "INSERT INTO daemons (id, host, pid, started_at, heartbeat_at, status,"
+    " pause_reason) VALUES ($1::text, $2::text, $3::int, $4::bigint,"
+    " $4::bigint, $5::text, $6::text) ON CONFLICT (id) DO UPDATE SET"
+    " heartbeat_at = EXCLUDED.heartbeat_at, status = EXCLUDED.status,"
+    " pause_reason = EXCLUDED.pause_reason";
+
+/* $1 daemon, $2 now */
+static const char stopped_sql[] =
+    "UPDATE daemons SET stopped_at = $2::bigint, heartbeat_at = $2::bigint,"
+    " status = 'stopped' WHERE id = $1::text";
+
+static const char counts_sql[] =
+    "SELECT state, count(*) FROM jobs GROUP BY state";
+
+/* $1 daemon, $2 now. A row per owned run (one with NULLs when none). */
+static const char poll_sql[] =
+    "SELECT (SELECT coalesce(value, '') FROM control WHERE key = 'pause'),"
+    " (SELECT coalesce(value, '') FROM control WHERE key = 'resume'),"
+    " EXISTS (SELECT 1 FROM jobs WHERE state IN ('queued','retry_wait')"
+    " AND not_before <= $2::bigint)::int,"
+    " (SELECT min(not_before) FROM jobs"
+    " WHERE state IN ('queued','retry_wait')), o.jid, o.aid"
+    " FROM (SELECT 1) one LEFT JOIN (SELECT j.id AS jid, a.id AS aid"
+    " FROM jobs j JOIN attempts a ON a.job_id = j.id AND a.outcome IS NULL"
+    " WHERE j.state = 'running' AND j.lease_owner = $1::text) o ON true"
+    " ORDER BY o.jid";
+
+static const char *const stmts[][2] = {
+	{ CLAIM_STMT, claim_sql },
+	{ ANSWERED_STMT, answered_sql }, { IMAGE_STMT, image_sql },
+	{ FINISH_STMT, finish_sql }, { LEASES_STMT, leases_sql },
+	{ BEAT_STMT, beat_sql }, { STOPPED_STMT, stopped_sql },
+	{ COUNTS_STMT, counts_sql },
+	{ POLL_STMT, poll_sql },
+};
+
+int
+pgstore_prepare(struct pgconn *c)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++)
+		if (pgconn_prepare(c, stmts[i][0], stmts[i][1]) == -1)
+			return -1;
+	return 0;
+}
+
+#define NPARAMS 17
+
+/* A request's parameters and completion: everything pgconn must find
+ * until done runs. Text values are copied in; a binary one is not. */
+struct req {
+	int n;
+	const char *values[NPARAMS];
+	int lengths[NPARAMS], formats[NPARAMS];
+	char *owned[NPARAMS];
+	union {
+		pgstore_write_fn write;
+		pgstore_leases_fn leases;
+		pgstore_counts_fn counts;
+		pgstore_poll_fn poll;
+	} done;
+	void *arg;
+	const char *const *states;  /* counts */
+	int nstates;
+	int oom;
+};
+
+static void
+req_free(struct req *r)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++)
+		free(r->owned[i]);
+	free(r);
+}
+
+/* Length of the well-formed UTF-8 character at p (as PostgreSQL checks
+ * it: no overlong forms, surrogates or code points past U+10FFFF), or 0. */
+static size_t
+utf8_char(const unsigned char *p)
+{
+	/* lead bytes C2..F4: length, and the second byte's range */
+	unsigned c = p[0], lo = 0x80, hi = 0xbf, len, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		lo = c == 0xe0 ? 0xa0 : 0x80;
+		hi = c == 0xed ? 0x9f : 0xbf;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		lo = c == 0xf0 ? 0x90 : 0x80;
+		hi = c == 0xf4 ? 0x8f : 0xbf;
+	} else
+		return 0;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+char *
+pgstore_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *out, *o;
+	size_t n;
+
+	if ((out = o = malloc(strlen(s) + 1)) == NULL)
+		return NULL;
+	while (*p != '\0') {
+		if ((n = utf8_char(p)) == 0) {
+			*o++ = '?';
+			p++;
+			continue;
+		}
+		memcpy(o, p, n);
+		o += n;
+		p += n;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Adds a text parameter (copied, made UTF-8: see pgstore_utf8); NULL is
+ * SQL NULL. */
+static void
+add_text(struct req *r, const char *s)
+{
+	if (r->n == NPARAMS) {
+		r->oom = 1;
+		return;
+	}
+	if (s != NULL && (r->owned[r->n] = pgstore_utf8(s)) == NULL)
+		r->oom = 1;
+	r->values[r->n] = r->owned[r->n];
+	r->n++;
+}
+
+static void
+add_int(struct req *r, int64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	add_text(r, buf);
+}
+
+/* Bytes as a binary parameter (bytea), the caller's. */
+static void
+add_bytes(struct req *r, const unsigned char *p, size_t n)
+{
+	if (r->n == NPARAMS || n > INT32_MAX) {
+		r->oom = 1;
+		return;
+	}
+	r->values[r->n] = (const char *)(p != NULL ? p : (const void *)"");
+	r->lengths[r->n] = (int)n;
+	r->formats[r->n++] = 1;
+}
+
+/* Sends r's statement; r is freed by the completion (or here on -1). */
+static int
+send_req(struct pgconn *c, const char *stmt, struct req *r, int binary,
+    pgconn_done_fn done)
+{
+	struct pgconn_query q = { .stmt = stmt, .nparams = r->n,
+	    .values = r->values, .lengths = r->lengths, .formats = r->formats,
+	    .binary_result = binary, .done = done, .arg = r };
+
+	if (r->oom || pgconn_query(c, &q) == -1) {
+		req_free(r);
+		return -1;
+	}
+	return 0;
+}
+
+/* The first row's integer columns col0.., all of them present. */
+static int
+first_ints(const PGresult *res, int ncols, int64_t *v)
+{
+	int col;
+
+	if (PQbinaryTuples(res) != 1 || PQnfields(res) != ncols ||
+	    PQntuples(res) != 1)
+		return -1;
+	for (col = 0; col < ncols; col++)
+		if (get_int(res, 0, col, &v[col]) == -1)
+			return -1;
+	return 0;
+}
+
+/* Marks a reply with rows the statement cannot return as failed. */
+static void
+bad_rows(struct pgconn_reply *reply, const char *what)
+{
+	reply->ok = 0;
+	reply->error = what;
+}
+
+static void
+answered_done(void *arg, struct pgconn_reply *reply)
+{
+	struct req *r = arg;
+	int rc = STORE_ERR, n = 0;
+
+	if (reply->ok) {
+		n = atoi(PQcmdTuples(reply->res));
+		rc = n > 0 ? STORE_OK : STORE_LOST;
+	}
+	r->done.write(r->arg, rc, n > 0, reply);
+	req_free(r);
+}
+
+int
+pgstore_answered(struct pgconn *c, const char *daemon_id,
+    int64_t attempt_id, int http_status, const char *request_id,
+    pgstore_write_fn done, void *arg)
+{
+	struct req *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return -1;
+	r->done.write = done;
+	r->arg = arg;
+	add_int(r, attempt_id);
+	add_text(r, daemon_id);
+	add_int(r, http_status);
+	add_text(r, request_id);
+	return send_req(c, ANSWERED_STMT, r, 0, answered_done);
+}
+
+/* An image's answer is one row (inserted, ours). */
+static void
+image_done(void *arg, struct pgconn_reply *reply)
+{
+	struct req *r = arg;
+	int64_t v[2] = { 0, 0 };
+	int rc = STORE_ERR;
+
+	if (reply->ok && first_ints(reply->res, 2, v) == -1)
+		bad_rows(reply, "the write returned rows it should not");
+	if (reply->ok)
+		rc = v[1] > 0 ? STORE_OK : STORE_LOST;
+	r->done.write(r->arg, rc, reply->ok && v[0] > 0, reply);
+	req_free(r);
+}
+
+/* A finish's answer is one row (moved, closed). */
+static void
+finish_done(void *arg, struct pgconn_reply *reply)
+{
+	struct req *r = arg;
+	int64_t v[2] = { 0, 0 };
+	int rc = STORE_ERR;
+
+	if (reply->ok && first_ints(reply->res, 2, v) == -1)
+		bad_rows(reply, "the finish returned rows it should not");
+	if (reply->ok)
+		rc = v[0] > 0 ? STORE_OK : STORE_LOST;
+	r->done.write(r->arg, rc, reply->ok && v[1] > 0, reply);
+	req_free(r);
+}
+
+int
+pgstore_commit_image(struct pgconn *c, const char *daemon_id,
+    const struct store_image *img, pgstore_write_fn done, void *arg)
+{
+	struct req *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return -1;
+	r->done.write = done;
+	r->arg = arg;
+	add_int(r, img->job_id);
+	add_int(r, img->attempt_id);
+	add_text(r, daemon_id);
+	add_text(r, img->kind == IMAGE_FINAL ? "final" : "partial");
+	add_int(r, img->idx);
+	if (img->partial_index >= 0)
+		add_int(r, img->partial_index);
+	else
+		add_text(r, NULL);
+	add_text(r, img->format);
+	if (img->width > 0) {
+		add_int(r, img->width);
+		add_int(r, img->height);
+	} else {
+		add_text(r, NULL);
+		add_text(r, NULL);
+	}
+	add_int(r, (int64_t)img->size);
+	add_text(r, img->sha256);
+	add_text(r, img->quality);
+	add_text(r, img->background);
+	add_text(r, img->reported_size);
+	add_bytes(r, img->data, img->size);
+	return send_req(c, IMAGE_STMT, r, 1, image_done);
+}
+
+int
+pgstore_finish(struct pgconn *c, const char *daemon_id, int64_t job_id,
+    int64_t attempt_id, const struct attempt_result *res, enum job_next next,
+    int64_t not_before, pgstore_write_fn done, void *arg)
+{
+	static const char *const states[] = { "succeeded", "failed",
+	    "retry_wait", "queued" };
+	struct req *r;
+
+	if ((unsigned)next > NEXT_REQUEUE || (r = calloc(1, sizeof(*r))) ==
+	    NULL)
+		return -1;
+	r->done.write = done;
+	r->arg = arg;
+	add_int(r, job_id);
+	add_int(r, attempt_id);
+	add_text(r, daemon_id);
+	add_text(r, states[next]);
+	add_int(r, not_before);
+	add_int(r, next == NEXT_REQUEUE);
+	add_text(r, next == NEXT_FAILED || next == NEXT_RETRY ? "t" : "f");
+	if (res->http_status > 0)
+		add_int(r, res->http_status);
+	else
+		add_text(r, NULL);
+	add_text(r, res->error_type);
+	add_text(r, res->error_code);
+	add_text(r, res->error_message);
+	add_text(r, res->request_id);
+	add_int(r, res->input_tokens);
+	add_int(r, res->output_tokens);
+	add_int(r, res->total_tokens);
+	add_text(r, res->outcome);
+	add_text(r, res->usage_json);
+	return send_req(c, FINISH_STMT, r, 1, finish_done);
+}
+
+/* ---- leases, beats, counts, polls ---- */
+
+/* "{1,2,3}": the runs' job ids as a bigint[] in text (caller frees). */
+static char *
+id_array(const struct store_run_ref *runs, size_t n)
+{
+	char *s;
+	size_t i, len = 0, cap = 3 + n * 21;
+
+	if ((s = malloc(cap)) == NULL)
+		return NULL;
+	s[len++] = '{';
+	for (i = 0; i < n; i++)
+		len += snprintf(s + len, cap - len, "%s%lld", i ? "," : "",
+		    (long long)runs[i].job_id);
+	snprintf(s + len, cap - len, "}");
+	return s;
+}
+
+static void
+leases_done(void *arg, struct pgconn_reply *reply)
+{
+	struct req *r = arg;
+	const PGresult *res = reply->res;
+	int64_t *ids = NULL, renewed = 0;
+	int n = -1, row;
+
+	if (reply->ok && (PQbinaryTuples(res) != 1 || PQnfields(res) != 2 ||
+	    PQntuples(res) < 1 || get_int(res, 0, 0, &renewed) == -1 ||
+	    (ids = calloc(PQntuples(res), sizeof(*ids))) == NULL))
+		bad_rows(reply, "the lease round returned rows it should not");
+	for (row = 0, n = 0; reply->ok && row < PQntuples(res); row++) {
+		if (PQgetisnull(res, row, 1))
+			continue;               /* nothing requeued */
+		if (get_int(res, row, 1, &ids[n++]) == -1)
+			bad_rows(reply, "a requeued id is not one");
+	}
+	if (!reply->ok)
+		n = -1;
+	r->done.leases(r->arg, (int)renewed, n, ids, reply);
+	free(ids);
+	req_free(r);
+}
+
+int
+pgstore_lease_round(struct pgconn *c, const char *daemon_id, int64_t now,
+    int64_t lease_ms, const struct store_run_ref *runs, size_t nruns,
+    pgstore_leases_fn done, void *arg)
+{
+	struct req *r;
+	char *ids;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return -1;
+	if ((ids = id_array(runs, nruns)) == NULL) {
+		free(r);
+		return -1;
+	}
+	r->done.leases = done;
+	r->arg = arg;
+	add_text(r, daemon_id);
+	add_int(r, now);
+	add_int(r, lease_ms);
+	add_text(r, NULL);
+	r->values[3] = r->owned[3] = ids;
+	return send_req(c, LEASES_STMT, r, 1, leases_done);
+}
+
+static void
+beat_done(void *arg, struct pgconn_reply *reply)
+{
+	struct req *r = arg;
+
+	r->done.write(r->arg, reply->ok ? STORE_OK : STORE_ERR, reply->ok,
+	    reply);
+	req_free(r);
+}
+
+int
+pgstore_heartbeat(struct pgconn *c, const char *daemon_id,
+    const char *host, int pid, int64_t now, const char *status,
+    const char *pause_reason, pgstore_write_fn done, void *arg)
+{
+	struct req *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return -1;
+	r->done.write = done;
+	r->arg = arg;
+	add_text(r, daemon_id);
+	add_text(r, host);
+	add_int(r, pid);
+	add_int(r, now);
+	add_text(r, status);
+	add_text(r, pause_reason);
+	return send_req(c, BEAT_STMT, r, 0, beat_done);
+}
+
+int
+pgstore_daemon_stopped(struct pgconn *c, const char *daemon_id, int64_t now,
+    pgstore_write_fn done, void *arg)
+{
+	struct req *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return -1;
+	r->done.write = done;
+	r->arg = arg;
+	add_text(r, daemon_id);
+	add_int(r, now);
+	return send_req(c, STOPPED_STMT, r, 0, beat_done);
+}
+
+int
+pgstore_count_rows(const PGresult *res, const char *const *states, int n,
+    int64_t *counts)
+{
+	int64_t v;
+	char *state;
+	int row, i;
+
+	for (i = 0; i < n; i++)
+		counts[i] = 0;
+	if (PQbinaryTuples(res) != 1 || PQnfields(res) != 2)
+		return -1;
+	for (row = 0; row < PQntuples(res); row++) {
+		if (get_text(res, row, 0, &state) == -1 || state == NULL ||
+		    get_int(res, row, 1, &v) == -1) {
+			free(state);
+			return -1;
+		}
+		for (i = 0; i < n; i++)
+			if (strcmp(state, states[i]) == 0)
+				counts[i] = v;
+		free(state);
+	}
+	return 0;
+}
+
+static void
+counts_done(void *arg, struct pgconn_reply *reply)
+{
+	struct req *r = arg;
+	int64_t counts[PGSTORE_STATES_MAX];
+
+	if (reply->ok && pgstore_count_rows(reply->res, r->states, r->nstates,
+	    counts) == -1)
+		bad_rows(reply, "the counts returned rows they should not");
+	r->done.counts(r->arg, reply->ok ? counts : NULL, reply);
+	req_free(r);
+}
+
+int
+pgstore_counts(struct pgconn *c, const char *const *states, int n,
+    pgstore_counts_fn done, void *arg)
+{
+	struct req *r;
+
+	if (n < 0 || n > PGSTORE_STATES_MAX ||
+	    (r = calloc(1, sizeof(*r))) == NULL)
+		return -1;
+	r->done.counts = done;
+	r->arg = arg;
+	r->states = states;
+	r->nstates = n;
+	return send_req(c, COUNTS_STMT, r, 1, counts_done);
+}
+
+void
+pgstore_poll_clear(struct pgstore_poll *p)
+{
+	free(p->pause);
+	free(p->resume);
+	free(p->owned);
+	memset(p, 0, sizeof(*p));
+}
+
+enum { P_PAUSE, P_RESUME, P_READY, P_WAKE, P_JOB, P_ATTEMPT, P_COUNT };
+
+int
+pgstore_poll_rows(const PGresult *res, struct pgstore_poll *p)
+{
+	int64_t ready, job, attempt;
+	int row, rows = PQntuples(res);
+
+	memset(p, 0, sizeof(*p));
+	if (PQbinaryTuples(res) != 1 || PQnfields(res) != P_COUNT || rows < 1 ||
+	    get_text(res, 0, P_PAUSE, &p->pause) == -1 ||
+	    get_text(res, 0, P_RESUME, &p->resume) == -1 ||
+	    get_int(res, 0, P_READY, &ready) == -1 ||
+	    (!PQgetisnull(res, 0, P_WAKE) &&
+	    get_int(res, 0, P_WAKE, &p->next_wake) == -1) ||
+	    (p->owned = calloc(rows, sizeof(*p->owned))) == NULL)
+		goto fail;
+	p->ready = ready != 0;
+	for (row = 0; row < rows; row++) {
+		if (PQgetisnull(res, row, P_JOB) && rows == 1)
+			break;                  /* no runs of ours */
+		if (get_int(res, row, P_JOB, &job) == -1 ||
+		    get_int(res, row, P_ATTEMPT, &attempt) == -1)
+			goto fail;
+		p->owned[p->nowned].job_id = job;
+		p->owned[p->nowned++].attempt_id = attempt;
+	}
+	return 0;
+fail:
+	pgstore_poll_clear(p);
+	return -1;
+}
+
+static void
+poll_done(void *arg, struct pgconn_reply *reply)
+{
+	struct req *r = arg;
+	struct pgstore_poll p;
+
+	memset(&p, 0, sizeof(p));
+	if (reply->ok && pgstore_poll_rows(reply->res, &p) == -1)
+		bad_rows(reply, "the poll returned rows it should not");
+	r->done.poll(r->arg, reply->ok ? &p : NULL, reply);
+	pgstore_poll_clear(&p);
+	req_free(r);
+}
+
+int
+pgstore_poll(struct pgconn *c, const char *daemon_id, int64_t now,
+    pgstore_poll_fn done, void *arg)
+{
+	struct req *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return -1;
+	r->done.poll = done;
+	r->arg = arg;
+	add_text(r, daemon_id);
+	add_int(r, now);
+	return send_req(c, POLL_STMT, r, 1, poll_done);
+}
+
+static void
+on_notify(void *arg, const char *channel, const char *payload, int be_pid)
+{
+	const struct pgstore_listener *l = arg;
+
+	(void)payload;
+	(void)be_pid;
+	if (strcmp(channel, "imgedit_jobs") == 0)
+		l->changed(l->arg);
+}
+
+int
+pgstore_listen(struct pgconn *c, const struct pgstore_listener *l)
+{
+	if (pgconn_listen(c, "imgedit_jobs") == -1)
+		return -1;
+	pgconn_set_notify_cb(c, on_notify, (void *)l);
 	return 0;
 }

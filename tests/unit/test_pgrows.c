@@ -1,5 +1,6 @@
-/* test_pgrows.c: pgstore_claim_rows on results made without a server
- * (PQmakeEmptyPGresult): good rows, and rows no claim returns: refused. */
+/* test_pgrows.c: pgstore's row parsers (claim, counts, poll) on results
+ * made without a server (PQmakeEmptyPGresult): good rows, and rows the
+ * statements never return: refused; and text made UTF-8 for the server. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,21 +17,27 @@ static const int widths[C_COUNT] = { 8, 8, 4, 4, 4, 4, 8, 0, 0, 4, 0, 0, 8,
     0, 8 };
 
 static PGresult *
-result(int binary)
+result_n(int binary, int ncols)
 {
 	PGresult *r = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
 	PGresAttDesc attrs[C_COUNT];
-	char names[C_COUNT][8];
+	char names[C_COUNT][16];
 	int i;
 
 	memset(attrs, 0, sizeof(attrs));
-	for (i = 0; i < C_COUNT; i++) {
+	for (i = 0; i < ncols; i++) {
 		snprintf(names[i], sizeof(names[i]), "c%d", i);
 		attrs[i].name = names[i];
 		attrs[i].format = binary;
 	}
-	PQsetResultAttrs(r, C_COUNT, attrs);
+	PQsetResultAttrs(r, ncols, attrs);
 	return r;
+}
+
+static PGresult *
+result(int binary)
+{
+	return result_n(binary, C_COUNT);
 }
 
 static void
@@ -184,11 +191,151 @@ test_refused(void)
 	PQclear(r);
 }
 
+/* A counts row: state, count (8 bytes unless width says). */
+static void
+count_row(PGresult *r, int n, const char *state, int64_t count, int width)
+{
+	put_text(r, n, 0, state, state ? (int)strlen(state) : 0);
+	put_int(r, n, 1, count, width);
+}
+
+static void
+test_counts(void)
+{
+	static const char *const states[] = { "queued", "running", "failed" };
+	int64_t counts[3];
+	PGresult *r = result_n(1, 2);
+
+	count_row(r, 0, "running", 2, 8);
+	count_row(r, 1, "queued", 5000000000LL, 8);
+	count_row(r, 2, "succeeded", 9, 8);
+	CHECK_INT(pgstore_count_rows(r, states, 3, counts), 0);
+	CHECK_INT(counts[0], 5000000000LL);
+	CHECK_INT(counts[1], 2);
+	CHECK_INT(counts[2], 0);
+	count_row(r, 3, NULL, 1, 8);            /* a NULL state */
+	CHECK_INT(pgstore_count_rows(r, states, 3, counts), -1);
+	PQclear(r);
+
+	r = result_n(1, 2);
+	count_row(r, 0, "queued", 1, 3);        /* a count 3 bytes wide */
+	CHECK_INT(pgstore_count_rows(r, states, 3, counts), -1);
+	PQclear(r);
+	r = result_n(1, 2);
+	put_text(r, 0, 0, "que\0ued", 7);       /* a NUL inside */
+	put_int(r, 0, 1, 1, 8);
+	CHECK_INT(pgstore_count_rows(r, states, 3, counts), -1);
+	PQclear(r);
+	r = result_n(0, 2);                     /* text format */
+	CHECK_INT(pgstore_count_rows(r, states, 3, counts), -1);
+	PQclear(r);
+	r = result_n(1, 3);
+	CHECK_INT(pgstore_count_rows(r, states, 3, counts), -1);
+	PQclear(r);
+}
+
+/* A poll row: pause, resume, ready, wake (-1: NULL), job and attempt
+ * (0: NULL). */
+static void
+poll_row(PGresult *r, int n, const char *pause, int64_t wake, int64_t job,
+    int64_t attempt)
+{
+	put_text(r, n, 0, pause, pause ? (int)strlen(pause) : 0);
+	put_text(r, n, 1, NULL, 0);
+	put_int(r, n, 2, 1, 4);
+	if (wake < 0)
+		put_text(r, n, 3, NULL, 0);
+	else
+		put_int(r, n, 3, wake, 8);
+	if (job == 0) {
+		put_text(r, n, 4, NULL, 0);
+		put_text(r, n, 5, NULL, 0);
+	} else {
+		put_int(r, n, 4, job, 8);
+		put_int(r, n, 5, attempt, 8);
+	}
+}
+
+static void
+test_poll(void)
+{
+	struct pgstore_poll p;
+	PGresult *r = result_n(1, 6);
+
+	poll_row(r, 0, "maintenance", 1234, 7, 70);
+	poll_row(r, 1, "maintenance", 1234, 9, 90);
+	CHECK_INT(pgstore_poll_rows(r, &p), 0);
+	CHECK_INT(p.ready, 1);
+	CHECK_INT(p.next_wake, 1234);
+	CHECK_STR(p.pause, "maintenance");
+	CHECK(p.resume == NULL);
+	CHECK_INT(p.nowned, 2);
+	CHECK_INT(p.owned[1].job_id, 9);
+	CHECK_INT(p.owned[1].attempt_id, 90);
+	pgstore_poll_clear(&p);
+	poll_row(r, 2, NULL, -1, 0, 0);         /* a NULL run among runs */
+	CHECK_INT(pgstore_poll_rows(r, &p), -1);
+	CHECK(p.pause == NULL && p.owned == NULL && p.nowned == 0);
+	PQclear(r);
+
+	r = result_n(1, 6);                     /* no runs, nothing waiting */
+	poll_row(r, 0, NULL, -1, 0, 0);
+	CHECK_INT(pgstore_poll_rows(r, &p), 0);
+	CHECK_INT(p.nowned, 0);
+	CHECK_INT(p.next_wake, 0);
+	CHECK(p.pause == NULL);
+	pgstore_poll_clear(&p);
+	PQclear(r);
+
+	r = result_n(1, 6);                     /* no row at all */
+	CHECK_INT(pgstore_poll_rows(r, &p), -1);
+	poll_row(r, 0, NULL, -1, 0, 0);
+	put_text(r, 0, 2, NULL, 0);             /* ready NULL */
+	CHECK_INT(pgstore_poll_rows(r, &p), -1);
+	PQclear(r);
+	r = result_n(1, 6);
+	poll_row(r, 0, NULL, -1, 5, 50);
+	put_int(r, 0, 5, 50, 2);                /* attempt 2 bytes wide */
+	CHECK_INT(pgstore_poll_rows(r, &p), -1);
+	PQclear(r);
+	r = result_n(1, 5);
+	CHECK_INT(pgstore_poll_rows(r, &p), -1);
+	PQclear(r);
+}
+
+static void
+utf8_is(const char *in, const char *want)
+{
+	char *got = pgstore_utf8(in);
+
+	CHECK_STR(got, want);
+	free(got);
+}
+
+static void
+test_utf8(void)
+{
+	utf8_is("", "");
+	utf8_is("req_abc 123", "req_abc 123");
+	utf8_is("caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80",
+	    "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80");
+	utf8_is("\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf");       /* U+10FFFF */
+	utf8_is("cut \xe6\x97", "cut ??");
+	utf8_is("\xe6\x97x", "??x");
+	utf8_is("\xc0\xaf \xe0\x80\xaf", "?? ???");            /* overlong */
+	utf8_is("\xed\xa0\x80", "???");                         /* surrogate */
+	utf8_is("\xf4\x90\x80\x80 \xf5\x80", "???? ??");       /* past U+10FFFF */
+	utf8_is("\x80\xbf\xff\xfe", "????");
+}
+
 int
 main(void)
 {
+	test_utf8();
 	test_good();
 	test_load_errors();
 	test_refused();
+	test_counts();
+	test_poll();
 	return tu_finish("test_pgrows");
 }
