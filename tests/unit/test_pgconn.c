@@ -16,6 +16,7 @@
 #include "pgconn.h"
 #include "pgschema.h"
 #include "testutil.h"
+#include "testloop.h"
 
 static int seq;                 /* completions so far, in order */
 
@@ -82,29 +83,13 @@ on_notify(void *arg, const char *channel, const char *payload, int pid)
 	snprintf(s->payload, sizeof(s->payload), "%s", payload);
 }
 
-static void
-on_deadline(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	*(int *)arg = 1;
-}
-
 /* Runs the loop until *counter >= want or ms pass. Returns 0; a timeout
  * ends the test (queries still pending point into stack frames). */
 static int
 run_until_at(struct event_base *base, const int *counter, int want, int ms,
     int line)
 {
-	int late = 0;
-	struct event *t = evtimer_new(base, on_deadline, &late);
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-
-	evtimer_add(t, &tv);
-	while (*counter < want && !late)
-		event_base_loop(base, EVLOOP_ONCE);
-	event_free(t);
-	if (*counter >= want)
+	if (tu_run_until(base, counter, want, ms) == 0)
 		return 0;
 	fprintf(stderr, "%s:%d: timed out after %d ms (%d of %d)\n",
 	    __FILE__, line, ms, *counter, want);

@@ -13,6 +13,7 @@
 #include "store.h"
 #include "util.h"
 #include "testutil.h"
+#include "testloop.h"
 
 #define IMG_SIZE (1536 * 1024)   /* 1.5 MB, as a large PNG */
 
@@ -37,38 +38,14 @@ struct got {
 	char err[256];
 };
 
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-on_deadline(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	*(int *)arg = 1;
-}
-
 /* Runs the loop until *flag >= want or 10 s. Returns 0 or -1. */
 static int
 wait_for(struct both *b, const int *flag, int want)
 {
-	int late = 0;
-	struct event *t = evtimer_new(b->base, on_deadline, &late);
-	struct timeval tv = { 10, 0 };
-
-	evtimer_add(t, &tv);
-	while (*flag < want && !late)
-		event_base_loop(b->base, EVLOOP_ONCE);
-	event_free(t);
-	if (*flag < want)
-		fprintf(stderr, "no answer in 10 s\n");
-	return *flag >= want ? 0 : -1;
+	if (tu_run_until(b->base, flag, want, 10000) == 0)
+		return 0;
+	fprintf(stderr, "no answer in 10 s\n");
+	return -1;
 }
 
 static void
@@ -422,7 +399,7 @@ happy_path(struct both *b)
 	double ms, img_max = 0;
 	int i;
 
-	if ((j = claim(b, 0, wall_ms(), 60000)) == NULL)
+	if ((j = claim(b, 0, now_ms(), 60000)) == NULL)
 		return;
 	CHECK_INT(j->id, 1);
 	answered(b, 0, j->attempt_id, 200, "req_happy", STORE_OK);
@@ -478,7 +455,7 @@ lease_lost(struct both *b)
 	    .http_status = 200 };
 	struct store_run_ref run;
 	struct got g;
-	int64_t now = wall_ms();
+	int64_t now = now_ms();
 
 	if ((j2 = claim(b, 1, now - 10000, 1000)) == NULL)
 		return;
@@ -541,7 +518,7 @@ canceled(struct both *b)
 	    .format = "png", .sha256 = hex, .data = bytes, .size = 32 };
 	struct attempt_result res = { .outcome = "canceled" };
 
-	if ((j = claim(b, 0, wall_ms(), 60000)) == NULL)
+	if ((j = claim(b, 0, now_ms(), 60000)) == NULL)
 		return;
 	CHECK_INT(j->id, 4);
 	exec_both(b, "UPDATE jobs SET state = 'canceled', lease_owner = NULL, "
@@ -569,17 +546,17 @@ retry_fail(struct both *b)
 	    .error_message = "no" };
 	struct attempt_result paused = { .outcome = "paused" };
 
-	if ((j = claim(b, 0, wall_ms(), 60000)) == NULL)
+	if ((j = claim(b, 0, now_ms(), 60000)) == NULL)
 		return;
 	answered(b, 0, j->attempt_id, 500, "req_500", STORE_OK);
 	finish(b, 0, j, &e500, NEXT_RETRY, 4000000000000LL, STORE_OK, 1);
 	claimed_job_free(j);
-	if ((j = claim(b, 0, wall_ms(), 60000)) == NULL)
+	if ((j = claim(b, 0, now_ms(), 60000)) == NULL)
 		return;
 	CHECK_INT(j->id, 6);
 	finish(b, 0, j, &paused, NEXT_REQUEUE, 0, STORE_OK, 1);
 	claimed_job_free(j);
-	if ((j = claim(b, 0, wall_ms(), 60000)) == NULL)
+	if ((j = claim(b, 0, now_ms(), 60000)) == NULL)
 		return;
 	CHECK_INT(j->id, 6);
 	CHECK_INT(j->counted, 1);
@@ -668,7 +645,7 @@ beats_polls(struct both *b)
 	CHECK_INT(PQresultStatus(r), PGRES_COMMAND_OK);
 	PQclear(r);
 	memset(&g, 0, sizeof(g));
-	CHECK_INT(pgstore_poll(b->c[0], b->id[0], wall_ms(), on_poll, &g), 0);
+	CHECK_INT(pgstore_poll(b->c[0], b->id[0], now_ms(), on_poll, &g), 0);
 	CHECK_INT(wait_for(b, &g.done, 1), 0);
 	CHECK_INT(g.poll.ready, 1);                 /* job 2 */
 	CHECK_INT(g.poll.next_wake, 0);             /* job 2's not_before */
@@ -679,7 +656,7 @@ beats_polls(struct both *b)
 		CHECK_INT(g.poll.owned[0].job_id, 3);
 	pgstore_poll_clear(&g.poll);
 	memset(&g, 0, sizeof(g));
-	CHECK_INT(pgstore_poll(b->c[1], b->id[1], wall_ms(), on_poll, &g), 0);
+	CHECK_INT(pgstore_poll(b->c[1], b->id[1], now_ms(), on_poll, &g), 0);
 	CHECK_INT(wait_for(b, &g.done, 1), 0);
 	CHECK_INT(g.poll.nowned, 0);
 	pgstore_poll_clear(&g.poll);
@@ -789,7 +766,7 @@ race(struct both *b)
 	struct race_fin *f;
 	char sql[384], want[32];
 	int i, won = 0, lost = 0, bad = 0;
-	int64_t now = wall_ms();
+	int64_t now = now_ms();
 	PGresult *r;
 
 	rc.b = b;
@@ -859,7 +836,7 @@ not_utf8(struct both *b)
 	    .error_message = "half a character: \xe3\x81" };
 	struct got g = { 0 };
 	PGresult *r;
-	int64_t now = wall_ms();
+	int64_t now = now_ms();
 
 	r = PQexec(b->db, "INSERT INTO jobs (id, params, priority) "
 	    "VALUES (500, '{}', 20)");
@@ -924,7 +901,7 @@ late_rounds(struct both *b)
 	struct store_run_ref rx, ry;
 	struct got g = { 0 }, ga = { 0 }, gb = { 0 };
 	PGresult *r;
-	int64_t now = wall_ms();
+	int64_t now = now_ms();
 
 	r = PQexec(b->db, "INSERT INTO jobs (id, params, priority) VALUES "
 	    "(600, '{}', 31), (601, '{}', 30)");
@@ -984,7 +961,7 @@ finish_waits_first(struct both *b)
 	    "(700, '{}', 40)");
 	CHECK_INT(PQresultStatus(r), PGRES_COMMAND_OK);
 	PQclear(r);
-	CHECK_INT(pgstore_claim(b->c[0], b->id[0], wall_ms(), 60000, 1,
+	CHECK_INT(pgstore_claim(b->c[0], b->id[0], now_ms(), 60000, 1,
 	    on_claim, &g), 0);
 	CHECK_INT(wait_for(b, &g.done, 1), 0);
 	if (g.job == NULL || g.job->id != 700 || watch == NULL) {

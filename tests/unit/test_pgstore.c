@@ -10,6 +10,8 @@
 #include "pgstore.h"
 #include "pgschema.h"
 #include "testutil.h"
+#include "testloop.h"
+#include "util.h"
 
 #define NJOBS 2000          /* plain jobs, ids 1..NJOBS */
 #define ID_BIGPARAMS (NJOBS + 1)
@@ -43,15 +45,6 @@ struct claim_ctx {
 	struct client *cl;
 	double t0;
 };
-
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 prio_of(int64_t id)
@@ -165,7 +158,7 @@ send_claim(struct run *run, struct client *cl)
 	ctx->run = run;
 	ctx->cl = cl;
 	ctx->t0 = tu_now_ms();
-	if (pgstore_claim(cl->c, cl->id, wall_ms(), 60000, PGSTORE_CLAIM_MAX,
+	if (pgstore_claim(cl->c, cl->id, now_ms(), 60000, PGSTORE_CLAIM_MAX,
 	    on_claim, ctx) == -1) {
 		free(ctx);
 		cl->errors++;
@@ -183,28 +176,6 @@ on_state(void *arg, int up, const char *err)
 		run->ups++;
 	else
 		fprintf(stderr, "connection down: %s\n", err);
-}
-
-static void
-on_deadline(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	*(int *)arg = 1;
-}
-
-static int
-run_until(struct event_base *base, const int *counter, int want, int ms)
-{
-	int late = 0;
-	struct event *t = evtimer_new(base, on_deadline, &late);
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-
-	evtimer_add(t, &tv);
-	while (*counter < want && !late)
-		event_base_loop(base, EVLOOP_ONCE);
-	event_free(t);
-	return *counter >= want ? 0 : -1;
 }
 
 static int
@@ -286,7 +257,7 @@ main(int argc, char **argv)
 		CHECK_INT(pgstore_prepare(cl->c), 0);
 		CHECK_INT(pgconn_open(cl->c), 0);
 	}
-	CHECK_INT(run_until(base, &run.ups, NCLIENTS, 10000), 0);
+	CHECK_INT(tu_run_until(base, &run.ups, NCLIENTS, 10000), 0);
 	CHECK_INT(pgstore_claim(run.cl[0].c, "x", 0, 1, 0, on_claim, NULL), -1);
 	CHECK_INT(pgstore_claim(run.cl[0].c, "x", 0, 1, 17, on_claim, NULL), -1);
 	/* another session holds the first job in line: claims pass it by */
@@ -295,7 +266,7 @@ main(int argc, char **argv)
 	t0 = tu_now_ms();
 	for (i = 0; i < NCLIENTS * INFLIGHT; i++)
 		send_claim(&run, &run.cl[i % NCLIENTS]);
-	if (run_until(base, &run.idle, NCLIENTS, 20000) == -1) {
+	if (tu_run_until(base, &run.idle, NCLIENTS, 20000) == -1) {
 		fprintf(stderr, "claims did not finish in 20 s: waiting on a lock?\n");
 		tu_failed++;
 		exit(tu_finish("test_pgstore"));
@@ -306,7 +277,7 @@ main(int argc, char **argv)
 	run.cl[0].empty = 0;
 	run.cl[0].last_id = 0;  /* it ranks first: order starts again */
 	send_claim(&run, &run.cl[0]);
-	CHECK_INT(run_until(base, &run.idle, NCLIENTS + 1, 10000), 0);
+	CHECK_INT(tu_run_until(base, &run.idle, NCLIENTS + 1, 10000), 0);
 	CHECK_INT(run.times[4], 1);
 
 	for (i = 1; i <= MAXID; i++) {
