@@ -626,36 +626,35 @@ pgstore_answered(struct pgconn *c, const char *daemon_id,
 	return send_req(c, ANSWERED_STMT, r, 0, answered_done);
 }
 
-/* An image's answer is one row (inserted, ours). */
+/* A write whose answer is one row of two counts: whether it was still
+ * ours (column ours) and whether it wrote (the other one). */
 static void
-image_done(void *arg, struct pgconn_reply *reply)
+two_counts_done(struct req *r, struct pgconn_reply *reply, int ours,
+    const char *what)
 {
-	struct req *r = arg;
 	int64_t v[2] = { 0, 0 };
 	int rc = STORE_ERR;
 
 	if (reply->ok && first_ints(reply->res, 2, v) == -1)
-		bad_rows(reply, "the write returned rows it should not");
+		bad_rows(reply, what);
 	if (reply->ok)
-		rc = v[1] > 0 ? STORE_OK : STORE_LOST;
-	r->done.write(r->arg, rc, reply->ok && v[0] > 0, reply);
+		rc = v[ours] > 0 ? STORE_OK : STORE_LOST;
+	r->done.write(r->arg, rc, reply->ok && v[!ours] > 0, reply);
 	req_free(r);
+}
+
+/* An image's answer is one row (inserted, ours). */
+static void
+image_done(void *arg, struct pgconn_reply *reply)
+{
+	two_counts_done(arg, reply, 1, "the write returned rows it should not");
 }
 
 /* A finish's answer is one row (moved, closed). */
 static void
 finish_done(void *arg, struct pgconn_reply *reply)
 {
-	struct req *r = arg;
-	int64_t v[2] = { 0, 0 };
-	int rc = STORE_ERR;
-
-	if (reply->ok && first_ints(reply->res, 2, v) == -1)
-		bad_rows(reply, "the finish returned rows it should not");
-	if (reply->ok)
-		rc = v[0] > 0 ? STORE_OK : STORE_LOST;
-	r->done.write(r->arg, rc, reply->ok && v[1] > 0, reply);
-	req_free(r);
+	two_counts_done(arg, reply, 0, "the finish returned rows it should not");
 }
 
 int
