@@ -200,7 +200,7 @@ run_retire(struct run *r)
 }
 
 static void
-log_finish(struct run *r, int rc, int errcode)
+log_finish(struct run *r, int rc, const struct sq_req *req)
 {
 	const struct attempt_result *res = &r->res;
 	char msg[300];
@@ -221,8 +221,8 @@ log_finish(struct run *r, int rc, int errcode)
 		    (long long)r->job->id);
 	else if (rc < 0 && rc != STORE_LOST)
 		log_err("store_error op=finish_attempt job=%lld code=%d "
-		    "error=\"%s\" retry_in_ms=%d", (long long)r->job->id,
-		    errcode, sqlite3_errstr(errcode), FINISH_RETRY_MS);
+		    "error=%s retry_in_ms=%d", (long long)r->job->id,
+		    req->errcode, LOG_Q(sq_req_error(req)), FINISH_RETRY_MS);
 }
 
 static void submit_finish(struct run *r);
@@ -242,7 +242,7 @@ finish_done(void *arg, struct sq_req *req)
 	struct dispatcher *d = r->d;
 	int rc = req->rc;
 
-	log_finish(r, rc, req->errcode);
+	log_finish(r, rc, req);
 	if (req->written)
 		metrics_attempt(d->m, r->res.outcome);
 	sq_req_free(req);
@@ -441,8 +441,8 @@ image_done(void *arg, struct sq_req *req)
 			run_abort(r, "canceled", NEXT_FAILED);
 	} else if (req->rc < 0 && req->rc != STORE_LOST) {
 		log_err("store_error op=commit_image job=%lld code=%d "
-		    "error=\"%s\"", (long long)r->job->id, req->errcode,
-		    sqlite3_errstr(req->errcode));
+		    "error=%s", (long long)r->job->id, req->errcode,
+		    LOG_Q(sq_req_error(req)));
 		r->store_failed = 1;
 		if (r->call != NULL) {
 			edit_call_cancel(r->call); /* decided in maybe_finish */
@@ -467,8 +467,8 @@ answered_done(void *arg, struct sq_req *req)
 
 	if (req->rc < 0 && req->rc != STORE_LOST)
 		log_warn("store_error op=attempt_answered job=%lld code=%d "
-		    "error=\"%s\"", (long long)r->job->id, req->errcode,
-		    sqlite3_errstr(req->errcode));
+		    "error=%s", (long long)r->job->id, req->errcode,
+		    LOG_Q(sq_req_error(req)));
 	sq_req_free(req);
 	r->pending--;
 	maybe_finish(r);
@@ -880,8 +880,8 @@ claim_done(void *arg, struct sq_req *req)
 		if (req->rc == 0 && req->u.claim.next_wake > 0)
 			wake_at(d, req->u.claim.next_wake);
 		else if (req->rc < 0) {
-			log_err("store_error op=claim code=%d error=\"%s\"",
-			    req->errcode, sqlite3_errstr(req->errcode));
+			log_err("store_error op=claim code=%d error=%s",
+			    req->errcode, LOG_Q(sq_req_error(req)));
 			wake_at(d, now_ms() + 1000); /* not only on a change */
 		}
 	}
@@ -1045,8 +1045,8 @@ lease_done(void *arg, struct sq_req *req)
 	if (req->rc < 0) {
 		/* a busy database must not let our leases lapse: again soon */
 		if (req->errcode != SQLITE_BUSY)
-			log_warn("store_error op=lease_round code=%d error=\"%s\"",
-			    req->errcode, sqlite3_errstr(req->errcode));
+			log_warn("store_error op=lease_round code=%d error=%s",
+			    req->errcode, LOG_Q(sq_req_error(req)));
 		timer_set(d->lease_retry_ev, LEASE_RETRY_MS);
 	} else if (req->u.leases.requeued > 0) {
 		log_info("leases_expired requeued=%d", req->u.leases.requeued);
@@ -1161,9 +1161,17 @@ dispatch_new(struct event_base *base, struct storeq *q,
 	return d;
 }
 
+/* The store heard of new or requeued jobs (PostgreSQL's NOTIFY). */
+static void
+on_store_change(void *arg)
+{
+	kick(arg);
+}
+
 int
 dispatch_start(struct dispatcher *d)
 {
+	storeq_on_change(d->q, on_store_change, d);
 	timer_set(d->poll_ev, d->cfg.poll_ms);
 	timer_set(d->lease_ev, d->cfg.lease_ms / 3);
 	on_lease(-1, 0, d); /* expired leases first, then the first claim */

@@ -25,6 +25,7 @@
 #include "journal.h"
 #include "log.h"
 #include "metrics.h"
+#include "pgschema.h"
 #include "store.h"
 #include "storeq.h"
 #include "util.h"
@@ -51,7 +52,10 @@ struct daemon {
 	char *api_key;
 	char daemon_id[128];
 	char host[HOST_NAME_MAX + 1];
-	struct store *st;           /* the writer thread's while q runs */
+	struct store *st;           /* the writer thread's while q runs;
+	                             * NULL on PostgreSQL */
+	int pg;                     /* the database is PostgreSQL */
+	char db_name[512];          /* for the log: a URI without password */
 	struct storeq *q;
 	struct event_base *base;
 	struct dispatcher *disp;
@@ -342,8 +346,8 @@ heartbeat_done(void *arg, struct sq_req *req)
 	dm->beat_pending = 0;
 	/* said once per spell: a full disk fails one every interval */
 	if (req->rc < 0 && req->errcode != SQLITE_BUSY && !dm->beat_failing)
-		log_warn("store_error op=heartbeat code=%d error=\"%s\"",
-		    req->errcode, sqlite3_errstr(req->errcode));
+		log_warn("store_error op=heartbeat code=%d error=%s",
+		    req->errcode, LOG_Q(sq_req_error(req)));
 	else if (req->rc >= 0 && dm->beat_failing)
 		log_info("heartbeat_resumed");
 	dm->beat_failing = req->rc < 0 && req->errcode != SQLITE_BUSY;
@@ -573,18 +577,36 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 	notify("READY=1");
 }
 
+/* PostgreSQL: the migrations, before the loop (a blocking connection of
+ * its own, closed after); the loop's connection opens in start_loop. */
 static int
-open_store(struct daemon *dm)
+migrate_pg(struct daemon *dm)
+{
+	char err[512];
+	PGconn *c;
+	int have = 0, rc = -1;
+
+	if ((c = pgschema_connect(dm->cfg.db, err, sizeof(err))) == NULL) {
+		log_err("db_open_failed backend=postgresql error=%s", LOG_Q(err));
+		return -1;
+	}
+	pgschema_display(c, dm->db_name, sizeof(dm->db_name));
+	if (pgschema_migrate(c, 0, &have, err, sizeof(err)) == -1)
+		log_err("db_migrate_failed db=%s error=%s", LOG_Q(dm->db_name),
+		    LOG_Q(err));
+	else
+		rc = 0;
+	PQfinish(c);
+	return rc;
+}
+
+static int
+open_sqlite(struct daemon *dm)
 {
 	const char *faults = getenv("IMGEDIT_STORE_FAULTS");
 	char err[512];
 
-	/* not the URI: it may hold a password */
-	if (db_kind_of(dm->cfg.db) == DB_POSTGRES) {
-		log_err("db_open_failed backend=postgresql error=%s",
-		    LOG_Q("imgeditd does not run on PostgreSQL yet"));
-		return -1;
-	}
+	strlcpy_safe(dm->db_name, dm->cfg.db, sizeof(dm->db_name));
 	dm->st = store_open(dm->cfg.db, STORE_CREATE, DB_BUSY_TIMEOUT_MS, err,
 	    sizeof(err));
 	if (dm->st == NULL) {
@@ -605,10 +627,28 @@ open_store(struct daemon *dm)
 		}
 		log_warn("fault_injection spec=%s", LOG_Q(faults));
 	}
+	return 0;
+}
+
+/* Opens and migrates the database; names this daemon. On SQLite its
+ * daemons row is written now, on PostgreSQL at the first heartbeat. */
+static int
+open_store(struct daemon *dm)
+{
+	dm->pg = db_kind_of(dm->cfg.db) == DB_POSTGRES;
+	if (dm->pg && getenv("IMGEDIT_STORE_FAULTS") != NULL &&
+	    *getenv("IMGEDIT_STORE_FAULTS") != '\0') {
+		log_err("config_error setting=IMGEDIT_STORE_FAULTS error=%s",
+		    LOG_Q("fault injection is SQLite's; on PostgreSQL stop the "
+		    "server or hold its locks instead"));
+		return -1;
+	}
+	if (dm->pg ? migrate_pg(dm) == -1 : open_sqlite(dm) == -1)
+		return -1;
 	gethostname(dm->host, sizeof(dm->host) - 1);
 	snprintf(dm->daemon_id, sizeof(dm->daemon_id), "%s:%d:%lld", dm->host,
 	    (int)getpid(), (long long)now_ms());
-	if (store_daemon_register(dm->st, dm->daemon_id, dm->host,
+	if (!dm->pg && store_daemon_register(dm->st, dm->daemon_id, dm->host,
 	    (int)getpid()) != STORE_OK) {
 		log_err("db_register_failed error=%s", LOG_Q(store_errmsg(dm->st)));
 		return -1;
@@ -664,7 +704,10 @@ start_loop(struct daemon *dm)
 	uint64_t dog_usec = 0;
 
 	dispatch_config_from(dm, &dm->cfg, &dc);
-	if ((dm->q = storeq_new(dm->base, dm->st, dm->daemon_id)) == NULL ||
+	dm->q = dm->pg ? storeq_new_pg(dm->base, dm->cfg.db, dm->daemon_id,
+	    dm->host, (int)getpid()) : storeq_new(dm->base, dm->st,
+	    dm->daemon_id);
+	if (dm->q == NULL ||
 	    (dm->disp = dispatch_new(dm->base, dm->q, &dc)) == NULL)
 		return -1;
 	dm->sigterm_ev = evsignal_new(dm->base, SIGTERM, on_stop_signal, dm);
@@ -744,17 +787,19 @@ main(int argc, char **argv)
 		goto out;
 	warn_plain_http(dm.cfg.base_url);
 	log_info("started id=%s db=%s base_url=%s concurrency=%d version=%s",
-	    LOG_Q(dm.daemon_id), LOG_Q(dm.cfg.db), LOG_Q(dm.cfg.base_url),
+	    LOG_Q(dm.daemon_id), LOG_Q(dm.db_name), LOG_Q(dm.cfg.base_url),
 	    dm.cfg.concurrency, IMGEDIT_VERSION);
 	notify("READY=1");
 	on_heartbeat(-1, 0, &dm);
 	if (event_base_dispatch(dm.base) == -1)
 		goto out;
 	dispatch_get_stats(dm.disp, &stats);
-	storeq_free(dm.q); /* every end of attempt stored; the store is ours */
+	storeq_free(dm.q); /* every end of attempt stored; the store is ours;
+	                    * PostgreSQL's daemons row marked stopped */
 	dm.q = NULL;
-	sqlite3_busy_timeout(store_db(dm.st), DB_BUSY_TIMEOUT_MS);
-	if (store_daemon_stopped(dm.st, dm.daemon_id) != STORE_OK)
+	if (dm.st != NULL)
+		sqlite3_busy_timeout(store_db(dm.st), DB_BUSY_TIMEOUT_MS);
+	if (dm.st != NULL && store_daemon_stopped(dm.st, dm.daemon_id) != STORE_OK)
 		log_warn("store_error op=daemon_stopped error=%s",
 		    LOG_Q(store_errmsg(dm.st)));
 	log_info("stopped id=%s images=%llu held_peak_mb=%.1f", dm.daemon_id,

@@ -625,3 +625,31 @@ pgconn_listen(struct pgconn *c, const char *channel)
 	snprintf(sql, sizeof(sql), "LISTEN %s", channel);
 	return add_setup(c, NULL, sql);
 }
+
+/* Whether s is non-empty and each byte is in ok or an ASCII letter
+ * (lowercase only when lower). */
+static int
+word_of(const char *s, const char *ok, int lower)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 63)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (!lower && s[i] >= 'A' && s[i] <= 'Z') ||
+		    strchr(ok, s[i]) != NULL))
+			return 0;
+	return 1;
+}
+
+int
+pgconn_set(struct pgconn *c, const char *name, const char *value)
+{
+	char sql[160];
+
+	if (!word_of(name, "_", 1) || !word_of(value, "0123456789._", 0))
+		return -1;
+	snprintf(sql, sizeof(sql), "SET %s = '%s'", name, value);
+	return add_setup(c, NULL, sql);
+}

@@ -116,6 +116,10 @@ int pgconn_query(struct pgconn *c, const struct pgconn_query *q);
  * prepare that fails makes the queries that use it fail (SQLSTATE 26000). */
 int pgconn_prepare(struct pgconn *c, const char *name, const char *sql);
 int pgconn_listen(struct pgconn *c, const char *channel);
+/* A session setting sent on every connect, as the statements above:
+ * SET name = 'value' (name: lowercase letters and '_'; value: letters,
+ * digits, '.', '_'). Returns 0, or -1 for other characters. */
+int pgconn_set(struct pgconn *c, const char *name, const char *value);
 
 /* Queries sent and not yet completed (waiting for the connection or in
  * the pipeline). */

@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "storeq_pg.h"
 #include "util.h"
 
 TAILQ_HEAD(sq_list, sq_req);
@@ -22,6 +23,7 @@ TAILQ_HEAD(sq_list, sq_req);
 #define FAULT_WAIT_MAX_MS 2000
 
 struct storeq {
+	struct pgq *pg;             /* PostgreSQL: all of it is there */
 	struct store *st;           /* the writer thread's, while it runs */
 	char *daemon_id;
 	pthread_t thread;
@@ -63,6 +65,12 @@ sq_req_new(enum sq_op op, sq_done_fn done, void *arg)
 		r->arg = arg;
 	}
 	return r;
+}
+
+const char *
+sq_req_error(const struct sq_req *r)
+{
+	return r->error[0] ? r->error : sqlite3_errstr(r->errcode);
 }
 
 void
@@ -397,6 +405,28 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 }
 
 struct storeq *
+storeq_new_pg(struct event_base *base, const char *uri, const char *daemon_id,
+    const char *host, int pid)
+{
+	struct storeq *q;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return NULL;
+	if ((q->pg = pgq_new(base, uri, daemon_id, host, pid)) == NULL) {
+		free(q);
+		return NULL;
+	}
+	return q;
+}
+
+void
+storeq_on_change(struct storeq *q, void (*fn)(void *), void *arg)
+{
+	if (q->pg != NULL)
+		pgq_on_change(q->pg, fn, arg);
+}
+
+struct storeq *
 storeq_new(struct event_base *base, struct store *st, const char *daemon_id)
 {
 	struct storeq *q;
@@ -436,6 +466,10 @@ fail:
 void
 storeq_submit(struct storeq *q, struct sq_req *r)
 {
+	if (q->pg != NULL) {
+		pgq_submit(q->pg, r);
+		return;
+	}
 	pthread_mutex_lock(&q->mu);
 	if (q->closed) {
 		r->rc = STORE_ERR;
@@ -455,6 +489,10 @@ storeq_health(struct storeq *q, struct storeq_health *h)
 {
 	int64_t now = mono_ms();
 
+	if (q->pg != NULL) {
+		pgq_health(q->pg, h);
+		return;
+	}
 	pthread_mutex_lock(&q->mu);
 	h->locked_ms = q->locked_since ? now - q->locked_since : 0;
 	h->fault_ms = q->fault_since ? now - q->fault_since : 0;
@@ -474,6 +512,11 @@ storeq_free(struct storeq *q)
 
 	if (q == NULL)
 		return;
+	if (q->pg != NULL) {
+		pgq_free(q->pg);
+		free(q);
+		return;
+	}
 	if (q->started) {
 		pthread_mutex_lock(&q->mu);
 		q->quit = 1;

@@ -41,7 +41,10 @@ struct sq_req {
 	sq_done_fn done;
 	void *arg;
 	int rc;             /* STORE_OK, STORE_LOST, ...; claim: how many */
-	int errcode;        /* SQLite's code when rc < 0 */
+	int errcode;        /* SQLite's code when rc < 0 (PostgreSQL: the
+	                     * nearest: BUSY a lock, IOERR a lost connection,
+	                     * FULL a full disk) */
+	char error[160];    /* PostgreSQL: its SQLSTATE and message */
 	int written;        /* image, finish: the row was written (metrics) */
 	uint64_t seq;       /* when it ran: orders results on the loop */
 	TAILQ_ENTRY(sq_req) entry;
@@ -106,11 +109,27 @@ struct storeq_health {
 
 struct storeq;
 
+/* The text of req's error (rc < 0): PostgreSQL's message, or SQLite's
+ * for its code. */
+const char *sq_req_error(const struct sq_req *req);
+
 /* Starts the writer thread on st (opened and migrated; from now on only
  * the thread uses it, until storeq_free) for daemon_id (kept). Completions
  * arrive on base. Returns NULL on failure. Caller owns: storeq_free. */
 struct storeq *storeq_new(struct event_base *base, struct store *st,
     const char *daemon_id);
+
+/* The same queue on PostgreSQL at uri (copied), run on base's loop by
+ * libpq, no thread (storeq_pg.h); daemon_id, host and pid fill its
+ * daemons row at the first heartbeat. Connecting goes on in the
+ * background: requests wait for it. Returns NULL when out of memory.
+ * Caller owns: storeq_free, which also marks the daemons row stopped. */
+struct storeq *storeq_new_pg(struct event_base *base, const char *uri,
+    const char *daemon_id, const char *host, int pid);
+
+/* fn(arg) runs on the loop when the store hears that jobs were queued or
+ * requeued (PostgreSQL's LISTEN; never on SQLite, whose poll sees it). */
+void storeq_on_change(struct storeq *q, void (*fn)(void *), void *arg);
 
 /* Returns a zeroed request (caller owns: sq_req_free) or NULL. */
 struct sq_req *sq_req_new(enum sq_op op, sq_done_fn done, void *arg);

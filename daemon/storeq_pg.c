@@ -1,0 +1,703 @@
+/* storeq_pg.c: the daemon's store queue on PostgreSQL: ordered writes one
+ * at a time and tried again, the rest at once, on the loop; reconnects. */
+#include "storeq_pg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "pgconn.h"
+#include "pgstore.h"
+#include "util.h"
+
+TAILQ_HEAD(sq_list, sq_req);
+
+#define LOCK_TIMEOUT "500ms"   /* a statement waits this long on a row lock */
+#define LOCK_RETRY_MS 10       /* then tries again after this */
+#define FAULT_WAIT_MIN_MS 50   /* other trouble: first pause between tries */
+#define FAULT_WAIT_MAX_MS 2000
+#define REOPEN_MIN_MS 100      /* a lost connection: first reopen after */
+#define REOPEN_MAX_MS 5000
+#define DRAIN_MS 5000          /* pgq_free waits this long for answers */
+
+struct pgq {
+	struct event_base *base;
+	struct pgconn *c;
+	char *daemon_id, *host;
+	int pid;
+
+	struct sq_list ordered;     /* waiting; the head may be out */
+	struct sq_list done;        /* answered, to deliver */
+	struct event *deliver_ev, *retry_ev, *reopen_ev, *tick_ev;
+	int queued;                 /* submitted, not yet delivered */
+	int head_out;               /* the head's statement is out */
+	int head_unknown;           /* a try of it lost its connection */
+	int closing, dying;
+	uint64_t seq;
+
+	/* the head's trouble, and the health it gives */
+	int64_t since, wait;
+	int tries, said;
+	int64_t locked_since, fault_since, down_since;
+	char fault[128];
+	uint64_t lock_waits;
+	int64_t lock_wait_ms, lock_wait_since;
+	int64_t reopen_wait;
+
+	/* the last poll: the next wake, what it saw (to say "changed") */
+	int64_t next_wake;
+	uint64_t poll_print, polls;
+
+	struct pgstore_listener listener;
+	void (*changed)(void *);
+	void *changed_arg;
+	int stopped_out;            /* pgq_free: the daemons row is being set */
+};
+
+/* One statement's context: which queue, which request. */
+struct call {
+	struct pgq *q;
+	struct sq_req *r;
+};
+
+static void pump(struct pgq *q);
+
+/* ---- errors ---- */
+
+static int
+state_in(const char *state, const char *const *set)
+{
+	for (; *set != NULL; set++)
+		if (strncmp(state, *set, strlen(*set)) == 0)
+			return 1;
+	return 0;
+}
+
+static const char *const lock_states[] = { "40001", "40P01", "55P03", NULL };
+/* and the lost connection: what trying again may mend */
+static const char *const transient_states[] = { "40001", "40P01", "55P03",
+    "57014", "53", "58", "08", "57P", NULL };
+
+static int
+is_lock(const struct pgconn_reply *rep)
+{
+	return !rep->lost && state_in(rep->sqlstate, lock_states);
+}
+
+static int
+is_transient(const struct pgconn_reply *rep)
+{
+	return rep->lost || state_in(rep->sqlstate, transient_states);
+}
+
+/* The SQLite code nearest to rep, for the callers' checks (BUSY: a lock). */
+static int
+errcode_of(const struct pgconn_reply *rep)
+{
+	if (rep->lost)
+		return SQLITE_IOERR;
+	if (is_lock(rep))
+		return SQLITE_BUSY;
+	if (strcmp(rep->sqlstate, "53100") == 0)
+		return SQLITE_FULL;
+	if (strcmp(rep->sqlstate, "53200") == 0)
+		return SQLITE_NOMEM;
+	if (state_in(rep->sqlstate, transient_states))
+		return SQLITE_IOERR;
+	return SQLITE_ERROR;
+}
+
+static void
+set_error(struct sq_req *r, const struct pgconn_reply *rep)
+{
+	r->rc = STORE_ERR;
+	r->errcode = errcode_of(rep);
+	snprintf(r->error, sizeof(r->error), "%s%s%s", rep->sqlstate,
+	    rep->sqlstate[0] ? ": " : "", rep->error ? rep->error : "no answer");
+}
+
+/* What a statement that could not be sent gets. */
+static const struct pgconn_reply not_sent = {
+	.lost = 1, .sqlstate = PGCONN_LOST_STATE,
+	.error = "the connection to PostgreSQL is down",
+};
+
+/* ---- completion ---- */
+
+static void
+complete(struct pgq *q, struct sq_req *r)
+{
+	r->seq = ++q->seq;
+	TAILQ_INSERT_TAIL(&q->done, r, entry);
+	event_active(q->deliver_ev, EV_TIMEOUT, 1);
+}
+
+static void
+on_deliver(evutil_socket_t fd, short what, void *arg)
+{
+	struct pgq *q = arg;
+	struct sq_list list = TAILQ_HEAD_INITIALIZER(list);
+	struct sq_req *r;
+
+	(void)fd;
+	(void)what;
+	TAILQ_CONCAT(&list, &q->done, entry);
+	while ((r = TAILQ_FIRST(&list)) != NULL) {
+		TAILQ_REMOVE(&list, r, entry);
+		q->queued--;
+		r->done(r->arg, r);
+	}
+}
+
+/* ---- the ordered requests: the head, tried until it is answered ---- */
+
+static const char *
+op_name(enum sq_op op)
+{
+	static const char *const names[] = { "claim", "answered", "image",
+	    "finish", "poll", "leases", "heartbeat", "counts" };
+
+	return names[op];
+}
+
+static void
+health_clear(struct pgq *q)
+{
+	q->locked_since = 0;
+	if (q->down_since == 0)
+		q->fault_since = 0;
+	if (q->lock_wait_since != 0)
+		q->lock_wait_ms += mono_ms() - q->lock_wait_since;
+	q->lock_wait_since = 0;
+}
+
+/* The head has its answer: it leaves the queue, the next goes out. */
+static void
+head_done(struct pgq *q, struct sq_req *r)
+{
+	if (q->since != 0)
+		health_clear(q);
+	if (q->said)
+		log_info("store_resumed op=%s waited_ms=%lld tries=%d rc=%d",
+		    op_name(r->op), (long long)(mono_ms() - q->since),
+		    q->tries + 1, r->rc);
+	q->since = 0;
+	q->said = q->tries = q->head_out = q->head_unknown = 0;
+	q->wait = FAULT_WAIT_MIN_MS;
+	TAILQ_REMOVE(&q->ordered, r, entry);
+	complete(q, r);
+	pump(q);
+}
+
+/* The head failed with rep. Returns 1 when it is tried again (later),
+ * 0 when it is done with that error. */
+static int
+head_again(struct pgq *q, struct sq_req *r, const struct pgconn_reply *rep)
+{
+	struct timeval tv;
+	int64_t now = mono_ms(), ms;
+	int lock = is_lock(rep);
+
+	q->head_out = 0;
+	if (!is_transient(rep) || q->dying)
+		return 0;
+	q->head_unknown |= rep->lost;
+	if (q->since == 0)
+		q->since = now;
+	if (!q->said && (!lock || now - q->since >= 1000)) {
+		q->said = 1; /* a lock for less than a second is everyday life */
+		log_warn("store_waiting op=%s sqlstate=%s error=%s note=\"tried "
+		    "again until it commits; the data waits in memory\"",
+		    op_name(r->op), rep->sqlstate, LOG_Q(rep->error ?
+		    rep->error : ""));
+	}
+	q->tries++;
+	if (lock) {
+		q->locked_since = q->since;
+		if (q->lock_wait_since == 0) {
+			q->lock_waits++;
+			q->lock_wait_since = now - 500; /* lock_timeout's wait */
+		}
+		ms = LOCK_RETRY_MS;
+	} else {
+		q->fault_since = q->fault_since ? q->fault_since : q->since;
+		snprintf(q->fault, sizeof(q->fault), "%s", rep->error ?
+		    rep->error : rep->sqlstate);
+		ms = q->wait;
+		q->wait = q->wait * 2 < FAULT_WAIT_MAX_MS ? q->wait * 2 :
+		    FAULT_WAIT_MAX_MS;
+	}
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(q->retry_ev, &tv);
+	return 1;
+}
+
+static void
+head_failed(struct pgq *q, struct sq_req *r, const struct pgconn_reply *rep)
+{
+	if (head_again(q, r, rep))
+		return;
+	set_error(r, rep);
+	head_done(q, r);
+}
+
+static void
+on_claim(void *arg, int n, struct claimed_job **jobs,
+    const struct pgconn_reply *rep)
+{
+	struct pgq *q = arg;
+	struct sq_req *r = TAILQ_FIRST(&q->ordered);
+	int i;
+
+	if (n < 0) {
+		head_failed(q, r, rep);
+		return;
+	}
+	for (i = 0; i < n && i < SQ_CLAIM_MAX; i++) {
+		r->u.claim.jobs[i] = jobs[i];
+		jobs[i] = NULL;
+	}
+	r->rc = i;
+	r->u.claim.next_wake = i < r->u.claim.want &&
+	    q->next_wake > now_ms() ? q->next_wake : 0;
+	head_done(q, r);
+}
+
+static void
+on_write(void *arg, int rc, int written, const struct pgconn_reply *rep)
+{
+	struct pgq *q = arg;
+	struct sq_req *r = TAILQ_FIRST(&q->ordered);
+
+	/* a try before lost its connection after the row was in */
+	if (rc == STORE_ERR && r->op == SQ_IMAGE && q->head_unknown &&
+	    strcmp(rep->sqlstate, "23505") == 0) {
+		rc = STORE_OK;
+		written = 1;
+	}
+	if (rc == STORE_ERR) {
+		head_failed(q, r, rep);
+		return;
+	}
+	r->rc = rc;
+	r->written = written;
+	head_done(q, r);
+}
+
+/* Sends the head. Returns 0 or -1 (not sent). */
+static int
+send_head(struct pgq *q, struct sq_req *r)
+{
+	struct pgconn *c = q->c;
+	const char *id = q->daemon_id;
+
+	switch (r->op) {
+	case SQ_CLAIM:
+		return pgstore_claim(c, id, now_ms(), r->u.claim.lease_ms,
+		    r->u.claim.want < 1 ? 1 : r->u.claim.want > SQ_CLAIM_MAX ?
+		    SQ_CLAIM_MAX : r->u.claim.want, on_claim, q);
+	case SQ_ANSWERED:
+		return pgstore_answered(c, id, r->u.answered.attempt_id,
+		    r->u.answered.http_status, r->u.answered.request_id[0] ?
+		    r->u.answered.request_id : NULL, on_write, q);
+	case SQ_IMAGE:
+		if (r->sha256[0] == '\0') /* on the loop: ~0.8 ms per 1.5 MB */
+			sha256_hex(r->u.image.data, r->u.image.size, r->sha256);
+		r->u.image.sha256 = r->sha256;
+		return pgstore_commit_image(c, id, &r->u.image, on_write, q);
+	case SQ_FINISH:
+		return pgstore_finish(c, id, r->u.finish.job_id,
+		    r->u.finish.attempt_id, &r->u.finish.res, r->u.finish.next,
+		    r->u.finish.not_before, on_write, q);
+	default:
+		return -1;
+	}
+}
+
+static void
+pump(struct pgq *q)
+{
+	struct sq_req *r = TAILQ_FIRST(&q->ordered);
+
+	if (r == NULL || q->head_out || q->dying ||
+	    evtimer_pending(q->retry_ev, NULL))
+		return;
+	q->head_out = 1;
+	if (send_head(q, r) == -1)
+		head_failed(q, r, &not_sent);
+}
+
+static void
+on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	pump(arg);
+}
+
+/* ---- the other requests: once each ---- */
+
+static void
+side_done(struct call *k, const struct pgconn_reply *rep)
+{
+	if (rep != NULL)
+		set_error(k->r, rep);
+	else
+		k->r->rc = STORE_OK;
+	complete(k->q, k->r);
+	free(k);
+}
+
+/* A short print of what a poll saw, to tell a change. */
+static uint64_t
+poll_print(const struct pgstore_poll *p)
+{
+	uint64_t h = 1469598103934665603ull;
+	const char *s[2] = { p->pause, p->resume };
+	size_t i;
+	int k;
+
+#define MIX(b) (h = (h ^ (uint64_t)(b)) * 1099511628211ull)
+	for (k = 0; k < 2; k++) {
+		MIX(s[k] != NULL);
+		for (i = 0; s[k] != NULL && s[k][i] != '\0'; i++)
+			MIX((unsigned char)s[k][i]);
+	}
+	for (i = 0; i < p->nowned; i++) {
+		MIX(p->owned[i].job_id);
+		MIX(p->owned[i].attempt_id);
+	}
+#undef MIX
+	return h;
+}
+
+static void
+on_poll(void *arg, struct pgstore_poll *p, const struct pgconn_reply *rep)
+{
+	struct call *k = arg;
+	struct sq_req *r = k->r;
+	struct pgq *q = k->q;
+	uint64_t print;
+
+	if (p == NULL) {
+		side_done(k, rep);
+		return;
+	}
+	q->next_wake = p->next_wake;
+	print = poll_print(p);
+	/* changed: the dispatcher reads control, reconciles and claims */
+	if (p->ready || print != q->poll_print || q->polls == 0) {
+		q->poll_print = print;
+		r->u.poll.changed = 1;
+		r->u.poll.data_version = (int64_t)++q->polls;
+		r->u.poll.pause = p->pause;
+		r->u.poll.resume = p->resume;
+		r->u.poll.owned = p->owned;
+		r->u.poll.nowned = p->nowned;
+		p->pause = p->resume = NULL;
+		p->owned = NULL;
+		p->nowned = 0;
+	}
+	side_done(k, NULL);
+}
+
+static void
+on_leases(void *arg, int renewed, int requeued, const int64_t *ids,
+    const struct pgconn_reply *rep)
+{
+	struct call *k = arg;
+
+	(void)renewed;
+	(void)ids;
+	if (requeued < 0) {
+		side_done(k, rep);
+		return;
+	}
+	k->r->u.leases.requeued = requeued;
+	side_done(k, NULL);
+}
+
+static void
+on_beat(void *arg, int rc, int written, const struct pgconn_reply *rep)
+{
+	(void)written;
+	side_done(arg, rc == STORE_OK ? NULL : rep);
+}
+
+static void
+on_counts(void *arg, const int64_t *counts, const struct pgconn_reply *rep)
+{
+	struct call *k = arg;
+
+	if (counts == NULL) {
+		side_done(k, rep);
+		return;
+	}
+	memcpy(k->r->u.counts.counts, counts,
+	    (size_t)k->r->u.counts.nstates * sizeof(counts[0]));
+	side_done(k, NULL);
+}
+
+/* Sends a side request. Returns 0 or -1 (not sent: k is the caller's). */
+static int
+send_side(struct pgq *q, struct call *k)
+{
+	struct sq_req *r = k->r;
+	int n;
+
+	switch (r->op) {
+	case SQ_POLL:
+		return pgstore_poll(q->c, q->daemon_id, now_ms(), on_poll, k);
+	case SQ_LEASES:
+		return pgstore_lease_round(q->c, q->daemon_id, now_ms(),
+		    r->u.leases.lease_ms, r->u.leases.runs, r->u.leases.nruns,
+		    on_leases, k);
+	case SQ_HEARTBEAT:
+		return pgstore_heartbeat(q->c, q->daemon_id, q->host, q->pid,
+		    now_ms(), r->u.beat.status, r->u.beat.pause_reason[0] ?
+		    r->u.beat.pause_reason : NULL, on_beat, k);
+	case SQ_COUNTS:
+		n = r->u.counts.nstates;
+		r->u.counts.nstates = n < 0 ? 0 : n > SQ_STATES_MAX ?
+		    SQ_STATES_MAX : n;
+		return pgstore_counts(q->c, r->u.counts.states,
+		    r->u.counts.nstates, on_counts, k);
+	default:
+		return -1;
+	}
+}
+
+/* ---- the queue ---- */
+
+void
+pgq_submit(struct pgq *q, struct sq_req *r)
+{
+	struct call *k;
+
+	q->queued++;
+	if (q->closing) {
+		set_error(r, &not_sent);
+		complete(q, r);
+		return;
+	}
+	switch (r->op) {
+	case SQ_CLAIM: case SQ_ANSWERED: case SQ_IMAGE: case SQ_FINISH:
+		TAILQ_INSERT_TAIL(&q->ordered, r, entry);
+		pump(q);
+		return;
+	default:
+		break;
+	}
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		set_error(r, &not_sent);
+		complete(q, r);
+		return;
+	}
+	k->q = q;
+	k->r = r;
+	if (send_side(q, k) == -1) {
+		free(k);
+		set_error(r, &not_sent);
+		complete(q, r);
+	}
+}
+
+void
+pgq_health(struct pgq *q, struct storeq_health *h)
+{
+	int64_t now = mono_ms();
+
+	h->locked_ms = q->locked_since ? now - q->locked_since : 0;
+	h->fault_ms = q->fault_since ? now - q->fault_since : 0;
+	snprintf(h->fault, sizeof(h->fault), "%s", q->fault_since ? q->fault :
+	    "");
+	h->queued = q->queued;
+	h->lock_waits = q->lock_waits;
+	h->lock_wait_ms = q->lock_wait_ms + (q->lock_wait_since ?
+	    now - q->lock_wait_since : 0);
+}
+
+void
+pgq_on_change(struct pgq *q, void (*fn)(void *), void *arg)
+{
+	q->changed = fn;
+	q->changed_arg = arg;
+}
+
+static void
+heard(void *arg)
+{
+	struct pgq *q = arg;
+
+	if (q->changed != NULL && !q->closing)
+		q->changed(q->changed_arg);
+}
+
+static void
+on_reopen(evutil_socket_t fd, short what, void *arg)
+{
+	struct pgq *q = arg;
+
+	(void)fd;
+	(void)what;
+	if (!q->closing && pgconn_open(q->c) == -1)
+		log_err("store_connect_failed error=\"out of memory\"");
+}
+
+/* The connection came up or went: say so, reopen, let the head go on. */
+static void
+on_state(void *arg, int up, const char *err)
+{
+	struct pgq *q = arg;
+	struct timeval tv;
+
+	if (up) {
+		if (q->down_since != 0)
+			log_info("store_connected down_ms=%lld",
+			    (long long)(mono_ms() - q->down_since));
+		q->down_since = 0;
+		q->reopen_wait = REOPEN_MIN_MS;
+		if (q->since == 0)
+			q->fault_since = 0;
+		pump(q);
+		heard(q); /* a NOTIFY sent meanwhile was not heard */
+		return;
+	}
+	if (q->closing)
+		return;
+	if (q->down_since == 0) {
+		q->down_since = mono_ms();
+		log_warn("store_disconnected error=%s note=\"reconnecting; the "
+		    "data waits in memory\"", LOG_Q(err ? err : ""));
+	}
+	q->fault_since = q->fault_since ? q->fault_since : q->down_since;
+	snprintf(q->fault, sizeof(q->fault), "PostgreSQL: %s", err ? err :
+	    "connection lost");
+	tv.tv_sec = (time_t)(q->reopen_wait / 1000);
+	tv.tv_usec = (suseconds_t)(q->reopen_wait % 1000) * 1000;
+	evtimer_add(q->reopen_ev, &tv);
+	q->reopen_wait = q->reopen_wait * 2 < REOPEN_MAX_MS ?
+	    q->reopen_wait * 2 : REOPEN_MAX_MS;
+}
+
+struct pgq *
+pgq_new(struct event_base *base, const char *uri, const char *daemon_id,
+    const char *host, int pid)
+{
+	struct pgq *q;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return NULL;
+	q->base = base;
+	q->pid = pid;
+	q->wait = FAULT_WAIT_MIN_MS;
+	q->reopen_wait = REOPEN_MIN_MS;
+	TAILQ_INIT(&q->ordered);
+	TAILQ_INIT(&q->done);
+	q->listener.changed = heard;
+	q->listener.arg = q;
+	if ((q->daemon_id = strdup(daemon_id)) == NULL ||
+	    (q->host = strdup(host)) == NULL ||
+	    (q->deliver_ev = event_new(base, -1, 0, on_deliver, q)) == NULL ||
+	    (q->retry_ev = evtimer_new(base, on_retry, q)) == NULL ||
+	    (q->reopen_ev = evtimer_new(base, on_reopen, q)) == NULL ||
+	    (q->c = pgconn_new(base, uri)) == NULL ||
+	    pgconn_set(q->c, "lock_timeout", LOCK_TIMEOUT) == -1 ||
+	    pgstore_prepare(q->c) == -1 ||
+	    pgstore_listen(q->c, &q->listener) == -1)
+		goto fail;
+	pgconn_set_state_cb(q->c, on_state, q);
+	if (pgconn_open(q->c) == -1)
+		goto fail;
+	return q;
+fail:
+	pgq_free(q);
+	return NULL;
+}
+
+static void
+on_stopped(void *arg, int rc, int written, const struct pgconn_reply *rep)
+{
+	struct pgq *q = arg;
+
+	(void)written;
+	q->stopped_out = 0;
+	if (rc != STORE_OK)
+		log_warn("store_error op=daemon_stopped error=%s",
+		    LOG_Q(rep && rep->error ? rep->error : ""));
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
+/* Runs the loop until cond(q) is false or ms pass. */
+static void
+drain(struct pgq *q, int (*cond)(struct pgq *), int64_t ms)
+{
+	struct timeval tv = { 0, 50 * 1000 };
+	int64_t end = mono_ms() + ms;
+
+	evtimer_add(q->tick_ev, &tv);
+	while (cond(q) && mono_ms() < end)
+		event_base_loop(q->base, EVLOOP_ONCE);
+	evtimer_del(q->tick_ev);
+}
+
+static int
+answers_due(struct pgq *q)
+{
+	return q->queued > 0;
+}
+
+static int
+stopped_due(struct pgq *q)
+{
+	return q->stopped_out;
+}
+
+void
+pgq_free(struct pgq *q)
+{
+	struct sq_req *r;
+
+	if (q == NULL)
+		return;
+	q->closing = 1;
+	if (q->c != NULL && q->deliver_ev != NULL &&
+	    (q->tick_ev = event_new(q->base, -1, EV_PERSIST, on_tick, q)) != NULL) {
+		drain(q, answers_due, DRAIN_MS);
+		if (pgconn_is_up(q->c) && pgstore_daemon_stopped(q->c,
+		    q->daemon_id, now_ms(), on_stopped, q) == 0) {
+			q->stopped_out = 1;
+			drain(q, stopped_due, DRAIN_MS);
+		}
+	}
+	q->dying = 1;
+	pgconn_free(q->c); /* what is out completes as lost */
+	if (q->retry_ev != NULL)
+		evtimer_del(q->retry_ev);
+	while ((r = TAILQ_FIRST(&q->ordered)) != NULL) {
+		TAILQ_REMOVE(&q->ordered, r, entry);
+		set_error(r, &not_sent);
+		if (q->deliver_ev != NULL)
+			complete(q, r);
+	}
+	while (q->deliver_ev != NULL && !TAILQ_EMPTY(&q->done))
+		on_deliver(-1, 0, q); /* callbacks may submit: at once */
+	if (q->deliver_ev) event_free(q->deliver_ev);
+	if (q->retry_ev) event_free(q->retry_ev);
+	if (q->reopen_ev) event_free(q->reopen_ev);
+	if (q->tick_ev) event_free(q->tick_ev);
+	free(q->daemon_id);
+	free(q->host);
+	free(q);
+}
