@@ -64,3 +64,63 @@ pg_start() {
 pgsql() {
 	psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$PG_URI" "$@"
 }
+
+# pg_enqueue N PREFIX [PARTIALS]: N streaming gpt-image-1 jobs with prompts
+# "PREFIX 1".."PREFIX N", in one transaction of plain SQL as another program
+# writes them; their input ($T/in.png, made if missing) stored once in blobs.
+pg_enqueue() {
+	[ -e "$T/in.png" ] || mkpng "$T/in.png" 16 16
+	pgsql -v n="$1" -v prefix="$2" -v partials="${3:-2}" \
+		-v photo="$(base64 -w0 "$T/in.png")" >/dev/null <<'SQL'
+BEGIN;
+INSERT INTO blobs (sha256, size, data)
+SELECT encode(sha256(d), 'hex'), length(d), d FROM (SELECT decode(:'photo', 'base64') d) x
+ON CONFLICT (sha256) DO NOTHING;
+WITH j AS (
+  INSERT INTO jobs (params, stream, priority)
+  SELECT jsonb_build_object('prompt', :'prefix' || ' ' || i, 'model', 'gpt-image-1',
+                            'partial_images', :partials), 1, 0
+  FROM generate_series(1, :n) i RETURNING id)
+INSERT INTO inputs (job_id, role, ordinal, filename, content_type, blob_id)
+SELECT j.id, 'image', 0, 'in.png', 'image/png', b.id FROM j
+JOIN blobs b ON b.sha256 = encode(sha256(decode(:'photo', 'base64')), 'hex');
+COMMIT;
+SQL
+}
+
+# pg_wait_done SECONDS [PID...]: until no job is queued, running or waiting
+# to retry; fails after SECONDS, or when one of the PIDs (daemons) died.
+pg_wait_done() {
+	local deadline=$((SECONDS + $1)) n p
+	shift
+	while :; do
+		n=$(pgsql -c "SELECT count(*) FROM jobs WHERE state IN ('queued','running','retry_wait')")
+		[ "$n" = 0 ] && return 0
+		[ $SECONDS -lt "$deadline" ] || fail "$n jobs still not finished after $deadline s"
+		for p in "$@"; do
+			kill -0 "$p" 2>/dev/null || fail "imgeditd $p died: $(tail -5 "$DAEMON_LOG")"
+		done
+		sleep 0.2
+	done
+}
+
+# pg_check_images: every stored image's bytes hash to its sha256 column and
+# are among what the fake upstream sent for that very request.
+pg_check_images() {
+	pgsql -F ' ' -c "SELECT a.request_id, i.sha256, encode(sha256(i.data), 'hex'), i.id FROM images i JOIN attempts a ON a.id = i.attempt_id" >"$T/images.txt"
+	python3 - "$FAKE_LOG" "$T/images.txt" <<'PY' || fail "a stored image differs from what upstream sent for its request"
+import json, sys
+sent = {}
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r.get("method") == "POST":
+        sent["req_%d" % r["seq"]] = {s["sha256"] for s in r.get("sent") or []}
+n = 0
+for line in open(sys.argv[2]):
+    req, sha, real, iid = line.split()
+    assert sha == real, ("bytes do not hash to the sha256 column", iid)
+    assert req in sent and sha in sent[req], ("not sent for its request", iid, req)
+    n += 1
+print(n, "images checked")
+PY
+}

@@ -10,46 +10,10 @@
 pg_start
 DB=$PG_URI
 "$IMGEDITCTL" --db "$DB" init >/dev/null || fail "imgeditctl init failed"
-mkpng "$T/in.png" 64 64
-PHOTO=$(base64 -w0 "$T/in.png")
-
-# enqueue N PREFIX: N streaming jobs with 2 partials, the input shared.
-enqueue() {
-	pgsql -v n="$1" -v prefix="$2" -v photo="$PHOTO" >/dev/null <<'SQL'
-BEGIN;
-INSERT INTO blobs (sha256, size, data)
-SELECT encode(sha256(d), 'hex'), length(d), d FROM (SELECT decode(:'photo', 'base64') d) x
-ON CONFLICT (sha256) DO NOTHING;
-WITH j AS (
-  INSERT INTO jobs (params, stream, priority)
-  SELECT jsonb_build_object('prompt', :'prefix' || ' ' || i, 'model', 'gpt-image-1',
-                            'partial_images', 2), 1, 0
-  FROM generate_series(1, :n) i RETURNING id)
-INSERT INTO inputs (job_id, role, ordinal, filename, content_type, blob_id)
-SELECT j.id, 'image', 0, 'in.png', 'image/png', b.id FROM j
-JOIN blobs b ON b.sha256 = encode(sha256(decode(:'photo', 'base64')), 'hex');
-COMMIT;
-SQL
-}
-
-# left: jobs not finished yet.
-left() { pgsql -c "SELECT count(*) FROM jobs WHERE state IN ('queued','running','retry_wait')"; }
-
-wait_pg_done() {
-	local deadline=$((SECONDS + $1)) n
-	while :; do
-		n=$(left)
-		[ "$n" = 0 ] && return 0
-		[ $SECONDS -lt "$deadline" ] || fail "$n jobs still not finished after $1 s"
-		kill -0 "$DAEMON_PID" 2>/dev/null || fail "imgeditd died: $(tail -5 "$DAEMON_LOG")"
-		sleep 0.1
-	done
-}
-
 start_fake
-enqueue 30 batch
+pg_enqueue 30 batch
 start_daemon --concurrency 8
-wait_pg_done 60
+pg_wait_done 60 "$DAEMON_PID"
 assert_eq "$(pgsql -c "SELECT count(*) FROM jobs WHERE state = 'succeeded'")" 30 "jobs succeeded"
 assert_eq "$(pgsql -c "SELECT count(*) FROM attempts")" 30 "one attempt per job"
 assert_eq "$(grep -c '"path":"/v1/images/edits"' "$FAKE_LOG")" 30 "requests upstream"
@@ -69,10 +33,10 @@ stop_daemon
 start_daemon --concurrency 8 --poll-interval 1s
 sleep 0.3
 for i in 1 2 3 4 5; do
-	enqueue 1 "late$i"
+	pg_enqueue 1 "late$i"
 	sleep 0.$((RANDOM % 4 + 3))
 done
-wait_pg_done 10
+pg_wait_done 10 "$DAEMON_PID"
 lat=$(pgsql -c "SELECT max(a.started_at - j.created_at) FROM jobs j JOIN attempts a ON a.job_id = j.id WHERE j.params->>'prompt' LIKE 'late%'")
 [ "$lat" -lt 400 ] || fail "a job inserted waited $lat ms for its claim (the NOTIFY was not heard)"
 stop_daemon
