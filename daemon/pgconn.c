@@ -334,7 +334,7 @@ answer(struct pgconn *c, struct pgq *p)
 {
 	struct pgconn_reply reply;
 	ExecStatusType st = PQresultStatus(p->res);
-	const char *state;
+	const char *state, *primary;
 	char msg[512];
 
 	memset(&reply, 0, sizeof(reply));
@@ -348,8 +348,11 @@ answer(struct pgconn *c, struct pgq *p)
 	state = PQresultErrorField(reply.res, PG_DIAG_SQLSTATE);
 	snprintf(reply.sqlstate, sizeof(reply.sqlstate), "%s",
 	    state != NULL ? state : "");
-	copy_msg(msg, sizeof(msg), reply.res != NULL ?
-	    PQresultErrorMessage(reply.res) : PQerrorMessage(c->conn));
+	primary = reply.res != NULL ? PQresultErrorField(reply.res,
+	    PG_DIAG_MESSAGE_PRIMARY) : NULL; /* without "ERROR:  " */
+	copy_msg(msg, sizeof(msg), primary != NULL ? primary :
+	    reply.res != NULL ? PQresultErrorMessage(reply.res) :
+	    PQerrorMessage(c->conn));
 	if (reply.res == NULL || ends_session(reply.sqlstate) ||
 	    PQstatus(c->conn) == CONNECTION_BAD) {
 		/* closed before any callback hears of it: p and the rest

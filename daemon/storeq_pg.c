@@ -20,7 +20,7 @@ TAILQ_HEAD(sq_list, sq_req);
 #define FAULT_WAIT_MIN_MS 50   /* other trouble: first pause between tries */
 #define FAULT_WAIT_MAX_MS 2000
 #define REOPEN_MIN_MS 100      /* a lost connection: first reopen after */
-#define REOPEN_MAX_MS 5000
+#define REOPEN_MAX_MS 2000
 #define DRAIN_MS 5000          /* pgq_free waits this long for answers */
 
 struct pgq {

@@ -124,3 +124,24 @@ for line in open(sys.argv[2]):
 print(n, "images checked")
 PY
 }
+
+# pg_server_stop / pg_server_start: the server goes away (fast shutdown:
+# sessions are cut) and comes back on the same socket and data.
+pg_server_stop() {
+	"${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 ||
+		fail "PostgreSQL did not stop"
+}
+pg_server_start() {
+	"${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 30 \
+		start >/dev/null 2>&1 || fail "PostgreSQL did not start again: $(tail -5 "$PG_DIR/log")"
+}
+
+# pg_sent_once N: the fake upstream took exactly N requests, one per prompt.
+pg_sent_once() {
+	python3 - "$FAKE_LOG" "$1" <<'PY' || fail "a job reached upstream more or less than once"
+import collections, json, sys
+c = collections.Counter(json.loads(l)["fields"]["prompt"] for l in open(sys.argv[1]) if '"POST"' in l)
+assert len(c) == int(sys.argv[2]) and set(c.values()) == {1}, \
+    (len(c), [p for p, n in c.items() if n != 1][:5])
+PY
+}

@@ -91,9 +91,15 @@ grep -q s3cr3tpw <<<"$out" && fail "the error printed the password: $out"
 rc=0; out=$("$IMGEDITCTL" --db "$PG_URI" list 2>&1) || rc=$?
 assert_eq "$rc" 3 "list's exit status on PostgreSQL"
 grep -q 'PostgreSQL' <<<"$out" || fail "list on PostgreSQL said: $out"
+# The daemon refuses a schema newer than itself, and a server not there,
+# without the password in its log.
 rc=0; out=$(OPENAI_API_KEY=sk-test timeout 10 "$IMGEDITD" --db "$pw_uri" --base-url http://127.0.0.1:9/v1 2>&1) || rc=$?
-assert_eq "$rc" 1 "imgeditd's exit status on PostgreSQL"
-grep -q 'does not run on PostgreSQL yet' <<<"$out" || fail "imgeditd on PostgreSQL said: $out"
+assert_eq "$rc" 1 "imgeditd's exit status on a newer schema"
+grep -q 'version 99 is newer' <<<"$out" || fail "imgeditd on a newer schema said: $out"
+grep -q s3cr3tpw <<<"$out" && fail "imgeditd logged the password: $out"
+rc=0; out=$(OPENAI_API_KEY=sk-test timeout 10 "$IMGEDITD" --db "postgresql://postgres:s3cr3tpw@/imgedit?host=$T/none" --base-url http://127.0.0.1:9/v1 2>&1) || rc=$?
+assert_eq "$rc" 1 "imgeditd's exit status when the server is not there"
+grep -q 'db_open_failed backend=postgresql' <<<"$out" || fail "imgeditd without a server said: $out"
 grep -q s3cr3tpw <<<"$out" && fail "imgeditd logged the password: $out"
 [ ! -e "postgresql:" ] || fail "a file named after the URI was created"
 pass "$n concurrent inits: version 2 once; re-init a no-op; columns as SQLite; triggers and NOTIFY"

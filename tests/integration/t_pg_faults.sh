@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Faults under a running imgeditd on PostgreSQL. (1) The server stops for
+# 3 s while 24 streams are mid-way (sessions cut, nothing answers), then
+# comes back: the images received meanwhile wait in memory and are stored
+# after, no job is sent upstream twice, all succeed, every image is the
+# one sent. (2) Another session holds an ACCESS EXCLUSIVE lock on images
+# for 3 s: inserts time out and are tried again, the daemon says it waits,
+# and the same holds. Claims stop while the database is away.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_pg.sh"
+pg_start
+DB=$PG_URI
+"$IMGEDITCTL" --db "$DB" init >/dev/null || fail "imgeditctl init failed"
+start_fake --image-bytes 20000 --latency-ms 400
+pg_enqueue 24 down 3
+start_daemon --concurrency 24
+
+# wait_images N: until N images are stored
+wait_images() {
+	local deadline=$((SECONDS + 30))
+	until [ "$(pgsql -c "SELECT count(*) FROM images" 2>/dev/null || echo 0)" -ge "$1" ]; do
+		[ $SECONDS -lt $deadline ] || fail "fewer than $1 images stored"
+		sleep 0.05
+	done
+}
+
+# (1) the server goes away mid-stream
+wait_images 10
+pg_server_stop
+sleep 3
+kill -0 "$DAEMON_PID" || fail "imgeditd died with the server away"
+pg_server_start
+pg_wait_done 60 "$DAEMON_PID"
+grep -q 'store_disconnected' "$DAEMON_LOG" || fail "no store_disconnected in the log"
+grep -q 'store_connected down_ms=' "$DAEMON_LOG" || fail "no store_connected in the log"
+assert_eq "$(pgsql -c "SELECT count(*) FROM jobs WHERE state = 'succeeded' AND attempts = 1")" 24 "jobs succeeded at the first attempt"
+assert_eq "$(pgsql -c "SELECT count(*) FROM images")" 96 "images stored (3 partials + final each)"
+pg_sent_once 24
+pg_check_images
+
+# (2) a lock held by another program
+: >"$FAKE_LOG"
+pgsql -c "TRUNCATE images; DELETE FROM attempts; DELETE FROM jobs" >/dev/null
+pg_enqueue 24 locked 3
+wait_images 10
+psql -X -q -d "$PG_URI" -c "BEGIN; LOCK TABLE images IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT;" >/dev/null &
+holder=$!
+sleep 2.5
+n_held=$(pgsql -c "SELECT count(*) FROM images" 2>/dev/null || echo -1)
+wait "$holder" || fail "the lock holder failed"
+pg_wait_done 60 "$DAEMON_PID"
+grep -q 'store_waiting op=image sqlstate=55P03' "$DAEMON_LOG" || fail "the daemon did not say it waits on the lock: $(grep store_ "$DAEMON_LOG" | tail -3)"
+grep -q 'store_resumed op=image' "$DAEMON_LOG" || fail "no store_resumed after the lock"
+assert_eq "$(pgsql -c "SELECT count(*) FROM jobs WHERE state = 'succeeded' AND attempts = 1")" 24 "jobs succeeded at the first attempt (lock)"
+assert_eq "$(pgsql -c "SELECT count(*) FROM images")" 96 "images stored (lock)"
+pg_sent_once 24
+pg_check_images
+stop_daemon
+pass "server away 3 s and a table lock 3 s under 24 streams: all stored, each sent once"
