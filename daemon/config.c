@@ -17,7 +17,7 @@
 #include "util.h"
 
 const struct config_key config_keys[] = {
-	{ "db", "PATH", "the queue database (env IMGEDIT_DB)" },
+	{ "db", "PATH|URI", "the queue: a SQLite file, or postgresql://... (env IMGEDIT_DB)" },
 	{ "base-url", "URL", "API base URL (env OPENAI_BASE_URL)" },
 	{ "api-key-file", "FILE", "read the API key from FILE (else "
 	    "$CREDENTIALS_DIRECTORY/openai-api-key, else env OPENAI_API_KEY)" },
