@@ -5,7 +5,8 @@
 # after, no job is sent upstream twice, all succeed, every image is the
 # one sent. (2) Another session holds an ACCESS EXCLUSIVE lock on images
 # for 3 s: inserts time out and are tried again, the daemon says it waits,
-# and the same holds. Claims stop while the database is away.
+# and the same holds. Claims stop while the database is away. (3) SIGTERM
+# with the server away: the daemon waits, exits 0 once it is back.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_pg.sh"
 pg_start
@@ -55,5 +56,25 @@ assert_eq "$(pgsql -c "SELECT count(*) FROM jobs WHERE state = 'succeeded' AND a
 assert_eq "$(pgsql -c "SELECT count(*) FROM images")" 96 "images stored (lock)"
 pg_sent_once 24
 pg_check_images
-stop_daemon
-pass "server away 3 s and a table lock 3 s under 24 streams: all stored, each sent once"
+
+# (3) SIGTERM while the server is away: the daemon waits to store what it
+# holds, exits 0 once the server is back; nothing received is lost
+: >"$FAKE_LOG"
+pgsql -c "TRUNCATE images; DELETE FROM attempts; DELETE FROM jobs" >/dev/null
+pg_enqueue 8 term 3
+wait_images 4
+pg_server_stop
+kill -TERM "$DAEMON_PID"
+sleep 2
+kill -0 "$DAEMON_PID" 2>/dev/null || fail "imgeditd exited with what it received not stored"
+pg_server_start
+rc=0
+wait "$DAEMON_PID" || rc=$?
+DAEMON_PID=
+assert_eq "$rc" 0 "imgeditd exit status after SIGTERM with the server back"
+sent=$(grep -c '"POST"' "$FAKE_LOG")
+assert_eq "$(pgsql -c "SELECT count(*) FROM images")" "$((sent * 4))" "images stored of the $sent jobs sent"
+assert_eq "$(pgsql -c "SELECT count(*) FROM jobs WHERE state NOT IN ('succeeded','queued')")" 0 "jobs neither done nor back in the queue"
+assert_eq "$(pgsql -c "SELECT count(*) FROM daemons WHERE stopped_at IS NOT NULL")" 1 "daemons row marked stopped"
+pg_check_images
+pass "server away 3 s and a table lock 3 s under 24 streams, SIGTERM with the server away: all stored, each sent once"
