@@ -389,6 +389,23 @@ fail:
 	return CTL_FAIL;
 }
 
+/* Job ids SRC gave to jobs since pruned are not given again by DST. */
+static int
+follow_jobs_mark(struct copy *cp)
+{
+	int64_t mark;
+
+	if (cdb_jobs_mark(cp->src, &mark) == -1) {
+		ctl_err("%s", cdb_err(cp->src));
+		return CTL_FAIL;
+	}
+	if (mark > 0 && cdb_raise_jobs_mark(cp->dst, mark) == -1) {
+		ctl_err("%s", cdb_err(cp->dst));
+		return CTL_FAIL;
+	}
+	return CTL_OK;
+}
+
 static int
 print_summary(struct copy *cp)
 {
@@ -457,6 +474,8 @@ verb_copy(struct ctl *c, int argc, char **argv)
 		if ((rc = copy_table(&cp, i)) != CTL_OK)
 			goto out;
 	progress_abort(&cp.prog);
+	if ((rc = follow_jobs_mark(&cp)) != CTL_OK)
+		goto out;
 	rc = print_summary(&cp);
 out:
 	copy_free(&cp);

@@ -641,6 +641,62 @@ cdb_follow(struct cdb *db, const struct ctable *t, int64_t id)
 	return rc;
 }
 
+/* ---- job ids ---- */
+
+int
+cdb_jobs_mark(struct cdb *db, int64_t *mark)
+{
+	sqlite3_stmt *s = NULL;
+	PGresult *res;
+	int rc = -1;
+
+	*mark = 0;
+	if (db->pg) {
+		res = PQexec(db->pc, "SELECT coalesce(pg_sequence_last_value("
+		    "pg_get_serial_sequence('jobs', 'id')::regclass), 0)");
+		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+			*mark = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+			rc = 0;
+		} else
+			fail_pg(db, "cannot read the job id sequence", res);
+		PQclear(res);
+		return rc;
+	}
+	if (sqlite3_prepare_v2(db->db, "SELECT coalesce((SELECT seq FROM "
+	    "sqlite_sequence WHERE name = 'jobs'), 0)", -1, &s, NULL) ==
+	    SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+		*mark = sqlite3_column_int64(s, 0);
+		rc = 0;
+	} else
+		fail(db, "cannot read the job id sequence: %s",
+		    sqlite3_errmsg(db->db));
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+cdb_raise_jobs_mark(struct cdb *db, int64_t mark)
+{
+	if (db->pg)
+		return exec_ints(db, NULL, "SELECT setval(pg_get_serial_sequence("
+		    "'jobs', 'id'), $1::bigint) WHERE $1::bigint > coalesce("
+		    "pg_sequence_last_value(pg_get_serial_sequence('jobs', 'id')"
+		    "::regclass), 0)", "cannot set the job id sequence", &mark, 1);
+	if (cdb_begin(db) == -1)
+		return -1;
+	if (exec_ints(db, "UPDATE sqlite_sequence SET seq = ?1 WHERE name = "
+	    "'jobs' AND seq < ?1", NULL, "cannot set the job id sequence",
+	    &mark, 1) == -1 ||
+	    exec_ints(db, "INSERT INTO sqlite_sequence (name, seq) SELECT "
+	    "'jobs', ?1 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE "
+	    "name = 'jobs')", NULL, "cannot set the job id sequence", &mark,
+	    1) == -1 || cdb_commit(db) == -1) {
+		cdb_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- in use ---- */
 
 int

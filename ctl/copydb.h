@@ -68,4 +68,11 @@ int cdb_drop_events(struct cdb *db, int64_t lo, int64_t hi);
  * 0 or -1. */
 int cdb_follow(struct cdb *db, const struct ctable *t, int64_t id);
 
+/* The highest job id ever given, pruned jobs' included (SQLite's
+ * sqlite_sequence, PostgreSQL's sequence), 0 if none, into *mark. */
+int cdb_jobs_mark(struct cdb *db, int64_t *mark);
+/* Makes DST give job ids after mark, as SRC would: pruned jobs' ids are
+ * never given again. Never lowers it. Returns 0 or -1. */
+int cdb_raise_jobs_mark(struct cdb *db, int64_t mark);
+
 #endif

@@ -44,6 +44,11 @@ assert_eq "$(sql "SELECT count(*) FROM images WHERE kind = 'partial'")" 40 "part
 sql "INSERT INTO jobs (params) VALUES ('{\"prompt\":\"later\", \"model\":\"gpt-image-1\"}');
      INSERT INTO inputs (job_id, role, ordinal, filename, data)
      VALUES (last_insert_rowid(), 'image', 0, 'in.png', x'89504e470d0a1a0a00ff');"
+# a job pruned since: its id is never given again, on either side
+sql "PRAGMA foreign_keys = ON; INSERT INTO jobs (params) VALUES ('{}');
+     DELETE FROM jobs WHERE id = last_insert_rowid();"
+jobs_mark=$(sql "SELECT seq FROM sqlite_sequence WHERE name = 'jobs'")
+assert_eq "$jobs_mark" $(( $(sql "SELECT max(id) FROM jobs") + 1 )) "the pruned job's id"
 "$IMGEDITCTL" pause "copy test" >/dev/null
 nimages=$(sql "SELECT count(*) FROM images")
 nevents=$(sql "SELECT count(*) FROM events")
@@ -70,13 +75,13 @@ rc=0; "$IMGEDITCTL" copy "$PG_URI" "$T/back.db" 2>"$T/c3.err" >"$T/c3.out" || rc
 assert_eq "$rc" 0 "copy back's exit status ($(cat "$T/c3.err"))"
 grep -q "images $nimages" "$T/c3.out" || fail "copy back's summary: $(cat "$T/c3.out")"
 same_dump sqlite "$DB" sqlite "$T/back.db" "SQLite -> PostgreSQL -> SQLite"
+assert_eq "$(sqlite3 "$T/back.db" "SELECT seq FROM sqlite_sequence WHERE name = 'jobs'")" "$jobs_mark" "the highest job id ever given, after the round trip"
 assert_eq "$(DB=$T/back.db stored_sha)" "$(stored_sha)" "sha256 of every image's bytes after the round trip"
 
 # ---- the sequences went past the copied ids: a new job on PostgreSQL
-# gets the next id, and its trigger's event the next event id
-maxjob=$(sql "SELECT max(id) FROM jobs")
-assert_eq "$(pgsql -c "INSERT INTO jobs (params) VALUES ('{}') RETURNING id" | head -1)" $((maxjob + 1)) "next job id on PostgreSQL"
-assert_eq "$(pgsql -c "SELECT id FROM events WHERE job_id = $((maxjob + 1))")" $((nevents + 1)) "next event id on PostgreSQL"
+# gets the id after the pruned one, and its trigger's event the next one
+assert_eq "$(pgsql -c "INSERT INTO jobs (params) VALUES ('{}') RETURNING id" | head -1)" $((jobs_mark + 1)) "next job id on PostgreSQL"
+assert_eq "$(pgsql -c "SELECT id FROM events WHERE job_id = $((jobs_mark + 1))")" $((nevents + 1)) "next event id on PostgreSQL"
 
 # ---- SIGKILL in the middle: the copy stops itself (test hook) before
 # committing its 5th batch of images, one image a batch; it is killed there
