@@ -218,11 +218,12 @@ cdb_err(const struct cdb *db)
 
 /* ---- parameters ---- */
 
-/* PostgreSQL's text form of the values vals[0..n) into strs (ints printed
- * into nums[i]). Text with a NUL byte cannot be text there. */
+/* PostgreSQL's text form of the values vals[0..n) (a row of t, or keys)
+ * into strs (ints printed into nums[i]), bytes in binary. Text with a NUL
+ * byte cannot be text there. */
 static int
 pg_params(struct cdb *db, const struct ctable *t, const enum ccol_type *types,
-    const struct cval *vals, int n, const char **strs, int *lens,
+    const struct cval *vals, int n, int row, const char **strs, int *lens,
     int *fmts, char (*nums)[24])
 {
 	int i;
@@ -243,9 +244,10 @@ pg_params(struct cdb *db, const struct ctable *t, const enum ccol_type *types,
 		} else if (memchr(vals[i].p, '\0', vals[i].len) != NULL) {
 			char key[256];
 
-			return fail(db, "%s %s: a text value holds a NUL byte, "
+			return fail(db, "%s %s: column %s holds a NUL byte, "
 			    "which PostgreSQL's text cannot", t->name,
-			    copyplan_keydesc(t, vals, key, sizeof(key)));
+			    row ? copyplan_keydesc(t, vals, key, sizeof(key)) :
+			    "(a key)", t->cols[row ? i : i % t->nkey].name);
 		} else
 			strs[i] = (const char *)vals[i].p;
 	}
@@ -427,7 +429,7 @@ select_pg(struct cdb *db, const struct ctable *t, enum cq_what what,
 		memset(&all[n], 0, sizeof(all[n]));
 		all[n++].i = limit;
 	}
-	if (pg_params(db, t, types, all, n, strs, lens, fmts, nums) == -1)
+	if (pg_params(db, t, types, all, n, 0, strs, lens, fmts, nums) == -1)
 		return -1;
 	r = PQexecParams(db->pc, sql, n, NULL, strs, lens, fmts, 1);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQnfields(r) != out->w) {
@@ -593,7 +595,7 @@ insert_pg(struct cdb *db, const struct ctable *t, const struct cval *row)
 	}
 	for (i = 0; i < t->ncols; i++)
 		types[i] = t->cols[i].type;
-	if (pg_params(db, t, types, row, t->ncols, strs, lens, fmts,
+	if (pg_params(db, t, types, row, t->ncols, 1, strs, lens, fmts,
 	    nums) == -1)
 		return -1;
 	r = PQexecPrepared(db->pc, name, t->ncols, strs, lens, fmts, 0);
