@@ -44,7 +44,7 @@ typedef int verb_fn(struct ctl *c, int argc, char **argv);
 
 verb_fn verb_init, verb_submit, verb_list, verb_show, verb_status,
     verb_export, verb_cancel, verb_retry, verb_wait, verb_pause, verb_resume,
-    verb_prune, verb_watch, verb_serve;
+    verb_prune, verb_watch, verb_serve, verb_copy;
 
 /* Prints "imgeditctl: <message>" and a newline on stderr. */
 void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -38,6 +38,7 @@ static const struct verb {
 	{ "resume", verb_resume, "let the daemons start jobs again" },
 	{ "prune", verb_prune, "delete old finished jobs and reclaim space" },
 	{ "serve", verb_serve, "a read-only web view of the queue, live" },
+	{ "copy", verb_copy, "copy a queue between SQLite and PostgreSQL" },
 };
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
 

@@ -12,6 +12,7 @@
 #include "ctl.h"
 #include "image.h"
 #include "jobspec.h"
+#include "progress.h"
 #include "util.h"
 
 #define INPUT_MAX_BYTES ((size_t)64 * 1024 * 1024)  /* upstream takes < 50 MB */
@@ -92,12 +93,6 @@ struct job {
 	int refused;                /* its line was bad: not checked again */
 };
 
-struct progress {
-	int on;
-	const char *what;
-	size_t done, total;
-	int64_t last;
-};
 
 struct submit {
 	/* options */
@@ -683,46 +678,6 @@ jobs_from_jsonl(struct submit *s, char *err, size_t errlen)
 	free(dir);
 	fclose(fp);
 	return rc;
-}
-
-/* ---- progress (stderr, on a terminal only) ---- */
-
-static void
-progress_start(struct progress *p, const char *what, size_t total)
-{
-	p->on = total > 1 && isatty(STDERR_FILENO);
-	p->what = what;
-	p->done = 0;
-	p->total = total;
-	p->last = 0;
-}
-
-static void
-progress_step(struct progress *p)
-{
-	static const char bar[] = "##############################";
-	int64_t now;
-	int fill;
-
-	p->done++;
-	if (!p->on)
-		return;
-	now = mono_ms();
-	if (p->done != p->total && now - p->last < 100)
-		return;
-	p->last = now;
-	fill = (int)(30 * p->done / p->total);
-	fprintf(stderr, "\rimgeditctl: %-8s [%.*s%*s] %zu/%zu", p->what, fill,
-	    bar, 30 - fill, "", p->done, p->total);
-	if (p->done == p->total)
-		fputs("\r\033[K", stderr);
-}
-
-static void
-progress_abort(struct progress *p)
-{
-	if (p->on && p->done != p->total)
-		fputs("\r\033[K", stderr);
 }
 
 /* ---- checking ---- */

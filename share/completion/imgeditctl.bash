@@ -5,7 +5,7 @@ _imgeditctl()
 	local cur prev verb i
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local verbs="init submit list show export cancel retry wait watch serve status pause resume prune help"
+	local verbs="init submit list show export cancel retry wait watch serve status pause resume prune copy help"
 	local states="queued running retry_wait succeeded failed canceled"
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
@@ -40,9 +40,10 @@ _imgeditctl()
 	wait) opts="--timeout" ;;
 	prune) opts="--older-than --state --dry-run" ;;
 	serve) opts="--listen" ;;
+	copy) opts="--batch --force" ;;
 	help) COMPREPLY=($(compgen -W "$verbs" -- "$cur")); return ;;
 	esac
-	if [[ $cur == -* ]] || [ "$verb" != submit ]; then
+	if [[ $cur == -* ]] || { [ "$verb" != submit ] && [ "$verb" != copy ]; }; then
 		COMPREPLY=($(compgen -W "$opts $common" -- "$cur"))
 	else
 		COMPREPLY=($(compgen -f -- "$cur"))
