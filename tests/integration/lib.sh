@@ -39,12 +39,30 @@ trap cleanup EXIT
 fail() { echo "FAIL $TEST_NAME: $*" >&2; exit 1; }
 pass() { echo "ok $TEST_NAME: $*"; }
 
+# IMGEDIT_TEST_BACKEND=pg (ctest's it.pg.* twins of the tests that run on
+# both backends): the same test on a throwaway PostgreSQL; DB is its URI
+# and sql runs on it with psql, printing as sqlite3 does (| between
+# columns, no header).
+if [ "${IMGEDIT_TEST_BACKEND:-sqlite}" = pg ]; then
+	. "$(dirname "${BASH_SOURCE[0]}")/lib_pg.sh"
+	pg_start
+	DB=$PG_URI
+	export IMGEDIT_DB=$DB
+	TEST_NAME="$TEST_NAME (PostgreSQL)"
+fi
+
 # assert_eq ACTUAL EXPECTED WHAT
 assert_eq() {
 	[ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"
 }
 
-sql() { sqlite3 -bail -cmd '.timeout 5000' "$DB" "$@"; }
+sql() {
+	if [ "${IMGEDIT_TEST_BACKEND:-sqlite}" = pg ]; then
+		psql -X -q -A -t -F '|' -v ON_ERROR_STOP=1 -d "$DB" -c "$*"
+	else
+		sqlite3 -bail -cmd '.timeout 5000' "$DB" "$@"
+	fi
+}
 
 # mkpng FILE W H [rgba]: writes a valid PNG (pseudo-random pixels).
 mkpng() {
