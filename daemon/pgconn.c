@@ -146,14 +146,25 @@ pgq_free(struct pgq *p)
 	free(p);
 }
 
+static void fail_later(struct pgconn *c, const char *why);
+
 /* Runs p's done with reply; clears what the callback did not take. */
 static void
 complete(struct pgconn *c, struct pgq *p, struct pgconn_reply *reply)
 {
+	char why[300];
+
 	p->answered = 1;
 	c->npending--;
 	if (p->q.done != NULL)
 		p->q.done(p->q.arg, reply);
+	else if (!reply->ok && !reply->lost) {
+		/* a setup that failed (a prepare that met a lock): without it
+		 * every query using it fails; a new session tries it again */
+		snprintf(why, sizeof(why), "a statement run at connect failed: "
+		    "%s", reply->error != NULL ? reply->error : "");
+		fail_later(c, why);
+	}
 	PQclear(reply->res);
 }
 

@@ -50,6 +50,7 @@ struct pgq {
 	/* the last poll: the next wake, what it saw (to say "changed") */
 	int64_t next_wake;
 	uint64_t poll_print, polls;
+	uint64_t claims;            /* claims that took jobs, so far */
 
 	struct pgstore_listener listener;
 	void (*changed)(void *);
@@ -79,7 +80,11 @@ state_in(const char *state, const char *const *set)
 static const char *const lock_states[] = { "40001", "40P01", "55P03", NULL };
 /* and the lost connection: what trying again may mend */
 static const char *const transient_states[] = { "40001", "40P01", "55P03",
-    "57014", "53", "58", "08", "57P", NULL };
+    "53", "58", "08", "57P", "26000", "25006", NULL };
+/* ... of which those a new session mends: a prepared statement missing
+ * (its prepare failed at connect), a read-only server (a standby after a
+ * failover: libpq's target_session_attrs picks another host) */
+static const char *const reconnect_states[] = { "26000", "25006", NULL };
 
 static int
 is_lock(const struct pgconn_reply *rep)
@@ -119,9 +124,10 @@ set_error(struct sq_req *r, const struct pgconn_reply *rep)
 	    rep->sqlstate[0] ? ": " : "", rep->error ? rep->error : "no answer");
 }
 
-/* What a statement that could not be sent gets. */
+/* What a statement that could not be sent gets (not lost: it never left,
+ * so it cannot have committed). */
 static const struct pgconn_reply not_sent = {
-	.lost = 1, .sqlstate = PGCONN_LOST_STATE,
+	.lost = 0, .sqlstate = PGCONN_LOST_STATE,
 	.error = "the connection to PostgreSQL is down",
 };
 
@@ -205,6 +211,8 @@ head_again(struct pgq *q, struct sq_req *r, const struct pgconn_reply *rep)
 	if (!is_transient(rep) || q->dying)
 		return 0;
 	q->head_unknown |= rep->lost;
+	if (!rep->lost && state_in(rep->sqlstate, reconnect_states))
+		pgconn_close(q->c, rep->error ? rep->error : rep->sqlstate);
 	if (q->since == 0)
 		q->since = now;
 	if (!q->said && (!lock || now - q->since >= 1000)) {
@@ -262,6 +270,7 @@ on_claim(void *arg, int n, struct claimed_job **jobs,
 		jobs[i] = NULL;
 	}
 	r->rc = i;
+	q->claims += i > 0;
 	r->u.claim.next_wake = i < r->u.claim.want &&
 	    q->next_wake > now_ms() ? q->next_wake : 0;
 	head_done(q, r);
@@ -276,6 +285,12 @@ on_write(void *arg, int rc, int written, const struct pgconn_reply *rep)
 	/* a try before lost its connection after the row was in */
 	if (rc == STORE_ERR && r->op == SQ_IMAGE && q->head_unknown &&
 	    strcmp(rep->sqlstate, "23505") == 0) {
+		rc = STORE_OK;
+		written = 1;
+	}
+	/* a finish whose first try committed unheard finds its attempt
+	 * closed: it was this daemon that closed it */
+	if (rc == STORE_LOST && r->op == SQ_FINISH && q->head_unknown) {
 		rc = STORE_OK;
 		written = 1;
 	}
@@ -352,9 +367,11 @@ side_done(struct call *k, const struct pgconn_reply *rep)
 	free(k);
 }
 
-/* A short print of what a poll saw, to tell a change. */
+/* A short print of what a poll saw, and of the claims made before it, to
+ * tell a change: a job claimed and canceled between two polls leaves the
+ * runs owned as they were, and must still be reconciled. */
 static uint64_t
-poll_print(const struct pgstore_poll *p)
+poll_print(const struct pgstore_poll *p, uint64_t claims)
 {
 	uint64_t h = 1469598103934665603ull;
 	const char *s[2] = { p->pause, p->resume };
@@ -362,6 +379,7 @@ poll_print(const struct pgstore_poll *p)
 	int k;
 
 #define MIX(b) (h = (h ^ (uint64_t)(b)) * 1099511628211ull)
+	MIX(claims);
 	for (k = 0; k < 2; k++) {
 		MIX(s[k] != NULL);
 		for (i = 0; s[k] != NULL && s[k][i] != '\0'; i++)
@@ -388,7 +406,7 @@ on_poll(void *arg, struct pgstore_poll *p, const struct pgconn_reply *rep)
 		return;
 	}
 	q->next_wake = p->next_wake;
-	print = poll_print(p);
+	print = poll_print(p, q->claims);
 	/* changed: the dispatcher reads control, reconciles and claims */
 	if (p->ready || print != q->poll_print || q->polls == 0) {
 		q->poll_print = print;
@@ -607,6 +625,8 @@ pgq_new(struct event_base *base, const char *uri, const char *daemon_id,
 	    (q->reopen_ev = evtimer_new(base, on_reopen, q)) == NULL ||
 	    (q->c = pgconn_new(base, uri)) == NULL ||
 	    pgconn_set(q->c, "lock_timeout", LOCK_TIMEOUT) == -1 ||
+	    /* a role's statement_timeout would fail a big write every try */
+	    pgconn_set(q->c, "statement_timeout", "0") == -1 ||
 	    pgstore_prepare(q->c) == -1 ||
 	    pgstore_listen(q->c, &q->listener) == -1)
 		goto fail;

@@ -4,8 +4,9 @@
 # comes back: the images received meanwhile wait in memory and are stored
 # after, no job is sent upstream twice, all succeed, every image is the
 # one sent. (2) Another session holds an ACCESS EXCLUSIVE lock on images
-# for 3 s: inserts time out and are tried again, the daemon says it waits,
-# and the same holds. Claims stop while the database is away. (3) SIGTERM
+# for 3 s, and its session is cut meanwhile: inserts time out and are tried
+# again, the new session's prepares too, the daemon says it waits, and the
+# same holds. Claims stop while the database is away. (3) SIGTERM
 # with the server away: the daemon waits, exits 0 once it is back.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_pg.sh"
@@ -44,14 +45,22 @@ pg_check_images
 pgsql -c "TRUNCATE images; DELETE FROM attempts; DELETE FROM jobs" >/dev/null
 pg_enqueue 24 locked 3
 wait_images 10
+mark=$(wc -l <"$DAEMON_LOG")
 psql -X -q -d "$PG_URI" -c "BEGIN; LOCK TABLE images IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT;" >/dev/null &
 holder=$!
-sleep 2.5
+# the daemon's session is cut under the lock: the new one cannot prepare
+# its image insert until the lock goes (a prepare meets it too)
+sleep 0.5
+pgsql -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND query NOT LIKE '%pg_sleep%'" >/dev/null
+sleep 2
 n_held=$(pgsql -c "SELECT count(*) FROM images" 2>/dev/null || echo -1)
 wait "$holder" || fail "the lock holder failed"
 pg_wait_done 60 "$DAEMON_PID"
-grep -q 'store_waiting op=image sqlstate=55P03' "$DAEMON_LOG" || fail "the daemon did not say it waits on the lock: $(grep store_ "$DAEMON_LOG" | tail -3)"
-grep -q 'store_resumed op=image' "$DAEMON_LOG" || fail "no store_resumed after the lock"
+tail -n +"$((mark + 1))" "$DAEMON_LOG" >"$T/part2.log"
+grep -q 'store_waiting op=image' "$T/part2.log" || fail "the daemon did not say it waits to store: $(grep store_ "$T/part2.log" | tail -3)"
+grep -q 'store_disconnected error="a statement run at connect failed' "$T/part2.log" ||
+	fail "the new session's prepare did not meet the lock: $(grep store_ "$T/part2.log" | tail -3)"
+grep -q 'store_resumed op=image' "$T/part2.log" || fail "no store_resumed after the lock"
 assert_eq "$(pgsql -c "SELECT count(*) FROM jobs WHERE state = 'succeeded' AND attempts = 1")" 24 "jobs succeeded at the first attempt (lock)"
 assert_eq "$(pgsql -c "SELECT count(*) FROM images")" 96 "images stored (lock)"
 pg_sent_once 24
