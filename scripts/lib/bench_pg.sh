@@ -72,7 +72,7 @@ pg_cluster_stop() {
 
 # pg_admin ARGS...: psql on the maintenance database, unaligned, tuples only.
 pg_admin() {
-	psql -X -q -A -t -v ON_ERROR_STOP=1 -h "$PG_SOCK" -U postgres -d postgres "$@"
+	PGOPTIONS='-c client_min_messages=warning' psql -X -q -A -t -v ON_ERROR_STOP=1 -h "$PG_SOCK" -U postgres -d postgres "$@"
 }
 
 # pg_uri DB: the libpq URI of database DB of the cluster.
@@ -123,9 +123,10 @@ pg_poll_open() {
 	PG_POLL_PID=$PGPOLL_PID
 	pg_ask "SELECT pg_backend_pid()" PG_POLL_BACKEND
 }
-# pg_ask SQL VAR: the session's one-line answer to SQL into VAR.
+# pg_ask SQL VAR: the session's one-line answer to SQL (one statement, no
+# ';') into VAR.
 pg_ask() {
-	printf '%s\n' "$1" >&"${PGPOLL[1]}" || die "the bench's psql session is gone ($(cat "$RUN/pg-poll.err"))"
+	printf '%s;\n' "$1" >&"${PGPOLL[1]}" || die "the bench's psql session is gone ($(cat "$RUN/pg-poll.err"))"
 	IFS= read -r -t 60 "$2" <&"${PGPOLL[0]}" ||
 		die "the bench's psql session did not answer '$1' ($(cat "$RUN/pg-poll.err"))"
 }
