@@ -492,7 +492,7 @@ def cmd_report(args):
                           ("/jobs/ID", "serve_job_ms"),
                           ("thumbnail (first)", "serve_thumb_first_ms"))
     ]) + ([] if pg is None else [
-        tgt("imgeditd CPU/image on PostgreSQL <= 1.5x SQLite's", pg["ratio_to_sqlite"],
+        tgt("CPU/image on PostgreSQL <= 1.5x SQLite's", pg["ratio_to_sqlite"],
             1.5, "ratio", pg["ratio_to_sqlite"] is not None and pg["ratio_to_sqlite"] <= 1.5),
     ]) + ([] if pg is None or pg["claim"] is None else [
         tgt("claim p99 on PostgreSQL < 5 ms at %s queued" % pg["claim"].get("queued"),
