@@ -168,7 +168,7 @@ pg_wait_done() {
 }
 
 # pg_wait_no_clients: until no client backend but the session's is left
-# (imgeditd's went when it exited), 30 s at most.
+# (those of psql or imgeditd that exited), 30 s at most.
 pg_wait_no_clients() {
 	local n i
 	for i in $(seq 1 300); do
@@ -177,7 +177,7 @@ pg_wait_no_clients() {
 		[ "$n" = 0 ] && return 0
 		sleep 0.1
 	done
-	die "imgeditd's PostgreSQL backend is still there 30 s after it exited"
+	die "a client's PostgreSQL backend is still there 30 s after it exited"
 }
 
 # pg_round R: the same JOBS jobs as the SQLite run, enqueued by SQL,
@@ -198,6 +198,9 @@ pg_round() {
 	t1=$(now_ms)
 	rec "$k.enqueue_s" "$(ms_to_s $((t1 - t0)))"
 	pg_poll_open "$uri"
+	# the enqueue's backend gone too: a process exiting while it is read
+	# would be missed, then found in the postmaster's cutime after
+	pg_wait_no_clients
 	poll0=$(proc_cpu_s "$PG_POLL_BACKEND")
 	pg0=$(pg_cpu_s)
 	fake_cpu0=$(proc_cpu_s "$fake_pid")
@@ -243,7 +246,9 @@ pg_round() {
 # pg_claim_figures QUEUED CLAIMS: claim latency on PostgreSQL (scripts/lib/
 # claim_bench_pg.c, one job per claim) with QUEUED jobs queued: one job
 # like the bench's enqueued by SQL, copied by generate_series (sharing its
-# input blob), then ANALYZE as autovacuum would soon do.
+# input blob), then ANALYZE as autovacuum would soon do. CLAIMS claims as
+# the server is set (each commit flushed), then CLAIMS more with the
+# session's synchronous_commit off.
 pg_claim_figures() {
 	local uri bin out
 	uri=$(pg_uri claim)
@@ -256,5 +261,10 @@ pg_claim_figures() {
 	bin=$(build_tool claim_bench_pg)
 	out=$("$bin" "$uri" "$2") || die "claim_bench_pg failed"
 	rec claim_pg.json "$out"
+	# For comparison only: commits not flushed before the answer, the
+	# guarantee of the SQLite store's WAL with synchronous=NORMAL (a crash
+	# of the machine may lose the last ones, never corrupts).
+	out=$("$bin" "$uri" "$2" off) || die "claim_bench_pg (synchronous_commit off) failed"
+	rec claim_pg_async.json "$out"
 	pg_admin -c "DROP DATABASE claim" >/dev/null
 }

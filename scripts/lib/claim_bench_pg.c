@@ -8,10 +8,12 @@
  *   cc -O2 -I daemon scripts/lib/claim_bench_pg.c build/bench/libimgedit_core.a \
  *      $(pkg-config --libs sqlite3 libcurl libevent jansson libpng libcrypto libpq)
  *
- *   claim_bench_pg URI [CLAIMS]   (default 1000)
+ *   claim_bench_pg URI [CLAIMS [SYNCHRONOUS_COMMIT]]   (default 1000, and
+ *                                                    the server's setting)
  *
  * Each claim is timed from pgstore_claim to its callback (one round trip,
- * one transaction, committed as the server is configured). Prints one JSON
+ * one transaction, committed as the server is configured, or with the
+ * session's synchronous_commit set to SYNCHRONOUS_COMMIT). Prints one JSON
  * line: {"queued_before":N,"claims":K,"median_ms":..,"p90_ms":..,
  * "p99_ms":..,"max_ms":..,"mean_ms":..}, the shape of claim_bench. The
  * claimed jobs are left running under the lease of daemon id
@@ -201,11 +203,12 @@ main(int argc, char **argv)
 	long long queued;
 	int i, n, rc = 1;
 
-	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: claim_bench_pg URI [CLAIMS]\n");
+	if (argc < 2 || argc > 4) {
+		fprintf(stderr, "usage: claim_bench_pg URI [CLAIMS "
+		    "[SYNCHRONOUS_COMMIT]]\n");
 		return 2;
 	}
-	n = argc == 3 ? atoi(argv[2]) : 1000;
+	n = argc >= 3 ? atoi(argv[2]) : 1000;
 	if (n < 1 || (lat = calloc((size_t)n, sizeof(*lat))) == NULL) {
 		fprintf(stderr, "claim_bench_pg: bad claim count '%s'\n",
 		    argv[2]);
@@ -219,6 +222,12 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	pgconn_set_state_cb(c, on_state, &cs);
+	if (argc == 4 && pgconn_set(c, "synchronous_commit", argv[3]) == -1) {
+		fprintf(stderr, "claim_bench_pg: bad synchronous_commit '%s'\n",
+		    argv[3]);
+		rc = 2;
+		goto fail;
+	}
 	if (pgstore_prepare(c) == -1 || pgconn_open(c) == -1) {
 		fprintf(stderr, "claim_bench_pg: cannot start the connection\n");
 		goto fail;
