@@ -126,13 +126,14 @@ pg_poll_open() {
 # pg_ask SQL VAR: the session's one-line answer to SQL (one statement, no
 # ';') into VAR.
 pg_ask() {
+	[ -n "${PGPOLL[1]:-}" ] || die "the bench's psql session is gone ($(cat "$RUN/pg-poll.err"))"
 	printf '%s;\n' "$1" >&"${PGPOLL[1]}" || die "the bench's psql session is gone ($(cat "$RUN/pg-poll.err"))"
 	IFS= read -r -t 60 "$2" <&"${PGPOLL[0]}" ||
 		die "the bench's psql session did not answer '$1' ($(cat "$RUN/pg-poll.err"))"
 }
 pg_poll_close() {
 	[ -n "$PG_POLL_PID" ] || return 0
-	eval "exec ${PGPOLL[1]}>&-" 2>/dev/null || true
+	[ -z "${PGPOLL[1]:-}" ] || eval "exec ${PGPOLL[1]}>&-"
 	wait "$PG_POLL_PID" 2>/dev/null || true
 	PG_POLL_PID=''
 }
