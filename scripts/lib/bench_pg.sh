@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scripts/lib/bench_pg.sh: scripts/bench's PostgreSQL part, sourced by it: one
 # durable PostgreSQL 15 cluster for the whole bench, imgeditd's run on it in
 # each round, and the claim latency on it with a full queue.
@@ -65,7 +66,7 @@ pg_cluster_stop() {
 	"${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w -t 30 stop \
 		>/dev/null 2>&1 || true
 	[ -f "$PG_DIR/log" ] && cp "$PG_DIR/log" "$RUN/pg.log" 2>/dev/null
-	[ $KEEP = 1 ] || rm -rf "$PG_DIR"
+	[ "$KEEP" = 1 ] || rm -rf "$PG_DIR"
 	rm -rf "$PG_SOCK"
 	PG_DIR=''
 }
@@ -120,6 +121,7 @@ pg_enqueue() {
 # pg_poll_open URI: starts the session; sets PG_POLL_BACKEND (its pid).
 pg_poll_open() {
 	coproc PGPOLL { exec psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" 2>>"$RUN/pg-poll.err"; }
+	# shellcheck disable=SC2153 # set by coproc
 	PG_POLL_PID=$PGPOLL_PID
 	pg_ask "SELECT pg_backend_pid()" PG_POLL_BACKEND
 }
@@ -171,8 +173,8 @@ pg_wait_done() {
 # pg_wait_no_clients: until no client backend but the session's is left
 # (those of psql or imgeditd that exited), 30 s at most.
 pg_wait_no_clients() {
-	local n i
-	for i in $(seq 1 300); do
+	local n _
+	for _ in $(seq 1 300); do
 		pg_ask "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'
 			AND pid <> pg_backend_pid()" n
 		[ "$n" = 0 ] && return 0
@@ -191,6 +193,7 @@ pg_round() {
 	local r=$1 k=imgeditd@pg prompt="bench pg r$1:" uri fake_pid=${FAKE_PIDS[whole]}
 	local fake_cpu0 t0 t1 pg0 pg1 poll0 poll1 t_last n_ok n_failed n_images n_bad
 	uri=$(pg_uri bench)
+	# shellcheck disable=SC2034 # start_daemon's upstream
 	URL=${FAKE_URLS[whole]}
 	pg_fresh_db bench
 	warm_free_memory
