@@ -155,6 +155,97 @@ def _imgeditd_round(at, i, k="imgeditd"):
     }
 
 
+def _pg_round(at, i, sqlite_round):
+    """Round i of imgeditd on PostgreSQL (keys imgeditd@pg.*): the daemon's
+    figures as on SQLite, PostgreSQL's own CPU over the run, and the
+    daemon's CPU per image over the SQLite run's of the same round."""
+    d = _imgeditd_round(at, i, "imgeditd@pg")
+    for k in ("submit_s", "submit_cpu_s"):
+        del d[k]
+    d["enqueue_s"] = at("imgeditd@pg.enqueue_s", i)
+    d["pg_cpu_s"] = at("imgeditd@pg.pg_cpu_s", i)
+    d["pg_cpu_ms_per_image"] = _per_image(d["pg_cpu_s"], d["images"])
+    d["poll_session_cpu_s"] = at("imgeditd@pg.poll_cpu_s", i)
+    d["ratio_to_sqlite"] = _ratio(d["cpu_ms_per_image"],
+                                  sqlite_round and sqlite_round["cpu_ms_per_image"])
+    return d
+
+
+def _pg_summary(g, at, n, d_rounds):
+    """imgeditd on PostgreSQL over its n rounds, and its claim latency;
+    None when the bench left PostgreSQL out."""
+    if not g("pg"):
+        return None
+    rounds = [_pg_round(at, i, d_rounds[i] if i < len(d_rounds) else None)
+              for i in range(n)]
+    out = {k: _median([r[k] for r in rounds])
+           for k in ("wall_s", "cpu_s", "cpu_ms_per_image", "pg_cpu_s",
+                     "pg_cpu_ms_per_image", "peak_rss_mb")}
+    each = [r["ratio_to_sqlite"] for r in rounds]
+    out.update({
+        "images": min((r["images"] for r in rounds), default=0),
+        "jobs_failed": max(((r["jobs_failed"] or 0) for r in rounds), default=0),
+        "stored_sha256_match_upstream": all(
+            r["stored_sha256_match_upstream"] is True for r in rounds),
+        "ratio_to_sqlite": _median(each), "ratio_each_round": each,
+        "durability": {k: g("pg." + k) for k in (
+            "fsync", "synchronous_commit", "full_page_writes", "shared_buffers",
+            "filesystem")},
+        "sqlite_filesystem": g("sqlite.filesystem"),
+        "claim": dict(g("claim_pg.json") or {}, queued=g("claim_pg.queued"))
+        if g("claim_pg.json") else None,
+        "claim_synchronous_commit_off": g("claim_pg_async.json"),
+        "version": g("version.postgresql"),
+        "rounds": rounds,
+        "note": "each round after the SQLite run: the same jobs enqueued by SQL, "
+                "imgeditd at the same concurrency against the same whole-event fake "
+                "upstream; cpu = the imgeditd process; pg_cpu = user + system CPU "
+                "of every process of the cluster (the postmaster's tree, exited "
+                "backends included), from the daemon's start to after its backend "
+                "exited, less the bench's own polling session; wall = enqueue start "
+                "to the last job's finished_at; ratio_to_sqlite = the daemon's CPU "
+                "per image over the SQLite run's of the same round, median of the "
+                "rounds; claim = claim_bench_pg (pgstore_claim of one job, timed "
+                "to its callback), then as many more with the session's "
+                "synchronous_commit off, for comparison (not a target)"})
+    return out
+
+
+def print_pg(pg, fmt):
+    """The PostgreSQL rows: each round and the median."""
+    if pg is None:
+        return
+    du = pg["durability"]
+    print()
+    print("imgeditd on PostgreSQL %s (fsync %s, synchronous_commit %s, full_page_writes %s:"
+          % (pg["version"], du["fsync"], du["synchronous_commit"], du["full_page_writes"]))
+    print("durable, each commit flushed before its answer; the SQLite runs are durable too,")
+    print("WAL + synchronous=NORMAL: consistent after any crash, flushed at checkpoints)")
+    print("the same jobs enqueued by SQL, whole events; PostgreSQL's = every process of "
+          "its cluster:")
+    rows = [("round %d" % (i + 1), r) for i, r in enumerate(pg["rounds"])]
+    if len(rows) != 1:
+        rows.append(("median", pg))
+    for name, r in rows:
+        print("  %-8s %s ms CPU/image (daemon), %s ms CPU/image (PostgreSQL's processes), "
+              "peak RSS %s MB, wall %s s; daemon on PG / on SQLite %s"
+              % (name, fmt(r["cpu_ms_per_image"], ".2f"), fmt(r["pg_cpu_ms_per_image"], ".2f"),
+                 fmt(r["peak_rss_mb"], ".1f"), fmt(r["wall_s"], ".2f"),
+                 fmt(r["ratio_to_sqlite"], ".3f")))
+    c, a = pg["claim"], pg["claim_synchronous_commit_off"]
+    if c:
+        print("  claim (pgstore_claim, one job) with %s queued, %s claims: median %s ms, "
+              "p99 %s ms, max %s ms" % (c.get("queued"), c.get("claims"),
+                                        fmt(c.get("median_ms"), ".3f"),
+                                        fmt(c.get("p99_ms"), ".3f"), fmt(c.get("max_ms"), ".3f")))
+    if a:
+        print("    for comparison, synchronous_commit off (commits not flushed one by one, "
+              "as SQLite's synchronous=NORMAL),")
+        print("    %s queued, %s claims: median %s ms, p99 %s ms, max %s ms (not a target)"
+              % (a.get("queued_before"), a.get("claims"), fmt(a.get("median_ms"), ".3f"),
+                 fmt(a.get("p99_ms"), ".3f"), fmt(a.get("max_ms"), ".3f")))
+
+
 def _disk_round(d, at, i):
     """The path to files on disk in round i: submit + imgeditd + export
     --partials, each process's user + system CPU, per image stored."""
@@ -258,6 +349,8 @@ def cmd_report(args):
     def med_ratio(each):
         xs = [x for x in each if x is not None]
         return statistics.median(xs) if xs else None
+
+    pg = _pg_summary(g, at, len(raw.get("imgeditd@pg.cpu_s") or []), d_rounds)
 
     # imgeditd against fake upstreams that cut their streams otherwise; the
     # peer ran once per round, against whole events: each round's ratio is
@@ -408,6 +501,13 @@ def cmd_report(args):
         for page, key in (("/", "serve_index_ms"), ("/?q=WORD", "serve_index_word_ms"),
                           ("/jobs/ID", "serve_job_ms"),
                           ("thumbnail (first)", "serve_thumb_first_ms"))
+    ]) + ([] if pg is None else [
+        tgt("CPU/image on PostgreSQL <= 1.5x SQLite's", pg["ratio_to_sqlite"],
+            1.5, "ratio", pg["ratio_to_sqlite"] is not None and pg["ratio_to_sqlite"] <= 1.5),
+    ]) + ([] if pg is None or pg["claim"] is None else [
+        tgt("claim p99 on PostgreSQL < 5 ms at %s queued" % pg["claim"].get("queued"),
+            pg["claim"].get("p99_ms"), 5, "ms",
+            pg["claim"].get("p99_ms") is not None and pg["claim"]["p99_ms"] < 5),
     ]) + ([] if submit_n is None else [  # the queue figures (not with --stream-only)
         tgt("submit --each of %s jobs < 10 s" % submit_n, submit_s, 10, "s",
             submit_s is not None and submit_s < 10),
@@ -432,9 +532,10 @@ def cmd_report(args):
                                              "peer_runs": raw.get("fake.cpu_peer")}},
         "tools": tools, "ratios_imgeditd_over_peer": ratios,
         "framings": framing_rows, "images_on_disk": disk, "metrics_scraped": metrics_row,
-        "queue": queue, "floor": floor, "targets": targets,
+        "queue": queue, "floor": floor, "postgresql": pg, "targets": targets,
         "versions": {"imgedit": g("version.imgedit"), "node": g("version.node"),
-                     "openai_sdk": g("version.sdk"), "sqlite": g("version.sqlite")},
+                     "openai_sdk": g("version.sdk"), "sqlite": g("version.sqlite"),
+                     "postgresql": g("version.postgresql")},
     }
     with open(args[1], "w") as f:
         json.dump(doc, f, indent=2)
@@ -471,6 +572,7 @@ def cmd_report(args):
                 " ".join(fmt(x, ".3f") for x in ratios["wall_each_round"])))
     print_framings(framing_rows, fmt)
     print_metrics(metrics_row, fmt)
+    print_pg(pg, fmt)
     print_disk(disk, disk_rounds, p_rounds, nrounds, fmt)
     if floor is not None:
         print()
@@ -494,7 +596,8 @@ def cmd_report(args):
             mark, t["target"], fmt(t["value"], ".3f"), t["limit"], t["unit"]))
     if g("quick"):
         print("  (--quick: smaller sizes than the targets are stated for)")
-    checks = bench_checks(d_rounds, p_rounds, framing_rows, disk_rounds, metrics_row)
+    checks = bench_checks(d_rounds, p_rounds, framing_rows, disk_rounds, metrics_row,
+                          pg and pg["rounds"])
     print()
     print("Checks:")
     for what, ok in checks:
@@ -609,11 +712,12 @@ def _sha_check(name, rounds):
     return (what + (" (%s)" % "; ".join(bad) if bad else ""), not bad)
 
 
-def bench_checks(d_rounds, p_rounds, framing_rows, disk_rounds, metrics_row=None):
+def bench_checks(d_rounds, p_rounds, framing_rows, disk_rounds, metrics_row=None,
+                 pg_rounds=None):
     """What must hold for the figures to mean anything: every job of both
     tools succeeded, every image stored as upstream sent it, export wrote
     every image, and every run handled the same number of images in each
-    round."""
+    round (pg_rounds: imgeditd on PostgreSQL, None when left out)."""
     checks = []
     for f, row in framing_rows.items():
         name = "imgeditd" if f == "whole" else "imgeditd (%s framing)" % f
@@ -631,6 +735,14 @@ def bench_checks(d_rounds, p_rounds, framing_rows, disk_rounds, metrics_row=None
         checks.append(_sha_check(name, metrics_row["rounds"]))
         checks.append(("%s: scraped at least once, every round" % name,
                        all((n or 0) > 0 for n in metrics_row["scrapes_each_round"])))
+    if pg_rounds is not None:
+        name = "imgeditd on PostgreSQL"
+        checks.append(("%s: no job failed, every round" % name,
+                       bool(pg_rounds) and all((r["jobs_failed"] or 0) == 0 for r in pg_rounds)))
+        checks.append(_sha_check(name, pg_rounds))
+        checks.append(("%s: as many images as on SQLite, every round" % name,
+                       len(pg_rounds) == len(d_rounds) and
+                       all(a["images"] == b["images"] for a, b in zip(pg_rounds, d_rounds))))
     checks.append(("export --partials: one file per stored image, every round",
                    all(r["export_files"] == d["images"]
                        for r, d in zip(disk_rounds, d_rounds))))

@@ -2,11 +2,15 @@
 # t_bench_checks.sh: scripts/bench fails when a stored image is not what
 # upstream sent. The bench in its smallest configuration (2 jobs, 1 round,
 # no peer, no floor or queue figures, this build's binaries), whole events
-# and the pieces framing: once as is, which must exit 0 with its checks ok
-# (so this test cannot pass by the bench always failing); once with fake
-# upstreams that lie in their logs about one image each (--log-lie: the
-# sha256 recorded for it is not that of the bytes sent), which must exit
-# non-zero and name the mismatch, for both framings.
+# and the pieces framing, SQLite and PostgreSQL: once as is, which must
+# exit 0 with its checks ok (so this test cannot pass by the bench always
+# failing); once with fake upstreams that lie in their logs about one image
+# each (--log-lie: the sha256 recorded for it is not that of the bytes
+# sent), which must exit non-zero and name the mismatch, for both framings
+# (PostgreSQL left out);
+# once lying about an image of the PostgreSQL run only (the whole-event
+# fake's 11th: the SQLite run before it took the first 8), which must fail
+# that check alone.
 . "$(dirname "$0")/lib.sh"
 
 : "${IMGEDIT_BUILD:?set IMGEDIT_BUILD to the build directory}"
@@ -24,7 +28,7 @@ bench() {
 
 bench honest
 assert_eq "$(cat "$T/honest.rc")" 0 "the bench's exit status with an honest upstream ($(tail -3 "$T/honest.out"))"
-for name in "imgeditd" "imgeditd (pieces framing)"; do
+for name in "imgeditd" "imgeditd (pieces framing)" "imgeditd on PostgreSQL"; do
 	grep -qxF "  ok   $name: stored images byte-identical to what upstream sent" "$T/honest.out" ||
 		fail "the honest run does not say '$name' stored what was sent: $(grep -A20 '^Checks' "$T/honest.out")"
 done
@@ -36,10 +40,20 @@ d = json.load(open(sys.argv[1]))
 assert d["tools"]["imgeditd"]["images"] == 8, d["tools"]["imgeditd"]
 assert [r["images"] for r in d["framings"]["pieces"]["rounds"]] == [8], d["framings"]
 assert d["images_on_disk"]["cpu_ms_per_image"] > 0, d["images_on_disk"]
+pg = d["postgresql"]
+assert pg["images"] == 8 and pg["jobs_failed"] == 0, pg
+r = pg["rounds"][0]
+assert r["cpu_ms_per_image"] > 0 and r["pg_cpu_ms_per_image"] > 0, r
+assert r["peak_rss_mb"] > 0 and r["wall_s"] > 0, r
+assert abs(r["ratio_to_sqlite"] - r["cpu_ms_per_image"] /
+           d["tools"]["imgeditd"]["rounds"][0]["cpu_ms_per_image"]) < 1e-9, r
+assert pg["durability"]["fsync"] == "on" and pg["durability"]["synchronous_commit"] == "on", pg
 PY
+grep -q '^imgeditd on PostgreSQL' "$T/honest.out" || fail "the honest run prints no PostgreSQL row: $(cat "$T/honest.out")"
+
 
 # The 3rd image each fake upstream logs gets a wrong sha256.
-bench lying --fake-args "--log-lie 3"
+bench lying --no-pg --fake-args "--log-lie 3"
 rc=$(cat "$T/lying.rc")
 [ "$rc" != 0 ] || fail "the bench exited 0 although one image per framing differs: $(grep -A20 '^Checks' "$T/lying.out")"
 for name in "imgeditd" "imgeditd (pieces framing)"; do
@@ -49,4 +63,12 @@ for name in "imgeditd" "imgeditd (pieces framing)"; do
 done
 grep -q "bench: a check failed" "$T/lying.out" || fail "the lying run does not say the figures do not count"
 
-pass "the bench exits 0 when every stored image is what upstream sent, $rc when one per framing is not, and names it"
+# The whole-event fake's 11th image: the 3rd of the PostgreSQL run.
+bench lying-pg --framing whole --no-metrics-run --fake-args "--log-lie 11"
+[ "$(cat "$T/lying-pg.rc")" != 0 ] || fail "the bench exited 0 although an image of the PostgreSQL run differs: $(grep -A20 '^Checks' "$T/lying-pg.out")"
+grep -qxF "  FAIL imgeditd on PostgreSQL: stored images byte-identical to what upstream sent (round 1: 1 stored image(s) not among those upstream sent)" "$T/lying-pg.out" ||
+	fail "the PostgreSQL lying run does not name the mismatch: $(grep -A20 '^Checks' "$T/lying-pg.out")"
+grep -qxF "  ok   imgeditd: stored images byte-identical to what upstream sent" "$T/lying-pg.out" ||
+	fail "the PostgreSQL lying run blames the SQLite run: $(grep -A20 '^Checks' "$T/lying-pg.out")"
+
+pass "the bench exits 0 when every stored image is what upstream sent, $rc when one per framing or one on PostgreSQL is not, and names it"
