@@ -35,6 +35,8 @@ struct ctl {
 	int json;              /* --json (verbs without one of their own) */
 	int readonly;          /* ctl_open: read-only, never a write (serve) */
 	char db_found[4096];   /* the service's, when found */
+	char db_name[1024];    /* for messages: the path, or the URI without
+	                        * its password (ctl_open) */
 	struct store *st;
 	struct catalog *cat;
 };
@@ -63,8 +65,10 @@ int ctl_common_opt(struct ctl *c, int opt, char **argv, const char *help,
 
 /* Opens the database for a verb: resolves the path, opens it with a 5 s busy
  * timeout (with c->readonly set: as file:PATH?mode=ro, so nothing is ever
- * written), checks the schema version, prepares the catalog. Returns CTL_OK,
- * or reports and returns CTL_USAGE (no path) or CTL_DB. */
+ * written), checks the schema version, prepares the catalog. A
+ * postgresql:// URI connects (c->readonly: every transaction read-only).
+ * Sets c->db_name. Returns CTL_OK, or reports and returns CTL_USAGE (no
+ * path) or CTL_DB. */
 int ctl_open(struct ctl *c);
 void ctl_close(struct ctl *c);
 

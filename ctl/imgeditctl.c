@@ -50,7 +50,7 @@ static const char main_help[] =
     "else the service's: db = in imgeditd's settings file ($IMGEDIT_CONFIG,\n"
     "else " CONFIG_DEFAULT_PATH "), else " SERVICE_DB_PATH ".\n"
     "A PATH beginning with postgresql:// or postgres:// is a PostgreSQL\n"
-    "connection URI (init only, so far).\n"
+    "connection URI (see imgeditctl(1) for what differs there).\n"
     "Exit status: 0 success, 1 failed operation (wait: a job failed),\n"
     "2 usage error or invalid job, 3 database unavailable, 4 wait timed out.\n";
 
@@ -206,26 +206,66 @@ open_store(const char *path, int readonly, char *err, size_t errlen)
 	return st;
 }
 
+/* have (or -1: unreadable, msg says why) against what this build needs. */
 static int
-check_schema(struct ctl *c)
+check_version(struct ctl *c, int have, int want, const char *msg)
 {
-	int have, want = store_schema_version(c->st, &have);
+	int pg = db_kind_of(c->db_path) == DB_POSTGRES;
 
 	if (have < 0) {
-		ctl_err("cannot open DB: %s: %s", c->db_path,
-		    store_errmsg(c->st));
+		ctl_err("cannot open DB: %s: %s", c->db_name, msg);
 		return CTL_DB;
 	}
 	if (have > want) {
 		ctl_err("cannot use DB: %s has schema version %d, newer than "
-		    "this imgeditctl (%d): upgrade imgedit", c->db_path, have,
+		    "this imgeditctl (%d): upgrade imgedit", c->db_name, have,
 		    want);
 		return CTL_DB;
 	}
 	if (have < want) {
+		/* not the URI: it may hold a password */
 		ctl_err("cannot use DB: %s has schema version %d, this "
 		    "imgeditctl needs %d: run 'imgeditctl --db %s init'",
-		    c->db_path, have, want, c->db_path);
+		    c->db_name, have, want, pg ? "URI" : c->db_path);
+		return CTL_DB;
+	}
+	return CTL_OK;
+}
+
+/* PostgreSQL: connect, check the schema, the catalog takes the
+ * connection. */
+static int
+open_pg(struct ctl *c)
+{
+	char err[512];
+	PGconn *pg;
+	int have;
+
+	if ((pg = pgschema_connect(c->db_path, err, sizeof(err))) == NULL) {
+		ctl_err("cannot open DB: %s", err);
+		return CTL_DB;
+	}
+	pgschema_display(pg, c->db_name, sizeof(c->db_name));
+	if (pgschema_version(pg, &have, err, sizeof(err)) == -1)
+		have = -1;
+	if (check_version(c, have, pgschema_latest(), err) != CTL_OK) {
+		PQfinish(pg);
+		return CTL_DB;
+	}
+	if (c->readonly) {
+		PGresult *r = PQexec(pg, "SET default_transaction_read_only = on");
+		int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+
+		PQclear(r);
+		if (!ok) {
+			ctl_err("cannot open DB: %s: %s", c->db_name,
+			    PQerrorMessage(pg));
+			PQfinish(pg);
+			return CTL_DB;
+		}
+	}
+	if ((c->cat = catalog_open_pg(pg, err, sizeof(err))) == NULL) {
+		ctl_err("cannot open DB: %s: %s", c->db_name, err);
 		return CTL_DB;
 	}
 	return CTL_OK;
@@ -236,16 +276,13 @@ ctl_open(struct ctl *c)
 {
 	char err[512];
 	struct stat sb;
-	int rc;
+	int rc, have, want;
 
 	if (ctl_db_path(c) == NULL)
 		return CTL_USAGE;
-	/* not the URI in the message: it may hold a password */
-	if (db_kind_of(c->db_path) == DB_POSTGRES) {
-		ctl_err("cannot use DB: PostgreSQL (--db postgresql://...) is "
-		    "supported by init only, so far");
-		return CTL_DB;
-	}
+	if (db_kind_of(c->db_path) == DB_POSTGRES)
+		return open_pg(c);
+	strlcpy_safe(c->db_name, c->db_path, sizeof(c->db_name));
 	if (stat(c->db_path, &sb) == -1) {
 		ctl_err("cannot open DB: %s: %s%s", c->db_path, strerror(errno),
 		    errno == ENOENT ? " (create it with: imgeditctl --db PATH "
@@ -260,7 +297,8 @@ ctl_open(struct ctl *c)
 			ctl_err("cannot open DB: %s: %s", c->db_path, err);
 		return CTL_DB;
 	}
-	if ((rc = check_schema(c)) != CTL_OK)
+	want = store_schema_version(c->st, &have);
+	if ((rc = check_version(c, have, want, store_errmsg(c->st))) != CTL_OK)
 		goto fail;
 	if ((c->cat = catalog_open(c->st)) == NULL) {
 		ctl_err("out of memory");

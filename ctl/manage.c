@@ -550,6 +550,10 @@ prune_report(struct ctl *c, const struct catalog_prune_result *r)
 	if (r->incremental)
 		printf("%.1f MB freed (given back to the file system)\n",
 		    (double)r->freed_bytes / 1e6);
+	else if (r->autovacuum)
+		printf("%.1f MB deleted, reused for new data once autovacuum has "
+		    "run (PostgreSQL gives space back to the file system only "
+		    "with VACUUM FULL)\n", (double)r->free_bytes / 1e6);
 	else if (r->free_bytes > 0)
 		printf("%s free inside the file, reused by new data. This file "
 		    "was made before imgedit gave space back by itself; to "

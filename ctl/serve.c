@@ -654,9 +654,9 @@ say_address(struct serve *sv, struct evhttp_bound_socket *bound)
 	}
 	if (sv->c->json)
 		print_json_new(json_pack("{s:s,s:s,s:i}", "url", url, "db",
-		    sv->c->db_path, "port", port));
+		    sv->c->db_name, "port", port));
 	else
-		printf("serving %s read-only at %s\n", sv->c->db_path, url);
+		printf("serving %s read-only at %s\n", sv->c->db_name, url);
 	fflush(stdout);
 	return 0;
 }

@@ -538,7 +538,7 @@ verb_status(struct ctl *c, int argc, char **argv)
 	if (json)
 		rc = print_json(doc);
 	else
-		status_text(doc, c->db_path);
+		status_text(doc, c->db_name);
 	json_decref(doc);
 	return rc;
 }

@@ -888,17 +888,17 @@ store_all(struct ctl *c, struct submit *s, char *err, size_t errlen)
 			goto fail;
 		progress_step(&s->prog);
 	}
-	if (store_commit(c->st) != STORE_OK) {
+	if (catalog_submit_end(c->cat, 1) != CATALOG_OK) {
 		snprintf(err, errlen, "cannot commit: %s; nothing was written",
-		    store_errmsg(c->st));
+		    catalog_errmsg(c->cat));
 		return CTL_FAIL;
 	}
 	return CTL_OK;
 fail:
 	progress_abort(&s->prog);
-	store_rollback(c->st);
 	if (*err == '\0')
-		snprintf(err, errlen, "database: %s", store_errmsg(c->st));
+		snprintf(err, errlen, "database: %s", catalog_errmsg(c->cat));
+	catalog_submit_end(c->cat, 0);
 	return rc;
 }
 

@@ -267,7 +267,7 @@ draw(struct watch *w)
 	}
 	jobs = json_object_get(status, "jobs");
 	printf("\033[H\033[2J");
-	printf("imgedit watch  %s\n\n ", w->c->db_path);
+	printf("imgedit watch  %s\n\n ", w->c->db_name);
 	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
 		printf(" %s %lld", states[i], (long long)jint(jobs, states[i]));
 	printf("   finished in the last minute: %lld\n",

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jobspec.h"
+#include "catdoc.h"
+#include "pgcatalog.h"
 #include "util.h"
 
 #define CAT_CACHE 48
@@ -15,16 +16,13 @@
 #define READ_CHUNK (1024 * 1024)
 
 struct catalog {
+	struct pgcat *pg;          /* PostgreSQL: everything goes there */
 	struct store *st;
 	sqlite3 *db;
 	struct {
 		const char *sql;
 		sqlite3_stmt *stmt;
 	} cache[CAT_CACHE];
-};
-
-static const char *const all_states[] = {
-	"queued", "running", "retry_wait", "succeeded", "failed", "canceled",
 };
 
 struct catalog *
@@ -39,6 +37,23 @@ catalog_open(struct store *st)
 	return cat;
 }
 
+struct catalog *
+catalog_open_pg(PGconn *pg, char *err, size_t errlen)
+{
+	struct catalog *cat;
+
+	if ((cat = calloc(1, sizeof(*cat))) == NULL) {
+		PQfinish(pg);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if ((cat->pg = pgcat_open(pg, err, errlen)) == NULL) {
+		free(cat);
+		return NULL;
+	}
+	return cat;
+}
+
 void
 catalog_close(struct catalog *cat)
 {
@@ -46,6 +61,7 @@ catalog_close(struct catalog *cat)
 
 	if (cat == NULL)
 		return;
+	pgcat_close(cat->pg);
 	for (i = 0; i < CAT_CACHE; i++)
 		sqlite3_finalize(cat->cache[i].stmt);
 	free(cat);
@@ -54,6 +70,8 @@ catalog_close(struct catalog *cat)
 const char *
 catalog_errmsg(struct catalog *cat)
 {
+	if (cat->pg != NULL)
+		return pgcat_errmsg(cat->pg);
 	return sqlite3_errmsg(cat->db);
 }
 
@@ -62,8 +80,8 @@ catalog_state_valid(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(all_states) / sizeof(all_states[0]); i++)
-		if (name != NULL && strcmp(name, all_states[i]) == 0)
+	for (i = 0; i < 6; i++)
+		if (name != NULL && strcmp(name, catdoc_states[i]) == 0)
 			return 1;
 	return 0;
 }
@@ -135,26 +153,6 @@ step_int64(sqlite3_stmt *s, int64_t *v)
 
 /* ---- JSON helpers ---- */
 
-/* A JSON string from bytes that may not be UTF-8 (rows from other programs):
- * invalid bytes become '?'. */
-static json_t *
-text_json(const unsigned char *p, size_t n)
-{
-	json_t *j;
-	char *copy;
-	size_t i;
-
-	if ((j = json_stringn((const char *)p, n)) != NULL)
-		return j;
-	if ((copy = malloc(n + 1)) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++)
-		copy[i] = p[i] < 0x80 && p[i] != 0 ? (char)p[i] : '?';
-	j = json_stringn(copy, n);
-	free(copy);
-	return j;
-}
-
 static json_t *
 col_json(sqlite3_stmt *s, int i)
 {
@@ -166,7 +164,7 @@ col_json(sqlite3_stmt *s, int i)
 	case SQLITE_NULL:
 		return json_null();
 	default:
-		return text_json(sqlite3_column_text(s, i),
+		return catdoc_text(sqlite3_column_text(s, i),
 		    (size_t)sqlite3_column_bytes(s, i));
 	}
 }
@@ -188,83 +186,6 @@ row_object(sqlite3_stmt *s)
 		}
 	}
 	return o;
-}
-
-/* Replaces the string at key by the JSON it holds, when it parses. */
-static void
-parse_field(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key), *parsed;
-
-	if (!json_is_string(v))
-		return;
-	parsed = json_loads(json_string_value(v), JSON_DECODE_ANY, NULL);
-	if (parsed != NULL)
-		json_object_set_new(o, key, parsed);
-}
-
-/* Moves keys prefix+name[i] into a sub-object at newkey (null if they are
- * all null, unless keep). */
-static void
-group_keys(json_t *o, const char *newkey, const char *prefix,
-    const char *const *names, size_t n, int keep)
-{
-	json_t *g = json_object(), *v;
-	char key[64];
-	size_t i;
-	int any = 0;
-
-	if (g == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		snprintf(key, sizeof(key), "%s%s", prefix, names[i]);
-		if ((v = json_object_get(o, key)) == NULL)
-			continue;
-		json_object_set(g, names[i], v);
-		any |= !json_is_null(v);
-		json_object_del(o, key);
-	}
-	if (!any && !keep) {
-		json_decref(g);
-		g = json_null();
-	}
-	json_object_set_new(o, newkey, g);
-}
-
-static void
-group_error(json_t *o)
-{
-	static const char *const names[] = {
-		"status", "type", "code", "message", "request_id",
-	};
-
-	group_keys(o, "error", "error_", names, 5, 0);
-}
-
-static void
-group_usage(json_t *o)
-{
-	static const char *const names[] = {
-		"input_tokens", "output_tokens", "total_tokens",
-	};
-
-	group_keys(o, "usage", "", names, 3, 1);
-}
-
-/* params parsed; model as the request will use it. */
-static void
-job_fixup(json_t *o)
-{
-	json_t *params;
-
-	parse_field(o, "params");
-	params = json_object_get(o, "params");
-	if (json_is_object(params))
-		json_object_set_new(o, "model",
-		    json_string(jobspec_model(params)));
-	else
-		json_object_set_new(o, "model", json_null());
-	group_error(o);
 }
 
 /* Runs s (bound by the caller) and collects its rows as objects, each passed
@@ -305,7 +226,24 @@ fail:
 int
 catalog_submit_begin(struct catalog *cat)
 {
+	if (cat->pg != NULL)
+		return pgcat_begin(cat->pg);
 	return store_begin(cat->st);
+}
+
+int
+catalog_submit_end(struct catalog *cat, int commit)
+{
+	if (cat->pg != NULL) {
+		if (commit)
+			return pgcat_commit(cat->pg);
+		pgcat_rollback(cat->pg);
+		return CATALOG_OK;
+	}
+	if (commit)
+		return store_commit(cat->st);
+	store_rollback(cat->st);
+	return CATALOG_OK;
 }
 
 int
@@ -314,6 +252,8 @@ catalog_find_key(struct catalog *cat, const char *key, int64_t *job_id)
 	static const char sql[] = "SELECT id FROM jobs WHERE idempotency_key = ?";
 	sqlite3_stmt *s;
 
+	if (cat->pg != NULL)
+		return pgcat_find_key(cat->pg, key, job_id);
 	if ((s = prep(cat, sql)) == NULL)
 		return CATALOG_ERR;
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
@@ -330,6 +270,8 @@ catalog_put_blob(struct catalog *cat, const char *sha256, const void *data,
 	sqlite3_stmt *s;
 	int rc;
 
+	if (cat->pg != NULL)
+		return pgcat_put_blob(cat->pg, sha256, data, size, blob_id);
 	if ((s = prep(cat, find)) == NULL)
 		return CATALOG_ERR;
 	sqlite3_bind_text(s, 1, sha256, -1, SQLITE_STATIC);
@@ -378,6 +320,8 @@ catalog_insert_job(struct catalog *cat, const struct catalog_job *job,
 	size_t i;
 	int rc;
 
+	if (cat->pg != NULL)
+		return pgcat_insert_job(cat->pg, job, inputs, ninputs, job_id);
 	if ((s = prep(cat, sql)) == NULL)
 		return CATALOG_ERR;
 	sqlite3_bind_text(s, 1, job->params, -1, SQLITE_STATIC);
@@ -422,6 +366,8 @@ catalog_list(struct catalog *cat, const char *states, int64_t since_ms,
 	sqlite3_stmt *s;
 	int many = states != NULL && strchr(states, ',') != NULL;
 
+	if (cat->pg != NULL)
+		return pgcat_list(cat->pg, states, since_ms, limit, out);
 	if ((s = prep(cat, states == NULL ? any : many ? some : one)) == NULL)
 		return CATALOG_ERR;
 	sqlite3_bind_int64(s, 1, since_ms);
@@ -431,7 +377,7 @@ catalog_list(struct catalog *cat, const char *states, int64_t since_ms,
 		sqlite3_bind_text(s, 3, set, -1, SQLITE_TRANSIENT);
 	} else if (states != NULL)
 		sqlite3_bind_text(s, 3, states, -1, SQLITE_STATIC);
-	return collect_rows(s, job_fixup, out);
+	return collect_rows(s, catdoc_job, out);
 }
 
 /* Runs a query bound to one job id; stores its rows at key in doc. */
@@ -450,15 +396,6 @@ add_rows(struct catalog *cat, json_t *doc, const char *key, const char *sql,
 		return rc;
 	json_object_set_new(doc, key, arr);
 	return CATALOG_OK;
-}
-
-static void
-attempt_fixup(json_t *o)
-{
-	static const char *const names[] = { "type", "code", "message" };
-
-	parse_field(o, "usage");
-	group_keys(o, "error", "error_", names, 3, 0);
 }
 
 static int
@@ -487,7 +424,7 @@ show_children(struct catalog *cat, json_t *doc, int64_t id)
 
 	if ((rc = add_rows(cat, doc, "inputs", inputs, id, NULL)) != CATALOG_OK ||
 	    (rc = add_rows(cat, doc, "attempt_log", attempts, id,
-	    attempt_fixup)) != CATALOG_OK ||
+	    catdoc_attempt)) != CATALOG_OK ||
 	    (rc = add_rows(cat, doc, "images", images, id, NULL)) != CATALOG_OK ||
 	    (rc = add_rows(cat, doc, "events", events, id, NULL)) != CATALOG_OK)
 		return rc;
@@ -506,6 +443,8 @@ catalog_show(struct catalog *cat, int64_t id, json_t **out)
 	json_t *doc = NULL;
 	int rc;
 
+	if (cat->pg != NULL)
+		return pgcat_show(cat->pg, id, out);
 	/* One read transaction: the job and its children from one snapshot. */
 	if (sqlite3_exec(cat->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return CATALOG_ERR;
@@ -526,8 +465,7 @@ catalog_show(struct catalog *cat, int64_t id, json_t **out)
 		rc = CATALOG_ERR;
 		goto done;
 	}
-	job_fixup(doc);
-	group_usage(doc);
+	catdoc_job_usage(doc);
 	if ((rc = show_children(cat, doc, id)) != CATALOG_OK)
 		goto done;
 	*out = doc;
@@ -545,23 +483,19 @@ catalog_job_ids(struct catalog *cat, const char *state, int64_t since_ms,
 	static const char sql[] = "SELECT id FROM jobs WHERE state = ? AND "
 	    "coalesce(finished_at, updated_at) >= ? ORDER BY id";
 	sqlite3_stmt *s;
-	int64_t *v = NULL, *p;
+	int64_t *v = NULL;
 	size_t cap = 0, len = 0;
 	int rc;
 
+	if (cat->pg != NULL)
+		return pgcat_job_ids(cat->pg, state, since_ms, ids, n);
 	if ((s = prep(cat, sql)) == NULL)
 		return CATALOG_ERR;
 	sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, since_ms);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((p = realloc(v, cap * sizeof(*v))) == NULL)
-				goto fail;
-			v = p;
-		}
-		v[len++] = sqlite3_column_int64(s, 0);
-	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (catdoc_push(&v, &len, &cap, sqlite3_column_int64(s, 0)) == -1)
+			goto fail;
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
 		free(v);
@@ -587,6 +521,8 @@ catalog_image_read(struct catalog *cat, int64_t image_id,
 	int64_t dummy;
 	int size, off, n, rc = CATALOG_ERR;
 
+	if (cat->pg != NULL)
+		return pgcat_image_read(cat->pg, image_id, sink, arg);
 	if (sqlite3_blob_open(cat->db, "main", "images", "data", image_id, 0,
 	    &blob) != SQLITE_OK) {
 		sqlite3_blob_close(blob);
@@ -642,10 +578,8 @@ status_database(struct catalog *cat, json_t *doc)
 	    pragma_int(cat, psize, &page) != CATALOG_OK ||
 	    pragma_int(cat, freel, &nfree) != CATALOG_OK)
 		return CATALOG_ERR;
-	json_object_set_new(doc, "database", json_pack("{s:I,s:I,s:I}",
-	    "schema_version", (json_int_t)v,
-	    "size_bytes", (json_int_t)(npages * page),
-	    "free_bytes", (json_int_t)(nfree * page)));
+	json_object_set_new(doc, "database", catdoc_database(v, npages * page,
+	    nfree * page));
 	return CATALOG_OK;
 }
 
@@ -655,25 +589,16 @@ status_jobs(struct catalog *cat, json_t *doc)
 	static const char sql[] = "SELECT state, count(*) FROM jobs "
 	    "GROUP BY state";
 	sqlite3_stmt *s;
-	json_t *jobs = json_object();
-	json_int_t total = 0, c;
-	size_t i;
+	json_t *jobs;
 	int rc;
 
-	for (i = 0; i < sizeof(all_states) / sizeof(all_states[0]); i++)
-		json_object_set_new(jobs, all_states[i], json_integer(0));
-	if ((s = prep(cat, sql)) == NULL) {
-		json_decref(jobs);
+	if ((s = prep(cat, sql)) == NULL || (jobs = catdoc_state_counts()) ==
+	    NULL)
 		return CATALOG_ERR;
-	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		c = sqlite3_column_int64(s, 1);
-		total += c;
-		json_object_set_new(jobs, (const char *)sqlite3_column_text(s, 0),
-		    json_integer(c));
-	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		catdoc_count_state(jobs, (const char *)sqlite3_column_text(s, 0),
+		    sqlite3_column_int64(s, 1));
 	sqlite3_reset(s);
-	json_object_set_new(jobs, "total", json_integer(total));
 	json_object_set_new(doc, "jobs", jobs);
 	return rc_to_cat(rc);
 }
@@ -690,21 +615,18 @@ status_totals(struct catalog *cat, json_t *doc, int64_t now)
 	static const char partials[] = "SELECT count(*) FROM images "
 	    "WHERE kind = 'partial'";
 	sqlite3_stmt *s;
-	int64_t nfinal = 0, npartial = 0;
-	int rc;
+	int64_t tokens[3], minute = 0, hour = 0, nfinal = 0, npartial = 0;
+	int rc, i;
 
 	if ((s = prep(cat, sums)) == NULL)
 		return CATALOG_ERR;
 	sqlite3_bind_int64(s, 1, now - 60 * 1000);
 	sqlite3_bind_int64(s, 2, now - 3600 * 1000);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		json_object_set_new(doc, "tokens", json_pack("{s:I,s:I,s:I}",
-		    "input", (json_int_t)sqlite3_column_int64(s, 0),
-		    "output", (json_int_t)sqlite3_column_int64(s, 1),
-		    "total", (json_int_t)sqlite3_column_int64(s, 2)));
-		json_object_set_new(doc, "finished", json_pack("{s:I,s:I}",
-		    "last_minute", (json_int_t)sqlite3_column_int64(s, 3),
-		    "last_hour", (json_int_t)sqlite3_column_int64(s, 4)));
+		for (i = 0; i < 3; i++)
+			tokens[i] = sqlite3_column_int64(s, i);
+		minute = sqlite3_column_int64(s, 3);
+		hour = sqlite3_column_int64(s, 4);
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW)
@@ -712,8 +634,7 @@ status_totals(struct catalog *cat, json_t *doc, int64_t now)
 	if (pragma_int(cat, finals, &nfinal) != CATALOG_OK ||
 	    pragma_int(cat, partials, &npartial) != CATALOG_OK)
 		return CATALOG_ERR;
-	json_object_set_new(doc, "images", json_pack("{s:I,s:I}",
-	    "final", (json_int_t)nfinal, "partial", (json_int_t)npartial));
+	catdoc_totals(doc, tokens, minute, hour, nfinal, npartial);
 	return CATALOG_OK;
 }
 
@@ -727,18 +648,14 @@ status_control(struct catalog *cat, json_t *doc, int64_t now)
 	    "WHERE stopped_at IS NULL OR heartbeat_at >= ? "
 	    "ORDER BY heartbeat_at DESC LIMIT 20";
 	sqlite3_stmt *s;
-	json_t *arr, *p;
+	json_t *arr;
 	int rc;
 
 	if ((s = prep(cat, pause)) == NULL)
 		return CATALOG_ERR;
 	rc = sqlite3_step(s);
-	p = json_object();
-	json_object_set_new(p, "paused", json_boolean(rc == SQLITE_ROW));
-	json_object_set_new(p, "reason", rc == SQLITE_ROW ? col_json(s, 0) :
-	    json_null());
+	catdoc_pause(doc, rc == SQLITE_ROW ? col_json(s, 0) : NULL);
 	sqlite3_reset(s);
-	json_object_set_new(doc, "pause", p);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return rc_to_cat(rc);
 	if ((s = prep(cat, daemons)) == NULL)
@@ -801,6 +718,8 @@ catalog_status(struct catalog *cat, int64_t now, json_t **out)
 {
 	int rc;
 
+	if (cat->pg != NULL)
+		return pgcat_status(cat->pg, now, 0, out);
 	if ((rc = status_read(cat, now, 0, out)) == CATALOG_OK)
 		status_write_lock(cat, *out, CATALOG_BUSY_TIMEOUT_MS);
 	return rc;
@@ -809,6 +728,8 @@ catalog_status(struct catalog *cat, int64_t now, json_t **out)
 int
 catalog_overview(struct catalog *cat, int64_t now, json_t **out)
 {
+	if (cat->pg != NULL)
+		return pgcat_status(cat->pg, now, 1, out);
 	return status_read(cat, now, 1, out);
 }
 
@@ -832,10 +753,12 @@ catalog_activity(struct catalog *cat, int64_t after_event, int64_t after_image,
 	    "JOIN jobs j ON j.id = i.job_id WHERE i.id > ?1 ORDER BY i.id "
 	    "LIMIT ?2";
 	sqlite3_stmt *s;
-	json_t *doc = json_object(), *arr;
+	json_t *doc, *arr;
 	int rc = CATALOG_ERR;
 
-	if (doc == NULL || sqlite3_exec(cat->db, "BEGIN", NULL, NULL, NULL) !=
+	if (cat->pg != NULL)
+		return pgcat_activity(cat->pg, after_event, after_image, limit, out);
+	if ((doc = json_object()) == NULL || sqlite3_exec(cat->db, "BEGIN", NULL, NULL, NULL) !=
 	    SQLITE_OK)
 		goto out;
 	if ((s = prep(cat, events)) == NULL)
@@ -865,6 +788,8 @@ out:
 int
 catalog_activity_marks(struct catalog *cat, int64_t *event, int64_t *image)
 {
+	if (cat->pg != NULL)
+		return pgcat_activity_marks(cat->pg, event, image);
 	if (pragma_int(cat, "SELECT coalesce(max(id), 0) FROM events", event) !=
 	    CATALOG_OK || pragma_int(cat, "SELECT coalesce(max(id), 0) FROM "
 	    "images", image) != CATALOG_OK)
@@ -890,6 +815,8 @@ catalog_running(struct catalog *cat, json_t **out)
 	    "j.state = 'running' ORDER BY j.id";
 	sqlite3_stmt *s;
 
+	if (cat->pg != NULL)
+		return pgcat_running(cat->pg, out);
 	if ((s = prep(cat, sql)) == NULL)
 		return CATALOG_ERR;
 	return collect_rows(s, NULL, out);
@@ -903,6 +830,8 @@ catalog_live_daemons(struct catalog *cat, int64_t now, int64_t fresh_ms, int *n)
 	sqlite3_stmt *s;
 	int rc;
 
+	if (cat->pg != NULL)
+		return pgcat_live_daemons(cat->pg, now, fresh_ms, n);
 	if ((s = prep(cat, sql)) == NULL)
 		return CATALOG_ERR;
 	sqlite3_bind_int64(s, 1, now - fresh_ms);
@@ -915,6 +844,8 @@ catalog_live_daemons(struct catalog *cat, int64_t now, int64_t fresh_ms, int *n)
 int
 catalog_data_version(struct catalog *cat, int64_t *version)
 {
+	if (cat->pg != NULL)
+		return pgcat_data_version(cat->pg, version);
 	return store_data_version(cat->st, version) == STORE_OK ?
 	    CATALOG_OK : CATALOG_ERR;
 }
@@ -926,6 +857,8 @@ catalog_job_state(struct catalog *cat, int64_t id, char *state)
 	sqlite3_stmt *s;
 	int rc;
 
+	if (cat->pg != NULL)
+		return pgcat_job_state(cat->pg, id, state);
 	if ((s = prep(cat, sql)) == NULL)
 		return CATALOG_ERR;
 	sqlite3_bind_int64(s, 1, id);
@@ -963,28 +896,6 @@ plain_word(const char *word)
 	return 1;
 }
 
-/* Moves each image row of imgs into the "images" array of its job. */
-static void
-page_attach(json_t *jobs, json_t *imgs)
-{
-	json_t *job = NULL, *img, *arr;
-	size_t i, j;
-
-	json_array_foreach(jobs, j, job)
-		json_object_set_new(job, "images", json_array());
-	json_array_foreach(imgs, i, img) {
-		json_array_foreach(jobs, j, job) {
-			if (json_integer_value(json_object_get(job, "id")) !=
-			    json_integer_value(json_object_get(img, "job_id")))
-				continue;
-			arr = json_object_get(job, "images");
-			json_object_del(img, "job_id");
-			json_array_append(arr, img);
-			break;
-		}
-	}
-}
-
 static int
 page_images(struct catalog *cat, json_t *jobs)
 {
@@ -1008,7 +919,7 @@ page_images(struct catalog *cat, json_t *jobs)
 		goto done;
 	sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
 	if ((rc = collect_rows(s, NULL, &imgs)) == CATALOG_OK)
-		page_attach(jobs, imgs);
+		catdoc_page_attach(jobs, imgs);
 done:
 	free(text);
 	json_decref(ids);
@@ -1029,6 +940,8 @@ catalog_page(struct catalog *cat, const struct catalog_page_query *q,
 	json_t *jobs = NULL;
 	int rc = CATALOG_ERR;
 
+	if (cat->pg != NULL)
+		return pgcat_page(cat->pg, q, out);
 	if (sqlite3_exec(cat->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return CATALOG_ERR;
 	if ((s = prep(cat, q->only > 0 ? one_job : q->state ? one_state :
@@ -1043,7 +956,7 @@ catalog_page(struct catalog *cat, const struct catalog_page_query *q,
 	}
 	sqlite3_bind_int(s, 4, q->limit);
 	sqlite3_bind_int64(s, 5, q->only);
-	if ((rc = collect_rows(s, job_fixup, &jobs)) != CATALOG_OK ||
+	if ((rc = collect_rows(s, catdoc_job, &jobs)) != CATALOG_OK ||
 	    (rc = page_images(cat, jobs)) != CATALOG_OK)
 		goto done;
 	*out = jobs;
@@ -1066,10 +979,12 @@ catalog_finals_since(struct catalog *cat, int64_t since_ms, size_t max,
 	static const char count[] = "SELECT count(*) FROM images WHERE "
 	    "job_id = ? AND kind = 'final'";
 	sqlite3_stmt *s, *c;
-	int64_t t, *a = NULL, *f = NULL, *p;
-	size_t len = 0, cap = 0;
+	int64_t t, nf, *a = NULL, *f = NULL;
+	size_t len = 0, cap = 0, flen = 0, fcap = 0;
 	int rc = CATALOG_ERR, step;
 
+	if (cat->pg != NULL)
+		return pgcat_finals_since(cat->pg, since_ms, max, at, finals, n);
 	if (sqlite3_exec(cat->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return CATALOG_ERR;
 	if ((s = prep(cat, walk)) == NULL || (c = prep(cat, count)) == NULL)
@@ -1078,19 +993,10 @@ catalog_finals_since(struct catalog *cat, int64_t since_ms, size_t max,
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		if ((t = sqlite3_column_int64(s, 0)) < since_ms - 60000)
 			break;
-		if (len == cap) {
-			cap = cap ? cap * 2 : 256;
-			if ((p = realloc(a, cap * sizeof(*a))) == NULL)
-				goto done;
-			a = p;
-			if ((p = realloc(f, cap * sizeof(*f))) == NULL)
-				goto done;
-			f = p;
-		}
 		sqlite3_bind_int64(c, 1, sqlite3_column_int64(s, 1));
-		if (step_int64(c, &f[len]) != 1)
+		if (step_int64(c, &nf) != 1 || catdoc_push(&a, &len, &cap, t) ==
+		    -1 || catdoc_push(&f, &flen, &fcap, nf) == -1)
 			goto done;
-		a[len++] = t;
 	}
 	if (step != SQLITE_ROW && step != SQLITE_DONE)
 		goto done;
@@ -1111,16 +1017,8 @@ done:
 static void
 col_sha256(sqlite3_stmt *s, int i, char out[SHA256_HEX_LEN + 1])
 {
-	const unsigned char *p = sqlite3_column_text(s, i);
-	size_t k;
-
-	out[0] = '\0';
-	if (p == NULL || sqlite3_column_bytes(s, i) != SHA256_HEX_LEN)
-		return;
-	for (k = 0; k < SHA256_HEX_LEN; k++)
-		if (!((p[k] >= '0' && p[k] <= '9') || (p[k] >= 'a' && p[k] <= 'f')))
-			return;
-	memcpy(out, p, SHA256_HEX_LEN + 1);
+	catdoc_sha256((const char *)sqlite3_column_text(s, i),
+	    (size_t)sqlite3_column_bytes(s, i), out);
 }
 
 int
@@ -1132,6 +1030,8 @@ catalog_image_meta(struct catalog *cat, int64_t image_id,
 	sqlite3_stmt *s;
 	int rc;
 
+	if (cat->pg != NULL)
+		return pgcat_image_meta(cat->pg, image_id, m);
 	memset(m, 0, sizeof(*m));
 	if ((s = prep(cat, sql)) == NULL)
 		return CATALOG_ERR;
@@ -1163,6 +1063,8 @@ catalog_input_get(struct catalog *cat, int64_t job_id, enum input_role role,
 	const unsigned char *ct;
 	int rc, n;
 
+	if (cat->pg != NULL)
+		return pgcat_input_get(cat->pg, job_id, role, ordinal, max, data, len, m);
 	memset(m, 0, sizeof(*m));
 	*data = NULL;
 	if (sqlite3_exec(cat->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
@@ -1250,6 +1152,8 @@ catalog_cancel(struct catalog *cat, int64_t id, int64_t now, char *state)
 	    "lease_expires = NULL WHERE id = ?1 AND "
 	    "state IN ('queued','retry_wait','running')";
 
+	if (cat->pg != NULL)
+		return pgcat_transition(cat->pg, PGCAT_CANCEL, id, now, state);
 	return transition(cat, sql, id, now, state);
 }
 
@@ -1268,6 +1172,8 @@ catalog_retry(struct catalog *cat, int64_t id, int64_t now, char *state)
 {
 	static const char sql[] = RETRY_SQL("('failed','canceled')");
 
+	if (cat->pg != NULL)
+		return pgcat_transition(cat->pg, PGCAT_RETRY, id, now, state);
 	return transition(cat, sql, id, now, state);
 }
 
@@ -1276,6 +1182,8 @@ catalog_retry_force(struct catalog *cat, int64_t id, int64_t now, char *state)
 {
 	static const char sql[] = RETRY_SQL("('failed','canceled','succeeded')");
 
+	if (cat->pg != NULL)
+		return pgcat_transition(cat->pg, PGCAT_RETRY_FORCE, id, now, state);
 	return transition(cat, sql, id, now, state);
 }
 
@@ -1295,6 +1203,8 @@ catalog_set_pause(struct catalog *cat, const char *reason, int *was_paused)
 	int64_t one;
 	int rc;
 
+	if (cat->pg != NULL)
+		return pgcat_set_pause(cat->pg, reason, was_paused);
 	if ((rc = store_begin(cat->st)) != STORE_OK)
 		return rc;
 	if ((s = prep(cat, get)) == NULL || (rc = step_int64(s, &one)) < 0)
@@ -1426,6 +1336,8 @@ catalog_prune_plan(struct catalog *cat, const char *const *states,
 	size_t i;
 	int rc;
 
+	if (cat->pg != NULL)
+		return pgcat_prune_plan(cat->pg, states, nstates, before_ms, res);
 	memset(res, 0, sizeof(*res));
 	for (i = 0; i < nstates; i++)
 		if (!catalog_state_terminal(states[i]))
@@ -1460,6 +1372,8 @@ catalog_prune(struct catalog *cat, const char *const *states, size_t nstates,
 	size_t i;
 	int rc;
 
+	if (cat->pg != NULL)
+		return pgcat_prune(cat->pg, states, nstates, before_ms, res);
 	memset(res, 0, sizeof(*res));
 	if (nstates == 0 || nstates > 3)
 		return CATALOG_STATE;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <libpq-fe.h>
 
 #include "store.h"
 #include "util.h"
@@ -23,12 +24,18 @@
 /* How long imgeditctl waits for another writer's lock. */
 #define CATALOG_BUSY_TIMEOUT_MS 5000
 
-/* A store plus the catalog's prepared statements. */
+/* A store plus the catalog's prepared statements; or a PostgreSQL
+ * connection (pgcatalog.c). Every function below works on both, with the
+ * same documents and return codes. */
 struct catalog;
 
 /* Wraps an open, migrated store. Returns a catalog (caller owns:
  * catalog_close, before store_close) or NULL when out of memory. */
 struct catalog *catalog_open(struct store *st);
+/* Wraps a connection to a migrated PostgreSQL database, taking it: it is
+ * closed by catalog_close (or here, when NULL is returned: out of memory or
+ * the session could not be set up; the message is then in err). */
+struct catalog *catalog_open_pg(PGconn *pg, char *err, size_t errlen);
 void catalog_close(struct catalog *cat);
 /* Last error message of the connection. */
 const char *catalog_errmsg(struct catalog *cat);
@@ -38,7 +45,7 @@ int catalog_state_valid(const char *name);
 /* 1 for succeeded, failed, canceled; else 0. */
 int catalog_state_terminal(const char *name);
 
-/* ---- submitting: catalog_submit_begin, inserts, then store_commit ---- */
+/* ---- submitting: catalog_submit_begin, inserts, then catalog_submit_end */
 
 struct catalog_job {
 	const char *params;          /* JSON object: API fields but files, stream */
@@ -60,6 +67,10 @@ struct catalog_input {
 /* BEGIN IMMEDIATE for a submit. Returns CATALOG_OK (in the transaction),
  * CATALOG_BUSY or CATALOG_ERR (no transaction). */
 int catalog_submit_begin(struct catalog *cat);
+
+/* Commits (commit = 1) or rolls back (0) the submit's transaction. Returns
+ * CATALOG_OK, or CATALOG_BUSY / CATALOG_ERR (then nothing was written). */
+int catalog_submit_end(struct catalog *cat, int commit);
 
 /* Looks up the job submitted with this idempotency key. Returns 1 with
  * *job_id, 0 if there is none, or CATALOG_ERR. */
@@ -106,7 +117,8 @@ int catalog_job_ids(struct catalog *cat, const char *state, int64_t since_ms,
 int catalog_image_read(struct catalog *cat, int64_t image_id,
     int (*sink)(void *arg, const void *p, size_t n), void *arg);
 
-/* The queue at a glance: database (schema_version, size_bytes, free_bytes),
+/* The queue at a glance: database (schema_version, size_bytes, free_bytes,
+ * write_locked; PostgreSQL: pg_database_size, 0 free, never locked),
  * jobs (count per state, total), images (final, partial), tokens (input,
  * output, total), finished (last_minute, last_hour), pause (paused, reason),
  * daemons (alive or seen in the last hour, newest heartbeat first).
@@ -139,7 +151,9 @@ int catalog_running(struct catalog *cat, json_t **out);
 int catalog_live_daemons(struct catalog *cat, int64_t now, int64_t fresh_ms,
     int *n);
 
-/* PRAGMA data_version of the connection (changes when others commit). */
+/* PRAGMA data_version of the connection (changes when others commit). On
+ * PostgreSQL: the newest event id plus the newest image id (changes when a
+ * job changes state or an image is stored). */
 int catalog_data_version(struct catalog *cat, int64_t *version);
 
 /* The job's state into state[CATALOG_STATE_LEN]. Returns CATALOG_OK,
@@ -216,6 +230,9 @@ int catalog_set_pause(struct catalog *cat, const char *reason, int *was_paused);
 struct catalog_prune_result {
 	int64_t jobs, blobs;       /* rows deleted (plan: jobs that would be) */
 	int incremental;           /* 1: PRAGMA incremental_vacuum ran */
+	int autovacuum;            /* 1: PostgreSQL: free_bytes is what the
+	                            * rows deleted held, reusable once
+	                            * autovacuum has run; freed_bytes 0 */
 	int64_t freed_bytes;       /* given back to the file system */
 	int64_t free_bytes;        /* in the file's free list afterwards */
 	int64_t image_bytes;       /* plan: image bytes of those jobs */
