@@ -14,6 +14,8 @@
 #define PRUNE_BATCH 32 /* jobs (and their images) per delete transaction */
 #define READ_CHUNK (1024 * 1024)
 #define MAXP 8
+/* pg_advisory_xact_lock's first key for idempotency keys: "imgk" */
+#define PGCAT_KEY_LOCK "1768777579"
 
 /* Type oids of pg_type.h (server headers are not installed with libpq). */
 #define OID_BOOL 16
@@ -346,12 +348,20 @@ end_read(struct pgcat *pc, int rc)
 
 /* ---- submitting ---- */
 
+/* The key's lock first, held to the end of the submit's transaction: a
+ * second submit of the same new key waits and then finds the first's job
+ * (as SQLite's one writer does) instead of failing on the unique key. */
 int
 pgcat_find_key(struct pgcat *pc, const char *key, int64_t *job_id)
 {
+	static const char lock[] = "SELECT pg_advisory_xact_lock("
+	    PGCAT_KEY_LOCK ", hashtext($1))";
 	struct params p = { 0 };
+	int rc;
 
 	p_text(&p, key);
+	if ((rc = run(pc, lock, &p, 0, NULL)) != CATALOG_OK)
+		return rc;
 	return run_int64(pc, "SELECT id FROM jobs WHERE idempotency_key = $1",
 	    &p, job_id);
 }

@@ -107,6 +107,16 @@ both key2 submit -p "keyed" --key k1 --param 'extra={"z":1,"a":[1,2.5]}' "$T/in/
 assert_eq "$(out_of key1)" "8" "keyed submit"
 grep -q '"existed": true' "$T/pg/key2.out" || fail "second --key submit: $(out_of key2)"
 grep -q "was submitted before as job 8" "$T/pg/key2.err" || fail "second --key submit said: $(cat "$T/pg/key2.err")"
+# the same new key from 4 submits at once: one job, every one prints its id
+for i in 1 2 3 4; do
+	"$IMGEDITCTL" --db "$PG_URI" submit -p "raced" --key race "$T/in/a.png" >"$T/race.$i" 2>/dev/null &
+	EXTRA_PIDS="${EXTRA_PIDS:-} $!"
+done
+wait $EXTRA_PIDS || fail "a submit of a raced key failed"
+EXTRA_PIDS=
+assert_eq "$(cat "$T"/race.* | sort -u | wc -l)" 1 "ids printed for one raced key"
+assert_eq "$(pgsql -c "SELECT count(*) FROM jobs WHERE idempotency_key = 'race'")" 1 "jobs of a raced key"
+pgsql -c "DELETE FROM jobs WHERE idempotency_key = 'race'; SELECT setval(pg_get_serial_sequence('jobs', 'id'), 8)" >/dev/null
 # the shared inputs are stored once on both (a, b, c, m)
 assert_eq "$(pgsql -c 'SELECT count(*), sum(size) FROM blobs')" \
 	"$(sqlite3 "$SQ" 'SELECT count(*), sum(size) FROM blobs')" "blobs"
