@@ -234,6 +234,22 @@ check_version(struct ctl *c, int have, int want, const char *msg)
 
 /* PostgreSQL: connect, check the schema, the catalog takes the
  * connection. */
+/* Connects to c->db_path, a PostgreSQL URI, and names it in c->db_name.
+ * Returns the connection (caller owns), or NULL with the error said. */
+static PGconn *
+connect_pg(struct ctl *c)
+{
+	char err[512];
+	PGconn *pg;
+
+	if ((pg = pgschema_connect(c->db_path, err, sizeof(err))) == NULL) {
+		ctl_err("cannot open DB: %s", err);
+		return NULL;
+	}
+	pgschema_display(pg, c->db_name, sizeof(c->db_name));
+	return pg;
+}
+
 static int
 open_pg(struct ctl *c)
 {
@@ -241,11 +257,8 @@ open_pg(struct ctl *c)
 	PGconn *pg;
 	int have;
 
-	if ((pg = pgschema_connect(c->db_path, err, sizeof(err))) == NULL) {
-		ctl_err("cannot open DB: %s", err);
+	if ((pg = connect_pg(c)) == NULL)
 		return CTL_DB;
-	}
-	pgschema_display(pg, c->db_name, sizeof(c->db_name));
 	if (pgschema_version(pg, &have, err, sizeof(err)) == -1)
 		have = -1;
 	if (check_version(c, have, pgschema_latest(), err) != CTL_OK) {
@@ -347,22 +360,19 @@ print_init(struct ctl *c, const char *backend, const char *name, int version)
 static int
 init_pg(struct ctl *c)
 {
-	char err[512], name[1024];
+	char err[512];
 	PGconn *pg;
 	int have;
 
-	if ((pg = pgschema_connect(c->db_path, err, sizeof(err))) == NULL) {
-		ctl_err("cannot open DB: %s", err);
+	if ((pg = connect_pg(c)) == NULL)
 		return CTL_DB;
-	}
-	pgschema_display(pg, name, sizeof(name));
 	if (pgschema_migrate(pg, INIT_LOCK_TIMEOUT_MS, &have, err,
 	    sizeof(err)) == -1) {
-		ctl_err("cannot migrate DB: %s: %s", name, err);
+		ctl_err("cannot migrate DB: %s: %s", c->db_name, err);
 		PQfinish(pg);
 		return CTL_DB;
 	}
-	print_init(c, "postgresql", name, have);
+	print_init(c, "postgresql", c->db_name, have);
 	PQfinish(pg);
 	return CTL_OK;
 }

@@ -8,6 +8,14 @@
 #include <string.h>
 
 #include "catdoc.h"
+
+#define P1 "?1"
+#define P2 "?2"
+#define P3 "?3"
+#define P4 "?4"
+#define P5 "?5"
+#define P6 "?6"
+#include "catsql.h"
 #include "pgcatalog.h"
 #include "util.h"
 
@@ -292,8 +300,7 @@ static int
 insert_input(struct catalog *cat, int64_t job_id,
     const struct catalog_input *in)
 {
-	static const char sql[] = "INSERT INTO inputs (job_id, role, ordinal, "
-	    "filename, content_type, blob_id) VALUES (?, ?, ?, ?, ?, ?)";
+	static const char sql[] = CATSQL_INSERT_INPUT;
 	sqlite3_stmt *s;
 
 	if ((s = prep(cat, sql)) == NULL)
@@ -343,12 +350,7 @@ catalog_insert_job(struct catalog *cat, const struct catalog_job *job,
 
 /* ---- reading ---- */
 
-#define LIST_COLS "SELECT id, state, attempts, max_attempts, priority, " \
-	"stream, params, (SELECT count(*) FROM images i WHERE i.job_id = j.id " \
-	"AND i.kind = 'final') AS final_images, (SELECT count(*) FROM images i " \
-	"WHERE i.job_id = j.id AND i.kind = 'partial') AS partial_images, " \
-	"created_at, updated_at, finished_at, not_before, error_status, " \
-	"error_type, error_code, error_message, error_request_id FROM jobs j "
+#define LIST_COLS CATSQL_LIST_COLS
 
 int
 catalog_list(struct catalog *cat, const char *states, int64_t since_ms,
@@ -401,25 +403,10 @@ add_rows(struct catalog *cat, json_t *doc, const char *key, const char *sql,
 static int
 show_children(struct catalog *cat, json_t *doc, int64_t id)
 {
-	static const char inputs[] = "SELECT i.role AS role, i.ordinal AS "
-	    "ordinal, i.filename AS filename, i.content_type AS content_type, "
-	    "coalesce(b.size, length(i.data)) AS size, b.sha256 AS sha256, "
-	    "i.blob_id AS blob_id FROM inputs i LEFT JOIN blobs b ON "
-	    "b.id = i.blob_id WHERE i.job_id = ? ORDER BY i.role, i.ordinal";
-	static const char attempts[] = "SELECT number, daemon_id, started_at, "
-	    "ended_at, http_status, request_id, outcome, error_type, error_code, "
-	    "error_message, input_tokens, output_tokens, total_tokens, usage "
-	    "FROM attempts WHERE job_id = ? ORDER BY number";
-	static const char images[] = "SELECT i.id AS id, a.number AS attempt, "
-	    "i.kind AS kind, i.idx AS idx, i.partial_index AS partial_index, "
-	    "i.format AS format, i.width AS width, i.height AS height, "
-	    "i.size AS size, i.sha256 AS sha256, i.quality AS quality, "
-	    "i.background AS background, i.reported_size AS reported_size, "
-	    "i.created_at AS created_at FROM images i JOIN attempts a ON "
-	    "a.id = i.attempt_id WHERE i.job_id = ? "
-	    "ORDER BY a.number, i.kind = 'final', i.idx";
-	static const char events[] = "SELECT at, from_state, to_state, detail "
-	    "FROM events WHERE job_id = ? ORDER BY id";
+	static const char inputs[] = CATSQL_SHOW_INPUTS;
+	static const char attempts[] = CATSQL_SHOW_ATTEMPTS;
+	static const char images[] = CATSQL_SHOW_IMAGES;
+	static const char events[] = CATSQL_SHOW_EVENTS;
 	int rc;
 
 	if ((rc = add_rows(cat, doc, "inputs", inputs, id, NULL)) != CATALOG_OK ||
@@ -434,11 +421,7 @@ show_children(struct catalog *cat, json_t *doc, int64_t id)
 int
 catalog_show(struct catalog *cat, int64_t id, json_t **out)
 {
-	static const char sql[] = "SELECT id, state, attempts, max_attempts, "
-	    "priority, stream, params, created_at, updated_at, finished_at, "
-	    "not_before, lease_owner, lease_expires, idempotency_key, "
-	    "input_tokens, output_tokens, total_tokens, error_status, error_type, "
-	    "error_code, error_message, error_request_id FROM jobs WHERE id = ?";
+	static const char sql[] = CATSQL_SHOW_JOB;
 	sqlite3_stmt *s;
 	json_t *doc = NULL;
 	int rc;
@@ -480,8 +463,7 @@ int
 catalog_job_ids(struct catalog *cat, const char *state, int64_t since_ms,
     int64_t **ids, size_t *n)
 {
-	static const char sql[] = "SELECT id FROM jobs WHERE state = ? AND "
-	    "coalesce(finished_at, updated_at) >= ? ORDER BY id";
+	static const char sql[] = CATSQL_JOB_IDS;
 	sqlite3_stmt *s;
 	int64_t *v = NULL;
 	size_t cap = 0, len = 0;
@@ -586,8 +568,7 @@ status_database(struct catalog *cat, json_t *doc)
 static int
 status_jobs(struct catalog *cat, json_t *doc)
 {
-	static const char sql[] = "SELECT state, count(*) FROM jobs "
-	    "GROUP BY state";
+	static const char sql[] = CATSQL_STATE_COUNTS;
 	sqlite3_stmt *s;
 	json_t *jobs;
 	int rc;
@@ -641,12 +622,8 @@ status_totals(struct catalog *cat, json_t *doc, int64_t now)
 static int
 status_control(struct catalog *cat, json_t *doc, int64_t now)
 {
-	static const char pause[] = "SELECT value FROM control "
-	    "WHERE key = 'pause'";
-	static const char daemons[] = "SELECT id, host, pid, started_at, "
-	    "heartbeat_at, stopped_at, status, pause_reason FROM daemons "
-	    "WHERE stopped_at IS NULL OR heartbeat_at >= ? "
-	    "ORDER BY heartbeat_at DESC LIMIT 20";
+	static const char pause[] = CATSQL_PAUSE;
+	static const char daemons[] = CATSQL_DAEMONS;
 	sqlite3_stmt *s;
 	json_t *arr;
 	int rc;
@@ -737,13 +714,7 @@ int
 catalog_activity(struct catalog *cat, int64_t after_event, int64_t after_image,
     int limit, json_t **out)
 {
-	static const char events[] = "SELECT e.id AS id, e.job_id AS job_id, "
-	    "e.at AS at, e.from_state AS from_state, e.to_state AS to_state, "
-	    "e.detail AS detail, j.created_at AS created_at, (SELECT count(*) "
-	    "FROM images i JOIN attempts a ON a.id = i.attempt_id WHERE "
-	    "i.job_id = e.job_id AND i.kind = 'final' AND a.outcome = "
-	    "'succeeded') AS finals FROM events e JOIN jobs j ON j.id = "
-	    "e.job_id WHERE e.id > ?1 ORDER BY e.id LIMIT ?2";
+	static const char events[] = CATSQL_ACTIVITY_EVENTS;
 	static const char images[] = "SELECT i.id AS id, i.job_id AS job_id, "
 	    "i.kind AS kind, i.idx AS idx, i.created_at AS at, a.number AS "
 	    "attempt, CASE WHEN json_valid(j.params) THEN "
@@ -825,8 +796,7 @@ catalog_running(struct catalog *cat, json_t **out)
 int
 catalog_live_daemons(struct catalog *cat, int64_t now, int64_t fresh_ms, int *n)
 {
-	static const char sql[] = "SELECT count(*) FROM daemons WHERE "
-	    "stopped_at IS NULL AND heartbeat_at >= ?";
+	static const char sql[] = CATSQL_LIVE_DAEMONS;
 	sqlite3_stmt *s;
 	int rc;
 
@@ -874,9 +844,7 @@ catalog_job_state(struct catalog *cat, int64_t id, char *state)
 
 /* ---- the web view ---- */
 
-#define PAGE_COLS "SELECT id, state, attempts, max_attempts, params, " \
-	"created_at, updated_at, finished_at, error_status, error_type, " \
-	"error_code, error_message, error_request_id FROM jobs "
+#define PAGE_COLS CATSQL_PAGE_COLS
 /* A word of the prompt, ASCII case folded; params may be invalid JSON.
  * ?6 = 1 when the word has no byte JSON may escape: then the raw text is
  * searched first, which spares parsing the JSON of most rows. */
@@ -1325,23 +1293,32 @@ reclaim(struct catalog *cat, struct catalog_prune_result *res)
 	return CATALOG_OK;
 }
 
+/* Whether every state of states[0..n) is terminal (prune's only). */
+static int
+all_terminal(const char *const *states, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!catalog_state_terminal(states[i]))
+			return 0;
+	return 1;
+}
+
 int
 catalog_prune_plan(struct catalog *cat, const char *const *states,
     size_t nstates, int64_t before_ms, struct catalog_prune_result *res)
 {
-	static const char sql[] = "SELECT count(*), coalesce(sum((SELECT "
-	    "sum(size) FROM images i WHERE i.job_id = j.id)), 0) FROM jobs j "
-	    "WHERE j.state = ?2 AND coalesce(j.finished_at, j.updated_at) < ?1";
+	static const char sql[] = CATSQL_PRUNE_PLAN;
 	sqlite3_stmt *s;
 	size_t i;
 	int rc;
 
+	memset(res, 0, sizeof(*res));
+	if (!all_terminal(states, nstates))
+		return CATALOG_STATE;
 	if (cat->pg != NULL)
 		return pgcat_prune_plan(cat->pg, states, nstates, before_ms, res);
-	memset(res, 0, sizeof(*res));
-	for (i = 0; i < nstates; i++)
-		if (!catalog_state_terminal(states[i]))
-			return CATALOG_STATE;
 	for (i = 0; i < nstates; i++) {
 		if ((s = prep(cat, sql)) == NULL)
 			return CATALOG_ERR;
@@ -1372,14 +1349,11 @@ catalog_prune(struct catalog *cat, const char *const *states, size_t nstates,
 	size_t i;
 	int rc;
 
+	memset(res, 0, sizeof(*res));
+	if (nstates == 0 || nstates > 3 || !all_terminal(states, nstates))
+		return CATALOG_STATE;
 	if (cat->pg != NULL)
 		return pgcat_prune(cat->pg, states, nstates, before_ms, res);
-	memset(res, 0, sizeof(*res));
-	if (nstates == 0 || nstates > 3)
-		return CATALOG_STATE;
-	for (i = 0; i < nstates; i++)
-		if (!catalog_state_terminal(states[i]))
-			return CATALOG_STATE;
 	for (i = 0; i < nstates; i++)  /* one state at a time: index order */
 		if ((rc = delete_batches(cat, jobs, &states[i], 1, before_ms,
 		    &res->jobs)) != CATALOG_OK)

@@ -9,6 +9,14 @@
 #include <string.h>
 
 #include "catdoc.h"
+
+#define P1 "$1"
+#define P2 "$2"
+#define P3 "$3"
+#define P4 "$4"
+#define P5 "$5"
+#define P6 "$6"
+#include "catsql.h"
 #include "util.h"
 
 #define PRUNE_BATCH 32 /* jobs (and their images) per delete transaction */
@@ -396,8 +404,7 @@ pgcat_put_blob(struct pgcat *pc, const char *sha256, const void *data,
 static int
 insert_input(struct pgcat *pc, int64_t job_id, const struct catalog_input *in)
 {
-	static const char sql[] = "INSERT INTO inputs (job_id, role, ordinal, "
-	    "filename, content_type, blob_id) VALUES ($1, $2, $3, $4, $5, $6)";
+	static const char sql[] = CATSQL_INSERT_INPUT;
 	struct params p = { 0 };
 
 	p_int(&p, job_id);
@@ -437,12 +444,7 @@ pgcat_insert_job(struct pgcat *pc, const struct catalog_job *job,
 
 /* ---- reading ---- */
 
-#define LIST_COLS "SELECT id, state, attempts, max_attempts, priority, " \
-	"stream, params, (SELECT count(*) FROM images i WHERE i.job_id = j.id " \
-	"AND i.kind = 'final') AS final_images, (SELECT count(*) FROM images i " \
-	"WHERE i.job_id = j.id AND i.kind = 'partial') AS partial_images, " \
-	"created_at, updated_at, finished_at, not_before, error_status, " \
-	"error_type, error_code, error_message, error_request_id FROM jobs j "
+#define LIST_COLS CATSQL_LIST_COLS
 
 int
 pgcat_list(struct pgcat *pc, const char *states, int64_t since_ms, int limit,
@@ -466,25 +468,10 @@ pgcat_list(struct pgcat *pc, const char *states, int64_t since_ms, int limit,
 static int
 show_children(struct pgcat *pc, json_t *doc, const struct params *p)
 {
-	static const char inputs[] = "SELECT i.role AS role, i.ordinal AS "
-	    "ordinal, i.filename AS filename, i.content_type AS content_type, "
-	    "coalesce(b.size, octet_length(i.data)) AS size, b.sha256 AS sha256, "
-	    "i.blob_id AS blob_id FROM inputs i LEFT JOIN blobs b ON "
-	    "b.id = i.blob_id WHERE i.job_id = $1 ORDER BY i.role, i.ordinal";
-	static const char attempts[] = "SELECT number, daemon_id, started_at, "
-	    "ended_at, http_status, request_id, outcome, error_type, error_code, "
-	    "error_message, input_tokens, output_tokens, total_tokens, usage "
-	    "FROM attempts WHERE job_id = $1 ORDER BY number";
-	static const char images[] = "SELECT i.id AS id, a.number AS attempt, "
-	    "i.kind AS kind, i.idx AS idx, i.partial_index AS partial_index, "
-	    "i.format AS format, i.width AS width, i.height AS height, "
-	    "i.size AS size, i.sha256 AS sha256, i.quality AS quality, "
-	    "i.background AS background, i.reported_size AS reported_size, "
-	    "i.created_at AS created_at FROM images i JOIN attempts a ON "
-	    "a.id = i.attempt_id WHERE i.job_id = $1 "
-	    "ORDER BY a.number, i.kind = 'final', i.idx";
-	static const char events[] = "SELECT at, from_state, to_state, detail "
-	    "FROM events WHERE job_id = $1 ORDER BY id";
+	static const char inputs[] = CATSQL_SHOW_INPUTS;
+	static const char attempts[] = CATSQL_SHOW_ATTEMPTS;
+	static const char images[] = CATSQL_SHOW_IMAGES;
+	static const char events[] = CATSQL_SHOW_EVENTS;
 	int rc;
 
 	if ((rc = add_rows(pc, doc, "inputs", inputs, p, NULL)) != CATALOG_OK ||
@@ -498,11 +485,7 @@ show_children(struct pgcat *pc, json_t *doc, const struct params *p)
 int
 pgcat_show(struct pgcat *pc, int64_t id, json_t **out)
 {
-	static const char sql[] = "SELECT id, state, attempts, max_attempts, "
-	    "priority, stream, params, created_at, updated_at, finished_at, "
-	    "not_before, lease_owner, lease_expires, idempotency_key, "
-	    "input_tokens, output_tokens, total_tokens, error_status, error_type, "
-	    "error_code, error_message, error_request_id FROM jobs WHERE id = $1";
+	static const char sql[] = CATSQL_SHOW_JOB;
 	struct params p = { 0 };
 	json_t *rows = NULL, *doc;
 	int rc;
@@ -529,8 +512,7 @@ int
 pgcat_job_ids(struct pgcat *pc, const char *state, int64_t since_ms,
     int64_t **ids, size_t *n)
 {
-	static const char sql[] = "SELECT id FROM jobs WHERE state = $1 AND "
-	    "coalesce(finished_at, updated_at) >= $2 ORDER BY id";
+	static const char sql[] = CATSQL_JOB_IDS;
 	struct params p = { 0 };
 	PGresult *r;
 	int64_t *v = NULL;
@@ -627,8 +609,7 @@ status_database(struct pgcat *pc, json_t *doc)
 static int
 status_jobs(struct pgcat *pc, json_t *doc)
 {
-	static const char sql[] = "SELECT state, count(*) FROM jobs "
-	    "GROUP BY state";
+	static const char sql[] = CATSQL_STATE_COUNTS;
 	PGresult *r;
 	json_t *jobs;
 	int rc, i;
@@ -675,12 +656,8 @@ status_totals(struct pgcat *pc, json_t *doc, int64_t now)
 static int
 status_control(struct pgcat *pc, json_t *doc, int64_t now)
 {
-	static const char pause[] = "SELECT value FROM control "
-	    "WHERE key = 'pause'";
-	static const char daemons[] = "SELECT id, host, pid, started_at, "
-	    "heartbeat_at, stopped_at, status, pause_reason FROM daemons "
-	    "WHERE stopped_at IS NULL OR heartbeat_at >= $1 "
-	    "ORDER BY heartbeat_at DESC LIMIT 20";
+	static const char pause[] = CATSQL_PAUSE;
+	static const char daemons[] = CATSQL_DAEMONS;
 	struct params p = { 0 };
 	PGresult *r;
 	int rc;
@@ -729,13 +706,7 @@ int
 pgcat_activity(struct pgcat *pc, int64_t after_event, int64_t after_image,
     int limit, json_t **out)
 {
-	static const char events[] = "SELECT e.id AS id, e.job_id AS job_id, "
-	    "e.at AS at, e.from_state AS from_state, e.to_state AS to_state, "
-	    "e.detail AS detail, j.created_at AS created_at, (SELECT count(*) "
-	    "FROM images i JOIN attempts a ON a.id = i.attempt_id WHERE "
-	    "i.job_id = e.job_id AND i.kind = 'final' AND a.outcome = "
-	    "'succeeded') AS finals FROM events e JOIN jobs j ON j.id = "
-	    "e.job_id WHERE e.id > $1 ORDER BY e.id LIMIT $2";
+	static const char events[] = CATSQL_ACTIVITY_EVENTS;
 	static const char images[] = "SELECT i.id AS id, i.job_id AS job_id, "
 	    "i.kind AS kind, i.idx AS idx, i.created_at AS at, a.number AS "
 	    "attempt, (j.params -> 'partial_images')::json AS partials, "
@@ -823,8 +794,7 @@ pgcat_running(struct pgcat *pc, json_t **out)
 int
 pgcat_live_daemons(struct pgcat *pc, int64_t now, int64_t fresh_ms, int *n)
 {
-	static const char sql[] = "SELECT count(*) FROM daemons WHERE "
-	    "stopped_at IS NULL AND heartbeat_at >= $1";
+	static const char sql[] = CATSQL_LIVE_DAEMONS;
 	struct params p = { 0 };
 	int64_t v = 0;
 	int rc;
@@ -888,9 +858,7 @@ done:
 	return rc;
 }
 
-#define PAGE_COLS "SELECT id, state, attempts, max_attempts, params, " \
-	"created_at, updated_at, finished_at, error_status, error_type, " \
-	"error_code, error_message, error_request_id FROM jobs "
+#define PAGE_COLS CATSQL_PAGE_COLS
 
 int
 pgcat_page(struct pgcat *pc, const struct catalog_page_query *q,
@@ -1213,13 +1181,7 @@ pgcat_prune(struct pgcat *pc, const char *const *states, size_t nstates,
 	size_t i;
 	int rc;
 
-	memset(res, 0, sizeof(*res));
 	res->autovacuum = 1;
-	if (nstates == 0 || nstates > 3)
-		return CATALOG_STATE;
-	for (i = 0; i < nstates; i++)
-		if (!catalog_state_terminal(states[i]))
-			return CATALOG_STATE;
 	snprintf(before, sizeof(before), "%" PRId64, before_ms);
 	for (i = 0; i < nstates; i++) {
 		memset(&p, 0, sizeof(p));
@@ -1236,18 +1198,12 @@ int
 pgcat_prune_plan(struct pgcat *pc, const char *const *states, size_t nstates,
     int64_t before_ms, struct catalog_prune_result *res)
 {
-	static const char sql[] = "SELECT count(*), coalesce(sum((SELECT "
-	    "sum(size) FROM images i WHERE i.job_id = j.id)), 0) FROM jobs j "
-	    "WHERE j.state = $2 AND coalesce(j.finished_at, j.updated_at) < $1";
+	static const char sql[] = CATSQL_PRUNE_PLAN;
 	struct params p;
 	PGresult *r;
 	size_t i;
 	int rc;
 
-	memset(res, 0, sizeof(*res));
-	for (i = 0; i < nstates; i++)
-		if (!catalog_state_terminal(states[i]))
-			return CATALOG_STATE;
 	for (i = 0; i < nstates; i++) {
 		memset(&p, 0, sizeof(p));
 		p_int(&p, before_ms);

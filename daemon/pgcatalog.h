@@ -8,7 +8,8 @@
 #include "catalog.h"
 
 /* Each function below is catalog.h's of the same name, with the same
- * contract, documents and return codes. */
+ * contract, documents and return codes; prune's states are checked by
+ * catalog.c first, and res zeroed. */
 struct pgcat;
 
 /* Takes pg (closed by pgcat_close; also here on failure, returning NULL

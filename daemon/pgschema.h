@@ -41,7 +41,7 @@
  * - Unchanged: dispatch.c (states, counting, retries, what a result is),
  *   imgeditd.c's order (migrate before the loop: pgschema_migrate already
  *   takes the lock several daemons need; then storeq_new), the log keys.
- *   catalog.c (ctl's reads) needs a PG twin; same output, same tests.
+ *   catalog.c (ctl's SQL) has its PG twin: pgcatalog.c (t_pg_ctl.sh).
  */
 #ifndef IMGEDIT_PGSCHEMA_H
 #define IMGEDIT_PGSCHEMA_H
