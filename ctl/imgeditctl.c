@@ -232,8 +232,6 @@ check_version(struct ctl *c, int have, int want, const char *msg)
 	return CTL_OK;
 }
 
-/* PostgreSQL: connect, check the schema, the catalog takes the
- * connection. */
 /* Connects to c->db_path, a PostgreSQL URI, and names it in c->db_name.
  * Returns the connection (caller owns), or NULL with the error said. */
 static PGconn *
@@ -250,6 +248,8 @@ connect_pg(struct ctl *c)
 	return pg;
 }
 
+/* PostgreSQL: connect, check the schema, the catalog takes the
+ * connection. */
 static int
 open_pg(struct ctl *c)
 {
