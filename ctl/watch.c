@@ -314,13 +314,37 @@ first_states(struct watch *w)
 	return CTL_OK;
 }
 
+/* With ids: the lines start at the oldest running job's first event, so
+ * that what a job did before watch started (a daemon that claims at once
+ * stores a partial within milliseconds of the submit) is not missed. */
+static int
+rewind_marks(struct watch *w)
+{
+	int64_t e, i;
+	int k, rc;
+
+	for (k = 0; k < w->nids; k++) {
+		if (w->done[k])
+			continue;
+		rc = catalog_job_marks(w->c->cat, w->ids[k], &e, &i);
+		if (rc == CATALOG_NOTFOUND)
+			continue;
+		if (rc != CATALOG_OK)
+			return -1;
+		w->last_event = e < w->last_event ? e : w->last_event;
+		w->last_image = i < w->last_image ? i : w->last_image;
+	}
+	return 0;
+}
+
 static int
 run(struct watch *w)
 {
 	int64_t seen = -1, v, drawn = 0;
 
 	if (catalog_activity_marks(w->c->cat, &w->last_event, &w->last_image) !=
-	    CATALOG_OK || (w->ids != NULL && first_states(w) != CTL_OK)) {
+	    CATALOG_OK || (w->ids != NULL && (first_states(w) != CTL_OK ||
+	    rewind_marks(w) == -1))) {
 		ctl_err("cannot read the database: %s", catalog_errmsg(w->c->cat));
 		return CTL_DB;
 	}

@@ -769,6 +769,31 @@ catalog_activity_marks(struct catalog *cat, int64_t *event, int64_t *image)
 }
 
 int
+catalog_job_marks(struct catalog *cat, int64_t id, int64_t *event,
+    int64_t *image)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (cat->pg != NULL)
+		return pgcat_job_marks(cat->pg, id, event, image);
+	if ((s = prep(cat, CATSQL_JOB_MARKS("?1"))) == NULL)
+		return CATALOG_ERR;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_NULL)
+		rc = SQLITE_DONE;
+	if (rc == SQLITE_ROW) {
+		*event = sqlite3_column_int64(s, 0);
+		*image = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return CATALOG_OK;
+	return rc == SQLITE_DONE ? CATALOG_NOTFOUND : rc_to_cat(rc);
+}
+
+int
 catalog_running(struct catalog *cat, json_t **out)
 {
 	static const char sql[] = "SELECT j.id AS id, a.number AS attempt, "

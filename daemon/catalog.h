@@ -142,6 +142,12 @@ int catalog_activity(struct catalog *cat, int64_t after_event,
 int catalog_activity_marks(struct catalog *cat, int64_t *event,
     int64_t *image);
 
+/* Where job id's history begins, as marks for catalog_activity: the event
+ * and image ids just before its first (the latest image id when it has
+ * none yet). CATALOG_NOTFOUND when it has no event. */
+int catalog_job_marks(struct catalog *cat, int64_t id, int64_t *event,
+    int64_t *image);
+
 /* The running jobs with their open attempt: id, attempt, partials and
  * finals stored, last_image_at, started_at, want_partials, want_finals,
  * prompt. Caller owns *out. */

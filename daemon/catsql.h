@@ -80,4 +80,9 @@
 	"filename, content_type, blob_id) VALUES (" P1 ", " P2 ", " P3 ", " \
 	P4 ", " P5 ", " P6 ")"
 
+/* catalog_job_marks: P1 the job id. */
+#define CATSQL_JOB_MARKS(P1) "SELECT (SELECT min(id) - 1 FROM events " \
+	"WHERE job_id = " P1 "), coalesce((SELECT min(id) - 1 FROM images " \
+	"WHERE job_id = " P1 "), (SELECT coalesce(max(id), 0) FROM images))"
+
 #endif

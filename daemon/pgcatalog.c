@@ -824,6 +824,27 @@ pgcat_job_state(struct pgcat *pc, int64_t id, char *state)
 	return rc;
 }
 
+int
+pgcat_job_marks(struct pgcat *pc, int64_t id, int64_t *event, int64_t *image)
+{
+	struct params p = { 0 };
+	PGresult *r;
+	int rc;
+
+	p_int(&p, id);
+	if ((rc = run(pc, CATSQL_JOB_MARKS("$1::bigint"), &p, 0, &r)) !=
+	    CATALOG_OK)
+		return rc;
+	rc = PQntuples(r) == 1 && !PQgetisnull(r, 0, 0) ? CATALOG_OK :
+	    CATALOG_NOTFOUND;
+	if (rc == CATALOG_OK) {
+		*event = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		*image = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	}
+	PQclear(r);
+	return rc;
+}
+
 /* ---- the web view ---- */
 
 static int

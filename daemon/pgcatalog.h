@@ -44,6 +44,8 @@ int pgcat_live_daemons(struct pgcat *pc, int64_t now, int64_t fresh_ms,
     int *n);
 int pgcat_data_version(struct pgcat *pc, int64_t *version);
 int pgcat_job_state(struct pgcat *pc, int64_t id, char *state);
+int pgcat_job_marks(struct pgcat *pc, int64_t id, int64_t *event,
+    int64_t *image);
 int pgcat_page(struct pgcat *pc, const struct catalog_page_query *q,
     json_t **out);
 int pgcat_finals_since(struct pgcat *pc, int64_t since_ms, size_t max,

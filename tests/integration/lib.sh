@@ -49,6 +49,18 @@ if [ "${IMGEDIT_TEST_BACKEND:-sqlite}" = pg ]; then
 	DB=$PG_URI
 	export IMGEDIT_DB=$DB
 	TEST_NAME="$TEST_NAME (PostgreSQL)"
+	# the one SQLite function the tests' queries use that PostgreSQL
+	# lacks: group_concat(x [, sep]), in the order rows come (the tests
+	# order them in a subquery where it matters)
+	pgsql >/dev/null <<-'SQL' || fail "cannot add group_concat"
+	CREATE FUNCTION gc_step(acc text, v anyelement, sep text) RETURNS text
+	  LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN v IS NULL THEN acc
+	  WHEN acc IS NULL THEN v::text ELSE acc || sep || v::text END $$;
+	CREATE FUNCTION gc_step(acc text, v anyelement) RETURNS text
+	  LANGUAGE sql IMMUTABLE AS $$ SELECT gc_step(acc, v, ',') $$;
+	CREATE AGGREGATE group_concat(anyelement, text) (SFUNC = gc_step, STYPE = text);
+	CREATE AGGREGATE group_concat(anyelement) (SFUNC = gc_step, STYPE = text);
+	SQL
 fi
 
 # assert_eq ACTUAL EXPECTED WHAT

@@ -7,7 +7,7 @@
 
 # outcomes JOB: the job's attempt outcomes, by number, comma-separated.
 outcomes() {
-	sql "SELECT group_concat(outcome, ',') FROM (SELECT outcome FROM attempts WHERE job_id=$1 ORDER BY number)"
+	sql "SELECT group_concat(outcome, ',') FROM (SELECT outcome FROM attempts WHERE job_id=$1 ORDER BY number) AS s"
 }
 
 start_fake --image-bytes 20000

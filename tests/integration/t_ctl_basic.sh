@@ -103,7 +103,7 @@ want = {"prompt": "make it blue", "model": "gpt-image-1", "n": 2,
 assert p == want, p
 EOF
 eq "$(sq "SELECT stream, priority, max_attempts, state, attempts FROM jobs WHERE id = $id1")" "1|7|3|queued|0" "job 1 columns"
-eq "$(sq "SELECT group_concat(role || ':' || ordinal || ':' || filename || ':' || content_type, ' ') FROM (SELECT * FROM inputs WHERE job_id = $id1 ORDER BY role, ordinal)")" \
+eq "$(sq "SELECT group_concat(role || ':' || ordinal || ':' || filename || ':' || content_type, ' ') FROM (SELECT * FROM inputs WHERE job_id = $id1 ORDER BY role, ordinal) AS s")" \
 	"image:0:a.png:image/png image:1:c.png:image/png mask:0:mask.png:image/png" "inputs of job 1"
 for f in a.png c.png mask.png; do
 	eq "$(sq "SELECT b.sha256 FROM inputs i JOIN blobs b ON b.id = i.blob_id WHERE i.job_id = $id1 AND i.filename = '$f'")" "$(sha $f)" "sha256 of $f"
@@ -115,7 +115,7 @@ eq "$(sq "SELECT count(*) FROM events WHERE job_id = $id1 AND to_state = 'queued
 echo "# content types from the bytes, --no-stream"
 expect_rc 0 "$C" submit -p "x" --model gpt-image-1 --no-stream d.jpg f.webp b.png
 id2=$(cat out.txt)
-eq "$(sq "SELECT group_concat(content_type, ' ') FROM (SELECT content_type FROM inputs WHERE job_id = $id2 ORDER BY ordinal)")" \
+eq "$(sq "SELECT group_concat(content_type, ' ') FROM (SELECT content_type FROM inputs WHERE job_id = $id2 ORDER BY ordinal) AS s")" \
 	"image/jpeg image/webp image/png" "content types"
 eq "$(sq "SELECT stream FROM jobs WHERE id = $id2")" 0 "--no-stream"
 eq "$(sq "SELECT json_type(params, '\$.stream') IS NULL FROM jobs WHERE id = $id2")" 1 "stream kept out of params"
@@ -264,7 +264,7 @@ err_has "queued"
 sq "UPDATE jobs SET state = 'failed', attempts = 5, max_attempts = 5, error_status = 500, error_type = 'server_error', error_message = 'boom', finished_at = 1 WHERE id = $first"
 expect_rc 0 "$C" retry "$first"
 eq "$(sq "SELECT state, attempts, max_attempts, error_message IS NULL, error_status IS NULL FROM jobs WHERE id = $first")" "queued|5|6|1|1" "retry of an exhausted job"
-eq "$(sq "SELECT group_concat(coalesce(from_state, '') || '>' || to_state, ' ') FROM (SELECT * FROM events WHERE job_id = $first ORDER BY id)")" \
+eq "$(sq "SELECT group_concat(coalesce(from_state, '') || '>' || to_state, ' ') FROM (SELECT * FROM events WHERE job_id = $first ORDER BY id) AS s")" \
 	">queued queued>failed failed>queued" "history after retry"
 
 echo "# export"

@@ -12,7 +12,7 @@ submit_jobs 4 "sel" --model gpt-image-1 "$T/a.png"
 assert_eq "$(grep -c 'canceled$' "$T/out")" 4 "jobs canceled by --state queued"
 assert_eq "$(sql "SELECT count(*) FROM jobs WHERE state='canceled'")" 4 "canceled jobs"
 printf '1\n2 3\n' | "$IMGEDITCTL" retry - >"$T/out"
-assert_eq "$(sql "SELECT group_concat(state) FROM (SELECT state FROM jobs ORDER BY id)")" \
+assert_eq "$(sql "SELECT group_concat(state) FROM (SELECT state FROM jobs ORDER BY id) AS s")" \
 	"queued,queued,queued,canceled" "after retry of ids on standard input"
 "$IMGEDITCTL" retry --state canceled,failed --since 1h >"$T/out"
 assert_eq "$(sql "SELECT count(*) FROM jobs WHERE state='queued'")" 4 "after retry --state canceled,failed"
@@ -30,7 +30,7 @@ first=$(sql "SELECT sha256 FROM images WHERE job_id=1 AND kind='final'")
 "$IMGEDITCTL" retry --force 1 >/dev/null
 wait_jobs_done 30
 stop_daemon
-assert_eq "$(sql "SELECT group_concat(outcome) FROM (SELECT outcome FROM attempts WHERE job_id=1 ORDER BY number)")" \
+assert_eq "$(sql "SELECT group_concat(outcome) FROM (SELECT outcome FROM attempts WHERE job_id=1 ORDER BY number) AS s")" \
 	"succeeded,succeeded" "job 1's attempts after retry --force"
 "$IMGEDITCTL" export 1 -o "$T/out1" >/dev/null
 second=$(sql "SELECT sha256 FROM images i JOIN attempts a ON a.id = i.attempt_id WHERE i.job_id=1 AND i.kind='final' AND a.number=2")

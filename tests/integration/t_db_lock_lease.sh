@@ -18,7 +18,7 @@ sleep 4 # more than a lease: nothing may wake up running again
 assert_eq "$(sql "SELECT count(*) FROM jobs WHERE state='succeeded' AND attempts=1 AND lease_owner IS NULL")" 8 \
 	"jobs succeeded once, no lease left"
 assert_eq "$(sql "SELECT count(*) FROM attempts WHERE outcome IS NULL OR ended_at IS NULL")" 0 "open attempts"
-assert_eq "$(sql "SELECT group_concat(outcome) FROM (SELECT DISTINCT outcome FROM attempts)")" succeeded "attempt outcomes"
+assert_eq "$(sql "SELECT group_concat(outcome) FROM (SELECT DISTINCT outcome FROM attempts) AS s")" succeeded "attempt outcomes"
 assert_eq "$(edit_requests)" 8 "upstream requests for 8 jobs"
 sent=$( (fake_sent_sha partial; fake_sent_sha final) | sort)
 assert_eq "$(sql "SELECT sha256 FROM images ORDER BY sha256")" "$sent" "images stored vs sent"

@@ -10,7 +10,7 @@ id=$("$IMGEDITCTL" submit -p "derived" --model gpt-image-1 --size 1024x1536 --n 
 start_daemon
 wait_jobs_done 60
 stop_daemon
-assert_eq "$(sql "SELECT group_concat(kind || ':' || width || 'x' || height, ' ') FROM (SELECT * FROM images WHERE job_id=$id ORDER BY kind DESC, idx)")" \
+assert_eq "$(sql "SELECT group_concat(kind || ':' || width || 'x' || height, ' ') FROM (SELECT * FROM images WHERE job_id=$id ORDER BY kind DESC, idx) AS s")" \
 	"partial:1024x1536 partial:1024x1536 final:1024x1536 final:1024x1536" "kinds and sizes"
 assert_eq "$(sql "SELECT count(DISTINCT sha256) FROM images WHERE job_id=$id")" 4 "distinct images"
 assert_eq "$(stored_sha "$id")" "$(sql "SELECT sha256 FROM images WHERE job_id=$id ORDER BY sha256")" "bytes vs sha256"

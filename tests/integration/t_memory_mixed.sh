@@ -21,7 +21,7 @@ wait_jobs_done 30
 addr=$(sed -n 's/.* metrics_listen address=\([^ ]*\) .*/\1/p' "$DAEMON_LOG" | head -1)
 held=$(curl -sf "http://$addr/metrics" | sed -n 's/^imgedit_image_memory_bytes //p')
 stop_daemon
-assert_eq "$(sql "SELECT group_concat(state) FROM jobs ORDER BY id")" \
+assert_eq "$(sql "SELECT group_concat(state) FROM (SELECT state FROM jobs ORDER BY id) AS s")" \
 	"succeeded,succeeded,succeeded,succeeded" "job states"
 assert_eq "$(sql "SELECT count(*) FROM images")" 10 "images stored (2 + 1 + 3 + 4)"
 assert_eq "$held" 0 "image memory held once every job ended"

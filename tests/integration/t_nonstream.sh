@@ -13,7 +13,7 @@ start_daemon
 wait_jobs_done 60
 
 assert_eq "$(sql "SELECT state FROM jobs WHERE id=$id4")" succeeded "n=4 job state"
-assert_eq "$(sql "SELECT group_concat(idx) FROM (SELECT idx FROM images WHERE job_id=$id4 AND kind='final' ORDER BY idx)")" "0,1,2,3" "n=4 final indexes"
+assert_eq "$(sql "SELECT group_concat(idx) FROM (SELECT idx FROM images WHERE job_id=$id4 AND kind='final' ORDER BY idx) AS s")" "0,1,2,3" "n=4 final indexes"
 assert_eq "$(sql "SELECT count(*) FROM images WHERE job_id=$id4 AND kind='partial'")" 0 "n=4 partials"
 assert_eq "$(sql "SELECT state FROM jobs WHERE id=$idurl")" succeeded "url job state"
 assert_eq "$(sql "SELECT count(*) FROM images WHERE job_id=$idurl AND kind='final' AND format='png' AND width>0")" 1 "url job final"

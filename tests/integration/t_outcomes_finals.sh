@@ -21,9 +21,9 @@ wait_jobs_done 30
 assert_eq "$(sql "SELECT state || ',' || attempts FROM jobs WHERE id=$cut")" "succeeded,2" \
 	"job whose stream was dropped after 1 of 2 finals (state,attempts)"
 assert_eq "$(edit_requests "$p_cut")" 2 "upstream requests for the dropped stream's job"
-assert_eq "$(sql "SELECT group_concat(number || ':' || outcome, ' ') FROM (SELECT * FROM attempts WHERE job_id=$cut ORDER BY number)")" \
+assert_eq "$(sql "SELECT group_concat(number || ':' || outcome, ' ') FROM (SELECT * FROM attempts WHERE job_id=$cut ORDER BY number) AS s")" \
 	"1:retry 2:succeeded" "attempts of the dropped stream's job"
-assert_eq "$(sql "SELECT group_concat(n, ' ') FROM (SELECT a.number, count(i.id) AS n FROM attempts a LEFT JOIN images i ON i.attempt_id = a.id AND i.kind = 'final' WHERE a.job_id=$cut GROUP BY a.number ORDER BY a.number)")" \
+assert_eq "$(sql "SELECT group_concat(n, ' ') FROM (SELECT a.number, count(i.id) AS n FROM attempts a LEFT JOIN images i ON i.attempt_id = a.id AND i.kind = 'final' WHERE a.job_id=$cut GROUP BY a.number ORDER BY a.number) AS s")" \
 	"1 2" "finals per attempt (the dropped one's first final kept)"
 sent=$(fake_sent_sha final "$p_cut")
 assert_eq "$(echo "$sent" | grep -c .)" 3 "finals the fake upstream sent for the dropped stream's job"

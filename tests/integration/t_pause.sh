@@ -44,7 +44,7 @@ q=$("$IMGEDITCTL" submit -p "quota [[fault:quota]]" --model gpt-image-1 "$T/a.pn
 "$IMGEDITCTL" submit -p "after quota" --model gpt-image-1 "$T/a.png" >/dev/null
 wait_jobs_done 20
 assert_eq "$(sql "SELECT state || ',' || attempts FROM jobs WHERE id=$q")" "succeeded,1" "quota job"
-assert_eq "$(sql "SELECT group_concat(outcome, ',') FROM (SELECT outcome FROM attempts WHERE job_id=$q ORDER BY number)")" "paused,succeeded" "quota job attempts"
+assert_eq "$(sql "SELECT group_concat(outcome, ',') FROM (SELECT outcome FROM attempts WHERE job_id=$q ORDER BY number) AS s")" "paused,succeeded" "quota job attempts"
 grep -q 'insufficient_quota' "$DAEMON_LOG" || fail "the quota pause was not logged"
 stop_daemon
 # a stopped daemon pauses nothing, whatever its row still says

@@ -21,7 +21,7 @@ until [ "$(sql "SELECT state FROM jobs WHERE id=$b")" = succeeded ]; do
 	sleep 0.1
 done
 assert_eq "$(sql "SELECT state FROM jobs WHERE id=$a")" canceled "job A"
-assert_eq "$(sql "SELECT group_concat(outcome, ',') FROM (SELECT outcome FROM attempts WHERE job_id=$a ORDER BY number)")" \
+assert_eq "$(sql "SELECT group_concat(outcome, ',') FROM (SELECT outcome FROM attempts WHERE job_id=$a ORDER BY number) AS s")" \
 	"paused,canceled" "job A's attempt outcomes"
 assert_eq "$(sql "SELECT state || ',' || attempts FROM jobs WHERE id=$b")" "succeeded,1" "job B"
 stop_daemon

@@ -19,10 +19,10 @@ wait_jobs_done 60
 
 # flaky: 4 attempts, each kept with its own status and partials
 assert_eq "$(sql "SELECT state || ',' || attempts FROM jobs WHERE id=$flaky")" "succeeded,4" "flaky job"
-assert_eq "$(sql "SELECT group_concat(number || ':' || outcome || ':' || coalesce(http_status, 0), ' ') FROM (SELECT * FROM attempts WHERE job_id=$flaky ORDER BY number)")" \
+assert_eq "$(sql "SELECT group_concat(number || ':' || outcome || ':' || coalesce(http_status, 0), ' ') FROM (SELECT * FROM attempts WHERE job_id=$flaky ORDER BY number) AS s")" \
 	"1:retry:500 2:retry:200 3:retry:200 4:succeeded:200" "flaky attempts"
 assert_eq "$(sql "SELECT count(DISTINCT request_id) FROM attempts WHERE job_id=$flaky")" 4 "request ids recorded"
-assert_eq "$(sql "SELECT group_concat(n, ' ') FROM (SELECT a.number, count(i.id) AS n FROM attempts a LEFT JOIN images i ON i.attempt_id = a.id AND i.kind='partial' WHERE a.job_id=$flaky GROUP BY a.number ORDER BY a.number)")" \
+assert_eq "$(sql "SELECT group_concat(n, ' ') FROM (SELECT a.number, count(i.id) AS n FROM attempts a LEFT JOIN images i ON i.attempt_id = a.id AND i.kind='partial' WHERE a.job_id=$flaky GROUP BY a.number ORDER BY a.number) AS s")" \
 	"0 0 1 2" "partials per attempt (500, cut mid-event, error after one, success)"
 assert_eq "$(sql "SELECT count(*) FROM images WHERE job_id=$flaky AND kind='final'")" 1 "flaky finals"
 assert_eq "$(sql "SELECT error_type FROM attempts WHERE job_id=$flaky AND number=3")" server_error "error event recorded"

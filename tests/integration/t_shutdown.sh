@@ -33,7 +33,7 @@ sleep 0.3
 t0=$SECONDS
 stop_daemon
 [ $((SECONDS - t0)) -le 4 ] || fail "shutdown took $((SECONDS - t0)) s with --grace 1s"
-assert_eq "$(sql "SELECT state || ',' || attempts || ',' || (lease_owner IS NULL) FROM jobs WHERE id=$id")" "queued,0,1" "hung job after shutdown"
+assert_eq "$(sql "SELECT state || ',' || attempts || ',' || CASE WHEN lease_owner IS NULL THEN 1 ELSE 0 END FROM jobs WHERE id=$id")" "queued,0,1" "hung job after shutdown"
 assert_eq "$(sql "SELECT outcome FROM attempts WHERE job_id=$id")" interrupted "attempt outcome"
 sleep 0.3
 grep '"hangs' "$FAKE_LOG" | grep -q '"client_closed": *true' || fail "fake upstream did not see the connection closed"

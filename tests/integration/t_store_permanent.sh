@@ -17,7 +17,7 @@ IMGEDIT_STORE_FAULTS="image:2:corrupt" start_daemon --concurrency 1 --retry-base
 wait_jobs_done 30
 stop_daemon
 assert_eq "$(sql "SELECT state || ',' || attempts FROM jobs WHERE id=$a")" "succeeded,2" "job a"
-assert_eq "$(sql "SELECT group_concat(outcome || ':' || coalesce(error_type, '-'), ' ') FROM (SELECT * FROM attempts WHERE job_id=$a ORDER BY number)")" \
+assert_eq "$(sql "SELECT group_concat(outcome || ':' || coalesce(error_type, '-'), ' ') FROM (SELECT * FROM attempts WHERE job_id=$a ORDER BY number) AS s")" \
 	"retry:store_error succeeded:-" "job a's attempts"
 assert_eq "$(edit_requests)" 2 "requests for job a"
 grep -q 'store_error op=commit_image job=1 code=11' "$DAEMON_LOG" || fail "the refused image was not logged"
@@ -30,7 +30,7 @@ wait_jobs_done 30
 stop_daemon
 grep -q "finish_abandoned job=$b attempt=1 tries=3" "$DAEMON_LOG" || fail "the run did not let go"
 assert_eq "$(sql "SELECT state FROM jobs WHERE id=$b")" succeeded "job b"
-assert_eq "$(sql "SELECT group_concat(outcome, ' ') FROM (SELECT * FROM attempts WHERE job_id=$b ORDER BY number)")" \
+assert_eq "$(sql "SELECT group_concat(outcome, ' ') FROM (SELECT * FROM attempts WHERE job_id=$b ORDER BY number) AS s")" \
 	"interrupted succeeded" "job b's attempts (the first closed by its lease's expiry)"
 assert_eq "$(sql "SELECT count(*) FROM images WHERE job_id=$b")" 4 "job b's images (both attempts)"
 assert_eq "$(edit_requests)" 4 "requests in all"

@@ -12,12 +12,13 @@ mkpng "$T/a.png" 32 32
 start_daemon
 id=$("$IMGEDITCTL" submit -p "watched" --model gpt-image-1 --partial-images 3 "$T/a.png")
 timeout 30 "$IMGEDITCTL" watch "$id" >"$T/lines.txt" || fail "watch did not end with its job"
-want="job $id running
+want="job $id queued
+job $id running
 job $id partial 1/3
 job $id partial 2/3
 job $id partial 3/3
 job $id final 1/1"
-assert_eq "$(head -5 "$T/lines.txt")" "$want" "the lines of a job's events"
+assert_eq "$(head -6 "$T/lines.txt")" "$want" "the lines of a job's events, from its first"
 grep -qE "^job $id succeeded 1 final [0-9.]+ s$" "$T/lines.txt" ||
 	fail "no succeeded line: $(cat "$T/lines.txt")"
 # an id that finished already: said at once, and watch ends
@@ -64,13 +65,16 @@ id3=$("$IMGEDITCTL" submit -p "same ms" --model gpt-image-1 "$T/a.png")
 timeout 10 "$IMGEDITCTL" watch "$id3" >"$T/tie.txt" &
 watch_pid=$!
 sleep 0.5
+one_byte="x'00'"
+[ "${IMGEDIT_TEST_BACKEND:-sqlite}" != pg ] || one_byte="'\\x00'::bytea"
 sql "BEGIN; UPDATE jobs SET state = 'succeeded' WHERE id = $id3;
 INSERT INTO attempts (job_id, number, started_at, outcome) VALUES ($id3, 1, 0, 'succeeded');
 INSERT INTO images (job_id, attempt_id, kind, idx, format, size, sha256, created_at, data)
-VALUES ($id3, last_insert_rowid(), 'final', 0, 'png', 1, '00',
-        (SELECT max(at) FROM events WHERE job_id = $id3), x'00');
+VALUES ($id3, (SELECT max(id) FROM attempts WHERE job_id = $id3), 'final', 0, 'png', 1, '00',
+        (SELECT max(at) FROM events WHERE job_id = $id3), $one_byte);
 COMMIT;"
 wait "$watch_pid" || fail "watch did not end with the hand-finished job"
-assert_eq "$(sed 's/ [0-9.]* s$//' "$T/tie.txt")" "job $id3 final 1/1
+assert_eq "$(sed 's/ [0-9.]* s$//' "$T/tie.txt")" "job $id3 queued
+job $id3 final 1/1
 job $id3 succeeded 1 final" "an end in the same ms as its last image"
 pass "watch: the lines of a job's events, --json, and a live screen on a pty"
