@@ -496,7 +496,7 @@ exec_ints(struct cdb *db, const char *sqlite_sql, const char *pg_sql,
     const char *what, const int64_t *args, int n)
 {
 	char nums[4][24];
-	const char *strs[4];
+	const char *strs[4] = { NULL, NULL, NULL, NULL };
 	sqlite3_stmt *s = NULL;
 	PGresult *r;
 	int i, rc;

@@ -111,8 +111,8 @@ on_image(struct watch *w, const json_t *r)
 	int final = kind != NULL && strcmp(kind, "final") == 0, slot;
 	char line[160];
 
-	if (!watched(w, job, &slot))
-		return;
+	if (!watched(w, job, &slot) || (slot >= 0 && w->done[slot]))
+		return; /* a finished job's lines were said */
 	want = final ? (jint(r, "n") > 0 ? jint(r, "n") : 1) : jint(r, "partials");
 	snprintf(line, sizeof(line), "job %lld %s %lld/%lld", (long long)job,
 	    final ? "final" : "partial", (long long)jint(r, "idx") + 1,
@@ -132,8 +132,9 @@ on_event(struct watch *w, const json_t *r)
 	char line[160];
 	int slot;
 
-	if (to == NULL || !watched(w, job, &slot))
-		return;
+	if (to == NULL || !watched(w, job, &slot) ||
+	    (slot >= 0 && w->done[slot]))
+		return; /* a finished job's lines were said */
 	if (strcmp(to, "succeeded") == 0)
 		snprintf(line, sizeof(line), "job %lld succeeded %lld final%s "
 		    "%.1f s", (long long)job, (long long)finals, finals == 1 ?

@@ -100,7 +100,7 @@ static int
 run(struct pgcat *pc, const char *sql, const struct params *p, int binary,
     PGresult **res)
 {
-	PGresult *r;
+	PGresult *r = NULL;
 	ExecStatusType st;
 	int rc;
 
@@ -124,7 +124,7 @@ static int
 run_int64(struct pgcat *pc, const char *sql, const struct params *p,
     int64_t *v)
 {
-	PGresult *r;
+	PGresult *r = NULL;
 	int rc;
 
 	if ((rc = run(pc, sql, p, 0, &r)) != CATALOG_OK)
@@ -228,7 +228,7 @@ static int
 collect_rows(struct pgcat *pc, const char *sql, const struct params *p,
     void (*fix)(json_t *), json_t **out)
 {
-	PGresult *r;
+	PGresult *r = NULL;
 	json_t *arr, *row;
 	int rc, i;
 
@@ -325,7 +325,7 @@ begin_snapshot(struct pgcat *pc)
 int
 pgcat_commit(struct pgcat *pc)
 {
-	PGresult *r;
+	PGresult *r = NULL;
 	int rc;
 
 	if ((rc = run(pc, "COMMIT", NULL, 0, &r)) != CATALOG_OK)
@@ -514,7 +514,7 @@ pgcat_job_ids(struct pgcat *pc, const char *state, int64_t since_ms,
 {
 	static const char sql[] = CATSQL_JOB_IDS;
 	struct params p = { 0 };
-	PGresult *r;
+	PGresult *r = NULL;
 	int64_t *v = NULL;
 	size_t cap = 0, len = 0;
 	int rc, i;
@@ -545,7 +545,7 @@ read_chunk(struct pgcat *pc, const struct params *id, int64_t off,
 	static const char sql[] = "SELECT substring(data FROM $2 FOR $3) FROM "
 	    "images WHERE id = $1";
 	struct params p = *id;
-	PGresult *r;
+	PGresult *r = NULL;
 	int rc;
 
 	p_int(&p, off + 1);
@@ -595,7 +595,7 @@ status_database(struct pgcat *pc, json_t *doc)
 {
 	static const char sql[] = "SELECT (SELECT version FROM schema_version), "
 	    "pg_database_size(current_database())";
-	PGresult *r;
+	PGresult *r = NULL;
 	int rc;
 
 	if ((rc = run(pc, sql, NULL, 0, &r)) != CATALOG_OK)
@@ -610,7 +610,7 @@ static int
 status_jobs(struct pgcat *pc, json_t *doc)
 {
 	static const char sql[] = CATSQL_STATE_COUNTS;
-	PGresult *r;
+	PGresult *r = NULL;
 	json_t *jobs;
 	int rc, i;
 
@@ -637,7 +637,7 @@ status_totals(struct pgcat *pc, json_t *doc, int64_t now)
 	    "(SELECT count(*) FROM images WHERE kind = 'final'), "
 	    "(SELECT count(*) FROM images WHERE kind = 'partial') FROM jobs";
 	struct params p = { 0 };
-	PGresult *r;
+	PGresult *r = NULL;
 	int64_t tokens[3];
 	int rc, i;
 
@@ -659,7 +659,7 @@ status_control(struct pgcat *pc, json_t *doc, int64_t now)
 	static const char pause[] = CATSQL_PAUSE;
 	static const char daemons[] = CATSQL_DAEMONS;
 	struct params p = { 0 };
-	PGresult *r;
+	PGresult *r = NULL;
 	int rc;
 
 	if ((rc = run(pc, pause, NULL, 0, &r)) != CATALOG_OK)
@@ -740,7 +740,7 @@ pgcat_activity(struct pgcat *pc, int64_t after_event, int64_t after_image,
 static int
 two_ints(struct pgcat *pc, const char *sql, int64_t *a, int64_t *b)
 {
-	PGresult *r;
+	PGresult *r = NULL;
 	int rc;
 
 	if ((rc = run(pc, sql, NULL, 0, &r)) != CATALOG_OK)
@@ -810,7 +810,7 @@ int
 pgcat_job_state(struct pgcat *pc, int64_t id, char *state)
 {
 	struct params p = { 0 };
-	PGresult *r;
+	PGresult *r = NULL;
 	int rc;
 
 	p_int(&p, id);
@@ -828,7 +828,7 @@ int
 pgcat_job_marks(struct pgcat *pc, int64_t id, int64_t *event, int64_t *image)
 {
 	struct params p = { 0 };
-	PGresult *r;
+	PGresult *r = NULL;
 	int rc;
 
 	p_int(&p, id);
@@ -923,7 +923,7 @@ pgcat_finals_since(struct pgcat *pc, int64_t since_ms, size_t max,
 	    "WHERE e.to_state = 'succeeded' AND e.id > (SELECT coalesce(max(id), "
 	    "0) FROM events) - $1 ORDER BY e.id DESC";
 	struct params p = { 0 };
-	PGresult *r;
+	PGresult *r = NULL;
 	int64_t *a = NULL, *f = NULL;
 	size_t len = 0, cap = 0, flen = 0, fcap = 0;
 	int rc, i;
@@ -956,7 +956,7 @@ pgcat_image_meta(struct pgcat *pc, int64_t image_id,
 	static const char sql[] = "SELECT job_id, octet_length(data), sha256 "
 	    "FROM images WHERE id = $1";
 	struct params p = { 0 };
-	PGresult *r;
+	PGresult *r = NULL;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
@@ -983,7 +983,7 @@ input_meta(struct pgcat *pc, const struct params *p,
 	    "octet_length(i.data)), b.sha256, i.content_type FROM inputs i "
 	    "LEFT JOIN blobs b ON b.id = i.blob_id WHERE i.job_id = $1 AND "
 	    "i.role = $2 AND i.ordinal = $3";
-	PGresult *r;
+	PGresult *r = NULL;
 	int rc;
 
 	if ((rc = run(pc, sql, p, 0, &r)) != CATALOG_OK)
@@ -1010,7 +1010,7 @@ pgcat_input_get(struct pgcat *pc, int64_t job_id, enum input_role role,
 	    "inputs i LEFT JOIN blobs b ON b.id = i.blob_id WHERE "
 	    "i.job_id = $1 AND i.role = $2 AND i.ordinal = $3";
 	struct params p = { 0 };
-	PGresult *r;
+	PGresult *r = NULL;
 	int rc, n;
 
 	memset(m, 0, sizeof(*m));
@@ -1070,7 +1070,7 @@ pgcat_transition(struct pgcat *pc, enum pgcat_action act, int64_t id,
 	    "error_status = NULL, error_type = NULL, error_code = NULL, "
 	    "error_message = NULL, error_request_id = NULL WHERE id = $1";
 	struct params p = { 0 };
-	PGresult *r;
+	PGresult *r = NULL;
 	int rc;
 
 	p_int(&p, id);
@@ -1139,7 +1139,7 @@ delete_batch(struct pgcat *pc, const char *sql, const struct params *extra,
     int64_t *last, int64_t *n, int64_t *bytes)
 {
 	struct params p = { 0 };
-	PGresult *r;
+	PGresult *r = NULL;
 	int rc, i;
 
 	p_int(&p, *last);
@@ -1221,7 +1221,7 @@ pgcat_prune_plan(struct pgcat *pc, const char *const *states, size_t nstates,
 {
 	static const char sql[] = CATSQL_PRUNE_PLAN;
 	struct params p;
-	PGresult *r;
+	PGresult *r = NULL;
 	size_t i;
 	int rc;
 

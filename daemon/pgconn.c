@@ -57,10 +57,14 @@ quiet(void *arg, const char *msg)
 static void
 copy_msg(char *dst, size_t len, const char *msg)
 {
+	const char *src = msg != NULL && *msg ? msg : "unknown error";
 	size_t n;
 
-	snprintf(dst, len, "%s", msg != NULL && *msg ? msg : "unknown error");
-	n = strlen(dst);
+	if (len == 0)
+		return;
+	n = strnlen(src, len - 1); /* cut, on purpose, when longer */
+	memcpy(dst, src, n);
+	dst[n] = '\0';
 	while (n > 0 && (dst[n - 1] == '\n' || dst[n - 1] == ' '))
 		dst[--n] = '\0';
 }

@@ -228,6 +228,14 @@ for b in sq pg; do
 	"$IMGEDITCTL" --db "$(db_of $b)" watch 5 6 >"$T/$b/watch.out" 2>"$T/$b/watch.err" &
 	eval "watch_$b=\$!"
 done
+# both watches began (they first say what the jobs did so far)
+for b in sq pg; do
+	deadline=$((SECONDS + 10))
+	until [ "$(wc -l <"$T/$b/watch.out")" -ge 2 ]; do
+		[ $SECONDS -lt $deadline ] || fail "$b: watch said nothing: $(cat "$T/$b/watch.err")"
+		sleep 0.05
+	done
+done
 sqlboth "UPDATE jobs SET state = 'canceled', finished_at = 1700000500000 WHERE id = 5"
 "$IMGEDITCTL" --db "$SQ" cancel 6 >/dev/null
 "$IMGEDITCTL" --db "$PG_URI" cancel 6 >/dev/null
@@ -237,7 +245,7 @@ for b in sq pg; do
 	wait "${!pid}" || fail "$b: watch failed: $(cat "$T/$b/watch.err")"
 done
 diff "$T/sq/watch.out" "$T/pg/watch.out" >&2 || fail "watch's output differs"
-assert_eq "$(tr '\n' ' ' <"$T/pg/watch.out")" "job 5 canceled job 6 canceled " "watch's lines"
+assert_eq "$(tr '\n' ' ' <"$T/pg/watch.out")" "job 5 queued job 6 queued job 5 canceled job 6 canceled " "watch's lines"
 for b in sq pg; do
 	(rc=0; timeout 2 "$IMGEDITCTL" --db "$(db_of $b)" watch --json >"$T/$b/wq.out" \
 		2>"$T/$b/wq.err" || rc=$?; echo "$rc" >"$T/$b/wq.rc") &

@@ -26,6 +26,22 @@ timeout 5 "$IMGEDITCTL" watch --json "$id" >"$T/done.json" || fail "watch of a f
 python3 -c "import json,sys; o=json.loads(open(sys.argv[1]).read()); assert o=={'job':int(sys.argv[2]),'event':'succeeded'}, o" \
 	"$T/done.json" "$id" || fail "watch --json of a finished job: $(cat "$T/done.json")"
 
+# a finished id beside one still waiting: the finished one is said once,
+# not again when the other's history (which began before) is told
+idq=$("$IMGEDITCTL" submit -p "later" --model gpt-image-1 --not-before 1h "$T/a.png")
+idf=$("$IMGEDITCTL" submit -p "gone" --model gpt-image-1 --not-before 1h "$T/a.png")
+"$IMGEDITCTL" cancel "$idf" >/dev/null
+timeout 10 "$IMGEDITCTL" watch "$idf" "$idq" >"$T/two.txt" &
+two_pid=$!
+deadline=$((SECONDS + 5))
+until grep -q "^job $idq queued" "$T/two.txt"; do
+	[ $SECONDS -lt $deadline ] || fail "watch of two ids said: $(cat "$T/two.txt")"
+	sleep 0.05
+done
+"$IMGEDITCTL" cancel "$idq" >/dev/null
+wait "$two_pid" || fail "watch of two ids did not end"
+assert_eq "$(grep "^job $idf " "$T/two.txt")" "job $idf canceled" "lines of the finished job beside a waiting one"
+
 # a terminal: a pty, read while the next job runs
 id2=$("$IMGEDITCTL" submit -p "on screen" --model gpt-image-1 --partial-images 3 "$T/a.png")
 python3 - "$IMGEDITCTL" "$id2" "$T/screen.txt" <<'PY' || fail "the screen: $(tail -c 1500 "$T/screen.txt")"
