@@ -269,8 +269,8 @@ nap(struct storeq *q, int64_t ms)
 	pthread_mutex_unlock(&q->mu);
 }
 
-static const char *
-op_name(enum sq_op op)
+const char *
+sq_op_name(enum sq_op op)
 {
 	static const char *const names[] = { "claim", "answered", "image",
 	    "finish", "poll", "leases", "heartbeat", "counts" };
@@ -307,7 +307,7 @@ run_ordered(struct storeq *q, struct sq_req *r)
 			said = 1;
 			log_warn("store_waiting op=%s code=%d error=\"%s\" "
 			    "note=\"tried again until it commits; the data "
-			    "waits in memory\"", op_name(r->op), r->errcode,
+			    "waits in memory\"", sq_op_name(r->op), r->errcode,
 			    sqlite3_errstr(r->errcode));
 		}
 		tries++;
@@ -325,7 +325,7 @@ run_ordered(struct storeq *q, struct sq_req *r)
 		health_clear(q);
 	if (said) {
 		log_info("store_resumed op=%s waited_ms=%lld tries=%d rc=%d",
-		    op_name(r->op), (long long)(mono_ms() - since), tries + 1,
+		    sq_op_name(r->op), (long long)(mono_ms() - since), tries + 1,
 		    r->rc);
 	}
 	if (q->ckpt_due) {

@@ -109,6 +109,9 @@ struct storeq_health {
 
 struct storeq;
 
+/* The op's name for the log ("claim", "image", ...). */
+const char *sq_op_name(enum sq_op op);
+
 /* The text of req's error (rc < 0): PostgreSQL's message, or SQLite's
  * for its code. */
 const char *sq_req_error(const struct sq_req *req);

@@ -160,15 +160,6 @@ on_deliver(evutil_socket_t fd, short what, void *arg)
 
 /* ---- the ordered requests: the head, tried until it is answered ---- */
 
-static const char *
-op_name(enum sq_op op)
-{
-	static const char *const names[] = { "claim", "answered", "image",
-	    "finish", "poll", "leases", "heartbeat", "counts" };
-
-	return names[op];
-}
-
 static void
 health_clear(struct pgq *q)
 {
@@ -188,7 +179,7 @@ head_done(struct pgq *q, struct sq_req *r)
 		health_clear(q);
 	if (q->said)
 		log_info("store_resumed op=%s waited_ms=%lld tries=%d rc=%d",
-		    op_name(r->op), (long long)(mono_ms() - q->since),
+		    sq_op_name(r->op), (long long)(mono_ms() - q->since),
 		    q->tries + 1, r->rc);
 	q->since = 0;
 	q->said = q->tries = q->head_out = q->head_unknown = 0;
@@ -219,7 +210,7 @@ head_again(struct pgq *q, struct sq_req *r, const struct pgconn_reply *rep)
 		q->said = 1; /* a lock for less than a second is everyday life */
 		log_warn("store_waiting op=%s sqlstate=%s error=%s note=\"tried "
 		    "again until it commits; the data waits in memory\"",
-		    op_name(r->op), rep->sqlstate, LOG_Q(rep->error ?
+		    sq_op_name(r->op), rep->sqlstate, LOG_Q(rep->error ?
 		    rep->error : ""));
 	}
 	q->tries++;

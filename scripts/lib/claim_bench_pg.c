@@ -31,6 +31,7 @@
 #include "pgconn.h"
 #include "pgschema.h"
 #include "pgstore.h"
+#include "bench_stats.h"
 
 #define WAIT_MS 30000   /* for the connection, and for each claim */
 
@@ -46,36 +47,6 @@ struct conn_state {
 	int done, up;
 	char why[256];
 };
-
-static double
-now_ms(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of sorted v[0..n-1], p in (0, 100]. */
-static double
-pct(const double *v, int n, double p)
-{
-	int k = (int)((p / 100.0) * n + 0.999999);
-
-	if (k < 1)
-		k = 1;
-	if (k > n)
-		k = n;
-	return v[k - 1];
-}
 
 static void
 on_deadline(evutil_socket_t fd, short what, void *arg)
