@@ -858,6 +858,23 @@ may_send(struct dispatcher *d, int *probe)
 	return 1;
 }
 
+/* A job claimed again while a run of it goes on here: canceled and
+ * retried before a poll could tell (on PostgreSQL the requeue's NOTIFY
+ * brings the claim at once). The old transfer is no longer the job's: it
+ * ends now, as a cancel would end it, before the new one starts. */
+static void
+drop_old_runs(struct dispatcher *d, int64_t job_id)
+{
+	struct run *r;
+
+	TAILQ_FOREACH(r, &d->runs, entry) {
+		if (r->job->id != job_id || r->call == NULL)
+			continue;
+		r->lost = 1;
+		run_abort(r, "canceled", NEXT_FAILED);
+	}
+}
+
 static void
 claim_done(void *arg, struct sq_req *req)
 {
@@ -866,6 +883,7 @@ claim_done(void *arg, struct sq_req *req)
 
 	d->claiming = 0;
 	for (i = 0; i < req->rc; i++) {
+		drop_old_runs(d, req->u.claim.jobs[i]->id);
 		start_run(d, req->u.claim.jobs[i], req->seq, probe && i == 0);
 		req->u.claim.jobs[i] = NULL;
 	}

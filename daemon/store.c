@@ -631,6 +631,20 @@ fail_exhausted(struct store *st, int64_t id, int64_t now)
 }
 
 /* Inside the transaction: picks a ready job and leases it. 1 = claimed. */
+/* Runs sql with ids[0..n-1] bound as ?1..?n, no rows expected. */
+static int
+exec_ids(struct store *st, const char *sql, const int64_t *ids, int n)
+{
+	sqlite3_stmt *s;
+	int i;
+
+	if ((s = prep(st, sql)) == NULL)
+		return STORE_ERR;
+	for (i = 0; i < n; i++)
+		sqlite3_bind_int64(s, i + 1, ids[i]);
+	return step_done(s);
+}
+
 static int
 claim_row(struct store *st, const char *daemon_id, int64_t now, int64_t lease_ms,
     struct claimed_job *job)
@@ -645,6 +659,7 @@ claim_row(struct store *st, const char *daemon_id, int64_t now, int64_t lease_ms
 	    "daemon_id, started_at) VALUES (?1, (SELECT coalesce(max(number), 0) "
 	    "+ 1 FROM attempts WHERE job_id = ?1), ?2, ?3) RETURNING id, number";
 	sqlite3_stmt *s;
+	int64_t ids[2];
 	int rc, attempts;
 
 	for (;;) {
@@ -673,6 +688,11 @@ claim_row(struct store *st, const char *daemon_id, int64_t now, int64_t lease_ms
 	sqlite3_bind_int64(s, 3, now);
 	sqlite3_bind_int64(s, 4, job->id);
 	if ((rc = step_done(s)) != STORE_OK)
+		return rc;
+	ids[0] = job->id;
+	ids[1] = now;
+	if ((rc = exec_ids(st, CLAIM_CLOSE_STALE_SQL("?1", "?2"), ids, 2)) !=
+	    STORE_OK)
 		return rc;
 	if ((s = prep(st, attempt)) == NULL)
 		return STORE_ERR;

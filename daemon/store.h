@@ -151,6 +151,16 @@ void claimed_job_drop_input_bytes(struct claimed_job *job);
 /* Longest params text: a 32,000-character prompt and the rest, with room. */
 #define STORE_PARAMS_MAX (256 * 1024)
 
+/* A claim closes what is left open of the job's earlier attempts (P1 the
+ * job, P2 now): a run of it that goes on (canceled and retried before its
+ * daemon could tell) is then no longer the job's: its images are kept,
+ * its end changes nothing. pgstore.c's claim does the same. */
+#define CLAIM_CLOSE_STALE_SQL(P1, P2) "UPDATE attempts SET outcome = " \
+	"'canceled', ended_at = " P2 ", error_type = coalesce(error_type, " \
+	"'canceled'), error_message = coalesce(error_message, 'the job was " \
+	"claimed again while this attempt ran') WHERE job_id = " P1 \
+	" AND outcome IS NULL"
+
 /* Claims the next ready job (state queued/retry_wait, not_before <= now,
  * highest priority then oldest): marks it running with a lease until
  * now + lease_ms, counts the attempt and inserts its attempts row, all in one
