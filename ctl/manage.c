@@ -16,6 +16,7 @@
 #define OPT_SINCE 0x105
 #define OPT_FORCE 0x106
 #define WAIT_POLL_MS 200
+#define WAIT_RECHECK_MS 1000 /* the states, whatever data_version says */
 
 static const char cancel_help[] =
     "usage: imgeditctl cancel ID... | - | --state S [--since TIME]\n"
@@ -379,14 +380,18 @@ wait_loop(struct ctl *c, int64_t *ids, int n, int64_t timeout_ms,
     const char *timeout_arg)
 {
 	char state[CATALOG_STATE_LEN] = "?";
-	int64_t deadline = mono_ms() + timeout_ms, seen = -1, v;
+	int64_t deadline = mono_ms() + timeout_ms, seen = -1, v, looked = 0;
 	int pending, status = CTL_OK, i;
 
 	for (;;) {
 		if (catalog_data_version(c->cat, &v) != CATALOG_OK)
 			v = seen - 1;  /* cannot tell: look again */
-		if (v != seen) {
+		/* and every second whatever the version says: on PostgreSQL
+		 * a commit below the newest ids already seen changes nothing
+		 * in it */
+		if (v != seen || mono_ms() - looked >= WAIT_RECHECK_MS) {
 			seen = v;
+			looked = mono_ms();
 			if ((pending = poll_jobs(c, ids, n, &status)) == -1)
 				return CTL_FAIL;
 			if (pending == 0)
@@ -396,6 +401,11 @@ wait_loop(struct ctl *c, int64_t *ids, int n, int64_t timeout_ms,
 			break;
 		sleep_ms(WAIT_POLL_MS);
 	}
+	/* a last look: what ended meanwhile is not a timeout */
+	if ((pending = poll_jobs(c, ids, n, &status)) == -1)
+		return CTL_FAIL;
+	if (pending == 0)
+		return status;
 	i = first_pending(ids, n);
 	catalog_job_state(c->cat, ids[i], state);
 	ctl_err("timed out after %s: job %lld is still %s", timeout_arg,

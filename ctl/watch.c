@@ -13,6 +13,7 @@
 
 #define OPT_JSON 0x101
 #define POLL_MS 200          /* PRAGMA data_version */
+#define RECHECK_MS 1000      /* with ids: their states, whatever the version */
 #define REDRAW_MS 1000       /* the screen's clocks move without a change */
 #define RECENT_LINES 8
 #define BATCH 500            /* events and images read per look */
@@ -35,6 +36,7 @@ struct watch {
 	int64_t *ids;          /* NULL: every job */
 	int nids;
 	int *done;             /* per id: finished */
+	int *stale;            /* per id: seen finished, its end not read */
 	int json, screen;
 	int64_t last_event, last_image;
 	char recent[RECENT_LINES][160];
@@ -338,10 +340,40 @@ rewind_marks(struct watch *w)
 	return 0;
 }
 
+/* With ids, every RECHECK_MS: a job whose end was not read although its
+ * state says it finished, twice in a row, is said finished now. On
+ * PostgreSQL ids are taken at insert and seen at commit, so an event can
+ * commit below the mark already read past; SQLite's one writer cannot. */
+static int
+recheck_ends(struct watch *w)
+{
+	char state[CATALOG_STATE_LEN], line[96];
+	int i;
+
+	for (i = 0; i < w->nids; i++) {
+		if (w->done[i])
+			continue;
+		if (catalog_job_state(w->c->cat, w->ids[i], state) != CATALOG_OK)
+			return -1;
+		if (!catalog_state_terminal(state)) {
+			w->stale[i] = 0;
+			continue;
+		}
+		if (++w->stale[i] < 2)
+			continue;
+		w->done[i] = 1;
+		snprintf(line, sizeof(line), "job %lld %s", (long long)w->ids[i],
+		    state);
+		emit(w, json_pack("{s:I,s:s}", "job", (json_int_t)w->ids[i],
+		    "event", state), line);
+	}
+	return 0;
+}
+
 static int
 run(struct watch *w)
 {
-	int64_t seen = -1, v, drawn = 0;
+	int64_t seen = -1, v, drawn = 0, checked = now_ms();
 
 	if (catalog_activity_marks(w->c->cat, &w->last_event, &w->last_image) !=
 	    CATALOG_OK || (w->ids != NULL && (first_states(w) != CTL_OK ||
@@ -360,6 +392,14 @@ run(struct watch *w)
 				return CTL_DB;
 			}
 			drawn = 0;
+		}
+		if (w->ids != NULL && now_ms() - checked >= RECHECK_MS) {
+			checked = now_ms();
+			if (recheck_ends(w) == -1) {
+				ctl_err("cannot read the database: %s",
+				    catalog_errmsg(w->c->cat));
+				return CTL_DB;
+			}
 		}
 		if (w->screen && now_ms() - drawn >= REDRAW_MS) {
 			if (draw(w) == -1)
@@ -398,7 +438,9 @@ verb_watch(struct ctl *c, int argc, char **argv)
 		if ((rc = parse_ids(w.nids, argv + optind, watch_help, &w.ids)) !=
 		    CTL_OK)
 			return rc;
-		if ((w.done = calloc((size_t)w.nids, sizeof(*w.done))) == NULL) {
+		if ((w.done = calloc((size_t)w.nids, sizeof(*w.done))) == NULL ||
+		    (w.stale = calloc((size_t)w.nids, sizeof(*w.stale))) == NULL) {
+			free(w.done);
 			free(w.ids);
 			return CTL_FAIL;
 		}
@@ -409,5 +451,6 @@ verb_watch(struct ctl *c, int argc, char **argv)
 		rc = run(&w);
 	free(w.ids);
 	free(w.done);
+	free(w.stale);
 	return rc;
 }
