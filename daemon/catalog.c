@@ -1045,7 +1045,7 @@ catalog_input_get(struct catalog *cat, int64_t job_id, enum input_role role,
     int ordinal, size_t max, unsigned char **data, size_t *len,
     struct catalog_bytes_meta *m)
 {
-	static const char meta[] = "SELECT coalesce(b.size, length(i.data)), "
+	static const char meta[] = "SELECT length(coalesce(b.data, i.data)), "
 	    "b.sha256, i.content_type FROM inputs i LEFT JOIN blobs b ON "
 	    "b.id = i.blob_id WHERE i.job_id = ?1 AND i.role = ?2 AND "
 	    "i.ordinal = ?3";

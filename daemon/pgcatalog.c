@@ -979,8 +979,10 @@ static int
 input_meta(struct pgcat *pc, const struct params *p,
     struct catalog_bytes_meta *m)
 {
-	static const char sql[] = "SELECT coalesce(b.size, "
-	    "octet_length(i.data)), b.sha256, i.content_type FROM inputs i "
+	/* the bytes' own length, not a column another program wrote:
+	 * bounded before anything is read (TOAST knows it unread) */
+	static const char sql[] = "SELECT octet_length(coalesce(b.data, "
+	    "i.data)), b.sha256, i.content_type FROM inputs i "
 	    "LEFT JOIN blobs b ON b.id = i.blob_id WHERE i.job_id = $1 AND "
 	    "i.role = $2 AND i.ordinal = $3";
 	PGresult *r = NULL;
@@ -1170,7 +1172,9 @@ delete_batches(struct pgcat *pc, const char *sql, const struct params *extra,
 		    CATALOG_OK)
 			return rc;
 		*count += n;
-	} while (n == PRUNE_BATCH);
+		/* a short batch is not the end: FOR UPDATE in READ
+		 * COMMITTED drops rows that changed under it (a retry) */
+	} while (n > 0);
 	return CATALOG_OK;
 }
 
