@@ -1,8 +1,13 @@
 /* pgconn.c: one libpq connection on a libevent loop: non-blocking connect,
  * pipelined queries answered in order, LISTEN, connection loss and reopen. */
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+
+#include <event2/dns.h>
+#include <event2/util.h>
 
 #include "pgconn.h"
 
@@ -23,8 +28,12 @@ struct setup {
 struct pgconn {
 	struct event_base *base;
 	char *uri;
-	PGconn *conn;           /* NULL: closed */
+	PGconn *conn;           /* NULL: closed (or looking the host up) */
 	int up;
+	int resolving;          /* the host's name is being looked up */
+	struct evdns_base *dns; /* for that, made at the first need */
+	struct evdns_getaddrinfo_request *dns_req;
+	char addr[64];          /* the address looked up, or "" */
 	unsigned gen;           /* bumped by every close: callbacks check it */
 	int connect_ms;
 	struct event *sock_ev;  /* connecting: one step; up: EV_READ persist */
@@ -45,6 +54,13 @@ struct pgconn {
 };
 
 static void on_sock(evutil_socket_t, short, void *);
+
+/* Open: connecting, up, or looking the host up first. */
+static int
+is_open(const struct pgconn *c)
+{
+	return c->conn != NULL || c->resolving;
+}
 
 static void
 quiet(void *arg, const char *msg)
@@ -184,6 +200,11 @@ drop(struct pgconn *c, const char *why, int tell)
 
 	copy_msg(msg, sizeof(msg), why);
 	c->gen++;
+	c->resolving = 0;
+	if (c->dns_req != NULL) { /* its callback runs now, and leaves */
+		evdns_getaddrinfo_cancel(c->dns_req);
+		c->dns_req = NULL;
+	}
 	free_event(&c->sock_ev);
 	free_event(&c->write_ev);
 	if (c->timer_ev != NULL)
@@ -212,7 +233,7 @@ drop(struct pgconn *c, const char *why, int tell)
 void
 pgconn_close(struct pgconn *c, const char *why)
 {
-	if (c->conn != NULL)
+	if (is_open(c))
 		drop(c, why != NULL ? why : "closed", 1);
 }
 
@@ -223,8 +244,10 @@ pgconn_free(struct pgconn *c)
 
 	if (c == NULL)
 		return;
-	if (c->conn != NULL)
+	if (is_open(c))
 		drop(c, "connection freed", 0);
+	if (c->dns != NULL)
+		evdns_base_free(c->dns, 0);
 	free_event(&c->timer_ev);
 	free_event(&c->fail_ev);
 	for (i = 0; i < c->nsetups; i++) {
@@ -243,7 +266,7 @@ on_fail(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (c->conn != NULL && c->fail_gen == c->gen)
+	if (is_open(c) && c->fail_gen == c->gen)
 		drop(c, c->fail_why, 1);
 }
 
@@ -530,7 +553,7 @@ on_timeout(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (c->conn != NULL && !c->up)
+	if (is_open(c) && !c->up)
 		drop(c, "timed out connecting", 1);
 }
 
@@ -545,19 +568,22 @@ make_events(struct pgconn *c)
 	return c->timer_ev != NULL && c->fail_ev != NULL ? 0 : -1;
 }
 
-int
-pgconn_open(struct pgconn *c)
+/* Starts libpq's connect, at hostaddr (a numeric address the host's name
+ * was looked up to; NULL: as the URI says). Returns 0 or -1. */
+static int
+start_connect(struct pgconn *c, const char *hostaddr)
 {
 	/* dbname last: with expand_dbname, what the URI sets overrides */
-	const char *const keys[] = { "fallback_application_name", "dbname",
-	    NULL };
-	const char *const vals[] = { "imgedit", c->uri, NULL };
-	struct timeval tv;
+	const char *keys[] = { "fallback_application_name", "hostaddr",
+	    "dbname", NULL };
+	const char *vals[] = { "imgedit", hostaddr, c->uri, NULL };
 
-	if (c->conn != NULL)
-		return 0;
-	if (make_events(c) == -1 ||
-	    (c->conn = PQconnectStartParams(keys, vals, 1)) == NULL)
+	if (hostaddr == NULL) {
+		keys[1] = "dbname";
+		vals[1] = c->uri;
+		keys[2] = vals[2] = NULL;
+	}
+	if ((c->conn = PQconnectStartParams(keys, vals, 1)) == NULL)
 		return -1;
 	PQsetNoticeProcessor(c->conn, quiet, NULL);
 	if (PQstatus(c->conn) == CONNECTION_BAD) {
@@ -565,15 +591,125 @@ pgconn_open(struct pgconn *c)
 		fail_later(c, PQerrorMessage(c->conn));
 		return 0;
 	}
-	tv.tv_sec = c->connect_ms / 1000;
-	tv.tv_usec = (c->connect_ms % 1000) * 1000;
 	/* before the first poll: act as if it had asked to write */
-	if (evtimer_add(c->timer_ev, &tv) == -1 ||
-	    connect_wait(c, PGRES_POLLING_WRITING) == -1) {
+	if (connect_wait(c, PGRES_POLLING_WRITING) == -1) {
 		drop(c, "cannot wait for the connection", 0);
 		return -1;
 	}
 	return 0;
+}
+
+/* The URI's host when it is one name that libpq would look up itself,
+ * blocking the loop (not a socket directory, not a list, not an address,
+ * no hostaddr given): copied into out. Returns 1, or 0. Pure. */
+int
+pgconn_host_to_resolve(const char *uri, char *out, size_t len)
+{
+	PQconninfoOption *opts, *o;
+	const char *host = NULL, *hostaddr = NULL;
+	unsigned char addr[16];
+	int rc = 0;
+
+	if ((opts = PQconninfoParse(uri, NULL)) == NULL)
+		return 0;
+	for (o = opts; o->keyword != NULL; o++) {
+		if (strcmp(o->keyword, "host") == 0)
+			host = o->val;
+		else if (strcmp(o->keyword, "hostaddr") == 0)
+			hostaddr = o->val;
+	}
+	if (host != NULL && *host != '\0' && *host != '/' && *host != '@' &&
+	    strchr(host, ',') == NULL && (hostaddr == NULL || !*hostaddr) &&
+	    inet_pton(AF_INET, host, addr) != 1 &&
+	    inet_pton(AF_INET6, host, addr) != 1 && strlen(host) < len) {
+		memcpy(out, host, strlen(host) + 1);
+		rc = 1;
+	}
+	PQconninfoFree(opts);
+	return rc;
+}
+
+static void
+on_resolved(int err, struct evutil_addrinfo *res, void *arg)
+{
+	struct pgconn *c = arg;
+	char addr[INET6_ADDRSTRLEN], why[300];
+	const void *a;
+
+	const struct evutil_addrinfo *ai;
+
+	if (err == EVUTIL_EAI_CANCEL)
+		return; /* drop canceled it */
+	c->dns_req = NULL;
+	if (err != 0 || res == NULL) {
+		/* closed on the next turn: this may run within pgconn_open */
+		snprintf(why, sizeof(why), "cannot look up the database host: "
+		    "%s", evutil_gai_strerror(err));
+		fail_later(c, why);
+		return;
+	}
+	/* one address (hostaddr takes one per host): IPv4 first, as
+	 * servers listening on 127.0.0.1 only are common */
+	for (ai = res; ai->ai_next != NULL && ai->ai_family != AF_INET;)
+		ai = ai->ai_next;
+	if (ai->ai_family != AF_INET)
+		ai = res;
+	a = ai->ai_family == AF_INET6 ?
+	    (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr :
+	    (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+	if (evutil_inet_ntop(ai->ai_family, a, addr, sizeof(addr)) == NULL)
+		addr[0] = '\0';
+	evutil_freeaddrinfo(res);
+	memcpy(c->addr, addr, sizeof(addr) < sizeof(c->addr) ?
+	    sizeof(addr) : sizeof(c->addr));
+	c->addr[sizeof(c->addr) - 1] = '\0';
+	c->resolving = 0;
+	if (addr[0] == '\0' || start_connect(c, addr) == -1) {
+		c->resolving = 1; /* still open, so that fail_later closes it */
+		fail_later(c, "cannot connect to the database host");
+	}
+}
+
+/* Looks host up with libevent's resolver, on the loop; the connect starts
+ * from its answer. Returns 0, or -1 (no resolver: libpq looks it up). */
+static int
+start_lookup(struct pgconn *c, const char *host)
+{
+	struct evutil_addrinfo hints;
+
+	if (c->dns == NULL && (c->dns = evdns_base_new(c->base,
+	    EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	    EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL)
+		return -1;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	c->resolving = 1;
+	/* may answer at once (a name in /etc/hosts): then NULL */
+	c->dns_req = evdns_getaddrinfo(c->dns, host, NULL, &hints,
+	    on_resolved, c);
+	return 0;
+}
+
+int
+pgconn_open(struct pgconn *c)
+{
+	char host[256];
+	struct timeval tv;
+
+	if (is_open(c))
+		return 0;
+	c->addr[0] = '\0';
+	if (make_events(c) == -1)
+		return -1;
+	tv.tv_sec = c->connect_ms / 1000;
+	tv.tv_usec = (c->connect_ms % 1000) * 1000;
+	if (evtimer_add(c->timer_ev, &tv) == -1)
+		return -1;
+	if (pgconn_host_to_resolve(c->uri, host, sizeof(host)) &&
+	    start_lookup(c, host) == 0)
+		return 0;
+	return start_connect(c, NULL);
 }
 
 int
@@ -581,7 +717,7 @@ pgconn_query(struct pgconn *c, const struct pgconn_query *q)
 {
 	struct pgq *p;
 
-	if (c->conn == NULL || (p = calloc(1, sizeof(*p))) == NULL)
+	if (!is_open(c) || (p = calloc(1, sizeof(*p))) == NULL)
 		return -1;
 	p->q = *q;
 	c->npending++;
@@ -670,4 +806,10 @@ pgconn_set(struct pgconn *c, const char *name, const char *value)
 		return -1;
 	snprintf(sql, sizeof(sql), "SET %s = '%s'", name, value);
 	return add_setup(c, NULL, sql);
+}
+
+const char *
+pgconn_address(const struct pgconn *c)
+{
+	return c->addr;
 }

@@ -121,6 +121,15 @@ int pgconn_listen(struct pgconn *c, const char *channel);
  * digits, '.', '_'). Returns 0, or -1 for other characters. */
 int pgconn_set(struct pgconn *c, const char *name, const char *value);
 
+/* The URI's host when it is one name libpq would look up while
+ * connecting, which blocks: pgconn_open looks it up first with libevent's
+ * resolver (on the loop) and connects to the address (hostaddr), the name
+ * kept for TLS. 1 with the name in out, or 0. Pure. */
+int pgconn_host_to_resolve(const char *uri, char *out, size_t len);
+
+/* The address pgconn_open looked the host up to (the last open), or "". */
+const char *pgconn_address(const struct pgconn *c);
+
 /* Queries sent and not yet completed (waiting for the connection or in
  * the pipeline). */
 int pgconn_pending(const struct pgconn *c);

@@ -56,6 +56,7 @@ struct pgq {
 	void (*changed)(void *);
 	void *changed_arg;
 	int stopped_out;            /* pgq_free: the daemons row is being set */
+	int opened;                 /* the connection was up once */
 };
 
 /* One statement's context: which queue, which request. */
@@ -566,8 +567,13 @@ on_state(void *arg, int up, const char *err)
 
 	if (up) {
 		if (q->down_since != 0)
-			log_info("store_connected down_ms=%lld",
-			    (long long)(mono_ms() - q->down_since));
+			log_info("store_connected down_ms=%lld address=%s",
+			    (long long)(mono_ms() - q->down_since),
+			    LOG_Q(pgconn_address(q->c)));
+		else if (!q->opened)
+			log_info("store_opened address=%s",
+			    LOG_Q(pgconn_address(q->c)));
+		q->opened = 1;
 		q->down_since = 0;
 		q->reopen_wait = REOPEN_MIN_MS;
 		if (q->since == 0)

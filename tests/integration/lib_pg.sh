@@ -44,8 +44,10 @@ pg_start() {
 	"${PG_RUN[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust \
 		-E UTF8 --locale=C.UTF-8 --no-sync >"$PG_DIR/initdb.log" 2>&1 ||
 		fail "initdb failed: $(tail -5 "$PG_DIR/initdb.log")"
+	# PG_TCP_PORT set: also on 127.0.0.1 at that port (else the socket only)
 	cat >>"$PG_DIR/data/postgresql.conf" <<-EOF
-	listen_addresses = ''
+	listen_addresses = '${PG_TCP_PORT:+127.0.0.1}'
+	port = ${PG_TCP_PORT:-5432}
 	unix_socket_directories = '$PG_DIR'
 	fsync = off
 	synchronous_commit = off
@@ -54,9 +56,9 @@ pg_start() {
 	EOF
 	"${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 30 \
 		start >/dev/null 2>&1 || fail "PostgreSQL did not start: $(tail -5 "$PG_DIR/log")"
-	psql -X -q -v ON_ERROR_STOP=1 -h "$PG_DIR" -U postgres -d postgres \
+	psql -X -q -v ON_ERROR_STOP=1 -h "$PG_DIR" -p "${PG_TCP_PORT:-5432}" -U postgres -d postgres \
 		-c "CREATE DATABASE $db" || fail "createdb $db failed"
-	PG_URI="postgresql:///$db?host=$PG_DIR&user=postgres"
+	PG_URI="postgresql:///$db?host=$PG_DIR&user=postgres&port=${PG_TCP_PORT:-5432}"
 }
 
 # pgsql SQL...: psql on the test's database, unaligned, tuples only, stops

@@ -1,7 +1,44 @@
 /* test_dbkind.c: which backend a --db value selects: libpq's two URI schemes
- * are PostgreSQL, exactly as libpq spells them; every path is SQLite. */
+ * are PostgreSQL, exactly as libpq spells them; every path is SQLite. And
+ * which PostgreSQL hosts the daemon looks up itself (pgconn). */
 #include "dbkind.h"
+#include "pgconn.h"
 #include "testutil.h"
+
+/* pgconn_host_to_resolve's answer for uri: the name, or "-" for none. */
+static const char *
+to_resolve(const char *uri, char *buf, size_t len)
+{
+	return pgconn_host_to_resolve(uri, buf, len) ? buf : "-";
+}
+
+static void
+check_hosts(void)
+{
+	char b[256], tiny[4];
+
+	CHECK_STR(to_resolve("postgresql://u@db.example:5432/q", b, sizeof(b)),
+	    "db.example");
+	CHECK_STR(to_resolve("postgresql://localhost/q?sslmode=verify-full", b,
+	    sizeof(b)), "localhost");
+	CHECK_STR(to_resolve("postgresql:///q?host=db.internal", b, sizeof(b)),
+	    "db.internal");
+	/* nothing to look up: sockets, addresses, lists, a hostaddr given */
+	CHECK_STR(to_resolve("postgresql:///q?host=/tmp/pg", b, sizeof(b)), "-");
+	CHECK_STR(to_resolve("postgresql:///q", b, sizeof(b)), "-");
+	CHECK_STR(to_resolve("postgresql://127.0.0.1:5432/q", b, sizeof(b)), "-");
+	CHECK_STR(to_resolve("postgresql://[::1]:5432/q", b, sizeof(b)), "-");
+	CHECK_STR(to_resolve("postgresql://a.example,b.example/q", b, sizeof(b)),
+	    "-");
+	CHECK_STR(to_resolve("postgresql://db.example/q?hostaddr=10.0.0.5", b,
+	    sizeof(b)), "-");
+	CHECK_STR(to_resolve("postgresql://%2Ftmp%2Fpg/q", b, sizeof(b)), "-");
+	/* what libpq refuses, and a name longer than the room: libpq's */
+	CHECK_STR(to_resolve("postgresql://u@db.example/q?nosuchoption=1", b,
+	    sizeof(b)), "-");
+	CHECK_STR(to_resolve("postgresql://db.example/q", tiny, sizeof(tiny)),
+	    "-");
+}
 
 int
 main(void)
@@ -23,5 +60,6 @@ main(void)
 	CHECK_INT(db_kind_of("POSTGRESQL:///imgedit"), DB_SQLITE);
 	CHECK_INT(db_kind_of("file:q.db"), DB_SQLITE);
 	CHECK_INT(db_kind_of(""), DB_SQLITE);
+	check_hosts();
 	return tu_finish("test_dbkind");
 }
