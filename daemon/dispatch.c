@@ -865,9 +865,10 @@ may_send(struct dispatcher *d, int *probe)
 static void
 drop_old_runs(struct dispatcher *d, int64_t job_id)
 {
-	struct run *r;
+	struct run *r, *next;
 
-	TAILQ_FOREACH(r, &d->runs, entry) {
+	for (r = TAILQ_FIRST(&d->runs); r != NULL; r = next) {
+		next = TAILQ_NEXT(r, entry); /* as reconcile: r may leave */
 		if (r->job->id != job_id || r->call == NULL)
 			continue;
 		r->lost = 1;
