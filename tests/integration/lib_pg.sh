@@ -147,3 +147,10 @@ assert len(c) == int(sys.argv[2]) and set(c.values()) == {1}, \
     (len(c), [p for p, n in c.items() if n != 1][:5])
 PY
 }
+
+# pg_cut_daemons: ends every session of imgedit's own (application_name
+# imgedit: the daemons' and imgeditctl's), as a network cut or a failover
+# would; psql's sessions, a lock holder's included, stay. Prints how many.
+pg_cut_daemons() {
+	pgsql -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'imgedit'"
+}

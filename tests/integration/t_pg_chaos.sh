@@ -14,14 +14,10 @@ RANDOM=${CHAOS_SEED:-4242}
 start_fake --image-bytes 30000 --latency-ms 120
 pg_enqueue 200 chaos 2
 
-cut_connection() {
-	pgsql -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name LIKE 'imgeditd%' OR (datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend')" >/dev/null
-}
-
 for k in $(seq 1 20); do
 	start_daemon --concurrency 8 --lease 2s
 	sleep "0.$((RANDOM % 5 + 2))"
-	[ $((k % 4)) -eq 0 ] && cut_connection
+	[ $((k % 4)) -eq 0 ] && pg_cut_daemons >/dev/null
 	sleep "0.$((RANDOM % 3 + 1))"
 	kill -KILL "$DAEMON_PID"
 	wait "$DAEMON_PID" 2>/dev/null || true

@@ -26,6 +26,21 @@ wait_images() {
 	done
 }
 
+# new_round: an empty queue and a fresh upstream log
+new_round() {
+	: >"$FAKE_LOG"
+	pgsql -c "TRUNCATE images; DELETE FROM attempts; DELETE FROM jobs" >/dev/null
+}
+
+# all_stored N WHAT: the N jobs succeeded at their first attempt with their
+# 4 images each, each sent once, every image the one sent
+all_stored() {
+	assert_eq "$(pgsql -c "SELECT count(*) FROM jobs WHERE state = 'succeeded' AND attempts = 1")" "$1" "jobs succeeded at the first attempt ($2)"
+	assert_eq "$(pgsql -c "SELECT count(*) FROM images")" "$(($1 * 4))" "images stored, 3 partials + final each ($2)"
+	pg_sent_once "$1"
+	pg_check_images
+}
+
 # (1) the server goes away mid-stream
 wait_images 10
 pg_server_stop
@@ -35,14 +50,10 @@ pg_server_start
 pg_wait_done 60 "$DAEMON_PID"
 grep -q 'store_disconnected' "$DAEMON_LOG" || fail "no store_disconnected in the log"
 grep -q 'store_connected down_ms=' "$DAEMON_LOG" || fail "no store_connected in the log"
-assert_eq "$(pgsql -c "SELECT count(*) FROM jobs WHERE state = 'succeeded' AND attempts = 1")" 24 "jobs succeeded at the first attempt"
-assert_eq "$(pgsql -c "SELECT count(*) FROM images")" 96 "images stored (3 partials + final each)"
-pg_sent_once 24
-pg_check_images
+all_stored 24 "server away"
 
 # (2) a lock held by another program
-: >"$FAKE_LOG"
-pgsql -c "TRUNCATE images; DELETE FROM attempts; DELETE FROM jobs" >/dev/null
+new_round
 pg_enqueue 24 locked 3
 wait_images 10
 mark=$(wc -l <"$DAEMON_LOG")
@@ -51,9 +62,8 @@ holder=$!
 # the daemon's session is cut under the lock: the new one cannot prepare
 # its image insert until the lock goes (a prepare meets it too)
 sleep 0.5
-pgsql -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND query NOT LIKE '%pg_sleep%'" >/dev/null
+assert_eq "$(pg_cut_daemons)" 1 "sessions cut under the lock"
 sleep 2
-n_held=$(pgsql -c "SELECT count(*) FROM images" 2>/dev/null || echo -1)
 wait "$holder" || fail "the lock holder failed"
 pg_wait_done 60 "$DAEMON_PID"
 tail -n +"$((mark + 1))" "$DAEMON_LOG" >"$T/part2.log"
@@ -61,15 +71,11 @@ grep -q 'store_waiting op=image' "$T/part2.log" || fail "the daemon did not say 
 grep -q 'store_disconnected error="a statement run at connect failed' "$T/part2.log" ||
 	fail "the new session's prepare did not meet the lock: $(grep store_ "$T/part2.log" | tail -3)"
 grep -q 'store_resumed op=image' "$T/part2.log" || fail "no store_resumed after the lock"
-assert_eq "$(pgsql -c "SELECT count(*) FROM jobs WHERE state = 'succeeded' AND attempts = 1")" 24 "jobs succeeded at the first attempt (lock)"
-assert_eq "$(pgsql -c "SELECT count(*) FROM images")" 96 "images stored (lock)"
-pg_sent_once 24
-pg_check_images
+all_stored 24 "lock"
 
 # (3) SIGTERM while the server is away: the daemon waits to store what it
 # holds, exits 0 once the server is back; nothing received is lost
-: >"$FAKE_LOG"
-pgsql -c "TRUNCATE images; DELETE FROM attempts; DELETE FROM jobs" >/dev/null
+new_round
 pg_enqueue 8 term 3
 wait_images 4
 pg_server_stop

@@ -16,7 +16,7 @@ pg_enqueue 3 first 1
 pg_wait_done 30 "$DAEMON_PID"
 # its session comes from 127.0.0.1 over TCP
 assert_eq "$(pgsql -c "SELECT count(*) FROM pg_stat_activity WHERE client_addr = '127.0.0.1' AND application_name = 'imgedit'")" 1 "the daemon's TCP session"
-pgsql -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE client_addr = '127.0.0.1' AND application_name = 'imgedit'" >/dev/null
+assert_eq "$(pg_cut_daemons)" 1 "sessions cut"
 pg_enqueue 3 second 1
 pg_wait_done 30 "$DAEMON_PID"
 grep -q 'info store_opened address="127.0.0.1"' "$DAEMON_LOG" ||
