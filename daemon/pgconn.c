@@ -763,23 +763,6 @@ pgconn_prepare(struct pgconn *c, const char *name, const char *sql)
 	return add_setup(c, name, sql);
 }
 
-int
-pgconn_listen(struct pgconn *c, const char *channel)
-{
-	char sql[96];
-	size_t i, n = strlen(channel);
-
-	if (n == 0 || n > 63)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (!((channel[i] >= 'a' && channel[i] <= 'z') ||
-		    (channel[i] >= '0' && channel[i] <= '9') ||
-		    channel[i] == '_'))
-			return -1;
-	snprintf(sql, sizeof(sql), "LISTEN %s", channel);
-	return add_setup(c, NULL, sql);
-}
-
 /* Whether s is non-empty and each byte is in ok or an ASCII letter
  * (lowercase only when lower). */
 static int
@@ -795,6 +778,17 @@ word_of(const char *s, const char *ok, int lower)
 		    strchr(ok, s[i]) != NULL))
 			return 0;
 	return 1;
+}
+
+int
+pgconn_listen(struct pgconn *c, const char *channel)
+{
+	char sql[96];
+
+	if (!word_of(channel, "0123456789_", 1))
+		return -1;
+	snprintf(sql, sizeof(sql), "LISTEN %s", channel);
+	return add_setup(c, NULL, sql);
 }
 
 int
