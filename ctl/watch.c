@@ -287,11 +287,23 @@ draw(struct watch *w)
 	return 0;
 }
 
+/* Watched job i is finished (state): said so, in short, and done. */
+static void
+said_finished(struct watch *w, int i, const char *state)
+{
+	char line[96];
+
+	w->done[i] = 1;
+	snprintf(line, sizeof(line), "job %lld %s", (long long)w->ids[i], state);
+	emit(w, json_pack("{s:I,s:s}", "job", (json_int_t)w->ids[i], "event",
+	    state), line);
+}
+
 /* With ids: each must exist; those already finished are said at once. */
 static int
 first_states(struct watch *w)
 {
-	char state[CATALOG_STATE_LEN], line[96];
+	char state[CATALOG_STATE_LEN];
 	int i, rc;
 
 	for (i = 0; i < w->nids; i++) {
@@ -306,13 +318,8 @@ first_states(struct watch *w)
 			    catalog_errmsg(w->c->cat));
 			return CTL_DB;
 		}
-		if (catalog_state_terminal(state)) {
-			w->done[i] = 1;
-			snprintf(line, sizeof(line), "job %lld %s",
-			    (long long)w->ids[i], state);
-			emit(w, json_pack("{s:I,s:s}", "job",
-			    (json_int_t)w->ids[i], "event", state), line);
-		}
+		if (catalog_state_terminal(state))
+			said_finished(w, i, state);
 	}
 	return CTL_OK;
 }
@@ -347,7 +354,7 @@ rewind_marks(struct watch *w)
 static int
 recheck_ends(struct watch *w)
 {
-	char state[CATALOG_STATE_LEN], line[96];
+	char state[CATALOG_STATE_LEN];
 	int i;
 
 	for (i = 0; i < w->nids; i++) {
@@ -359,13 +366,8 @@ recheck_ends(struct watch *w)
 			w->stale[i] = 0;
 			continue;
 		}
-		if (++w->stale[i] < 2)
-			continue;
-		w->done[i] = 1;
-		snprintf(line, sizeof(line), "job %lld %s", (long long)w->ids[i],
-		    state);
-		emit(w, json_pack("{s:I,s:s}", "job", (json_int_t)w->ids[i],
-		    "event", state), line);
+		if (++w->stale[i] >= 2)
+			said_finished(w, i, state);
 	}
 	return 0;
 }
