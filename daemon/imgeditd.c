@@ -600,10 +600,10 @@ migrate_pg(struct daemon *dm)
 	return rc;
 }
 
+/* faults: IMGEDIT_STORE_FAULTS, or NULL. */
 static int
-open_sqlite(struct daemon *dm)
+open_sqlite(struct daemon *dm, const char *faults)
 {
-	const char *faults = getenv("IMGEDIT_STORE_FAULTS");
 	char err[512];
 
 	strlcpy_safe(dm->db_name, dm->cfg.db, sizeof(dm->db_name));
@@ -635,15 +635,16 @@ open_sqlite(struct daemon *dm)
 static int
 open_store(struct daemon *dm)
 {
+	const char *faults = getenv("IMGEDIT_STORE_FAULTS");
+
 	dm->pg = db_kind_of(dm->cfg.db) == DB_POSTGRES;
-	if (dm->pg && getenv("IMGEDIT_STORE_FAULTS") != NULL &&
-	    *getenv("IMGEDIT_STORE_FAULTS") != '\0') {
+	if (dm->pg && faults != NULL && *faults != '\0') {
 		log_err("config_error setting=IMGEDIT_STORE_FAULTS error=%s",
 		    LOG_Q("fault injection is SQLite's; on PostgreSQL stop the "
 		    "server or hold its locks instead"));
 		return -1;
 	}
-	if (dm->pg ? migrate_pg(dm) == -1 : open_sqlite(dm) == -1)
+	if (dm->pg ? migrate_pg(dm) == -1 : open_sqlite(dm, faults) == -1)
 		return -1;
 	gethostname(dm->host, sizeof(dm->host) - 1);
 	snprintf(dm->daemon_id, sizeof(dm->daemon_id), "%s:%d:%lld", dm->host,
