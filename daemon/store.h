@@ -8,6 +8,8 @@
 
 #include <sqlite3.h>
 
+#include "jobstate.h"
+
 #define STORE_OK 0
 #define STORE_ERR (-1)   /* database error; message in store_errmsg */
 #define STORE_LOST (-2)  /* the job is no longer ours (canceled, lease taken) */
@@ -247,14 +249,6 @@ int store_commit_image(struct store *st, const char *daemon_id,
  * before, e.g. by a lease round). For counters that must match the
  * tables. */
 int store_last_written(const struct store *st);
-
-/* What became of an attempt, and what the job does next. */
-enum job_next {
-	NEXT_SUCCEEDED,  /* job succeeded */
-	NEXT_FAILED,     /* job failed: error_* copied to the job */
-	NEXT_RETRY,      /* job waits in retry_wait until not_before */
-	NEXT_REQUEUE,    /* job back to queued, this attempt not counted */
-};
 
 struct attempt_result {
 	const char *outcome;     /* attempts.outcome */

@@ -1,0 +1,13 @@
+/* pg/backend.c: the PostgreSQL backend's method tables (backend.h): libpq,
+ * asynchronous on the daemon's loop, FOR UPDATE SKIP LOCKED claims. */
+#include <stddef.h>
+
+#include "backend.h"
+
+const struct backend backend_postgres = {
+	.name = "postgresql",
+	/* synchronous row operations (rows.h) */
+	.rows = NULL,
+	/* the daemon's asynchronous queue (storeq.h) */
+	.queue = NULL,
+};

@@ -1,0 +1,13 @@
+/* sqlite/backend.c: the SQLite backend's method tables (backend.h): one
+ * file, WAL, a writer thread for the daemon's queue. */
+#include <stddef.h>
+
+#include "backend.h"
+
+const struct backend backend_sqlite = {
+	.name = "sqlite",
+	/* synchronous row operations (rows.h) */
+	.rows = NULL,
+	/* the daemon's asynchronous queue (storeq.h) */
+	.queue = NULL,
+};
