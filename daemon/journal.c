@@ -6,12 +6,16 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #ifdef HAVE_SYSTEMD
 /* CODE_FILE/LINE/FUNC would always name this file: left out. */
 #define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 #endif
+
+/* journald's native socket: libsystemd's fixed path. */
+#define JOURNAL_SOCKET "/run/systemd/journal/socket"
 
 /* A record's MESSAGE at most (log.c's lines are shorter). */
 #define JOURNAL_MSGMAX 4096
@@ -161,6 +165,10 @@ journal_send(const char *ident, int priority, const char *msg)
 	char f[JOURNAL_NKEYS][JOURNAL_VMAX + 16];
 	int i, k = 0;
 
+	/* with no socket file libsystemd reports success and drops the
+	 * record: then the line goes to stderr (journald gone or never run) */
+	if (access(JOURNAL_SOCKET, F_OK) == -1)
+		return -1;
 	journal_fields(msg, &rec);
 	/* MESSAGE may hold any byte: sd_journal_sendv sends a value with a
 	 * newline length-prefixed, so no byte of it can start a field */

@@ -32,7 +32,7 @@ void journal_fields(const char *msg, struct journal_rec *rec);
 
 /* Sends msg as one journal record (MESSAGE=msg, PRIORITY=priority,
  * SYSLOG_IDENTIFIER=ident, IMGEDIT_EVENT and the known fields). Returns 0,
- * or -1 when it could not (no journal, no libsystemd): then the caller
+ * or -1 when it could not (no journal socket, no libsystemd): then the caller
  * writes the line to stderr. Never pass the key or image bytes. */
 int journal_send(const char *ident, int priority, const char *msg);
 

@@ -67,7 +67,11 @@ while [ -z "$gap" ]; do
 done
 assert_eq "$(outcomes "$backoff")" "paused,paused,paused,retry" "attempt outcomes at the 500"
 [ "$gap" -le 2500 ] || fail "the first counted failure waits $gap ms after 3 paused attempts (want <= 2000 + 500 slack: base 2s, exponent 0)"
+[ "$gap" -ge 900 ] || fail "the first counted failure waits $gap ms (want >= 1000 - 100 slack: base 2s, equal jitter)"
 wait_jobs_done 10
 stop_daemon
+# and the daemon kept to it: the next attempt started no earlier
+waited=$(sql "SELECT b.started_at - a.ended_at FROM attempts a JOIN attempts b ON b.job_id = a.job_id AND b.number = a.number + 1 WHERE a.job_id=$backoff AND a.outcome = 'retry'")
+[ "$waited" -ge $((gap - 100)) ] || fail "the retry started $waited ms after the 500, before its not_before ($gap ms)"
 assert_eq "$(sql "SELECT state || ',' || attempts FROM jobs WHERE id=$backoff")" "succeeded,2" "backoff job"
 pass "paused and interrupted attempts neither use up max_attempts nor grow the backoff"

@@ -33,6 +33,10 @@ killed_at=$(date +%s%3N)
 vid=$(pgsql -c "SELECT id FROM daemons WHERE pid = $victim")
 [ -n "$vid" ] || fail "no daemons row for pid $victim"
 pgsql -c "SELECT id FROM jobs WHERE state = 'running' AND lease_owner = '$vid' ORDER BY id" >"$T/orphans"
+# their prompts (upstream's log names jobs by prompt), and the latest lease
+# the killed daemon took on them: no one may send them again before it
+pgsql -c "SELECT params->>'prompt' FROM jobs WHERE id IN ($(paste -sd, "$T/orphans"))" >"$T/orphan_prompts"
+lease_end=$(pgsql -c "SELECT max(lease_expires) FROM jobs WHERE id IN ($(paste -sd, "$T/orphans"))")
 orphans=$(wc -l <"$T/orphans")
 [ "$orphans" -gt 0 ] || fail "the killed daemon had no job in flight: the kill missed the work"
 survivors=("${pids[0]}" "${pids[2]}" "${pids[3]}")
@@ -46,16 +50,20 @@ DAEMON_PID=
 assert_eq "$(pgsql -c "SELECT count(*) FROM jobs WHERE state = 'succeeded'")" "$JOBS" "jobs succeeded"
 late=$(pgsql -c "SELECT max(finished_at) - $killed_at FROM jobs WHERE id IN ($(paste -sd, "$T/orphans"))")
 [ "$late" -le $(((LEASE_S + 5) * 1000)) ] || fail "the killed daemon's jobs finished $late ms after the kill (lease ${LEASE_S} s + 5 s)"
-python3 - "$FAKE_LOG" "$T/orphans" "$JOBS" <<'PY' || fail "a job reached upstream a wrong number of times"
+# taken over only once their leases ran out
+early=$(pgsql -c "SELECT count(*) FROM attempts WHERE daemon_id <> '$vid' AND started_at < $lease_end AND job_id IN ($(paste -sd, "$T/orphans"))")
+assert_eq "$early" 0 "attempts on the killed daemon's jobs started before its lease ($lease_end) ran out"
+python3 - "$FAKE_LOG" "$T/orphan_prompts" "$JOBS" <<'PY' || fail "a job reached upstream a wrong number of times"
 import collections, json, sys
 sent = collections.Counter(json.loads(l)["fields"]["prompt"] for l in open(sys.argv[1]) if '"POST"' in l)
 jobs = int(sys.argv[3])
 assert len(sent) == jobs, ("prompts seen upstream", len(sent))
 twice = {p for p, n in sent.items() if n == 2}
 assert all(n in (1, 2) for n in sent.values()), [p for p, n in sent.items() if n > 2][:5]
-norphans = sum(1 for _ in open(sys.argv[2]))
-assert len(twice) <= norphans, ("sent twice", len(twice), "in flight on the killed daemon", norphans)
-print(len(twice), "of", norphans, "orphans sent again; the rest once")
+orphans = {l.rstrip("\n") for l in open(sys.argv[2])}
+assert twice, ("no job sent twice: none of the", len(orphans), "the killed daemon held had reached upstream")
+assert twice <= orphans, ("sent twice but not the killed daemon's", sorted(twice - orphans)[:5])
+print(len(twice), "of", len(orphans), "orphans sent again; the rest once")
 PY
 assert_eq "$(pgsql -c "SELECT count(*) FROM attempts a JOIN jobs j ON j.id = a.job_id WHERE a.outcome = 'interrupted' AND a.daemon_id <> '$vid'")" 0 "interrupted attempts of live daemons"
 assert_eq "$(pgsql -c "SELECT count(DISTINCT daemon_id) FROM attempts")" 4 "daemons that did work"
