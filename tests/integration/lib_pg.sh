@@ -27,12 +27,29 @@ pg_stop() {
 # its log copied into $T first.
 pg_cleanup() {
 	local rc=$?
+	# a PostgreSQL test imgedit never connected to tested nothing there
+	# (log_connections: the server's own record of its sessions)
+	if [ -n "$PG_DIR" ] && [ $rc -eq 0 ] && ! pg_imgedit_connected; then
+		echo "FAIL $TEST_NAME: passed, but no imgedit program connected to its PostgreSQL" >&2
+		rc=1
+	fi
+	# IMGEDIT_TEST_PG_LOGS=DIR: every cluster's server log kept there
+	if [ -n "$PG_DIR" ] && [ -n "${IMGEDIT_TEST_PG_LOGS:-}" ]; then
+		cp "$PG_DIR/log" "$IMGEDIT_TEST_PG_LOGS/${0##*/}.${IMGEDIT_TEST_BACKEND:-sqlite}.$$.log" 2>/dev/null || true
+	fi
 	[ -n "$PG_DIR" ] && [ $rc -ne 0 ] && cp "$PG_DIR/log" "$T/pg.log" 2>/dev/null
 	pg_stop
 	# cleanup reads the status from $?: give it rc (set -e is on)
 	if [ $rc -eq 0 ]; then cleanup; else (exit $rc) || cleanup; fi
+	exit $rc
 }
 trap pg_cleanup EXIT
+
+# pg_imgedit_connected: the server logged a session of imgedit's own
+# (application_name imgedit: imgeditd, imgeditctl, the pg unit tests).
+pg_imgedit_connected() {
+	grep -q 'connection authorized: .*application_name=imgedit\b' "$PG_DIR/log" 2>/dev/null
+}
 
 # pg_start [DBNAME]: initdb, start, create DBNAME (default imgedit). Sets
 # PG_URI (postgresql:///DB?host=SOCKETDIR&user=postgres) and PG_DIR.
@@ -53,6 +70,7 @@ pg_start() {
 	synchronous_commit = off
 	full_page_writes = off
 	max_connections = 100
+	log_connections = on
 	EOF
 	"${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 30 \
 		start >/dev/null 2>&1 || fail "PostgreSQL did not start: $(tail -5 "$PG_DIR/log")"

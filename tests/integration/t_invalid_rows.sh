@@ -24,7 +24,8 @@ row() { # PARAMS_JSON STREAM [FILE ROLE CTYPE]... : one job with its inputs
 }
 g='"model":"gpt-image-1"'
 long=$(printf 'x%.0s' $(seq 1 1001))
-# The malformed ones, each with the word its reason must contain.
+# The malformed ones, each with what its reason is about (the reasons
+# themselves, word for word, are below).
 bad=(
 	'not json|params|0|'"$T/sq.png"' image -'
 	'[1,2]|object|0|'"$T/sq.png"' image -'
@@ -66,18 +67,38 @@ kill -0 "$DAEMON_PID" || fail "imgeditd died"
 assert_eq "$(sql "SELECT count(*) FROM jobs WHERE state='succeeded' AND params LIKE '%good%'")" 20 "good jobs succeeded"
 assert_eq "$(sql "SELECT count(*) FROM jobs WHERE state='failed' AND error_type='invalid_job'")" 21 "invalid_job failures"
 assert_eq "$(sql "SELECT count(*) FROM jobs WHERE state='failed' AND error_type='invalid_job' AND attempts <= 1")" 21 "no retry loop"
-# each failure names what is wrong
+# each failure names what is wrong, in these words exactly (the rows of
+# bad in order, then the one whose blob is gone)
+mapfile -t reasons <<'EOF'
+params: not valid JSON: '[' or '{' expected near 'not'
+params: must be a JSON object
+prompt: required
+prompt: must not be empty
+n: must be an integer between 1 and 10, got 11
+n: must be an integer between 1 and 10, got "abc"
+size: '999x999' is not one of 1024x1024, 1536x1024, 1024x1536, auto for gpt-image-1
+quality: 'ultra' is not one of low, medium, high, auto for gpt-image-1
+background: 'transparent' needs output_format png or webp, got jpeg
+output_compression: must be an integer between 0 and 100, got 150
+partial_images: must be an integer between 0 and 3, got 7
+response_format: not supported by gpt-image-1
+image: dall-e-2 accepts exactly 1 image, got 2
+image: at least one image is required
+image: text.bin: not a PNG, JPEG or WebP image
+mask: sq.png: must have an alpha channel (transparent areas mark where to edit)
+mask: rgba16.png: 16x16, must match the first image's 32x32
+image: sq.png: declared image/jpeg but the bytes are a PNG image
+prompt: 1001 characters, at most 1000 allowed for dall-e-2
+stream: dall-e-2 does not support streaming
+image 0 (gone.png): its bytes are missing (blob_id points to no blob)
+EOF
+assert_eq "${#reasons[@]}" 21 "reasons listed"
 n=0
 for id in $(sql "SELECT id FROM jobs WHERE error_type='invalid_job' ORDER BY id"); do
-	msg=$(sql "SELECT error_message FROM jobs WHERE id=$id")
-	if [ $n -lt 20 ]; then
-		IFS='|' read -r _ word _ <<<"${bad[$n]}"
-	else
-		word=missing
-	fi
-	case "$msg" in *"$word"*) ;; *) fail "job $id: reason '$msg' does not mention '$word'";; esac
+	assert_eq "$(sql "SELECT error_message FROM jobs WHERE id=$id")" "${reasons[$n]}" "job $id's reason"
 	n=$((n + 1))
 done
+assert_eq "$n" 21 "invalid_job reasons checked"
 bad_sent=$(grep -c '"prompt": *"p"' "$FAKE_LOG" || true)
 assert_eq "$bad_sent" 0 "malformed jobs that reached upstream"
 stop_daemon

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A 429 with retry-after-ms: 1500 holds back every request, of any job, for
-# 1.5 s, measured at the fake upstream; exhausted attempts fail the job.
+# 1.5 s and no longer, measured at the fake upstream; exhausted attempts fail the job.
 . "$(dirname "$0")/lib.sh"
 
 start_fake --image-bytes 20000
@@ -34,6 +34,8 @@ print(min(later) - r429[0]["t_end_ms"])
 PY
 )
 [ "$gap" -ge 1500 ] || fail "next request $gap ms after the 429 (want >= 1500)"
+# and not much later: the hold ends when retry-after says (1 s of slack)
+[ "$gap" -le 2500 ] || fail "next request $gap ms after the 429 (want <= 1500 + 1000 slack)"
 assert_eq "$(sql "SELECT state || ',' || attempts FROM jobs WHERE id=$limited")" "succeeded,2" "rate-limited job"
 assert_eq "$(sql "SELECT state || ',' || attempts || ',' || error_status FROM jobs WHERE id=$doomed")" "failed,3,503" "job out of attempts"
 assert_eq "$(sql "SELECT count(*) FROM jobs WHERE state='succeeded'")" 9 "succeeded jobs"
