@@ -233,8 +233,9 @@ pg_round() {
 	rec "$k.images" "$n_images"
 	[ "$n_failed" = 0 ] ||
 		say "warning: round $r (PostgreSQL): $n_failed imgeditd jobs did not succeed (log: $RUN/$k.log)"
-	# the sha256 the store recorded, against what the fake upstream sent
-	psql -X -q -A -t -d "$uri" -c "SELECT sha256 FROM images ORDER BY sha256" >"$RUN/stored.sha"
+	# the stored bytes hashed again (not the sha256 column the daemon
+	# wrote), against what the fake upstream sent
+	psql -X -q -A -t -d "$uri" -c "SELECT encode(sha256(data), 'hex') AS h FROM images ORDER BY h" >"$RUN/stored.sha"
 	python3 "$ROOT/scripts/lib/bench_util.py" sent "$RUN/fake-whole.jsonl" "$prompt" >"$RUN/sent.sha"
 	n_bad=$(comm -23 "$RUN/stored.sha" "$RUN/sent.sha" | wc -l)
 	rec "$k.sha_differ" "$n_bad"

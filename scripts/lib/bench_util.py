@@ -12,9 +12,11 @@
                                         scripts/bench; prints the table and
                                         the targets, writes OUT.json
 """
+import hashlib
 import json
 import statistics
 import random
+import sqlite3
 import struct
 import sys
 import zlib
@@ -79,6 +81,15 @@ def cmd_sent(args):
             if prompt.startswith(prefix):
                 out += [s["sha256"] for s in rec.get("sent") or []]
     for s in sorted(out):
+        print(s)
+
+
+def cmd_stored(args):
+    """The sha256 of every image's stored bytes (hashed here: the sha256
+    column is the daemon's own word), sorted."""
+    db = sqlite3.connect("file:%s?mode=ro" % args[0], uri=True)
+    out = sorted(hashlib.sha256(d).hexdigest() for (d,) in db.execute("SELECT data FROM images"))
+    for s in out:
         print(s)
 
 
@@ -314,7 +325,16 @@ def cmd_report(args):
     nrounds = len(raw.get("imgeditd.cpu_s") or [])
 
     d_rounds = [_imgeditd_round(at, i) for i in range(nrounds)]
-    p_rounds = [r for r in (_peer_round(at, i) for i in range(nrounds)) if r]
+    # a peer's round that did not parse fails the bench: dropping it would
+    # pair the later rounds with the wrong ones of imgeditd
+    p_all = [_peer_round(at, i) for i in range(nrounds)]
+    p_ran = len(raw.get("peer.json") or [])
+    if p_ran and (p_ran != nrounds or not all(p_all)):
+        sys.exit("bench: the peer's result of round(s) %s did not parse (%d of %d "
+                 "rounds recorded): the rounds cannot be paired" % (
+                     ", ".join(str(i + 1) for i, r in enumerate(p_all) if not r) or "?",
+                     p_ran, nrounds))
+    p_rounds = [r for r in p_all if r]
     tools = {}
     tools["imgeditd"] = _summary(d_rounds,
         "median over the rounds; wall = submit start to the last job's "
@@ -757,7 +777,7 @@ def bench_checks(d_rounds, p_rounds, framing_rows, disk_rounds, metrics_row=None
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
-    cmds = {"png": cmd_png, "bulk": cmd_bulk, "sent": cmd_sent,
+    cmds = {"png": cmd_png, "bulk": cmd_bulk, "sent": cmd_sent, "stored": cmd_stored,
             "stats": cmd_stats, "report": cmd_report}
     if sys.argv[1] not in cmds:
         sys.exit(__doc__)

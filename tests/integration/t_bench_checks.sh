@@ -71,4 +71,60 @@ grep -qxF "  FAIL imgeditd on PostgreSQL: stored images byte-identical to what u
 grep -qxF "  ok   imgeditd: stored images byte-identical to what upstream sent" "$T/lying-pg.out" ||
 	fail "the PostgreSQL lying run blames the SQLite run: $(grep -A20 '^Checks' "$T/lying-pg.out")"
 
-pass "the bench exits 0 when every stored image is what upstream sent, $rc when one per framing or one on PostgreSQL is not, and names it"
+# The peer's checks fail too: a peer that says one job failed and one
+# image is missing (it runs no SDK: its figures are its word, as the real
+# one's are).
+command -v node >/dev/null || fail "node is missing (scripts/check installs nodejs)"
+# liar DIR MODE: a peer in DIR; MODE short (one job failed, an image
+# fewer) or garbled (round 1 prints a line that does not parse)
+liar() {
+	mkdir -p "$1/node_modules/openai"
+	echo '{"version": "0.0.0-liar"}' >"$1/node_modules/openai/package.json"
+	echo '{"name": "liar", "private": true}' >"$1/package.json"
+	cat >"$1/sdk-bulk.mjs" <<-EOF
+	const a = process.argv, arg = (k) => a[a.indexOf(k) + 1];
+	const jobs = Number(arg("--jobs")), parts = Number(arg("--partials"));
+	if ("$2" === "garbled" && arg("--tag") === "bench-r1") { console.log("{garbled"); process.exit(0); }
+	const short = "$2" === "short" ? 1 : 0;
+	console.log(JSON.stringify({ jobs, ok: jobs - short, failed: short,
+	  images: jobs * (parts + 1) - short, wall_s: 1, cpu_s: 0.5, max_rss_mb: 10 }));
+	EOF
+}
+# bench_peer NAME [ARGS]: as bench, with the peer
+bench_peer() {
+	local name=$1 rc=0
+	shift
+	"$SRCDIR/scripts/bench" --jobs 2 --concurrency 2 --stream-only --framing whole \
+		--no-pg --no-metrics-run --bindir "$IMGEDIT_BUILD" \
+		--workdir "$T/$name" "$@" >"$T/$name.out" 2>&1 || rc=$?
+	echo "$rc" >"$T/$name.rc"
+}
+liar "$T/peer-liar" short
+bench_peer liar --rounds 1 --peer-dir "$T/peer-liar"
+[ "$(cat "$T/liar.rc")" != 0 ] || fail "the bench exited 0 with a peer that lost a job: $(grep -A20 '^Checks' "$T/liar.out")"
+for c in "sdk-peer: no job failed, every round" "both tools: the same number of images, every round"; do
+	grep -qxF "  FAIL $c" "$T/liar.out" || fail "the lying peer's run does not fail '$c': $(grep -A20 '^Checks' "$T/liar.out")"
+done
+# a round of the peer that does not parse: the bench refuses to pair
+# round 2's peer with round 1's imgeditd
+liar "$T/peer-garbled" garbled
+bench_peer garbled --rounds 2 --peer-dir "$T/peer-garbled"
+[ "$(cat "$T/garbled.rc")" != 0 ] || fail "the bench exited 0 although the peer's round 1 did not parse: $(tail -5 "$T/garbled.out")"
+grep -qF "the peer's result of round(s) 1 did not parse (2 of 2 rounds recorded): the rounds cannot be paired" "$T/garbled.out" ||
+	fail "the garbled run does not say round 1 did not parse: $(tail -5 "$T/garbled.out")"
+# a peer that cannot run fails the bench (--no-peer was not asked): no
+# script, or its npm install failing (offline, an empty cache)
+mkdir "$T/peer-none"
+bench_peer nopeer --rounds 1 --peer-dir "$T/peer-none"
+[ "$(cat "$T/nopeer.rc")" != 0 ] || fail "the bench exited 0 without its peer"
+grep -qF "the SDK comparison cannot run (--no-peer leaves it out)" "$T/nopeer.out" ||
+	fail "the run without a peer does not say why it failed: $(tail -3 "$T/nopeer.out")"
+liar "$T/peer-noinst" short
+rm -rf "$T/peer-noinst/node_modules"
+echo '{"name": "liar", "private": true, "dependencies": {"openai": "4.0.0"}}' >"$T/peer-noinst/package.json"
+npm_config_offline=true npm_config_cache="$T/npm-cache" bench_peer noinst --rounds 1 --peer-dir "$T/peer-noinst"
+[ "$(cat "$T/noinst.rc")" != 0 ] || fail "the bench exited 0 although npm install failed"
+grep -qF "npm install failed: the SDK comparison cannot run" "$T/noinst.out" ||
+	fail "the run whose npm install failed does not say so: $(tail -3 "$T/noinst.out")"
+
+pass "the bench exits 0 when every stored image is what upstream sent, $rc when one per framing or one on PostgreSQL is not, and names it; it fails a lying peer, a peer round that does not parse, and a peer that cannot run"
