@@ -662,7 +662,9 @@ def print_disk(disk, disk_rounds, p_rounds, nrounds, fmt):
     peer's node process, which writes its files itself."""
     print()
     print("Images on disk, CPU ms per image (user + system of whole processes):")
-    print("  imgedit %s (submit %s + imgeditd %s + export --partials %s); sdk-peer %s (node, start-up included)"
+    # each figure is its own median over the rounds: the parts' medians
+    # need not add up to the total's
+    print("  imgedit %s (medians, each over the rounds: submit %s, imgeditd %s, export --partials %s); sdk-peer %s (node, start-up included)"
           % (fmt(disk["cpu_ms_per_image"], ".2f"), fmt(disk["submit_ms_per_image"], ".2f"),
              fmt(disk["imgeditd_ms_per_image"], ".2f"), fmt(disk["export_ms_per_image"], ".2f"),
              fmt(disk["peer_cpu_ms_per_image"], ".2f")))
