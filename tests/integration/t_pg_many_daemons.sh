@@ -33,10 +33,10 @@ killed_at=$(date +%s%3N)
 vid=$(pgsql -c "SELECT id FROM daemons WHERE pid = $victim")
 [ -n "$vid" ] || fail "no daemons row for pid $victim"
 pgsql -c "SELECT id FROM jobs WHERE state = 'running' AND lease_owner = '$vid' ORDER BY id" >"$T/orphans"
-# their prompts (upstream's log names jobs by prompt), and the latest lease
-# the killed daemon took on them: no one may send them again before it
+# their prompts (upstream's log names jobs by prompt), and the lease the
+# killed daemon left on each: no one may send it again before that
 pgsql -c "SELECT params->>'prompt' FROM jobs WHERE id IN ($(paste -sd, "$T/orphans"))" >"$T/orphan_prompts"
-lease_end=$(pgsql -c "SELECT max(lease_expires) FROM jobs WHERE id IN ($(paste -sd, "$T/orphans"))")
+leases=$(pgsql -F , -c "SELECT '(' || id, lease_expires || ')' FROM jobs WHERE id IN ($(paste -sd, "$T/orphans"))" | paste -sd,)
 orphans=$(wc -l <"$T/orphans")
 [ "$orphans" -gt 0 ] || fail "the killed daemon had no job in flight: the kill missed the work"
 survivors=("${pids[0]}" "${pids[2]}" "${pids[3]}")
@@ -51,8 +51,8 @@ assert_eq "$(pgsql -c "SELECT count(*) FROM jobs WHERE state = 'succeeded'")" "$
 late=$(pgsql -c "SELECT max(finished_at) - $killed_at FROM jobs WHERE id IN ($(paste -sd, "$T/orphans"))")
 [ "$late" -le $(((LEASE_S + 5) * 1000)) ] || fail "the killed daemon's jobs finished $late ms after the kill (lease ${LEASE_S} s + 5 s)"
 # taken over only once their leases ran out
-early=$(pgsql -c "SELECT count(*) FROM attempts WHERE daemon_id <> '$vid' AND started_at < $lease_end AND job_id IN ($(paste -sd, "$T/orphans"))")
-assert_eq "$early" 0 "attempts on the killed daemon's jobs started before its lease ($lease_end) ran out"
+early=$(pgsql -c "SELECT count(*) FROM attempts a JOIN (VALUES $leases) AS o(id, lease) ON o.id = a.job_id WHERE a.daemon_id <> '$vid' AND a.started_at < o.lease")
+assert_eq "$early" 0 "attempts on the killed daemon's jobs started before their leases ran out"
 python3 - "$FAKE_LOG" "$T/orphan_prompts" "$JOBS" <<'PY' || fail "a job reached upstream a wrong number of times"
 import collections, json, sys
 sent = collections.Counter(json.loads(l)["fields"]["prompt"] for l in open(sys.argv[1]) if '"POST"' in l)
