@@ -78,7 +78,7 @@ ensure_packages() {
 
 # quiet_install PKG... (as root): the install itself, services kept off.
 quiet_install() {
-	local policy=/usr/sbin/policy-rc.d own_policy=0 before after u rc=0
+	local policy=/usr/sbin/policy-rc.d own_policy=0 own_cc=0 before after u rc=0
 	local cc=/etc/postgresql-common/createcluster.d/imgedit-no-main-cluster.conf
 	if [ ! -e "$policy" ]; then
 		printf '#!/bin/sh\n# imgedit: install without starting services\nexit 101\n' >"$policy"
@@ -86,14 +86,17 @@ quiet_install() {
 		own_policy=1
 	fi
 	# PostgreSQL's postinst makes and starts a "main" cluster unless told
-	# not to (createcluster.conf includes this directory)
-	if [ ! -e /etc/postgresql-common/createcluster.conf ] && [ ! -e "$cc" ]; then
+	# not to (createcluster.conf includes this directory), for this
+	# install only
+	if [ ! -e "$cc" ]; then
 		mkdir -p "${cc%/*}"
 		printf '# imgedit: its tests make their own clusters\ncreate_main_cluster = false\n' >"$cc"
+		own_cc=1
 	fi
 	before=$(enabled_links)
 	env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" || rc=$?
 	[ $own_policy = 0 ] || rm -f "$policy"
+	[ $own_cc = 0 ] || rm -f "$cc"
 	after=$(enabled_links)
 	for u in $(comm -13 <(echo "$before") <(echo "$after") | sed 's|.*/||' | sort -u); do
 		echo "disabling $u (enabled by its package; imgedit's tests need only its binaries)" >&2
