@@ -7,9 +7,10 @@
 # the build) installs, fails once without a key (no restart loop), starts
 # with the key from /etc/credstore, says STATUS, runs a group member's
 # jobs, logs JOB_ID/PRIORITY/OUTCOME to the journal, runs in PrivateUsers'
-# namespace, is restarted after SIGKILL and by the watchdog, applies a
+# namespace with LimitNOFILE, is restarted after SIGKILL and by the watchdog, applies a
 # reload, is fenced by the README's IPAddressDeny drop-in, rates 1.1 or
-# better, stops cleanly keeping the jobs, and remove/purge keep the queue.
+# better, stops cleanly keeping the jobs; upgrades keep the admin's
+# settings (asking on a terminal), and remove/purge keep the queue.
 if [ -z "${IMGEDIT_BOOT_NS:-}" ]; then
 	# the overlay and the container's mounts die with this namespace,
 	# whatever way the test ends
@@ -18,10 +19,14 @@ if [ -z "${IMGEDIT_BOOT_NS:-}" ]; then
 		{ echo "SKIP t_systemd_boot.sh: no systemd-nspawn (Debian's systemd-container)"; exit 77; }
 	exec env IMGEDIT_BOOT_NS=1 unshare --mount --propagation private bash "$0" "$@"
 fi
+set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+[ -n "${T:-}" ] && [ -d "$T" ] || exit 1
 unset IMGEDIT_DB
 
-M=$T/machine
+# the machine outside T, under a name of its own (a directory unlinked
+# from outside this namespace takes its mounts with it)
+M=$(mktemp -d /var/tmp/imgedit-boot.XXXXXX)
 R=$M/root
 NSPAWN_PID= LEADER=
 boot_cleanup() {
@@ -34,13 +39,15 @@ boot_cleanup() {
 		kill -KILL "$NSPAWN_PID" 2>/dev/null || true
 		wait "$NSPAWN_PID" 2>/dev/null || true
 	fi
-	umount -R "$M" 2>/dev/null || umount -l "$M" 2>/dev/null || true
+	umount -R "$M" 2>/dev/null || umount -l -R "$M" 2>/dev/null || true
+	rmdir "$M" 2>/dev/null || true
 }
 trap 'rc=$?; boot_cleanup $rc; (exit $rc); cleanup' EXIT
 
-# in_c CMD...: runs CMD in the container, root, a clean environment
+# in_c CMD...: runs CMD in the container, root, a clean environment, for
+# two minutes at most
 in_c() {
-	nsenter --target "$LEADER" --all \
+	timeout 120 nsenter --target "$LEADER" --all \
 		env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"
 }
 # until SECONDS WHAT CMD...: CMD until it succeeds, or fail saying WHAT
@@ -133,7 +140,7 @@ if [ -n "${IMGEDIT_DEB:-}" ]; then
 else
 	DESTDIR=$R cmake --install "$IMGEDIT_BUILD" --prefix /usr >"$T/install.log" 2>&1 ||
 		fail "cmake --install: $(tail -3 "$T/install.log")"
-	in_c systemd-sysusers >/dev/null
+	in_c systemd-sysusers >/dev/null 2>&1
 	if nm -D "$R/usr/bin/imgeditd" 2>/dev/null | grep -q __asan_init; then
 		# LeakSanitizer cannot stop the world under SystemCallFilter
 		mkdir -p "$R/etc/systemd/system/imgeditd.service.d"
@@ -144,6 +151,10 @@ else
 	how="the DESTDIR install of $IMGEDIT_BUILD"
 fi
 uid=$(in_c id -u imgedit) || fail "no user imgedit after the install"
+if [ -n "${IMGEDIT_DEB:-}" ]; then
+	assert_eq "$(in_c systemctl is-enabled imgeditd)" enabled "the unit after dpkg -i"
+	assert_eq "$(prop ActiveState)" inactive "the unit after dpkg -i (not started without a key)"
+fi
 gid=$(in_c id -g imgedit)
 
 # 3. no key yet: one failed start, exit 2, not restarted
@@ -172,6 +183,8 @@ pid=$(prop MainPID)
 uid_map=$(in_c cat "/proc/$pid/uid_map" | awk '{print $1, $2, $3}' | tr '\n' ';')
 assert_eq "$uid_map" "0 0 1;$uid $uid 1;" "the daemon's uid_map (PrivateUsers=yes)"
 assert_eq "$(in_c stat -c '%a %U:%G' /var/lib/imgedit)" "2770 imgedit:imgedit" "the state directory"
+assert_eq "$(in_c sed -n 's/^Max open files *\([0-9]*\).*/\1/p' "/proc/$pid/limits")" 4096 \
+	"the daemon's open files limit (LimitNOFILE=4096)"
 
 # 5. a member of group imgedit submits; the job runs; the journal has it
 in_c useradd -m -G imgedit alice
@@ -248,7 +261,8 @@ echo "$dropin" | grep -q '^IPAddressDeny=any$' || fail "no IPAddressDeny drop-in
 echo "$dropin" >"$R/etc/systemd/system/imgeditd.service.d/network.conf"
 in_c systemctl daemon-reload
 in_c systemctl restart imgeditd
-assert_eq "$(prop IPAddressDeny)" "0.0.0.0/0 ::/0" "IPAddressDeny of the running unit"
+assert_eq "$(prop IPAddressDeny | tr ' ' '\n' | sort | tr '\n' ' ')" "0.0.0.0/0 ::/0 " \
+	"IPAddressDeny of the running unit"
 id3=$(as_alice imgeditctl submit -p "far, fenced" --model gpt-image-2.5-sunburst /srv/imgedit-test/a.png)
 # the packets are dropped: the connect times out (connect-timeout 2s)
 refused() { in_c journalctl -u imgeditd "JOB_ID=$id3" OUTCOME=retry -o cat --no-pager |
@@ -274,7 +288,38 @@ journal_has 'STOPPING\|stopped' || true
 assert_eq "$(states)" "$before" "jobs after a clean stop"
 assert_eq "$(echo "$before" | tr ' ' '\n' | grep -c ':succeeded$')" 3 "jobs succeeded"
 
-# 12. remove keeps the queue; purge removes the settings, keeps the queue and says so
+# 12. upgrades keep the admin's settings: under --force-confdef
+# --force-confold without a word, on a terminal after asking
+if [ -n "${IMGEDIT_DEB:-}" ]; then
+	# next_deb N: the package as version VERSION+testN, its settings file changed
+	next_deb() {
+		local d=$T/next$1
+		rm -rf "$d"
+		dpkg-deb -R "$IMGEDIT_DEB" "$d"
+		sed -i "s/^Version: .*/&+test$1/" "$d/DEBIAN/control"
+		echo "# a line of version +test$1" >>"$d/etc/imgedit/imgeditd.conf"
+		dpkg-deb -b --root-owner-group "$d" "$S/imgedit-next$1.deb" >/dev/null
+	}
+	next_deb 1
+	next_deb 2
+	in_c dpkg -i --force-confdef --force-confold /srv/imgedit-test/imgedit-next1.deb \
+		>"$T/upgrade1.log" 2>&1 || fail "upgrade with --force-confold: $(tail -3 "$T/upgrade1.log")"
+	grep -q '^base-url = ' "$R$conf" || fail "the upgrade replaced the admin's $conf"
+	grep -q 'version +test1' "$R$conf.dpkg-dist" || fail "no $conf.dpkg-dist with the package's version"
+	# N (keep yours) typed once dpkg asks
+	answer_n() {
+		for _ in $(seq 1 300); do grep -q 'default=N' "$T/upgrade2.log" 2>/dev/null && break; sleep 0.1; done
+		echo N
+		sleep 2
+	}
+	answer_n | in_c script -qec "dpkg -i /srv/imgedit-test/imgedit-next2.deb" /dev/null \
+		>"$T/upgrade2.log" 2>&1 || fail "upgrade on a terminal: $(tail -5 "$T/upgrade2.log")"
+	grep -q "Configuration file '$conf'" "$T/upgrade2.log" ||
+		fail "dpkg did not ask about $conf on a terminal: $(tail -5 "$T/upgrade2.log")"
+	grep -q '^base-url = ' "$R$conf" || fail "answered N, the admin's $conf was replaced"
+fi
+
+# 13. remove keeps the queue; purge removes the settings, keeps the queue and says so
 if [ -n "${IMGEDIT_DEB:-}" ]; then
 	in_c dpkg -r imgedit >"$T/remove.log" 2>&1 || fail "dpkg -r: $(tail -3 "$T/remove.log")"
 	[ -f "$R/var/lib/imgedit/queue.db" ] || fail "dpkg -r removed the queue"
@@ -285,4 +330,4 @@ if [ -n "${IMGEDIT_DEB:-}" ]; then
 	grep -q 'kept /var/lib/imgedit' "$T/purge-imgedit.log" ||
 		fail "purge did not say what it keeps: $(cat "$T/purge-imgedit.log")"
 fi
-pass "$how under systemd $(in_c systemctl --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p') as PID 1: no restart loop without a key, credential, STATUS, uid_map, a member's jobs, journal fields, reload, SIGKILL and watchdog restarts, IPAddressDeny, security $score, clean stop"
+pass "$how under systemd $(in_c systemctl --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p') as PID 1: no restart loop without a key, credential, STATUS, uid_map, a member's jobs, journal fields, reload, SIGKILL and watchdog restarts, IPAddressDeny, security $score, clean stop, conffile kept on upgrades"
