@@ -39,6 +39,17 @@ trap cleanup EXIT
 fail() { echo "FAIL $TEST_NAME: $*" >&2; exit 1; }
 pass() { echo "ok $TEST_NAME: $*"; }
 
+# runnable_by_others BIN: prints the path of a copy of BIN in $T/bin that
+# another user can run (T made 0711): the build tree may be in a directory
+# only its owner can enter, as a 0700 home is.
+runnable_by_others() {
+	mkdir -p "$T/bin"
+	cp "$1" "$T/bin/" || fail "cannot copy $1 into $T/bin"
+	chmod 711 "$T"
+	chmod 755 "$T/bin" "$T/bin/${1##*/}"
+	echo "$T/bin/${1##*/}"
+}
+
 # IMGEDIT_TEST_BACKEND=pg (ctest's it.pg.* twins of the tests that run on
 # both backends): the same test on a throwaway PostgreSQL; DB is its URI
 # and sql runs on it with psql, printing as sqlite3 does (| between

@@ -38,8 +38,9 @@ assert_eq "$(stat -c '%a %G' "$T/shared/q.db")" "660 nogroup" "mode in a setgid 
 chmod 711 "$T"
 mkdir "$T/nb"
 chown nobody:nogroup "$T/nb"
+nb_imgeditd=$(runnable_by_others "$IMGEDITD")
 OPENAI_API_KEY=sk-test setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	"$IMGEDITD" --db "$T/nb/q.db" --base-url "$BASE_URL" >"$T/nb.log" 2>&1 &
+	"$nb_imgeditd" --db "$T/nb/q.db" --base-url "$BASE_URL" >"$T/nb.log" 2>&1 &
 nb=$!
 for _ in $(seq 1 100); do grep -q 'info started' "$T/nb.log" && break; sleep 0.05; done
 grep -q 'info started' "$T/nb.log" || fail "imgeditd as nobody did not start: $(cat "$T/nb.log")"

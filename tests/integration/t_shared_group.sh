@@ -21,6 +21,9 @@ private_users=$(setting PrivateUsers)
 [ -n "$mode" ] && [ -n "$umask_svc" ] || fail "the unit has no StateDirectoryMode= or UMask="
 
 chmod 711 "$T"
+# U and the member run the binaries: copies they can reach
+IMGEDITD=$(runnable_by_others "$IMGEDITD")
+IMGEDITCTL=$(runnable_by_others "$IMGEDITCTL")
 S=$T/state/imgedit
 mkdir -p "$S"
 chown 1:1 "$S"

@@ -3,7 +3,8 @@
 # is clean and security rates it 1.1 or better; its ExecStart line, run as
 # installed (with a credential directory holding the key, a test
 # NOTIFY_SOCKET and WATCHDOG_USEC), says READY, STATUS, pings the watchdog
-# and says STOPPING on SIGTERM, with no settings file at all; with no key
+# and says STOPPING on SIGTERM, with no settings file at all; installed
+# with another --prefix, its ExecStart follows; with no key
 # anywhere it exits 2 with one line naming the places it looked. (Without
 # systemd as PID 1, the unit itself is not started: see the README.)
 . "$(dirname "$0")/lib.sh"
@@ -17,6 +18,13 @@ unit=$(find "$R" -name imgeditd.service -path '*systemd/system*' | head -1)
 [ -n "$unit" ] || fail "no unit installed: $(cat "$T/install.log")"
 [ -f "$R/etc/imgedit/imgeditd.conf" ] || [ -n "$(find "$R" -path '*/imgedit/imgeditd.conf')" ] ||
 	fail "no settings file installed"
+# the unit follows a prefix given at install time, not only at configure time
+DESTDIR=$T/other cmake --install "$IMGEDIT_BUILD" --prefix /opt/imgedit-elsewhere \
+	>"$T/install-other.log" 2>&1 || fail "cmake --install --prefix failed: $(tail -3 "$T/install-other.log")"
+other=$(find "$T/other" -name imgeditd.service | head -1)
+[ -x "$T/other/opt/imgedit-elsewhere/bin/imgeditd" ] || fail "no imgeditd under the other prefix"
+assert_eq "$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$other")" /opt/imgedit-elsewhere/bin/imgeditd \
+	"ExecStart of the unit installed with --prefix /opt/imgedit-elsewhere"
 # what verify needs of the rest of a system, from this one
 cp /lib/systemd/system/*.target "$(dirname "$unit")/"
 mkdir -p "$R/bin"
