@@ -63,6 +63,7 @@ struct edit_call {
 	int refused;                /* a url result the policy refused */
 	int local_fault;            /* no descriptor for a socket (EMFILE) */
 	char base_ip[64];           /* the address the edit request went to */
+	long base_port;             /* and its port */
 	int complete;               /* expect_finals delivered */
 	int paused;                 /* should_pause said so */
 	int was_paused;             /* ... at some time in this call */
@@ -1059,10 +1060,22 @@ open_main_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
 	return open_socket(arg, addr);
 }
 
+/* Whether sa is the address and port the edit request went to. */
+static int
+is_base_address(const struct edit_call *call, const struct sockaddr *sa)
+{
+	char ip[64];
+
+	return urlpolicy_addr_text(sa, ip, sizeof(ip)) == 0 &&
+	    strcmp(ip, call->base_ip) == 0 &&
+	    urlpolicy_addr_port(sa) == call->base_port;
+}
+
 /* CURLOPT_OPENSOCKETFUNCTION of a download: the address curl is about to
- * connect to, after every DNS answer and retry. An internal one is refused
- * unless it is the very address the edit request went to (a test setup,
- * where the fake upstream serves its own url results). */
+ * connect to, after every DNS answer and retry (downloads use no proxy,
+ * so it is the url's host's). An internal one is refused unless it is the
+ * very address and port the edit request went to (a test setup, where the
+ * fake upstream serves its own url results). */
 static curl_socket_t
 open_download_socket(void *arg, curlsocktype purpose,
     struct curl_sockaddr *addr)
@@ -1073,8 +1086,9 @@ open_download_socket(void *arg, curlsocktype purpose,
 
 	(void)purpose;
 	if (urlpolicy_internal(&addr->addr) &&
-	    (urlpolicy_addr_text(&addr->addr, ip, sizeof(ip)) == -1 ||
-	    strcmp(ip, call->base_ip) != 0)) {
+	    !is_base_address(call, &addr->addr)) {
+		if (urlpolicy_addr_text(&addr->addr, ip, sizeof(ip)) == -1)
+			copy_str(ip, sizeof(ip), "?");
 		snprintf(why, sizeof(why), "url result %d refused: it points at "
 		    "an internal address (%s)", x->download_idx, ip);
 		set_refused(call, why);
@@ -1101,6 +1115,10 @@ start_next_download(struct edit_call *call)
 	curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR,
 	    urlpolicy_protocols(call->cfg->base_url));
+	/* never through the environment's proxy (http_proxy, https_proxy,
+	 * ALL_PROXY): the address checked below would be the proxy's, and
+	 * the proxy would fetch any internal host. The API call keeps it. */
+	curl_easy_setopt(x->easy, CURLOPT_PROXY, "");
 	curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETFUNCTION,
 	    open_download_socket);
 	curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETDATA, x);
@@ -1234,6 +1252,8 @@ main_done(struct edit_call *call, CURLcode result)
 	if (curl_easy_getinfo(call->main.easy, CURLINFO_PRIMARY_IP, &ip) ==
 	    CURLE_OK && ip != NULL)
 		copy_str(call->base_ip, sizeof(call->base_ip), ip);
+	curl_easy_getinfo(call->main.easy, CURLINFO_PRIMARY_PORT,
+	    &call->base_port);
 	cerr = call->main.errbuf[0] ? call->main.errbuf : curl_easy_strerror(result);
 	if (call->mode == MODE_SSE && !call->complete && !call->aborted &&
 	    !call->error_event && !call->bad)

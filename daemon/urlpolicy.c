@@ -103,3 +103,15 @@ urlpolicy_addr_text(const struct sockaddr *sa, char *buf, size_t n)
 		return -1;
 	return inet_ntop(sa->sa_family, a, buf, (socklen_t)n) != NULL ? 0 : -1;
 }
+
+long
+urlpolicy_addr_port(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)(const void *)sa)->
+		    sin_port);
+	if (sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->
+		    sin6_port);
+	return -1;
+}

@@ -24,4 +24,7 @@ int urlpolicy_internal(const struct sockaddr *sa);
  * Returns 0, or -1 for a family other than IPv4 and IPv6. */
 int urlpolicy_addr_text(const struct sockaddr *sa, char *buf, size_t n);
 
+/* sa's port, or -1 for a family other than IPv4 and IPv6. */
+long urlpolicy_addr_port(const struct sockaddr *sa);
+
 #endif
