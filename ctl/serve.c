@@ -24,11 +24,14 @@
 #include "pages.h"
 #include "thumb.h"
 #include "thumbcache.h"
+#include "thumbpool.h"
 #include "util.h"
 
 #define SERVE_ROWS 50                /* jobs per page */
 #define SERVE_WORD_MAX 200           /* bytes of the prompt filter */
 #define SERVE_THUMB_CACHE (64u << 20)
+#define SERVE_THUMB_THREADS 2        /* decoding beside the loop */
+#define SERVE_THUMB_QUEUE 64         /* images waiting to be decoded */
 #define SERVE_IMAGE_MAX (64u << 20)  /* larger rows are not served */
 #define SERVE_CHART_EVENTS 20000     /* events read for the chart, at most */
 
@@ -37,15 +40,7 @@
 	"form-action 'self'; frame-ancestors 'none'"
 #define IMMUTABLE "public, max-age=31536000, immutable"
 
-struct serve {
-	struct ctl *c;
-	struct event_base *base;
-	struct evhttp *http;
-	struct event *sigint, *sigterm;
-	struct thumbcache *thumbs;
-	struct live *live;
-	int loopback;               /* bound to loopback: local Host names only */
-};
+struct serve;
 
 /* One request being answered: its start, for Server-Timing. */
 struct call {
@@ -53,6 +48,28 @@ struct call {
 	struct evhttp_request *req;
 	struct timespec t0;
 	int64_t now;
+};
+
+/* A thumbnail request waiting for the pool; every waiter for the same
+ * image is answered when its thumbnail (or failure) comes back. */
+struct thumb_wait {
+	TAILQ_ENTRY(thumb_wait) entry;
+	struct call cl;              /* cl.req NULL once the client went */
+	char sha256[SHA256_HEX_LEN + 1];
+};
+
+TAILQ_HEAD(thumb_waits, thumb_wait);
+
+struct serve {
+	struct ctl *c;
+	struct event_base *base;
+	struct evhttp *http;
+	struct event *sigint, *sigterm;
+	struct thumbcache *thumbs;
+	struct thumbpool *pool;
+	struct thumb_waits waits;
+	struct live *live;
+	int loopback;               /* bound to loopback: local Host names only */
 };
 
 static const char serve_help[] =
@@ -342,6 +359,118 @@ etag_of(char *etag, size_t n, const char *sha256, int thumb)
 	snprintf(etag, n, "\"%s%s\"", thumb ? "t160-" : "", sha256);
 }
 
+/* ---- thumbnails: made by the pool, remembered by the cache ---- */
+
+/* Answers a thumbnail request from the cache; 0 if it holds nothing. */
+static int
+thumb_from_cache(struct call *cl, const char *sha256)
+{
+	struct evbuffer *out;
+	const unsigned char *png;
+	const char *failure;
+	size_t len;
+
+	if ((failure = thumbcache_failure(cl->sv->thumbs, sha256)) != NULL) {
+		reply_error(cl, 422, "Unprocessable Entity", failure);
+		return 1;
+	}
+	if ((png = thumbcache_get(cl->sv->thumbs, sha256, &len)) == NULL)
+		return 0;
+	if ((out = evbuffer_new()) == NULL ||
+	    evbuffer_add(out, png, len) == -1)
+		evhttp_send_error(cl->req, HTTP_INTERNAL, NULL);
+	else
+		reply(cl, HTTP_OK, "OK", "image/png", IMMUTABLE, out);
+	if (out != NULL)
+		evbuffer_free(out);
+	return 1;
+}
+
+static void
+on_thumb_client_gone(struct evhttp_connection *conn, void *arg)
+{
+	struct thumb_wait *w = arg;
+
+	(void)conn;
+	w->cl.req = NULL;
+}
+
+static int
+thumb_waited(struct serve *sv, const char *sha256)
+{
+	struct thumb_wait *w;
+
+	TAILQ_FOREACH(w, &sv->waits, entry)
+		if (strcmp(w->sha256, sha256) == 0)
+			return 1;
+	return 0;
+}
+
+/* The pool's answer, on the loop: cached, success or failure alike, and
+ * given to every request waiting for it. */
+static void
+on_thumb_done(void *arg, struct thumbpool_result *res)
+{
+	struct serve *sv = arg;
+	struct thumb_wait *w, *next;
+
+	if (res->ok)
+		thumbcache_put(sv->thumbs, res->key, res->t.png, res->t.len);
+	else
+		thumbcache_put_failure(sv->thumbs, res->key, res->err);
+	for (w = TAILQ_FIRST(&sv->waits); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (strcmp(w->sha256, res->key) != 0)
+			continue;
+		TAILQ_REMOVE(&sv->waits, w, entry);
+		if (w->cl.req != NULL) {
+			evhttp_connection_set_closecb(
+			    evhttp_request_get_connection(w->cl.req), NULL, NULL);
+			if (!thumb_from_cache(&w->cl, res->key))
+				reply_error(&w->cl, 422, "Unprocessable Entity",
+				    res->ok ? "The thumbnail is too large to "
+				    "keep." : res->err);
+		}
+		free(w);
+	}
+}
+
+/* A thumbnail of data (taken): from the cache, else queued for the pool;
+ * the request waits. A full queue is 503 with Retry-After. */
+static void
+send_thumb(struct call *cl, unsigned char *data, size_t len,
+    const char *sha256)
+{
+	struct serve *sv = cl->sv;
+	struct thumb_wait *w;
+
+	if (thumb_from_cache(cl, sha256))
+		goto done;
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		evhttp_send_error(cl->req, HTTP_INTERNAL, NULL);
+		goto done;
+	}
+	if (!thumb_waited(sv, sha256)) {
+		if (data == NULL || thumbpool_submit(sv->pool, sha256, data, len,
+		    PAGE_THUMB_SIDE, sv) == -1) {
+			free(w);
+			evhttp_add_header(evhttp_request_get_output_headers(
+			    cl->req), "Retry-After", "1");
+			reply_error(cl, 503, "Service Unavailable", "Too many "
+			    "thumbnails are being made; try again.");
+			goto done;
+		}
+		data = NULL;
+	}
+	w->cl = *cl;
+	snprintf(w->sha256, sizeof(w->sha256), "%s", sha256);
+	TAILQ_INSERT_TAIL(&sv->waits, w, entry);
+	evhttp_connection_set_closecb(evhttp_request_get_connection(cl->req),
+	    on_thumb_client_gone, w);
+done:
+	free(data);
+}
+
 /* Sends data (taking it) or its thumbnail, with ETag and a year's caching. */
 static void
 send_bytes(struct call *cl, unsigned char *data, size_t len,
@@ -349,11 +478,8 @@ send_bytes(struct call *cl, unsigned char *data, size_t len,
 {
 	struct evbuffer *out = evbuffer_new();
 	struct img_info info;
-	struct thumb t;
-	const unsigned char *cached;
 	const char *ctype;
 	char hex[SHA256_HEX_LEN + 1], etag[96], err[256];
-	size_t tlen;
 
 	if (out == NULL)
 		goto fail;
@@ -377,18 +503,8 @@ send_bytes(struct call *cl, unsigned char *data, size_t len,
 		reply(cl, HTTP_OK, "OK", ctype, IMMUTABLE, out);
 		goto done;
 	}
-	if ((cached = thumbcache_get(cl->sv->thumbs, sha256, &tlen)) == NULL) {
-		if (thumb_make(data, len, PAGE_THUMB_SIDE, &t, err,
-		    sizeof(err)) == -1) {
-			reply_error(cl, 422, "Unprocessable Entity", err);
-			goto done;
-		}
-		thumbcache_put(cl->sv->thumbs, sha256, t.png, t.len);
-		evbuffer_add(out, t.png, t.len);
-		free(t.png);
-	} else
-		evbuffer_add(out, cached, tlen);
-	reply(cl, HTTP_OK, "OK", "image/png", IMMUTABLE, out);
+	send_thumb(cl, data, len, sha256);
+	data = NULL;
 	goto done;
 fail:
 	evhttp_send_error(cl->req, HTTP_INTERNAL, NULL);
@@ -421,7 +537,6 @@ h_image(struct call *cl, int64_t id, int thumb)
 	struct catalog *cat = cl->sv->c->cat;
 	struct catalog_bytes_meta m;
 	struct buf b = { 0 };
-	const unsigned char *cached;
 	size_t tlen;
 	int rc;
 
@@ -440,9 +555,11 @@ h_image(struct call *cl, int64_t id, int thumb)
 		    "This image is too large to be served.");
 		return;
 	}
-	/* a cached thumbnail needs no bytes */
+	/* a cached thumbnail, or one being made, needs no bytes */
 	if (thumb && m.sha256[0] != '\0' &&
-	    (cached = thumbcache_get(cl->sv->thumbs, m.sha256, &tlen)) != NULL) {
+	    (thumbcache_get(cl->sv->thumbs, m.sha256, &tlen) != NULL ||
+	    thumbcache_failure(cl->sv->thumbs, m.sha256) != NULL ||
+	    thumb_waited(cl->sv, m.sha256))) {
 		send_bytes(cl, NULL, 0, m.sha256, 1);
 		return;
 	}
@@ -676,7 +793,9 @@ serve_start(struct serve *sv, const char *host, int port)
 
 	if ((sv->base = event_base_new()) == NULL ||
 	    (sv->http = evhttp_new(sv->base)) == NULL ||
-	    (sv->thumbs = thumbcache_new(SERVE_THUMB_CACHE)) == NULL) {
+	    (sv->thumbs = thumbcache_new(SERVE_THUMB_CACHE)) == NULL ||
+	    (sv->pool = thumbpool_new(sv->base, SERVE_THUMB_THREADS,
+	    SERVE_THUMB_QUEUE, on_thumb_done)) == NULL) {
 		ctl_err("out of memory");
 		return CTL_FAIL;
 	}
@@ -710,8 +829,15 @@ serve_start(struct serve *sv, const char *host, int port)
 static void
 serve_stop(struct serve *sv)
 {
+	struct thumb_wait *w;
+
 	if (sv->http != NULL)
 		evhttp_free(sv->http); /* closes /events: live's callbacks */
+	thumbpool_free(sv->pool);
+	while ((w = TAILQ_FIRST(&sv->waits)) != NULL) {
+		TAILQ_REMOVE(&sv->waits, w, entry);
+		free(w);
+	}
 	live_free(sv->live);
 	if (sv->sigint != NULL)
 		event_free(sv->sigint);
@@ -753,6 +879,7 @@ verb_serve(struct ctl *c, int argc, char **argv)
 	if ((rc = ctl_open(c)) != CTL_OK)
 		return rc;
 	memset(&sv, 0, sizeof(sv));
+	TAILQ_INIT(&sv.waits);
 	sv.c = c;
 	if ((rc = serve_start(&sv, host, port)) == CTL_OK)
 		event_base_dispatch(sv.base);
