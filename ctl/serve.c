@@ -19,6 +19,7 @@
 
 #include "ctl.h"
 #include "listenaddr.h"
+#include "httpguard.h"
 #include "image.h"
 #include "live.h"
 #include "pages.h"
@@ -32,6 +33,9 @@
 #define SERVE_THUMB_CACHE (64u << 20)
 #define SERVE_THUMB_THREADS 2        /* decoding beside the loop */
 #define SERVE_THUMB_QUEUE 64         /* images waiting to be decoded */
+#define SERVE_CONNS_MAX 256          /* browsers' connections, at most... */
+#define SERVE_FDS_MARGIN 8           /* ...leaving these descriptors free */
+#define SERVE_IDLE_TIMEOUT_S 30      /* /events pings every 15 s */
 #define SERVE_IMAGE_MAX (64u << 20)  /* larger rows are not served */
 #define SERVE_CHART_EVENTS 20000     /* events read for the chart, at most */
 
@@ -46,6 +50,7 @@ struct serve;
 struct call {
 	struct serve *sv;
 	struct evhttp_request *req;
+	struct httpguard_conn *conn; /* req's connection (httpguard.h) */
 	struct timespec t0;
 	int64_t now;
 };
@@ -68,6 +73,8 @@ struct serve {
 	struct thumbcache *thumbs;
 	struct thumbpool *pool;
 	struct thumb_waits waits;
+	struct httpguard *guard;
+	size_t conns_max;           /* the guard's cap */
 	struct live *live;
 	int loopback;               /* bound to loopback: local Host names only */
 };
@@ -386,12 +393,15 @@ thumb_from_cache(struct call *cl, const char *sha256)
 	return 1;
 }
 
+/* The connection of a waiting request closed. When the client went away,
+ * evhttp has detached the request and left it to us: freed here. */
 static void
-on_thumb_client_gone(struct evhttp_connection *conn, void *arg)
+on_thumb_client_gone(void *arg)
 {
 	struct thumb_wait *w = arg;
 
-	(void)conn;
+	if (evhttp_request_get_connection(w->cl.req) == NULL)
+		evhttp_request_free(w->cl.req);
 	w->cl.req = NULL;
 }
 
@@ -424,8 +434,7 @@ on_thumb_done(void *arg, struct thumbpool_result *res)
 			continue;
 		TAILQ_REMOVE(&sv->waits, w, entry);
 		if (w->cl.req != NULL) {
-			evhttp_connection_set_closecb(
-			    evhttp_request_get_connection(w->cl.req), NULL, NULL);
+			httpguard_on_close(w->cl.conn, NULL, NULL);
 			if (!thumb_from_cache(&w->cl, res->key))
 				reply_error(&w->cl, 422, "Unprocessable Entity",
 				    res->ok ? "The thumbnail is too large to "
@@ -465,8 +474,7 @@ send_thumb(struct call *cl, unsigned char *data, size_t len,
 	w->cl = *cl;
 	snprintf(w->sha256, sizeof(w->sha256), "%s", sha256);
 	TAILQ_INSERT_TAIL(&sv->waits, w, entry);
-	evhttp_connection_set_closecb(evhttp_request_get_connection(cl->req),
-	    on_thumb_client_gone, w);
+	httpguard_on_close(cl->conn, on_thumb_client_gone, w);
 done:
 	free(data);
 }
@@ -696,8 +704,12 @@ route(struct call *cl, const char *path, struct evkeyvalq *q)
 	else if (n == 2 && strcmp(seg[0], "fragment") == 0 &&
 	    strcmp(seg[1], "summary") == 0)
 		h_fragment_summary(cl);
-	else if (n == 1 && strcmp(seg[0], "events") == 0)
-		live_attach(cl->sv->live, cl->req, q);
+	else if (n == 1 && strcmp(seg[0], "events") == 0) {
+		if (live_count(cl->sv->live) >= cl->sv->conns_max / 2)
+			httpguard_refuse(cl->req);
+		else
+			live_attach(cl->sv->live, cl->req, cl->conn, q);
+	}
 	else
 		reply_error(cl, HTTP_NOTFOUND, "Not Found", "Nothing here.");
 	return;
@@ -728,6 +740,10 @@ on_request(struct evhttp_request *req, void *arg)
 	struct evkeyvalq q;
 
 	clock_gettime(CLOCK_MONOTONIC, &cl.t0);
+	if ((cl.conn = httpguard_admit(cl.sv->guard, req)) == NULL) {
+		httpguard_refuse(req);
+		return;
+	}
 	if (!host_allowed(cl.sv, req)) {
 		reply_error(&cl, 403, "Forbidden", "This view answers "
 		    "to localhost names only (it listens on loopback).");
@@ -801,6 +817,7 @@ serve_start(struct serve *sv, const char *host, int port)
 	}
 	evhttp_set_allowed_methods(sv->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
 	evhttp_set_max_headers_size(sv->http, 16384);
+	evhttp_set_timeout(sv->http, SERVE_IDLE_TIMEOUT_S);
 	evhttp_set_max_body_size(sv->http, 0);
 	evhttp_set_gencb(sv->http, on_request, sv);
 	if ((bound = evhttp_bind_socket_with_handle(sv->http, host, port)) ==
@@ -823,6 +840,14 @@ serve_start(struct serve *sv, const char *host, int port)
 		ctl_err("cannot start serving: %s", strerror(errno));
 		return CTL_FAIL;
 	}
+	/* counted once the rest is open; at most half of them on /events,
+	 * so that pages still load */
+	sv->conns_max = httpguard_cap(SERVE_CONNS_MAX, SERVE_FDS_MARGIN);
+	if ((sv->guard = httpguard_new(sv->base, bound, sv->conns_max)) ==
+	    NULL) {
+		ctl_err("out of memory");
+		return CTL_FAIL;
+	}
 	return CTL_OK;
 }
 
@@ -833,6 +858,7 @@ serve_stop(struct serve *sv)
 
 	if (sv->http != NULL)
 		evhttp_free(sv->http); /* closes /events: live's callbacks */
+	httpguard_free(sv->guard);
 	thumbpool_free(sv->pool);
 	while ((w = TAILQ_FIRST(&sv->waits)) != NULL) {
 		TAILQ_REMOVE(&sv->waits, w, entry);

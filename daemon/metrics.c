@@ -1,6 +1,7 @@
 /* metrics.c: the daemon's counters, gauges and histograms, rendered in the
  * Prometheus text format 0.0.4, and the evhttp endpoint that serves them. */
 #include "metrics.h"
+#include "httpguard.h"
 #include "listenaddr.h"
 
 #include <stdarg.h>
@@ -334,9 +335,12 @@ metrics_render(const struct metrics *m, int64_t now, struct buf *out)
 #define HTTP_TIMEOUT_S 10
 #define HTTP_HEADERS_MAX 8192
 #define HTTP_BODY_MAX 1024
+/* scrapers are few; the transfers need the descriptors */
+#define HTTP_CONNS_MAX 16
 
 struct metrics_server {
 	struct evhttp *http;
+	struct httpguard *guard;
 	struct metrics *m;
 	metrics_sample_fn sample;
 	void *arg;
@@ -369,6 +373,10 @@ on_request(struct evhttp_request *req, void *arg)
 	struct buf text = { 0 };
 	struct evbuffer *body;
 
+	if (httpguard_admit(s->guard, req) == NULL) {
+		httpguard_refuse(req);
+		return;
+	}
 	if (path == NULL || strcmp(path, "/metrics") != 0) {
 		reply_text(req, HTTP_NOTFOUND, "Not Found",
 		    "not found: the metrics are at /metrics\n");
@@ -451,6 +459,10 @@ metrics_server_new(struct event_base *base, const char *listen,
 		    "address of this host)", listen);
 		goto fail;
 	}
+	if ((s->guard = httpguard_new(base, bs, HTTP_CONNS_MAX)) == NULL) {
+		errorf(err, errlen, "out of memory");
+		goto fail;
+	}
 	bound_address(s, bs, host);
 	return s;
 fail:
@@ -471,5 +483,6 @@ metrics_server_free(struct metrics_server *s)
 		return;
 	if (s->http != NULL)
 		evhttp_free(s->http);
+	httpguard_free(s->guard);
 	free(s);
 }
