@@ -212,6 +212,7 @@ live_attach(struct live *lv, struct evhttp_request *req,
 	evhttp_add_header(h, "Content-Type", "text/event-stream");
 	evhttp_add_header(h, "Cache-Control", "no-store");
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(h, "Cross-Origin-Resource-Policy", "same-origin");
 	evhttp_send_reply_start(req, HTTP_OK, "OK");
 	httpguard_on_close(conn, live_client_gone, c);
 	TAILQ_INSERT_TAIL(&lv->clients, c, entry);

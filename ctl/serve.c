@@ -10,7 +10,10 @@
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -27,6 +30,7 @@
 #include "thumbcache.h"
 #include "thumbpool.h"
 #include "util.h"
+#include "webauth.h"
 
 #define SERVE_ROWS 50                /* jobs per page */
 #define SERVE_WORD_MAX 200           /* bytes of the prompt filter */
@@ -42,7 +46,7 @@
 #define CSP "default-src 'none'; img-src 'self'; style-src 'self'; " \
 	"script-src 'self'; connect-src 'self'; base-uri 'none'; " \
 	"form-action 'self'; frame-ancestors 'none'"
-#define IMMUTABLE "public, max-age=31536000, immutable"
+#define IMMUTABLE "private, max-age=31536000, immutable"
 
 struct serve;
 
@@ -77,10 +81,13 @@ struct serve {
 	size_t conns_max;           /* the guard's cap */
 	struct live *live;
 	int loopback;               /* bound to loopback: local Host names only */
+	char allow_hosts[1024];     /* --allow-host names, comma-separated */
+	char token[WEBAUTH_TOKEN_MAX + 1]; /* --token's, or "" */
 };
 
 static const char serve_help[] =
-    "usage: imgeditctl serve [--listen ADDR:PORT] [--db PATH] [--json]\n"
+    "usage: imgeditctl serve [--listen ADDR:PORT] [--token FILE]\n"
+    "                        [--allow-host NAME]... [--db PATH] [--json]\n"
     "\n"
     "Serves a read-only web view of the queue: counts, images per minute,\n"
     "daemons, jobs with thumbnails of their partials and finals, each job's\n"
@@ -91,6 +98,12 @@ static const char serve_help[] =
     "                      any free port). Any address but loopback prints a\n"
     "                      warning: the pages show prompts and images to\n"
     "                      whoever can reach them.\n"
+    "  --token FILE        ask for the token in FILE (its first line; 16 to\n"
+    "                      200 characters; not readable by others): as\n"
+    "                      Authorization: Bearer TOKEN, or the cookie that\n"
+    "                      opening /?token=TOKEN once sets\n"
+    "  --allow-host NAME   answer only requests whose Host is NAME (again\n"
+    "                      for more); default: localhost names on loopback\n"
     "  --json              print the address as JSON instead of a line\n"
     "\n"
     "Paths: / (?state=S&q=WORD&before=ID), /jobs/ID, /images/ID,\n"
@@ -128,6 +141,7 @@ reply(struct call *cl, int code, const char *reason, const char *ctype,
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
 	evhttp_add_header(h, "Content-Security-Policy", CSP);
+	evhttp_add_header(h, "Cross-Origin-Resource-Policy", "same-origin");
 	add_timing(cl);
 	evhttp_send_reply(cl->req, code, reason, body);
 }
@@ -718,16 +732,52 @@ end:
 		reply_error(cl, HTTP_NOTFOUND, "Not Found", "Nothing here.");
 }
 
-/* On loopback, a Host header naming another machine is a page elsewhere
- * reaching this one through DNS rebinding: it must not read the queue. */
+/* With --allow-host, Host must be one of those names. Else, on loopback,
+ * a Host header naming another machine is a page elsewhere reaching this
+ * one through DNS rebinding: it must not read the queue. */
 static int
 host_allowed(const struct serve *sv, struct evhttp_request *req)
 {
 	const char *host = evhttp_find_header(
 	    evhttp_request_get_input_headers(req), "Host");
 
+	if (sv->allow_hosts[0] != '\0')
+		return host != NULL && listen_addr_host_allowed(host,
+		    sv->allow_hosts);
 	return !sv->loopback || host == NULL ||
 	    listen_addr_host_header_loopback(host);
+}
+
+/* --token: the request carries it (header or cookie), or a link does
+ * (?token=): then the cookie is set and the browser sent on without it.
+ * Returns 1 to go on, 0 when answered (303 or 401). */
+static int
+token_ok(struct call *cl, const char *path, const char *query,
+    struct evkeyvalq *q)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(cl->req);
+	struct evkeyvalq *out = evhttp_request_get_output_headers(cl->req);
+	char rest[1024], loc[2048], cookie[WEBAUTH_TOKEN_MAX + 64];
+
+	if (cl->sv->token[0] == '\0' || webauth_request_ok(cl->sv->token,
+	    evhttp_find_header(in, "Authorization"),
+	    evhttp_find_header(in, "Cookie")))
+		return 1;
+	if (webauth_equal(cl->sv->token, evhttp_find_header(q, "token")) &&
+	    webauth_strip_query(query, rest, sizeof(rest)) == 0) {
+		snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; HttpOnly; "
+		    "SameSite=Strict", WEBAUTH_COOKIE, cl->sv->token);
+		snprintf(loc, sizeof(loc), "%s%s%s", path, rest[0] ? "?" : "",
+		    rest);
+		evhttp_add_header(out, "Set-Cookie", cookie);
+		evhttp_add_header(out, "Location", loc);
+		reply(cl, 303, "See Other", NULL, NULL, NULL);
+		return 0;
+	}
+	evhttp_add_header(out, "WWW-Authenticate", "Bearer realm=\"imgedit\"");
+	reply_error(cl, 401, "Unauthorized", "This view asks for its token: "
+	    "open it once as /?token=TOKEN (serve --token names the file).");
+	return 0;
 }
 
 static void
@@ -745,8 +795,10 @@ on_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (!host_allowed(cl.sv, req)) {
-		reply_error(&cl, 403, "Forbidden", "This view answers "
-		    "to localhost names only (it listens on loopback).");
+		reply_error(&cl, 403, "Forbidden", cl.sv->allow_hosts[0] ?
+		    "This view answers to the names of --allow-host only." :
+		    "This view answers to localhost names only (it listens "
+		    "on loopback).");
 		return;
 	}
 	TAILQ_INIT(&q);
@@ -756,7 +808,8 @@ on_request(struct evhttp_request *req, void *arg)
 		    "That address cannot be read.");
 		return;
 	}
-	route(&cl, path, &q);
+	if (token_ok(&cl, path, query != NULL ? query : "", &q))
+		route(&cl, path, &q);
 	evhttp_clear_headers(&q);
 }
 
@@ -826,10 +879,11 @@ serve_start(struct serve *sv, const char *host, int port)
 		return CTL_FAIL;
 	}
 	sv->loopback = listen_addr_loopback(host);
-	if (!sv->loopback)
+	if (!sv->loopback && sv->token[0] == '\0')
 		ctl_err("warning: listening on %s, not a loopback address: the "
 		    "pages show every prompt and image to whoever can reach it "
-		    "(use 127.0.0.1, or a proxy with authentication)", host);
+		    "(use 127.0.0.1, --token FILE, or a proxy with "
+		    "authentication)", host);
 	sv->live = live_new(sv->base, sv->c->cat);
 	sv->sigint = evsignal_new(sv->base, SIGINT, on_signal, sv->base);
 	sv->sigterm = evsignal_new(sv->base, SIGTERM, on_signal, sv->base);
@@ -874,22 +928,80 @@ serve_stop(struct serve *sv)
 	thumbcache_free(sv->thumbs);
 }
 
+/* Reads --token's file: not readable by others, a valid token on its
+ * first line. Returns CTL_OK or CTL_USAGE (said). */
+static int
+read_token(const char *path, char *tok, size_t n)
+{
+	struct stat sb;
+	ssize_t got;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+		return ctl_usage(serve_help, "--token %s: %s", path,
+		    strerror(errno));
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    (sb.st_mode & 0004) != 0) {
+		close(fd);
+		return ctl_usage(serve_help, "--token %s: not a file, or "
+		    "readable by every user (chmod o-r it)", path);
+	}
+	got = read(fd, tok, n - 1);
+	close(fd);
+	tok[got > 0 ? got : 0] = '\0';
+	tok[strcspn(tok, "\r\n")] = '\0';
+	if (!webauth_token_valid(tok))
+		return ctl_usage(serve_help, "--token %s: the first line is not "
+		    "a token (%d to %d visible characters, none of \"',;\\&=%%+)",
+		    path, WEBAUTH_TOKEN_MIN, WEBAUTH_TOKEN_MAX);
+	return CTL_OK;
+}
+
+/* --allow-host NAME: added to the comma-separated list. */
+static int
+add_allow_host(char *list, size_t n, const char *name)
+{
+	size_t len = strlen(list);
+
+	if (strchr(name, ',') != NULL || !listen_addr_allow_valid(name) ||
+	    len + strlen(name) + 2 > n)
+		return ctl_usage(serve_help, "--allow-host: '%s' is not a host "
+		    "name", name);
+	snprintf(list + len, n - len, "%s%s", len ? "," : "", name);
+	return CTL_OK;
+}
+
 int
 verb_serve(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
+		{ "token", required_argument, NULL, 't' },
+		{ "allow-host", required_argument, NULL, 'H' },
 		CTL_COMMON_OPTS,
 		{ 0, 0, 0, 0 },
 	};
 	const char *listen = "127.0.0.1:8080";
 	struct serve sv;
-	char host[256], why[256];
+	char host[256], why[256], token[WEBAUTH_TOKEN_MAX + 2] = "",
+	    allow[1024] = "";
 	int opt, rc, done = 0, port;
 
 	while ((opt = getopt_long(argc, argv, ":hl:", opts, NULL)) != -1) {
 		if (opt == 'l') {
 			listen = optarg;
+			continue;
+		}
+		if (opt == 't') {
+			if ((rc = read_token(optarg, token, sizeof(token))) !=
+			    CTL_OK)
+				return rc;
+			continue;
+		}
+		if (opt == 'H') {
+			if ((rc = add_allow_host(allow, sizeof(allow),
+			    optarg)) != CTL_OK)
+				return rc;
 			continue;
 		}
 		if ((rc = ctl_common_opt(c, opt, argv, serve_help, &done)) !=
@@ -907,6 +1019,8 @@ verb_serve(struct ctl *c, int argc, char **argv)
 	memset(&sv, 0, sizeof(sv));
 	TAILQ_INIT(&sv.waits);
 	sv.c = c;
+	memcpy(sv.token, token, strlen(token) + 1); /* valid: fits */
+	snprintf(sv.allow_hosts, sizeof(sv.allow_hosts), "%s", allow);
 	if ((rc = serve_start(&sv, host, port)) == CTL_OK)
 		event_base_dispatch(sv.base);
 	serve_stop(&sv);

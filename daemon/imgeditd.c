@@ -683,9 +683,11 @@ start_metrics(struct daemon *dm)
 		return 0;
 	dm->msrv = metrics_server_new(dm->base, dm->cfg.metrics_listen,
 	    &dm->metrics, sample_metrics, dm, err, sizeof(err));
-	if (dm->msrv == NULL) {
+	if (dm->msrv == NULL || metrics_server_allow_hosts(dm->msrv,
+	    dm->cfg.metrics_allow_host) == -1) {
 		log_err("metrics_listen_failed listen=%s error=%s",
-		    LOG_Q(dm->cfg.metrics_listen), LOG_Q(err));
+		    LOG_Q(dm->cfg.metrics_listen), LOG_Q(dm->msrv == NULL ? err :
+		    "out of memory"));
 		return -1;
 	}
 	log_info("metrics_listen address=%s path=/metrics",
