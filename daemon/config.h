@@ -28,6 +28,7 @@ struct config {
 	int log_level;             /* enum log_level */
 	char *metrics_listen;      /* "HOST:PORT" of /metrics, NULL = off */
 	char *metrics_allow_host;  /* its Host names, comma-separated, or NULL */
+	char *download_proxy;      /* url results through this proxy, or NULL */
 };
 
 /* One setting as the flag and the file spell it. */

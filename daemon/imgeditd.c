@@ -506,6 +506,7 @@ dispatch_config_from(struct daemon *dm, const struct config *cfg,
 	dc->up.api_key = dm->api_key;
 	dc->up.organization = cfg->organization;
 	dc->up.project = cfg->project;
+	dc->up.download_proxy = cfg->download_proxy;
 	dc->up.connect_timeout_ms = (long)cfg->connect_timeout_ms;
 	dc->up.stall_timeout_s = (long)((cfg->stall_timeout_ms + 999) / 1000);
 	dc->up.total_timeout_ms = (long)cfg->total_timeout_ms;

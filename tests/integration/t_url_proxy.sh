@@ -42,9 +42,29 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
     do_GET = do_POST = forward
     def do_CONNECT(self):
+        import select, socket
         with open(logpath, "a") as f:
             f.write("CONNECT %s\n" % self.path)
-        self.send_error(403)
+        host, port = self.path.rsplit(":", 1)
+        try:
+            up = socket.create_connection((host.strip("[]"), int(port)), 10)
+        except OSError:
+            self.send_error(502)
+            return
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        a = self.connection
+        while True:
+            r, _, _ = select.select([a, up], [], [], 10)
+            if not r:
+                break
+            for s in r:
+                d = s.recv(65536)
+                if not d:
+                    up.close()
+                    return
+                (up if s is a else a).sendall(d)
+        up.close()
 srv = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Proxy)
 open(portfile, "w").write(str(srv.server_address[1]))
 srv.serve_forever()
@@ -91,4 +111,25 @@ sql "SELECT error_message FROM jobs WHERE id=$port_job" | grep -q "internal addr
 	fail "error: $(sql "SELECT error_message FROM jobs WHERE id=$port_job")"
 assert_eq "$(sql "SELECT state FROM jobs WHERE id=$own")" succeeded "the url on the base's own address and port"
 assert_eq "$(wc -c <"$PROXY_LOG")" 0 "requests the other port (the proxy) saw"
+
+# An operator's download proxy (download-proxy): the url's host is resolved
+# and checked here, then the proxy is asked to CONNECT to that address,
+# never to resolve a name itself; an internal address is refused before
+# the proxy hears of it.
+inner=$("$IMGEDITCTL" submit -p "inner host [[fault:url-host=127.0.0.2]]" \
+	--model gpt-image-2.5-sunburst --response-format url --no-stream \
+	--max-attempts 3 "$T/sq.png")
+named=$("$IMGEDITCTL" submit -p "by name [[fault:url-host=localhost]]" \
+	--model gpt-image-2.5-sunburst --response-format url --no-stream \
+	--max-attempts 3 "$T/sq.png")
+: >"$PROXY_LOG"
+start_daemon --concurrency 1 --retry-base 100ms --download-proxy "$proxy"
+wait_jobs_done 30
+stop_daemon
+assert_eq "$(sql "SELECT state || ',' || attempts || ',' || error_type FROM jobs WHERE id=$inner")" \
+	"failed,1,url_refused" "the url result on 127.0.0.2 with a download proxy"
+assert_eq "$(sql "SELECT state FROM jobs WHERE id=$named")" succeeded \
+	"the url result by name through the download proxy: $(sql "SELECT error_message FROM jobs WHERE id=$named")"
+assert_eq "$(cat "$PROXY_LOG")" "CONNECT 127.0.0.1:$FAKE_PORT" "what the download proxy was asked"
+assert_eq "$(sql "SELECT count(*) FROM images WHERE job_id=$named AND kind='final'")" 1 "the final fetched through the tunnel"
 pass "the API call went through the proxy; the internal url result did not, and was refused"
