@@ -30,6 +30,9 @@ add_image() { # FILE IDX W H: prints the new image's id
 many=$(add_image "$T/many.jpg" 5 2000 2000)
 cut=$(add_image "$T/cut.jpg" 6 2000 2000)
 camera=$(add_image "$T/camera.jpg" 7 1600 1200)
+cp "$T/many.jpg" "$T/gone.jpg"
+printf 'x' >>"$T/gone.jpg"   # after EOI: other bytes, the same image
+gone=$(add_image "$T/gone.jpg" 8 2000 2000)
 
 start_serve
 U=${SERVE_URL%/}
@@ -71,6 +74,13 @@ assert_eq "$code1" 422 "the truncated many-scan JPEG"
 assert_eq "$code2" 422 "the truncated many-scan JPEG, again"
 python3 -c "import sys; sys.exit(0 if $secs1 < 1.0 and $secs2 < 0.05 else 1)" ||
 	fail "truncated: ${secs1}s then ${secs2}s (max 1 s, then 0.05 s from the cache)"
+
+# a browser that goes away while its thumbnail is being made: serve
+# answers the others, and frees the request (stop_serve: ASan's leak check)
+curl -sS -m 0.05 -o /dev/null "$U/images/$gone/thumb" 2>/dev/null || true
+sleep 1.5
+assert_eq "$(curl -sS -o /dev/null -w '%{http_code}' "$U/")" 200 "/ after a client left mid-thumbnail"
+assert_eq "$(curl -sS -o /dev/null -w '%{http_code}' "$U/images/$gone/thumb")" 422 "the left thumbnail, cached"
 
 thumb "$camera" camera
 read -r code secs <"$T/camera.t"
