@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,18 +22,24 @@
 #define OPT_PARTIALS 0x103
 #define OPT_SINCE 0x104
 #define OPT_SKIP 0x105
+#define OPT_MODE 0x106
 
 static const char export_help[] =
     "usage: imgeditctl export ID... -o DIR [--partials] [--skip-existing]\n"
-    "                         [--json]\n"
+    "                         [--mode MODE] [--json]\n"
     "       imgeditctl export --state S [--since TIME] -o DIR [--partials]\n"
-    "                         [--skip-existing] [--json]\n"
+    "                         [--skip-existing] [--mode MODE] [--json]\n"
     "\n"
     "Writes DIR/ID/final-IDX.EXT for each final image of each job, with\n"
     "--partials also DIR/ID/partial-aATTEMPT-IDX.EXT, and DIR/ID/job.json\n"
     "(state, params, attempts, usage, error, the images and their files).\n"
-    "Files are written to a temporary name and renamed: an existing file is\n"
-    "replaced whole or not at all. Nothing is written outside DIR.\n"
+    "A job without a succeeded attempt whose finals come from several\n"
+    "attempts gets final-aATTEMPT-IDX.EXT. Files are written to a temporary\n"
+    "name and renamed: an existing file is replaced whole or not at all; a\n"
+    "job whose files cannot be put in place is reported, the others are\n"
+    "kept. Nothing is written outside DIR. Files and the directories export\n"
+    "creates get the database's mode: 0600 and 0700, or 0660 and 2770 when\n"
+    "the database file is shared through its group.\n"
     "  -o, --output DIR   the directory (created if missing)\n"
     "  --state S          every job in state S (e.g. succeeded)\n"
     "  --partials         the partial images too\n"
@@ -41,6 +48,8 @@ static const char export_help[] =
     "  --skip-existing    leave a file that is there with the same bytes\n"
     "                     (size and sha256): a nightly export writes only\n"
     "                     what is new\n"
+    "  --mode MODE        the files' mode instead (octal, e.g. 0640; the\n"
+    "                     directories get x where r is: 0750)\n"
     "  --json             a JSON summary instead of the paths written\n"
     "  --db PATH          the database (else $IMGEDIT_DB)\n";
 
@@ -53,12 +62,15 @@ struct export {
 	const char *dir;       /* as given, for messages */
 	int dfd;               /* DIR, opened once */
 	int partials, json, skip_existing;
+	mode_t file_mode, dir_mode;  /* --mode, else the database's */
+	int mode_given;
 	int64_t since;         /* --since, 0 = all */
 	size_t written, skipped;
 	json_t *summary;
 	/* the batch: files written to temporary names, renamed together
 	 * after one sync (syncfs), then their directories synced */
 	int dirs[BATCH_JOBS];  /* job directories open in this batch */
+	int64_t dir_job[BATCH_JOBS]; /* their jobs */
 	int ndirs;
 	struct staged *staged;
 	size_t nstaged, cap;
@@ -107,6 +119,28 @@ sink_write(void *arg, const void *p, size_t n)
 	return write_all(k->fd, p, n);
 }
 
+/* Creates a temporary file for name in dirfd, .NAME.tmp.XXXXXXXX (random,
+ * O_EXCL: two files of one name in a batch, or two exports at once, never
+ * share one), its name into tmp. Returns the descriptor or -1 (errno). */
+static int
+open_temp(int dirfd, const char *name, int flags, mode_t mode, char *tmp,
+    size_t n)
+{
+	unsigned char rnd[6];
+	int fd, tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			return -1;
+		snprintf(tmp, n, ".%s.tmp.%02x%02x%02x%02x%02x%02x", name,
+		    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+		if ((fd = openat(dirfd, tmp, flags, mode)) != -1 ||
+		    errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
 /* Writes name's bytes (by fill) to a new temporary file in dir slot di
  * (O_EXCL, never following a link), and stages it: commit_batch renames
  * it over name after one sync, so an existing file is replaced whole or
@@ -127,15 +161,10 @@ stage_write(struct export *e, int di, const char *name, const char *path,
 		e->staged = grown;
 		e->cap = e->cap ? e->cap * 2 : 64;
 	}
-	snprintf(tmp, sizeof(tmp), ".%s.tmp.%ld", name, (long)getpid());
-	if ((fd = openat(dirfd, tmp, flags, 0666)) == -1 && errno == EEXIST) {
-		/* left by a dead process with our pid: nobody else's */
-		unlinkat(dirfd, tmp, 0);
-		fd = openat(dirfd, tmp, flags, 0666);
-	}
-	if (fd == -1)
+	if ((fd = open_temp(dirfd, name, flags, e->file_mode, tmp,
+	    sizeof(tmp))) == -1)
 		return -1;
-	if (fill(arg, fd) == -1)
+	if (fchmod(fd, e->file_mode) == -1 || fill(arg, fd) == -1)
 		goto fail;
 	if (close(fd) == -1) {
 		fd = -1;
@@ -156,36 +185,55 @@ fail:
 	return -1;
 }
 
+/* The --json summary's entry of job id says ok: false. */
+static void
+summary_failed(struct export *e, int64_t id)
+{
+	json_t *entry;
+	size_t i;
+
+	json_array_foreach(e->summary, i, entry)
+		if (jint(entry, "id") == id)
+			json_object_set_new(entry, "ok", json_false());
+}
+
 /* Puts the batch in place: one sync of the file system for all its files,
- * each renamed over its name, then the directories synced. On an error the
- * files not yet renamed are removed. Returns 0 or -1 (said). */
+ * each renamed over its name, then the directories synced. A job whose
+ * file cannot be renamed is reported and its remaining files removed; the
+ * other jobs' files are kept. Returns 0 or -1 (said). */
 static int
 commit_batch(struct export *e)
 {
 	struct staged *st;
+	int job_failed[BATCH_JOBS] = { 0 };
 	size_t i;
-	int rc = 0, k;
+	int rc = 0, all_failed = 0, k;
 
 	if (e->nstaged > 0 && syncfs(e->dfd) == -1) {
 		ctl_err("%s: sync: %s", e->dir, strerror(errno));
 		rc = -1;
+		all_failed = 1;
 	}
 	for (i = 0; i < e->nstaged; i++) {
 		st = &e->staged[i];
-		if (rc == 0 && renameat(e->dirs[st->dir], st->tmp,
-		    e->dirs[st->dir], st->name) == -1) {
-			ctl_err("%s: %s", st->path ? st->path : st->name,
-			    strerror(errno));
+		if (!all_failed && !job_failed[st->dir] &&
+		    renameat(e->dirs[st->dir], st->tmp, e->dirs[st->dir],
+		    st->name) == -1) {
+			ctl_err("%s: %s: job %lld not exported whole",
+			    st->path ? st->path : st->name, strerror(errno),
+			    (long long)e->dir_job[st->dir]);
+			job_failed[st->dir] = 1;
+			summary_failed(e, e->dir_job[st->dir]);
 			rc = -1;
 		}
-		if (rc == -1)
+		if (all_failed || job_failed[st->dir])
 			unlinkat(e->dirs[st->dir], st->tmp, 0);
 		else if (!e->json && st->path != NULL)
 			printf("%s\n", st->path);
 		free(st->path);
 	}
 	for (k = 0; k < e->ndirs; k++) {
-		if (rc == 0 && fsync(e->dirs[k]) == -1) {
+		if (!all_failed && fsync(e->dirs[k]) == -1) {
 			ctl_err("%s: sync: %s", e->dir, strerror(errno));
 			rc = -1;
 		}
@@ -243,13 +291,19 @@ fill_text(void *arg, int fd)
 	return write_all(fd, text, strlen(text));
 }
 
-/* The file name of an image: final-IDX.EXT or partial-aATTEMPT-IDX.EXT. */
+/* The file name of an image: final-IDX.EXT (final-aATTEMPT-IDX.EXT when
+ * the job's finals come from several attempts) or
+ * partial-aATTEMPT-IDX.EXT. */
 static void
-image_name(const json_t *img, char *name, size_t n)
+image_name(const json_t *img, int final_attempt, char *name, size_t n)
 {
 	const char *ext = img_ext(img_format_from_name(jstr(img, "format")));
 
-	if (strcmp(jstr(img, "kind"), "final") == 0)
+	if (strcmp(jstr(img, "kind"), "final") == 0 && final_attempt)
+		snprintf(name, n, "final-a%lld-%lld.%s",
+		    (long long)jint(img, "attempt"), (long long)jint(img, "idx"),
+		    ext);
+	else if (strcmp(jstr(img, "kind"), "final") == 0)
 		snprintf(name, n, "final-%lld.%s", (long long)jint(img, "idx"),
 		    ext);
 	else
@@ -270,7 +324,9 @@ same_file(int dirfd, const char *name, const json_t *img)
 	ssize_t got;
 	int fd, same = 0;
 
-	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	/* O_NONBLOCK: a FIFO there must not hang the export */
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
 		return 0;
 	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
 	    sb.st_size != jint(img, "size") || jstr(img, "sha256") == NULL ||
@@ -293,12 +349,12 @@ same_file(int dirfd, const char *name, const json_t *img)
 
 static int
 export_image(struct ctl *c, struct export *e, int di, int64_t id,
-    json_t *img, json_t *files)
+    json_t *img, int final_attempt, json_t *files)
 {
 	struct image_fill f = { c, img, CATALOG_OK, 0 };
 	char name[96], path[PATH_MAX];
 
-	image_name(img, name, sizeof(name));
+	image_name(img, final_attempt, name, sizeof(name));
 	snprintf(path, sizeof(path), "%s/%lld/%s", e->dir, (long long)id, name);
 	if (e->skip_existing && same_file(e->dirs[di], name, img)) {
 		e->skipped++;
@@ -328,13 +384,19 @@ static int
 job_dir(struct export *e, int64_t id)
 {
 	char name[32];
-	int fd;
+	int fd, made;
 
 	snprintf(name, sizeof(name), "%lld", (long long)id);
-	if (mkdirat(e->dfd, name, 0777) == -1 && errno != EEXIST)
+	if ((made = mkdirat(e->dfd, name, e->dir_mode & 0777) == 0) == 0 &&
+	    errno != EEXIST)
 		goto fail;
 	fd = openat(e->dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
+	/* the umask may have taken bits away; setgid needs fchmod too */
+	if (fd != -1 && made && fchmod(fd, e->dir_mode) == -1) {
+		close(fd);
+		goto fail;
+	}
 	if (fd != -1)
 		return fd;
 fail:
@@ -366,6 +428,28 @@ write_sidecar(struct export *e, int di, int64_t id, json_t *doc,
 	return 0;
 }
 
+/* Whether the finals to export come from more than one attempt (none
+ * succeeded, or rows from another program): then their names say which. */
+static int
+finals_of_attempts(json_t *all, int64_t ok_attempt)
+{
+	json_t *img;
+	int64_t first = -1;
+	size_t i;
+
+	if (ok_attempt != 0)
+		return 0;
+	json_array_foreach(all, i, img) {
+		if (strcmp(jstr(img, "kind"), "final") != 0)
+			continue;
+		if (first == -1)
+			first = jint(img, "attempt");
+		else if (jint(img, "attempt") != first)
+			return 1;
+	}
+	return 0;
+}
+
 /* The number of the job's last succeeded attempt, or 0 (a job run again
  * with retry --force has two). A final image of an interrupted attempt
  * (the daemon died before it could end it) is history, not the result. */
@@ -391,7 +475,8 @@ export_files(struct ctl *c, struct export *e, int di, int64_t id,
 	json_t *all = json_object_get(doc, "images"), *img, *images;
 	int64_t ok_attempt = succeeded_attempt(doc);
 	size_t i;
-	int rc = CTL_OK, final;
+	int rc = CTL_OK, final, by_attempt = finals_of_attempts(all,
+	    ok_attempt);
 
 	if ((images = json_array()) == NULL)
 		return CTL_FAIL;
@@ -401,7 +486,7 @@ export_files(struct ctl *c, struct export *e, int di, int64_t id,
 			continue;
 		if (final && ok_attempt != 0 && jint(img, "attempt") != ok_attempt)
 			continue;
-		if (export_image(c, e, di, id, img, files) == -1)
+		if (export_image(c, e, di, id, img, by_attempt, files) == -1)
 			rc = CTL_FAIL;
 		else
 			json_array_append(images, img);
@@ -432,6 +517,7 @@ export_job(struct ctl *c, struct export *e, int64_t id)
 		rc = CTL_FAIL;
 		goto done;
 	}
+	e->dir_job[e->ndirs] = id;
 	e->dirs[e->ndirs++] = jfd; /* closed by commit_batch */
 	rc = export_files(c, e, e->ndirs - 1, id, doc, files);
 	if (e->ndirs == BATCH_JOBS && commit_batch(e) == -1)
@@ -460,11 +546,13 @@ progress(struct export *e, size_t done, size_t total)
 	    "skipped", done, total, e->written, e->skipped);
 }
 
-/* Opens DIR (creating it if missing, one level). */
+/* Opens DIR (creating it if missing, one level, with dir_mode). */
 static int
 open_dir(struct export *e)
 {
-	if (mkdir(e->dir, 0777) == -1 && errno != EEXIST) {
+	int made = mkdir(e->dir, e->dir_mode & 0777) == 0;
+
+	if (!made && errno != EEXIST) {
 		ctl_err("cannot create %s: %s", e->dir, strerror(errno));
 		return -1;
 	}
@@ -472,6 +560,48 @@ open_dir(struct export *e)
 		ctl_err("cannot open %s: %s", e->dir, strerror(errno));
 		return -1;
 	}
+	if (made && fchmod(e->dfd, e->dir_mode) == -1) {
+		ctl_err("%s: %s", e->dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The modes of what export creates, unless --mode said: the database
+ * file's own (0600 and 0700), or, when it is shared through its group
+ * (0660, as under the service), 0660 and 2770 so the group's members can
+ * read and prune. A database without a file (PostgreSQL): 0600/0700. */
+static void
+db_modes(const struct ctl *c, struct export *e)
+{
+	const char *path = c->db_path != NULL ? c->db_path : c->db_found;
+	struct stat sb;
+
+	if (e->mode_given)
+		return;
+	e->file_mode = 0600;
+	e->dir_mode = 0700;
+	if (path != NULL && stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    (sb.st_mode & 0060) == 0060) {
+		e->file_mode = 0660;
+		e->dir_mode = 02770;
+	}
+}
+
+/* --mode: octal, at most 0777. Returns 0 or -1. */
+static int
+parse_mode(const char *s, struct export *e)
+{
+	char *end;
+	unsigned long m;
+
+	errno = 0;
+	m = strtoul(s, &end, 8);
+	if (errno != 0 || end == s || *end != '\0' || m > 0777 || *s == '-')
+		return -1;
+	e->file_mode = (mode_t)m;
+	e->dir_mode = (mode_t)(m | ((m & 0444) >> 2));
+	e->mode_given = 1;
 	return 0;
 }
 
@@ -485,6 +615,7 @@ parse_export(struct ctl *c, struct export *e, const char **state, int argc,
 		{ "partials", no_argument, NULL, OPT_PARTIALS },
 		{ "since", required_argument, NULL, OPT_SINCE },
 		{ "skip-existing", no_argument, NULL, OPT_SKIP },
+		{ "mode", required_argument, NULL, OPT_MODE },
 		{ "json", no_argument, NULL, OPT_JSON },
 		CTL_COMMON_OPTS, { 0, 0, 0, 0 },
 	};
@@ -508,6 +639,11 @@ parse_export(struct ctl *c, struct export *e, const char **state, int argc,
 			break;
 		case OPT_SKIP:
 			e->skip_existing = 1;
+			break;
+		case OPT_MODE:
+			if (parse_mode(optarg, e) == -1)
+				return ctl_usage(export_help, "--mode: '%s' is not "
+				    "an octal mode (e.g. 0640)", optarg);
 			break;
 		case OPT_JSON:
 			e->json = 1;
@@ -564,6 +700,7 @@ verb_export(struct ctl *c, int argc, char **argv)
 	    (rc = export_ids(c, state, e.since, argc - optind, argv + optind,
 	    &ids, &n)) != CTL_OK)
 		return rc;
+	db_modes(c, &e);
 	if (open_dir(&e) == -1) {
 		free(ids);
 		return CTL_FAIL;

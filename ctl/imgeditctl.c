@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "ctl.h"
+#include "termsafe.h"
 #include "dbkind.h"
 #include "pgschema.h"
 #include "util.h"
@@ -57,14 +58,16 @@ static const char main_help[] =
 void
 ctl_err(const char *fmt, ...)
 {
+	char msg[2048], safe[4096];
 	va_list ap;
 
-	fflush(stdout);
-	fputs("imgeditctl: ", stderr);
+	/* messages echo stored and upstream text: never as controls */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fflush(stdout);
+	fprintf(stderr, "imgeditctl: %s\n", termsafe_copy(msg, safe,
+	    sizeof(safe)));
 }
 
 int

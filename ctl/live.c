@@ -19,8 +19,8 @@
 #define LIVE_BATCH 200             /* events and images per read */
 
 /* A browser on /events. */
-struct client {
-	TAILQ_ENTRY(client) entry;
+struct live_client {
+	TAILQ_ENTRY(live_client) entry;
 	struct evhttp_request *req;
 	struct live *lv;
 };
@@ -28,7 +28,8 @@ struct client {
 struct live {
 	struct catalog *cat;
 	struct event *tick;
-	TAILQ_HEAD(, client) clients;
+	TAILQ_HEAD(, live_client) clients;
+	size_t nclients;
 	int64_t version;          /* PRAGMA data_version last seen */
 	struct page_marks sent;   /* activity told to clients up to here */
 	int more;                 /* the last read was a full batch */
@@ -36,9 +37,10 @@ struct live {
 };
 
 static void
-client_drop(struct client *cl)
+client_drop(struct live_client *cl)
 {
 	TAILQ_REMOVE(&cl->lv->clients, cl, entry);
+	cl->lv->nclients--;
 	free(cl);
 }
 
@@ -46,12 +48,11 @@ client_drop(struct client *cl)
  * detached the request and leaves it to us: ending it frees it. Otherwise
  * (serve stops, a slow client is dropped) the connection frees it. */
 static void
-on_client_close(struct evhttp_connection *evcon, void *arg)
+live_client_gone(void *arg)
 {
-	struct client *c = arg;
+	struct live_client *c = arg;
 	struct evhttp_request *req = c->req;
 
-	(void)evcon;
 	client_drop(c);
 	if (evhttp_request_get_connection(req) == NULL)
 		evhttp_send_reply_end(req);
@@ -59,7 +60,7 @@ on_client_close(struct evhttp_connection *evcon, void *arg)
 
 /* Queues text to one client, or drops a client that reads too slowly. */
 static void
-client_send(struct client *cl, const char *text, size_t len)
+client_send(struct live_client *cl, const char *text, size_t len)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(cl->req);
 	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
@@ -79,7 +80,7 @@ client_send(struct client *cl, const char *text, size_t len)
 static void
 broadcast(struct live *lv, const char *text, size_t len)
 {
-	struct client *cl, *next;
+	struct live_client *cl, *next;
 
 	for (cl = TAILQ_FIRST(&lv->clients); cl != NULL; cl = next) {
 		next = TAILQ_NEXT(cl, entry);
@@ -194,10 +195,10 @@ client_marks(struct evhttp_request *req, const struct evkeyvalq *q,
 
 void
 live_attach(struct live *lv, struct evhttp_request *req,
-    const struct evkeyvalq *q)
+    struct httpguard_conn *conn, const struct evkeyvalq *q)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	struct client *c;
+	struct live_client *c;
 	struct page_marks from, seen;
 	struct evbuffer *out;
 	json_t *doc = NULL;
@@ -211,10 +212,11 @@ live_attach(struct live *lv, struct evhttp_request *req,
 	evhttp_add_header(h, "Content-Type", "text/event-stream");
 	evhttp_add_header(h, "Cache-Control", "no-store");
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(h, "Cross-Origin-Resource-Policy", "same-origin");
 	evhttp_send_reply_start(req, HTTP_OK, "OK");
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
-	    on_client_close, c);
+	httpguard_on_close(conn, live_client_gone, c);
 	TAILQ_INSERT_TAIL(&lv->clients, c, entry);
+	lv->nclients++;
 	client_send(c, "retry: 2000\n\n", 13);
 	/* catch up from the page's marks to where the broadcast is */
 	if (!client_marks(req, q, &from) || (from.event >= lv->sent.event &&
@@ -272,10 +274,16 @@ live_new(struct event_base *base, struct catalog *cat)
 	return lv;
 }
 
+size_t
+live_count(const struct live *lv)
+{
+	return lv->nclients;
+}
+
 void
 live_free(struct live *lv)
 {
-	struct client *c;
+	struct live_client *c;
 
 	if (lv == NULL)
 		return;

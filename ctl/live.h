@@ -7,6 +7,7 @@
 #include <event2/http.h>
 
 #include "catalog.h"
+#include "httpguard.h"
 
 /* How often the database is asked whether it changed. */
 #define LIVE_POLL_MS 250
@@ -22,8 +23,12 @@ void live_free(struct live *lv);
 /* Answers GET /events with a text/event-stream that stays open: "job"
  * events ({"job","from","to"}) and "image" events ({"job","image","kind",
  * "attempt"}). The query's ev= and img= (or a reconnecting browser's
- * Last-Event-ID) say what the page has seen: what came since is sent first. */
+ * Last-Event-ID) say what the page has seen: what came since is sent first.
+ * The client is dropped when conn (httpguard.h: req's) closes. */
+/* The clients on /events now. */
+size_t live_count(const struct live *lv);
+
 void live_attach(struct live *lv, struct evhttp_request *req,
-    const struct evkeyvalq *query);
+    struct httpguard_conn *conn, const struct evkeyvalq *query);
 
 #endif

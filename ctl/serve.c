@@ -10,7 +10,10 @@
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -19,23 +22,52 @@
 
 #include "ctl.h"
 #include "listenaddr.h"
+#include "httpguard.h"
 #include "image.h"
 #include "live.h"
 #include "pages.h"
 #include "thumb.h"
 #include "thumbcache.h"
+#include "thumbpool.h"
 #include "util.h"
+#include "webauth.h"
 
 #define SERVE_ROWS 50                /* jobs per page */
 #define SERVE_WORD_MAX 200           /* bytes of the prompt filter */
 #define SERVE_THUMB_CACHE (64u << 20)
+#define SERVE_THUMB_THREADS 2        /* decoding beside the loop */
+#define SERVE_THUMB_QUEUE 64         /* images waiting to be decoded */
+#define SERVE_CONNS_MAX 256          /* browsers' connections, at most... */
+#define SERVE_FDS_MARGIN 8           /* ...leaving these descriptors free */
+#define SERVE_IDLE_TIMEOUT_S 30      /* /events pings every 15 s */
 #define SERVE_IMAGE_MAX (64u << 20)  /* larger rows are not served */
 #define SERVE_CHART_EVENTS 20000     /* events read for the chart, at most */
 
 #define CSP "default-src 'none'; img-src 'self'; style-src 'self'; " \
 	"script-src 'self'; connect-src 'self'; base-uri 'none'; " \
 	"form-action 'self'; frame-ancestors 'none'"
-#define IMMUTABLE "public, max-age=31536000, immutable"
+#define IMMUTABLE "private, max-age=31536000, immutable"
+
+struct serve;
+
+/* One request being answered: its start, for Server-Timing. */
+struct call {
+	struct serve *sv;
+	struct evhttp_request *req;
+	struct httpguard_conn *conn; /* req's connection (httpguard.h) */
+	struct timespec t0;
+	int64_t now;
+};
+
+/* A thumbnail request waiting for the pool; every waiter for the same
+ * image is answered when its thumbnail (or failure) comes back. */
+struct thumb_wait {
+	TAILQ_ENTRY(thumb_wait) entry;
+	struct call cl;              /* cl.req NULL once the client went */
+	char sha256[SHA256_HEX_LEN + 1];
+};
+
+TAILQ_HEAD(thumb_waits, thumb_wait);
 
 struct serve {
 	struct ctl *c;
@@ -43,20 +75,19 @@ struct serve {
 	struct evhttp *http;
 	struct event *sigint, *sigterm;
 	struct thumbcache *thumbs;
+	struct thumbpool *pool;
+	struct thumb_waits waits;
+	struct httpguard *guard;
+	size_t conns_max;           /* the guard's cap */
 	struct live *live;
 	int loopback;               /* bound to loopback: local Host names only */
-};
-
-/* One request being answered: its start, for Server-Timing. */
-struct call {
-	struct serve *sv;
-	struct evhttp_request *req;
-	struct timespec t0;
-	int64_t now;
+	char allow_hosts[1024];     /* --allow-host names, comma-separated */
+	char token[WEBAUTH_TOKEN_MAX + 1]; /* --token's, or "" */
 };
 
 static const char serve_help[] =
-    "usage: imgeditctl serve [--listen ADDR:PORT] [--db PATH] [--json]\n"
+    "usage: imgeditctl serve [--listen ADDR:PORT] [--token FILE]\n"
+    "                        [--allow-host NAME]... [--db PATH] [--json]\n"
     "\n"
     "Serves a read-only web view of the queue: counts, images per minute,\n"
     "daemons, jobs with thumbnails of their partials and finals, each job's\n"
@@ -67,6 +98,12 @@ static const char serve_help[] =
     "                      any free port). Any address but loopback prints a\n"
     "                      warning: the pages show prompts and images to\n"
     "                      whoever can reach them.\n"
+    "  --token FILE        ask for the token in FILE (its first line; 16 to\n"
+    "                      200 characters; not readable by others): as\n"
+    "                      Authorization: Bearer TOKEN, or the cookie that\n"
+    "                      opening /?token=TOKEN once sets\n"
+    "  --allow-host NAME   answer only requests whose Host is NAME (again\n"
+    "                      for more); default: localhost names on loopback\n"
     "  --json              print the address as JSON instead of a line\n"
     "\n"
     "Paths: / (?state=S&q=WORD&before=ID), /jobs/ID, /images/ID,\n"
@@ -104,6 +141,7 @@ reply(struct call *cl, int code, const char *reason, const char *ctype,
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
 	evhttp_add_header(h, "Content-Security-Policy", CSP);
+	evhttp_add_header(h, "Cross-Origin-Resource-Policy", "same-origin");
 	add_timing(cl);
 	evhttp_send_reply(cl->req, code, reason, body);
 }
@@ -342,6 +380,119 @@ etag_of(char *etag, size_t n, const char *sha256, int thumb)
 	snprintf(etag, n, "\"%s%s\"", thumb ? "t160-" : "", sha256);
 }
 
+/* ---- thumbnails: made by the pool, remembered by the cache ---- */
+
+/* Answers a thumbnail request from the cache; 0 if it holds nothing. */
+static int
+thumb_from_cache(struct call *cl, const char *sha256)
+{
+	struct evbuffer *out;
+	const unsigned char *png;
+	const char *failure;
+	size_t len;
+
+	if ((failure = thumbcache_failure(cl->sv->thumbs, sha256)) != NULL) {
+		reply_error(cl, 422, "Unprocessable Entity", failure);
+		return 1;
+	}
+	if ((png = thumbcache_get(cl->sv->thumbs, sha256, &len)) == NULL)
+		return 0;
+	if ((out = evbuffer_new()) == NULL ||
+	    evbuffer_add(out, png, len) == -1)
+		evhttp_send_error(cl->req, HTTP_INTERNAL, NULL);
+	else
+		reply(cl, HTTP_OK, "OK", "image/png", IMMUTABLE, out);
+	if (out != NULL)
+		evbuffer_free(out);
+	return 1;
+}
+
+/* The connection of a waiting request closed. When the client went away,
+ * evhttp has detached the request and left it to us: freed here. */
+static void
+on_thumb_client_gone(void *arg)
+{
+	struct thumb_wait *w = arg;
+
+	if (evhttp_request_get_connection(w->cl.req) == NULL)
+		evhttp_request_free(w->cl.req);
+	w->cl.req = NULL;
+}
+
+static int
+thumb_waited(struct serve *sv, const char *sha256)
+{
+	struct thumb_wait *w;
+
+	TAILQ_FOREACH(w, &sv->waits, entry)
+		if (strcmp(w->sha256, sha256) == 0)
+			return 1;
+	return 0;
+}
+
+/* The pool's answer, on the loop: cached, success or failure alike, and
+ * given to every request waiting for it. */
+static void
+on_thumb_done(void *arg, struct thumbpool_result *res)
+{
+	struct serve *sv = arg;
+	struct thumb_wait *w, *next;
+
+	if (res->ok)
+		thumbcache_put(sv->thumbs, res->key, res->t.png, res->t.len);
+	else
+		thumbcache_put_failure(sv->thumbs, res->key, res->err);
+	for (w = TAILQ_FIRST(&sv->waits); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (strcmp(w->sha256, res->key) != 0)
+			continue;
+		TAILQ_REMOVE(&sv->waits, w, entry);
+		if (w->cl.req != NULL) {
+			httpguard_on_close(w->cl.conn, NULL, NULL);
+			if (!thumb_from_cache(&w->cl, res->key))
+				reply_error(&w->cl, 422, "Unprocessable Entity",
+				    res->ok ? "The thumbnail is too large to "
+				    "keep." : res->err);
+		}
+		free(w);
+	}
+}
+
+/* A thumbnail of data (taken): from the cache, else queued for the pool;
+ * the request waits. A full queue is 503 with Retry-After. */
+static void
+send_thumb(struct call *cl, unsigned char *data, size_t len,
+    const char *sha256)
+{
+	struct serve *sv = cl->sv;
+	struct thumb_wait *w;
+
+	if (thumb_from_cache(cl, sha256))
+		goto done;
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		evhttp_send_error(cl->req, HTTP_INTERNAL, NULL);
+		goto done;
+	}
+	if (!thumb_waited(sv, sha256)) {
+		if (data == NULL || thumbpool_submit(sv->pool, sha256, data, len,
+		    PAGE_THUMB_SIDE, sv) == -1) {
+			free(w);
+			evhttp_add_header(evhttp_request_get_output_headers(
+			    cl->req), "Retry-After", "1");
+			reply_error(cl, 503, "Service Unavailable", "Too many "
+			    "thumbnails are being made; try again.");
+			goto done;
+		}
+		data = NULL;
+	}
+	w->cl = *cl;
+	snprintf(w->sha256, sizeof(w->sha256), "%s", sha256);
+	TAILQ_INSERT_TAIL(&sv->waits, w, entry);
+	httpguard_on_close(cl->conn, on_thumb_client_gone, w);
+done:
+	free(data);
+}
+
 /* Sends data (taking it) or its thumbnail, with ETag and a year's caching. */
 static void
 send_bytes(struct call *cl, unsigned char *data, size_t len,
@@ -349,11 +500,8 @@ send_bytes(struct call *cl, unsigned char *data, size_t len,
 {
 	struct evbuffer *out = evbuffer_new();
 	struct img_info info;
-	struct thumb t;
-	const unsigned char *cached;
 	const char *ctype;
 	char hex[SHA256_HEX_LEN + 1], etag[96], err[256];
-	size_t tlen;
 
 	if (out == NULL)
 		goto fail;
@@ -377,18 +525,8 @@ send_bytes(struct call *cl, unsigned char *data, size_t len,
 		reply(cl, HTTP_OK, "OK", ctype, IMMUTABLE, out);
 		goto done;
 	}
-	if ((cached = thumbcache_get(cl->sv->thumbs, sha256, &tlen)) == NULL) {
-		if (thumb_make(data, len, PAGE_THUMB_SIDE, &t, err,
-		    sizeof(err)) == -1) {
-			reply_error(cl, 422, "Unprocessable Entity", err);
-			goto done;
-		}
-		thumbcache_put(cl->sv->thumbs, sha256, t.png, t.len);
-		evbuffer_add(out, t.png, t.len);
-		free(t.png);
-	} else
-		evbuffer_add(out, cached, tlen);
-	reply(cl, HTTP_OK, "OK", "image/png", IMMUTABLE, out);
+	send_thumb(cl, data, len, sha256);
+	data = NULL;
 	goto done;
 fail:
 	evhttp_send_error(cl->req, HTTP_INTERNAL, NULL);
@@ -421,7 +559,6 @@ h_image(struct call *cl, int64_t id, int thumb)
 	struct catalog *cat = cl->sv->c->cat;
 	struct catalog_bytes_meta m;
 	struct buf b = { 0 };
-	const unsigned char *cached;
 	size_t tlen;
 	int rc;
 
@@ -440,9 +577,11 @@ h_image(struct call *cl, int64_t id, int thumb)
 		    "This image is too large to be served.");
 		return;
 	}
-	/* a cached thumbnail needs no bytes */
+	/* a cached thumbnail, or one being made, needs no bytes */
 	if (thumb && m.sha256[0] != '\0' &&
-	    (cached = thumbcache_get(cl->sv->thumbs, m.sha256, &tlen)) != NULL) {
+	    (thumbcache_get(cl->sv->thumbs, m.sha256, &tlen) != NULL ||
+	    thumbcache_failure(cl->sv->thumbs, m.sha256) != NULL ||
+	    thumb_waited(cl->sv, m.sha256))) {
 		send_bytes(cl, NULL, 0, m.sha256, 1);
 		return;
 	}
@@ -579,8 +718,12 @@ route(struct call *cl, const char *path, struct evkeyvalq *q)
 	else if (n == 2 && strcmp(seg[0], "fragment") == 0 &&
 	    strcmp(seg[1], "summary") == 0)
 		h_fragment_summary(cl);
-	else if (n == 1 && strcmp(seg[0], "events") == 0)
-		live_attach(cl->sv->live, cl->req, q);
+	else if (n == 1 && strcmp(seg[0], "events") == 0) {
+		if (live_count(cl->sv->live) >= cl->sv->conns_max / 2)
+			httpguard_refuse(cl->req);
+		else
+			live_attach(cl->sv->live, cl->req, cl->conn, q);
+	}
 	else
 		reply_error(cl, HTTP_NOTFOUND, "Not Found", "Nothing here.");
 	return;
@@ -589,16 +732,52 @@ end:
 		reply_error(cl, HTTP_NOTFOUND, "Not Found", "Nothing here.");
 }
 
-/* On loopback, a Host header naming another machine is a page elsewhere
- * reaching this one through DNS rebinding: it must not read the queue. */
+/* With --allow-host, Host must be one of those names. Else, on loopback,
+ * a Host header naming another machine is a page elsewhere reaching this
+ * one through DNS rebinding: it must not read the queue. */
 static int
 host_allowed(const struct serve *sv, struct evhttp_request *req)
 {
 	const char *host = evhttp_find_header(
 	    evhttp_request_get_input_headers(req), "Host");
 
+	if (sv->allow_hosts[0] != '\0')
+		return host != NULL && listen_addr_host_allowed(host,
+		    sv->allow_hosts);
 	return !sv->loopback || host == NULL ||
 	    listen_addr_host_header_loopback(host);
+}
+
+/* --token: the request carries it (header or cookie), or a link does
+ * (?token=): then the cookie is set and the browser sent on without it.
+ * Returns 1 to go on, 0 when answered (303 or 401). */
+static int
+token_ok(struct call *cl, const char *path, const char *query,
+    struct evkeyvalq *q)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(cl->req);
+	struct evkeyvalq *out = evhttp_request_get_output_headers(cl->req);
+	char rest[1024], loc[2048], cookie[WEBAUTH_TOKEN_MAX + 64];
+
+	if (cl->sv->token[0] == '\0' || webauth_request_ok(cl->sv->token,
+	    evhttp_find_header(in, "Authorization"),
+	    evhttp_find_header(in, "Cookie")))
+		return 1;
+	if (webauth_equal(cl->sv->token, evhttp_find_header(q, "token")) &&
+	    webauth_strip_query(query, rest, sizeof(rest)) == 0) {
+		snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; HttpOnly; "
+		    "SameSite=Strict", WEBAUTH_COOKIE, cl->sv->token);
+		snprintf(loc, sizeof(loc), "%s%s%s", path, rest[0] ? "?" : "",
+		    rest);
+		evhttp_add_header(out, "Set-Cookie", cookie);
+		evhttp_add_header(out, "Location", loc);
+		reply(cl, 303, "See Other", NULL, NULL, NULL);
+		return 0;
+	}
+	evhttp_add_header(out, "WWW-Authenticate", "Bearer realm=\"imgedit\"");
+	reply_error(cl, 401, "Unauthorized", "This view asks for its token: "
+	    "open it once as /?token=TOKEN (serve --token names the file).");
+	return 0;
 }
 
 static void
@@ -611,9 +790,15 @@ on_request(struct evhttp_request *req, void *arg)
 	struct evkeyvalq q;
 
 	clock_gettime(CLOCK_MONOTONIC, &cl.t0);
+	if ((cl.conn = httpguard_admit(cl.sv->guard, req)) == NULL) {
+		httpguard_refuse(req);
+		return;
+	}
 	if (!host_allowed(cl.sv, req)) {
-		reply_error(&cl, 403, "Forbidden", "This view answers "
-		    "to localhost names only (it listens on loopback).");
+		reply_error(&cl, 403, "Forbidden", cl.sv->allow_hosts[0] ?
+		    "This view answers to the names of --allow-host only." :
+		    "This view answers to localhost names only (it listens "
+		    "on loopback).");
 		return;
 	}
 	TAILQ_INIT(&q);
@@ -623,7 +808,8 @@ on_request(struct evhttp_request *req, void *arg)
 		    "That address cannot be read.");
 		return;
 	}
-	route(&cl, path, &q);
+	if (token_ok(&cl, path, query != NULL ? query : "", &q))
+		route(&cl, path, &q);
 	evhttp_clear_headers(&q);
 }
 
@@ -676,12 +862,15 @@ serve_start(struct serve *sv, const char *host, int port)
 
 	if ((sv->base = event_base_new()) == NULL ||
 	    (sv->http = evhttp_new(sv->base)) == NULL ||
-	    (sv->thumbs = thumbcache_new(SERVE_THUMB_CACHE)) == NULL) {
+	    (sv->thumbs = thumbcache_new(SERVE_THUMB_CACHE)) == NULL ||
+	    (sv->pool = thumbpool_new(sv->base, SERVE_THUMB_THREADS,
+	    SERVE_THUMB_QUEUE, on_thumb_done)) == NULL) {
 		ctl_err("out of memory");
 		return CTL_FAIL;
 	}
 	evhttp_set_allowed_methods(sv->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
 	evhttp_set_max_headers_size(sv->http, 16384);
+	evhttp_set_timeout(sv->http, SERVE_IDLE_TIMEOUT_S);
 	evhttp_set_max_body_size(sv->http, 0);
 	evhttp_set_gencb(sv->http, on_request, sv);
 	if ((bound = evhttp_bind_socket_with_handle(sv->http, host, port)) ==
@@ -690,10 +879,11 @@ serve_start(struct serve *sv, const char *host, int port)
 		return CTL_FAIL;
 	}
 	sv->loopback = listen_addr_loopback(host);
-	if (!sv->loopback)
+	if (!sv->loopback && sv->token[0] == '\0')
 		ctl_err("warning: listening on %s, not a loopback address: the "
 		    "pages show every prompt and image to whoever can reach it "
-		    "(use 127.0.0.1, or a proxy with authentication)", host);
+		    "(use 127.0.0.1, --token FILE, or a proxy with "
+		    "authentication)", host);
 	sv->live = live_new(sv->base, sv->c->cat);
 	sv->sigint = evsignal_new(sv->base, SIGINT, on_signal, sv->base);
 	sv->sigterm = evsignal_new(sv->base, SIGTERM, on_signal, sv->base);
@@ -704,14 +894,30 @@ serve_start(struct serve *sv, const char *host, int port)
 		ctl_err("cannot start serving: %s", strerror(errno));
 		return CTL_FAIL;
 	}
+	/* counted once the rest is open; at most half of them on /events,
+	 * so that pages still load */
+	sv->conns_max = httpguard_cap(SERVE_CONNS_MAX, SERVE_FDS_MARGIN);
+	if ((sv->guard = httpguard_new(sv->base, bound, sv->conns_max)) ==
+	    NULL) {
+		ctl_err("out of memory");
+		return CTL_FAIL;
+	}
 	return CTL_OK;
 }
 
 static void
 serve_stop(struct serve *sv)
 {
+	struct thumb_wait *w;
+
 	if (sv->http != NULL)
 		evhttp_free(sv->http); /* closes /events: live's callbacks */
+	httpguard_free(sv->guard);
+	thumbpool_free(sv->pool);
+	while ((w = TAILQ_FIRST(&sv->waits)) != NULL) {
+		TAILQ_REMOVE(&sv->waits, w, entry);
+		free(w);
+	}
 	live_free(sv->live);
 	if (sv->sigint != NULL)
 		event_free(sv->sigint);
@@ -722,22 +928,80 @@ serve_stop(struct serve *sv)
 	thumbcache_free(sv->thumbs);
 }
 
+/* Reads --token's file: not readable by others, a valid token on its
+ * first line. Returns CTL_OK or CTL_USAGE (said). */
+static int
+read_token(const char *path, char *tok, size_t n)
+{
+	struct stat sb;
+	ssize_t got;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+		return ctl_usage(serve_help, "--token %s: %s", path,
+		    strerror(errno));
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    (sb.st_mode & 0004) != 0) {
+		close(fd);
+		return ctl_usage(serve_help, "--token %s: not a file, or "
+		    "readable by every user (chmod o-r it)", path);
+	}
+	got = read(fd, tok, n - 1);
+	close(fd);
+	tok[got > 0 ? got : 0] = '\0';
+	tok[strcspn(tok, "\r\n")] = '\0';
+	if (!webauth_token_valid(tok))
+		return ctl_usage(serve_help, "--token %s: the first line is not "
+		    "a token (%d to %d visible characters, none of \"',;\\&=%%+)",
+		    path, WEBAUTH_TOKEN_MIN, WEBAUTH_TOKEN_MAX);
+	return CTL_OK;
+}
+
+/* --allow-host NAME: added to the comma-separated list. */
+static int
+add_allow_host(char *list, size_t n, const char *name)
+{
+	size_t len = strlen(list);
+
+	if (strchr(name, ',') != NULL || !listen_addr_allow_valid(name) ||
+	    len + strlen(name) + 2 > n)
+		return ctl_usage(serve_help, "--allow-host: '%s' is not a host "
+		    "name", name);
+	snprintf(list + len, n - len, "%s%s", len ? "," : "", name);
+	return CTL_OK;
+}
+
 int
 verb_serve(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
+		{ "token", required_argument, NULL, 't' },
+		{ "allow-host", required_argument, NULL, 'H' },
 		CTL_COMMON_OPTS,
 		{ 0, 0, 0, 0 },
 	};
 	const char *listen = "127.0.0.1:8080";
 	struct serve sv;
-	char host[256], why[256];
+	char host[256], why[256], token[WEBAUTH_TOKEN_MAX + 2] = "",
+	    allow[1024] = "";
 	int opt, rc, done = 0, port;
 
 	while ((opt = getopt_long(argc, argv, ":hl:", opts, NULL)) != -1) {
 		if (opt == 'l') {
 			listen = optarg;
+			continue;
+		}
+		if (opt == 't') {
+			if ((rc = read_token(optarg, token, sizeof(token))) !=
+			    CTL_OK)
+				return rc;
+			continue;
+		}
+		if (opt == 'H') {
+			if ((rc = add_allow_host(allow, sizeof(allow),
+			    optarg)) != CTL_OK)
+				return rc;
 			continue;
 		}
 		if ((rc = ctl_common_opt(c, opt, argv, serve_help, &done)) !=
@@ -753,7 +1017,10 @@ verb_serve(struct ctl *c, int argc, char **argv)
 	if ((rc = ctl_open(c)) != CTL_OK)
 		return rc;
 	memset(&sv, 0, sizeof(sv));
+	TAILQ_INIT(&sv.waits);
 	sv.c = c;
+	memcpy(sv.token, token, strlen(token) + 1); /* valid: fits */
+	snprintf(sv.allow_hosts, sizeof(sv.allow_hosts), "%s", allow);
 	if ((rc = serve_start(&sv, host, port)) == CTL_OK)
 		event_base_dispatch(sv.base);
 	serve_stop(&sv);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "termsafe.h"
 #include "util.h"
 
 #define OPT_JSON 0x101
@@ -66,6 +67,17 @@ json_opts(struct ctl *c, int argc, char **argv, const char *help, int *json,
 			return rc;
 	}
 	return CTL_OK;
+}
+
+/* doc's text made safe for a terminal (termsafe.h), before it is printed
+ * for people: CTL_OK, or CTL_FAIL out of memory. */
+static int
+human_doc(json_t *doc)
+{
+	if (termsafe_json(doc) == 0)
+		return CTL_OK;
+	ctl_err("out of memory");
+	return CTL_FAIL;
 }
 
 /* A one-line excerpt of s, at most max bytes (cut on a UTF-8 boundary). */
@@ -190,7 +202,7 @@ verb_list(struct ctl *c, int argc, char **argv)
 	}
 	if (json)
 		rc = print_json(arr);
-	else
+	else if ((rc = human_doc(arr)) == CTL_OK)
 		list_table(arr);
 	json_decref(arr);
 	return rc;
@@ -374,7 +386,7 @@ verb_show(struct ctl *c, int argc, char **argv)
 	}
 	if (json)
 		rc = print_json(doc);
-	else {
+	else if ((rc = human_doc(doc)) == CTL_OK) {
 		show_header(doc);
 		show_inputs(json_object_get(doc, "inputs"));
 		show_attempts(json_object_get(doc, "attempt_log"));
@@ -537,7 +549,7 @@ verb_status(struct ctl *c, int argc, char **argv)
 	}
 	if (json)
 		rc = print_json(doc);
-	else
+	else if ((rc = human_doc(doc)) == CTL_OK)
 		status_text(doc, c->db_name);
 	json_decref(doc);
 	return rc;

@@ -19,6 +19,22 @@
 /* Largest ancillary chunk libpng may inflate (iCCP, zTXt). */
 #define THUMB_PNG_CHUNK_MAX (8u << 20)
 
+/* What a decoder gets: the bytes, the thumbnail's side, the limits and
+ * the monotonic time (ms) past which it gives up. */
+struct decode_in {
+	const unsigned char *data;
+	size_t len;
+	uint32_t max_side;
+	const struct thumb_limits *lim;
+	int64_t deadline_ms;
+};
+
+static int
+past_deadline(const struct decode_in *in)
+{
+	return mono_ms() > in->deadline_ms;
+}
+
 /* The box filter: source rows go in one at a time, RGBA; each output row is
  * written once its last source row has been added. */
 struct boxer {
@@ -136,8 +152,12 @@ struct png_io {
 	const unsigned char *p;
 	size_t len, off;
 	struct buf out;
+	const struct decode_in *in;  /* reading: its deadline */
 	char msg[128];
 };
+
+/* Ancillary chunks libpng keeps (sPLT, text, unknown): beyond, an error. */
+#define THUMB_PNG_CHUNKS_MAX 128
 
 static void
 png_read_mem(png_structp png, png_bytep dst, size_t n)
@@ -146,6 +166,8 @@ png_read_mem(png_structp png, png_bytep dst, size_t n)
 
 	if (n > io->len - io->off)
 		png_error(png, "truncated PNG");
+	if (io->in != NULL && past_deadline(io->in))
+		png_error(png, "took too long to decode");
 	memcpy(dst, io->p + io->off, n);
 	io->off += n;
 }
@@ -228,6 +250,7 @@ png_run(png_structp png, png_infop info, struct png_io *io,
 	png_set_read_fn(png, io, png_read_mem);
 	png_set_user_limits(png, 65536, 65536);
 	png_set_chunk_malloc_max(png, THUMB_PNG_CHUNK_MAX);
+	png_set_chunk_cache_max(png, THUMB_PNG_CHUNKS_MAX);
 	png_read_info(png, info);
 	png_get_IHDR(png, info, &w, &h, &depth, &ctype, NULL, NULL, NULL);
 	if (check_size(w, h, THUMB_MAX_PIXELS, err, errlen) == -1)
@@ -239,10 +262,10 @@ png_run(png_structp png, png_infop info, struct png_io *io,
 }
 
 static int
-decode_png(const unsigned char *data, size_t len, uint32_t max_side,
-    struct boxer *out, char *err, size_t errlen)
+decode_png(const struct decode_in *in, struct boxer *out, char *err,
+    size_t errlen)
 {
-	struct png_io io = { .p = data, .len = len };
+	struct png_io io = { .p = in->data, .len = in->len, .in = in };
 	struct png_dec d;
 	png_structp png;
 	png_infop info = NULL;
@@ -253,8 +276,8 @@ decode_png(const unsigned char *data, size_t len, uint32_t max_side,
 	    png_on_warning);
 	if (png == NULL || (info = png_create_info_struct(png)) == NULL)
 		errorf(err, errlen, "out of memory");
-	else if ((rc = png_run(png, info, &io, &d, max_side, err, errlen)) ==
-	    0) {
+	else if ((rc = png_run(png, info, &io, &d, in->max_side, err,
+	    errlen)) == 0) {
 		*out = d.box;
 		memset(&d.box, 0, sizeof(d.box));
 	}
@@ -271,6 +294,14 @@ struct jpeg_err {
 	struct jpeg_error_mgr pub;
 	jmp_buf jb;
 	char msg[JMSG_LENGTH_MAX];
+};
+
+/* libjpeg's progress monitor, called for every scan and row group: the
+ * scan count (as djpeg -maxscans) and the deadline. */
+struct jpeg_watch {
+	struct jpeg_progress_mgr pub;
+	const struct decode_in *in;
+	struct jpeg_err *je;
 };
 
 static void
@@ -290,6 +321,24 @@ jpeg_on_message(j_common_ptr cinfo, int level)
 		jpeg_on_error(cinfo);
 }
 
+static void
+jpeg_on_progress(j_common_ptr cinfo)
+{
+	struct jpeg_watch *w = (struct jpeg_watch *)cinfo->progress;
+	j_decompress_ptr d = (j_decompress_ptr)cinfo;
+
+	if (d->input_scan_number > w->in->lim->max_scans) {
+		snprintf(w->je->msg, sizeof(w->je->msg), "more than %d scans",
+		    w->in->lim->max_scans);
+		longjmp(w->je->jb, 1);
+	}
+	if (past_deadline(w->in)) {
+		snprintf(w->je->msg, sizeof(w->je->msg), "took more than %ld ms "
+		    "to decode", w->in->lim->max_ms);
+		longjmp(w->je->jb, 1);
+	}
+}
+
 /* The largest libjpeg downscale (1/8, 1/4, 1/2) still at least tw x th. */
 static unsigned
 jpeg_denom(uint32_t w, uint32_t h, uint32_t tw, uint32_t th)
@@ -305,6 +354,7 @@ jpeg_denom(uint32_t w, uint32_t h, uint32_t tw, uint32_t th)
 struct jpeg_dec {
 	struct jpeg_decompress_struct ci;
 	struct jpeg_err je;
+	struct jpeg_watch watch;
 	struct boxer box;
 	unsigned char *row;
 };
@@ -339,23 +389,30 @@ jpeg_feed(struct jpeg_dec *d, uint32_t max_side, char *err, size_t errlen)
 
 /* Everything libjpeg may longjmp out of, and nothing after it. */
 static int
-jpeg_run(struct jpeg_dec *d, const unsigned char *data, size_t len,
-    uint32_t max_side, char *err, size_t errlen)
+jpeg_run(struct jpeg_dec *d, const struct decode_in *in, char *err,
+    size_t errlen)
 {
 	if (setjmp(d->je.jb))
 		return errorf(err, errlen, "JPEG: %s", d->je.msg);
 	jpeg_create_decompress(&d->ci);
-	jpeg_mem_src(&d->ci, data, (unsigned long)len);
+	/* beyond it libjpeg would need a backing store, which it has not:
+	 * JERR_NO_BACKING_STORE, an error */
+	d->ci.mem->max_memory_to_use = (long)in->lim->max_memory;
+	d->watch.pub.progress_monitor = jpeg_on_progress;
+	d->watch.in = in;
+	d->watch.je = &d->je;
+	d->ci.progress = &d->watch.pub;
+	jpeg_mem_src(&d->ci, in->data, (unsigned long)in->len);
 	jpeg_read_header(&d->ci, TRUE);
 	if (check_size(d->ci.image_width, d->ci.image_height,
 	    THUMB_MAX_PIXELS, err, errlen) == -1)
 		return -1;
-	return jpeg_feed(d, max_side, err, errlen);
+	return jpeg_feed(d, in->max_side, err, errlen);
 }
 
 static int
-decode_jpeg(const unsigned char *data, size_t len, uint32_t max_side,
-    struct boxer *out, char *err, size_t errlen)
+decode_jpeg(const struct decode_in *in, struct boxer *out, char *err,
+    size_t errlen)
 {
 	struct jpeg_dec *d;
 	int rc;
@@ -365,7 +422,7 @@ decode_jpeg(const unsigned char *data, size_t len, uint32_t max_side,
 	d->ci.err = jpeg_std_error(&d->je.pub);
 	d->je.pub.error_exit = jpeg_on_error;
 	d->je.pub.emit_message = jpeg_on_message;
-	if ((rc = jpeg_run(d, data, len, max_side, err, errlen)) == 0) {
+	if ((rc = jpeg_run(d, in, err, errlen)) == 0) {
 		*out = d->box;
 		memset(&d->box, 0, sizeof(d->box));
 	}
@@ -378,22 +435,26 @@ decode_jpeg(const unsigned char *data, size_t len, uint32_t max_side,
 
 /* ---- WebP ---- */
 
+/* Decoded whole (bounded by THUMB_MAX_WHOLE pixels, one still image). */
 static int
-decode_webp(const unsigned char *data, size_t len, uint32_t max_side,
-    struct boxer *out, char *err, size_t errlen)
+decode_webp(const struct decode_in *in, struct boxer *out, char *err,
+    size_t errlen)
 {
+	WebPBitstreamFeatures feat;
 	uint8_t *px;
 	uint32_t tw, th, y;
 	int w, h;
 
-	if (!WebPGetInfo(data, len, &w, &h))
+	if (WebPGetFeatures(in->data, in->len, &feat) != VP8_STATUS_OK)
 		return errorf(err, errlen, "WebP: corrupt header");
-	if (check_size((uint32_t)w, (uint32_t)h, THUMB_MAX_WHOLE, err,
-	    errlen) == -1)
+	if (feat.has_animation)
+		return errorf(err, errlen, "WebP: an animation");
+	if (check_size((uint32_t)feat.width, (uint32_t)feat.height,
+	    THUMB_MAX_WHOLE, err, errlen) == -1)
 		return -1;
-	if ((px = WebPDecodeRGBA(data, len, &w, &h)) == NULL)
+	if ((px = WebPDecodeRGBA(in->data, in->len, &w, &h)) == NULL)
 		return errorf(err, errlen, "WebP: truncated or corrupt");
-	thumb_fit((uint32_t)w, (uint32_t)h, max_side, &tw, &th);
+	thumb_fit((uint32_t)w, (uint32_t)h, in->max_side, &tw, &th);
 	if (boxer_init(out, (uint32_t)w, (uint32_t)h, tw, th) == -1) {
 		boxer_free(out);
 		WebPFree(px);
@@ -459,24 +520,60 @@ fail:
 	    io.msg[0] ? io.msg : "out of memory");
 }
 
+/* ---- the decoders, by format ---- */
+
+typedef int decode_fn(const struct decode_in *in, struct boxer *out,
+    char *err, size_t errlen);
+
+static const struct {
+	enum img_format format;
+	decode_fn *decode;
+} decoders[] = {
+	{ IMG_PNG, decode_png },
+	{ IMG_JPEG, decode_jpeg },
+	{ IMG_WEBP, decode_webp },
+};
+
+static decode_fn *
+decoder_of(enum img_format format)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(decoders) / sizeof(decoders[0]); i++)
+		if (decoders[i].format == format)
+			return decoders[i].decode;
+	return NULL;
+}
+
 int
 thumb_make(const unsigned char *data, size_t len, uint32_t max_side,
     struct thumb *out, char *err, size_t errlen)
 {
+	static const struct thumb_limits lim = { THUMB_MAX_SCANS,
+	    THUMB_MAX_MEMORY, THUMB_MAX_MS };
+
+	return thumb_make_limited(data, len, max_side, &lim, out, err, errlen);
+}
+
+int
+thumb_make_limited(const unsigned char *data, size_t len,
+    uint32_t max_side, const struct thumb_limits *lim, struct thumb *out,
+    char *err, size_t errlen)
+{
+	struct decode_in in = { data, len, max_side, lim,
+	    mono_ms() + lim->max_ms };
 	struct img_info info;
 	struct boxer b;
+	decode_fn *decode;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	memset(&b, 0, sizeof(b));
 	if (img_probe(data, len, &info, err, errlen) == -1)
 		return -1;
-	if (info.format == IMG_PNG)
-		rc = decode_png(data, len, max_side, &b, err, errlen);
-	else if (info.format == IMG_JPEG)
-		rc = decode_jpeg(data, len, max_side, &b, err, errlen);
-	else
-		rc = decode_webp(data, len, max_side, &b, err, errlen);
+	if ((decode = decoder_of(info.format)) == NULL)
+		return errorf(err, errlen, "no thumbnails of this format");
+	rc = decode(&in, &b, err, errlen);
 	if (rc == 0 && b.oy != b.th)
 		rc = errorf(err, errlen, "image ended early");
 	if (rc == 0)

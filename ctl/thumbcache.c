@@ -14,7 +14,8 @@ struct tc_entry {
 	TAILQ_ENTRY(tc_entry) lru;        /* most recently used first */
 	struct tc_entry *next;            /* in its bucket */
 	char key[TC_KEY_MAX + 1];
-	size_t len;
+	size_t len;                       /* counted against max_bytes */
+	int failed;                       /* png holds the reason, a string */
 	unsigned char png[];
 };
 
@@ -80,8 +81,9 @@ drop(struct thumbcache *tc, struct tc_entry **p)
 	free(e);
 }
 
-const unsigned char *
-thumbcache_get(struct thumbcache *tc, const char *sha256, size_t *len)
+/* The entry of sha256, made most recently used, or NULL. */
+static struct tc_entry *
+find(struct thumbcache *tc, const char *sha256)
 {
 	struct tc_entry *e;
 
@@ -89,13 +91,32 @@ thumbcache_get(struct thumbcache *tc, const char *sha256, size_t *len)
 		return NULL;
 	TAILQ_REMOVE(&tc->lru, e, lru);
 	TAILQ_INSERT_HEAD(&tc->lru, e, lru);
+	return e;
+}
+
+const unsigned char *
+thumbcache_get(struct thumbcache *tc, const char *sha256, size_t *len)
+{
+	struct tc_entry *e = find(tc, sha256);
+
+	if (e == NULL || e->failed)
+		return NULL;
 	*len = e->len;
 	return e->png;
 }
 
-int
-thumbcache_put(struct thumbcache *tc, const char *sha256,
-    const unsigned char *png, size_t len)
+const char *
+thumbcache_failure(struct thumbcache *tc, const char *sha256)
+{
+	struct tc_entry *e = find(tc, sha256);
+
+	return e != NULL && e->failed ? (const char *)e->png : NULL;
+}
+
+/* Stores size bytes of data under sha256, counted as len. */
+static int
+put(struct thumbcache *tc, const char *sha256, const void *data,
+    size_t size, size_t len, int failed)
 {
 	struct tc_entry **p, *e;
 
@@ -108,11 +129,12 @@ thumbcache_put(struct thumbcache *tc, const char *sha256,
 	while (tc->bytes + len > tc->max_bytes &&
 	    (e = TAILQ_LAST(&tc->lru, tc_list)) != NULL)
 		drop(tc, slot(tc, e->key));
-	if ((e = malloc(sizeof(*e) + len)) == NULL)
+	if ((e = malloc(sizeof(*e) + size)) == NULL)
 		return -1;
 	memcpy(e->key, sha256, strlen(sha256) + 1);
-	memcpy(e->png, png, len);
+	memcpy(e->png, data, size);
 	e->len = len;
+	e->failed = failed;
 	p = slot(tc, sha256);
 	e->next = NULL;
 	*p = e;
@@ -120,6 +142,23 @@ thumbcache_put(struct thumbcache *tc, const char *sha256,
 	tc->bytes += len;
 	tc->count++;
 	return 0;
+}
+
+int
+thumbcache_put(struct thumbcache *tc, const char *sha256,
+    const unsigned char *png, size_t len)
+{
+	return put(tc, sha256, png, len, len, 0);
+}
+
+int
+thumbcache_put_failure(struct thumbcache *tc, const char *sha256,
+    const char *reason)
+{
+	size_t size = strlen(reason) + 1;
+
+	return put(tc, sha256, reason, size, size > THUMBCACHE_FAILURE_BYTES ?
+	    size : THUMBCACHE_FAILURE_BYTES, 1);
 }
 
 size_t

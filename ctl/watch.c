@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "termsafe.h"
 #include "util.h"
 
 #define OPT_JSON 0x101
@@ -92,16 +93,19 @@ emit(struct watch *w, json_t *obj, const char *line)
 			    sizeof(w->recent[0]) * (RECENT_LINES - 1));
 			w->nrecent--;
 		}
-		snprintf(w->recent[w->nrecent++], sizeof(w->recent[0]), "%s",
-		    line);
+		termsafe_copy(line, w->recent[w->nrecent++],
+		    sizeof(w->recent[0]));
 	} else if (w->json) {
 		char *text = json_dumps(obj, JSON_COMPACT);
 
 		if (text != NULL)
 			printf("%s\n", text);
 		free(text);
-	} else
-		printf("%s\n", line);
+	} else {
+		char safe[4 * 160];
+
+		printf("%s\n", termsafe_copy(line, safe, sizeof(safe)));
+	}
 	json_decref(obj);
 }
 
@@ -265,6 +269,11 @@ draw(struct watch *w)
 	if (catalog_status(w->c->cat, now, &status) != CATALOG_OK)
 		return -1;
 	if (catalog_running(w->c->cat, &running) != CATALOG_OK) {
+		json_decref(status);
+		return -1;
+	}
+	if (termsafe_json(status) == -1 || termsafe_json(running) == -1) {
+		json_decref(running);
 		json_decref(status);
 		return -1;
 	}

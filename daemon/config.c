@@ -45,6 +45,12 @@ const struct config_key config_keys[] = {
 	{ "log-level", "LEVEL", "debug, info, warn or error" },
 	{ "metrics-listen", "ADDR:PORT", "serve Prometheus metrics at "
 	    "http://ADDR:PORT/metrics, e.g. 127.0.0.1:9464 (empty = off)" },
+	{ "download-proxy", "URL", "fetch url results through this HTTP proxy "
+	    "(http://HOST:PORT), tunnelled to the address checked; never the "
+	    "environment's proxy (empty = direct)" },
+	{ "metrics-allow-host", "NAMES", "the Host names /metrics answers to, "
+	    "comma-separated (default: loopback names on a loopback address, "
+	    "else any)" },
 	{ NULL, NULL, NULL },
 };
 
@@ -112,8 +118,12 @@ config_free(struct config *cfg)
 	free(cfg->organization);
 	free(cfg->project);
 	free(cfg->metrics_listen);
+	free(cfg->metrics_allow_host);
+	free(cfg->download_proxy);
+	cfg->download_proxy = NULL;
 	cfg->db = cfg->base_url = cfg->api_key_file = NULL;
 	cfg->organization = cfg->project = cfg->metrics_listen = NULL;
+	cfg->metrics_allow_host = NULL;
 }
 
 static int
@@ -268,6 +278,24 @@ config_set(struct config *cfg, const char *key, const char *value, char *err,
 		rc = set_level(&cfg->log_level, value);
 	} else if (strcmp(key, "metrics-listen") == 0) {
 		return set_listen(&cfg->metrics_listen, value, err, errlen);
+	} else if (strcmp(key, "download-proxy") == 0) {
+		want = "an http:// or https:// proxy URL";
+		if (value[0] == '\0') {
+			free(cfg->download_proxy);
+			cfg->download_proxy = NULL;
+			rc = 0;
+		} else if ((rc = (strncmp(value, "http://", 7) == 0 ||
+		    strncmp(value, "https://", 8) == 0) && strlen(value) > 8 &&
+		    strpbrk(value, " \t\r\n") == NULL ? 0 : -1) == 0)
+			rc = set_string(&cfg->download_proxy, value);
+	} else if (strcmp(key, "metrics-allow-host") == 0) {
+		want = "host names, comma-separated";
+		if (value[0] == '\0') {
+			free(cfg->metrics_allow_host);
+			cfg->metrics_allow_host = NULL;
+			rc = 0;
+		} else if ((rc = listen_addr_allow_valid(value) ? 0 : -1) == 0)
+			rc = set_string(&cfg->metrics_allow_host, value);
 	} else {
 		snprintf(err, errlen, "%s: unknown setting", key);
 		return -1;
@@ -310,6 +338,9 @@ static const struct {
 	{ "memory-max", offsetof(struct config, memory_max), F_I64, 1 },
 	{ "log-level", offsetof(struct config, log_level), F_LEVEL, 1 },
 	{ "metrics-listen", offsetof(struct config, metrics_listen), F_STR, 0 },
+	{ "metrics-allow-host", offsetof(struct config, metrics_allow_host),
+	    F_STR, 0 },
+	{ "download-proxy", offsetof(struct config, download_proxy), F_STR, 1 },
 };
 
 int

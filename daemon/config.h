@@ -27,6 +27,8 @@ struct config {
 	int64_t memory_max;        /* image bytes waiting to be stored */
 	int log_level;             /* enum log_level */
 	char *metrics_listen;      /* "HOST:PORT" of /metrics, NULL = off */
+	char *metrics_allow_host;  /* its Host names, comma-separated, or NULL */
+	char *download_proxy;      /* url results through this proxy, or NULL */
 };
 
 /* One setting as the flag and the file spell it. */

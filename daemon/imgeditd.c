@@ -506,6 +506,7 @@ dispatch_config_from(struct daemon *dm, const struct config *cfg,
 	dc->up.api_key = dm->api_key;
 	dc->up.organization = cfg->organization;
 	dc->up.project = cfg->project;
+	dc->up.download_proxy = cfg->download_proxy;
 	dc->up.connect_timeout_ms = (long)cfg->connect_timeout_ms;
 	dc->up.stall_timeout_s = (long)((cfg->stall_timeout_ms + 999) / 1000);
 	dc->up.total_timeout_ms = (long)cfg->total_timeout_ms;
@@ -683,9 +684,11 @@ start_metrics(struct daemon *dm)
 		return 0;
 	dm->msrv = metrics_server_new(dm->base, dm->cfg.metrics_listen,
 	    &dm->metrics, sample_metrics, dm, err, sizeof(err));
-	if (dm->msrv == NULL) {
+	if (dm->msrv == NULL || metrics_server_allow_hosts(dm->msrv,
+	    dm->cfg.metrics_allow_host) == -1) {
 		log_err("metrics_listen_failed listen=%s error=%s",
-		    LOG_Q(dm->cfg.metrics_listen), LOG_Q(err));
+		    LOG_Q(dm->cfg.metrics_listen), LOG_Q(dm->msrv == NULL ? err :
+		    "out of memory"));
 		return -1;
 	}
 	log_info("metrics_listen address=%s path=/metrics",

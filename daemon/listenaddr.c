@@ -4,7 +4,9 @@
 
 #include "util.h"
 
+#include <ctype.h>
 #include <string.h>
+#include <strings.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -75,23 +77,74 @@ listen_addr_loopback(const char *host)
 	    a6.s6_addr[12] == 127));
 }
 
-int
-listen_addr_host_header_loopback(const char *host)
+/* The name of a Host header ("name", "name:port", "[v6]:port") into name
+ * (n bytes). Returns 0, or -1 if it is malformed or too long. */
+static int
+host_header_name(const char *host, char *name, size_t size)
 {
-	char name[64];
 	const char *end;
 	size_t n;
 
 	if (host[0] == '[') {
 		if ((end = strchr(host, ']')) == NULL ||
 		    (end[1] != '\0' && end[1] != ':'))
-			return 0;
+			return -1;
 		host++;
 	} else if ((end = strchr(host, ':')) == NULL)
 		end = host + strlen(host);
-	if ((n = (size_t)(end - host)) == 0 || n >= sizeof(name))
-		return 0;
+	if ((n = (size_t)(end - host)) == 0 || n >= size)
+		return -1;
 	memcpy(name, host, n);
 	name[n] = '\0';
-	return listen_addr_loopback(name);
+	return 0;
+}
+
+int
+listen_addr_host_header_loopback(const char *host)
+{
+	char name[64];
+
+	return host_header_name(host, name, sizeof(name)) == 0 &&
+	    listen_addr_loopback(name);
+}
+
+int
+listen_addr_host_allowed(const char *host, const char *allow)
+{
+	char name[256];
+	const char *p = allow, *end;
+	size_t n;
+
+	if (host_header_name(host, name, sizeof(name)) == -1)
+		return 0;
+	for (; *p != '\0'; p = *end == ',' ? end + 1 : end) {
+		end = p + strcspn(p, ",");
+		n = (size_t)(end - p);
+		if (n >= 2 && p[0] == '[' && p[n - 1] == ']')
+			p++, n -= 2;
+		if (n == strlen(name) && strncasecmp(p, name, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+listen_addr_allow_valid(const char *allow)
+{
+	const char *p;
+	int len = 0;
+
+	if (*allow == '\0')
+		return 0;
+	for (p = allow; *p != '\0'; p++) {
+		if (*p == ',') {
+			if (len == 0)
+				return 0;
+			len = 0;
+		} else if (isalnum((unsigned char)*p) || strchr("-.:[]", *p))
+			len++;
+		else
+			return 0;
+	}
+	return len > 0;
 }

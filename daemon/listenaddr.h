@@ -22,4 +22,12 @@ int listen_addr_loopback(const char *host);
  * 127.0.0.1 sends its own name. */
 int listen_addr_host_header_loopback(const char *host);
 
+/* Whether a Host header's name (its port aside) is one of allow's,
+ * comma-separated, compared without case ("example.test,127.0.0.1,::1"). */
+int listen_addr_host_allowed(const char *host, const char *allow);
+
+/* Whether allow is a list listen_addr_host_allowed can use: names of
+ * letters, digits, '-', '.', ':' (IPv6), comma-separated, none empty. */
+int listen_addr_allow_valid(const char *allow);
+
 #endif

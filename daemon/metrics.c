@@ -1,6 +1,7 @@
 /* metrics.c: the daemon's counters, gauges and histograms, rendered in the
  * Prometheus text format 0.0.4, and the evhttp endpoint that serves them. */
 #include "metrics.h"
+#include "httpguard.h"
 #include "listenaddr.h"
 
 #include <stdarg.h>
@@ -334,9 +335,14 @@ metrics_render(const struct metrics *m, int64_t now, struct buf *out)
 #define HTTP_TIMEOUT_S 10
 #define HTTP_HEADERS_MAX 8192
 #define HTTP_BODY_MAX 1024
+/* scrapers are few; the transfers need the descriptors */
+#define HTTP_CONNS_MAX 16
 
 struct metrics_server {
 	struct evhttp *http;
+	struct httpguard *guard;
+	char *allow_hosts;         /* Host names answered, or NULL */
+	int loopback;              /* bound to loopback */
 	struct metrics *m;
 	metrics_sample_fn sample;
 	void *arg;
@@ -358,6 +364,21 @@ reply_text(struct evhttp_request *req, int code, const char *reason,
 		evbuffer_free(body);
 }
 
+/* DNS rebinding (a page elsewhere whose name now points here sends its
+ * own name) and names nobody meant to serve: Host must be allowed. */
+static int
+host_ok(const struct metrics_server *s, struct evhttp_request *req)
+{
+	const char *host = evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Host");
+
+	if (s->allow_hosts != NULL)
+		return host != NULL && listen_addr_host_allowed(host,
+		    s->allow_hosts);
+	return !s->loopback || host == NULL ||
+	    listen_addr_host_header_loopback(host);
+}
+
 static void
 on_request(struct evhttp_request *req, void *arg)
 {
@@ -369,6 +390,15 @@ on_request(struct evhttp_request *req, void *arg)
 	struct buf text = { 0 };
 	struct evbuffer *body;
 
+	if (httpguard_admit(s->guard, req) == NULL) {
+		httpguard_refuse(req);
+		return;
+	}
+	if (!host_ok(s, req)) {
+		reply_text(req, 403, "Forbidden", "forbidden: this Host is not "
+		    "one the metrics answer to (metrics-allow-host)\n");
+		return;
+	}
 	if (path == NULL || strcmp(path, "/metrics") != 0) {
 		reply_text(req, HTTP_NOTFOUND, "Not Found",
 		    "not found: the metrics are at /metrics\n");
@@ -451,11 +481,28 @@ metrics_server_new(struct event_base *base, const char *listen,
 		    "address of this host)", listen);
 		goto fail;
 	}
+	if ((s->guard = httpguard_new(base, bs, HTTP_CONNS_MAX)) == NULL) {
+		errorf(err, errlen, "out of memory");
+		goto fail;
+	}
 	bound_address(s, bs, host);
+	s->loopback = listen_addr_loopback(host);
 	return s;
 fail:
 	metrics_server_free(s);
 	return NULL;
+}
+
+int
+metrics_server_allow_hosts(struct metrics_server *s, const char *allow)
+{
+	char *copy = NULL;
+
+	if (allow != NULL && (copy = strdup(allow)) == NULL)
+		return -1;
+	free(s->allow_hosts);
+	s->allow_hosts = copy;
+	return 0;
 }
 
 const char *
@@ -471,5 +518,7 @@ metrics_server_free(struct metrics_server *s)
 		return;
 	if (s->http != NULL)
 		evhttp_free(s->http);
+	httpguard_free(s->guard);
+	free(s->allow_hosts);
 	free(s);
 }

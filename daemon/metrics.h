@@ -109,6 +109,11 @@ struct metrics_server *metrics_server_new(struct event_base *base,
     const char *listen, struct metrics *m, metrics_sample_fn sample,
     void *arg, char *err, size_t errlen);
 
+/* The Host names it answers to (listenaddr.h's list, copied), or NULL:
+ * loopback names when bound to loopback, else any. Others get 403.
+ * Returns 0, or -1 out of memory. */
+int metrics_server_allow_hosts(struct metrics_server *s, const char *allow);
+
 /* The address it listens on, "HOST:PORT" with the real port. */
 const char *metrics_server_address(const struct metrics_server *s);
 

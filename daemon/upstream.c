@@ -34,6 +34,13 @@ struct xfer {
 	struct buf body;
 	struct curl_slist *headers;
 	char errbuf[CURL_ERROR_SIZE];
+	/* a download through the operator's download proxy: first a probe
+	 * resolves the url's host (no connection), then the tunnel goes to
+	 * the address it checked */
+	int resolving;
+	char pinned[72];           /* that address, [v6] bracketed, or "" */
+	char refused_ip[64];       /* an internal address seen, or "" */
+	struct curl_slist *connect_to;
 };
 
 /* Bytes of one input image sent as a mime part, read in place. */
@@ -63,6 +70,7 @@ struct edit_call {
 	int refused;                /* a url result the policy refused */
 	int local_fault;            /* no descriptor for a socket (EMFILE) */
 	char base_ip[64];           /* the address the edit request went to */
+	long base_port;             /* and its port */
 	int complete;               /* expect_finals delivered */
 	int paused;                 /* should_pause said so */
 	int was_paused;             /* ... at some time in this call */
@@ -766,6 +774,8 @@ xfer_cleanup(struct edit_call *call, struct xfer *x, int remove)
 		explicit_bzero(l->data, strlen(l->data));
 	curl_slist_free_all(x->headers);
 	x->headers = NULL;
+	curl_slist_free_all(x->connect_to);
+	x->connect_to = NULL;
 	buf_free(&x->body);
 	free(x->url);
 	x->url = NULL;
@@ -1059,10 +1069,22 @@ open_main_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
 	return open_socket(arg, addr);
 }
 
+/* Whether sa is the address and port the edit request went to. */
+static int
+is_base_address(const struct edit_call *call, const struct sockaddr *sa)
+{
+	char ip[64];
+
+	return urlpolicy_addr_text(sa, ip, sizeof(ip)) == 0 &&
+	    strcmp(ip, call->base_ip) == 0 &&
+	    urlpolicy_addr_port(sa) == call->base_port;
+}
+
 /* CURLOPT_OPENSOCKETFUNCTION of a download: the address curl is about to
- * connect to, after every DNS answer and retry. An internal one is refused
- * unless it is the very address the edit request went to (a test setup,
- * where the fake upstream serves its own url results). */
+ * connect to, after every DNS answer and retry (downloads use no proxy,
+ * so it is the url's host's). An internal one is refused unless it is the
+ * very address and port the edit request went to (a test setup, where the
+ * fake upstream serves its own url results). */
 static curl_socket_t
 open_download_socket(void *arg, curlsocktype purpose,
     struct curl_sockaddr *addr)
@@ -1073,8 +1095,9 @@ open_download_socket(void *arg, curlsocktype purpose,
 
 	(void)purpose;
 	if (urlpolicy_internal(&addr->addr) &&
-	    (urlpolicy_addr_text(&addr->addr, ip, sizeof(ip)) == -1 ||
-	    strcmp(ip, call->base_ip) != 0)) {
+	    !is_base_address(call, &addr->addr)) {
+		if (urlpolicy_addr_text(&addr->addr, ip, sizeof(ip)) == -1)
+			copy_str(ip, sizeof(ip), "?");
 		snprintf(why, sizeof(why), "url result %d refused: it points at "
 		    "an internal address (%s)", x->download_idx, ip);
 		set_refused(call, why);
@@ -1083,7 +1106,107 @@ open_download_socket(void *arg, curlsocktype purpose,
 	return open_socket(x, addr);
 }
 
-/* Starts the next URL result's download. Returns 0, or -1 (set_bad). */
+/* CURLOPT_OPENSOCKETFUNCTION of a download's probe (a download proxy is
+ * set): every address the url's host has, after DNS; the first the policy
+ * allows is kept for the tunnel. It connects to none. */
+static curl_socket_t
+probe_download_socket(void *arg, curlsocktype purpose,
+    struct curl_sockaddr *addr)
+{
+	struct xfer *x = arg;
+	char ip[64];
+
+	(void)purpose;
+	if (x->pinned[0] != '\0' ||
+	    urlpolicy_addr_text(&addr->addr, ip, sizeof(ip)) == -1)
+		return CURL_SOCKET_BAD;
+	if (urlpolicy_internal(&addr->addr) &&
+	    !is_base_address(x->call, &addr->addr))
+		copy_str(x->refused_ip, sizeof(x->refused_ip), ip);
+	else
+		snprintf(x->pinned, sizeof(x->pinned), addr->addr.sa_family ==
+		    AF_INET6 ? "[%s]" : "%s", ip);
+	return CURL_SOCKET_BAD;
+}
+
+/* Through the download proxy, tunnelled (CONNECT) to the address the
+ * probe checked: the proxy resolves nothing. Returns 0 or -1. */
+static int
+pin_through_proxy(struct xfer *x)
+{
+	CURLU *u;
+	char *host = NULL, *port = NULL, *line = NULL;
+	struct curl_slist *l = NULL;
+	int rc = -1;
+
+	if ((u = curl_url()) == NULL)
+		return -1;
+	if (curl_url_set(u, CURLUPART_URL, x->url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
+	    CURLUE_OK && asprintf(&line, "%s:%s:%s:%s", host, port, x->pinned,
+	    port) != -1 && (l = curl_slist_append(NULL, line)) != NULL) {
+		x->connect_to = l;
+		curl_easy_setopt(x->easy, CURLOPT_CONNECT_TO, l);
+		curl_easy_setopt(x->easy, CURLOPT_PROXY,
+		    x->call->cfg->download_proxy);
+		curl_easy_setopt(x->easy, CURLOPT_NOPROXY, "");
+		curl_easy_setopt(x->easy, CURLOPT_HTTPPROXYTUNNEL, 1L);
+		rc = 0;
+	}
+	free(line);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+/* Starts x: directly (every address checked as curl connects), or with a
+ * download proxy the probe, then the tunnel to what it kept. Returns 0, or
+ * -1 (set_bad). */
+static int
+start_download(struct edit_call *call, struct xfer *x)
+{
+	const char *proxy = call->cfg->download_proxy;
+
+	if (xfer_init(x, call, x->url) == -1)
+		goto fail;
+	/* no redirect (the key never goes there anyway: no Authorization) */
+	curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR,
+	    urlpolicy_protocols(call->cfg->base_url));
+	/* never through the environment's proxy (http_proxy, https_proxy,
+	 * ALL_PROXY): the address checked below would be the proxy's, and
+	 * the proxy would fetch any internal host. The API call keeps it. */
+	curl_easy_setopt(x->easy, CURLOPT_PROXY, "");
+	if (proxy != NULL && x->pinned[0] == '\0') {
+		x->resolving = 1;
+		curl_easy_setopt(x->easy, CURLOPT_CONNECT_ONLY, 1L);
+		curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETFUNCTION,
+		    probe_download_socket);
+	} else if (proxy != NULL) {
+		if (pin_through_proxy(x) == -1) {
+			curl_easy_cleanup(x->easy);
+			x->easy = NULL;
+			goto fail;
+		}
+	} else
+		curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETFUNCTION,
+		    open_download_socket);
+	if (evcurl_add(call->ec, x->easy) == -1) {
+		curl_easy_cleanup(x->easy);
+		x->easy = NULL;
+		goto fail;
+	}
+	x->added = 1;
+	return 0;
+fail:
+	set_bad(call, "%s", "cannot start a result download");
+	return -1;
+}
+
+/* Starts the next URL result's download. Returns 0, or -1 (set_bad or
+ * refused). */
 static int
 start_next_download(struct edit_call *call)
 {
@@ -1095,25 +1218,7 @@ start_next_download(struct edit_call *call)
 		set_refused(call, why);
 		return -1;
 	}
-	if (xfer_init(x, call, x->url) == -1)
-		goto fail;
-	/* no redirect (the key never goes there anyway: no Authorization) */
-	curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR,
-	    urlpolicy_protocols(call->cfg->base_url));
-	curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETFUNCTION,
-	    open_download_socket);
-	curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETDATA, x);
-	if (evcurl_add(call->ec, x->easy) == -1) {
-		curl_easy_cleanup(x->easy);
-		x->easy = NULL;
-		goto fail;
-	}
-	x->added = 1;
-	return 0;
-fail:
-	set_bad(call, "%s", "cannot start a result download");
-	return -1;
+	return start_download(call, x);
 }
 
 /* URL results are fetched one after the other, so that an attempt is one
@@ -1187,6 +1292,36 @@ check_download(struct edit_call *call, struct xfer *x, CURLcode result,
 	}
 }
 
+/* The probe of a download through the proxy ended (it never connects):
+ * the tunnel starts to the address it kept, or the result is refused.
+ * Returns 0 when the tunnel started. */
+static int
+probe_done(struct xfer *x)
+{
+	struct edit_call *call = x->call;
+	char why[200];
+
+	x->resolving = 0;
+	curl_easy_cleanup(x->easy);
+	x->easy = NULL;
+	if (call->aborted || call->bad)
+		return -1;
+	if (x->pinned[0] != '\0')
+		return start_download(call, x);
+	if (x->refused_ip[0] != '\0') {
+		snprintf(why, sizeof(why), "url result %d refused: it points at "
+		    "an internal address (%s)", x->download_idx, x->refused_ip);
+		set_refused(call, why);
+		return -1;
+	}
+	copy_str(call->error_type, sizeof(call->error_type), "download_error");
+	snprintf(call->error_message, sizeof(call->error_message), "download "
+	    "of image %d failed: %s", x->download_idx, x->errbuf[0] ?
+	    x->errbuf : "cannot resolve its host");
+	call->bad = 1;
+	return -1;
+}
+
 static void
 download_done(struct xfer *x, CURLcode result)
 {
@@ -1194,6 +1329,12 @@ download_done(struct xfer *x, CURLcode result)
 	struct payload_image pi = { 0 };
 	long http = 0;
 	char msg[CURL_ERROR_SIZE + 64];
+
+	if (x->resolving) {
+		if (probe_done(x) == -1)
+			report(call, final_status(call), 0, NULL);
+		return;
+	}
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &http);
 	if (!call->aborted && !call->bad)
@@ -1234,6 +1375,8 @@ main_done(struct edit_call *call, CURLcode result)
 	if (curl_easy_getinfo(call->main.easy, CURLINFO_PRIMARY_IP, &ip) ==
 	    CURLE_OK && ip != NULL)
 		copy_str(call->base_ip, sizeof(call->base_ip), ip);
+	curl_easy_getinfo(call->main.easy, CURLINFO_PRIMARY_PORT,
+	    &call->base_port);
 	cerr = call->main.errbuf[0] ? call->main.errbuf : curl_easy_strerror(result);
 	if (call->mode == MODE_SSE && !call->complete && !call->aborted &&
 	    !call->error_event && !call->bad)

@@ -17,6 +17,8 @@ struct upstream_config {
 	const char *api_key;       /* never logged */
 	const char *organization;  /* OpenAI-Organization, or NULL */
 	const char *project;       /* OpenAI-Project, or NULL */
+	const char *download_proxy; /* url results through it (tunnelled to
+	                            * the address checked), or NULL: direct */
 	long connect_timeout_ms;
 	long stall_timeout_s;      /* no byte received for this long: abort */
 	long total_timeout_ms;     /* 0: none */

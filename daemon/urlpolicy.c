@@ -61,21 +61,57 @@ internal4(uint32_t a)
 	return 0;
 }
 
+static uint32_t
+ipv4_at(const unsigned char *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	    (uint32_t)b[2] << 8 | b[3];
+}
+
+/* IPv6 ranges that are internal whole, as prefix bytes and length. */
+static int
+internal6_prefix(const unsigned char *b)
+{
+	static const struct {
+		unsigned char net[16];
+		unsigned bits;
+	} nets[] = {
+		{ { 0 }, 96 },					/* ::/96 IPv4-compatible, ::, ::1 */
+		{ { 0x00, 0x64, 0xff, 0x9b, 0x00, 0x01 }, 48 },	/* 64:ff9b:1::/48 local NAT64 */
+		{ { 0xfc }, 7 },				/* fc00::/7 unique local */
+		{ { 0xfe, 0x80 }, 10 },				/* fe80::/10 link-local */
+		{ { 0xfe, 0xc0 }, 10 },				/* fec0::/10 site-local */
+		{ { 0xff }, 8 },				/* ff00::/8 multicast */
+	};
+	unsigned char mask;
+	size_t i, k, full;
+
+	for (i = 0; i < sizeof(nets) / sizeof(nets[0]); i++) {
+		full = nets[i].bits / 8;
+		mask = (unsigned char)(0xff00 >> (nets[i].bits % 8));
+		for (k = 0; k < full && b[k] == nets[i].net[k]; k++)
+			;
+		if (k == full && (mask == 0 ||
+		    (b[full] & mask) == nets[i].net[full]))
+			return 1;
+	}
+	return 0;
+}
+
 static int
 internal6(const unsigned char *b)
 {
-	static const unsigned char zero[16];
 	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	    0xff, 0xff };
+	static const unsigned char nat64[12] = { 0x00, 0x64, 0xff, 0x9b };
 
-	if (memcmp(b, mapped, 12) == 0)
-		return internal4((uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 |
-		    (uint32_t)b[14] << 8 | b[15]);
-	if (memcmp(b, zero, 15) == 0 && (b[15] == 0 || b[15] == 1))
-		return 1;		/* :: and ::1 */
-	return (b[0] & 0xfe) == 0xfc ||	/* fc00::/7 unique local */
-	    (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) ||	/* fe80::/10 */
-	    b[0] == 0xff;		/* ff00::/8 multicast */
+	/* an IPv4 address inside: IPv4-mapped, NAT64 (64:ff9b::/96), 6to4
+	 * (2002::/16, the IPv4 in bytes 2..5) */
+	if (memcmp(b, mapped, 12) == 0 || memcmp(b, nat64, 12) == 0)
+		return internal4(ipv4_at(b + 12));
+	if (b[0] == 0x20 && b[1] == 0x02)
+		return internal4(ipv4_at(b + 2));
+	return internal6_prefix(b);
 }
 
 int
@@ -102,4 +138,16 @@ urlpolicy_addr_text(const struct sockaddr *sa, char *buf, size_t n)
 	else
 		return -1;
 	return inet_ntop(sa->sa_family, a, buf, (socklen_t)n) != NULL ? 0 : -1;
+}
+
+long
+urlpolicy_addr_port(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)(const void *)sa)->
+		    sin_port);
+	if (sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->
+		    sin6_port);
+	return -1;
 }

@@ -481,16 +481,27 @@ build_stream(struct reqctx *ctx, const struct params *p, const struct fault *f)
 
 /* ---- JSON */
 
-/* http://HOST:PORT of url results: ours, or url-host's on our port. */
+/* http://HOST:PORT of url results: ours, or url-host's and url-port's. */
 static void
 url_origin(struct reqctx *ctx, const struct fault *f, char *buf, size_t len)
 {
 	const char	*port = strrchr(ctx->srv->origin, ':');
+	const char	*host = ctx->srv->origin + strlen("http://");
+	int		 hostlen;
 
-	if (f->url_host[0] == '\0' || port == NULL)
+	if (port == NULL || strncmp(ctx->srv->origin, "http://", 7) != 0) {
 		snprintf(buf, len, "%s", ctx->srv->origin);
+		return;
+	}
+	hostlen = (int)(port - host);
+	if (f->url_host[0] != '\0') {
+		host = f->url_host;
+		hostlen = (int)strlen(host);
+	}
+	if (f->url_port != 0)
+		snprintf(buf, len, "http://%.*s:%ld", hostlen, host, f->url_port);
 	else
-		snprintf(buf, len, "http://%s%s", f->url_host, port);
+		snprintf(buf, len, "http://%.*s%s", hostlen, host, port);
 }
 
 static json_t *

@@ -115,6 +115,7 @@
  *   trailing-garbage  after the last completed, "data: this is not json"
  *   trailing-error  after the last completed, the error-event frame
  *   url-host=H  url results name host H (our port), e.g. 127.0.0.2
+ *   url-port=P  url results name port P (our host, or url-host's)
  *   url-ctype=T their GET answers with Content-Type T
  *   url-redirect  their GET answers 302 to the same file on 127.0.0.2
  *   html        a 200 with an HTML page (text/html), as a proxy sends

@@ -103,6 +103,7 @@ struct fault {
 	long		 delay_ms;
 	int		 crlf, cr, noevent, comments, done, split;
 	char		 url_host[64];	/* url results: this host, "" = ours */
+	long		 url_port;	/* url results: this port, 0 = ours */
 	char		 url_ctype[64];	/* their content type, "" = image/png */
 	int		 url_redirect;	/* their GET answers 302 elsewhere */
 	int		 html;		/* a 200 with an HTML page */

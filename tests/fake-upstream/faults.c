@@ -265,6 +265,8 @@ parse_option(struct fault *f, char *k, const char *v)
 		return copy(f->param, sizeof(f->param), v);
 	if (strcmp(k, "message") == 0)
 		return copy(f->message, sizeof(f->message), v);
+	if (strcmp(k, "url-port") == 0)
+		return num(v, 1, 65535, &f->url_port);
 	if (strcmp(k, "url-host") == 0)
 		return copy(f->url_host, sizeof(f->url_host), v);
 	if (strcmp(k, "url-ctype") == 0)

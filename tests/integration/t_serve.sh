@@ -121,7 +121,7 @@ get "/images/$img" img.png
 assert_eq "$(sha256sum <"$T/img.png" | cut -d' ' -f1)" "$sha" "the bytes of /images/$img"
 assert_eq "$(header img.png ETag)" "\"$sha\"" "ETag"
 assert_eq "$(header img.png Content-Type)" image/png "image type"
-assert_eq "$(header img.png Cache-Control)" "public, max-age=31536000, immutable" "caching"
+assert_eq "$(header img.png Cache-Control)" "private, max-age=31536000, immutable" "caching"
 get "/images/$img" img304 -H "If-None-Match: \"$sha\""
 assert_eq "$(status img304)" 304 "If-None-Match"
 [ -s "$T/img304" ] && fail "a 304 with a body"

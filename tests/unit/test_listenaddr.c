@@ -57,6 +57,24 @@ main(void)
 	CHECK(!listen_addr_host_header_loopback("evil.example:8080"));
 	CHECK(!listen_addr_host_header_loopback("localhost.evil.example"));
 	CHECK(!listen_addr_host_header_loopback("[::1]x"));
+	/* --allow-host, metrics-allow-host */
+	CHECK(listen_addr_host_allowed("example.test", "example.test"));
+	CHECK(listen_addr_host_allowed("Example.TEST:8080", "a.b,example.test"));
+	CHECK(listen_addr_host_allowed("[::1]:9464", "x,[::1]"));
+	CHECK(listen_addr_host_allowed("[::1]", "::1"));
+	CHECK(listen_addr_host_allowed("127.0.0.1:80", "127.0.0.1"));
+	CHECK(!listen_addr_host_allowed("example.test.evil", "example.test"));
+	CHECK(!listen_addr_host_allowed("xexample.test", "example.test"));
+	CHECK(!listen_addr_host_allowed("example", "example.test"));
+	CHECK(!listen_addr_host_allowed("", "example.test"));
+	CHECK(!listen_addr_host_allowed(":80", "example.test"));
+	CHECK(!listen_addr_host_allowed("a", ""));
+	CHECK(listen_addr_allow_valid("example.test,127.0.0.1,[::1]"));
+	CHECK(!listen_addr_allow_valid(""));
+	CHECK(!listen_addr_allow_valid("a,,b"));
+	CHECK(!listen_addr_allow_valid("a,"));
+	CHECK(!listen_addr_allow_valid("a b"));
+	CHECK(!listen_addr_allow_valid("a/b"));
 	CHECK(!listen_addr_host_header_loopback("[::1"));
 	CHECK(!listen_addr_host_header_loopback(""));
 	CHECK(!listen_addr_host_header_loopback(":80"));

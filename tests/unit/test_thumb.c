@@ -8,6 +8,7 @@
 #include <png.h>
 #include <webp/encode.h>
 
+#include "testjpeg.h"
 #include "testutil.h"
 #include "thumb.h"
 #include "thumbcache.h"
@@ -297,6 +298,51 @@ test_jpeg_webp(void)
 	free(j.p);
 }
 
+/* Progressive JPEGs: a camera's 10 scans get a thumbnail; hundreds of
+ * scans, too much memory or too much time are refused, quickly. */
+static void
+test_jpeg_limits(void)
+{
+	struct thumb_limits lim = { THUMB_MAX_SCANS, THUMB_MAX_MEMORY,
+	    THUMB_MAX_MS };
+	unsigned char *cam, *many;
+	size_t clen, mlen;
+	int cscans, mscans;
+	struct thumb t;
+	char err[256];
+	double t0;
+
+	cam = testjpeg_progressive(1600, 1200, 0, &clen, &cscans);
+	many = testjpeg_progressive(1000, 1000, 1, &mlen, &mscans);
+	CHECK(cam != NULL && many != NULL);
+	CHECK_INT(cscans, 10);
+	CHECK(mscans > 700);
+	CHECK_INT(thumb_make(cam, clen, 160, &t, err, sizeof(err)), 0);
+	CHECK_INT(t.width, 160);
+	CHECK_INT(t.height, 120);
+	free(t.png);
+	t0 = tu_now_ms();
+	CHECK_INT(thumb_make(many, mlen, 160, &t, err, sizeof(err)), -1);
+	CHECK(tu_now_ms() - t0 < 1000);
+	CHECK(strstr(err, "more than 32 scans") != NULL);
+	/* truncated: the same refusal, no later */
+	CHECK_INT(thumb_make(many, mlen / 2, 160, &t, err, sizeof(err)), -1);
+	CHECK(strstr(err, "scans") != NULL);
+	/* a coefficient buffer over the memory bound */
+	lim.max_memory = 1u << 20;
+	CHECK_INT(thumb_make_limited(cam, clen, 160, &lim, &t, err,
+	    sizeof(err)), -1);
+	CHECK(strstr(err, "JPEG") != NULL);
+	/* no time at all */
+	lim.max_memory = THUMB_MAX_MEMORY;
+	lim.max_ms = -1;
+	CHECK_INT(thumb_make_limited(cam, clen, 160, &lim, &t, err,
+	    sizeof(err)), -1);
+	CHECK(strstr(err, "to decode") != NULL);
+	free(cam);
+	free(many);
+}
+
 static void
 test_cache(void)
 {
@@ -330,6 +376,24 @@ test_cache(void)
 	CHECK_INT(thumbcache_put(tc, "aa", a, sizeof(a)), 0); /* over the budget */
 	CHECK(thumbcache_get(tc, "aa", &len) == NULL);
 	thumbcache_free(tc);
+	/* failures are kept too, counted as at least 256 bytes */
+	tc = thumbcache_new(600);
+	CHECK(thumbcache_failure(tc, "ff") == NULL);
+	CHECK_INT(thumbcache_put_failure(tc, "ff", "JPEG: more than 64 scans"),
+	    0);
+	CHECK_STR(thumbcache_failure(tc, "ff"), "JPEG: more than 64 scans");
+	CHECK(thumbcache_get(tc, "ff", &len) == NULL);
+	CHECK_INT(thumbcache_bytes(tc), THUMBCACHE_FAILURE_BYTES);
+	CHECK_INT(thumbcache_put(tc, "aa", a, sizeof(a)), 0);
+	CHECK(thumbcache_failure(tc, "aa") == NULL);
+	CHECK_INT(thumbcache_put_failure(tc, "gg", "x"), 0);
+	CHECK_INT(thumbcache_put_failure(tc, "hh", "y"), 0); /* drops ff */
+	CHECK(thumbcache_failure(tc, "ff") == NULL);
+	CHECK_STR(thumbcache_failure(tc, "hh"), "y");
+	CHECK_INT(thumbcache_put(tc, "hh", b, 10), 0);  /* now a success */
+	CHECK(thumbcache_failure(tc, "hh") == NULL);
+	CHECK(thumbcache_get(tc, "hh", &len) != NULL && len == 10);
+	thumbcache_free(tc);
 }
 
 int
@@ -341,6 +405,7 @@ main(void)
 	test_png_sizes();
 	test_huge();
 	test_jpeg_webp();
+	test_jpeg_limits();
 	test_cache();
 	return tu_finish("test_thumb");
 }
