@@ -94,13 +94,13 @@ mkpng "$T/in/c.png" 32 32 rgba
 mkpng "$T/in/m.png" 32 32 rgba
 cat >"$T/in/jobs.jsonl" <<'EOF'
 {"prompt":"line one","images":["a.png"],"quality":"low","priority":3,"key":"line-1"}
-{"prompt":"line two","images":["b.png","c.png"],"model":"gpt-image-1","n":2,"partial_images":2}
+{"prompt":"line two","images":["b.png","c.png"],"model":"gpt-image-2.6-flare","n":2,"partial_images":2}
 {"prompt":"line three","images":["c.png"],"mask":"m.png","max_attempts":2,"user":"u-42"}
 EOF
 
 both submit1 submit -p "make it blue" --size 512x512 "$T/in/a.png"
 assert_eq "$(out_of submit1)" "1" "single submit's id"
-both each submit -p "each one" --model gpt-image-1 --each "$T/in/a.png" "$T/in/b.png" "$T/in/c.png" --mask "$T/in/m.png"
+both each submit -p "each one" --model gpt-image-2.6-flare --each "$T/in/a.png" "$T/in/b.png" "$T/in/c.png" --mask "$T/in/m.png"
 assert_eq "$(out_of each | tr '\n' ' ')" "2 3 4 " "--each ids"
 both from submit --from "$T/in/jobs.jsonl"
 assert_eq "$(out_of from | tr '\n' ' ')" "5 6 7 " "--from ids"
