@@ -7,12 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
 #include "image.h"
 #include "jobspec.h"
+#include "models.h"
 #include "progress.h"
+#include "settings.h"
 #include "util.h"
 
 #define INPUT_MAX_BYTES ((size_t)64 * 1024 * 1024)  /* upstream takes < 50 MB */
@@ -106,6 +109,10 @@ struct submit {
 	struct file **ftab;
 	size_t fcap, nfiles, kept;
 	struct progress prog;
+	/* the settings file's base-url and default-model; today, UTC */
+	struct ctl_settings cfg;
+	char today[16];
+	const struct model_family *warned; /* last shut-down model warned of */
 	/* every bad line or file, reported together: the first few kept */
 	char *refusals[REFUSALS_SHOWN];
 	size_t nrefused;
@@ -691,6 +698,38 @@ job_err(const struct job *j, const char *msg, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", msg);
 }
 
+/* The job's model: default-model when none is given (written into its
+ * params, so that a queued job keeps its rules when the default changes);
+ * a shut-down one refused when upstream is OpenAI's, else warned of. */
+static int
+job_model(struct submit *s, struct job *j, char *err, size_t errlen)
+{
+	const struct model_family *f;
+	const char *model = jobspec_model(j->params);
+	int given = model != NULL;
+
+	if (!given) {
+		json_object_set_new(j->params, "model",
+		    json_string(s->cfg.default_model));
+		model = s->cfg.default_model;
+	}
+	f = models_find(model);
+	if (!models_is_shut_down(f, s->today))
+		return 0;
+	if (s->cfg.openai) {
+		snprintf(err, errlen, "model: %s was shut down on %s; use %s "
+		    "instead%s", model, f->shutdown, f->replacement, given ? "" :
+		    " (it is the settings' default-model)");
+		return -1;
+	}
+	if (s->warned != f)
+		ctl_err("warning: %s was shut down at OpenAI on %s (use %s); "
+		    "queued anyway for %s, which is not OpenAI's API", model,
+		    f->shutdown, f->replacement, s->cfg.base_url);
+	s->warned = f;
+	return 0;
+}
+
 /* Loads the job's files and runs the daemon's own validation on it. */
 static int
 job_check(struct submit *s, struct job *j, char *err, size_t errlen)
@@ -716,6 +755,10 @@ job_check(struct submit *s, struct job *j, char *err, size_t errlen)
 		in[i].data = f->data;
 		in[i].size = f->size;
 		in[i].content_type = f->mime;
+	}
+	if (job_model(s, j, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: %s", j->label, why);
+		goto done;
 	}
 	if (j->stream == -1) /* not told: as the model can */
 		j->stream = jobspec_can_stream(j->params);
@@ -944,6 +987,18 @@ submit_free(struct submit *s)
 	}
 	free(s->ftab);
 	json_decref(s->base);
+	ctl_settings_free(&s->cfg);
+}
+
+static void
+utc_day(char *buf, size_t size)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (gmtime_r(&now, &tm) == NULL || strftime(buf, size, "%Y-%m-%d",
+	    &tm) == 0)
+		snprintf(buf, size, "9999-12-31"); /* unknown: all shut down */
 }
 
 int
@@ -957,6 +1012,11 @@ verb_submit(struct ctl *c, int argc, char **argv)
 		return CTL_FAIL;
 	if ((rc = parse_opts(c, &s, argc, argv, &done)) != CTL_OK || done)
 		goto out;
+	if (ctl_settings_load(&s.cfg, err, sizeof(err)) == -1) {
+		rc = CTL_USAGE;
+		goto out;
+	}
+	utc_day(s.today, sizeof(s.today));
 	if ((rc = ctl_open(c)) != CTL_OK)
 		goto out;
 	rc = s.from ? jobs_from_jsonl(&s, err, sizeof(err)) :

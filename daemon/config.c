@@ -45,6 +45,8 @@ const struct config_key config_keys[] = {
 	{ "log-level", "LEVEL", "debug, info, warn or error" },
 	{ "metrics-listen", "ADDR:PORT", "serve Prometheus metrics at "
 	    "http://ADDR:PORT/metrics, e.g. 127.0.0.1:9464 (empty = off)" },
+	{ "default-model", "MODEL", "the model imgeditctl submit writes into a "
+	    "job given none (imgeditd sends a job as it was written)" },
 	{ NULL, NULL, NULL },
 };
 
@@ -94,6 +96,7 @@ config_default_text(const char *key)
 		{ "memory-max", "16777216" },
 		{ "log-level", "info" },
 		{ "metrics-listen", "off" },
+		{ "default-model", CONFIG_DEFAULT_MODEL },
 	};
 	size_t i;
 
@@ -112,6 +115,8 @@ config_free(struct config *cfg)
 	free(cfg->organization);
 	free(cfg->project);
 	free(cfg->metrics_listen);
+	free(cfg->default_model);
+	cfg->default_model = NULL;
 	cfg->db = cfg->base_url = cfg->api_key_file = NULL;
 	cfg->organization = cfg->project = cfg->metrics_listen = NULL;
 }
@@ -184,6 +189,16 @@ set_listen(char **dst, const char *value, char *err, size_t errlen)
 	    sizeof(why)) == -1)
 		return errorf(err, errlen, "metrics-listen: %s", why);
 	return set_string(dst, value);
+}
+
+/* A model name as the API spells them: short, plain, no spaces. */
+static int
+model_name_ok(const char *v)
+{
+	size_t len = strlen(v);
+
+	return len > 0 && len <= 64 && strspn(v, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:/") == len;
 }
 
 int
@@ -268,6 +283,10 @@ config_set(struct config *cfg, const char *key, const char *value, char *err,
 		rc = set_level(&cfg->log_level, value);
 	} else if (strcmp(key, "metrics-listen") == 0) {
 		return set_listen(&cfg->metrics_listen, value, err, errlen);
+	} else if (strcmp(key, "default-model") == 0) {
+		want = "a model name (letters, digits, '.', '-', '_', at most 64)";
+		if (model_name_ok(value))
+			rc = set_string(&cfg->default_model, value);
 	} else {
 		snprintf(err, errlen, "%s: unknown setting", key);
 		return -1;
@@ -310,6 +329,7 @@ static const struct {
 	{ "memory-max", offsetof(struct config, memory_max), F_I64, 1 },
 	{ "log-level", offsetof(struct config, log_level), F_LEVEL, 1 },
 	{ "metrics-listen", offsetof(struct config, metrics_listen), F_STR, 0 },
+	{ "default-model", offsetof(struct config, default_model), F_STR, 1 },
 };
 
 int

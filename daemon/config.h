@@ -27,7 +27,12 @@ struct config {
 	int64_t memory_max;        /* image bytes waiting to be stored */
 	int log_level;             /* enum log_level */
 	char *metrics_listen;      /* "HOST:PORT" of /metrics, NULL = off */
+	char *default_model;       /* imgeditctl submit's, NULL = the built-in */
 };
+
+/* The model imgeditctl submit writes into a job given none, unless the
+ * settings say default-model: a current one (models.c). */
+#define CONFIG_DEFAULT_MODEL "gpt-image-2.6-flare"
 
 /* One setting as the flag and the file spell it. */
 struct config_key {

@@ -8,6 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 start_fake --derive --latency-ms 150
+use_gateway # dall-e-2 is shut down at OpenAI: a gateway that still serves it
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 64 64
 ids=()
