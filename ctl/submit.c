@@ -35,22 +35,33 @@ static const char submit_help[] =
     "\n"
     "API fields (stored in the job's params):\n"
     "  -p, --prompt TEXT            what to do (required)\n"
-    "      --model M                dall-e-2, gpt-image-1, ...\n"
+    "      --model M                gpt-image-2.6-flare, gpt-image-2.6-sunburst,\n"
+    "                               gpt-image-2.5-flare, gpt-image-2.5-sunburst,\n"
+    "                               gpt-image-2 (default: the settings'\n"
+    "                               default-model, else gpt-image-2.6-flare)\n"
     "      --n N                    number of images, 1..10\n"
-    "      --size S                 e.g. 1024x1024, auto\n"
-    "      --quality Q              low, medium, high, auto, standard\n"
+    "      --size S                 auto, 1024x1024, 1536x1024, 1024x1536, or\n"
+    "                               WxH: multiples of 16, 1:3..3:1, at most\n"
+    "                               3840x2160 (gpt-image-2 and later)\n"
+    "      --quality Q              low, medium, high, auto; xhigh, max (2.5,\n"
+    "                               2.6)\n"
+    "      --complexity C           low, medium, high (2.6)\n"
     "      --background B           transparent, opaque, auto\n"
-    "      --output-format F        png, jpeg, webp\n"
+    "      --output-format F        png, jpeg, webp, gif (2.5, 2.6; never\n"
+    "                               streamed, no mask)\n"
+    "      --frame-count N          GIF frames, 2..16 (gif only)\n"
+    "      --frame-duration-ms MS   delay per GIF frame (gif only)\n"
     "      --output-compression C   0..100 (jpeg, webp)\n"
-    "      --input-fidelity F       high, low\n"
+    "      --input-fidelity F       high, low (not gpt-image-2)\n"
     "      --partial-images K       0..3 (streaming only)\n"
-    "      --response-format R      url, b64_json (dall-e-2)\n"
-    "      --user U                 end-user id\n"
+    "      --response-format R      url, b64_json (retired dall-e-2 only)\n"
+    "      --safety-identifier ID   a stable, hashed end-user id\n"
+    "      --user U                 end-user id (superseded by the above)\n"
     "      --param KEY=VALUE        any other field; VALUE is JSON if it\n"
     "                               parses as JSON, else a string\n"
     "Job options:\n"
     "      --stream / --no-stream   server-sent events (default: when the\n"
-    "                               model can: gpt-image-*, not dall-e-2)\n"
+    "                               model and output format can: not gif)\n"
     "      --mask FILE              PNG with alpha: transparent = edit here\n"
     "      --priority P             higher runs first (default 0)\n"
     "      --max-attempts N         1..100 (default 5)\n"
@@ -139,6 +150,10 @@ static const struct api_opt {
 	{ "partial-images", "partial_images", T_INT },
 	{ "response-format", "response_format", T_STR },
 	{ "user", "user", T_STR },
+	{ "complexity", "complexity", T_STR },
+	{ "frame-count", "frame_count", T_INT },
+	{ "frame-duration-ms", "frame_duration_ms", T_INT },
+	{ "safety-identifier", "safety_identifier", T_STR },
 };
 #define NAPI (sizeof(api_opts) / sizeof(api_opts[0]))
 #define OPT_API 0x200 /* + index in api_opts */
@@ -161,6 +176,10 @@ static const struct option submit_opts[] = {
 	{ "partial-images", required_argument, NULL, OPT_API + 9 },
 	{ "response-format", required_argument, NULL, OPT_API + 10 },
 	{ "user", required_argument, NULL, OPT_API + 11 },
+	{ "complexity", required_argument, NULL, OPT_API + 12 },
+	{ "frame-count", required_argument, NULL, OPT_API + 13 },
+	{ "frame-duration-ms", required_argument, NULL, OPT_API + 14 },
+	{ "safety-identifier", required_argument, NULL, OPT_API + 15 },
 	{ "stream", no_argument, NULL, OPT_STREAM },
 	{ "no-stream", no_argument, NULL, OPT_NO_STREAM },
 	{ "param", required_argument, NULL, OPT_PARAM },
