@@ -412,7 +412,8 @@ format_list(unsigned formats, char *buf, size_t size)
 static const char *
 upper_name(enum img_format f)
 {
-	return f == IMG_PNG ? "PNG" : f == IMG_JPEG ? "JPEG" : f == IMG_WEBP ? "WebP" : "?";
+	return f == IMG_PNG ? "PNG" : f == IMG_JPEG ? "JPEG" : f == IMG_WEBP ? "WebP" :
+	    f == IMG_GIF ? "GIF" : "?";
 }
 
 /* Size, real format, and the declared content type of one input. */

@@ -4,7 +4,7 @@
 # Packages for building, testing and running the demo.
 IMGEDIT_DEPS=(gcc make cmake pkg-config libsqlite3-dev libcurl4-openssl-dev
 	libevent-dev libjansson-dev libpng-dev libssl-dev libsystemd-dev sqlite3
-	libjpeg62-turbo-dev libwebp-dev
+	libjpeg62-turbo-dev libwebp-dev libgif-dev
 	python3 procps valgrind util-linux strace time prometheus curl chromium)
 
 say() { printf '%s\n' "$*" >&2; }

@@ -62,6 +62,11 @@ int	 derive_image(const unsigned char *, size_t, const char *,
 size_t	 b64_encode(const unsigned char *, size_t, char *);
 void	 sha256_hex(const void *, size_t, char [65]);
 
+/* ---- gifmaker.c: output_format=gif, frames of w x h (caller frees *out) */
+
+int	 gif_make(unsigned, unsigned, unsigned, unsigned, unsigned char **,
+	    size_t *);
+
 /* ---- multipart.c: a multipart/form-data parser over a contiguous body */
 
 struct mp_part {

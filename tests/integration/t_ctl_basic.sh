@@ -151,7 +151,7 @@ unchanged() {
 expect_rc 2 "$C" submit -p x --model gpt-image-2.6-flare missing.png
 err_has "missing.png"; unchanged "missing file"
 expect_rc 2 "$C" submit -p x --model gpt-image-2.6-flare notes.txt
-err_has "notes.txt: not a PNG, JPEG or WebP image"; unchanged "not an image"
+err_has "notes.txt: not a PNG, JPEG, WebP or GIF image"; unchanged "not an image"
 expect_rc 2 "$C" submit -p x --model gpt-image-2.6-flare --each e0.png e1.png notes.txt e2.png
 err_has "notes.txt"; unchanged "--each with one bad file"
 expect_rc 2 "$C" submit -p x --model gpt-image-2.6-flare --n 11 a.png

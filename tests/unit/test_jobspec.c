@@ -350,7 +350,7 @@ static const struct tcase cases[] = {
 	{ "{" D2 "}", 0, "Jaspng", "image: a.jpg: " },
 	{ "{" G1 "}", 0, "Pasjpeg", "image: a.png: declared image/jpeg" },
 	{ "{" GX "}", 0, "Pasjpeg", "image: a.png: declared image/jpeg" },
-	{ "{" G1 "}", 0, "Pasgif", "image: a.png: declared type 'image/gif'" },
+	{ "{" G1 "}", 0, "Pasgif", "image: a.png: declared image/gif but the bytes are a PNG" },
 	/* mask */
 	{ "{" D2 "}", 0, "P,M", NULL },
 	{ "{" G1 "}", 0, "P,M", NULL },
