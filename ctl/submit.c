@@ -63,14 +63,19 @@ static const char submit_help[] =
     "      --stream / --no-stream   server-sent events (default: when the\n"
     "                               model and output format can: not gif)\n"
     "      --mask FILE              PNG with alpha: transparent = edit here\n"
+    "      --markup FILE            PNG with alpha overlaid on the first\n"
+    "                               image to guide the edit (2.5, 2.6; never\n"
+    "                               with --mask)\n"
     "      --priority P             higher runs first (default 0)\n"
     "      --max-attempts N         1..100 (default 5)\n"
     "      --key KEY                idempotency key: a resubmit prints the\n"
     "                               existing job's id and writes nothing\n"
     "      --not-before TIME        epoch seconds, ISO-8601 or a delay (10m)\n"
-    "      --each                   one job per IMAGE, sharing the mask\n"
+    "      --each                   one job per IMAGE, sharing the mask or\n"
+    "                               markup\n"
     "      --from FILE.jsonl        one job per line: {\"prompt\":..,\n"
-    "                               \"images\":[paths],\"mask\":path, API\n"
+    "                               \"images\":[paths],\"mask\" or\n"
+    "                               \"markup\":path, API\n"
     "                               fields, \"stream\",\"priority\",\n"
     "                               \"max_attempts\",\"key\",\"not_before\"};\n"
     "                               paths relative to the file's directory;\n"
@@ -102,6 +107,7 @@ struct job {
 	struct file **images;
 	size_t nimages;
 	struct file *mask;
+	struct file *markup;        /* NULL, or the markup PNG (never with mask) */
 	int64_t id;
 	int existed;                /* id is a job submitted before (key) */
 	int refused;                /* its line was bad: not checked again */
@@ -113,7 +119,7 @@ struct submit {
 	json_t *base;               /* API fields from the options */
 	int stream, priority, max_attempts, each;
 	int64_t not_before;
-	const char *key, *mask, *from;
+	const char *key, *mask, *markup, *from;
 	/* jobs, and their files by path (open addressing) */
 	struct job *jobs;
 	size_t njobs, jcap;
@@ -161,6 +167,7 @@ static const struct api_opt {
 enum {
 	OPT_STREAM = 0x300, OPT_NO_STREAM, OPT_PARAM, OPT_MASK, OPT_PRIORITY,
 	OPT_MAX_ATTEMPTS, OPT_KEY, OPT_NOT_BEFORE, OPT_EACH, OPT_FROM,
+	OPT_MARKUP,
 };
 
 static const struct option submit_opts[] = {
@@ -184,6 +191,7 @@ static const struct option submit_opts[] = {
 	{ "no-stream", no_argument, NULL, OPT_NO_STREAM },
 	{ "param", required_argument, NULL, OPT_PARAM },
 	{ "mask", required_argument, NULL, OPT_MASK },
+	{ "markup", required_argument, NULL, OPT_MARKUP },
 	{ "priority", required_argument, NULL, OPT_PRIORITY },
 	{ "max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS },
 	{ "key", required_argument, NULL, OPT_KEY },
@@ -199,7 +207,8 @@ static int
 reserved_key(const char *key)
 {
 	return strcmp(key, "image") == 0 || strcmp(key, "image[]") == 0 ||
-	    strcmp(key, "mask") == 0 || strcmp(key, "stream") == 0;
+	    strcmp(key, "mask") == 0 || strcmp(key, "markup") == 0 ||
+	    strcmp(key, "stream") == 0;
 }
 
 static int
@@ -233,7 +242,8 @@ set_param(struct submit *s, const char *arg)
 	snprintf(key, sizeof(key), "%.*s", (int)(eq - arg), arg);
 	if (reserved_key(key))
 		return ctl_usage(submit_help, "--param %s: not a parameter (use "
-		    "IMAGE arguments, --mask, --stream or --no-stream)", key);
+		    "IMAGE arguments, --mask, --markup, --stream or --no-stream)",
+		    key);
 	if ((v = json_loads(eq + 1, JSON_DECODE_ANY, NULL)) == NULL &&
 	    (v = json_string(eq + 1)) == NULL)
 		return ctl_usage(submit_help, "--param %s: not valid UTF-8", key);
@@ -256,6 +266,9 @@ job_opt(struct submit *s, int opt, const char *val)
 		return set_param(s, val);
 	case OPT_MASK:
 		s->mask = val;
+		return CTL_OK;
+	case OPT_MARKUP:
+		s->markup = val;
 		return CTL_OK;
 	case OPT_PRIORITY:
 		if (parse_long(val, INT_MIN, INT_MAX, &n) == -1)
@@ -472,6 +485,26 @@ job_add_image(struct submit *s, struct job *j, const char *path)
 	return 0;
 }
 
+/* Images in order, then the mask or the markup. */
+static size_t
+job_ninputs(const struct job *j)
+{
+	return j->nimages + (j->mask != NULL) + (j->markup != NULL);
+}
+
+/* The i-th input's file, and its role. */
+static struct file *
+job_input(const struct job *j, size_t i, enum input_role *role)
+{
+	if (i < j->nimages) {
+		*role = INPUT_IMAGE;
+		return j->images[i];
+	}
+	i -= j->nimages;
+	*role = j->mask != NULL && i == 0 ? INPUT_MASK : INPUT_MARKUP;
+	return *role == INPUT_MASK ? j->mask : j->markup;
+}
+
 static void
 job_free(struct job *j)
 {
@@ -497,6 +530,9 @@ jobs_from_args(struct submit *s, int argc, char **argv)
 				return -1;
 			if (s->mask != NULL &&
 			    (j->mask = file_get(s, s->mask)) == NULL)
+				return -1;
+			if (s->markup != NULL &&
+			    (j->markup = file_get(s, s->markup)) == NULL)
 				return -1;
 		}
 		if (job_add_image(s, j, argv[i]) == -1)
@@ -559,14 +595,17 @@ line_job_key(struct submit *s, struct job *j, const char *dir,
 
 	if (strcmp(key, "images") == 0 || strcmp(key, "image") == 0)
 		return line_images(s, j, dir, v, err, errlen) == -1 ? -1 : 1;
-	if (strcmp(key, "mask") == 0) {
+	if (strcmp(key, "mask") == 0 || strcmp(key, "markup") == 0) {
+		struct file **slot = strcmp(key, "mask") == 0 ? &j->mask :
+		    &j->markup;
+
 		if (json_is_null(v))
-			return (j->mask = NULL), 1;
+			return (*slot = NULL), 1;
 		if (jsonl_path(dir, v, &path) == -1)
 			goto bad;
-		j->mask = file_get(s, path);
+		*slot = file_get(s, path);
 		free(path);
-		return j->mask ? 1 : -1;
+		return *slot ? 1 : -1;
 	}
 	if (strcmp(key, "stream") == 0) {
 		if (!json_is_boolean(v))
@@ -613,7 +652,8 @@ job_from_line(struct submit *s, json_t *o, const char *dir, const char *where,
 
 	if ((j = job_new(s, where, 1)) == NULL ||
 	    (j->params = json_copy(s->base)) == NULL ||
-	    (s->mask != NULL && (j->mask = file_get(s, s->mask)) == NULL)) {
+	    (s->mask != NULL && (j->mask = file_get(s, s->mask)) == NULL) ||
+	    (s->markup != NULL && (j->markup = file_get(s, s->markup)) == NULL)) {
 		snprintf(err, errlen, "%s: out of memory", where);
 		return -1;
 	}
@@ -756,7 +796,8 @@ job_check(struct submit *s, struct job *j, char *err, size_t errlen)
 	struct jobspec_input *in;
 	struct file *f;
 	char why[WHYLEN];
-	size_t i, n = j->nimages + (j->mask != NULL);
+	enum input_role role;
+	size_t i, n = job_ninputs(j);
 	int rc = -1;
 
 	if ((in = calloc(n, sizeof(*in))) == NULL) {
@@ -764,12 +805,13 @@ job_check(struct submit *s, struct job *j, char *err, size_t errlen)
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		f = i < j->nimages ? j->images[i] : j->mask;
+		f = job_input(j, i, &role);
 		if (file_load(s, f, why, sizeof(why)) == -1) {
 			job_err(j, why, err, errlen);
 			goto done;
 		}
-		in[i].role = i < j->nimages ? JOBSPEC_IMAGE : JOBSPEC_MASK;
+		in[i].role = role == INPUT_IMAGE ? JOBSPEC_IMAGE : role ==
+		    INPUT_MASK ? JOBSPEC_MASK : JOBSPEC_MARKUP;
 		in[i].filename = f->name;
 		in[i].data = f->data;
 		in[i].size = f->size;
@@ -883,11 +925,10 @@ job_inputs(struct ctl *c, struct submit *s, struct job *j,
 	size_t i;
 	int rc;
 
-	for (i = 0; i < j->nimages + (j->mask != NULL); i++) {
-		f = i < j->nimages ? j->images[i] : j->mask;
+	for (i = 0; i < job_ninputs(j); i++) {
+		f = job_input(j, i, &in[i].role);
 		if ((rc = file_blob(c, s, f, err, errlen)) != CTL_OK)
 			return rc;
-		in[i].role = i < j->nimages ? INPUT_IMAGE : INPUT_MASK;
 		in[i].ordinal = i < j->nimages ? (int)i : 0;
 		in[i].filename = f->name;
 		in[i].content_type = f->mime;
@@ -902,7 +943,7 @@ job_store(struct ctl *c, struct submit *s, struct job *j, char *err,
 {
 	struct catalog_input *in = NULL;
 	struct catalog_job cj;
-	size_t n = j->nimages + (j->mask != NULL);
+	size_t n = job_ninputs(j);
 	char *params = NULL;
 	int rc;
 

@@ -80,7 +80,7 @@ grep -q -- "--each" out.txt || fail "submit --help does not mention --each"
 echo "# init"
 expect_rc 0 "$C" init
 grep -qF "$DB" out.txt || fail "init does not print the path"
-eq "$(sq 'PRAGMA user_version')" 2 "schema version after init"
+eq "$(sq 'PRAGMA user_version')" 3 "schema version after init"
 eq "$(sq "SELECT count(*) FROM sqlite_master WHERE name IN ('jobs','inputs','blobs','attempts','images','events','daemons','control')")" 8 "tables"
 eq "$(sq 'PRAGMA journal_mode')" wal "journal mode"
 expect_rc 0 "$C" --db "$DB" init   # again: nothing to migrate
@@ -366,7 +366,7 @@ assert s["tokens"]["total"] == 120, s["tokens"]
 assert s["pause"] == {"paused": True, "reason": "quota exhausted"}, s["pause"]
 d = s["daemons"][0]
 assert d["id"] == "d-1" and d["pid"] == 4242 and d["pause_reason"] == "401 invalid api key", d
-assert s["database"]["schema_version"] == 2
+assert s["database"]["schema_version"] == 3
 EOF
 expect_rc 0 "$C" resume
 eq "$(sq "SELECT count(*) FROM control WHERE key = 'pause'")" 0 "pause row after resume"
