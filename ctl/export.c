@@ -297,7 +297,7 @@ fill_text(void *arg, int fd)
 static void
 image_name(const json_t *img, int final_attempt, char *name, size_t n)
 {
-	const char *ext = img_ext(img_format_from_name(jstr(img, "format")));
+	const char *ext = img_ext_by_name(jstr(img, "format"));
 
 	if (strcmp(jstr(img, "kind"), "final") == 0 && final_attempt)
 		snprintf(name, n, "final-a%lld-%lld.%s",

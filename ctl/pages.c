@@ -439,7 +439,8 @@ job_inputs(struct evbuffer *out, const json_t *j)
 	json_array_foreach(json_object_get(j, "inputs"), i, in) {
 		const char *role = str_or(in, "role", "");
 
-		if (strcmp(role, "image") != 0 && strcmp(role, "mask") != 0)
+		if (strcmp(role, "image") != 0 && strcmp(role, "mask") != 0 &&
+		    strcmp(role, "markup") != 0)
 			continue;
 		snprintf(url, sizeof(url), "/inputs/%lld/%s/%lld",
 		    (long long)jint(j, "id"), role, (long long)jint(in,

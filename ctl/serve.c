@@ -606,8 +606,8 @@ h_input(struct call *cl, int64_t job, const char *role, int64_t ordinal,
 	size_t len = 0;
 	int rc;
 
-	rc = catalog_input_get(cl->sv->c->cat, job, strcmp(role, "mask") == 0 ?
-	    INPUT_MASK : INPUT_IMAGE, (int)ordinal, STORE_INPUT_MAX, &data,
+	rc = catalog_input_get(cl->sv->c->cat, job, input_role_of(role),
+	    (int)ordinal, STORE_INPUT_MAX, &data,
 	    &len, &m);
 	if (rc == CATALOG_NOTFOUND) {
 		reply_error(cl, HTTP_NOTFOUND, "Not Found", "No such input.");
@@ -662,7 +662,8 @@ route_bytes(struct call *cl, int n, char **seg)
 	}
 	if (strcmp(seg[0], "inputs") == 0 && n >= 4 && n <= 5 &&
 	    parse_id(seg[1], &id) == 0 && (strcmp(seg[2], "image") == 0 ||
-	    strcmp(seg[2], "mask") == 0) && parse_long(seg[3], 0, 99, &ord) == 0 &&
+	    strcmp(seg[2], "mask") == 0 || strcmp(seg[2], "markup") == 0) &&
+	    parse_long(seg[3], 0, 99, &ord) == 0 &&
 	    (n == 4 || is_thumb(n, seg, 4))) {
 		h_input(cl, id, seg[2], ord, n == 5);
 		return 1;

@@ -7,12 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
 #include "image.h"
 #include "jobspec.h"
+#include "models.h"
 #include "progress.h"
+#include "settings.h"
 #include "util.h"
 
 #define INPUT_MAX_BYTES ((size_t)64 * 1024 * 1024)  /* upstream takes < 50 MB */
@@ -32,31 +35,47 @@ static const char submit_help[] =
     "\n"
     "API fields (stored in the job's params):\n"
     "  -p, --prompt TEXT            what to do (required)\n"
-    "      --model M                dall-e-2, gpt-image-1, ...\n"
+    "      --model M                gpt-image-2.6-flare, gpt-image-2.6-sunburst,\n"
+    "                               gpt-image-2.5-flare, gpt-image-2.5-sunburst,\n"
+    "                               gpt-image-2 (default: the settings'\n"
+    "                               default-model, else gpt-image-2.6-flare)\n"
     "      --n N                    number of images, 1..10\n"
-    "      --size S                 e.g. 1024x1024, auto\n"
-    "      --quality Q              low, medium, high, auto, standard\n"
+    "      --size S                 auto, 1024x1024, 1536x1024, 1024x1536, or\n"
+    "                               WxH: multiples of 16, 1:3..3:1, at most\n"
+    "                               3840x2160 (gpt-image-2 and later)\n"
+    "      --quality Q              low, medium, high, auto; xhigh, max (2.5,\n"
+    "                               2.6)\n"
+    "      --complexity C           low, medium, high (2.6)\n"
     "      --background B           transparent, opaque, auto\n"
-    "      --output-format F        png, jpeg, webp\n"
+    "      --output-format F        png, jpeg, webp, gif (2.5, 2.6; never\n"
+    "                               streamed, no mask)\n"
+    "      --frame-count N          GIF frames, 2..16 (gif only)\n"
+    "      --frame-duration-ms MS   delay per GIF frame (gif only)\n"
     "      --output-compression C   0..100 (jpeg, webp)\n"
-    "      --input-fidelity F       high, low\n"
+    "      --input-fidelity F       high, low (not gpt-image-2)\n"
     "      --partial-images K       0..3 (streaming only)\n"
-    "      --response-format R      url, b64_json (dall-e-2)\n"
-    "      --user U                 end-user id\n"
+    "      --response-format R      url, b64_json (retired dall-e-2 only)\n"
+    "      --safety-identifier ID   a stable, hashed end-user id\n"
+    "      --user U                 end-user id (superseded by the above)\n"
     "      --param KEY=VALUE        any other field; VALUE is JSON if it\n"
     "                               parses as JSON, else a string\n"
     "Job options:\n"
     "      --stream / --no-stream   server-sent events (default: when the\n"
-    "                               model can: gpt-image-*, not dall-e-2)\n"
+    "                               model and output format can: not gif)\n"
     "      --mask FILE              PNG with alpha: transparent = edit here\n"
+    "      --markup FILE            PNG with alpha overlaid on the first\n"
+    "                               image to guide the edit (2.5, 2.6; never\n"
+    "                               with --mask)\n"
     "      --priority P             higher runs first (default 0)\n"
     "      --max-attempts N         1..100 (default 5)\n"
     "      --key KEY                idempotency key: a resubmit prints the\n"
     "                               existing job's id and writes nothing\n"
     "      --not-before TIME        epoch seconds, ISO-8601 or a delay (10m)\n"
-    "      --each                   one job per IMAGE, sharing the mask\n"
+    "      --each                   one job per IMAGE, sharing the mask or\n"
+    "                               markup\n"
     "      --from FILE.jsonl        one job per line: {\"prompt\":..,\n"
-    "                               \"images\":[paths],\"mask\":path, API\n"
+    "                               \"images\":[paths],\"mask\" or\n"
+    "                               \"markup\":path, API\n"
     "                               fields, \"stream\",\"priority\",\n"
     "                               \"max_attempts\",\"key\",\"not_before\"};\n"
     "                               paths relative to the file's directory;\n"
@@ -88,6 +107,7 @@ struct job {
 	struct file **images;
 	size_t nimages;
 	struct file *mask;
+	struct file *markup;        /* NULL, or the markup PNG (never with mask) */
 	int64_t id;
 	int existed;                /* id is a job submitted before (key) */
 	int refused;                /* its line was bad: not checked again */
@@ -99,13 +119,17 @@ struct submit {
 	json_t *base;               /* API fields from the options */
 	int stream, priority, max_attempts, each;
 	int64_t not_before;
-	const char *key, *mask, *from;
+	const char *key, *mask, *markup, *from;
 	/* jobs, and their files by path (open addressing) */
 	struct job *jobs;
 	size_t njobs, jcap;
 	struct file **ftab;
 	size_t fcap, nfiles, kept;
 	struct progress prog;
+	/* the settings file's base-url and default-model; today, UTC */
+	struct ctl_settings cfg;
+	char today[16];
+	const struct model_family *warned; /* last shut-down model warned of */
 	/* every bad line or file, reported together: the first few kept */
 	char *refusals[REFUSALS_SHOWN];
 	size_t nrefused;
@@ -132,6 +156,10 @@ static const struct api_opt {
 	{ "partial-images", "partial_images", T_INT },
 	{ "response-format", "response_format", T_STR },
 	{ "user", "user", T_STR },
+	{ "complexity", "complexity", T_STR },
+	{ "frame-count", "frame_count", T_INT },
+	{ "frame-duration-ms", "frame_duration_ms", T_INT },
+	{ "safety-identifier", "safety_identifier", T_STR },
 };
 #define NAPI (sizeof(api_opts) / sizeof(api_opts[0]))
 #define OPT_API 0x200 /* + index in api_opts */
@@ -139,6 +167,7 @@ static const struct api_opt {
 enum {
 	OPT_STREAM = 0x300, OPT_NO_STREAM, OPT_PARAM, OPT_MASK, OPT_PRIORITY,
 	OPT_MAX_ATTEMPTS, OPT_KEY, OPT_NOT_BEFORE, OPT_EACH, OPT_FROM,
+	OPT_MARKUP,
 };
 
 static const struct option submit_opts[] = {
@@ -154,10 +183,15 @@ static const struct option submit_opts[] = {
 	{ "partial-images", required_argument, NULL, OPT_API + 9 },
 	{ "response-format", required_argument, NULL, OPT_API + 10 },
 	{ "user", required_argument, NULL, OPT_API + 11 },
+	{ "complexity", required_argument, NULL, OPT_API + 12 },
+	{ "frame-count", required_argument, NULL, OPT_API + 13 },
+	{ "frame-duration-ms", required_argument, NULL, OPT_API + 14 },
+	{ "safety-identifier", required_argument, NULL, OPT_API + 15 },
 	{ "stream", no_argument, NULL, OPT_STREAM },
 	{ "no-stream", no_argument, NULL, OPT_NO_STREAM },
 	{ "param", required_argument, NULL, OPT_PARAM },
 	{ "mask", required_argument, NULL, OPT_MASK },
+	{ "markup", required_argument, NULL, OPT_MARKUP },
 	{ "priority", required_argument, NULL, OPT_PRIORITY },
 	{ "max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS },
 	{ "key", required_argument, NULL, OPT_KEY },
@@ -173,7 +207,8 @@ static int
 reserved_key(const char *key)
 {
 	return strcmp(key, "image") == 0 || strcmp(key, "image[]") == 0 ||
-	    strcmp(key, "mask") == 0 || strcmp(key, "stream") == 0;
+	    strcmp(key, "mask") == 0 || strcmp(key, "markup") == 0 ||
+	    strcmp(key, "stream") == 0;
 }
 
 static int
@@ -207,7 +242,8 @@ set_param(struct submit *s, const char *arg)
 	snprintf(key, sizeof(key), "%.*s", (int)(eq - arg), arg);
 	if (reserved_key(key))
 		return ctl_usage(submit_help, "--param %s: not a parameter (use "
-		    "IMAGE arguments, --mask, --stream or --no-stream)", key);
+		    "IMAGE arguments, --mask, --markup, --stream or --no-stream)",
+		    key);
 	if ((v = json_loads(eq + 1, JSON_DECODE_ANY, NULL)) == NULL &&
 	    (v = json_string(eq + 1)) == NULL)
 		return ctl_usage(submit_help, "--param %s: not valid UTF-8", key);
@@ -230,6 +266,9 @@ job_opt(struct submit *s, int opt, const char *val)
 		return set_param(s, val);
 	case OPT_MASK:
 		s->mask = val;
+		return CTL_OK;
+	case OPT_MARKUP:
+		s->markup = val;
 		return CTL_OK;
 	case OPT_PRIORITY:
 		if (parse_long(val, INT_MIN, INT_MAX, &n) == -1)
@@ -446,6 +485,26 @@ job_add_image(struct submit *s, struct job *j, const char *path)
 	return 0;
 }
 
+/* Images in order, then the mask or the markup. */
+static size_t
+job_ninputs(const struct job *j)
+{
+	return j->nimages + (j->mask != NULL) + (j->markup != NULL);
+}
+
+/* The i-th input's file, and its role. */
+static struct file *
+job_input(const struct job *j, size_t i, enum input_role *role)
+{
+	if (i < j->nimages) {
+		*role = INPUT_IMAGE;
+		return j->images[i];
+	}
+	i -= j->nimages;
+	*role = j->mask != NULL && i == 0 ? INPUT_MASK : INPUT_MARKUP;
+	return *role == INPUT_MASK ? j->mask : j->markup;
+}
+
 static void
 job_free(struct job *j)
 {
@@ -471,6 +530,9 @@ jobs_from_args(struct submit *s, int argc, char **argv)
 				return -1;
 			if (s->mask != NULL &&
 			    (j->mask = file_get(s, s->mask)) == NULL)
+				return -1;
+			if (s->markup != NULL &&
+			    (j->markup = file_get(s, s->markup)) == NULL)
 				return -1;
 		}
 		if (job_add_image(s, j, argv[i]) == -1)
@@ -533,14 +595,17 @@ line_job_key(struct submit *s, struct job *j, const char *dir,
 
 	if (strcmp(key, "images") == 0 || strcmp(key, "image") == 0)
 		return line_images(s, j, dir, v, err, errlen) == -1 ? -1 : 1;
-	if (strcmp(key, "mask") == 0) {
+	if (strcmp(key, "mask") == 0 || strcmp(key, "markup") == 0) {
+		struct file **slot = strcmp(key, "mask") == 0 ? &j->mask :
+		    &j->markup;
+
 		if (json_is_null(v))
-			return (j->mask = NULL), 1;
+			return (*slot = NULL), 1;
 		if (jsonl_path(dir, v, &path) == -1)
 			goto bad;
-		j->mask = file_get(s, path);
+		*slot = file_get(s, path);
 		free(path);
-		return j->mask ? 1 : -1;
+		return *slot ? 1 : -1;
 	}
 	if (strcmp(key, "stream") == 0) {
 		if (!json_is_boolean(v))
@@ -587,7 +652,8 @@ job_from_line(struct submit *s, json_t *o, const char *dir, const char *where,
 
 	if ((j = job_new(s, where, 1)) == NULL ||
 	    (j->params = json_copy(s->base)) == NULL ||
-	    (s->mask != NULL && (j->mask = file_get(s, s->mask)) == NULL)) {
+	    (s->mask != NULL && (j->mask = file_get(s, s->mask)) == NULL) ||
+	    (s->markup != NULL && (j->markup = file_get(s, s->markup)) == NULL)) {
 		snprintf(err, errlen, "%s: out of memory", where);
 		return -1;
 	}
@@ -691,6 +757,38 @@ job_err(const struct job *j, const char *msg, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", msg);
 }
 
+/* The job's model: default-model when none is given (written into its
+ * params, so that a queued job keeps its rules when the default changes);
+ * a shut-down one refused when upstream is OpenAI's, else warned of. */
+static int
+job_model(struct submit *s, struct job *j, char *err, size_t errlen)
+{
+	const struct model_family *f;
+	const char *model = jobspec_model(j->params);
+	int given = model != NULL;
+
+	if (!given) {
+		json_object_set_new(j->params, "model",
+		    json_string(s->cfg.default_model));
+		model = s->cfg.default_model;
+	}
+	f = models_find(model);
+	if (!models_is_shut_down(f, s->today))
+		return 0;
+	if (s->cfg.openai) {
+		snprintf(err, errlen, "model: %s was shut down on %s; use %s "
+		    "instead%s", model, f->shutdown, f->replacement, given ? "" :
+		    " (it is the settings' default-model)");
+		return -1;
+	}
+	if (s->warned != f)
+		ctl_err("warning: %s was shut down at OpenAI on %s (use %s); "
+		    "queued anyway for %s, which is not OpenAI's API", model,
+		    f->shutdown, f->replacement, s->cfg.base_url);
+	s->warned = f;
+	return 0;
+}
+
 /* Loads the job's files and runs the daemon's own validation on it. */
 static int
 job_check(struct submit *s, struct job *j, char *err, size_t errlen)
@@ -698,7 +796,8 @@ job_check(struct submit *s, struct job *j, char *err, size_t errlen)
 	struct jobspec_input *in;
 	struct file *f;
 	char why[WHYLEN];
-	size_t i, n = j->nimages + (j->mask != NULL);
+	enum input_role role;
+	size_t i, n = job_ninputs(j);
 	int rc = -1;
 
 	if ((in = calloc(n, sizeof(*in))) == NULL) {
@@ -706,16 +805,21 @@ job_check(struct submit *s, struct job *j, char *err, size_t errlen)
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		f = i < j->nimages ? j->images[i] : j->mask;
+		f = job_input(j, i, &role);
 		if (file_load(s, f, why, sizeof(why)) == -1) {
 			job_err(j, why, err, errlen);
 			goto done;
 		}
-		in[i].role = i < j->nimages ? JOBSPEC_IMAGE : JOBSPEC_MASK;
+		in[i].role = role == INPUT_IMAGE ? JOBSPEC_IMAGE : role ==
+		    INPUT_MASK ? JOBSPEC_MASK : JOBSPEC_MARKUP;
 		in[i].filename = f->name;
 		in[i].data = f->data;
 		in[i].size = f->size;
 		in[i].content_type = f->mime;
+	}
+	if (job_model(s, j, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: %s", j->label, why);
+		goto done;
 	}
 	if (j->stream == -1) /* not told: as the model can */
 		j->stream = jobspec_can_stream(j->params);
@@ -821,11 +925,10 @@ job_inputs(struct ctl *c, struct submit *s, struct job *j,
 	size_t i;
 	int rc;
 
-	for (i = 0; i < j->nimages + (j->mask != NULL); i++) {
-		f = i < j->nimages ? j->images[i] : j->mask;
+	for (i = 0; i < job_ninputs(j); i++) {
+		f = job_input(j, i, &in[i].role);
 		if ((rc = file_blob(c, s, f, err, errlen)) != CTL_OK)
 			return rc;
-		in[i].role = i < j->nimages ? INPUT_IMAGE : INPUT_MASK;
 		in[i].ordinal = i < j->nimages ? (int)i : 0;
 		in[i].filename = f->name;
 		in[i].content_type = f->mime;
@@ -840,7 +943,7 @@ job_store(struct ctl *c, struct submit *s, struct job *j, char *err,
 {
 	struct catalog_input *in = NULL;
 	struct catalog_job cj;
-	size_t n = j->nimages + (j->mask != NULL);
+	size_t n = job_ninputs(j);
 	char *params = NULL;
 	int rc;
 
@@ -944,6 +1047,18 @@ submit_free(struct submit *s)
 	}
 	free(s->ftab);
 	json_decref(s->base);
+	ctl_settings_free(&s->cfg);
+}
+
+static void
+utc_day(char *buf, size_t size)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (gmtime_r(&now, &tm) == NULL || strftime(buf, size, "%Y-%m-%d",
+	    &tm) == 0)
+		snprintf(buf, size, "9999-12-31"); /* unknown: all shut down */
 }
 
 int
@@ -957,6 +1072,11 @@ verb_submit(struct ctl *c, int argc, char **argv)
 		return CTL_FAIL;
 	if ((rc = parse_opts(c, &s, argc, argv, &done)) != CTL_OK || done)
 		goto out;
+	if (ctl_settings_load(&s.cfg, err, sizeof(err)) == -1) {
+		rc = CTL_USAGE;
+		goto out;
+	}
+	utc_day(s.today, sizeof(s.today));
 	if ((rc = ctl_open(c)) != CTL_OK)
 		goto out;
 	rc = s.from ? jobs_from_jsonl(&s, err, sizeof(err)) :

@@ -1,5 +1,6 @@
 /* thumb.c: decodes a stored image row by row (libpng, libjpeg-turbo; libwebp
- * whole), averages each box of source pixels into one, and writes a PNG. */
+ * and a GIF's first frame whole), averages each box of source pixels into
+ * one, and writes a PNG. */
 #include "thumb.h"
 
 #include <setjmp.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gif_lib.h>
 #include <jpeglib.h>
 #include <png.h>
 #include <webp/decode.h>
@@ -466,6 +468,142 @@ decode_webp(const struct decode_in *in, struct boxer *out, char *err,
 	return 0;
 }
 
+/* ---- GIF: the first frame, on its screen ---- */
+
+struct gif_mem {
+	const unsigned char	*data;
+	size_t			 len, off;
+};
+
+static int
+gif_read_mem(GifFileType *gif, GifByteType *dst, int n)
+{
+	struct gif_mem *m = gif->UserData;
+	size_t k = n < 0 ? 0 : (size_t)n;
+
+	if (k > m->len - m->off)
+		k = m->len - m->off;
+	memcpy(dst, m->data + m->off, k);
+	m->off += k;
+	return (int)k;
+}
+
+/* Skips extensions up to the first image descriptor; notes the colour a
+ * graphic control extension makes transparent (-1: none). */
+static int
+gif_to_first_image(GifFileType *gif, int *transparent)
+{
+	GifRecordType rt;
+	GifByteType *ext;
+	int code;
+
+	*transparent = -1;
+	for (;;) {
+		if (DGifGetRecordType(gif, &rt) == GIF_ERROR ||
+		    rt == TERMINATE_RECORD_TYPE)
+			return -1;
+		if (rt == IMAGE_DESC_RECORD_TYPE)
+			return DGifGetImageDesc(gif) == GIF_ERROR ? -1 : 0;
+		if (rt != EXTENSION_RECORD_TYPE ||
+		    DGifGetExtension(gif, &code, &ext) == GIF_ERROR)
+			return -1;
+		if (code == GRAPHICS_EXT_FUNC_CODE && ext != NULL && ext[0] >= 4 &&
+		    (ext[1] & 1))
+			*transparent = ext[4];
+		while (ext != NULL)
+			if (DGifGetExtensionNext(gif, &ext) == GIF_ERROR)
+				return -1;
+	}
+}
+
+/* The frame's rows (interlaced ones in their four passes) onto the canvas. */
+static int
+gif_paint(GifFileType *gif, unsigned char *canvas, int transparent)
+{
+	static const int start[4] = { 0, 4, 2, 1 }, step[4] = { 8, 8, 4, 2 };
+	const GifImageDesc *d = &gif->Image;
+	const ColorMapObject *cm = d->ColorMap ? d->ColorMap : gif->SColorMap;
+	GifPixelType *line;
+	int pass, y, x, passes = d->Interlace ? 4 : 1;
+	unsigned char *px;
+
+	if (cm == NULL || (line = malloc((size_t)d->Width)) == NULL)
+		return -1;
+	for (pass = 0; pass < passes; pass++)
+		for (y = passes > 1 ? start[pass] : 0; y < d->Height;
+		    y += passes > 1 ? step[pass] : 1) {
+			if (DGifGetLine(gif, line, d->Width) == GIF_ERROR) {
+				free(line);
+				return -1;
+			}
+			for (x = 0; x < d->Width; x++) {
+				if (d->Left + x >= gif->SWidth ||
+				    d->Top + y >= gif->SHeight ||
+				    line[x] == transparent || line[x] >= cm->ColorCount)
+					continue;
+				px = canvas + ((size_t)(d->Top + y) * gif->SWidth +
+				    (size_t)(d->Left + x)) * 4;
+				px[0] = cm->Colors[line[x]].Red;
+				px[1] = cm->Colors[line[x]].Green;
+				px[2] = cm->Colors[line[x]].Blue;
+				px[3] = 255;
+			}
+		}
+	free(line);
+	return 0;
+}
+
+static int
+decode_gif(const struct decode_in *in, struct boxer *out, char *err,
+    size_t errlen)
+{
+	struct gif_mem m = { in->data, in->len, 0 };
+	GifFileType *gif;
+	unsigned char *canvas = NULL;
+	uint32_t w, h, tw, th, y;
+	int gerr = 0, transparent, rc = -1;
+
+	if ((gif = DGifOpen(&m, gif_read_mem, &gerr)) == NULL)
+		return errorf(err, errlen, "GIF: %s", GifErrorString(gerr));
+	w = (uint32_t)gif->SWidth;
+	h = (uint32_t)gif->SHeight;
+	if (check_size(w, h, THUMB_MAX_WHOLE, err, errlen) == -1)
+		goto done;
+	if (gif_to_first_image(gif, &transparent) == -1 ||
+	    gif->Image.Width <= 0 || gif->Image.Height <= 0) {
+		errorf(err, errlen, "GIF: truncated or corrupt");
+		goto done;
+	}
+	if (check_size((uint32_t)gif->Image.Width, (uint32_t)gif->Image.Height,
+	    THUMB_MAX_WHOLE, err, errlen) == -1)
+		goto done;
+	if ((canvas = calloc((size_t)w * h, 4)) == NULL) {
+		errorf(err, errlen, "out of memory");
+		goto done;
+	}
+	if (gif_paint(gif, canvas, transparent) == -1) {
+		errorf(err, errlen, "GIF: truncated or corrupt");
+		goto done;
+	}
+	if (past_deadline(in)) {
+		errorf(err, errlen, "GIF: took longer than %ld ms",
+		    in->lim->max_ms);
+		goto done;
+	}
+	thumb_fit(w, h, in->max_side, &tw, &th);
+	if (boxer_init(out, w, h, tw, th) == -1) {
+		errorf(err, errlen, "out of memory");
+		goto done;
+	}
+	for (y = 0; y < h; y++)
+		boxer_row(out, canvas + (size_t)y * w * 4);
+	rc = 0;
+done:
+	free(canvas);
+	DGifCloseFile(gif, &gerr);
+	return rc;
+}
+
 /* ---- PNG out ---- */
 
 static void
@@ -532,6 +670,7 @@ static const struct {
 	{ IMG_PNG, decode_png },
 	{ IMG_JPEG, decode_jpeg },
 	{ IMG_WEBP, decode_webp },
+	{ IMG_GIF, decode_gif },
 };
 
 static decode_fn *

@@ -306,7 +306,7 @@ insert_input(struct catalog *cat, int64_t job_id,
 	if ((s = prep(cat, sql)) == NULL)
 		return CATALOG_ERR;
 	sqlite3_bind_int64(s, 1, job_id);
-	sqlite3_bind_text(s, 2, in->role == INPUT_MASK ? "mask" : "image", -1,
+	sqlite3_bind_text(s, 2, input_role_name(in->role), -1,
 	    SQLITE_STATIC);
 	sqlite3_bind_int(s, 3, in->ordinal);
 	sqlite3_bind_text(s, 4, in->filename, -1, SQLITE_STATIC);
@@ -1066,7 +1066,7 @@ catalog_input_get(struct catalog *cat, int64_t job_id, enum input_role role,
 	if ((s = prep(cat, meta)) == NULL)
 		goto done;
 	sqlite3_bind_int64(s, 1, job_id);
-	sqlite3_bind_text(s, 2, role == INPUT_MASK ? "mask" : "image", -1,
+	sqlite3_bind_text(s, 2, input_role_name(role), -1,
 	    SQLITE_STATIC);
 	sqlite3_bind_int(s, 3, ordinal);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -1087,7 +1087,7 @@ catalog_input_get(struct catalog *cat, int64_t job_id, enum input_role role,
 	    NULL)
 		goto done;
 	sqlite3_bind_int64(s, 1, job_id);
-	sqlite3_bind_text(s, 2, role == INPUT_MASK ? "mask" : "image", -1,
+	sqlite3_bind_text(s, 2, input_role_name(role), -1,
 	    SQLITE_STATIC);
 	sqlite3_bind_int(s, 3, ordinal);
 	if (sqlite3_step(s) == SQLITE_ROW &&

@@ -133,17 +133,15 @@ catdoc_job(json_t *o)
 		"status", "type", "code", "message", "request_id",
 	};
 	json_t *params, *sorted;
+	const char *model;
 
 	catdoc_parse_field(o, "params");
 	params = json_object_get(o, "params");
 	if (json_is_object(params) && (sorted = catdoc_sorted(params)) != NULL)
 		json_object_set_new(o, "params", sorted);
 	params = json_object_get(o, "params");
-	if (json_is_object(params))
-		json_object_set_new(o, "model",
-		    json_string(jobspec_model(params)));
-	else
-		json_object_set_new(o, "model", json_null());
+	model = jobspec_model(params);	/* NULL: none given, upstream picks */
+	json_object_set_new(o, "model", model ? json_string(model) : json_null());
 	group_keys(o, "error", "error_", names, 5, 0);
 }
 

@@ -51,6 +51,8 @@ const struct config_key config_keys[] = {
 	{ "metrics-allow-host", "NAMES", "the Host names /metrics answers to, "
 	    "comma-separated (default: loopback names on a loopback address, "
 	    "else any)" },
+	{ "default-model", "MODEL", "the model imgeditctl submit writes into a "
+	    "job given none (imgeditd sends a job as it was written)" },
 	{ NULL, NULL, NULL },
 };
 
@@ -100,6 +102,7 @@ config_default_text(const char *key)
 		{ "memory-max", "16777216" },
 		{ "log-level", "info" },
 		{ "metrics-listen", "off" },
+		{ "default-model", CONFIG_DEFAULT_MODEL },
 	};
 	size_t i;
 
@@ -121,6 +124,8 @@ config_free(struct config *cfg)
 	free(cfg->metrics_allow_host);
 	free(cfg->download_proxy);
 	cfg->download_proxy = NULL;
+	free(cfg->default_model);
+	cfg->default_model = NULL;
 	cfg->db = cfg->base_url = cfg->api_key_file = NULL;
 	cfg->organization = cfg->project = cfg->metrics_listen = NULL;
 	cfg->metrics_allow_host = NULL;
@@ -194,6 +199,16 @@ set_listen(char **dst, const char *value, char *err, size_t errlen)
 	    sizeof(why)) == -1)
 		return errorf(err, errlen, "metrics-listen: %s", why);
 	return set_string(dst, value);
+}
+
+/* A model name as the API spells them: short, plain, no spaces. */
+static int
+model_name_ok(const char *v)
+{
+	size_t len = strlen(v);
+
+	return len > 0 && len <= 64 && strspn(v, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:/") == len;
 }
 
 int
@@ -296,6 +311,10 @@ config_set(struct config *cfg, const char *key, const char *value, char *err,
 			rc = 0;
 		} else if ((rc = listen_addr_allow_valid(value) ? 0 : -1) == 0)
 			rc = set_string(&cfg->metrics_allow_host, value);
+	} else if (strcmp(key, "default-model") == 0) {
+		want = "a model name (letters, digits, '.', '-', '_', at most 64)";
+		if (model_name_ok(value))
+			rc = set_string(&cfg->default_model, value);
 	} else {
 		snprintf(err, errlen, "%s: unknown setting", key);
 		return -1;
@@ -341,6 +360,7 @@ static const struct {
 	{ "metrics-allow-host", offsetof(struct config, metrics_allow_host),
 	    F_STR, 0 },
 	{ "download-proxy", offsetof(struct config, download_proxy), F_STR, 1 },
+	{ "default-model", offsetof(struct config, default_model), F_STR, 1 },
 };
 
 int

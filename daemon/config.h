@@ -29,7 +29,12 @@ struct config {
 	char *metrics_listen;      /* "HOST:PORT" of /metrics, NULL = off */
 	char *metrics_allow_host;  /* its Host names, comma-separated, or NULL */
 	char *download_proxy;      /* url results through this proxy, or NULL */
+	char *default_model;       /* imgeditctl submit's, NULL = the built-in */
 };
+
+/* The model imgeditctl submit writes into a job given none, unless the
+ * settings say default-model: a current one (models.c). */
+#define CONFIG_DEFAULT_MODEL "gpt-image-2.6-flare"
 
 /* One setting as the flag and the file spell it. */
 struct config_key {

@@ -1,5 +1,5 @@
-/* image.c: recognises PNG (header read by libpng from memory), JPEG and WebP
- * bytes and reports format, dimensions and alpha; bounded, no I/O. */
+/* image.c: recognises PNG (header read by libpng from memory), JPEG, WebP
+ * and GIF bytes and reports format, dimensions and alpha; bounded, no I/O. */
 #include "image.h"
 
 #include <setjmp.h>
@@ -34,6 +34,16 @@ static const struct img_type img_types[] = {
 	{ IMG_PNG, "image/png", "png", "png" },
 	{ IMG_JPEG, "image/jpeg", "jpeg", "jpg" },
 	{ IMG_WEBP, "image/webp", "webp", "webp" },
+	{ IMG_GIF, "image/gif", "gif", "gif" },
+};
+
+/* Formats known by name only (upstream may name them; not decoded here). */
+static const struct img_type named_types[] = {
+	{ IMG_UNKNOWN, "image/svg+xml", "svg", "svg" },
+	{ IMG_UNKNOWN, "image/avif", "avif", "avif" },
+	{ IMG_UNKNOWN, "image/heic", "heic", "heic" },
+	{ IMG_UNKNOWN, "image/bmp", "bmp", "bmp" },
+	{ IMG_UNKNOWN, "image/tiff", "tiff", "tiff" },
 };
 
 /* Other spellings img_format_from_name accepts. */
@@ -361,6 +371,63 @@ webp_probe(const unsigned char *data, size_t len, struct img_info *out,
 	return 0;
 }
 
+/* Skips GIF data sub-blocks from *off to past their 0 terminator. */
+static int
+gif_skip_blocks(const unsigned char *p, size_t len, size_t *off)
+{
+	while (*off < len && p[*off] != 0)
+		*off += (size_t)p[*off] + 1;
+	if (*off >= len)
+		return -1;
+	(*off)++;
+	return 0;
+}
+
+/* GIF87a/GIF89a: the screen's size from the header, then every block
+ * walked (never decoded) to count the frames, each bounded. */
+static int
+gif_probe(const unsigned char *p, size_t len, struct img_info *out, char *err,
+    size_t errlen)
+{
+	size_t off = 13, frames = 0;
+
+	if (len < 13)
+		return errorf(err, errlen, "truncated GIF header");
+	out->width = le16(p + 6);
+	out->height = le16(p + 8);
+	if (check_dims("GIF", out->width, out->height, err, errlen) == -1)
+		return -1;
+	if (p[10] & 0x80)
+		off += (size_t)3 << ((p[10] & 7) + 1);
+	while (off < len && p[off] != 0x3b) {
+		if (p[off] == 0x21 && off + 2 < len) {
+			if (p[off + 1] == 0xf9 && off + 3 < len && (p[off + 3] & 1))
+				out->has_alpha = 1;
+			off += 2;
+		} else if (p[off] == 0x2c && off + 10 < len) {
+			if (++frames > IMG_GIF_FRAMES_MAX)
+				return errorf(err, errlen, "GIF of more than %u "
+				    "frames", IMG_GIF_FRAMES_MAX);
+			if (check_dims("GIF frame", le16(p + off + 5),
+			    le16(p + off + 7), err, errlen) == -1)
+				return -1;
+			if (p[off + 9] & 0x80)
+				off += (size_t)3 << ((p[off + 9] & 7) + 1);
+			off += 11;	/* descriptor and the LZW code size */
+		} else
+			return errorf(err, errlen, "GIF: bad block at byte %zu", off);
+		if (gif_skip_blocks(p, len, &off) == -1)
+			return errorf(err, errlen, "truncated GIF");
+	}
+	if (off >= len)
+		return errorf(err, errlen, "truncated GIF (no trailer)");
+	if (frames == 0)
+		return errorf(err, errlen, "GIF without a frame");
+	out->frames = (uint32_t)frames;
+	out->format = IMG_GIF;
+	return 0;
+}
+
 /* A file shorter than a signature it starts with is truncated, not unknown. */
 static int
 sig_prefix(const unsigned char *data, size_t len)
@@ -368,6 +435,9 @@ sig_prefix(const unsigned char *data, size_t len)
 	if (len < sizeof(png_sig) && memcmp(data, png_sig, len) == 0)
 		return 1;
 	if (len < 3 && memcmp(data, "\xff\xd8\xff", len) == 0)
+		return 1;
+	if (len < 6 && (memcmp(data, "GIF87a", len) == 0 ||
+	    memcmp(data, "GIF89a", len) == 0))
 		return 1;
 	if (len < 12 && memcmp(data, "RIFF", len < 4 ? len : 4) == 0)
 		return len <= 8 || memcmp(data + 8, "WEBP", len - 8) == 0;
@@ -393,10 +463,13 @@ img_probe(const unsigned char *data, size_t len, struct img_info *out,
 	else if (len >= 12 && memcmp(data, "RIFF", 4) == 0 &&
 	    memcmp(data + 8, "WEBP", 4) == 0)
 		rc = webp_probe(data, len, &info, err, errlen);
+	else if (len >= 6 && (memcmp(data, "GIF87a", 6) == 0 ||
+	    memcmp(data, "GIF89a", 6) == 0))
+		rc = gif_probe(data, len, &info, err, errlen);
 	else if (sig_prefix(data, len))
 		rc = errorf(err, errlen, "truncated image header (%zu bytes)", len);
 	else
-		rc = errorf(err, errlen, "not a PNG, JPEG or WebP image");
+		rc = errorf(err, errlen, "not a PNG, JPEG, WebP or GIF image");
 	if (rc == 0 && out != NULL)
 		*out = info;
 	return rc;
@@ -452,6 +525,42 @@ lookup_name(const struct img_type *t, size_t nt, const char *name, size_t n)
 		    name_is(name, n, t[i].ext))
 			return t[i].format;
 	return IMG_UNKNOWN;
+}
+
+/* The table row a format name (or MIME type) names, decoded or not. */
+static const struct img_type *
+named_type(const char *name)
+{
+	enum img_format f = img_format_from_name(name);
+	size_t i, n;
+
+	for (i = 0; f != IMG_UNKNOWN && i < sizeof(img_types) / sizeof(img_types[0]); i++)
+		if (img_types[i].format == f)
+			return &img_types[i];
+	if (name == NULL)
+		return NULL;
+	n = strcspn(name, "; \t");
+	for (i = 0; i < sizeof(named_types) / sizeof(named_types[0]); i++)
+		if (name_is(name, n, named_types[i].mime) ||
+		    name_is(name, n, named_types[i].name))
+			return &named_types[i];
+	return NULL;
+}
+
+const char *
+img_ext_by_name(const char *name)
+{
+	const struct img_type *t = named_type(name);
+
+	return t != NULL ? t->ext : "bin";
+}
+
+const char *
+img_mime_by_name(const char *name)
+{
+	const struct img_type *t = named_type(name);
+
+	return t != NULL ? t->mime : NULL;
 }
 
 enum img_format

@@ -1,5 +1,5 @@
-/* jobspec.c: checks an edit job by the per-model rules of SPEC §1 before it is
- * sent. A model is one row of `models`, a parameter one row of `params`. */
+/* jobspec.c: checks an edit job before it is sent, by the rules of its model
+ * family (models.c) and of the API; a parameter is one row of `params`. */
 #include "jobspec.h"
 
 #include <stdarg.h>
@@ -9,36 +9,14 @@
 #include <string.h>
 
 #include "image.h"
+#include "models.h"
 #include "util.h"
 
 #define MIB		((size_t)1024 * 1024)
-#define FMT(f)		(1U << (f))
-#define ALL_FORMATS	(FMT(IMG_PNG) | FMT(IMG_JPEG) | FMT(IMG_WEBP))
-
-/* One bit per row of `params`: which parameters a model supports. */
-enum {
-	P_N = 1 << 0, P_SIZE = 1 << 1, P_QUALITY = 1 << 2, P_BACKGROUND = 1 << 3,
-	P_OUTPUT_FORMAT = 1 << 4, P_OUTPUT_COMPRESSION = 1 << 5,
-	P_INPUT_FIDELITY = 1 << 6, P_PARTIAL_IMAGES = 1 << 7,
-	P_RESPONSE_FORMAT = 1 << 8, P_USER = 1 << 9, P_ALL = (1 << 10) - 1
-};
+#define FMT(f)		MODEL_FMT(f)
 
 /* Where a string parameter's allowed values come from. */
-enum vlist { V_ANY, V_FIXED, V_SIZES, V_QUALITIES };
-
-struct model {
-	const char		*name;
-	size_t			 max_images;	/* 0: no limit */
-	unsigned		 formats;	/* FMT(IMG_*) accepted as an image */
-	size_t			 max_image_bytes; /* each image must be smaller */
-	int			 square;	/* images must be square */
-	size_t			 mask_max_bytes;
-	size_t			 prompt_max;	/* code points; 0: no limit */
-	const char *const	*sizes, *const *qualities;
-	unsigned		 params;	/* P_* supported */
-	int			 streaming;
-	int			 generic;	/* unknown model: types only */
-};
+enum vlist { V_ANY, V_FIXED, V_SIZES, V_QUALITIES, V_FIDELITIES, V_OUTPUTS };
 
 struct param {
 	const char		*name;
@@ -50,69 +28,36 @@ struct param {
 	const char *const	*values;	/* V_FIXED */
 };
 
-static const char *const dalle2_sizes[] = { "256x256", "512x512", "1024x1024", NULL };
-static const char *const gpt1_sizes[] = { "1024x1024", "1536x1024", "1024x1536", "auto", NULL };
-static const char *const dalle2_qualities[] = { "standard", NULL };
-static const char *const gpt1_qualities[] = { "low", "medium", "high", "auto", NULL };
 static const char *const backgrounds[] = { "transparent", "opaque", "auto", NULL };
-static const char *const output_formats[] = { "png", "jpeg", "webp", NULL };
-static const char *const fidelities[] = { "high", "low", NULL };
+static const char *const complexities[] = { "low", "medium", "high", NULL };
 static const char *const response_formats[] = { "url", "b64_json", NULL };
 
-#define GPT_PARAMS (P_N | P_SIZE | P_QUALITY | P_BACKGROUND | P_OUTPUT_FORMAT | \
-	P_OUTPUT_COMPRESSION | P_INPUT_FIDELITY | P_PARTIAL_IMAGES | P_USER)
-
-/* Row 0 is the API's default model, row 1 the one it switches to when a
- * parameter only row 1 accepts is used; the last row serves unknown models. */
-static const struct model models[] = {
-	{ "dall-e-2", 1, FMT(IMG_PNG), 4 * MIB, 1, 4 * MIB, 1000,
-	  dalle2_sizes, dalle2_qualities,
-	  P_N | P_SIZE | P_QUALITY | P_RESPONSE_FORMAT | P_USER, 0, 0 },
-	{ "gpt-image-1", 16, ALL_FORMATS, 50 * MIB, 0, 4 * MIB, 32000,
-	  gpt1_sizes, gpt1_qualities, GPT_PARAMS, 1, 0 },
-	{ NULL, 0, ALL_FORMATS, 50 * MIB, 0, 50 * MIB, 0, NULL, NULL, P_ALL, 1, 1 },
-};
-#define DEFAULT_MODEL	(&models[0])
-#define INFERRED_MODEL	(&models[1])
-#define GENERIC_MODEL	(&models[sizeof(models) / sizeof(models[0]) - 1])
-
 static const struct param params[] = {
-	{ "n", P_N, 1, 1, 10, 1, V_ANY, NULL },
-	{ "size", P_SIZE, 0, 0, 0, 0, V_SIZES, NULL },
-	{ "quality", P_QUALITY, 0, 0, 0, 0, V_QUALITIES, NULL },
-	{ "background", P_BACKGROUND, 0, 0, 0, 0, V_FIXED, backgrounds },
-	{ "output_format", P_OUTPUT_FORMAT, 0, 0, 0, 0, V_FIXED, output_formats },
-	{ "output_compression", P_OUTPUT_COMPRESSION, 1, 0, 100, 0, V_ANY, NULL },
-	{ "input_fidelity", P_INPUT_FIDELITY, 0, 0, 0, 0, V_FIXED, fidelities },
-	{ "partial_images", P_PARTIAL_IMAGES, 1, 0, 3, 0, V_ANY, NULL },
-	{ "response_format", P_RESPONSE_FORMAT, 0, 0, 0, 0, V_FIXED, response_formats },
-	{ "user", P_USER, 0, 0, 0, 0, V_ANY, NULL },
+	{ "n", MP_N, 1, 1, 10, 1, V_ANY, NULL },
+	{ "size", MP_SIZE, 0, 0, 0, 0, V_SIZES, NULL },
+	{ "quality", MP_QUALITY, 0, 0, 0, 0, V_QUALITIES, NULL },
+	{ "background", MP_BACKGROUND, 0, 0, 0, 0, V_FIXED, backgrounds },
+	{ "output_format", MP_OUTPUT_FORMAT, 0, 0, 0, 0, V_OUTPUTS, NULL },
+	{ "output_compression", MP_OUTPUT_COMPRESSION, 1, 0, 100, 0, V_ANY, NULL },
+	{ "input_fidelity", MP_INPUT_FIDELITY, 0, 0, 0, 0, V_FIDELITIES, NULL },
+	{ "partial_images", MP_PARTIAL_IMAGES, 1, 0, 3, 0, V_ANY, NULL },
+	{ "response_format", MP_RESPONSE_FORMAT, 0, 0, 0, 0, V_FIXED, response_formats },
+	{ "user", MP_USER, 0, 0, 0, 0, V_ANY, NULL },
+	{ "safety_identifier", MP_SAFETY_IDENTIFIER, 0, 0, 0, 0, V_ANY, NULL },
+	{ "complexity", MP_COMPLEXITY, 0, 0, 0, 0, V_FIXED, complexities },
+	{ "frame_count", MP_FRAME_COUNT, 1, MODELS_FRAMES_MIN, MODELS_FRAMES_MAX, 1,
+	  V_ANY, NULL },
+	{ "frame_duration_ms", MP_FRAME_DURATION_MS, 1, 1, INT32_MAX, 1, V_ANY, NULL },
 };
 #define NPARAMS (sizeof(params) / sizeof(params[0]))
 
 struct ctx {
-	const struct model	*m;
-	const char		*model_name;
-	int			 implicit_default; /* no model given, dall-e-2 chosen */
+	const struct model_family *m;
+	const char		*model_name;	/* "" when none was given */
+	const char		*out_format;	/* output_format, or NULL */
 	char			*err;
 	size_t			 errlen;
 };
-
-/* A failure under the default model that the inferred one would not have:
- * says the model was only a default. */
-static int
-model_fail(const struct ctx *c, int inferred_ok)
-{
-	size_t n;
-
-	/* err holds a message only when there was room for one */
-	if (inferred_ok && c->implicit_default && c->err != NULL &&
-	    c->errlen > 0 && (n = strnlen(c->err, c->errlen)) < c->errlen)
-		snprintf(c->err + n, c->errlen - n, " (no model given, so %s; set model "
-		    "to %s for this)", DEFAULT_MODEL->name, INFERRED_MODEL->name);
-	return -1;
-}
-
 /* A JSON value as text for messages, cut to fit buf. */
 static const char *
 show(const json_t *v, char *buf, size_t size)
@@ -157,15 +102,6 @@ int_value(const json_t *v, long long *out)
 	return 0;
 }
 
-static int
-in_list(const char *const *list, const char *s)
-{
-	for (; *list != NULL; list++)
-		if (strcmp(*list, s) == 0)
-			return 1;
-	return 0;
-}
-
 static void
 join(const char *const *list, char *buf, size_t size)
 {
@@ -179,7 +115,7 @@ join(const char *const *list, char *buf, size_t size)
 }
 
 static const char *const *
-allowed_values(const struct model *m, const struct param *p)
+allowed_values(const struct model_family *m, const struct param *p)
 {
 	switch (p->list) {
 	case V_FIXED:
@@ -188,6 +124,10 @@ allowed_values(const struct model *m, const struct param *p)
 		return m->sizes;
 	case V_QUALITIES:
 		return m->qualities;
+	case V_FIDELITIES:
+		return m->fidelities;
+	case V_OUTPUTS:
+		return m->output_formats;
 	default:
 		return NULL;
 	}
@@ -195,13 +135,17 @@ allowed_values(const struct model *m, const struct param *p)
 
 /* Checks one present value of p for model m; err may be NULL (a probe). */
 static int
-check_value(const struct model *m, const char *model_name, const struct param *p,
-    const json_t *v, char *err, size_t errlen)
+check_value(const struct model_family *m, const char *model_name,
+    const struct param *p, const json_t *v, char *err, size_t errlen)
 {
 	const char *const *vals = allowed_values(m, p);
-	char shown[64], list[128];
+	char shown[64], list[128], why[160];
 	long long x;
 
+	if (p->list == V_OUTPUTS && json_is_string(v) &&
+	    strcmp(json_string_value(v), "svg") == 0)
+		return errorf(err, errlen, "%s: 'svg' is for image generations "
+		    "only, edits take png, jpeg, webp or gif", p->name);
 	if (!(m->params & p->bit))
 		return errorf(err, errlen, "%s: not supported by %s", p->name, model_name);
 	if (p->is_int) {
@@ -215,56 +159,49 @@ check_value(const struct model *m, const char *model_name, const struct param *p
 	if (!json_is_string(v))
 		return errorf(err, errlen, "%s: must be a string, got %s", p->name,
 		    show(v, shown, sizeof(shown)));
-	if (m->generic || vals == NULL || in_list(vals, json_string_value(v)))
+	if (p->list == V_SIZES && !m->generic) {
+		if (models_check_size(m, json_string_value(v), why, sizeof(why)) == 0)
+			return 0;
+		return errorf(err, errlen, "%s: %s for %s", p->name, why, model_name);
+	}
+	if (m->generic || vals == NULL || models_in_list(vals, json_string_value(v)))
 		return 0;
 	join(vals, list, sizeof(list));
 	return errorf(err, errlen, "%s: '%.40s' is not one of %s for %s", p->name,
 	    json_string_value(v), list, model_name);
 }
 
-static const struct model *
-find_model(const char *name)
-{
-	size_t i;
-
-	for (i = 0; models[i].name != NULL; i++)
-		if (strcmp(models[i].name, name) == 0)
-			return &models[i];
-	return GENERIC_MODEL;
-}
-
-/* The API's rule: the default model unless a parameter (or value) is used
- * that only the inferred model accepts, e.g. background, output_format,
- * output_compression, input_fidelity, partial_images, quality low/medium/
- * high/auto, size 1536x1024/1024x1536/auto. Invalid values for both models
- * switch nothing. Only params decide, never the stream flag or the inputs:
- * with no model field upstream applies its documented default, so a stream,
- * several images or a JPEG with no model is refused, with a hint to set it. */
+/* The model field as sent: no inference (upstream picks its own default
+ * when there is none, and the rules applied are then the generic ones). */
 const char *
 jobspec_model(const json_t *params_obj)
 {
 	const json_t *v;
-	size_t i;
 
 	if (!json_is_object(params_obj))
-		return DEFAULT_MODEL->name;
-	if ((v = get(params_obj, "model")) != NULL && json_is_string(v))
+		return NULL;
+	if ((v = get(params_obj, "model")) != NULL && json_is_string(v) &&
+	    json_string_length(v) > 0)
 		return json_string_value(v);
-	for (i = 0; i < NPARAMS; i++) {
-		if ((v = get(params_obj, params[i].name)) == NULL)
-			continue;
-		if (check_value(INFERRED_MODEL, INFERRED_MODEL->name, &params[i], v,
-		    NULL, 0) == 0 && check_value(DEFAULT_MODEL, DEFAULT_MODEL->name,
-		    &params[i], v, NULL, 0) == -1)
-			return INFERRED_MODEL->name;
-	}
-	return DEFAULT_MODEL->name;
+	return NULL;
+}
+
+/* GIF output (and SVG, which edits refuse anyway) is never streamed. */
+static int
+format_streams(const json_t *params_obj)
+{
+	const json_t *v = json_is_object(params_obj) ?
+	    get(params_obj, "output_format") : NULL;
+	const char *f = json_string_value(v);
+
+	return f == NULL || (strcmp(f, "gif") != 0 && strcmp(f, "svg") != 0);
 }
 
 int
 jobspec_can_stream(const json_t *params_obj)
 {
-	return find_model(jobspec_model(params_obj))->streaming;
+	return models_find(jobspec_model(params_obj))->streaming &&
+	    format_streams(params_obj);
 }
 
 int
@@ -289,9 +226,10 @@ check_model(struct ctx *c, const json_t *p)
 		    show(v, shown, sizeof(shown)));
 	if (v != NULL && json_string_length(v) == 0)
 		return errorf(c->err, c->errlen, "model: must not be empty");
-	c->model_name = jobspec_model(p);
-	c->m = find_model(c->model_name);
-	c->implicit_default = v == NULL && c->m == DEFAULT_MODEL;
+	c->model_name = v != NULL ? json_string_value(v) : "";
+	c->m = models_find(v != NULL ? c->model_name : NULL);
+	v = get(p, "output_format");
+	c->out_format = json_is_string(v) ? json_string_value(v) : NULL;
 	return 0;
 }
 
@@ -352,18 +290,17 @@ check_prompt(struct ctx *c, const json_t *p)
 	n = utf8_count((const unsigned char *)json_string_value(v), len, &bad);
 	if (n < 0)
 		return errorf(c->err, c->errlen, "prompt: not valid UTF-8 at byte %zu", bad);
-	if (c->m->prompt_max != 0 && (size_t)n > c->m->prompt_max) {
-		errorf(c->err, c->errlen, "prompt: %ld characters, at most %zu allowed "
-		    "for %s", n, c->m->prompt_max, c->model_name);
-		return model_fail(c, (size_t)n <= INFERRED_MODEL->prompt_max);
-	}
+	if (c->m->prompt_max != 0 && (size_t)n > c->m->prompt_max)
+		return errorf(c->err, c->errlen, "prompt: %ld characters, at most "
+		    "%zu allowed for %s", n, c->m->prompt_max, c->model_name);
 	return 0;
 }
 
 static int
 check_params(struct ctx *c, const json_t *p)
 {
-	static const char *const files[] = { "image", "image[]", "mask", NULL };
+	static const char *const files[] = { "image", "image[]", "mask", "markup",
+	    NULL };
 	const json_t *v;
 	size_t i;
 
@@ -376,9 +313,35 @@ check_params(struct ctx *c, const json_t *p)
 			continue;
 		if (check_value(c->m, c->model_name, &params[i], v, c->err,
 		    c->errlen) == -1)
-			return model_fail(c, check_value(INFERRED_MODEL, "",
-			    &params[i], v, NULL, 0) == 0);
+			return -1;
 	}
+	return 0;
+}
+
+/* Whether the output is a GIF: what GIF excludes is refused around it. */
+static int
+is_gif(const struct ctx *c)
+{
+	return c->out_format != NULL && strcmp(c->out_format, "gif") == 0;
+}
+
+/* GIF's own rules: frames only with it; no partial images with it (the
+ * stream flag is check_stream's, the mask check_mask's). */
+static int
+check_gif(struct ctx *c, const json_t *p)
+{
+	static const char *const frame_keys[] = { "frame_count",
+	    "frame_duration_ms", NULL };
+	size_t i;
+
+	for (i = 0; !is_gif(c) && frame_keys[i] != NULL; i++)
+		if (get(p, frame_keys[i]) != NULL)
+			return errorf(c->err, c->errlen, "%s: only with "
+			    "output_format gif, got %s", frame_keys[i],
+			    c->out_format != NULL ? c->out_format : "png (the default)");
+	if (is_gif(c) && get(p, "partial_images") != NULL)
+		return errorf(c->err, c->errlen, "partial_images: not with "
+		    "output_format gif (a GIF is never streamed)");
 	return 0;
 }
 
@@ -386,11 +349,13 @@ check_params(struct ctx *c, const json_t *p)
 static int
 check_combinations(struct ctx *c, const json_t *p, int stream)
 {
-	const json_t *bg = get(p, "background"), *of = get(p, "output_format");
-	const char *fmt = of != NULL ? json_string_value(of) : "png";
+	const json_t *bg = get(p, "background");
+	const char *fmt = c->out_format != NULL ? c->out_format : "png";
 
 	if (c->m->generic)
 		return 0;
+	if (check_gif(c, p) == -1)
+		return -1;
 	if (bg != NULL && strcmp(json_string_value(bg), "transparent") == 0 &&
 	    strcmp(fmt, "png") != 0 && strcmp(fmt, "webp") != 0)
 		return errorf(c->err, c->errlen, "background: 'transparent' needs "
@@ -399,7 +364,7 @@ check_combinations(struct ctx *c, const json_t *p, int stream)
 	    strcmp(fmt, "webp") != 0)
 		return errorf(c->err, c->errlen, "output_compression: only supported "
 		    "with output_format jpeg or webp, got %s%s", fmt,
-		    of == NULL ? " (the default)" : "");
+		    c->out_format == NULL ? " (the default)" : "");
 	if (get(p, "partial_images") != NULL && !stream)
 		return errorf(c->err, c->errlen, "partial_images: only allowed when "
 		    "streaming (the job's stream flag is off)");
@@ -418,11 +383,12 @@ check_stream(struct ctx *c, const json_t *p, int stream)
 		return errorf(c->err, c->errlen, "stream: params say %s but the job's "
 		    "stream flag is %s", json_is_true(v) ? "true" : "false",
 		    stream ? "on" : "off");
-	if (stream && !c->m->streaming) {
-		errorf(c->err, c->errlen, "stream: %s does not support streaming",
-		    c->model_name);
-		return model_fail(c, INFERRED_MODEL->streaming);
-	}
+	if (stream && !c->m->streaming)
+		return errorf(c->err, c->errlen, "stream: %s does not support "
+		    "streaming", c->model_name);
+	if (stream && !c->m->generic && !format_streams(p))
+		return errorf(c->err, c->errlen, "stream: output_format %s is not "
+		    "streamed (use --no-stream)", c->out_format);
 	return 0;
 }
 
@@ -446,7 +412,8 @@ format_list(unsigned formats, char *buf, size_t size)
 static const char *
 upper_name(enum img_format f)
 {
-	return f == IMG_PNG ? "PNG" : f == IMG_JPEG ? "JPEG" : f == IMG_WEBP ? "WebP" : "?";
+	return f == IMG_PNG ? "PNG" : f == IMG_JPEG ? "JPEG" : f == IMG_WEBP ? "WebP" :
+	    f == IMG_GIF ? "GIF" : "?";
 }
 
 /* Size, real format, and the declared content type of one input. */
@@ -457,12 +424,10 @@ check_bytes(struct ctx *c, const struct jobspec_input *in, const char *role,
 	char why[160];
 	enum img_format declared;
 
-	if (in->size >= max) {
-		errorf(c->err, c->errlen, "%s: %s: %zu bytes, must be less than %zu MB "
-		    "for %s", role, name, in->size, max / MIB, c->model_name);
-		return model_fail(c, strcmp(role, "image") == 0 &&
-		    in->size < INFERRED_MODEL->max_image_bytes);
-	}
+	if (in->size >= max)
+		return errorf(c->err, c->errlen, "%s: %s: %zu bytes, must be less "
+		    "than %zu MB%s%s", role, name, in->size, max / MIB,
+		    c->m->generic ? "" : " for ", c->m->generic ? "" : c->model_name);
 	if (img_probe(in->data, in->size, info, why, sizeof(why)) == -1)
 		return errorf(c->err, c->errlen, "%s: %s: %s", role, name, why);
 	if (in->content_type == NULL || in->content_type[0] == '\0')
@@ -484,56 +449,69 @@ check_image(struct ctx *c, const struct jobspec_input *in, const char *name,
 
 	if (check_bytes(c, in, "image", name, c->m->max_image_bytes, info) == -1)
 		return -1;
-	if (!(c->m->formats & FMT(info->format))) {
-		format_list(c->m->formats, list, sizeof(list));
-		errorf(c->err, c->errlen, "image: %s: %s accepts only %s images, got %s",
-		    name, c->model_name, list, upper_name(info->format));
-		return model_fail(c, (INFERRED_MODEL->formats & FMT(info->format)) != 0);
+	if (!(c->m->image_formats & FMT(info->format))) {
+		format_list(c->m->image_formats, list, sizeof(list));
+		return errorf(c->err, c->errlen, "image: %s: %s accepts only %s "
+		    "images, got %s", name, c->m->generic ? "the API" :
+		    c->model_name, list, upper_name(info->format));
 	}
-	if (c->m->square && info->width != info->height) {
-		errorf(c->err, c->errlen, "image: %s: %s needs a square image, got "
-		    "%ux%u", name, c->model_name, info->width, info->height);
-		return model_fail(c, !INFERRED_MODEL->square);
-	}
+	if (c->m->square && info->width != info->height)
+		return errorf(c->err, c->errlen, "image: %s: %s needs a square "
+		    "image, got %ux%u", name, c->model_name, info->width,
+		    info->height);
 	return 0;
 }
 
+/* A mask or a markup: a PNG with alpha the size of the first image. */
 static int
-check_mask(struct ctx *c, const struct jobspec_input *in, const char *name,
-    const struct img_info *first)
+check_overlay(struct ctx *c, const struct jobspec_input *in, const char *role,
+    const char *name, size_t max, const struct img_info *first)
 {
 	struct img_info info;
 
-	if (check_bytes(c, in, "mask", name, c->m->mask_max_bytes, &info) == -1)
+	if (check_bytes(c, in, role, name, max, &info) == -1)
 		return -1;
 	if (c->m->generic)
 		return 0;
 	if (info.format != IMG_PNG)
-		return errorf(c->err, c->errlen, "mask: %s: must be a PNG image, got %s",
-		    name, upper_name(info.format));
+		return errorf(c->err, c->errlen, "%s: %s: must be a PNG image, got %s",
+		    role, name, upper_name(info.format));
 	if (!info.has_alpha)
-		return errorf(c->err, c->errlen, "mask: %s: must have an alpha channel "
-		    "(transparent areas mark where to edit)", name);
+		return errorf(c->err, c->errlen, "%s: %s: must have an alpha channel "
+		    "(%s)", role, name, strcmp(role, "mask") == 0 ? "transparent "
+		    "areas mark where to edit" : "transparent where it adds nothing");
 	if (info.width != first->width || info.height != first->height)
-		return errorf(c->err, c->errlen, "mask: %s: %ux%u, must match the first "
-		    "image's %ux%u", name, info.width, info.height, first->width,
+		return errorf(c->err, c->errlen, "%s: %s: %ux%u, must match the first "
+		    "image's %ux%u", role, name, info.width, info.height, first->width,
 		    first->height);
 	return 0;
 }
 
 static int
-check_count(struct ctx *c, size_t nimg, size_t nmask)
+check_count(struct ctx *c, size_t nimg, size_t nmask, size_t nmarkup)
 {
 	if (nimg == 0)
 		return errorf(c->err, c->errlen, "image: at least one image is required");
-	if (c->m->max_images != 0 && nimg > c->m->max_images) {
-		errorf(c->err, c->errlen, "image: %s accepts %s %zu image%s, got %zu",
-		    c->model_name, c->m->max_images == 1 ? "exactly" : "at most",
-		    c->m->max_images, c->m->max_images == 1 ? "" : "s", nimg);
-		return model_fail(c, nimg <= INFERRED_MODEL->max_images);
-	}
+	if (c->m->max_images != 0 && nimg > c->m->max_images)
+		return errorf(c->err, c->errlen, "image: %s accepts %s %zu image%s, "
+		    "got %zu", c->model_name, c->m->max_images == 1 ? "exactly" :
+		    "at most", c->m->max_images, c->m->max_images == 1 ? "" : "s",
+		    nimg);
 	if (nmask > 1)
 		return errorf(c->err, c->errlen, "mask: at most one mask, got %zu", nmask);
+	if (nmarkup > 1)
+		return errorf(c->err, c->errlen, "markup: at most one markup, got %zu",
+		    nmarkup);
+	if (nmarkup > 0 && nmask > 0)
+		return errorf(c->err, c->errlen, "markup: cannot be combined with mask");
+	if (nmask > 0 && !c->m->generic && is_gif(c))
+		return errorf(c->err, c->errlen, "mask: not with output_format gif");
+	if (nmask > 0 && !c->m->mask)
+		return errorf(c->err, c->errlen, "mask: not supported by %s",
+		    c->model_name);
+	if (nmarkup > 0 && !c->m->markup)
+		return errorf(c->err, c->errlen, "markup: not supported by %s",
+		    c->model_name);
 	return 0;
 }
 
@@ -546,21 +524,23 @@ input_name(const struct jobspec_input *in, size_t i, char *buf, size_t size)
 	return buf;
 }
 
-/* Images first (the mask is checked against the first one), then the mask. */
+/* Images first (mask and markup are checked against the first one). */
 static int
 check_inputs(struct ctx *c, const struct jobspec_input *in, size_t n)
 {
 	struct img_info info, first;
 	char buf[32];
-	size_t i, nimg = 0, nmask = 0;
+	size_t i, nimg = 0, nmask = 0, nmarkup = 0;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		nmask += in[i].role == JOBSPEC_MASK;
-	if (check_count(c, n - nmask, nmask) == -1)
+		nmarkup += in[i].role == JOBSPEC_MARKUP;
+	}
+	if (check_count(c, n - nmask - nmarkup, nmask, nmarkup) == -1)
 		return -1;
 	memset(&first, 0, sizeof(first));
 	for (i = 0; i < n; i++) {
-		if (in[i].role == JOBSPEC_MASK)
+		if (in[i].role != JOBSPEC_IMAGE)
 			continue;
 		if (check_image(c, &in[i], input_name(&in[i], i, buf, sizeof(buf)),
 		    &info) == -1)
@@ -568,10 +548,15 @@ check_inputs(struct ctx *c, const struct jobspec_input *in, size_t n)
 		if (nimg++ == 0)
 			first = info;
 	}
-	for (i = 0; i < n; i++)
-		if (in[i].role == JOBSPEC_MASK && check_mask(c, &in[i],
-		    input_name(&in[i], i, buf, sizeof(buf)), &first) == -1)
+	for (i = 0; i < n; i++) {
+		if (in[i].role == JOBSPEC_IMAGE)
+			continue;
+		if (check_overlay(c, &in[i], in[i].role == JOBSPEC_MASK ? "mask" :
+		    "markup", input_name(&in[i], i, buf, sizeof(buf)),
+		    in[i].role == JOBSPEC_MASK ? c->m->mask_max_bytes :
+		    c->m->max_image_bytes, &first) == -1)
 			return -1;
+	}
 	return 0;
 }
 
@@ -579,7 +564,7 @@ int
 jobspec_validate(const json_t *params_obj, int stream,
     const struct jobspec_input *inputs, size_t ninputs, char *err, size_t errlen)
 {
-	struct ctx c = { NULL, NULL, 0, err, errlen };
+	struct ctx c = { NULL, "", NULL, err, errlen };
 
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';

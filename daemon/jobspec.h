@@ -1,12 +1,12 @@
 /* jobspec.h: validates an edit job (params JSON + input images) against the
- * Images API rules per model (SPEC §1). Table-driven, pure logic, no I/O. */
+ * Images API rules of its model family (models.h). Pure logic, no I/O. */
 #ifndef IMGEDIT_JOBSPEC_H
 #define IMGEDIT_JOBSPEC_H
 
 #include <stddef.h>
 #include <jansson.h>
 
-enum jobspec_role { JOBSPEC_IMAGE, JOBSPEC_MASK };
+enum jobspec_role { JOBSPEC_IMAGE, JOBSPEC_MASK, JOBSPEC_MARKUP };
 
 struct jobspec_input {
 	enum jobspec_role role;
@@ -18,7 +18,7 @@ struct jobspec_input {
 
 /* Validates params (a JSON object holding every API field except the files
  * and `stream`), the stream flag, and the inputs (images in order, then an
- * optional mask). Returns 0 if the job may be sent; otherwise -1 with
+ * optional mask or markup). Returns 0 if the job may be sent; otherwise -1 with
  * "param: message" in err (param as the API names it: "image", "mask",
  * "prompt", "n", "size", ...; an input error names its filename too).
  * Unknown models get only the generic checks; unknown keys pass through.
@@ -27,13 +27,13 @@ struct jobspec_input {
 int jobspec_validate(const json_t *params, int stream,
     const struct jobspec_input *inputs, size_t ninputs, char *err, size_t errlen);
 
-/* The model the request will use: params.model if set, else "gpt-image-1"
- * when a gpt-image-1-only parameter is present, else "dall-e-2".
- * The returned string is static or borrowed from params. */
+/* The model the request names: params.model when it is a non-empty string,
+ * else NULL (upstream picks; the generic rules apply). Borrowed from params.
+ * Shut-down models are not refused here (models_is_shut_down). */
 const char *jobspec_model(const json_t *params);
 
-/* Whether the request's model streams (dall-e-2 does not; unknown, newer
- * models are taken to): what a job streams by when not told. */
+/* Whether the request streams when not told: its model can (dall-e-2
+ * cannot; unknown models are taken to) and its output_format is not gif. */
 int jobspec_can_stream(const json_t *params);
 
 /* Expected number of final images: params.n (integer or digit string) if it

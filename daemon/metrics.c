@@ -27,7 +27,7 @@ static const char *const kinds[METRICS_KINDS] = { "partial", "final" };
 /* Upstream's first byte: a local fake answers in ms, the API in seconds. */
 static const int64_t ttfb_bounds[] = { 10, 25, 50, 100, 250, 500, 1000, 2500,
     5000, 10000, 30000, 60000, 120000 };
-/* A whole attempt: a streamed gpt-image-1 edit takes a minute or more. */
+/* A whole attempt: a streamed gpt-image edit takes a minute or more. */
 static const int64_t duration_bounds[] = { 100, 250, 500, 1000, 2500, 5000,
     10000, 20000, 30000, 60000, 120000, 300000, 600000 };
 

@@ -408,7 +408,7 @@ insert_input(struct pgcat *pc, int64_t job_id, const struct catalog_input *in)
 	struct params p = { 0 };
 
 	p_int(&p, job_id);
-	p_text(&p, in->role == INPUT_MASK ? "mask" : "image");
+	p_text(&p, input_role_name(in->role));
 	p_int(&p, in->ordinal);
 	p_text(&p, in->filename);
 	p_text(&p, in->content_type);
@@ -1018,7 +1018,7 @@ pgcat_input_get(struct pgcat *pc, int64_t job_id, enum input_role role,
 	memset(m, 0, sizeof(*m));
 	*data = NULL;
 	p_int(&p, job_id);
-	p_text(&p, role == INPUT_MASK ? "mask" : "image");
+	p_text(&p, input_role_name(role));
 	p_int(&p, ordinal);
 	if ((rc = begin_snapshot(pc)) != CATALOG_OK)
 		return rc;

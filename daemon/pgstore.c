@@ -50,7 +50,7 @@ static const char claim_sql[] =
     " SELECT i.job_id, i.role, i.ordinal, i.filename, i.content_type,"
     " octet_length(coalesce(i.data, b.data))::bigint AS size,"
     " coalesce(i.data, b.data) AS bytes, row_number() OVER"
-    " (PARTITION BY i.job_id ORDER BY i.role = 'mask', i.ordinal) AS rank"
+    " (PARTITION BY i.job_id ORDER BY i.role <> 'image', i.ordinal) AS rank"
     " FROM inputs i LEFT JOIN blobs b ON b.id = i.blob_id"
     " WHERE i.job_id IN (SELECT id FROM leased))"
     " SELECT l.id, t.id, t.number, l.attempts, l.max_attempts,"
@@ -187,7 +187,7 @@ parse_input(const PGresult *r, int row, struct claimed_job *job)
 	job->inputs = grown;
 	in = &grown[job->ninputs++];
 	memset(in, 0, sizeof(*in));
-	in->role = strcmp(role, "mask") == 0 ? INPUT_MASK : INPUT_IMAGE;
+	in->role = input_role_of(role);
 	in->ordinal = (int)ordinal;
 	if (get_text(r, row, C_FILENAME, &in->filename) == -1 ||
 	    get_text(r, row, C_CTYPE, &in->content_type) == -1)

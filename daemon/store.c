@@ -769,7 +769,7 @@ load_input(struct store *st, int64_t job_id, sqlite3_stmt *s,
 {
 	const char *role = (const char *)sqlite3_column_text(s, 0);
 
-	in->role = role && strcmp(role, "mask") == 0 ? INPUT_MASK : INPUT_IMAGE;
+	in->role = input_role_of(role);
 	in->ordinal = sqlite3_column_int(s, 1);
 	in->filename = column_strdup(s, 2);
 	in->content_type = column_strdup(s, 3);
@@ -780,8 +780,7 @@ load_input(struct store *st, int64_t job_id, sqlite3_stmt *s,
 			*load_error = NULL;
 		return STORE_OK;
 	}
-	return load_bytes(st, job_id, in->role == INPUT_MASK ? "mask" : "image",
-	    in);
+	return load_bytes(st, job_id, input_role_name(in->role), in);
 }
 
 /* Loads params and inputs of a claimed job (reads only). The metadata
@@ -794,7 +793,7 @@ load_job(struct store *st, struct claimed_job *job)
 	static const char inputs[] = "SELECT i.role, i.ordinal, i.filename, "
 	    "i.content_type, coalesce(length(i.data), length(b.data)) "
 	    "FROM inputs i LEFT JOIN blobs b ON b.id = i.blob_id "
-	    "WHERE i.job_id = ? ORDER BY i.role = 'mask', i.ordinal";
+	    "WHERE i.job_id = ? ORDER BY i.role <> 'image', i.ordinal";
 	sqlite3_stmt *s;
 	struct job_input *grown;
 	int rc;

@@ -3,6 +3,7 @@
 #ifndef IMGEDIT_STORE_H
 #define IMGEDIT_STORE_H
 
+#include <string.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -117,7 +118,23 @@ int store_control_get(struct store *st, const char *key, char **value);
 
 /* ---- claiming ---- */
 
-enum input_role { INPUT_IMAGE, INPUT_MASK };
+enum input_role { INPUT_IMAGE, INPUT_MASK, INPUT_MARKUP };
+
+/* The inputs.role column's spelling of a role, and back (anything else is
+ * an image, as the CHECK constraint allows nothing else). */
+static inline const char *
+input_role_name(enum input_role r)
+{
+	return r == INPUT_MASK ? "mask" : r == INPUT_MARKUP ? "markup" : "image";
+}
+
+static inline enum input_role
+input_role_of(const char *s)
+{
+	if (s != NULL && strcmp(s, "mask") == 0)
+		return INPUT_MASK;
+	return s != NULL && strcmp(s, "markup") == 0 ? INPUT_MARKUP : INPUT_IMAGE;
+}
 
 struct job_input {
 	enum input_role role;

@@ -221,8 +221,8 @@ add_inputs(struct edit_call *call, char *err, size_t errlen)
 		goto nomem;
 	for (i = 0; i < job->ninputs; i++) {
 		const struct job_input *in = &job->inputs[i];
-		if (in->role == INPUT_MASK)
-			name = "mask";
+		if (in->role != INPUT_IMAGE)
+			name = input_role_name(in->role);	/* mask, markup */
 		else
 			name = nimages > 1 ? "image[]" : "image";
 		call->parts[i].data = in->data;

@@ -89,7 +89,7 @@ pg_fresh_db() {
 	pg_admin -c CHECKPOINT >/dev/null
 }
 
-# pg_enqueue URI N PROMPT: N streaming gpt-image-1 jobs (partial_images 3)
+# pg_enqueue URI N PROMPT: N streaming gpt-image-2.6-flare jobs (partial_images 3)
 # with PROMPT, as another program writes them, in plain SQL: one
 # transaction, $RUN/input.png stored once in blobs, filenames 00001.png...
 pg_enqueue() {
@@ -102,7 +102,7 @@ pg_enqueue() {
 		cat <<-SQL
 		WITH j AS (
 		  INSERT INTO jobs (params, stream, priority)
-		  SELECT jsonb_build_object('prompt', :'prompt', 'model', 'gpt-image-1',
+		  SELECT jsonb_build_object('prompt', :'prompt', 'model', 'gpt-image-2.6-flare',
 		                            'partial_images', 3), 1, 0
 		  FROM generate_series(1, :n) RETURNING id)
 		INSERT INTO inputs (job_id, role, ordinal, filename, content_type, blob_id)

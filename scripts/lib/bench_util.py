@@ -546,7 +546,7 @@ def cmd_report(args):
         "workload": {"jobs": g("jobs"), "concurrency": g("concurrency"),
                      "rounds": nrounds,
                      "image_bytes": g("image_bytes"), "partial_images": 3,
-                     "model": "gpt-image-1", "input_png_bytes": g("input_bytes"),
+                     "model": "gpt-image-2.6-flare", "input_png_bytes": g("input_bytes"),
                      "warmed_free_memory_mb": g("warm_mb"),
                      "fake_upstream_cpu_s": {"imgeditd_runs": raw.get("fake.cpu_imgeditd"),
                                              "peer_runs": raw.get("fake.cpu_peer")}},
@@ -564,7 +564,7 @@ def cmd_report(args):
     def fmt(v, spec):
         return "-" if v is None else format(v, spec)
     print("Bulk streaming edits: %s jobs, concurrency %s, %s-byte PNGs, "
-          "3 partials + final (gpt-image-1), same fake upstream writing whole SSE events; "
+          "3 partials + final (gpt-image-2.6-flare), same fake upstream writing whole SSE events; "
           "median of %s round(s)"
           % (g("jobs"), g("concurrency"), g("image_bytes"), nrounds))
     print()

@@ -7,7 +7,7 @@
 IMGEDIT_BUILD_DEPS=(gcc make cmake pkg-config
 	libsqlite3-dev libcurl4-openssl-dev libevent-dev libjansson-dev
 	libpng-dev libssl-dev libsystemd-dev libpq-dev
-	libjpeg62-turbo-dev libwebp-dev
+	libjpeg62-turbo-dev libwebp-dev libgif-dev
 )
 # Running the demo: sqlite3 shows the stored images, python3 draws the strip.
 IMGEDIT_DEMO_DEPS=(sqlite3 python3)

@@ -51,7 +51,7 @@ SELECT CASE WHEN i > ?1 - 10 THEN 'queued' WHEN i % 50 = 0 THEN 'failed' ELSE 's
        json_object('prompt', 'product photo ' || i || ' on a ' ||
            CASE i % 5 WHEN 0 THEN 'white' WHEN 1 THEN 'marble' WHEN 2 THEN 'wooden'
                 WHEN 3 THEN 'linen' ELSE 'concrete' END || ' background, soft light',
-           'model', 'gpt-image-1', 'partial_images', 3, 'size', '1024x1024'),
+           'model', 'gpt-image-2.6-flare', 'partial_images', 3, 'size', '1024x1024'),
        CASE WHEN i > ?1 - 10 THEN 0 ELSE 1 END,
        ?2 - (?1 - i) * 30000 - 20000, ?2 - (?1 - i) * 30000,
        CASE WHEN i > ?1 - 10 THEN NULL ELSE ?2 - (?1 - i) * 30000 END,

@@ -20,7 +20,7 @@ _imgeditctl()
 	--state)
 		COMPREPLY=($(compgen -W "$states" -- "$cur")); return ;;
 	--model)
-		COMPREPLY=($(compgen -W "gpt-image-1 dall-e-2" -- "$cur")); return ;;
+		COMPREPLY=($(compgen -W "gpt-image-2.6-flare gpt-image-2.6-sunburst gpt-image-2.5-flare gpt-image-2.5-sunburst gpt-image-2" -- "$cur")); return ;;
 	esac
 	if [ -z "$verb" ]; then
 		COMPREPLY=($(compgen -W "$verbs --db --help --version" -- "$cur"))
@@ -30,7 +30,8 @@ _imgeditctl()
 	case $verb in
 	submit) opts="-p --prompt --model --n --size --quality --background
 		--output-format --output-compression --input-fidelity
-		--partial-images --response-format --user --param --mask --each
+		--partial-images --response-format --user --complexity --frame-count
+		--frame-duration-ms --safety-identifier --param --mask --each
 		--from --stream --no-stream --priority --max-attempts --key
 		--not-before" ;;
 	list) opts="--state --limit --since" ;;

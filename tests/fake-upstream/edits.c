@@ -22,13 +22,20 @@ struct params {
 	const char	*prompt, *model, *size, *quality, *background;
 	const char	*output_format, *response_format;
 	long		 n, partials;
+	long		 frames, frame_ms;	/* output_format=gif */
 	int		 stream;
 	int		 nimages;	/* image and image[] parts */
+	int		 has_mask;
 };
 
 struct form {
 	json_t		*fields, *files;
-	int		 nimages;
+	int		 nimages, nmasks;
+	struct mp_part	 parts[64];	/* the file parts: bytes in the body, */
+	char		 names[64][3][128];	/* names copied here */
+	size_t		 nparts;
+	int		 rule_bad;	/* the table's rules refuse it: */
+	char		 rule_param[64], rule_msg[600];
 	struct reqctx	*ctx;		/* keeps the first image (--derive) */
 };
 
@@ -57,6 +64,26 @@ sb_str(struct sbuf *sb, const char *s)
 
 /* ---- the form */
 
+/* A file part for rules_check: its strings live only in the callback. */
+static void
+keep_part(struct form *form, const struct mp_part *part)
+{
+	char		(*n)[128] = form->names[form->nparts];
+	struct mp_part	*k = &form->parts[form->nparts++];
+
+	*k = *part;
+	snprintf(n[0], sizeof(n[0]), "%s", part->name);
+	k->name = n[0];
+	if (part->filename != NULL) {
+		snprintf(n[1], sizeof(n[1]), "%s", part->filename);
+		k->filename = n[1];
+	}
+	if (part->ctype != NULL) {
+		snprintf(n[2], sizeof(n[2]), "%s", part->ctype);
+		k->ctype = n[2];
+	}
+}
+
 static void
 on_part(const struct mp_part *part, void *arg)
 {
@@ -68,13 +95,17 @@ on_part(const struct mp_part *part, void *arg)
 	image = strcmp(part->name, "image") == 0 ||
 	    strcmp(part->name, "image[]") == 0;
 	name = jtext(part->name, strlen(part->name));
-	if (part->filename == NULL && !image && strcmp(part->name, "mask") != 0) {
+	if (part->filename == NULL && !image && strcmp(part->name, "mask") != 0 &&
+	    strcmp(part->name, "markup") != 0) {
 		json_object_set_new(form->fields, json_string_value(name),
 		    jtext(part->data, part->len));
 		json_decref(name);
 		return;
 	}
 	form->nimages += image;
+	if (form->nparts < sizeof(form->parts) / sizeof(form->parts[0]))
+		keep_part(form, part);
+	form->nmasks += strcmp(part->name, "mask") == 0;
 	if (image && form->ctx->srv->derive && form->ctx->first_input == NULL) {
 		form->ctx->first_input = xcalloc(part->len + 1, 1);
 		memcpy(form->ctx->first_input, part->data, part->len);
@@ -100,7 +131,9 @@ parse_form(struct reqctx *ctx, struct form *form, char *err, size_t errlen)
 
 	form->fields = json_object_get(ctx->log, "fields");
 	form->files = json_object_get(ctx->log, "files");
-	form->nimages = 0;
+	form->nimages = form->nmasks = 0;
+	form->nparts = 0;
+	form->rule_bad = 0;
 	form->ctx = ctx;
 	ctype = evhttp_find_header(evhttp_request_get_input_headers(ctx->req),
 	    "Content-Type");
@@ -113,6 +146,13 @@ parse_form(struct reqctx *ctx, struct form *form, char *err, size_t errlen)
 	}
 	body = evbuffer_pullup(in, -1);
 	r = mp_parse(body, len, boundary, on_part, form, err, errlen);
+	/* while the parts' bytes are there */
+	if (r == 0 && form->nimages > 0 && json_object_get(form->fields,
+	    "prompt") != NULL)
+		form->rule_bad = rules_check(form->fields, form->parts,
+		    form->nparts, form->rule_param, sizeof(form->rule_param),
+		    form->rule_msg, sizeof(form->rule_msg)) == -1;
+	form->nparts = 0;
 	evbuffer_drain(in, len);
 	return r;
 }
@@ -227,6 +267,51 @@ int_field(json_t *fields, const char *key, long def, long min, long max,
 	return *v != '\0' && *end == '\0' && *out >= min && *out <= max ? 0 : -1;
 }
 
+static int
+invalid(struct reqctx *ctx, const char *param, const char *message)
+{
+	reply_error(ctx, 400, message, "invalid_request_error", param,
+	    "invalid_value");
+	return -1;
+}
+
+/* The API's output format rules (models.c's, as upstream answers them):
+ * svg is not for edits; gif takes frames 2..16 and excludes streaming,
+ * partial images, a mask and compression; frames need gif. */
+static int
+check_formats(struct reqctx *ctx, json_t *f, struct params *p)
+{
+	int gif = strcmp(p->output_format, "gif") == 0;
+
+	if (strcmp(p->output_format, "svg") == 0)
+		return invalid(ctx, "output_format", "SVG output is not supported "
+		    "for image edits.");
+	if (!gif && (json_object_get(f, "frame_count") != NULL ||
+	    json_object_get(f, "frame_duration_ms") != NULL))
+		return invalid(ctx, json_object_get(f, "frame_count") ?
+		    "frame_count" : "frame_duration_ms", "Frame options are "
+		    "only supported with output_format=gif.");
+	if (int_field(f, "frame_count", 9, 2, 16, &p->frames) == -1)
+		return invalid(ctx, "frame_count", "Invalid value for "
+		    "'frame_count': expected an integer between 2 and 16.");
+	if (int_field(f, "frame_duration_ms", 200, 1, 2147483647L,
+	    &p->frame_ms) == -1)
+		return invalid(ctx, "frame_duration_ms", "Invalid value for "
+		    "'frame_duration_ms'.");
+	if (gif && p->stream)
+		return invalid(ctx, "stream", "GIF output does not support "
+		    "streaming.");
+	if (gif && json_object_get(f, "partial_images") != NULL)
+		return invalid(ctx, "partial_images", "GIF output does not "
+		    "support partial images.");
+	if (gif && json_object_get(f, "output_compression") != NULL)
+		return invalid(ctx, "output_compression", "GIF output does not "
+		    "support output_compression.");
+	if (gif && p->has_mask)
+		return invalid(ctx, "mask", "GIF output does not support masks.");
+	return 0;
+}
+
 /* The fields with their defaults; replies 400 and returns -1 if unusable. */
 static int
 get_params(struct reqctx *ctx, const struct form *form, struct params *p)
@@ -242,6 +327,7 @@ get_params(struct reqctx *ctx, const struct form *form, struct params *p)
 	p->response_format = field(f, "response_format", NULL);
 	p->stream = strcmp(field(f, "stream", ""), "true") == 0;
 	p->nimages = form->nimages;
+	p->has_mask = form->nmasks > 0;
 	if (p->prompt == NULL)
 		reply_error(ctx, 400, "Missing required parameter: 'prompt'.",
 		    "invalid_request_error", "prompt",
@@ -258,8 +344,11 @@ get_params(struct reqctx *ctx, const struct form *form, struct params *p)
 		reply_error(ctx, 400, "Invalid value for 'partial_images': "
 		    "expected an integer between 0 and 3.",
 		    "invalid_request_error", "partial_images", "invalid_value");
+	else if (form->rule_bad)
+		reply_error(ctx, 400, form->rule_msg, "invalid_request_error",
+		    form->rule_param, "invalid_value");
 	else
-		return 0;
+		return check_formats(ctx, f, p);
 	return -1;
 }
 
@@ -291,6 +380,21 @@ derive_images(struct reqctx *ctx, const struct params *p, int partials)
 		    &len) == 0)
 			image_own(&ctx->images[i], buf, len);
 	}
+}
+
+/* output_format=gif: each image a GIF of the frames asked, 32x32. */
+static void
+gif_images(struct reqctx *ctx, const struct params *p)
+{
+	unsigned char	*buf;
+	size_t		 i, len;
+
+	if (strcmp(p->output_format, "gif") != 0)
+		return;
+	for (i = 0; i < ctx->nimages; i++)
+		if (gif_make(32 + 16 * (unsigned)i, 32, (unsigned)p->frames,
+		    (unsigned)p->frame_ms, &buf, &len) == 0)
+			image_own(&ctx->images[i], buf, len);
 }
 
 static void
@@ -445,6 +549,7 @@ build_stream(struct reqctx *ctx, const struct params *p, const struct fault *f)
 		nf = f->finals;
 	make_images(ctx, np, nf);
 	derive_images(ctx, p, np);
+	gif_images(ctx, p);
 	ctx->status = 200;
 	ctx->chunked = 1;
 	ctx->gap_ms = ctx->srv->latency_ms;
@@ -538,6 +643,7 @@ build_json(struct reqctx *ctx, const struct params *p, const struct fault *f)
 		nf = f->finals;
 	make_images(ctx, 0, nf);
 	derive_images(ctx, p, 0);
+	gif_images(ctx, p);
 	if (url)
 		json_object_set_new(ctx->log, "urls", json_array());
 	for (i = 0; i < nf; i++)

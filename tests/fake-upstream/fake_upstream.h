@@ -62,6 +62,11 @@ int	 derive_image(const unsigned char *, size_t, const char *,
 size_t	 b64_encode(const unsigned char *, size_t, char *);
 void	 sha256_hex(const void *, size_t, char [65]);
 
+/* ---- gifmaker.c: output_format=gif, frames of w x h (caller frees *out) */
+
+int	 gif_make(unsigned, unsigned, unsigned, unsigned, unsigned char **,
+	    size_t *);
+
 /* ---- multipart.c: a multipart/form-data parser over a contiguous body */
 
 struct mp_part {
@@ -76,6 +81,11 @@ typedef void (*mp_cb)(const struct mp_part *, void *);
 
 int	 mp_boundary(const char *, char *, size_t);
 int	 mp_parse(const unsigned char *, size_t, const char *, mp_cb, void *,
+	    char *, size_t);
+
+/* ---- rules.c: the model table's rules on a request; -1 with the param */
+
+int	 rules_check(json_t *, const struct mp_part *, size_t, char *, size_t,
 	    char *, size_t);
 
 /* ---- faults.c: [[fault:F1;F2]] tokens in the prompt */

@@ -11,6 +11,10 @@ set -euo pipefail
 T=$(mktemp -d "${TMPDIR:-/tmp}/imgedit-it.XXXXXX")
 DB=$T/q.db
 export IMGEDIT_DB=$DB
+# imgeditctl's view of imgeditd's settings (base-url, default-model): none
+# here, so OpenAI's base-url and the built-in default model, whatever the
+# machine has installed; use_gateway writes one
+export IMGEDIT_CONFIG=$T/imgeditd.conf
 FAKE_PID= DAEMON_PID= FAKE_PORT= BASE_URL=
 FAKE_LOG=$T/fake.jsonl
 DAEMON_LOG=$T/daemon.log
@@ -119,6 +123,14 @@ start_fake() {
 	[ -n "$FAKE_PORT" ] || fail "fake upstream printed no port"
 	BASE_URL=http://127.0.0.1:$FAKE_PORT/v1
 	FAKE_PROBES=0
+}
+
+# use_gateway: imgeditctl's settings name the fake upstream as base-url, an
+# OpenAI-compatible server that may still serve shut-down models (submit
+# warns of them and queues; with OpenAI's base-url it refuses them).
+use_gateway() {
+	[ -n "$BASE_URL" ] || fail "use_gateway before start_fake"
+	printf 'base-url = %s\n' "$BASE_URL" >>"$IMGEDIT_CONFIG"
 }
 
 # start_daemon [ARGS...]: starts imgeditd on $DB against the fake upstream.

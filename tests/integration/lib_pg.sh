@@ -85,7 +85,7 @@ pgsql() {
 	psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$PG_URI" "$@"
 }
 
-# pg_enqueue N PREFIX [PARTIALS]: N streaming gpt-image-1 jobs with prompts
+# pg_enqueue N PREFIX [PARTIALS]: N streaming gpt-image-2.6-flare jobs with prompts
 # "PREFIX 1".."PREFIX N", in one transaction of plain SQL as another program
 # writes them; their input ($T/in.png, made if missing) stored once in blobs.
 pg_enqueue() {
@@ -98,7 +98,7 @@ SELECT encode(sha256(d), 'hex'), length(d), d FROM (SELECT decode(:'photo', 'bas
 ON CONFLICT (sha256) DO NOTHING;
 WITH j AS (
   INSERT INTO jobs (params, stream, priority)
-  SELECT jsonb_build_object('prompt', :'prefix' || ' ' || i, 'model', 'gpt-image-1',
+  SELECT jsonb_build_object('prompt', :'prefix' || ' ' || i, 'model', 'gpt-image-2.6-flare',
                             'partial_images', :partials), 1, 0
   FROM generate_series(1, :n) i RETURNING id)
 INSERT INTO inputs (job_id, role, ordinal, filename, content_type, blob_id)

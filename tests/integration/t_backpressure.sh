@@ -11,7 +11,7 @@
 start_fake --image-bytes 300000 --latency-ms 1000
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
-submit_jobs 4 "budget" --model gpt-image-1 --partial-images 3 "$T/a.png"
+submit_jobs 4 "budget" --model gpt-image-2.6-flare --partial-images 3 "$T/a.png"
 listen_notify "$T/notify.log"
 export NOTIFY_SOCKET
 start_daemon --concurrency 4 --heartbeat 100ms --memory-max 1048576

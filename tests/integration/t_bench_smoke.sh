@@ -90,7 +90,7 @@ PY
 "$IMGEDITCTL" init >/dev/null
 mkdir "$T/in"
 for i in $(seq 1 $JOBS); do cp "$T/in.png" "$T/in/$i.png"; done
-mapfile -t ids < <("$IMGEDITCTL" submit --each -p "smoke imgeditd" --model gpt-image-1 \
+mapfile -t ids < <("$IMGEDITCTL" submit --each -p "smoke imgeditd" --model gpt-image-2.6-flare \
 	--partial-images $PARTIALS "$T"/in/*.png)
 assert_eq "${#ids[@]}" $JOBS "job ids printed by submit --each"
 start_daemon --concurrency $CONC

@@ -7,7 +7,7 @@
 start_fake --image-bytes 100000
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
-slow=$("$IMGEDITCTL" submit -p "slow [[fault:slow=2048/10]]" --model gpt-image-1 --partial-images 3 "$T/a.png")
+slow=$("$IMGEDITCTL" submit -p "slow [[fault:slow=2048/10]]" --model gpt-image-2.6-flare --partial-images 3 "$T/a.png")
 start_daemon --concurrency 1
 # wait for the first partial to be stored, then cancel while it streams
 for _ in $(seq 1 200); do
@@ -15,7 +15,7 @@ for _ in $(seq 1 200); do
 	sleep 0.05
 done
 [ "$(sql "SELECT count(*) FROM images WHERE job_id=$slow")" -ge 1 ] || fail "no partial arrived"
-queued=$("$IMGEDITCTL" submit -p "never sent" --model gpt-image-1 "$T/a.png")
+queued=$("$IMGEDITCTL" submit -p "never sent" --model gpt-image-2.6-flare "$T/a.png")
 "$IMGEDITCTL" cancel "$queued" >/dev/null
 t_cancel=$(date +%s%3N)
 "$IMGEDITCTL" cancel "$slow" >/dev/null

@@ -9,7 +9,7 @@
 start_fake --image-bytes 100000
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
-id=$("$IMGEDITCTL" submit -p "slow [[fault:slow=2048/10]]" --model gpt-image-1 --partial-images 3 "$T/a.png")
+id=$("$IMGEDITCTL" submit -p "slow [[fault:slow=2048/10]]" --model gpt-image-2.6-flare --partial-images 3 "$T/a.png")
 start_daemon --concurrency 2 --poll-interval 1s
 for _ in $(seq 1 200); do
 	[ "$(sql "SELECT count(*) FROM images WHERE job_id=$id")" -ge 1 ] && break

@@ -11,7 +11,7 @@ start_fake --image-bytes 30000 --latency-ms 120
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 16 16
 for i in $(seq 1 200); do
-	printf '{"prompt":"chaos %d","model":"gpt-image-1","partial_images":2,"images":["a.png"]}\n' "$i"
+	printf '{"prompt":"chaos %d","model":"gpt-image-2.6-flare","partial_images":2,"images":["a.png"]}\n' "$i"
 done >"$T/jobs.jsonl"
 "$IMGEDITCTL" submit --from "$T/jobs.jsonl" >/dev/null
 

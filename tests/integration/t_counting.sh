@@ -13,7 +13,7 @@ outcomes() {
 start_fake --image-bytes 20000
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
-sub() { "$IMGEDITCTL" submit --model gpt-image-1 --max-attempts 2 "$@" "$T/a.png"; }
+sub() { "$IMGEDITCTL" submit --model gpt-image-2.6-flare --max-attempts 2 "$@" "$T/a.png"; }
 
 # (i) two paused attempts, then a 500 and a success: 2 counted attempts
 paused=$(sub -p "paused twice [[fault:auth;auth;status=500;ok]]")
@@ -54,7 +54,7 @@ assert_eq "$(outcomes "$intr")" "interrupted,interrupted,retry,succeeded" "its a
 # with --retry-base 2s) even after three paused attempts; counting attempt
 # rows instead would wait base * 2^3, 8..16 s.  The gap not_before -
 # ended_at is read from the rows; 500 ms of slack for the two stamps.
-backoff=$("$IMGEDITCTL" submit --model gpt-image-1 -p "backoff [[fault:auth;auth;auth;status=500;ok]]" "$T/a.png")
+backoff=$("$IMGEDITCTL" submit --model gpt-image-2.6-flare -p "backoff [[fault:auth;auth;auth;status=500;ok]]" "$T/a.png")
 start_daemon --concurrency 1 --pause-probe 200ms --pause-probe-max 400ms \
 	--retry-base 2s --retry-max 60s
 deadline=$((SECONDS + 15))

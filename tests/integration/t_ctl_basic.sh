@@ -80,14 +80,14 @@ grep -q -- "--each" out.txt || fail "submit --help does not mention --each"
 echo "# init"
 expect_rc 0 "$C" init
 grep -qF "$DB" out.txt || fail "init does not print the path"
-eq "$(sq 'PRAGMA user_version')" 2 "schema version after init"
+eq "$(sq 'PRAGMA user_version')" 3 "schema version after init"
 eq "$(sq "SELECT count(*) FROM sqlite_master WHERE name IN ('jobs','inputs','blobs','attempts','images','events','daemons','control')")" 8 "tables"
 eq "$(sq 'PRAGMA journal_mode')" wal "journal mode"
 expect_rc 0 "$C" --db "$DB" init   # again: nothing to migrate
 expect_rc 0 env -u IMGEDIT_DB "$C" list --db "$DB"   # --db after the verb
 
 echo "# submit one job"
-expect_rc 0 "$C" submit -p "make it blue" --model gpt-image-1 --n 2 \
+expect_rc 0 "$C" submit -p "make it blue" --model gpt-image-2.6-flare --n 2 \
 	--size 1024x1024 --quality high --output-format png --partial-images 2 \
 	--param foo=bar --param 'x={"a":1}' --param k=3 --priority 7 \
 	--max-attempts 3 a.png c.png --mask mask.png
@@ -97,7 +97,7 @@ sq "SELECT params FROM jobs WHERE id = $id1" > params.json
 python3 - params.json <<'EOF' || fail "params JSON of job 1 is wrong: $(cat params.json)"
 import json, sys
 p = json.load(open(sys.argv[1]))
-want = {"prompt": "make it blue", "model": "gpt-image-1", "n": 2,
+want = {"prompt": "make it blue", "model": "gpt-image-2.6-flare", "n": 2,
         "size": "1024x1024", "quality": "high", "output_format": "png",
         "partial_images": 2, "foo": "bar", "x": {"a": 1}, "k": 3}
 assert p == want, p
@@ -113,7 +113,7 @@ done
 eq "$(sq "SELECT count(*) FROM events WHERE job_id = $id1 AND to_state = 'queued'")" 1 "history of job 1"
 
 echo "# content types from the bytes, --no-stream"
-expect_rc 0 "$C" submit -p "x" --model gpt-image-1 --no-stream d.jpg f.webp b.png
+expect_rc 0 "$C" submit -p "x" --model gpt-image-2.6-flare --no-stream d.jpg f.webp b.png
 id2=$(cat out.txt)
 eq "$(sq "SELECT group_concat(content_type, ' ') FROM (SELECT content_type FROM inputs WHERE job_id = $id2 ORDER BY ordinal) AS s")" \
 	"image/jpeg image/webp image/png" "content types"
@@ -122,7 +122,7 @@ eq "$(sq "SELECT json_type(params, '\$.stream') IS NULL FROM jobs WHERE id = $id
 
 echo "# --each with a shared mask"
 blobs0=$(n_blobs)
-expect_rc 0 "$C" submit -p "each" --model gpt-image-1 --each e0.png e1.png e2.png e3.png e4.png --mask mask.png
+expect_rc 0 "$C" submit -p "each" --model gpt-image-2.6-flare --each e0.png e1.png e2.png e3.png e4.png --mask mask.png
 eq "$(wc -l < out.txt)" 5 "ids printed by --each"
 eq "$(sort -u out.txt | wc -l)" 5 "distinct ids from --each"
 first=$(head -1 out.txt)
@@ -133,10 +133,10 @@ eq "$(n_blobs)" $((blobs0 + 5)) "blobs after --each (5 new images, mask stored b
 eq "$(sq "SELECT filename FROM inputs WHERE job_id = $((first + 2)) AND role = 'image'")" e2.png "--each order"
 
 echo "# --key idempotency"
-expect_rc 0 "$C" submit -p "k" --model gpt-image-1 --key order-17 b.png
+expect_rc 0 "$C" submit -p "k" --model gpt-image-2.6-flare --key order-17 b.png
 idk=$(cat out.txt)
 jobs0=$(n_jobs)
-expect_rc 0 "$C" submit -p "k" --model gpt-image-1 --key order-17 b.png
+expect_rc 0 "$C" submit -p "k" --model gpt-image-2.6-flare --key order-17 b.png
 eq "$(cat out.txt)" "$idk" "resubmit with the same key"
 eq "$(n_jobs)" "$jobs0" "jobs after resubmit with the same key"
 eq "$(sq "SELECT idempotency_key FROM jobs WHERE id = $idk")" order-17 "stored key"
@@ -148,34 +148,34 @@ unchanged() {
 	eq "$(n_blobs)" "$blobs0" "blobs after a rejected submit ($1)"
 	eq "$(sq "SELECT count(*) FROM inputs")" "$inputs0" "inputs after a rejected submit ($1)"
 }
-expect_rc 2 "$C" submit -p x --model gpt-image-1 missing.png
+expect_rc 2 "$C" submit -p x --model gpt-image-2.6-flare missing.png
 err_has "missing.png"; unchanged "missing file"
-expect_rc 2 "$C" submit -p x --model gpt-image-1 notes.txt
-err_has "notes.txt: not a PNG, JPEG or WebP image"; unchanged "not an image"
-expect_rc 2 "$C" submit -p x --model gpt-image-1 --each e0.png e1.png notes.txt e2.png
+expect_rc 2 "$C" submit -p x --model gpt-image-2.6-flare notes.txt
+err_has "notes.txt: not a PNG, JPEG, WebP or GIF image"; unchanged "not an image"
+expect_rc 2 "$C" submit -p x --model gpt-image-2.6-flare --each e0.png e1.png notes.txt e2.png
 err_has "notes.txt"; unchanged "--each with one bad file"
-expect_rc 2 "$C" submit -p x --model gpt-image-1 --n 11 a.png
+expect_rc 2 "$C" submit -p x --model gpt-image-2.6-flare --n 11 a.png
 err_has "n:"; unchanged "--n 11"
-expect_rc 2 "$C" submit -p x --model gpt-image-1 --n abc a.png
+expect_rc 2 "$C" submit -p x --model gpt-image-2.6-flare --n abc a.png
 err_has "--n"; unchanged "--n abc"
-expect_rc 2 "$C" submit -p x --model gpt-image-1 --each e0.png e1.png --mask c.png
+expect_rc 2 "$C" submit -p x --model gpt-image-2.6-flare --each e0.png e1.png --mask c.png
 err_has "mask"; unchanged "mask of another size"
-expect_rc 2 "$C" submit -p x --model gpt-image-1 --max-attempts 0 a.png
+expect_rc 2 "$C" submit -p x --model gpt-image-2.6-flare --max-attempts 0 a.png
 err_has "--max-attempts"; unchanged "--max-attempts 0"
-expect_rc 2 "$C" submit -p x --model gpt-image-1 --param stream=true a.png
+expect_rc 2 "$C" submit -p x --model gpt-image-2.6-flare --param stream=true a.png
 unchanged "--param stream"
-expect_rc 2 "$C" submit -p x --model gpt-image-1
+expect_rc 2 "$C" submit -p x --model gpt-image-2.6-flare
 err_has "IMAGE"; unchanged "no image"
-expect_rc 2 "$C" submit -p x --model gpt-image-1 --not-before yesterday-ish a.png
+expect_rc 2 "$C" submit -p x --model gpt-image-2.6-flare --not-before yesterday-ish a.png
 err_has "--not-before"; unchanged "bad --not-before"
 
 echo "# --from FILE.jsonl"
 mkdir -p batch/in
 cp a.png b.png mask.png batch/in/
 cat > batch/jobs.jsonl <<'EOF'
-{"prompt": "one", "images": ["in/a.png"], "mask": "in/mask.png", "model": "gpt-image-1", "priority": 3, "key": "line-1", "quality": "low"}
+{"prompt": "one", "images": ["in/a.png"], "mask": "in/mask.png", "model": "gpt-image-2.6-flare", "priority": 3, "key": "line-1", "quality": "low"}
 
-{"prompt": "two", "images": ["in/a.png", "in/b.png"], "model": "gpt-image-1", "stream": false, "max_attempts": 2, "not_before": "10m", "user": "u-42"}
+{"prompt": "two", "images": ["in/a.png", "in/b.png"], "model": "gpt-image-2.6-flare", "stream": false, "max_attempts": 2, "not_before": "10m", "user": "u-42"}
 EOF
 expect_rc 0 "$C" submit --from batch/jobs.jsonl
 eq "$(wc -l < out.txt)" 2 "ids printed by --from"
@@ -184,14 +184,14 @@ eq "$(sq "SELECT priority, stream, idempotency_key, json_extract(params, '\$.qua
 eq "$(sq "SELECT max_attempts, stream, not_before > CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) + 500000, json_extract(params, '\$.user') FROM jobs WHERE id = $j2")" "2|0|1|u-42" "--from line 3"
 eq "$(sq "SELECT count(*) FROM inputs WHERE job_id = $j2")" 2 "--from inputs"
 jobs0=$(n_jobs); blobs0=$(n_blobs); inputs0=$(sq "SELECT count(*) FROM inputs")
-printf '%s\n' '{"prompt": "ok", "images": ["in/b.png"], "model": "gpt-image-1"}' \
-	'{"prompt": "bad", "images": ["in/nope.png"], "model": "gpt-image-1"}' > batch/bad.jsonl
+printf '%s\n' '{"prompt": "ok", "images": ["in/b.png"], "model": "gpt-image-2.6-flare"}' \
+	'{"prompt": "bad", "images": ["in/nope.png"], "model": "gpt-image-2.6-flare"}' > batch/bad.jsonl
 expect_rc 2 "$C" submit --from batch/bad.jsonl
 err_has "batch/bad.jsonl:2"; err_has "nope.png"; unchanged "--from with a missing file"
-printf '%s\n' '{"prompt": "ok", "images": ["in/b.png"], "model": "gpt-image-1"}' '{"prompt": ' > batch/bad.jsonl
+printf '%s\n' '{"prompt": "ok", "images": ["in/b.png"], "model": "gpt-image-2.6-flare"}' '{"prompt": ' > batch/bad.jsonl
 expect_rc 2 "$C" submit --from batch/bad.jsonl
 err_has "batch/bad.jsonl:2"; unchanged "--from with broken JSON"
-printf '%s\n' '{"prompt": "x", "images": ["in/b.png"], "model": "gpt-image-1", "n": 0}' > batch/bad.jsonl
+printf '%s\n' '{"prompt": "x", "images": ["in/b.png"], "model": "gpt-image-2.6-flare", "n": 0}' > batch/bad.jsonl
 expect_rc 2 "$C" submit --from batch/bad.jsonl
 err_has "batch/bad.jsonl:1: n:"; unchanged "--from with n 0"
 expect_rc 0 "$C" submit --from batch/jobs.jsonl   # line 1 has a key
@@ -366,7 +366,7 @@ assert s["tokens"]["total"] == 120, s["tokens"]
 assert s["pause"] == {"paused": True, "reason": "quota exhausted"}, s["pause"]
 d = s["daemons"][0]
 assert d["id"] == "d-1" and d["pid"] == 4242 and d["pause_reason"] == "401 invalid api key", d
-assert s["database"]["schema_version"] == 2
+assert s["database"]["schema_version"] == 3
 EOF
 expect_rc 0 "$C" resume
 eq "$(sq "SELECT count(*) FROM control WHERE key = 'pause'")" 0 "pause row after resume"
@@ -392,11 +392,11 @@ eq "$(sq "SELECT count(*) FROM blobs WHERE id NOT IN (SELECT blob_id FROM inputs
 [ "$old" -gt 0 ] || fail "nothing was finished before prune"
 
 echo "# rows left by a job deleted with foreign keys off are not inherited"
-expect_rc 0 "$C" submit -p "to delete" --model gpt-image-1 a.png
+expect_rc 0 "$C" submit -p "to delete" --model gpt-image-2.6-flare a.png
 gone=$(cat out.txt)
 sq "INSERT INTO attempts (job_id, number, started_at) VALUES ($gone, 1, 1); DELETE FROM jobs WHERE id = $gone"
 eq "$(sq "SELECT count(*) FROM inputs WHERE job_id = $gone")" 1 "inputs left behind (foreign keys off)"
-expect_rc 0 "$C" submit -p "after a deleted job" --model gpt-image-1 b.png
+expect_rc 0 "$C" submit -p "after a deleted job" --model gpt-image-2.6-flare b.png
 new=$(cat out.txt)
 [ "$new" -gt "$gone" ] || fail "job id $gone was reused"
 eq "$(sq "SELECT group_concat(filename) FROM inputs WHERE job_id = $new")" b.png "inputs of the job after a deleted one"

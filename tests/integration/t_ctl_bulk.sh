@@ -45,7 +45,7 @@ EOF
 
 "$C" init >/dev/null
 OUT=ids.txt
-elapsed=$(cpu_ms "$C" submit -p "plain white background" --model gpt-image-1 --each img/*.png --mask mask.png)
+elapsed=$(cpu_ms "$C" submit -p "plain white background" --model gpt-image-2.6-flare --each img/*.png --mask mask.png)
 echo "submit --each of $N jobs with one mask: ${elapsed} ms CPU"
 [ "$elapsed" -lt 10000 ] || fail "submit --each of $N jobs took ${elapsed} ms CPU (limit 10000)"
 [ "$(wc -l < ids.txt)" = "$N" ] || fail "submit printed $(wc -l < ids.txt) ids, wanted $N"
@@ -56,7 +56,7 @@ echo "submit --each of $N jobs with one mask: ${elapsed} ms CPU"
 # 100,000 jobs: list and status stay fast.
 sq "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 90000)
     INSERT INTO jobs (params, state, finished_at)
-    SELECT '{\"prompt\":\"p\",\"model\":\"gpt-image-1\"}',
+    SELECT '{\"prompt\":\"p\",\"model\":\"gpt-image-2.6-flare\"}',
            CASE x % 3 WHEN 0 THEN 'succeeded' WHEN 1 THEN 'failed' ELSE 'queued' END,
            CASE x % 3 WHEN 2 THEN NULL ELSE 1 END FROM c"
 for args in "list" "list --state failed" "list --state queued --json" "list --since 1h" "status"; do

@@ -20,11 +20,11 @@ jl() { # the same, one JSON object per line
 }
 j init 'd["schema_version"] >= 2' "$IMGEDITCTL" init --json
 j submit 'len(d) == 2 and all(x["existed"] is False for x in d)' \
-	"$IMGEDITCTL" submit --json --each -p "j" --model gpt-image-1 "$T/a.png" "$T/a.png"
+	"$IMGEDITCTL" submit --json --each -p "j" --model gpt-image-2.6-flare "$T/a.png" "$T/a.png"
 j submit-key 'd[0]["existed"] is False and d[0]["key"] == "k1"' \
-	"$IMGEDITCTL" submit --json --key k1 -p "k" --model gpt-image-1 "$T/a.png"
+	"$IMGEDITCTL" submit --json --key k1 -p "k" --model gpt-image-2.6-flare "$T/a.png"
 j submit-again 'd[0]["existed"] is True and d[0]["id"] == 3' \
-	"$IMGEDITCTL" submit --json --key k1 -p "k" --model gpt-image-1 "$T/a.png"
+	"$IMGEDITCTL" submit --json --key k1 -p "k" --model gpt-image-2.6-flare "$T/a.png"
 j list 'len(d) == 3' "$IMGEDITCTL" list --json
 j show 'd["id"] == 1' "$IMGEDITCTL" show 1 --json
 j status 'd["jobs"]["queued"] == 3' "$IMGEDITCTL" status --json

@@ -7,7 +7,7 @@
 start_fake --image-bytes 20000
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
-submit_jobs 4 "sel" --model gpt-image-1 "$T/a.png"
+submit_jobs 4 "sel" --model gpt-image-2.6-flare "$T/a.png"
 "$IMGEDITCTL" cancel --state queued >"$T/out"
 assert_eq "$(grep -c 'canceled$' "$T/out")" 4 "jobs canceled by --state queued"
 assert_eq "$(sql "SELECT count(*) FROM jobs WHERE state='canceled'")" 4 "canceled jobs"

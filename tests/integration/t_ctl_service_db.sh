@@ -9,7 +9,7 @@ printf '# the service\ndb = %s\nconcurrency = 2\n' "$DB" >"$T/imgeditd.conf"
 IMGEDIT_CONFIG=$T/imgeditd.conf "$IMGEDITCTL" init >/dev/null
 [ -f "$DB" ] || fail "init did not create the database named in the settings file"
 mkpng "$T/a.png" 32 32
-id=$(IMGEDIT_CONFIG=$T/imgeditd.conf "$IMGEDITCTL" submit -p "found" --model gpt-image-1 "$T/a.png")
+id=$(IMGEDIT_CONFIG=$T/imgeditd.conf "$IMGEDITCTL" submit -p "found" --model gpt-image-2.6-flare "$T/a.png")
 assert_eq "$(sql "SELECT count(*) FROM jobs WHERE id=$id")" 1 "the job in the service's database"
 IMGEDIT_CONFIG=$T/imgeditd.conf "$IMGEDITCTL" status | grep -q "database  $DB" ||
 	fail "status did not use the service's database"

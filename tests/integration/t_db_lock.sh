@@ -10,7 +10,7 @@ LOCK_S=${LOCK_S:-20}
 start_fake --image-bytes 20000 --latency-ms 400
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
-submit_jobs 8 "locked" --model gpt-image-1 --partial-images 3 "$T/a.png"
+submit_jobs 8 "locked" --model gpt-image-2.6-flare --partial-images 3 "$T/a.png"
 listen_notify "$T/notify.log"
 export NOTIFY_SOCKET WATCHDOG_USEC=1000000
 start_daemon --concurrency 8 --heartbeat 500ms

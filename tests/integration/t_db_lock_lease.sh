@@ -9,7 +9,7 @@
 start_fake --image-bytes 20000 --latency-ms 300
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
-submit_jobs 8 "lease" --model gpt-image-1 --partial-images 3 "$T/a.png"
+submit_jobs 8 "lease" --model gpt-image-2.6-flare --partial-images 3 "$T/a.png"
 start_daemon --concurrency 8 --lease 3s
 fake_wait_requests 8
 lock_for 10

@@ -15,7 +15,7 @@ export IMGEDIT_DB=$DB
 start_fake --image-bytes 300000 --latency-ms 100
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
-submit_jobs 8 "full" --model gpt-image-1 --partial-images 3 "$T/a.png"
+submit_jobs 8 "full" --model gpt-image-2.6-flare --partial-images 3 "$T/a.png"
 listen_notify "$T/notify.log"
 export NOTIFY_SOCKET
 start_daemon --concurrency 4 --heartbeat 200ms

@@ -8,7 +8,7 @@ command -v strace >/dev/null || fail "strace is missing"
 start_fake --image-bytes 4000
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 16 16
-submit_jobs 70 "batch" --model gpt-image-1 --partial-images 1 "$T/a.png"
+submit_jobs 70 "batch" --model gpt-image-2.6-flare --partial-images 1 "$T/a.png"
 start_daemon --concurrency 8
 wait_jobs_done 60
 stop_daemon

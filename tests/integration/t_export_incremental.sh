@@ -7,7 +7,7 @@
 start_fake --image-bytes 20000
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
-submit_jobs 3 "night" --model gpt-image-1 --partial-images 1 "$T/a.png"
+submit_jobs 3 "night" --model gpt-image-2.6-flare --partial-images 1 "$T/a.png"
 start_daemon
 wait_jobs_done 30
 "$IMGEDITCTL" export --state succeeded --partials --skip-existing -o "$T/out" >/dev/null 2>"$T/err1"
@@ -25,7 +25,7 @@ assert_eq "$(sha256sum <"$T/out/1/final-0.png" | cut -d' ' -f1)" \
 
 since=$(date +%s)
 sleep 1.1
-new=$("$IMGEDITCTL" submit -p "the next night" --model gpt-image-1 "$T/a.png")
+new=$("$IMGEDITCTL" submit -p "the next night" --model gpt-image-2.6-flare "$T/a.png")
 wait_jobs_done 30
 stop_daemon
 "$IMGEDITCTL" export --state succeeded --since "$since" -o "$T/new" >"$T/new.txt"

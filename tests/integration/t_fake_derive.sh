@@ -5,7 +5,7 @@
 
 start_fake --derive
 "$IMGEDITCTL" init >/dev/null
-id=$("$IMGEDITCTL" submit -p "derived" --model gpt-image-1 --size 1024x1536 --n 2 \
+id=$("$IMGEDITCTL" submit -p "derived" --model gpt-image-2.6-flare --size 1024x1536 --n 2 \
 	--partial-images 2 "$SRCDIR/share/sample.png")
 start_daemon
 wait_jobs_done 60

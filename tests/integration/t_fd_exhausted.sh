@@ -12,7 +12,7 @@ start_daemon --concurrency 1
 # no descriptor number free below the limit: the next socket() fails
 free=$(python3 -c 'import os, sys; used = {int(f) for f in os.listdir("/proc/%s/fd" % sys.argv[1])}; print(next(i for i in range(100000) if i not in used))' "$DAEMON_PID")
 prlimit --pid "$DAEMON_PID" --nofile="$free:"  # the soft limit only
-id=$("$IMGEDITCTL" submit -p "no fd" --model gpt-image-1 --max-attempts 1 "$T/a.png")
+id=$("$IMGEDITCTL" submit -p "no fd" --model gpt-image-2.6-flare --max-attempts 1 "$T/a.png")
 for _ in $(seq 1 100); do grep -q 'fd_exhausted' "$DAEMON_LOG" && break; sleep 0.05; done
 grep -q "error fd_exhausted job=$id error=\"Too many open files\"" "$DAEMON_LOG" ||
 	fail "no fd_exhausted line: $(tail -3 "$DAEMON_LOG")"

@@ -7,7 +7,7 @@
 start_fake --image-bytes 20000 --latency-ms 50
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
-submit_jobs 40 "fds" --model gpt-image-1 --partial-images 1 "$T/a.png"
+submit_jobs 40 "fds" --model gpt-image-2.6-flare --partial-images 1 "$T/a.png"
 (
 	ulimit -n 48
 	start_daemon --concurrency 100

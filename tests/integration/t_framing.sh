@@ -22,7 +22,7 @@ import sys, urllib.request
 url, png = sys.argv[1] + "/images/edits", open(sys.argv[2], "rb").read()
 b = "----framing-probe"
 parts = []
-for k, v in (("prompt", "framing probe"), ("model", "gpt-image-1"),
+for k, v in (("prompt", "framing probe"), ("model", "gpt-image-2.6-flare"),
              ("stream", "true"), ("partial_images", "1")):
     parts.append(('--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n'
                   % (b, k, v)).encode())
@@ -81,7 +81,7 @@ for mode in whole pieces crlf comments multiline; do
 
 	ids=()
 	for i in $(seq 1 $JOBS); do
-		ids+=("$("$IMGEDITCTL" submit -p "framing $mode $i" --model gpt-image-1 \
+		ids+=("$("$IMGEDITCTL" submit -p "framing $mode $i" --model gpt-image-2.6-flare \
 			--n $N --partial-images $PARTIALS "$T/in.png")")
 	done
 	start_daemon --concurrency 3

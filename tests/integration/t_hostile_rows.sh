@@ -22,10 +22,10 @@ def job(params, inputs=((0, png),)):
                    "VALUES (?, 'image', ?, 'a.png', ?)", (jid, ordinal, data))
     db.execute("COMMIT")
     return jid
-ok = '{"prompt":"p","model":"gpt-image-1"}'
+ok = '{"prompt":"p","model":"gpt-image-2.6-flare"}'
 ids = {}
-ids["deep"] = job('{"prompt":"p","model":"gpt-image-1","x":' + "[" * 100000 + "]" * 100000 + "}")
-ids["long"] = job('{"prompt":"p","model":"gpt-image-1","user":"' + "u" * 10_000_000 + '"}')
+ids["deep"] = job('{"prompt":"p","model":"gpt-image-2.6-flare","x":' + "[" * 100000 + "]" * 100000 + "}")
+ids["long"] = job('{"prompt":"p","model":"gpt-image-2.6-flare","user":"' + "u" * 10_000_000 + '"}')
 ids["many"] = job(ok, [(i, png) for i in range(10000)])
 ids["empty"] = job(ok, [(0, b"")])
 db.execute("BEGIN IMMEDIATE")

@@ -22,7 +22,7 @@ row() { # PARAMS_JSON STREAM [FILE ROLE CTYPE]... : one job with its inputs
 	done
 	sql "BEGIN IMMEDIATE; INSERT INTO jobs (params, stream) VALUES ('$params', $stream); $sqlin COMMIT;"
 }
-g='"model":"gpt-image-1"'
+g='"model":"gpt-image-2.6-flare"'
 long=$(printf 'x%.0s' $(seq 1 1001))
 # The malformed ones, each with what its reason is about (the reasons
 # themselves, word for word, are below).

@@ -104,7 +104,7 @@ wait_record() {
 start_fake --image-bytes 20000
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
-sub() { "$IMGEDITCTL" submit --model gpt-image-1 "$@" "$T/a.png"; }
+sub() { "$IMGEDITCTL" submit --model gpt-image-2.6-flare "$@" "$T/a.png"; }
 ok=$(sub -p "fine")
 again=$(sub -p "again [[fault:status=500;ok]]")
 bad=$(sub -p 'bad [[fault:status=400,message=no "way" a=b \ x

@@ -7,7 +7,7 @@
 start_fake --image-bytes 8000
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 16 16
-id=$("$IMGEDITCTL" submit -p "stuck [[fault:delay=60000;ok]]" --model gpt-image-1 "$T/a.png")
+id=$("$IMGEDITCTL" submit -p "stuck [[fault:delay=60000;ok]]" --model gpt-image-2.6-flare "$T/a.png")
 start_daemon --lease 3s
 until [ "$(sql "SELECT state FROM jobs WHERE id=$id")" = running ]; do sleep 0.05; done
 fake_wait_requests 1 # else attempt 2 would be the fake's first, and delayed

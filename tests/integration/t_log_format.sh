@@ -13,10 +13,10 @@ start_fake --image-bytes 20000
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
 "$IMGEDITCTL" submit -p 'msg [[fault:status=400,message=say "hi" a=b \ x
-y=z,type=bad type]]' --model gpt-image-1 "$T/a.png" >/dev/null
-"$IMGEDITCTL" submit -p 'auth [[fault:auth,message=no "key" k=v;ok]]' --model gpt-image-1 \
+y=z,type=bad type]]' --model gpt-image-2.6-flare "$T/a.png" >/dev/null
+"$IMGEDITCTL" submit -p 'auth [[fault:auth,message=no "key" k=v;ok]]' --model gpt-image-2.6-flare \
 	"$T/a.png" >/dev/null
-"$IMGEDITCTL" submit -p 'fine' --model gpt-image-1 --partial-images 1 "$T/a.png" >/dev/null
+"$IMGEDITCTL" submit -p 'fine' --model gpt-image-2.6-flare --partial-images 1 "$T/a.png" >/dev/null
 IMGEDIT_STORE_FAULTS=image:1:busy:25 \
 	start_daemon --concurrency 1 --pause-probe 200ms --log-level debug
 "$IMGEDITCTL" pause 'reason "quoted" r=1' >/dev/null

@@ -10,8 +10,8 @@ start_fake --image-bytes 20000
 mkpng "$T/a.png" 32 32
 quotes=$(printf '"%.0s' $(seq 1 146))
 bad=$("$IMGEDITCTL" submit -p "log [[fault:status=400,message=$quotes
-x]]" --model gpt-image-1 "$T/a.png")
-good=$("$IMGEDITCTL" submit -p "after it" --model gpt-image-1 "$T/a.png")
+x]]" --model gpt-image-2.6-flare "$T/a.png")
+good=$("$IMGEDITCTL" submit -p "after it" --model gpt-image-2.6-flare "$T/a.png")
 start_daemon --concurrency 1
 wait_jobs_done 30
 kill -0 "$DAEMON_PID" || fail "imgeditd died logging the message"

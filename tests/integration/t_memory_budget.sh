@@ -11,7 +11,7 @@
 start_fake --image-bytes 300000
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
-submit_jobs 24 "budget" --model gpt-image-1 --partial-images 3 "$T/a.png"
+submit_jobs 24 "budget" --model gpt-image-2.6-flare --partial-images 3 "$T/a.png"
 start_daemon --concurrency 8 --memory-max 1048576 --log-level debug
 wait_jobs_done 120
 stop_daemon

@@ -8,14 +8,15 @@
 . "$(dirname "$0")/lib.sh"
 
 start_fake --derive --latency-ms 150
+use_gateway # dall-e-2 is shut down at OpenAI: a gateway that still serves it
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 64 64
 ids=()
-ids+=("$("$IMGEDITCTL" submit -p "two, one body" --model gpt-image-1 --n 2 --no-stream "$T/a.png")")
+ids+=("$("$IMGEDITCTL" submit -p "two, one body" --model gpt-image-2.6-flare --n 2 --no-stream "$T/a.png")")
 ids+=("$("$IMGEDITCTL" submit -p "by url" --model dall-e-2 --size 256x256 \
 	--response-format url --no-stream "$T/a.png")")
-ids+=("$("$IMGEDITCTL" submit -p "streamed, 2 partials" --model gpt-image-1 --partial-images 2 "$T/a.png")")
-ids+=("$("$IMGEDITCTL" submit -p "streamed, 3 partials" --model gpt-image-1 --partial-images 3 "$T/a.png")")
+ids+=("$("$IMGEDITCTL" submit -p "streamed, 2 partials" --model gpt-image-2.6-flare --partial-images 2 "$T/a.png")")
+ids+=("$("$IMGEDITCTL" submit -p "streamed, 3 partials" --model gpt-image-2.6-flare --partial-images 3 "$T/a.png")")
 start_daemon --concurrency 4 --heartbeat 100ms --metrics-listen 127.0.0.1:0
 wait_jobs_done 30
 addr=$(sed -n 's/.* metrics_listen address=\([^ ]*\) .*/\1/p' "$DAEMON_LOG" | head -1)

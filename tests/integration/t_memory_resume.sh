@@ -13,9 +13,9 @@ start_fake --image-bytes 1500000
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
 a=$("$IMGEDITCTL" submit -p "broken [[fault:cut,slow=65536/100;status=400]]" \
-	--model gpt-image-1 --partial-images 1 "$T/a.png")
+	--model gpt-image-2.6-flare --partial-images 1 "$T/a.png")
 b=$("$IMGEDITCTL" submit -p "held back [[fault:delay=1300]]" \
-	--model gpt-image-1 --partial-images 1 "$T/a.png")
+	--model gpt-image-2.6-flare --partial-images 1 "$T/a.png")
 start_daemon --concurrency 2 --memory-max 1048576 --total-timeout 20s \
 	--retry-base 100ms --retry-max 200ms --log-level debug
 t0=$SECONDS

@@ -119,8 +119,8 @@ assert_eq "$rc" 2 "exit status for --metrics-listen 127.0.0.1"
 grep -q "metrics-listen: '127.0.0.1' is not HOST:PORT" "$T/bad.err" ||
 	fail "the error does not name the option: $(cat "$T/bad.err")"
 
-sub() { "$IMGEDITCTL" submit --model gpt-image-1 --partial-images 2 "$@" "$T/a.png" >/dev/null; }
-submit_jobs 6 "plain" --model gpt-image-1 --partial-images 2 "$T/a.png"
+sub() { "$IMGEDITCTL" submit --model gpt-image-2.6-flare --partial-images 2 "$@" "$T/a.png" >/dev/null; }
+submit_jobs 6 "plain" --model gpt-image-2.6-flare --partial-images 2 "$T/a.png"
 sub -p "flaky [[fault:status=500;cut]]"
 sub -p "limited [[fault:status=429,retry-after-ms=300]]"
 sub -p "moderated [[fault:moderation]]"
@@ -157,7 +157,7 @@ wait_jobs_done 30
 # another program holds the write lock while a job's images arrive: they
 # wait in memory, uncounted (counted when committed, not when received),
 # and the write that waits is counted while it waits
-"$IMGEDITCTL" submit --model gpt-image-1 --partial-images 2 \
+"$IMGEDITCTL" submit --model gpt-image-2.6-flare --partial-images 2 \
 	-p "held [[fault:delay=1500]]" "$T/a.png" >/dev/null
 for i in $(seq 1 101); do
 	[ "$(sql "SELECT state FROM jobs WHERE params LIKE '%held%'")" = running ] && break

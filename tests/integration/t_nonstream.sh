@@ -4,9 +4,10 @@
 . "$(dirname "$0")/lib.sh"
 
 start_fake --image-bytes 30000
+use_gateway # dall-e-2 is shut down at OpenAI: a gateway that still serves it
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/sq.png" 64 64
-id4=$("$IMGEDITCTL" submit -p "four" --model gpt-image-1 --n 4 --no-stream "$T/sq.png")
+id4=$("$IMGEDITCTL" submit -p "four" --model gpt-image-2.6-flare --n 4 --no-stream "$T/sq.png")
 idurl=$("$IMGEDITCTL" submit -p "url" --model dall-e-2 --response-format url --no-stream "$T/sq.png")
 idurl3=$("$IMGEDITCTL" submit -p "url3" --model dall-e-2 --n 3 --response-format url --no-stream "$T/sq.png")
 start_daemon

@@ -9,7 +9,7 @@
 start_fake --image-bytes 20000
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
-sub() { "$IMGEDITCTL" submit --model gpt-image-1 --n 2 --partial-images 0 --max-attempts 3 "$@" "$T/a.png"; }
+sub() { "$IMGEDITCTL" submit --model gpt-image-2.6-flare --n 2 --partial-images 0 --max-attempts 3 "$@" "$T/a.png"; }
 p_cut="dropped after one final [[fault:cut-after=1;ok]]"
 p_short="one final of two [[fault:finals=1]]"
 cut=$(sub -p "$p_cut")

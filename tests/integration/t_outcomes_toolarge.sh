@@ -10,8 +10,8 @@ start_fake --image-bytes 20000
 mkpng "$T/a.png" 32 32
 p_sse="too large, streamed"
 p_json="too large, one JSON body"
-sse=$("$IMGEDITCTL" submit -p "$p_sse" --model gpt-image-1 --max-attempts 3 "$T/a.png")
-json=$("$IMGEDITCTL" submit -p "$p_json" --model gpt-image-1 --no-stream --max-attempts 3 "$T/a.png")
+sse=$("$IMGEDITCTL" submit -p "$p_sse" --model gpt-image-2.6-flare --max-attempts 3 "$T/a.png")
+json=$("$IMGEDITCTL" submit -p "$p_json" --model gpt-image-2.6-flare --no-stream --max-attempts 3 "$T/a.png")
 start_daemon --concurrency 2 --max-event-bytes 8000 --retry-base 100ms --retry-max 400ms
 wait_jobs_done 30
 

@@ -12,7 +12,7 @@ mkpng "$T/a.png" 32 32
 faults="trailing-event trailing-garbage trailing-error unknown-event"
 declare -A job
 for f in $faults; do
-	job[$f]=$("$IMGEDITCTL" submit -p "$f [[fault:$f]]" --model gpt-image-1 \
+	job[$f]=$("$IMGEDITCTL" submit -p "$f [[fault:$f]]" --model gpt-image-2.6-flare \
 		--n 1 --partial-images 2 --max-attempts 3 "$T/a.png")
 done
 start_daemon --concurrency 4 --retry-base 100ms --retry-max 400ms

@@ -8,7 +8,7 @@ start_fake --image-bytes 20000
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
 for i in 1 2 3 4; do
-	"$IMGEDITCTL" submit -p "job $i" --model gpt-image-1 "$T/a.png" >/dev/null
+	"$IMGEDITCTL" submit -p "job $i" --model gpt-image-2.6-flare "$T/a.png" >/dev/null
 done
 echo sk-wrong >"$T/key"
 start_daemon --api-key-file "$T/key" --concurrency 1 --pause-probe 400ms --pause-probe-max 800ms
@@ -40,8 +40,8 @@ sleep 2.5 # one heartbeat
 assert_eq "$(sql "SELECT coalesce(pause_reason, 'none') FROM daemons WHERE stopped_at IS NULL")" none "pause reason after resume"
 
 # quota: paused, then a probe succeeds and everything resumes by itself
-q=$("$IMGEDITCTL" submit -p "quota [[fault:quota]]" --model gpt-image-1 "$T/a.png")
-"$IMGEDITCTL" submit -p "after quota" --model gpt-image-1 "$T/a.png" >/dev/null
+q=$("$IMGEDITCTL" submit -p "quota [[fault:quota]]" --model gpt-image-2.6-flare "$T/a.png")
+"$IMGEDITCTL" submit -p "after quota" --model gpt-image-2.6-flare "$T/a.png" >/dev/null
 wait_jobs_done 20
 assert_eq "$(sql "SELECT state || ',' || attempts FROM jobs WHERE id=$q")" "succeeded,1" "quota job"
 assert_eq "$(sql "SELECT group_concat(outcome, ',') FROM (SELECT outcome FROM attempts WHERE job_id=$q ORDER BY number) AS s")" "paused,succeeded" "quota job attempts"

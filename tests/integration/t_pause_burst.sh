@@ -10,7 +10,7 @@ start_fake --image-bytes 20000
 mkpng "$T/a.png" 32 32
 for i in $(seq 1 7); do
 	"$IMGEDITCTL" submit -p "burst $i [[fault:delay=800,auth;auth;auth;auth]]" \
-		--model gpt-image-1 "$T/a.png" >/dev/null
+		--model gpt-image-2.6-flare "$T/a.png" >/dev/null
 done
 start_daemon --concurrency 7 --pause-probe 500ms --pause-probe-max 60s
 sleep 3

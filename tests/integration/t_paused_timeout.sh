@@ -8,7 +8,7 @@
 start_fake --image-bytes 300000 --latency-ms 500
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
-submit_jobs 4 "timeout" --model gpt-image-1 --partial-images 3 --max-attempts 1 \
+submit_jobs 4 "timeout" --model gpt-image-2.6-flare --partial-images 3 --max-attempts 1 \
 	"$T/a.png"
 start_daemon --concurrency 4 --memory-max 1048576 --total-timeout 4s
 fake_wait_requests 4

@@ -30,9 +30,9 @@ start_fake --image-bytes 30000
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
 mkpng "$T/m.png" 32 32 rgba
-"$IMGEDITCTL" submit -p "masked" --model gpt-image-1 --partial-images 2 --mask "$T/m.png" --each "$T/a.png" >/dev/null
-submit_jobs 19 "copy me" --model gpt-image-1 --partial-images 2 "$T/a.png"
-failed=$("$IMGEDITCTL" submit -p "refused [[fault:status=400]]" --model gpt-image-1 "$T/a.png")
+"$IMGEDITCTL" submit -p "masked" --model gpt-image-2.6-flare --partial-images 2 --mask "$T/m.png" --each "$T/a.png" >/dev/null
+submit_jobs 19 "copy me" --model gpt-image-2.6-flare --partial-images 2 "$T/a.png"
+failed=$("$IMGEDITCTL" submit -p "refused [[fault:status=400]]" --model gpt-image-2.6-flare "$T/a.png")
 start_daemon --concurrency 4
 wait_jobs_done 60
 stop_daemon
@@ -41,7 +41,7 @@ assert_eq "$(sql "SELECT state FROM jobs WHERE id = $failed")" failed "the 400 j
 assert_eq "$(sql "SELECT count(*) FROM images WHERE kind = 'partial'")" 40 "partials stored"
 [ "$(sql "SELECT count(*) FROM blobs")" -ge 1 ] || fail "no shared input in blobs"
 # a queued job written by another program: inline bytes, no hash anywhere
-sql "INSERT INTO jobs (params) VALUES ('{\"prompt\":\"later\", \"model\":\"gpt-image-1\"}');
+sql "INSERT INTO jobs (params) VALUES ('{\"prompt\":\"later\", \"model\":\"gpt-image-2.6-flare\"}');
      INSERT INTO inputs (job_id, role, ordinal, filename, data)
      VALUES (last_insert_rowid(), 'image', 0, 'in.png', x'89504e470d0a1a0a00ff');"
 # a job pruned since: its id is never given again, on either side

@@ -75,6 +75,6 @@ cc -o "$T/snippet" -I"$T" "$T/snippet.c" $(pkg-config --cflags --libs libpq) || 
 job2=$("$T/snippet" "$PG_URI" "$T/photo.png" "$image_id" "$T/out2.png") || fail "the libpq snippet failed"
 [ "$job2" -gt "$job" ] 2>/dev/null || fail "the libpq snippet printed job '$job2'"
 assert_eq "$(pgsql -c "SELECT j.state || '|' || (j.params->>'model') || '|' || encode(sha256(i.data), 'hex') FROM jobs j JOIN inputs i ON i.job_id = j.id WHERE j.id = $job2")" \
-	"queued|gpt-image-1|$(sha256sum "$T/photo.png" | cut -d' ' -f1)" "the libpq snippet's job and input bytes"
+	"queued|gpt-image-2.6-flare|$(sha256sum "$T/photo.png" | cut -d' ' -f1)" "the libpq snippet's job and input bytes"
 assert_eq "$(sha256sum "$T/out2.png" | cut -d' ' -f1)" "$want" "bytes the libpq snippet read back"
 pass "PostgreSQL README examples: job $job enqueued with its photo, ${w}x$h png read back intact"

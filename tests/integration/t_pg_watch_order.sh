@@ -10,8 +10,8 @@ pg_start
 DB=$PG_URI
 "$IMGEDITCTL" --db "$DB" init >/dev/null || fail "imgeditctl init failed"
 mkpng "$T/a.png" 16 16
-a=$("$IMGEDITCTL" --db "$DB" submit -p "a" --model gpt-image-1 --not-before 1h "$T/a.png")
-b=$("$IMGEDITCTL" --db "$DB" submit -p "b" --model gpt-image-1 --not-before 1h "$T/a.png")
+a=$("$IMGEDITCTL" --db "$DB" submit -p "a" --model gpt-image-2.6-flare --not-before 1h "$T/a.png")
+b=$("$IMGEDITCTL" --db "$DB" submit -p "b" --model gpt-image-2.6-flare --not-before 1h "$T/a.png")
 
 "$IMGEDITCTL" --db "$DB" watch "$a" >"$T/watch.out" 2>"$T/watch.err" &
 watch_pid=$!

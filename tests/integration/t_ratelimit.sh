@@ -13,7 +13,7 @@ start_fake --image-bytes 5000 --rpm 60 --rpm-window-ms "$window"
 mkpng "$T/a.png" 16 16
 submit_100() {
 	for i in $(seq 1 100); do echo "$T/a.png"; done |
-		xargs "$IMGEDITCTL" submit --each -p "$1" --model gpt-image-1 >/dev/null
+		xargs "$IMGEDITCTL" submit --each -p "$1" --model gpt-image-2.6-flare >/dev/null
 }
 count_429() { grep -c '"status": *429' "$FAKE_LOG" || true; }
 

@@ -28,7 +28,7 @@ printf 'db = %s\nbase-url = %s\nrpm = 0\nlease = 60s\n' "$DB" "$first" >"$T/imge
 OPENAI_API_KEY=sk-test "$IMGEDITD" --config "$T/imgeditd.conf" >>"$DAEMON_LOG" 2>&1 &
 DAEMON_PID=$!
 for _ in $(seq 1 100); do grep -q 'info started' "$DAEMON_LOG" && break; sleep 0.05; done
-"$IMGEDITCTL" submit -p "before" --model gpt-image-1 "$T/a.png" >/dev/null
+"$IMGEDITCTL" submit -p "before" --model gpt-image-2.6-flare "$T/a.png" >/dev/null
 wait_jobs_done 20
 
 printf 'db = %s\nbase-url = %s\nrpm = 1\nlease = 30s\n' "$DB" "$second" >"$T/imgeditd.conf"
@@ -40,8 +40,8 @@ grep -q 'info setting key=rpm old="0" new="1" action=applied' "$DAEMON_LOG" ||
 	fail "rpm change not logged"
 grep -q 'info setting key=lease old="60000ms" new="30000ms" action=needs_restart' "$DAEMON_LOG" ||
 	fail "lease change not logged as needing a restart"
-a=$("$IMGEDITCTL" submit -p "after 1" --model gpt-image-1 "$T/a.png")
-b=$("$IMGEDITCTL" submit -p "after 2" --model gpt-image-1 "$T/a.png")
+a=$("$IMGEDITCTL" submit -p "after 1" --model gpt-image-2.6-flare "$T/a.png")
+b=$("$IMGEDITCTL" submit -p "after 2" --model gpt-image-2.6-flare "$T/a.png")
 for _ in $(seq 1 100); do [ "$(sql "SELECT state FROM jobs WHERE id=$a")" = succeeded ] && break; sleep 0.05; done
 assert_eq "$(sql "SELECT state FROM jobs WHERE id=$a")" succeeded "the first job after the reload"
 sleep 3

@@ -8,7 +8,7 @@
 start_fake --image-bytes 20000
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
-sub() { "$IMGEDITCTL" submit --model gpt-image-1 --partial-images 2 "$@" "$T/a.png"; }
+sub() { "$IMGEDITCTL" submit --model gpt-image-2.6-flare --partial-images 2 "$@" "$T/a.png"; }
 flaky=$(sub -p "flaky [[fault:status=500;cut;error-event]]")
 hung=$(sub -p "hung [[fault:hang]]")
 garbage=$(sub -p "garbage [[fault:garbage]]")

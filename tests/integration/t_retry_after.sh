@@ -6,11 +6,11 @@
 start_fake --image-bytes 20000
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
-limited=$("$IMGEDITCTL" submit -p "limited [[fault:status=429,retry-after-ms=1500]]" --model gpt-image-1 "$T/a.png")
+limited=$("$IMGEDITCTL" submit -p "limited [[fault:status=429,retry-after-ms=1500]]" --model gpt-image-2.6-flare "$T/a.png")
 for i in $(seq 1 8); do
-	"$IMGEDITCTL" submit -p "steady $i [[fault:delay=300]]" --model gpt-image-1 "$T/a.png" >/dev/null
+	"$IMGEDITCTL" submit -p "steady $i [[fault:delay=300]]" --model gpt-image-2.6-flare "$T/a.png" >/dev/null
 done
-doomed=$("$IMGEDITCTL" submit -p "doomed [[fault:status=503;status=503;status=503]]" --max-attempts 3 --model gpt-image-1 "$T/a.png")
+doomed=$("$IMGEDITCTL" submit -p "doomed [[fault:status=503;status=503;status=503]]" --max-attempts 3 --model gpt-image-2.6-flare "$T/a.png")
 start_daemon --concurrency 2 --retry-base 50ms --retry-max 100ms
 wait_jobs_done 60
 stop_daemon

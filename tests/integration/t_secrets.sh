@@ -12,7 +12,7 @@ mkpng "$T/a.png" 32 32
 umask 022
 "$IMGEDITCTL" init >/dev/null
 OPENAI_API_KEY=sk-test start_daemon
-j=$("$IMGEDITCTL" submit -p "one" --model gpt-image-1 "$T/a.png")
+j=$("$IMGEDITCTL" submit -p "one" --model gpt-image-2.6-flare "$T/a.png")
 wait_jobs_done 20
 for f in "$DB" "$DB-wal" "$DB-shm"; do
 	assert_eq "$(stat -c %a "$f")" 600 "mode of ${f##*/} under umask 022"
@@ -21,7 +21,7 @@ tr '\0' '\n' <"/proc/$DAEMON_PID/environ" | grep -q 'sk-test' &&
 	fail "the key is still in /proc/$DAEMON_PID/environ"
 kill -HUP "$DAEMON_PID"
 sleep 0.5
-"$IMGEDITCTL" submit -p "after HUP" --model gpt-image-1 "$T/a.png" >/dev/null
+"$IMGEDITCTL" submit -p "after HUP" --model gpt-image-2.6-flare "$T/a.png" >/dev/null
 wait_jobs_done 20
 assert_eq "$(sql "SELECT count(*) FROM jobs WHERE state='succeeded'")" 2 "jobs done, before and after SIGHUP"
 grep -q 'reload_failed' "$DAEMON_LOG" && fail "SIGHUP lost the key from the environment"

@@ -12,8 +12,8 @@ EVIL=$'<script>alert("x")</script> & \'q\''
 start_fake
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/in.png" 300 200
-id1=$("$IMGEDITCTL" submit -p "$EVIL" --model gpt-image-1 --partial-images 2 "$T/in.png")
-id2=$("$IMGEDITCTL" submit -p "a red cat" --model gpt-image-1 --partial-images 1 "$T/in.png")
+id1=$("$IMGEDITCTL" submit -p "$EVIL" --model gpt-image-2.6-flare --partial-images 2 "$T/in.png")
+id2=$("$IMGEDITCTL" submit -p "a red cat" --model gpt-image-2.6-flare --partial-images 1 "$T/in.png")
 start_daemon
 wait_jobs_done 20
 stop_daemon
@@ -171,7 +171,7 @@ assert_eq "$(stat -c %s "$DB-wal" 2>/dev/null || echo 0)" "$wal_before" "the WAL
 # ---- paging: 55 more jobs, 50 a page ----
 sql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 55)
      INSERT INTO jobs (state, params) SELECT 'canceled',
-       json_object('prompt', 'bulk ' || i, 'model', 'gpt-image-1') FROM n;"
+       json_object('prompt', 'bulk ' || i, 'model', 'gpt-image-2.6-flare') FROM n;"
 get / p1.html
 assert_eq "$(grep -c '<tr id="job-' "$T/p1.html")" 50 "rows on the first page"
 next=$(grep -o 'href="/?state=&amp;q=&amp;before=[0-9]*">older' "$T/p1.html" | grep -o '[0-9]*')

@@ -50,13 +50,13 @@ rm -f "$ART/serve-index.png" "$ART/serve-job.png"
 start_fake --image-bytes 60000 --latency-ms 700
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/in.png" 300 200
-done_id=$("$IMGEDITCTL" submit -p $'done <b>"&\'' --model gpt-image-1 --partial-images 2 "$T/in.png")
+done_id=$("$IMGEDITCTL" submit -p $'done <b>"&\'' --model gpt-image-2.6-flare --partial-images 2 "$T/in.png")
 start_daemon
 wait_jobs_done 20
 stop_daemon
 # the live job's reply starts 1.5 s late: its row is first read running and
 # without images, so only the image events can bring its partials
-live_id=$("$IMGEDITCTL" submit -p "live [[fault:delay=1500]]" --model gpt-image-1 \
+live_id=$("$IMGEDITCTL" submit -p "live [[fault:delay=1500]]" --model gpt-image-2.6-flare \
 	--partial-images 3 "$T/in.png")
 
 # the size a result's thumbnail must have: its dimensions fitted in 160x160
@@ -79,7 +79,7 @@ done
 grep -q '^ready' "$T/browser.out" || fail "the browser never got ready: $(cat "$T/browser.out")"
 # now the live job runs, and another job is submitted
 start_daemon
-next=$("$IMGEDITCTL" submit -p "submitted while watched" --model gpt-image-1 "$T/in.png")
+next=$("$IMGEDITCTL" submit -p "submitted while watched" --model gpt-image-2.6-flare "$T/in.png")
 assert_eq "$next" "$((live_id + 1))" "the next job's id"
 wait "$browser" || fail "in the browser: $(cat "$T/browser.out")"
 wait_jobs_done 20

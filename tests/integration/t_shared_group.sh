@@ -91,7 +91,7 @@ service_daemon 0
 [ "$private_users" != yes ] || grep -q '^ *1 *1 *1$' "/proc/$DAEMON_PID/uid_map" ||
 	fail "the daemon is not in the mapped user namespace"
 assert_eq "$(stat -c '%a %u:%g' "$DB")" "660 1:1" "the database the service made"
-id1=$(as_member "$IMGEDITCTL" --db "$DB" submit -p "from a member" --model gpt-image-1 "$T/a.png") ||
+id1=$(as_member "$IMGEDITCTL" --db "$DB" submit -p "from a member" --model gpt-image-2.6-flare "$T/a.png") ||
 	fail "the group member could not submit"
 wait_job "$id1"
 stop_daemon
@@ -118,7 +118,7 @@ if [ "$private_users" = yes ]; then
 	assert_eq "$(nsenter --user --target "$DAEMON_PID" stat -c '%u:%g' "$DB-wal")" \
 		"65534:1" "the member's -wal seen from the service's user namespace"
 fi
-id2=$(as_member "$IMGEDITCTL" --db "$DB" submit -p "after a restart" --model gpt-image-1 "$T/a.png")
+id2=$(as_member "$IMGEDITCTL" --db "$DB" submit -p "after a restart" --model gpt-image-2.6-flare "$T/a.png")
 wait_job "$id2"
 stop_daemon
 grep -q '^imgeditd: error' "$DAEMON_LOG" && fail "the daemon logged an error: $(grep '^imgeditd: error' "$DAEMON_LOG" | head -3)"

@@ -9,13 +9,13 @@ start_fake --image-bytes 20000
 mkpng "$T/a.png" 32 32
 
 # 1. finishes within the grace period
-id=$("$IMGEDITCTL" submit -p "slow one [[fault:delay=2500]]" --model gpt-image-1 "$T/a.png")
+id=$("$IMGEDITCTL" submit -p "slow one [[fault:delay=2500]]" --model gpt-image-2.6-flare "$T/a.png")
 start_daemon --grace 10s
 until [ "$(sql "SELECT state FROM jobs WHERE id=$id")" = running ]; do sleep 0.05; done
 # SIGTERM first, then submit while the daemon drains: it must not claim it
 kill -TERM "$DAEMON_PID"
 until grep -q 'info stopping' "$DAEMON_LOG"; do sleep 0.02; done
-queued=$("$IMGEDITCTL" submit -p "never claimed" --model gpt-image-1 "$T/a.png")
+queued=$("$IMGEDITCTL" submit -p "never claimed" --model gpt-image-2.6-flare "$T/a.png")
 rc=0
 wait "$DAEMON_PID" || rc=$? # job 1 (2.5 s) outlasts the 1 s pickup
 DAEMON_PID=
@@ -26,7 +26,7 @@ assert_eq "$(sql "SELECT count(*) FROM attempts WHERE job_id=$queued")" 0 "attem
 
 # 2. hangs past the grace period
 sql "DELETE FROM jobs WHERE id=$queued"
-id=$("$IMGEDITCTL" submit -p "hangs [[fault:hang]]" --model gpt-image-1 "$T/a.png")
+id=$("$IMGEDITCTL" submit -p "hangs [[fault:hang]]" --model gpt-image-2.6-flare "$T/a.png")
 start_daemon --grace 1s
 until [ "$(sql "SELECT state FROM jobs WHERE id=$id")" = running ]; do sleep 0.05; done
 sleep 0.3

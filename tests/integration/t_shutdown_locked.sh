@@ -9,7 +9,7 @@
 start_fake --image-bytes 20000
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
-id=$("$IMGEDITCTL" submit -p "held up [[fault:hang;ok]]" --model gpt-image-1 "$T/a.png")
+id=$("$IMGEDITCTL" submit -p "held up [[fault:hang;ok]]" --model gpt-image-2.6-flare "$T/a.png")
 start_daemon --grace 1s --lease 3s --heartbeat 200ms
 until [ "$(sql "SELECT state FROM jobs WHERE id=$id")" = running ]; do sleep 0.05; done
 fake_wait_requests 1

@@ -10,7 +10,7 @@ start_daemon --concurrency 2
 sleep 0.5
 before=$(date +%s%3N)
 sql "BEGIN IMMEDIATE;
-INSERT INTO jobs (params) VALUES ('{\"prompt\":\"from sql\",\"model\":\"gpt-image-1\",\"partial_images\":1}');
+INSERT INTO jobs (params) VALUES ('{\"prompt\":\"from sql\",\"model\":\"gpt-image-2.6-flare\",\"partial_images\":1}');
 INSERT INTO inputs (job_id, role, ordinal, filename, content_type, data)
   VALUES (last_insert_rowid(), 'image', 0, 'a.png', 'image/png', readfile('$T/a.png'));
 COMMIT;"

@@ -10,7 +10,7 @@
 start_fake --image-bytes 20000 --latency-ms 100
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
-submit_jobs 6 "faults" --model gpt-image-1 --partial-images 2 "$T/a.png"
+submit_jobs 6 "faults" --model gpt-image-2.6-flare --partial-images 2 "$T/a.png"
 IMGEDIT_STORE_FAULTS="image:3:full:8,claim:4:busy:25,finish:2:ioerr:3,answered:2:ioerr:2" \
 	start_daemon --concurrency 2 --heartbeat 200ms
 grep -q 'fault_injection' "$DAEMON_LOG" || fail "the daemon did not take the fault spec"

@@ -11,7 +11,7 @@ start_fake --image-bytes 20000
 mkpng "$T/a.png" 32 32
 
 # 1. the 2nd image write (job a's final) is refused for good
-a=$("$IMGEDITCTL" submit -p "refused image" --model gpt-image-1 --partial-images 1 \
+a=$("$IMGEDITCTL" submit -p "refused image" --model gpt-image-2.6-flare --partial-images 1 \
 	--max-attempts 3 "$T/a.png")
 IMGEDIT_STORE_FAULTS="image:2:corrupt" start_daemon --concurrency 1 --retry-base 100ms
 wait_jobs_done 30
@@ -23,7 +23,7 @@ assert_eq "$(edit_requests)" 2 "requests for job a"
 grep -q 'store_error op=commit_image job=1 code=11' "$DAEMON_LOG" || fail "the refused image was not logged"
 
 # 2. the first attempt's end is refused for good, 3 times
-b=$("$IMGEDITCTL" submit -p "refused end" --model gpt-image-1 --partial-images 1 \
+b=$("$IMGEDITCTL" submit -p "refused end" --model gpt-image-2.6-flare --partial-images 1 \
 	--max-attempts 3 "$T/a.png")
 IMGEDIT_STORE_FAULTS="finish:1:corrupt:3" start_daemon --concurrency 1 --lease 2s
 wait_jobs_done 30

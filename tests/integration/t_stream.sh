@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Streaming gpt-image-1 jobs with 1 and 16 input images and 3 partials: every
+# Streaming gpt-image-2.6-flare jobs with 1 and 16 input images and 3 partials: every
 # partial and final is stored, bytes equal what the fake upstream sent, the
 # multipart request carried the right parts, and export writes the same bytes.
 . "$(dirname "$0")/lib.sh"
@@ -10,8 +10,8 @@ mkpng "$T/one.png" 64 64
 imgs=()
 for i in $(seq 1 16); do mkpng "$T/in$i.png" 32 32; imgs+=("$T/in$i.png"); done
 
-id1=$("$IMGEDITCTL" submit -p "one image" --model gpt-image-1 --partial-images 3 "$T/one.png")
-id16=$("$IMGEDITCTL" submit -p "sixteen images" --model gpt-image-1 --partial-images 3 "${imgs[@]}")
+id1=$("$IMGEDITCTL" submit -p "one image" --model gpt-image-2.6-flare --partial-images 3 "$T/one.png")
+id16=$("$IMGEDITCTL" submit -p "sixteen images" --model gpt-image-2.6-flare --partial-images 3 "${imgs[@]}")
 start_daemon --concurrency 4
 wait_jobs_done 60
 
@@ -39,7 +39,7 @@ for i, f in enumerate(six["files"], 1):
     assert f["sha256"] == sha(sys.argv[2] + "/in%d.png" % i), (i, f)
     assert f["filename"] == "in%d.png" % i, f
 assert one["fields"]["stream"] == "true" and one["fields"]["partial_images"] == "3"
-assert one["fields"]["model"] == "gpt-image-1"
+assert one["fields"]["model"] == "gpt-image-2.6-flare"
 PY
 
 # What the database holds equals what was sent, image by image.

@@ -14,13 +14,13 @@ with open(sys.argv[1], "w") as f:
         if i == 17:
             f.write('{"prompt": "broken", \n')
         elif i == 500:
-            f.write(json.dumps({"prompt": "p", "model": "gpt-image-1", "n": 99,
+            f.write(json.dumps({"prompt": "p", "model": "gpt-image-2.6-flare", "n": 99,
                                 "images": [sys.argv[2]]}) + "\n")
         elif i == 1999:
-            f.write(json.dumps({"prompt": "p", "model": "gpt-image-1",
+            f.write(json.dumps({"prompt": "p", "model": "gpt-image-2.6-flare",
                                 "images": ["/nonexistent/x.png"]}) + "\n")
         else:
-            f.write(json.dumps({"prompt": "line %d" % i, "model": "gpt-image-1",
+            f.write(json.dumps({"prompt": "line %d" % i, "model": "gpt-image-2.6-flare",
                                 "images": [sys.argv[2]]}) + "\n")
 PY
 rc=0
@@ -37,7 +37,7 @@ assert_eq "$(sql "SELECT count(*) FROM blobs")" 0 "blobs written"
 
 for i in $(seq 1 25); do printf 'not a png %d' "$i" >"$T/bad$i.png"; done
 rc=0
-"$IMGEDITCTL" submit --each -p "each" --model gpt-image-1 "$T"/bad*.png "$T/a.png" \
+"$IMGEDITCTL" submit --each -p "each" --model gpt-image-2.6-flare "$T"/bad*.png "$T/a.png" \
 	>"$T/out" 2>"$T/err" || rc=$?
 assert_eq "$rc" 2 "exit status of --each"
 assert_eq "$(grep -c 'bad[0-9]*\.png' "$T/err")" 20 "refusals named"

@@ -54,7 +54,7 @@ for _ in $(seq 1 100); do grep -q 'READY=1' "$T/notify.log" && break; sleep 0.05
 grep -q 'READY=1' "$T/notify.log" || fail "no READY=1: $(cat "$T/unit.log")"
 DB=$T/state/imgedit/queue.db
 mkpng "$T/a.png" 32 32
-"$IMGEDITCTL" --db "$DB" submit -p "as a service" --model gpt-image-1 "$T/a.png" >/dev/null
+"$IMGEDITCTL" --db "$DB" submit -p "as a service" --model gpt-image-2.6-flare "$T/a.png" >/dev/null
 for _ in $(seq 1 100); do
 	[ "$(sql "SELECT state FROM jobs")" = succeeded ] && break
 	sleep 0.05

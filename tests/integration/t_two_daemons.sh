@@ -7,7 +7,7 @@ start_fake --image-bytes 8000
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 16 16
 for i in $(seq 1 200); do
-	printf '{"prompt":"job %d","model":"gpt-image-1","partial_images":1,"images":["a.png"]}\n' "$i"
+	printf '{"prompt":"job %d","model":"gpt-image-2.6-flare","partial_images":1,"images":["a.png"]}\n' "$i"
 done >"$T/jobs.jsonl"
 "$IMGEDITCTL" submit --from "$T/jobs.jsonl" >/dev/null
 start_daemon --concurrency 6

@@ -8,6 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 start_fake --image-bytes 20000
+use_gateway # dall-e-2 is shut down at OpenAI: a gateway that still serves it
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/sq.png" 64 64
 submit() {

@@ -23,13 +23,13 @@ mkpng "$T/a.png" 32 32
 for f in garbage cut error-event hang html gzip finals=0 ok; do
 	mode="--partial-images 1"
 	case $f in html|gzip) mode=--no-stream ;; esac
-	"$IMGEDITCTL" submit -p "vg $f [[fault:$f]]" --model gpt-image-1 $mode \
+	"$IMGEDITCTL" submit -p "vg $f [[fault:$f]]" --model gpt-image-2.6-flare $mode \
 		--max-attempts 1 "$T/a.png" >/dev/null
 done
 start_daemon --concurrency 4 --stall-timeout 2s --grace 0
 wait_jobs_done 120
 # then one in flight when SIGTERM comes (its request reached upstream)
-last=$("$IMGEDITCTL" submit -p "in flight [[fault:hang]]" --model gpt-image-1 \
+last=$("$IMGEDITCTL" submit -p "in flight [[fault:hang]]" --model gpt-image-2.6-flare \
 	--max-attempts 1 "$T/a.png")
 fake_wait_requests 9
 stop_daemon # exit 0, and valgrind's error exit code is 99

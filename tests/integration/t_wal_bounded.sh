@@ -9,7 +9,7 @@ start_fake --image-bytes 1000000
 mkpng "$T/a.png" 16 16
 mkdir "$T/in"
 for i in $(seq 1 80); do ln -s ../a.png "$T/in/$i.png"; done
-"$IMGEDITCTL" submit --each -p "wal" --model gpt-image-1 --partial-images 3 \
+"$IMGEDITCTL" submit --each -p "wal" --model gpt-image-2.6-flare --partial-images 3 \
 	"$T"/in/*.png >/dev/null
 start_daemon --concurrency 8
 max=0

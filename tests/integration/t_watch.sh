@@ -10,7 +10,7 @@ start_fake --image-bytes 20000 --latency-ms 700
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 32 32
 start_daemon
-id=$("$IMGEDITCTL" submit -p "watched" --model gpt-image-1 --partial-images 3 "$T/a.png")
+id=$("$IMGEDITCTL" submit -p "watched" --model gpt-image-2.6-flare --partial-images 3 "$T/a.png")
 timeout 30 "$IMGEDITCTL" watch "$id" >"$T/lines.txt" || fail "watch did not end with its job"
 want="job $id queued
 job $id running
@@ -28,8 +28,8 @@ python3 -c "import json,sys; o=json.loads(open(sys.argv[1]).read()); assert o=={
 
 # a finished id beside one still waiting: the finished one is said once,
 # not again when the other's history (which began before) is told
-idq=$("$IMGEDITCTL" submit -p "later" --model gpt-image-1 --not-before 1h "$T/a.png")
-idf=$("$IMGEDITCTL" submit -p "gone" --model gpt-image-1 --not-before 1h "$T/a.png")
+idq=$("$IMGEDITCTL" submit -p "later" --model gpt-image-2.6-flare --not-before 1h "$T/a.png")
+idf=$("$IMGEDITCTL" submit -p "gone" --model gpt-image-2.6-flare --not-before 1h "$T/a.png")
 "$IMGEDITCTL" cancel "$idf" >/dev/null
 timeout 10 "$IMGEDITCTL" watch "$idf" "$idq" >"$T/two.txt" &
 two_pid=$!
@@ -43,7 +43,7 @@ wait "$two_pid" || fail "watch of two ids did not end"
 assert_eq "$(grep "^job $idf " "$T/two.txt")" "job $idf canceled" "lines of the finished job beside a waiting one"
 
 # a terminal: a pty, read while the next job runs
-id2=$("$IMGEDITCTL" submit -p "on screen" --model gpt-image-1 --partial-images 3 "$T/a.png")
+id2=$("$IMGEDITCTL" submit -p "on screen" --model gpt-image-2.6-flare --partial-images 3 "$T/a.png")
 python3 - "$IMGEDITCTL" "$id2" "$T/screen.txt" <<'PY' || fail "the screen: $(tail -c 1500 "$T/screen.txt")"
 import os, pty, select, subprocess, sys, time
 ctl, job, out = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -77,7 +77,7 @@ stop_daemon
 
 # a job's end and its last image in the same millisecond (the daemon's
 # clock for images, SQLite's for events): the image still comes first
-id3=$("$IMGEDITCTL" submit -p "same ms" --model gpt-image-1 "$T/a.png")
+id3=$("$IMGEDITCTL" submit -p "same ms" --model gpt-image-2.6-flare "$T/a.png")
 timeout 10 "$IMGEDITCTL" watch "$id3" >"$T/tie.txt" &
 watch_pid=$!
 sleep 0.5

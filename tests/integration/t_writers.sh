@@ -12,7 +12,7 @@ start_fake --image-bytes 20000 --latency-ms 50
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/a.png" 16 16
 for i in $(seq 1 100); do echo "$T/a.png"; done |
-	xargs "$IMGEDITCTL" submit --each -p "bulk" --model gpt-image-1 --partial-images 1 >/dev/null
+	xargs "$IMGEDITCTL" submit --each -p "bulk" --model gpt-image-2.6-flare --partial-images 1 >/dev/null
 start_daemon --concurrency 8
 
 python3 - "$DB" >"$T/holder.log" 2>&1 <<'PY' &
@@ -30,7 +30,7 @@ holder=$!
 writers=()
 for w in 1 2; do
 	( for i in $(seq 1 10); do
-		"$IMGEDITCTL" submit -p "ctl $w.$i" --model gpt-image-1 --partial-images 1 "$T/a.png" >/dev/null || echo "ctl submit failed"
+		"$IMGEDITCTL" submit -p "ctl $w.$i" --model gpt-image-2.6-flare --partial-images 1 "$T/a.png" >/dev/null || echo "ctl submit failed"
 		sleep 0.2
 	done ) >"$T/ctl$w.log" 2>&1 &
 	writers+=($!)
@@ -38,7 +38,7 @@ done
 for w in 1 2; do
 	( for i in $(seq 1 10); do
 		sqlite3 -bail -cmd '.timeout 20000' "$DB" "BEGIN IMMEDIATE;
-INSERT INTO jobs (params) VALUES ('{\"prompt\":\"sql $w.$i\",\"model\":\"gpt-image-1\",\"partial_images\":1}');
+INSERT INTO jobs (params) VALUES ('{\"prompt\":\"sql $w.$i\",\"model\":\"gpt-image-2.6-flare\",\"partial_images\":1}');
 INSERT INTO inputs (job_id, role, ordinal, filename, data) VALUES (last_insert_rowid(), 'image', 0, 'a.png', readfile('$T/a.png'));
 COMMIT;" || echo "sql submit failed"
 		sleep 0.2

@@ -505,8 +505,8 @@ test_garbage(void)
 	size_t i, n;
 
 	expect_fail("empty", bytes("", 0), "empty");
-	expect_fail("gif", bytes("GIF89a\x01\0\x01\0\0\0\0", 13), "not a PNG, JPEG or WebP");
-	expect_fail("text", bytes("hello world", 11), "not a PNG, JPEG or WebP");
+	expect_fail("gif", bytes("GIF89a\x01\0\x01\0\0\0\0", 13), "truncated GIF");
+	expect_fail("text", bytes("hello world", 11), "not a PNG, JPEG, WebP or GIF");
 	expect_fail("bmp", bytes("BM\0\0\0\0\0\0\0\0", 10), NULL);
 	expect_fail("one byte png", bytes("\x89", 1), "truncated");
 	expect_fail("one byte jpeg", bytes("\xff", 1), "truncated");
@@ -557,7 +557,7 @@ test_names(void)
 		{ "image/jpeg", IMG_JPEG }, { "image/jpg", IMG_JPEG },
 		{ "image/pjpeg", IMG_JPEG }, { "jpe", IMG_JPEG },
 		{ "webp", IMG_WEBP }, { "image/webp", IMG_WEBP }, { "WEBP", IMG_WEBP },
-		{ "gif", IMG_UNKNOWN }, { "image/gif", IMG_UNKNOWN }, { "", IMG_UNKNOWN },
+		{ "gif", IMG_GIF }, { "image/gif", IMG_GIF }, { "", IMG_UNKNOWN },
 		{ "   ", IMG_UNKNOWN }, { "image/", IMG_UNKNOWN }, { "image/pngx", IMG_UNKNOWN },
 		{ "pn", IMG_UNKNOWN }, { "pngg", IMG_UNKNOWN }, { "image/png2", IMG_UNKNOWN },
 		{ "application/octet-stream", IMG_UNKNOWN }, { "bin", IMG_UNKNOWN },
@@ -593,12 +593,82 @@ test_names(void)
 	}
 }
 
+/* A w x h GIF (2-colour global table) of frames 1x1 frames; a graphic
+ * control extension with a transparent colour when alpha. */
+static struct membuf
+make_gif(const char *sig, uint32_t w, uint32_t h, unsigned frames, int alpha)
+{
+	static const unsigned char gct[6] = { 0, 0, 0, 255, 255, 255 };
+	static const unsigned char gce[8] = { 0x21, 0xf9, 4, 1, 10, 0, 0, 0 };
+	static const unsigned char img[] = { 0x2c, 0, 0, 0, 0, 1, 0, 1, 0, 0,
+	    2, 2, 0x44, 0x01, 0 };
+	unsigned char hdr[13];
+	struct membuf b = { NULL, 0, 0 };
+	unsigned i;
+
+	memcpy(hdr, sig, 6);
+	hdr[6] = w & 0xff, hdr[7] = w >> 8, hdr[8] = h & 0xff, hdr[9] = h >> 8;
+	hdr[10] = 0x80, hdr[11] = 0, hdr[12] = 0;
+	membuf_put(&b, hdr, 13);
+	membuf_put(&b, gct, 6);
+	for (i = 0; i < frames; i++) {
+		if (alpha)
+			membuf_put(&b, gce, 8);
+		membuf_put(&b, img, sizeof(img));
+	}
+	membuf_put(&b, ";", 1);
+	return b;
+}
+
+static void
+test_gif(void)
+{
+	struct membuf b;
+	struct img_info info;
+	char err[256];
+
+	expect_ok("gif89a", make_gif("GIF89a", 64, 48, 3, 0), IMG_GIF, 64, 48, 0);
+	expect_ok("gif87a", make_gif("GIF87a", 1, 1, 1, 0), IMG_GIF, 1, 1, 0);
+	expect_ok("gif alpha", make_gif("GIF89a", 16, 16, 2, 1), IMG_GIF, 16, 16, 1);
+	b = make_gif("GIF89a", 32, 32, 16, 1);
+	CHECK_INT(img_probe(b.p, b.len, &info, err, sizeof(err)), 0);
+	CHECK_INT(info.frames, 16);
+	free(b.p);
+	expect_ok("gif 256 frames", make_gif("GIF89a", 8, 8, IMG_GIF_FRAMES_MAX, 0),
+	    IMG_GIF, 8, 8, 0);
+	expect_fail("gif 257 frames", make_gif("GIF89a", 8, 8, IMG_GIF_FRAMES_MAX + 1, 0),
+	    "GIF of more than 256 frames");
+	expect_fail("gif 0x0", make_gif("GIF89a", 0, 0, 1, 0), "GIF dimensions 0x0");
+	expect_fail("gif no frame", make_gif("GIF89a", 8, 8, 0, 0), "GIF without a frame");
+	b = make_gif("GIF89a", 8, 8, 2, 0);
+	b.len--;	/* no trailer */
+	expect_fail("gif no trailer", b, "truncated GIF");
+	b = make_gif("GIF89a", 8, 8, 2, 0);
+	b.p[19] = 0x99;	/* not a block */
+	expect_fail("gif bad block", b, "GIF: bad block at byte 19");
+	expect_fail("gif prefix", bytes("GIF8", 4), "truncated");
+	b = make_gif("GIF89a", 64, 64, 3, 1);
+	all_prefixes("gif", b, 0);
+	CHECK_STR(img_ext_by_name("gif"), "gif");
+	CHECK_STR(img_mime_by_name("gif"), "image/gif");
+	CHECK_STR(img_ext_by_name("jpeg"), "jpg");
+	CHECK_STR(img_ext_by_name("svg"), "svg");
+	CHECK_STR(img_mime_by_name("svg"), "image/svg+xml");
+	CHECK_STR(img_ext_by_name("image/avif"), "avif");
+	CHECK_STR(img_ext_by_name("bin"), "bin");
+	CHECK_STR(img_ext_by_name(NULL), "bin");
+	CHECK_STR(img_ext_by_name("exe"), "bin");
+	CHECK(img_mime_by_name("exe") == NULL);
+	CHECK(img_mime_by_name("") == NULL);
+}
+
 int
 main(void)
 {
 	test_png();
 	test_jpeg();
 	test_webp();
+	test_gif();
 	test_garbage();
 	test_names();
 	return tu_finish("test_image");

@@ -124,9 +124,11 @@ build_inputs(void)
 	add_named("M", JOBSPEC_MASK, "m.png", NULL, p, len);
 	add_named("Mdecl", JOBSPEC_MASK, "m.png", "image/png", p, len);
 	add_named("Masjpeg", JOBSPEC_MASK, "m.png", "image/jpeg", p, len);
+	add_named("K", JOBSPEC_MARKUP, "k.png", NULL, p, len);
 	p = make_png(256, 256, PNG_COLOR_TYPE_RGB, 0, &len);
 	add_named("Prgb", JOBSPEC_IMAGE, "rgb.png", NULL, p, len);
 	add_named("Mrgb", JOBSPEC_MASK, "m.png", NULL, p, len);
+	add_named("Krgb", JOBSPEC_MARKUP, "k.png", NULL, p, len);
 	p = make_png(256, 256, PNG_COLOR_TYPE_PALETTE, 1, &len);
 	add_named("Mpal", JOBSPEC_MASK, "m.png", NULL, p, len);
 	p = make_png(256, 256, PNG_COLOR_TYPE_GRAY_ALPHA, 0, &len);
@@ -140,11 +142,13 @@ build_inputs(void)
 	p = make_png(512, 512, PNG_COLOR_TYPE_RGBA, 0, &len);
 	add_named("P512", JOBSPEC_IMAGE, "b.png", NULL, p, len);
 	add_named("M512", JOBSPEC_MASK, "m.png", NULL, p, len);
+	add_named("K512", JOBSPEC_MARKUP, "k.png", NULL, p, len);
 	p = make_jpeg(256, 256, 0, &len);
 	add_named("J", JOBSPEC_IMAGE, "a.jpg", NULL, p, len);
 	add_named("Jdecl", JOBSPEC_IMAGE, "a.jpg", "image/jpeg", p, len);
 	add_named("Jaspng", JOBSPEC_IMAGE, "a.jpg", "image/png", p, len);
 	add_named("Mjpg", JOBSPEC_MASK, "m.jpg", NULL, p, len);
+	add_named("Kjpg", JOBSPEC_MARKUP, "k.jpg", NULL, p, len);
 	p = make_webp(256, 256, &len);
 	add_named("W", JOBSPEC_IMAGE, "a.webp", NULL, p, len);
 	add_named("Wdecl", JOBSPEC_IMAGE, "a.webp", "image/webp", p, len);
@@ -267,7 +271,7 @@ run_case(const struct tcase *t, size_t i)
 
 #define D2 "\"model\":\"dall-e-2\",\"prompt\":\"p\""
 #define G1 "\"model\":\"gpt-image-1\",\"prompt\":\"p\""
-#define G2 "\"model\":\"gpt-image-2\",\"prompt\":\"p\""
+#define GX "\"model\":\"gpt-image-9\",\"prompt\":\"p\""
 
 static const struct tcase cases[] = {
 	/* params shape and prompt */
@@ -282,11 +286,11 @@ static const struct tcase cases[] = {
 	{ "{\"prompt\":\"x\"}", 0, "P", NULL },
 	{ "{" D2 "}", 0, "P", NULL },
 	{ "{" G1 "}", 0, "P", NULL },
-	{ "{" G2 "}", 0, "P", NULL },
+	{ "{" GX "}", 0, "P", NULL },
 	{ "{\"model\":\"gpt-image-1\",\"prompt\":\"\"}", 0, "P", "prompt: " },
-	{ "{\"model\":\"gpt-image-2\",\"prompt\":\"\"}", 0, "P", "prompt: " },
-	{ "{\"model\":\"gpt-image-2\",\"prompt\":7}", 0, "P", "prompt: " },
-	{ "{\"model\":\"gpt-image-2\"}", 0, "P", "prompt: " },
+	{ "{\"model\":\"gpt-image-9\",\"prompt\":\"\"}", 0, "P", "prompt: " },
+	{ "{\"model\":\"gpt-image-9\",\"prompt\":7}", 0, "P", "prompt: " },
+	{ "{\"model\":\"gpt-image-9\"}", 0, "P", "prompt: " },
 	/* model field */
 	{ "{\"model\":5,\"prompt\":\"p\"}", 0, "P", "model: " },
 	{ "{\"model\":\"\",\"prompt\":\"p\"}", 0, "P", "model: " },
@@ -295,7 +299,7 @@ static const struct tcase cases[] = {
 	/* images: count */
 	{ "{" D2 "}", 0, "", "image: " },
 	{ "{" G1 "}", 0, "", "image: " },
-	{ "{" G2 "}", 0, "", "image: " },
+	{ "{" GX "}", 0, "", "image: " },
 	{ "{" D2 "}", 0, "M", "image: " },
 	{ "{" G1 "}", 0, "M", "image: " },
 	{ "{" D2 "}", 0, "P,P", "image: dall-e-2 accepts exactly 1 image, got 2" },
@@ -303,9 +307,9 @@ static const struct tcase cases[] = {
 	{ "{" G1 "}", 0, "P*16", NULL },
 	{ "{" G1 "}", 0, "P*16,M", NULL },
 	{ "{" G1 "}", 0, "P*17", "image: gpt-image-1 accepts at most 16 images, got 17" },
-	{ "{" G2 "}", 0, "P*17", NULL },
-	{ "{" G2 "}", 0, "P*30", NULL },
-	{ "{\"prompt\":\"p\"}", 0, "P,P", "image: dall-e-2 accepts exactly 1" },
+	{ "{" GX "}", 0, "P*17", NULL },
+	{ "{" GX "}", 0, "P*30", NULL },
+	{ "{\"prompt\":\"p\"}", 0, "P,P", NULL },
 	/* images: formats */
 	{ "{" D2 "}", 0, "J", "image: a.jpg: dall-e-2 accepts only PNG images" },
 	{ "{" D2 "}", 0, "W", "image: a.webp: dall-e-2 accepts only PNG images" },
@@ -313,13 +317,13 @@ static const struct tcase cases[] = {
 	{ "{" G1 "}", 0, "J", NULL },
 	{ "{" G1 "}", 0, "W", NULL },
 	{ "{" G1 "}", 0, "P,J,W", NULL },
-	{ "{" G2 "}", 0, "P,J,W", NULL },
-	{ "{\"prompt\":\"p\"}", 0, "J", "image: a.jpg: dall-e-2 accepts only PNG" },
+	{ "{" GX "}", 0, "P,J,W", NULL },
+	{ "{\"prompt\":\"p\"}", 0, "J", NULL },
 	{ "{" D2 "}", 0, "X", "image: x.png: " },
 	{ "{" G1 "}", 0, "X", "image: x.png: " },
-	{ "{" G2 "}", 0, "X", "image: x.png: " },
+	{ "{" GX "}", 0, "X", "image: x.png: " },
 	{ "{" G1 "}", 0, "P,X", "image: x.png: " },
-	{ "{" G2 "}", 0, "Empty", "image: e.png: " },
+	{ "{" GX "}", 0, "Empty", "image: e.png: " },
 	{ "{" D2 "}", 0, "Empty", "image: e.png: " },
 	{ "{" D2 "}", 0, "Pnoname", NULL },
 	{ "{" G1 "}", 0, "J,X", "image: x.png: " },
@@ -327,7 +331,7 @@ static const struct tcase cases[] = {
 	/* images: square (dall-e-2 only) */
 	{ "{" D2 "}", 0, "Pwide", "image: wide.png: dall-e-2 needs a square image" },
 	{ "{" G1 "}", 0, "Pwide", NULL },
-	{ "{" G2 "}", 0, "Pwide", NULL },
+	{ "{" GX "}", 0, "Pwide", NULL },
 	{ "{" D2 "}", 0, "P512", NULL },
 	/* images: size limits */
 	{ "{" D2 "}", 0, "P4m-", NULL },
@@ -335,8 +339,8 @@ static const struct tcase cases[] = {
 	{ "{" G1 "}", 0, "P4m", NULL },
 	{ "{" G1 "}", 0, "J50m-", NULL },
 	{ "{" G1 "}", 0, "J50m", "image: big.jpg: " },
-	{ "{" G2 "}", 0, "J50m-", NULL },
-	{ "{" G2 "}", 0, "J50m", "image: big.jpg: " },
+	{ "{" GX "}", 0, "J50m-", NULL },
+	{ "{" GX "}", 0, "J50m", "image: big.jpg: " },
 	{ "{" G1 "}", 0, "P,J50m", "image: big.jpg: " },
 	/* images: declared content type */
 	{ "{" D2 "}", 0, "Pdecl", NULL },
@@ -345,8 +349,8 @@ static const struct tcase cases[] = {
 	{ "{" G1 "}", 0, "Jaspng", "image: a.jpg: declared image/png but the bytes are" },
 	{ "{" D2 "}", 0, "Jaspng", "image: a.jpg: " },
 	{ "{" G1 "}", 0, "Pasjpeg", "image: a.png: declared image/jpeg" },
-	{ "{" G2 "}", 0, "Pasjpeg", "image: a.png: declared image/jpeg" },
-	{ "{" G1 "}", 0, "Pasgif", "image: a.png: declared type 'image/gif'" },
+	{ "{" GX "}", 0, "Pasjpeg", "image: a.png: declared image/jpeg" },
+	{ "{" G1 "}", 0, "Pasgif", "image: a.png: declared image/gif but the bytes are a PNG" },
 	/* mask */
 	{ "{" D2 "}", 0, "P,M", NULL },
 	{ "{" G1 "}", 0, "P,M", NULL },
@@ -378,18 +382,18 @@ static const struct tcase cases[] = {
 	{ "{" D2 "}", 0, "P,M4m-", NULL },
 	{ "{" G1 "}", 0, "P,M4m", "mask: bigm.png: " },
 	{ "{" D2 "}", 0, "P,M4m", "mask: bigm.png: " },
-	{ "{" G2 "}", 0, "P,Mrgb", NULL },
-	{ "{" G2 "}", 0, "P,Mjpg", NULL },
-	{ "{" G2 "}", 0, "P,M512", NULL },
-	{ "{" G2 "}", 0, "P,Mx", "mask: m.png: " },
+	{ "{" GX "}", 0, "P,Mrgb", NULL },
+	{ "{" GX "}", 0, "P,Mjpg", NULL },
+	{ "{" GX "}", 0, "P,M512", NULL },
+	{ "{" GX "}", 0, "P,Mx", "mask: m.png: " },
 	/* n */
 	{ "{" D2 ",\"n\":1}", 0, "P", NULL },
 	{ "{" D2 ",\"n\":10}", 0, "P", NULL },
 	{ "{" D2 ",\"n\":0}", 0, "P", "n: must be an integer between 1 and 10, got 0" },
 	{ "{" D2 ",\"n\":11}", 0, "P", "n: must be an integer between 1 and 10, got 11" },
 	{ "{" G1 ",\"n\":11}", 0, "P", "n: must be an integer between 1 and 10, got 11" },
-	{ "{" G2 ",\"n\":11}", 0, "P", "n: " },
-	{ "{" G2 ",\"n\":10}", 0, "P", NULL },
+	{ "{" GX ",\"n\":11}", 0, "P", "n: " },
+	{ "{" GX ",\"n\":10}", 0, "P", NULL },
 	{ "{" G1 ",\"n\":-1}", 0, "P", "n: " },
 	{ "{" G1 ",\"n\":\"3\"}", 0, "P", NULL },
 	{ "{" G1 ",\"n\":\"10\"}", 0, "P", NULL },
@@ -404,7 +408,7 @@ static const struct tcase cases[] = {
 	{ "{" G1 ",\"n\":2.0}", 0, "P", "n: " },
 	{ "{" G1 ",\"n\":true}", 0, "P", "n: " },
 	{ "{" G1 ",\"n\":[1]}", 0, "P", "n: " },
-	{ "{" G2 ",\"n\":\"x\"}", 0, "P", "n: " },
+	{ "{" GX ",\"n\":\"x\"}", 0, "P", "n: " },
 	{ "{" G1 ",\"n\":null}", 0, "P", NULL },
 	/* size */
 	{ "{" D2 ",\"size\":\"256x256\"}", 0, "P", NULL },
@@ -412,16 +416,16 @@ static const struct tcase cases[] = {
 	  "size: '2048x2048' is not one of 256x256, 512x512, 1024x1024 for dall-e-2" },
 	{ "{" G1 ",\"size\":\"2048x2048\"}", 0, "P",
 	  "size: '2048x2048' is not one of 1024x1024, 1536x1024, 1024x1536, auto for gpt-image-1" },
-	{ "{" G2 ",\"size\":\"2048x2048\"}", 0, "P", NULL },
-	{ "{" G2 ",\"size\":1024}", 0, "P", "size: must be a string" },
+	{ "{" GX ",\"size\":\"2048x2048\"}", 0, "P", NULL },
+	{ "{" GX ",\"size\":1024}", 0, "P", "size: must be a string" },
 	{ "{" G1 ",\"size\":1024}", 0, "P", "size: must be a string" },
 	/* quality */
 	{ "{" D2 ",\"quality\":\"standard\"}", 0, "P", NULL },
 	{ "{" D2 ",\"quality\":\"hd\"}", 0, "P", "quality: 'hd' is not one of standard for dall-e-2" },
 	{ "{" G1 ",\"quality\":\"standard\"}", 0, "P", "quality: " },
 	{ "{" G1 ",\"quality\":\"high\"}", 0, "P", NULL },
-	{ "{" G2 ",\"quality\":\"ultra\"}", 0, "P", NULL },
-	{ "{" G2 ",\"quality\":{}}", 0, "P", "quality: " },
+	{ "{" GX ",\"quality\":\"ultra\"}", 0, "P", NULL },
+	{ "{" GX ",\"quality\":{}}", 0, "P", "quality: " },
 	/* background */
 	{ "{" G1 ",\"background\":\"transparent\"}", 0, "P", NULL },
 	{ "{" G1 ",\"background\":\"transparent\",\"output_format\":\"png\"}", 0, "P", NULL },
@@ -433,14 +437,14 @@ static const struct tcase cases[] = {
 	{ "{" G1 ",\"background\":\"clear\"}", 0, "P", "background: 'clear' is not one of" },
 	{ "{" G1 ",\"background\":1}", 0, "P", "background: must be a string" },
 	{ "{" D2 ",\"background\":\"opaque\"}", 0, "P", "background: not supported by dall-e-2" },
-	{ "{" G2 ",\"background\":\"transparent\",\"output_format\":\"jpeg\"}", 0, "P", NULL },
-	{ "{" G2 ",\"background\":\"neon\"}", 0, "P", NULL },
+	{ "{" GX ",\"background\":\"transparent\",\"output_format\":\"jpeg\"}", 0, "P", NULL },
+	{ "{" GX ",\"background\":\"neon\"}", 0, "P", NULL },
 	/* output_format */
 	{ "{" G1 ",\"output_format\":\"jpeg\"}", 0, "P", NULL },
 	{ "{" G1 ",\"output_format\":\"jpg\"}", 0, "P", "output_format: 'jpg' is not one of png, jpeg, webp" },
 	{ "{" G1 ",\"output_format\":\"PNG\"}", 0, "P", "output_format: " },
 	{ "{" D2 ",\"output_format\":\"png\"}", 0, "P", "output_format: not supported by dall-e-2" },
-	{ "{" G2 ",\"output_format\":\"avif\"}", 0, "P", NULL },
+	{ "{" GX ",\"output_format\":\"avif\"}", 0, "P", NULL },
 	/* output_compression */
 	{ "{" G1 ",\"output_format\":\"jpeg\",\"output_compression\":0}", 0, "P", NULL },
 	{ "{" G1 ",\"output_format\":\"webp\",\"output_compression\":100}", 0, "P", NULL },
@@ -452,14 +456,14 @@ static const struct tcase cases[] = {
 	{ "{" G1 ",\"output_format\":\"png\",\"output_compression\":50}", 0, "P", "output_compression: " },
 	{ "{" G1 ",\"output_compression\":50}", 0, "P", "output_compression: only supported with" },
 	{ "{" D2 ",\"output_compression\":50}", 0, "P", "output_compression: not supported by dall-e-2" },
-	{ "{" G2 ",\"output_compression\":500}", 0, "P", NULL },
-	{ "{" G2 ",\"output_compression\":\"high\"}", 0, "P", "output_compression: " },
+	{ "{" GX ",\"output_compression\":500}", 0, "P", NULL },
+	{ "{" GX ",\"output_compression\":\"high\"}", 0, "P", "output_compression: " },
 	/* input_fidelity */
 	{ "{" G1 ",\"input_fidelity\":\"high\"}", 0, "P", NULL },
 	{ "{" G1 ",\"input_fidelity\":\"low\"}", 0, "P", NULL },
 	{ "{" G1 ",\"input_fidelity\":\"medium\"}", 0, "P", "input_fidelity: 'medium' is not one of high, low" },
 	{ "{" D2 ",\"input_fidelity\":\"high\"}", 0, "P", "input_fidelity: not supported by dall-e-2" },
-	{ "{" G2 ",\"input_fidelity\":\"max\"}", 0, "P", NULL },
+	{ "{" GX ",\"input_fidelity\":\"max\"}", 0, "P", NULL },
 	/* partial_images and stream */
 	{ "{" G1 ",\"partial_images\":0}", 1, "P", NULL },
 	{ "{" G1 ",\"partial_images\":3}", 1, "P", NULL },
@@ -468,13 +472,13 @@ static const struct tcase cases[] = {
 	{ "{" G1 ",\"partial_images\":-1}", 1, "P", "partial_images: " },
 	{ "{" G1 ",\"partial_images\":2}", 0, "P", "partial_images: only allowed when streaming" },
 	{ "{" D2 ",\"partial_images\":2}", 1, "P", "partial_images: not supported by dall-e-2" },
-	{ "{" G2 ",\"partial_images\":9}", 1, "P", NULL },
-	{ "{" G2 ",\"partial_images\":2}", 0, "P", NULL },
+	{ "{" GX ",\"partial_images\":9}", 1, "P", NULL },
+	{ "{" GX ",\"partial_images\":2}", 0, "P", NULL },
 	{ "{" G1 "}", 1, "P", NULL },
 	{ "{" G1 "}", 1, "J,W,P", NULL },
-	{ "{" G2 "}", 1, "P", NULL },
+	{ "{" GX "}", 1, "P", NULL },
 	{ "{" D2 "}", 1, "P", "stream: dall-e-2 does not support streaming" },
-	{ "{\"prompt\":\"p\"}", 1, "P", "stream: dall-e-2 does not support streaming" },
+	{ "{\"prompt\":\"p\"}", 1, "P", NULL },
 	{ "{" G1 ",\"stream\":true}", 1, "P", NULL },
 	{ "{" G1 ",\"stream\":false}", 0, "P", NULL },
 	{ "{" G1 ",\"stream\":true}", 0, "P", "stream: " },
@@ -488,39 +492,37 @@ static const struct tcase cases[] = {
 	{ "{" D2 ",\"response_format\":1}", 0, "P", "response_format: must be a string" },
 	{ "{" G1 ",\"response_format\":\"b64_json\"}", 0, "P", "response_format: not supported by gpt-image-1" },
 	{ "{\"prompt\":\"p\",\"response_format\":\"url\"}", 0, "P", NULL },
-	{ "{" G2 ",\"response_format\":\"b64_json\"}", 0, "P", NULL },
+	{ "{" GX ",\"response_format\":\"b64_json\"}", 0, "P", NULL },
 	/* user */
 	{ "{" D2 ",\"user\":\"u-1\"}", 0, "P", NULL },
 	{ "{" G1 ",\"user\":\"u-1\"}", 0, "P", NULL },
-	{ "{" G2 ",\"user\":\"u-1\"}", 0, "P", NULL },
+	{ "{" GX ",\"user\":\"u-1\"}", 0, "P", NULL },
 	{ "{" D2 ",\"user\":42}", 0, "P", "user: must be a string" },
 	{ "{" G1 ",\"user\":{\"id\":1}}", 0, "P", "user: must be a string" },
-	{ "{" G2 ",\"user\":42}", 0, "P", "user: must be a string" },
+	{ "{" GX ",\"user\":42}", 0, "P", "user: must be a string" },
 	/* unknown keys pass through, whatever their value */
 	{ "{" D2 ",\"moderation\":\"low\"}", 0, "P", NULL },
 	{ "{" G1 ",\"future_knob\":[1,{\"a\":null}]}", 0, "P", NULL },
 	{ "{" G1 ",\"style\":42}", 0, "P", NULL },
 	{ "{\"prompt\":\"p\",\"x_extra\":true}", 0, "P", NULL },
-	{ "{" G2 ",\"moderation\":\"low\",\"whatever\":1}", 0, "P", NULL },
+	{ "{" GX ",\"moderation\":\"low\",\"whatever\":1}", 0, "P", NULL },
 	/* file fields do not belong in params */
 	{ "{" G1 ",\"image\":\"a.png\"}", 0, "P", "image: " },
 	{ "{" G1 ",\"image[]\":\"a.png\"}", 0, "P", "image[]: " },
 	{ "{" G1 ",\"mask\":\"m.png\"}", 0, "P", "mask: " },
-	/* the default-model rule in validate */
+	/* no model: sent without one, checked generically */
 	{ "{\"prompt\":\"p\",\"background\":\"transparent\"}", 0, "J", NULL },
 	{ "{\"prompt\":\"p\",\"output_format\":\"webp\"}", 0, "P,J,W", NULL },
-	{ "{\"prompt\":\"p\",\"quality\":\"high\"}", 0, "Pwide", NULL },
-	{ "{\"prompt\":\"p\",\"quality\":\"standard\"}", 0, "Pwide", "image: wide.png: dall-e-2 needs a square" },
-	{ "{\"prompt\":\"p\",\"size\":\"1536x1024\"}", 0, "W", NULL },
-	{ "{\"prompt\":\"p\",\"size\":\"auto\"}", 0, "W", NULL },
-	{ "{\"prompt\":\"p\",\"size\":\"512x512\"}", 0, "W", "image: a.webp: dall-e-2" },
-	{ "{\"prompt\":\"p\",\"size\":\"999x999\"}", 0, "P", "size: '999x999' is not one of 256x256" },
+	{ "{\"prompt\":\"p\",\"quality\":\"standard\"}", 0, "Pwide", NULL },
+	{ "{\"prompt\":\"p\",\"size\":\"999x999\"}", 0, "P", NULL },
 	{ "{\"prompt\":\"p\",\"partial_images\":1}", 1, "P", NULL },
-	{ "{\"prompt\":\"p\",\"input_fidelity\":\"high\"}", 0, "P*3", NULL },
-	{ "{\"prompt\":\"p\",\"output_compression\":10,\"output_format\":\"jpeg\"}", 0, "J", NULL },
-	{ "{\"prompt\":\"p\",\"background\":\"transparent\",\"response_format\":\"url\"}", 0, "P",
-	  "response_format: not supported by gpt-image-1" },
-	{ "{\"prompt\":\"p\",\"background\":\"transparent\",\"n\":\"2\"}", 1, "P*2", NULL },
+	{ "{\"prompt\":\"p\",\"background\":\"transparent\",\"response_format\":\"url\"}", 0, "P", NULL },
+	{ "{\"prompt\":\"p\",\"n\":11}", 0, "P", "n: " },
+	{ "{\"prompt\":\"p\",\"output_format\":\"svg\"}", 0, "P", "output_format: 'svg' is for image generations only" },
+	{ "{\"prompt\":\"p\",\"frame_count\":17,\"output_format\":\"gif\"}", 0, "P", "frame_count: " },
+	{ "{\"prompt\":\"p\",\"output_format\":\"gif\"}", 1, "P", NULL },
+	{ "{\"prompt\":\"p\"}", 0, "P,K", NULL },
+	{ "{\"prompt\":\"p\"}", 0, "P,M,K", "markup: cannot be combined with mask" },
 };
 
 /* ---- the value matrix: every enumerated parameter x value x model ---- */
@@ -537,15 +539,28 @@ static const struct model_rule rules[] = {
 	  "|url|b64_json|" },
 	{ "gpt-image-1", "|1024x1024|1536x1024|1024x1536|auto|", "|low|medium|high|auto|",
 	  "|transparent|opaque|auto|", "|png|jpeg|webp|", "|high|low|", NULL },
-	{ "gpt-image-1.5", ALL, ALL, ALL, ALL, ALL, ALL },
-	{ "gpt-image-2", ALL, ALL, ALL, ALL, ALL, ALL },
+	{ "gpt-image-1.5", "|1024x1024|1536x1024|1024x1536|auto|", "|low|medium|high|auto|",
+	  "|transparent|opaque|auto|", "|png|jpeg|webp|", "|high|low|", NULL },
+	{ "gpt-image-1-mini", "|1024x1024|1536x1024|1024x1536|auto|", "|low|medium|high|auto|",
+	  "|transparent|opaque|auto|", "|png|jpeg|webp|", "|low|", NULL },
+	{ "gpt-image-2", "|256x256|512x512|1024x1024|1536x1024|1024x1536|auto|1792x1024|"
+	  "2048x2048|", "|low|medium|high|auto|", "|transparent|opaque|auto|",
+	  "|png|jpeg|webp|", NULL, NULL },
+	{ "gpt-image-2.5-flare-2026-09-08", "|256x256|512x512|1024x1024|1536x1024|"
+	  "1024x1536|auto|1792x1024|2048x2048|", "|low|medium|high|xhigh|max|auto|",
+	  "|transparent|opaque|auto|", "|png|jpeg|webp|gif|", "|high|low|", NULL },
+	{ "gpt-image-2.6-sunburst", "|256x256|512x512|1024x1024|1536x1024|"
+	  "1024x1536|auto|1792x1024|2048x2048|", "|low|medium|high|xhigh|max|auto|",
+	  "|transparent|opaque|auto|", "|png|jpeg|webp|gif|", "|high|low|", NULL },
 	{ "dall-e-3", ALL, ALL, ALL, ALL, ALL, ALL },
+	{ "gpt-image-9", ALL, ALL, ALL, ALL, ALL, ALL },
 };
 
 static const char *const probe_values[] = {
 	"256x256", "512x512", "1024x1024", "1536x1024", "1024x1536", "auto",
 	"1792x1024", "2048x2048", "standard", "hd", "low", "medium", "high",
-	"transparent", "opaque", "png", "jpeg", "webp", "jpg", "url", "b64_json",
+	"transparent", "opaque", "png", "jpeg", "webp", "gif", "jpg", "url", "b64_json",
+	"xhigh", "max", "1000x1000", "4096x2160",
 	"", "AUTO", NULL
 };
 
@@ -607,13 +622,23 @@ int_matrix(void)
 		{ "output_compression", "gpt-image-1", "webp", 0, 0, 100 },
 		{ "output_compression", "gpt-image-1", "jpeg", 0, 0, 100 },
 		{ "output_compression", "dall-e-2", NULL, 0, 1, 0 },
-		{ "output_compression", "gpt-image-2", NULL, 0, -1000000, 1000000 },
+		{ "output_compression", "gpt-image-9", NULL, 0, -2000000, 2000000 },
+		{ "output_compression", "gpt-image-2", NULL, 0, 1, 0 },
+		{ "output_compression", "gpt-image-2", "jpeg", 0, 0, 100 },
+		{ "output_compression", "gpt-image-2.6-flare", "gif", 0, 1, 0 },
+		{ "frame_count", "gpt-image-2.6-flare", "gif", 0, 2, 16 },
+		{ "frame_count", "gpt-image-2.5-sunburst", "gif", 0, 2, 16 },
+		{ "frame_count", "gpt-image-2.5-sunburst", "png", 0, 1, 0 },
+		{ "frame_duration_ms", "gpt-image-2.6-flare", "gif", 0, 1, 2147483647 },
+		{ "frame_duration_ms", "gpt-image-2.6-flare", "webp", 0, 1, 0 },
 		{ "partial_images", "gpt-image-1", NULL, 1, 0, 3 },
 		{ "partial_images", "dall-e-2", NULL, 1, 1, 0 },
-		{ "partial_images", "gpt-image-2", NULL, 1, -1000000, 1000000 },
+		{ "partial_images", "gpt-image-9", NULL, 1, -2000000, 2000000 },
+		{ "partial_images", "gpt-image-2", NULL, 1, 0, 3 },
+		{ "partial_images", "gpt-image-2.6-flare", "gif", 0, 1, 0 },
 	};
-	static const long long probes[] = { -1000, -1, 0, 1, 2, 3, 4, 9, 10, 11, 50,
-	    99, 100, 101, 1000 };
+	static const long long probes[] = { -1000, -1, 0, 1, 2, 3, 4, 9, 10, 11, 15,
+	    16, 17, 50, 99, 100, 101, 1000, 655350, 1000000, 1000001 };
 	char where[128], wantbuf[64], text[32];
 	const char *want;
 	size_t i, j;
@@ -672,8 +697,9 @@ prompt_lengths(void)
 		size_t max;
 		const char *inputs;
 	} lims[] = {
-		{ "dall-e-2", 1000, "P" }, { NULL, 1000, "P" },
-		{ "gpt-image-1", 32000, "P" }, { "gpt-image-2", 200000, "P" },
+		{ "dall-e-2", 1000, "P" }, { NULL, 200000, "P" },
+		{ "gpt-image-1", 32000, "P" }, { "gpt-image-2", 32000, "P" },
+		{ "gpt-image-2.6-flare", 32000, "P" }, { "gpt-image-9", 200000, "P" },
 	};
 	char where[96];
 	size_t i, u;
@@ -749,39 +775,15 @@ model_rule(void)
 	static const struct {
 		const char *params, *model;
 	} v[] = {
-		{ "{}", "dall-e-2" },
-		{ "{\"prompt\":\"p\"}", "dall-e-2" },
+		{ "{}", NULL },
+		{ "{\"prompt\":\"p\"}", NULL },
 		{ "{\"model\":\"gpt-image-1\"}", "gpt-image-1" },
-		{ "{\"model\":\"dall-e-2\",\"background\":\"opaque\"}", "dall-e-2" },
-		{ "{\"model\":\"gpt-image-2\"}", "gpt-image-2" },
-		{ "{\"model\":null,\"background\":\"auto\"}", "gpt-image-1" },
-		{ "{\"background\":\"transparent\"}", "gpt-image-1" },
-		{ "{\"background\":\"purple\"}", "dall-e-2" },
-		{ "{\"background\":null}", "dall-e-2" },
-		{ "{\"output_format\":\"png\"}", "gpt-image-1" },
-		{ "{\"output_format\":\"gif\"}", "dall-e-2" },
-		{ "{\"output_compression\":80}", "gpt-image-1" },
-		{ "{\"output_compression\":\"80\"}", "gpt-image-1" },
-		{ "{\"output_compression\":800}", "dall-e-2" },
-		{ "{\"input_fidelity\":\"low\"}", "gpt-image-1" },
-		{ "{\"partial_images\":0}", "gpt-image-1" },
-		{ "{\"partial_images\":7}", "dall-e-2" },
-		{ "{\"quality\":\"low\"}", "gpt-image-1" },
-		{ "{\"quality\":\"medium\"}", "gpt-image-1" },
-		{ "{\"quality\":\"high\"}", "gpt-image-1" },
-		{ "{\"quality\":\"auto\"}", "gpt-image-1" },
-		{ "{\"quality\":\"standard\"}", "dall-e-2" },
-		{ "{\"quality\":\"hd\"}", "dall-e-2" },
-		{ "{\"size\":\"1536x1024\"}", "gpt-image-1" },
-		{ "{\"size\":\"1024x1536\"}", "gpt-image-1" },
-		{ "{\"size\":\"auto\"}", "gpt-image-1" },
-		{ "{\"size\":\"1024x1024\"}", "dall-e-2" },
-		{ "{\"size\":\"256x256\"}", "dall-e-2" },
-		{ "{\"size\":\"4096x4096\"}", "dall-e-2" },
-		{ "{\"response_format\":\"url\"}", "dall-e-2" },
-		{ "{\"n\":5,\"user\":\"u\"}", "dall-e-2" },
-		{ "{\"moderation\":\"low\"}", "dall-e-2" },
-		{ "{\"size\":\"512x512\",\"quality\":\"high\"}", "gpt-image-1" },
+		{ "{\"model\":\"gpt-image-2.6-flare\"}", "gpt-image-2.6-flare" },
+		{ "{\"model\":null,\"background\":\"auto\"}", NULL },
+		{ "{\"model\":\"\"}", NULL },
+		{ "{\"model\":7}", NULL },
+		{ "{\"background\":\"transparent\"}", NULL },
+		{ "{\"quality\":\"standard\"}", NULL },
 	};
 	json_t *p;
 	size_t i;
@@ -789,12 +791,15 @@ model_rule(void)
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		p = json_loads(v[i].params, 0, NULL);
 		CHECK(p != NULL);
-		CHECK_STR(jobspec_model(p), v[i].model);
+		if (v[i].model == NULL)
+			CHECK(jobspec_model(p) == NULL);
+		else
+			CHECK_STR(jobspec_model(p), v[i].model);
 		json_decref(p);
 	}
-	CHECK_STR(jobspec_model(NULL), "dall-e-2");
+	CHECK(jobspec_model(NULL) == NULL);
 	p = json_array();
-	CHECK_STR(jobspec_model(p), "dall-e-2");
+	CHECK(jobspec_model(p) == NULL);
 	CHECK_INT(jobspec_n(p), 1);
 	json_decref(p);
 }
@@ -823,18 +828,18 @@ n_values(void)
 	CHECK_INT(jobspec_n(NULL), 1);
 }
 
-/* Messages carry the hint about the default model; err is always terminated. */
+/* err is always terminated, and left alone when it has no room. */
 static void
 messages(void)
 {
 	struct jobspec_input in[2];
 	char err[512], small[8];
-	json_t *p = json_pack("{s:s}", "prompt", "p");
+	json_t *p = json_pack("{s:s, s:s}", "prompt", "p", "model", "dall-e-2");
 	size_t n;
 
 	n = parse_inputs("J", in, 2);
 	CHECK_INT(jobspec_validate(p, 0, in, n, err, sizeof(err)), -1);
-	CHECK(strstr(err, "set model to gpt-image-1") != NULL);
+	CHECK_STR(err, "image: a.jpg: dall-e-2 accepts only PNG images, got JPEG");
 	CHECK_INT(jobspec_validate(p, 0, in, n, small, sizeof(small)), -1);
 	CHECK_INT(strlen(small), sizeof(small) - 1);
 	CHECK_INT(jobspec_validate(p, 0, in, n, NULL, 0), -1);
@@ -843,27 +848,6 @@ messages(void)
 	memset(small, 'Z', sizeof(small));
 	CHECK_INT(jobspec_validate(p, 0, in, n, small, 0), -1);
 	CHECK_MEM(small, "ZZZZZZZZ", sizeof(small));
-	/* the hint only where gpt-image-1 would have taken it */
-	n = parse_inputs("P", in, 2);
-	CHECK_INT(jobspec_validate(p, 1, in, n, err, sizeof(err)), -1);
-	CHECK(strncmp(err, "stream: ", 8) == 0 && strstr(err, "set model to gpt-image-1"));
-	n = parse_inputs("P,P", in, 2);
-	CHECK_INT(jobspec_validate(p, 0, in, n, err, sizeof(err)), -1);
-	CHECK(strncmp(err, "image: ", 7) == 0 && strstr(err, "set model to gpt-image-1"));
-	n = parse_inputs("P", in, 2);
-	json_object_set_new(p, "n", json_integer(12));
-	CHECK_INT(jobspec_validate(p, 0, in, n, err, sizeof(err)), -1);
-	CHECK(strncmp(err, "n: ", 3) == 0 && strstr(err, "set model") == NULL);
-	json_object_del(p, "n");
-	json_object_set_new(p, "size", json_string("1792x1024"));
-	CHECK_INT(jobspec_validate(p, 0, in, n, err, sizeof(err)), -1);
-	CHECK(strncmp(err, "size: ", 6) == 0 && strstr(err, "set model") == NULL);
-	json_object_del(p, "size");
-	n = parse_inputs("J", in, 2);
-	json_object_set_new(p, "model", json_string("dall-e-2"));
-	CHECK_INT(jobspec_validate(p, 0, in, n, err, sizeof(err)), -1);
-	CHECK(strstr(err, "set model") == NULL);
-	CHECK_STR(err, "image: a.jpg: dall-e-2 accepts only PNG images, got JPEG");
 	n = parse_inputs("P", in, 2);
 	CHECK_INT(jobspec_validate(p, 0, in, n, NULL, 0), 0);
 	json_object_set_new(p, "n", json_integer(11));

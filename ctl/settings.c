@@ -1,0 +1,58 @@
+/* settings.c: base-url and default-model from imgeditd's settings file, read
+ * the way imgeditd reads them, for submit's model checks. */
+#include "settings.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+
+int
+ctl_settings_is_openai(const char *url)
+{
+	static const char host[] = "https://api.openai.com";
+	size_t n = sizeof(host) - 1;
+
+	return url != NULL && strncasecmp(url, host, n) == 0 &&
+	    (url[n] == '\0' || url[n] == '/');
+}
+
+int
+ctl_settings_load(struct ctl_settings *s, char *err, size_t errlen)
+{
+	const char *path = getenv("IMGEDIT_CONFIG"), *env;
+	const char *skip[2] = { NULL, NULL };
+	struct config cfg;
+	int rc = -1;
+
+	memset(s, 0, sizeof(*s));
+	config_defaults(&cfg);
+	if (path == NULL || *path == '\0')
+		path = CONFIG_DEFAULT_PATH;
+	if ((env = getenv("OPENAI_BASE_URL")) != NULL && *env != '\0')
+		skip[0] = "base-url";
+	if (config_load(&cfg, path, 1, skip, err, errlen) == -1 ||
+	    (skip[0] != NULL && config_set(&cfg, "base-url", env, err,
+	    errlen) == -1))
+		goto done;
+	s->base_url = strdup(cfg.base_url != NULL ? cfg.base_url :
+	    config_default_text("base-url"));
+	s->default_model = strdup(cfg.default_model != NULL ?
+	    cfg.default_model : CONFIG_DEFAULT_MODEL);
+	if (s->base_url == NULL || s->default_model == NULL)
+		goto done;
+	s->openai = ctl_settings_is_openai(s->base_url);
+	rc = 0;
+done:
+	config_free(&cfg);
+	return rc;
+}
+
+void
+ctl_settings_free(struct ctl_settings *s)
+{
+	free(s->base_url);
+	free(s->default_model);
+	s->base_url = s->default_model = NULL;
+}

@@ -1,0 +1,24 @@
+/* settings.h: what imgeditctl takes from imgeditd's settings file besides
+ * db =: where upstream is (base-url) and the model a job gets by default. */
+#ifndef IMGEDIT_CTL_SETTINGS_H
+#define IMGEDIT_CTL_SETTINGS_H
+
+#include <stddef.h>
+
+struct ctl_settings {
+	char	*base_url;	/* never NULL after a successful load */
+	char	*default_model;	/* never NULL after a successful load */
+	int	 openai;	/* base_url is OpenAI's own API */
+};
+
+/* Reads $IMGEDIT_CONFIG (else the installed settings file; a missing one
+ * is fine) as imgeditd does, $OPENAI_BASE_URL winning over its base-url.
+ * Returns 0, or -1 with "path:line: reason" in err. Free with
+ * ctl_settings_free even after a failure. */
+int ctl_settings_load(struct ctl_settings *s, char *err, size_t errlen);
+void ctl_settings_free(struct ctl_settings *s);
+
+/* Whether url (no trailing slash needed) is OpenAI's API itself. */
+int ctl_settings_is_openai(const char *url);
+
+#endif
