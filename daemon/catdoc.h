@@ -1,5 +1,5 @@
 /* catdoc.h: the catalog's documents built from values, the same for every
- * backend (catalog.c on SQLite, pgcatalog.c on PostgreSQL): pure, no I/O. */
+ * backend (catalog.c, over every backend's rows): pure, no I/O. */
 #ifndef IMGEDIT_CATDOC_H
 #define IMGEDIT_CATDOC_H
 
