@@ -33,13 +33,6 @@ struct catalog {
 
 /* ---- opening ---- */
 
-static void
-close_conn(const struct rows_methods *m, struct rows_conn *c)
-{
-	if (c != NULL)
-		m->close(c);
-}
-
 /* have against what this build needs; err says what to do. */
 static int
 check_version(const char *who, const char *name, const char *init_arg,
@@ -81,9 +74,10 @@ catalog_open(const char *uri, int flags, const char *who,
 		    m->errmsg(c));
 		goto fail;
 	}
-	/* not the URI in the advice: it may hold a password */
-	if (check_version(who, m->display(c), m->sql == ROWS_SQL_PG ? "URI" :
-	    uri, have, want, err, errlen) != CATALOG_OK)
+	/* the advice names uri only when the name shown is it: a URI may
+	 * hold a password */
+	if (check_version(who, m->display(c), strcmp(m->display(c), uri) == 0 ?
+	    uri : "URI", have, want, err, errlen) != CATALOG_OK)
 		goto fail;
 	if ((cat = calloc(1, sizeof(*cat))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -94,7 +88,7 @@ catalog_open(const char *uri, int flags, const char *who,
 	*out = cat;
 	return CATALOG_OK;
 fail:
-	close_conn(m, c);
+	m->close(c);
 	return CATALOG_ERR;
 }
 

@@ -8,9 +8,6 @@
 
 #include <jansson.h>
 
-/* The six job states, in the order documents list them. */
-extern const char *const catdoc_states[6];
-
 /* A JSON string from bytes that may not be UTF-8 (rows from other
  * programs): invalid bytes become '?'. Returns a new reference or NULL. */
 json_t *catdoc_text(const unsigned char *p, size_t n);

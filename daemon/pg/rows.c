@@ -251,7 +251,7 @@ binary_ok(const PGresult *desc)
 			bytea = 1;
 			break;
 		case OID_BOOL: case OID_INT2: case OID_INT4: case OID_INT8:
-		case OID_FLOAT8: case OID_JSON: case OID_JSONB: case OID_TEXT:
+		case OID_JSON: case OID_JSONB: case OID_TEXT:
 		case OID_VARCHAR:
 			break;
 		default:
@@ -518,26 +518,6 @@ pq_column_int64(struct rows_stmt *s, int i)
 	}
 }
 
-static double
-pq_column_double(struct rows_stmt *s, int i)
-{
-	union { uint64_t u; double d; } b;
-	const char *v;
-	size_t n;
-
-	if (cell_null(s, i))
-		return 0;
-	v = raw(s, i, &n);
-	if (s->binary && PQftype(s->res, i) == OID_FLOAT8 && n == 8) {
-		b.u = (uint64_t)binary_int((const unsigned char *)v, 8);
-		return b.d;
-	}
-	if (s->binary && PQftype(s->res, i) != OID_JSON &&
-	    PQftype(s->res, i) != OID_JSONB)
-		return (double)pq_column_int64(s, i);
-	return strtod(v, NULL);
-}
-
 /* Keeps text made for column i until another column's is made. */
 static const char *
 keep(struct rows_stmt *s, int i, char *made)
@@ -579,6 +559,15 @@ pq_column_text(struct rows_stmt *s, int i)
 	if (s->binary && PQftype(s->res, i) == OID_JSONB)
 		return keep(s, i, strndup(v, n));
 	return v;
+}
+
+/* float8 is never in a statement read in binary (binary_ok) */
+static double
+pq_column_double(struct rows_stmt *s, int i)
+{
+	const char *t = pq_column_text(s, i);
+
+	return t != NULL ? strtod(t, NULL) : 0;
 }
 
 static const void *
