@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "copydb.h"
 #include "copyplan.h"
 #include "ctl.h"
-#include "dbkind.h"
 #include "progress.h"
 #include "util.h"
 
@@ -130,7 +130,7 @@ parse_copy(struct ctl *c, struct copy *cp, int argc, char **argv, int *done)
 		return *done = 1, ctl_usage(copy_help, "copy takes SRC and DST");
 	cp->src_arg = argv[optind];
 	cp->dst_arg = argv[optind + 1];
-	if (db_kind_of(cp->src_arg) == db_kind_of(cp->dst_arg))
+	if (backend_for(cp->src_arg) == backend_for(cp->dst_arg))
 		return *done = 1, ctl_usage(copy_help, "copy goes between SQLite "
 		    "and PostgreSQL, one of each; to copy a SQLite file use "
 		    "sqlite3 SRC \".backup DST\", a PostgreSQL database "
@@ -157,11 +157,11 @@ open_both(struct copy *cp)
 	char err[1024];
 
 	if (cdb_open(cp->src_arg, 0, &cp->src, err, sizeof(err)) == -1) {
-		ctl_err("cannot open SRC: %s", err);
+		ctl_err("SRC: %s", err);
 		return CTL_DB;
 	}
 	if (cdb_open(cp->dst_arg, 1, &cp->dst, err, sizeof(err)) == -1) {
-		ctl_err("cannot open DST: %s", err);
+		ctl_err("DST: %s", err);
 		return CTL_DB;
 	}
 	return CTL_OK;

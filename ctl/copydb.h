@@ -1,7 +1,6 @@
-/* copydb.h: one side of imgeditctl copy, a SQLite file or a PostgreSQL
- * database, behind the same calls: opened and checked, read by key range,
- * written a row at a time inside one transaction per batch. The SQL is
- * copyplan.h's; values travel as parameters, bytes in binary both ways. */
+/* copydb.h: one side of imgeditctl copy, any backend's database (rows.h):
+ * opened and checked, read by key range, written a row at a time inside one
+ * transaction per batch. The SQL is copyplan.h's; values are parameters. */
 #ifndef IMGEDIT_COPYDB_H
 #define IMGEDIT_COPYDB_H
 
@@ -63,13 +62,12 @@ int cdb_insert(struct cdb *db, const struct ctable *t,
  * those jobs, the rows the jobs_created trigger just wrote for them (their
  * history is copied from the source, as it was). Returns 0 or -1. */
 int cdb_drop_events(struct cdb *db, int64_t lo, int64_t hi);
-/* PostgreSQL: t's id sequence goes on after id, so rows inserted later
- * without an id get new ones (SQLite takes max(id) + 1 by itself). Returns
- * 0 or -1. */
+/* t's id sequence (where the backend keeps one) goes on after id, so rows
+ * inserted later without an id get new ones. Returns 0 or -1. */
 int cdb_follow(struct cdb *db, const struct ctable *t, int64_t id);
 
-/* The highest job id ever given, pruned jobs' included (SQLite's
- * sqlite_sequence, PostgreSQL's sequence), 0 if none, into *mark. */
+/* The highest job id ever given, pruned jobs' included, 0 if none, into
+ * *mark. */
 int cdb_jobs_mark(struct cdb *db, int64_t *mark);
 /* Makes DST give job ids after mark, as SRC would: pruned jobs' ids are
  * never given again. Never lowers it. Returns 0 or -1. */

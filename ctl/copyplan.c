@@ -125,7 +125,7 @@ struct sqlbuf {
 	char *p;
 	size_t len, used;
 	int over;
-	int pg, param;   /* PostgreSQL's $n placeholders: the last n given */
+	const char *bytewise;   /* the dialect's bytewise order for text */
 };
 
 static void
@@ -152,25 +152,10 @@ add(struct sqlbuf *b, const char *fmt, ...)
 static void
 placeholder(struct sqlbuf *b)
 {
-	if (b->pg)
-		add(b, "$%d", ++b->param);
-	else
-		add(b, "?");
+	add(b, "?");
 }
 
-/* A column as read: PostgreSQL's integers as bigint, JSON as its text. */
-static void
-select_col(struct sqlbuf *b, const struct ccol *c)
-{
-	if (b->pg && c->type == CC_INT)
-		add(b, "%s::bigint", c->name);
-	else if (b->pg && c->type == CC_JSON)
-		add(b, "%s::text", c->name);
-	else
-		add(b, "%s", c->name);
-}
-
-/* The key as an expression list; text keys bytewise on PostgreSQL. */
+/* The key as an expression list; text keys bytewise. */
 static void
 key_list(struct sqlbuf *b, const struct ctable *t, const char *order)
 {
@@ -178,7 +163,7 @@ key_list(struct sqlbuf *b, const struct ctable *t, const char *order)
 
 	for (i = 0; i < t->nkey; i++)
 		add(b, "%s%s%s%s", i ? ", " : "", t->cols[i].name,
-		    b->pg && t->text_key ? " COLLATE \"C\"" : "", order);
+		    t->text_key ? b->bytewise : "", order);
 }
 
 /* "(k1, k2) OP (?, ?)" */
@@ -203,16 +188,15 @@ select_list(struct sqlbuf *b, const struct ctable *t, enum cq_what what)
 	int i, n = what == CQ_ROWS ? t->ncols : t->nkey;
 
 	if (what == CQ_COUNT) {
-		add(b, b->pg ? "count(*)::bigint" : "count(*)");
+		add(b, "count(*)");
 		return;
 	}
 	for (i = 0; i < n; i++) {
 		add(b, "%s", i ? ", " : "");
-		select_col(b, &t->cols[i]);
+		add(b, "%s", t->cols[i].name);
 	}
 	if (what == CQ_SIZES)
-		add(b, b->pg ? ", coalesce(octet_length(%s), 0)::bigint" :
-		    ", coalesce(length(%s), 0)", t->cols[t->bytes].name);
+		add(b, ", coalesce(length(%s), 0)", t->cols[t->bytes].name);
 }
 
 static void
@@ -244,9 +228,9 @@ where_clause(struct sqlbuf *b, const struct ctable *t, enum cq_where where)
 
 int
 copyplan_select(char *buf, size_t len, const struct ctable *t,
-    enum cq_what what, enum cq_where where, int limit, int pg)
+    enum cq_what what, enum cq_where where, int limit, const char *bytewise)
 {
-	struct sqlbuf b = { buf, len, 0, 0, pg, 0 };
+	struct sqlbuf b = { buf, len, 0, 0, bytewise };
 
 	if (what == CQ_SIZES && t->bytes < 0)
 		return -1;
@@ -269,9 +253,9 @@ copyplan_select(char *buf, size_t len, const struct ctable *t,
 }
 
 int
-copyplan_insert(char *buf, size_t len, const struct ctable *t, int pg)
+copyplan_insert(char *buf, size_t len, const struct ctable *t)
 {
-	struct sqlbuf b = { buf, len, 0, 0, pg, 0 };
+	struct sqlbuf b = { buf, len, 0, 0, "" };
 	int i;
 
 	add(&b, "INSERT INTO %s (", t->name);

@@ -8,9 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* How a column's values travel: INT as int64 (bigint on PostgreSQL), TEXT
- * and JSON as text (JSON is jsonb on PostgreSQL, read back as its text),
- * BLOB as bytes (bytea, always in binary format). */
+/* How a column's values travel: INT as int64, TEXT and JSON as text (JSON
+ * is jsonb on PostgreSQL, read back as its text), BLOB as bytes. */
 enum ccol_type { CC_INT, CC_TEXT, CC_JSON, CC_BLOB };
 
 struct ccol {
@@ -66,14 +65,15 @@ enum ccol_type copyplan_type(const struct ctable *t, enum cq_what what,
 /* Key parameters a CW_* takes (the limit, if any, comes after them). */
 int copyplan_nparams(const struct ctable *t, enum cq_where where);
 
-/* Writes the SELECT into buf for PostgreSQL (pg: $n placeholders, INT
- * columns cast to bigint, JSON to text) or SQLite (?). limit: CQ_ROWS and
- * CQ_SIZES end with "LIMIT" and one more parameter (CQ_LAST takes 1 row,
- * CQ_COUNT all). Returns 0, or -1 if buf is too small. */
+/* Writes the SELECT into buf, with ? parameters (rows.h), text keys
+ * ordered with bytewise appended (the dialect's rows_methods.bytewise).
+ * limit: CQ_ROWS and CQ_SIZES end with "LIMIT" and one more parameter
+ * (CQ_LAST takes 1 row, CQ_COUNT all). Returns 0, or -1 if buf is too
+ * small. */
 int copyplan_select(char *buf, size_t len, const struct ctable *t,
-    enum cq_what what, enum cq_where where, int limit, int pg);
+    enum cq_what what, enum cq_where where, int limit, const char *bytewise);
 /* The INSERT of one row (every column, explicit key). Returns 0 or -1. */
-int copyplan_insert(char *buf, size_t len, const struct ctable *t, int pg);
+int copyplan_insert(char *buf, size_t len, const struct ctable *t);
 
 /* How many of the n next rows, of byte sizes sizes[0..n), the batch takes:
  * at most max_rows, and no more once max_bytes are reached; always at

@@ -37,7 +37,6 @@ struct ctl {
 	char db_found[4096];   /* the service's, when found */
 	char db_name[1024];    /* for messages: the path, or the URI without
 	                        * its password (ctl_open) */
-	struct store *st;
 	struct catalog *cat;
 };
 

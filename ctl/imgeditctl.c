@@ -9,11 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "config.h"
 #include "ctl.h"
 #include "termsafe.h"
-#include "dbkind.h"
-#include "pgschema.h"
 #include "util.h"
 
 /* Where the systemd unit keeps the queue (StateDirectory=imgedit). */
@@ -156,175 +155,20 @@ ctl_db_path(struct ctl *c)
 	return c->db_path;
 }
 
-/* "file:PATH?mode=ro" with PATH's URI-special bytes percent-encoded.
- * Returns 0, or -1 if it does not fit. */
-static int
-readonly_uri(const char *path, char *uri, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	if (n < 16)
-		return -1;
-	memcpy(uri, "file:", 5);
-	o = 5;
-	for (; *path != '\0'; path++) {
-		unsigned char ch = (unsigned char)*path;
-
-		if (o + 4 >= n)
-			return -1;
-		if (ch <= ' ' || ch >= 0x7f || strchr("%?#&=", ch) != NULL) {
-			uri[o++] = '%';
-			uri[o++] = hex[ch >> 4];
-			uri[o++] = hex[ch & 15];
-		} else
-			uri[o++] = (char)ch;
-	}
-	if (o + sizeof("?mode=ro") > n)
-		return -1;
-	memcpy(uri + o, "?mode=ro", sizeof("?mode=ro"));
-	return 0;
-}
-
-/* Opens read-write, or read-only when the file is not writable by us or
- * the verb only reads (readonly). */
-static struct store *
-open_store(const char *path, int readonly, char *err, size_t errlen)
-{
-	struct store *st;
-	char uri[8192];
-
-	if (readonly) {
-		if (readonly_uri(path, uri, sizeof(uri)) == -1) {
-			snprintf(err, errlen, "path too long");
-			return NULL;
-		}
-		return store_open(uri, STORE_READONLY, CATALOG_BUSY_TIMEOUT_MS,
-		    err, errlen);
-	}
-	st = store_open(path, 0, CATALOG_BUSY_TIMEOUT_MS, err, errlen);
-	if (st == NULL && access(path, W_OK) == -1 && errno == EACCES)
-		st = store_open(path, STORE_READONLY, CATALOG_BUSY_TIMEOUT_MS, err,
-		    errlen);
-	return st;
-}
-
-/* have (or -1: unreadable, msg says why) against what this build needs. */
-static int
-check_version(struct ctl *c, int have, int want, const char *msg)
-{
-	int pg = db_kind_of(c->db_path) == DB_POSTGRES;
-
-	if (have < 0) {
-		ctl_err("cannot open DB: %s: %s", c->db_name, msg);
-		return CTL_DB;
-	}
-	if (have > want) {
-		ctl_err("cannot use DB: %s has schema version %d, newer than "
-		    "this imgeditctl (%d): upgrade imgedit", c->db_name, have,
-		    want);
-		return CTL_DB;
-	}
-	if (have < want) {
-		/* not the URI: it may hold a password */
-		ctl_err("cannot use DB: %s has schema version %d, this "
-		    "imgeditctl needs %d: run 'imgeditctl --db %s init'",
-		    c->db_name, have, want, pg ? "URI" : c->db_path);
-		return CTL_DB;
-	}
-	return CTL_OK;
-}
-
-/* Connects to c->db_path, a PostgreSQL URI, and names it in c->db_name.
- * Returns the connection (caller owns), or NULL with the error said. */
-static PGconn *
-connect_pg(struct ctl *c)
-{
-	char err[512];
-	PGconn *pg;
-
-	if ((pg = pgschema_connect(c->db_path, err, sizeof(err))) == NULL) {
-		ctl_err("cannot open DB: %s", err);
-		return NULL;
-	}
-	pgschema_display(pg, c->db_name, sizeof(c->db_name));
-	return pg;
-}
-
-/* PostgreSQL: connect, check the schema, the catalog takes the
- * connection. */
-static int
-open_pg(struct ctl *c)
-{
-	char err[512];
-	PGconn *pg;
-	int have;
-
-	if ((pg = connect_pg(c)) == NULL)
-		return CTL_DB;
-	if (pgschema_version(pg, &have, err, sizeof(err)) == -1)
-		have = -1;
-	if (check_version(c, have, pgschema_latest(), err) != CTL_OK) {
-		PQfinish(pg);
-		return CTL_DB;
-	}
-	if (c->readonly) {
-		PGresult *r = PQexec(pg, "SET default_transaction_read_only = on");
-		int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-
-		PQclear(r);
-		if (!ok) {
-			ctl_err("cannot open DB: %s: %s", c->db_name,
-			    PQerrorMessage(pg));
-			PQfinish(pg);
-			return CTL_DB;
-		}
-	}
-	if ((c->cat = catalog_open_pg(pg, err, sizeof(err))) == NULL) {
-		ctl_err("cannot open DB: %s: %s", c->db_name, err);
-		return CTL_DB;
-	}
-	return CTL_OK;
-}
-
 int
 ctl_open(struct ctl *c)
 {
-	char err[512];
-	struct stat sb;
-	int rc, have, want;
+	char err[1024];
 
 	if (ctl_db_path(c) == NULL)
 		return CTL_USAGE;
-	if (db_kind_of(c->db_path) == DB_POSTGRES)
-		return open_pg(c);
-	strlcpy_safe(c->db_name, c->db_path, sizeof(c->db_name));
-	if (stat(c->db_path, &sb) == -1) {
-		ctl_err("cannot open DB: %s: %s%s", c->db_path, strerror(errno),
-		    errno == ENOENT ? " (create it with: imgeditctl --db PATH "
-		    "init)" : "");
+	if (catalog_open(c->db_path, c->readonly ? CATALOG_READONLY : 0,
+	    "imgeditctl", &c->cat, err, sizeof(err)) != CATALOG_OK) {
+		ctl_err("%s", err);
 		return CTL_DB;
 	}
-	if ((c->st = open_store(c->db_path, c->readonly, err, sizeof(err))) ==
-	    NULL) {
-		if (strncmp(err, c->db_path, strlen(c->db_path)) == 0)
-			ctl_err("cannot open DB: %s", err);
-		else
-			ctl_err("cannot open DB: %s: %s", c->db_path, err);
-		return CTL_DB;
-	}
-	want = store_schema_version(c->st, &have);
-	if ((rc = check_version(c, have, want, store_errmsg(c->st))) != CTL_OK)
-		goto fail;
-	if ((c->cat = catalog_open(c->st)) == NULL) {
-		ctl_err("out of memory");
-		rc = CTL_FAIL;
-		goto fail;
-	}
+	strlcpy_safe(c->db_name, catalog_name(c->cat), sizeof(c->db_name));
 	return CTL_OK;
-fail:
-	ctl_close(c);
-	return rc;
 }
 
 void
@@ -332,8 +176,6 @@ ctl_close(struct ctl *c)
 {
 	catalog_close(c->cat);
 	c->cat = NULL;
-	store_close(c->st);
-	c->st = NULL;
 }
 
 /* ---- init ---- */
@@ -347,44 +189,11 @@ static const char init_help[] =
     "database instead, under a lock, so several inits at once are safe;\n"
     "prints the database without its password.\n";
 
-/* Seconds init waits for another process's migration (PostgreSQL). */
-#define INIT_LOCK_TIMEOUT_MS 60000
-
-static void
-print_init(struct ctl *c, const char *backend, const char *name, int version)
-{
-	if (c->json)
-		print_json_new(json_pack("{s:s,s:s,s:i}", "path", name,
-		    "backend", backend, "schema_version", version));
-	else
-		printf("%s: schema version %d\n", name, version);
-}
-
-static int
-init_pg(struct ctl *c)
-{
-	char err[512];
-	PGconn *pg;
-	int have;
-
-	if ((pg = connect_pg(c)) == NULL)
-		return CTL_DB;
-	if (pgschema_migrate(pg, INIT_LOCK_TIMEOUT_MS, &have, err,
-	    sizeof(err)) == -1) {
-		ctl_err("cannot migrate DB: %s: %s", c->db_name, err);
-		PQfinish(pg);
-		return CTL_DB;
-	}
-	print_init(c, "postgresql", c->db_name, have);
-	PQfinish(pg);
-	return CTL_OK;
-}
-
 int
 verb_init(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = { CTL_COMMON_OPTS, { 0, 0, 0, 0 } };
-	char err[512];
+	char err[1024];
 	int opt, rc, done = 0, have;
 
 	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -396,22 +205,17 @@ verb_init(struct ctl *c, int argc, char **argv)
 		return ctl_usage(init_help, "init takes no arguments");
 	if (ctl_db_path(c) == NULL)
 		return CTL_USAGE;
-	if (db_kind_of(c->db_path) == DB_POSTGRES)
-		return init_pg(c);
-	c->st = store_open(c->db_path, STORE_CREATE, CATALOG_BUSY_TIMEOUT_MS, err,
-	    sizeof(err));
-	if (c->st == NULL) {
-		ctl_err("cannot open DB: %s", err);
+	if (catalog_init(c->db_path, c->db_name, sizeof(c->db_name), &have, err,
+	    sizeof(err)) != CATALOG_OK) {
+		ctl_err("%s", err);
 		return CTL_DB;
 	}
-	if (store_migrate(c->st, err, sizeof(err)) != STORE_OK) {
-		ctl_err("cannot migrate DB: %s: %s", c->db_path, err);
-		ctl_close(c);
-		return CTL_DB;
-	}
-	store_schema_version(c->st, &have);
-	print_init(c, "sqlite", c->db_path, have);
-	ctl_close(c);
+	if (c->json)
+		print_json_new(json_pack("{s:s,s:s,s:i}", "path", c->db_name,
+		    "backend", backend_for(c->db_path)->name, "schema_version",
+		    have));
+	else
+		printf("%s: schema version %d\n", c->db_name, have);
 	return CTL_OK;
 }
 

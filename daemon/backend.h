@@ -30,6 +30,10 @@ struct backend {
 	const struct queue_methods *queue;   /* storeq.h */
 };
 
+/* The row methods of each backend (rows.h). */
+extern const struct rows_methods sqlite_rows;  /* daemon/sqlite/rows.c */
+extern const struct rows_methods pg_rows;      /* daemon/pg/rows.c */
+
 extern const struct backend backend_sqlite;    /* daemon/sqlite/ */
 extern const struct backend backend_postgres;  /* daemon/pg/ */
 

@@ -1,5 +1,5 @@
-/* catalog.h: the control utility's SQL (imgeditctl): submitting jobs with
- * deduplicated input blobs, reading jobs as JSON, operator actions. */
+/* catalog.h: the control utility's SQL (imgeditctl), written once over the
+ * row operations of every backend: submit, JSON documents, operator actions. */
 #ifndef IMGEDIT_CATALOG_H
 #define IMGEDIT_CATALOG_H
 
@@ -7,14 +7,13 @@
 #include <stdint.h>
 
 #include <jansson.h>
-#include <libpq-fe.h>
 
-#include "store.h"
+#include "store.h"   /* enum input_role */
 #include "util.h"
 
 #define CATALOG_OK 0
-#define CATALOG_ERR STORE_ERR     /* database error: catalog_errmsg */
-#define CATALOG_BUSY STORE_BUSY   /* still locked after the busy timeout */
+#define CATALOG_ERR (-1)          /* database error: catalog_errmsg */
+#define CATALOG_BUSY (-3)         /* still locked after the busy timeout */
 #define CATALOG_NOTFOUND (-4)     /* no such job */
 #define CATALOG_STATE (-5)        /* the job's state forbids the action */
 
@@ -24,21 +23,39 @@
 /* How long imgeditctl waits for another writer's lock. */
 #define CATALOG_BUSY_TIMEOUT_MS 5000
 
-/* A store plus the catalog's prepared statements; or a PostgreSQL
- * connection (pgcatalog.c). Every function below works on both, with the
- * same documents and return codes. */
+/* A connection (rows.h, of the backend the URI names) plus the catalog's
+ * prepared statements. Every function below works the same on every
+ * backend, with the same documents and return codes. */
 struct catalog;
+struct rows_conn;
+struct rows_methods;
 
-/* Wraps an open, migrated store. Returns a catalog (caller owns:
- * catalog_close, before store_close) or NULL when out of memory. */
-struct catalog *catalog_open(struct store *st);
-/* Wraps a connection to a migrated PostgreSQL database, taking it: it is
- * closed by catalog_close (or here, when NULL is returned: out of memory or
- * the session could not be set up; the message is then in err). */
-struct catalog *catalog_open_pg(PGconn *pg, char *err, size_t errlen);
+#define CATALOG_READONLY 0x1  /* catalog_open: reads only (serve) */
+
+/* Opens the database uri names (an SQLite path, or a postgresql:// URI)
+ * and checks that its schema version is the one this build has: the one
+ * open and check for every imgeditctl verb and copy; who ("imgeditctl")
+ * names the program in the messages. Returns CATALOG_OK with *out (caller
+ * owns: catalog_close), or CATALOG_ERR with err saying what is wrong and
+ * what to do ("cannot open DB: ...", "cannot use DB: ... run ... init"). */
+int catalog_open(const char *uri, int flags, const char *who,
+    struct catalog **out, char *err, size_t errlen);
+/* Creates (SQLite: the file) and migrates the database uri names, waiting
+ * for another process's migration. Returns CATALOG_OK with its name for
+ * messages in name and its schema version in *version, or CATALOG_ERR
+ * with err set. */
+int catalog_init(const char *uri, char *name, size_t namelen, int *version,
+    char *err, size_t errlen);
 void catalog_close(struct catalog *cat);
 /* Last error message of the connection. */
 const char *catalog_errmsg(struct catalog *cat);
+/* The database's name for messages: the path, or the URI without its
+ * password. Valid while cat is open. */
+const char *catalog_name(struct catalog *cat);
+/* The row operations under cat and its connection (copy's), valid while
+ * cat is open; the catalog's own statements stay its own. */
+const struct rows_methods *catalog_rows(struct catalog *cat,
+    struct rows_conn **conn);
 
 /* 1 if name is one of the six job states, else 0. */
 int catalog_state_valid(const char *name);

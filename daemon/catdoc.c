@@ -7,10 +7,7 @@
 #include <string.h>
 
 #include "jobspec.h"
-
-const char *const catdoc_states[6] = {
-	"queued", "running", "retry_wait", "succeeded", "failed", "canceled",
-};
+#include "jobstate.h"
 
 json_t *
 catdoc_text(const unsigned char *p, size_t n)
@@ -198,8 +195,9 @@ catdoc_state_counts(void)
 
 	if (jobs == NULL)
 		return NULL;
-	for (i = 0; i < 6; i++)
-		json_object_set_new(jobs, catdoc_states[i], json_integer(0));
+	for (i = 0; i < JOB_STATE_COUNT; i++)
+		json_object_set_new(jobs, job_state_name((enum job_state)i),
+		    json_integer(0));
 	json_object_set_new(jobs, "total", json_integer(0));
 	return jobs;
 }

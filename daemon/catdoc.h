@@ -1,5 +1,5 @@
 /* catdoc.h: the catalog's documents built from values, the same for every
- * backend (catalog.c on SQLite, pgcatalog.c on PostgreSQL): pure, no I/O. */
+ * backend (catalog.c, over every backend's rows): pure, no I/O. */
 #ifndef IMGEDIT_CATDOC_H
 #define IMGEDIT_CATDOC_H
 
@@ -7,9 +7,6 @@
 #include <stdint.h>
 
 #include <jansson.h>
-
-/* The six job states, in the order documents list them. */
-extern const char *const catdoc_states[6];
 
 /* A JSON string from bytes that may not be UTF-8 (rows from other
  * programs): invalid bytes become '?'. Returns a new reference or NULL. */

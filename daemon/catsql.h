@@ -1,10 +1,48 @@
-/* catsql.h: the catalog's SQL that SQLite (catalog.c) and PostgreSQL
- * (pgcatalog.c) share, word for word, so their documents cannot drift.
+/* catsql.h: the catalog's SQL, written once with ?N parameters for every
+ * backend; a pair (SQLite, PostgreSQL) only where the dialects differ.
  *
- * Private to those two files. Each defines P1..P6 (its spelling of
- * parameter n: SQLite "?1", PostgreSQL "$1") before including this. */
+ * Private to catalog.c. Each statement numbers its parameters from ?1 with
+ * none left out (PostgreSQL types every one it is given). A pair is indexed
+ * by rows_methods.sql (ROWS_SQL_SQLITE, ROWS_SQL_PG). */
 #ifndef IMGEDIT_CATSQL_H
 #define IMGEDIT_CATSQL_H
+
+#include "rows.h"
+
+#define CATSQL_PAIR(name, sqlite, pg) \
+	static const char *const name[ROWS_SQL_COUNT] = { sqlite, pg }
+
+/* A JSON field of jobs.params as SQLite's json_extract gives it (a
+ * string's text, a number; NULL for text that is not JSON). */
+#define CATSQL_JSON_SQLITE(f) "CASE WHEN json_valid(j.params) THEN " \
+	"json_extract(j.params, '$." f "') END"
+#define CATSQL_JSON_PG(f) "(j.params -> '" f "')::json"
+
+/* ---- submitting ---- */
+
+CATSQL_PAIR(catsql_key_lock, NULL,
+    /* the key's lock first, held to the end of the submit's transaction:
+     * a second submit of the same new key waits and then finds the first's
+     * job (as SQLite's one writer does) instead of failing on the unique
+     * key. pg_advisory_xact_lock's first key: "imgk" */
+    "SELECT pg_advisory_xact_lock(1768777579, hashtext(?1))");
+#define CATSQL_FIND_KEY "SELECT id FROM jobs WHERE idempotency_key = ?1"
+/* PostgreSQL takes the blob's row lock, so that a prune cannot delete it
+ * before this transaction's inputs refer to it (SQLite: the write lock) */
+CATSQL_PAIR(catsql_find_blob, "SELECT id FROM blobs WHERE sha256 = ?1",
+    "SELECT id FROM blobs WHERE sha256 = ?1 FOR SHARE");
+/* consumes no id when the bytes are there already */
+#define CATSQL_PUT_BLOB "INSERT INTO blobs (sha256, size, data) VALUES " \
+	"(?1, ?2, ?3) ON CONFLICT (sha256) DO NOTHING RETURNING id"
+/* Job ids are AUTOINCREMENT on SQLite, so a new job never inherits rows
+ * left behind by a job another program deleted with foreign keys off. */
+#define CATSQL_INSERT_JOB "INSERT INTO jobs (params, stream, priority, " \
+	"not_before, max_attempts, idempotency_key, created_at, updated_at) " \
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) RETURNING id"
+#define CATSQL_INSERT_INPUT "INSERT INTO inputs (job_id, role, ordinal, " \
+	"filename, content_type, blob_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+
+/* ---- reading ---- */
 
 /* list's columns: one row per job, params as stored (text or jsonb). */
 #define CATSQL_LIST_COLS "SELECT id, state, attempts, max_attempts, " \
@@ -14,75 +52,205 @@
 	"AS partial_images, created_at, updated_at, finished_at, not_before, " \
 	"error_status, error_type, error_code, error_message, " \
 	"error_request_id FROM jobs j "
+/* ?1 since, ?2 limit, ?3 the state or ",a,b," */
+#define CATSQL_LIST_ANY CATSQL_LIST_COLS \
+	"WHERE created_at >= ?1 ORDER BY id DESC LIMIT ?2"
+#define CATSQL_LIST_ONE CATSQL_LIST_COLS \
+	"WHERE created_at >= ?1 AND state = ?3 ORDER BY id DESC LIMIT ?2"
+#define CATSQL_LIST_SOME CATSQL_LIST_COLS "WHERE created_at >= ?1 AND " \
+	"?3 LIKE '%,' || state || ',%' ORDER BY id DESC LIMIT ?2"
 
-/* show: the job (P1 its id), then its children. */
+/* show: the job (?1 its id), then its children. */
 #define CATSQL_SHOW_JOB "SELECT id, state, attempts, max_attempts, " \
 	"priority, stream, params, created_at, updated_at, finished_at, " \
 	"not_before, lease_owner, lease_expires, idempotency_key, " \
 	"input_tokens, output_tokens, total_tokens, error_status, error_type, " \
-	"error_code, error_message, error_request_id FROM jobs WHERE id = " P1
+	"error_code, error_message, error_request_id FROM jobs WHERE id = ?1"
 #define CATSQL_SHOW_INPUTS "SELECT i.role AS role, i.ordinal AS ordinal, " \
 	"i.filename AS filename, i.content_type AS content_type, " \
 	"coalesce(b.size, length(i.data)) AS size, b.sha256 AS sha256, " \
 	"i.blob_id AS blob_id FROM inputs i LEFT JOIN blobs b ON " \
-	"b.id = i.blob_id WHERE i.job_id = " P1 " ORDER BY i.role, i.ordinal"
+	"b.id = i.blob_id WHERE i.job_id = ?1 ORDER BY i.role, i.ordinal"
 #define CATSQL_SHOW_ATTEMPTS "SELECT number, daemon_id, started_at, " \
 	"ended_at, http_status, request_id, outcome, error_type, error_code, " \
 	"error_message, input_tokens, output_tokens, total_tokens, usage " \
-	"FROM attempts WHERE job_id = " P1 " ORDER BY number"
+	"FROM attempts WHERE job_id = ?1 ORDER BY number"
 #define CATSQL_SHOW_IMAGES "SELECT i.id AS id, a.number AS attempt, " \
 	"i.kind AS kind, i.idx AS idx, i.partial_index AS partial_index, " \
 	"i.format AS format, i.width AS width, i.height AS height, " \
 	"i.size AS size, i.sha256 AS sha256, i.quality AS quality, " \
 	"i.background AS background, i.reported_size AS reported_size, " \
 	"i.created_at AS created_at FROM images i JOIN attempts a ON " \
-	"a.id = i.attempt_id WHERE i.job_id = " P1 " " \
+	"a.id = i.attempt_id WHERE i.job_id = ?1 " \
 	"ORDER BY a.number, i.kind = 'final', i.idx"
 #define CATSQL_SHOW_EVENTS "SELECT at, from_state, to_state, detail " \
-	"FROM events WHERE job_id = " P1 " ORDER BY id"
+	"FROM events WHERE job_id = ?1 ORDER BY id"
 
-/* Ids of the jobs in state P1 finished (or changed) at or after P2. */
-#define CATSQL_JOB_IDS "SELECT id FROM jobs WHERE state = " P1 " AND " \
-	"coalesce(finished_at, updated_at) >= " P2 " ORDER BY id"
+/* Ids of the jobs in state ?1 finished (or changed) at or after ?2. */
+#define CATSQL_JOB_IDS "SELECT id FROM jobs WHERE state = ?1 AND " \
+	"coalesce(finished_at, updated_at) >= ?2 ORDER BY id"
+#define CATSQL_JOB_STATE "SELECT state FROM jobs WHERE id = ?1"
+#define CATSQL_IMAGE_EXISTS "SELECT id FROM images WHERE id = ?1"
 
 /* status */
 #define CATSQL_STATE_COUNTS "SELECT state, count(*) FROM jobs GROUP BY state"
+/* ?1 a minute ago, ?2 an hour ago */
+#define CATSQL_TOTALS "SELECT coalesce(sum(input_tokens), 0), " \
+	"coalesce(sum(output_tokens), 0), coalesce(sum(total_tokens), 0), " \
+	"count(*) FILTER (WHERE finished_at >= ?1), " \
+	"count(*) FILTER (WHERE finished_at >= ?2), " \
+	"(SELECT count(*) FROM images WHERE kind = 'final'), " \
+	"(SELECT count(*) FROM images WHERE kind = 'partial') FROM jobs"
 #define CATSQL_PAUSE "SELECT value FROM control WHERE key = 'pause'"
-/* daemons not stopped, or whose heartbeat is at or after P1 */
+/* daemons not stopped, or whose heartbeat is at or after ?1 */
 #define CATSQL_DAEMONS "SELECT id, host, pid, started_at, heartbeat_at, " \
 	"stopped_at, status, pause_reason FROM daemons WHERE stopped_at IS " \
-	"NULL OR heartbeat_at >= " P1 " ORDER BY heartbeat_at DESC LIMIT 20"
+	"NULL OR heartbeat_at >= ?1 ORDER BY heartbeat_at DESC LIMIT 20"
 #define CATSQL_LIVE_DAEMONS "SELECT count(*) FROM daemons WHERE " \
-	"stopped_at IS NULL AND heartbeat_at >= " P1
+	"stopped_at IS NULL AND heartbeat_at >= ?1"
 
-/* State changes after event P1, at most P2. */
+/* ---- watching ---- */
+
+/* State changes after event ?1, at most ?2. */
 #define CATSQL_ACTIVITY_EVENTS "SELECT e.id AS id, e.job_id AS job_id, " \
 	"e.at AS at, e.from_state AS from_state, e.to_state AS to_state, " \
 	"e.detail AS detail, j.created_at AS created_at, (SELECT count(*) " \
 	"FROM images i JOIN attempts a ON a.id = i.attempt_id WHERE " \
 	"i.job_id = e.job_id AND i.kind = 'final' AND a.outcome = " \
 	"'succeeded') AS finals FROM events e JOIN jobs j ON j.id = " \
-	"e.job_id WHERE e.id > " P1 " ORDER BY e.id LIMIT " P2
+	"e.job_id WHERE e.id > ?1 ORDER BY e.id LIMIT ?2"
+/* Images stored after image ?1, at most ?2. */
+#define CATSQL_ACTIVITY_IMAGES(JSON) "SELECT i.id AS id, i.job_id AS " \
+	"job_id, i.kind AS kind, i.idx AS idx, i.created_at AS at, " \
+	"a.number AS attempt, " JSON("partial_images") " AS partials, " \
+	JSON("n") " AS n FROM images i JOIN attempts a ON " \
+	"a.id = i.attempt_id JOIN jobs j ON j.id = i.job_id WHERE i.id > ?1 " \
+	"ORDER BY i.id LIMIT ?2"
+CATSQL_PAIR(catsql_activity_images, CATSQL_ACTIVITY_IMAGES(CATSQL_JSON_SQLITE),
+    CATSQL_ACTIVITY_IMAGES(CATSQL_JSON_PG));
+#define CATSQL_MARKS "SELECT (SELECT coalesce(max(id), 0) FROM events), " \
+	"(SELECT coalesce(max(id), 0) FROM images)"
+/* Where job ?1's history begins. */
+#define CATSQL_JOB_MARKS "SELECT (SELECT min(id) - 1 FROM events " \
+	"WHERE job_id = ?1), coalesce((SELECT min(id) - 1 FROM images " \
+	"WHERE job_id = ?1), (SELECT coalesce(max(id), 0) FROM images))"
+#define CATSQL_RUNNING(JSON) "SELECT j.id AS id, a.number AS attempt, " \
+	"(SELECT count(*) FROM images i WHERE i.attempt_id = a.id AND " \
+	"i.kind = 'partial') AS partials, (SELECT count(*) FROM images i " \
+	"WHERE i.attempt_id = a.id AND i.kind = 'final') AS finals, " \
+	"(SELECT max(created_at) FROM images i WHERE i.attempt_id = a.id) " \
+	"AS last_image_at, a.started_at AS started_at, " \
+	JSON("partial_images") " AS want_partials, " JSON("n") " AS " \
+	"want_finals, " JSON("prompt") " AS prompt FROM jobs j JOIN " \
+	"attempts a ON a.job_id = j.id AND a.outcome IS NULL WHERE " \
+	"j.state = 'running' ORDER BY j.id"
+CATSQL_PAIR(catsql_running, CATSQL_RUNNING(CATSQL_JSON_SQLITE),
+    CATSQL_RUNNING(CATSQL_JSON_PG));
 
-/* serve's page of jobs */
+/* ---- the web view ---- */
+
 #define CATSQL_PAGE_COLS "SELECT id, state, attempts, max_attempts, " \
 	"params, created_at, updated_at, finished_at, error_status, " \
-	"error_type, error_code, error_message, error_request_id FROM jobs "
+	"error_type, error_code, error_message, error_request_id FROM jobs j "
+/* A word (?2) of the prompt, ASCII case folded; params may be invalid
+ * JSON on SQLite. ?3 = 1 when the word has no byte JSON may escape: then
+ * SQLite searches the raw text first, which spares parsing most rows. */
+#define CATSQL_WORD_SQLITE "(?2 IS NULL OR ((?3 = 0 OR " \
+	"instr(lower(params), lower(?2)) > 0) AND instr(lower(" \
+	CATSQL_JSON_SQLITE("prompt") "), lower(?2)) > 0)) "
+#define CATSQL_WORD_PG "(CAST(?2 AS text) IS NULL OR (?3 >= 0 AND " \
+	"strpos(lower(params ->> 'prompt'), lower(?2)) > 0)) "
+/* ?1 below this id, ?4 at most, ?5 the state */
+#define CATSQL_PAGE_ANY(WORD) CATSQL_PAGE_COLS "WHERE id < ?1 AND " WORD \
+	"ORDER BY id DESC LIMIT ?4"
+#define CATSQL_PAGE_STATE(WORD) CATSQL_PAGE_COLS "WHERE id < ?1 AND " WORD \
+	"AND state = ?5 ORDER BY id DESC LIMIT ?4"
+CATSQL_PAIR(catsql_page_any, CATSQL_PAGE_ANY(CATSQL_WORD_SQLITE),
+    CATSQL_PAGE_ANY(CATSQL_WORD_PG));
+CATSQL_PAIR(catsql_page_state, CATSQL_PAGE_STATE(CATSQL_WORD_SQLITE),
+    CATSQL_PAGE_STATE(CATSQL_WORD_PG));
+#define CATSQL_PAGE_JOB CATSQL_PAGE_COLS "WHERE id = ?1"
+/* the images of the jobs whose ids are in the JSON array ?1 */
+#define CATSQL_PAGE_IMAGES(IDS) "SELECT i.id AS id, i.job_id AS job_id, " \
+	"a.number AS attempt, a.outcome AS outcome, i.kind AS kind, " \
+	"i.idx AS idx, i.width AS width, i.height AS height, " \
+	"i.sha256 AS sha256, i.created_at AS created_at FROM images i " \
+	"JOIN attempts a ON a.id = i.attempt_id WHERE i.job_id IN (" IDS \
+	") ORDER BY i.job_id, a.number, i.kind = 'final', i.idx LIMIT 5000"
+CATSQL_PAIR(catsql_page_images,
+    CATSQL_PAGE_IMAGES("SELECT value FROM json_each(?1)"),
+    CATSQL_PAGE_IMAGES("SELECT jsonb_array_elements_text(?1::jsonb)::bigint"));
+/* Events are appended as they happen: walked newest first (the newest ?1)
+ * until a minute before the time asked (clocks of writers may disagree). */
+#define CATSQL_FINALS "SELECT e.at, (SELECT count(*) FROM images i " \
+	"WHERE i.job_id = e.job_id AND i.kind = 'final') FROM events e " \
+	"WHERE e.to_state = 'succeeded' AND e.id > (SELECT coalesce(max(id), " \
+	"0) FROM events) - ?1 ORDER BY e.id DESC"
+#define CATSQL_IMAGE_META "SELECT job_id, length(data), sha256 FROM " \
+	"images WHERE id = ?1"
+/* the bytes' own length, not a column another program wrote: bounded
+ * before anything is read */
+#define CATSQL_INPUT_META "SELECT length(coalesce(b.data, i.data)), " \
+	"b.sha256, i.content_type FROM inputs i LEFT JOIN blobs b ON " \
+	"b.id = i.blob_id WHERE i.job_id = ?1 AND i.role = ?2 AND " \
+	"i.ordinal = ?3"
+#define CATSQL_INPUT_BYTES "SELECT coalesce(b.data, i.data) FROM inputs i " \
+	"LEFT JOIN blobs b ON b.id = i.blob_id WHERE i.job_id = ?1 AND " \
+	"i.role = ?2 AND i.ordinal = ?3"
 
-/* prune --dry-run: jobs in state P2 finished before P1, their images'
+/* ---- operator actions ---- */
+
+/* The job's row, locked on PostgreSQL (a daemon's claim, lease renewal or
+ * finish of it waits for this transaction, or this for theirs). */
+CATSQL_PAIR(catsql_lock_job, CATSQL_JOB_STATE, CATSQL_JOB_STATE " FOR UPDATE");
+/* ?1 the job, ?2 now */
+#define CATSQL_CANCEL "UPDATE jobs SET state = 'canceled', " \
+	"finished_at = ?2, updated_at = ?2, lease_owner = NULL, " \
+	"lease_expires = NULL WHERE id = ?1"
+/* back to the queue, now, error cleared, attempts kept, max_attempts
+ * raised if exhausted (at most 100) */
+#define CATSQL_RETRY "UPDATE jobs SET state = 'queued', not_before = 0, " \
+	"finished_at = NULL, updated_at = ?2, max_attempts = CASE WHEN " \
+	"attempts < max_attempts THEN max_attempts WHEN attempts >= 100 " \
+	"THEN 100 ELSE attempts + 1 END, error_status = NULL, " \
+	"error_type = NULL, error_code = NULL, error_message = NULL, " \
+	"error_request_id = NULL WHERE id = ?1"
+
+CATSQL_PAIR(catsql_pause_get, "SELECT 1 FROM control WHERE key = 'pause'",
+    "SELECT 1 FROM control WHERE key = 'pause' FOR UPDATE");
+#define CATSQL_PAUSE_SET "INSERT INTO control (key, value) VALUES (?1, ?2) " \
+	"ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+#define CATSQL_PAUSE_DEL "DELETE FROM control WHERE key = 'pause'"
+
+/* prune --dry-run: jobs in state ?2 finished before ?1, their images'
  * bytes. */
 #define CATSQL_PRUNE_PLAN "SELECT count(*), coalesce(sum((SELECT " \
 	"sum(size) FROM images i WHERE i.job_id = j.id)), 0) FROM jobs j " \
-	"WHERE j.state = " P2 " AND coalesce(j.finished_at, j.updated_at) < " P1
-
-/* submit: one input row of job P1 */
-#define CATSQL_INSERT_INPUT "INSERT INTO inputs (job_id, role, ordinal, " \
-	"filename, content_type, blob_id) VALUES (" P1 ", " P2 ", " P3 ", " \
-	P4 ", " P5 ", " P6 ")"
-
-/* catalog_job_marks: P1 the job id. */
-#define CATSQL_JOB_MARKS(P1) "SELECT (SELECT min(id) - 1 FROM events " \
-	"WHERE job_id = " P1 "), coalesce((SELECT min(id) - 1 FROM images " \
-	"WHERE job_id = " P1 "), (SELECT coalesce(max(id), 0) FROM images))"
+	"WHERE j.state = ?2 AND coalesce(j.finished_at, j.updated_at) < ?1"
+/* a batch of prune: jobs in state ?1 finished before ?2, after id ?3, at
+ * most ?4 of them; PostgreSQL locks their rows, so a retry cannot revive
+ * one */
+#define CATSQL_DOOMED(LOCK) "SELECT id FROM jobs WHERE state = ?1 AND " \
+	"id > ?3 AND coalesce(finished_at, updated_at) < ?2 ORDER BY id " \
+	"LIMIT ?4" LOCK
+/* the bytes the batch holds, read before it goes */
+#define CATSQL_DOOMED_BYTES(LOCK) "SELECT (SELECT coalesce(sum(length(" \
+	"data)), 0) FROM images WHERE job_id IN (" CATSQL_DOOMED(LOCK) ")) + " \
+	"(SELECT coalesce(sum(length(data)), 0) FROM inputs WHERE job_id IN (" \
+	CATSQL_DOOMED(LOCK) "))"
+#define CATSQL_PRUNE_JOBS(LOCK) "DELETE FROM jobs WHERE id IN (" \
+	CATSQL_DOOMED(LOCK) ") RETURNING id, 0"
+CATSQL_PAIR(catsql_prune_bytes, CATSQL_DOOMED_BYTES(""),
+    CATSQL_DOOMED_BYTES(" FOR UPDATE"));
+CATSQL_PAIR(catsql_prune_jobs, CATSQL_PRUNE_JOBS(""),
+    CATSQL_PRUNE_JOBS(" FOR UPDATE"));
+/* blobs no input refers to, after id ?1, at most ?2; PostgreSQL skips a
+ * blob a submit is using (locked FOR SHARE) */
+#define CATSQL_PRUNE_BLOBS(LOCK) "DELETE FROM blobs WHERE id IN (SELECT " \
+	"b.id FROM blobs b WHERE b.id > ?1 AND NOT EXISTS (SELECT 1 FROM " \
+	"inputs i WHERE i.blob_id = b.id) ORDER BY b.id LIMIT ?2" LOCK ") " \
+	"RETURNING id, length(data)"
+CATSQL_PAIR(catsql_prune_blobs, CATSQL_PRUNE_BLOBS(""),
+    CATSQL_PRUNE_BLOBS(" FOR UPDATE SKIP LOCKED"));
 
 #endif

@@ -7,7 +7,7 @@
 const struct backend backend_postgres = {
 	.name = "postgresql",
 	/* synchronous row operations (rows.h) */
-	.rows = NULL,
+	.rows = &pg_rows,
 	/* the daemon's asynchronous queue (storeq.h) */
 	.queue = NULL,
 };

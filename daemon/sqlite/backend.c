@@ -7,7 +7,7 @@
 const struct backend backend_sqlite = {
 	.name = "sqlite",
 	/* synchronous row operations (rows.h) */
-	.rows = NULL,
+	.rows = &sqlite_rows,
 	/* the daemon's asynchronous queue (storeq.h) */
 	.queue = NULL,
 };

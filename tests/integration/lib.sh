@@ -91,6 +91,27 @@ sql() {
 	fi
 }
 
+# on_pg: true in the PostgreSQL twin of a test (it.pg.NAME).
+on_pg() { [ "${IMGEDIT_TEST_BACKEND:-sqlite}" = pg ]; }
+
+# sql_blob FILE: FILE's bytes as a literal of this backend's SQL.
+sql_blob() {
+	local hex
+	hex=$(od -An -v -tx1 "$1" | tr -d ' \n')
+	if on_pg; then echo "'\\x$hex'::bytea"; else echo "X'$hex'"; fi
+}
+
+# sql_now_ms: this backend's SQL for the time now, ms since the epoch.
+sql_now_ms() {
+	if on_pg; then echo "CAST(extract(epoch FROM clock_timestamp()) * 1000 AS bigint)"
+	else echo "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"; fi
+}
+
+# json_field NAME: this backend's SQL for jobs.params' field NAME as text.
+json_field() {
+	if on_pg; then echo "(params->>'$1')"; else echo "json_extract(params, '\$.$1')"; fi
+}
+
 # mkpng FILE W H [rgba]: writes a valid PNG (pseudo-random pixels).
 mkpng() {
 	python3 - "$@" <<'PY'

@@ -1,23 +1,13 @@
 #!/usr/bin/env bash
-# t_ctl_basic.sh: imgeditctl against a real SQLite file, checked with the
-# sqlite3 shell: init, submit (one, --each, --from, --key), bad input, list,
-# show, cancel, retry, wait, export, status, pause/resume, prune, exit codes.
-set -euo pipefail
+# t_ctl_basic.sh: imgeditctl against a real database (lib.sh's: an SQLite
+# file, or PostgreSQL in it.pg.t_ctl_basic), checked with its own shell:
+# init, submit (one, --each, --from, --key), bad input, list, show, cancel,
+# retry, wait, export, status, pause/resume, prune, exit codes.
+. "$(dirname "$0")/lib.sh"
 
-: "${IMGEDITCTL:?set IMGEDITCTL to the imgeditctl binary}"
 C=$IMGEDITCTL
-for tool in sqlite3 python3 sha256sum; do
-	command -v "$tool" >/dev/null || { echo "FAIL: $tool is needed" >&2; exit 1; }
-done
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp"
-DB=$tmp/q.db
-export IMGEDIT_DB=$DB
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-sq() { sqlite3 -batch "$DB" "$@"; }
+cd "$T"
+sq() { sql "$@"; }
 sha() { sha256sum "$1" | cut -c1-64; }
 n_jobs() { sq "SELECT count(*) FROM jobs"; }
 n_blobs() { sq "SELECT count(*) FROM blobs"; }
@@ -68,7 +58,11 @@ echo "# usage and database errors before init"
 expect_rc 2 env -u IMGEDIT_DB "$C" list
 err_has "IMGEDIT_DB"
 expect_rc 3 "$C" list
-err_has "cannot open DB"
+if on_pg; then
+	err_has "schema version 0"   # the server is there, the schema not yet
+else
+	err_has "cannot open DB"
+fi
 err_has "init"
 expect_rc 2 "$C" frobnicate
 expect_rc 2 "$C"
@@ -79,10 +73,17 @@ grep -q -- "--each" out.txt || fail "submit --help does not mention --each"
 
 echo "# init"
 expect_rc 0 "$C" init
-grep -qF "$DB" out.txt || fail "init does not print the path"
-eq "$(sq 'PRAGMA user_version')" 3 "schema version after init"
-eq "$(sq "SELECT count(*) FROM sqlite_master WHERE name IN ('jobs','inputs','blobs','attempts','images','events','daemons','control')")" 8 "tables"
-eq "$(sq 'PRAGMA journal_mode')" wal "journal mode"
+tables="('jobs','inputs','blobs','attempts','images','events','daemons','control')"
+if on_pg; then
+	grep -q "^postgresql://.*/imgedit?host=$PG_DIR" out.txt || fail "init does not name the database: $(cat out.txt)"
+	eq "$(sq 'SELECT version FROM schema_version')" 3 "schema version after init"
+	eq "$(sq "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN $tables")" 8 "tables"
+else
+	grep -qF "$DB" out.txt || fail "init does not print the path"
+	eq "$(sq 'PRAGMA user_version')" 3 "schema version after init"
+	eq "$(sq "SELECT count(*) FROM sqlite_master WHERE name IN $tables")" 8 "tables"
+	eq "$(sq 'PRAGMA journal_mode')" wal "journal mode"
+fi
 expect_rc 0 "$C" --db "$DB" init   # again: nothing to migrate
 expect_rc 0 env -u IMGEDIT_DB "$C" list --db "$DB"   # --db after the verb
 
@@ -107,7 +108,7 @@ eq "$(sq "SELECT group_concat(role || ':' || ordinal || ':' || filename || ':' |
 	"image:0:a.png:image/png image:1:c.png:image/png mask:0:mask.png:image/png" "inputs of job 1"
 for f in a.png c.png mask.png; do
 	eq "$(sq "SELECT b.sha256 FROM inputs i JOIN blobs b ON b.id = i.blob_id WHERE i.job_id = $id1 AND i.filename = '$f'")" "$(sha $f)" "sha256 of $f"
-	eq "$(sq "SELECT hex(b.data) FROM inputs i JOIN blobs b ON b.id = i.blob_id WHERE i.job_id = $id1 AND i.filename = '$f'")" \
+	eq "$(sq "SELECT $(on_pg && echo "upper(encode(b.data, 'hex'))" || echo "hex(b.data)") FROM inputs i JOIN blobs b ON b.id = i.blob_id WHERE i.job_id = $id1 AND i.filename = '$f'")" \
 		"$(python3 -c 'import sys; print(open(sys.argv[1],"rb").read().hex().upper())' $f)" "bytes of $f"
 done
 eq "$(sq "SELECT count(*) FROM events WHERE job_id = $id1 AND to_state = 'queued'")" 1 "history of job 1"
@@ -118,7 +119,7 @@ id2=$(cat out.txt)
 eq "$(sq "SELECT group_concat(content_type, ' ') FROM (SELECT content_type FROM inputs WHERE job_id = $id2 ORDER BY ordinal) AS s")" \
 	"image/jpeg image/webp image/png" "content types"
 eq "$(sq "SELECT stream FROM jobs WHERE id = $id2")" 0 "--no-stream"
-eq "$(sq "SELECT json_type(params, '\$.stream') IS NULL FROM jobs WHERE id = $id2")" 1 "stream kept out of params"
+eq "$(sq "SELECT count(*) FROM jobs WHERE id = $id2 AND $(json_field stream) IS NULL")" 1 "stream kept out of params"
 
 echo "# --each with a shared mask"
 blobs0=$(n_blobs)
@@ -180,8 +181,8 @@ EOF
 expect_rc 0 "$C" submit --from batch/jobs.jsonl
 eq "$(wc -l < out.txt)" 2 "ids printed by --from"
 j1=$(sed -n 1p out.txt); j2=$(sed -n 2p out.txt)
-eq "$(sq "SELECT priority, stream, idempotency_key, json_extract(params, '\$.quality') FROM jobs WHERE id = $j1")" "3|1|line-1|low" "--from line 1"
-eq "$(sq "SELECT max_attempts, stream, not_before > CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) + 500000, json_extract(params, '\$.user') FROM jobs WHERE id = $j2")" "2|0|1|u-42" "--from line 3"
+eq "$(sq "SELECT priority, stream, idempotency_key, $(json_field quality) FROM jobs WHERE id = $j1")" "3|1|line-1|low" "--from line 1"
+eq "$(sq "SELECT max_attempts, stream, CAST(not_before > $(sql_now_ms) + 500000 AS INTEGER), $(json_field user) FROM jobs WHERE id = $j2")" "2|0|1|u-42" "--from line 3"
 eq "$(sq "SELECT count(*) FROM inputs WHERE job_id = $j2")" 2 "--from inputs"
 jobs0=$(n_jobs); blobs0=$(n_blobs); inputs0=$(sq "SELECT count(*) FROM inputs")
 printf '%s\n' '{"prompt": "ok", "images": ["in/b.png"], "model": "gpt-image-2.6-flare"}' \
@@ -246,24 +247,24 @@ expect_rc 2 "$C" show abc
 
 echo "# cancel and retry"
 expect_rc 0 "$C" cancel "$id2"
-eq "$(sq "SELECT state, finished_at IS NOT NULL FROM jobs WHERE id = $id2")" "canceled|1" "after cancel"
+eq "$(sq "SELECT state, CAST(finished_at IS NOT NULL AS INTEGER) FROM jobs WHERE id = $id2")" "canceled|1" "after cancel"
 expect_rc 1 "$C" cancel "$id2"
 err_has "canceled"
 # a running job (as the daemon leaves it): the lease goes with the cancel
 sq "UPDATE jobs SET state = 'running', lease_owner = 'd-test', lease_expires = 9999999999999, attempts = 1 WHERE id = $idk"
 expect_rc 0 "$C" cancel "$idk"
-eq "$(sq "SELECT state, lease_owner IS NULL, lease_expires IS NULL FROM jobs WHERE id = $idk")" "canceled|1|1" "cancel of a running job"
+eq "$(sq "SELECT state, CAST(lease_owner IS NULL AS INTEGER), CAST(lease_expires IS NULL AS INTEGER) FROM jobs WHERE id = $idk")" "canceled|1|1" "cancel of a running job"
 expect_rc 1 "$C" cancel 999999 "$j1"
 err_has "999999"
 eq "$(sq "SELECT state FROM jobs WHERE id = $j1")" canceled "cancel goes on after a missing id"
 expect_rc 0 "$C" retry "$id2"
-eq "$(sq "SELECT state, not_before, finished_at IS NULL FROM jobs WHERE id = $id2")" "queued|0|1" "after retry"
+eq "$(sq "SELECT state, not_before, CAST(finished_at IS NULL AS INTEGER) FROM jobs WHERE id = $id2")" "queued|0|1" "after retry"
 expect_rc 1 "$C" retry "$id2"
 err_has "queued"
 # failed with every attempt used: retry allows one more and clears the error
 sq "UPDATE jobs SET state = 'failed', attempts = 5, max_attempts = 5, error_status = 500, error_type = 'server_error', error_message = 'boom', finished_at = 1 WHERE id = $first"
 expect_rc 0 "$C" retry "$first"
-eq "$(sq "SELECT state, attempts, max_attempts, error_message IS NULL, error_status IS NULL FROM jobs WHERE id = $first")" "queued|5|6|1|1" "retry of an exhausted job"
+eq "$(sq "SELECT state, attempts, max_attempts, CAST(error_message IS NULL AS INTEGER), CAST(error_status IS NULL AS INTEGER) FROM jobs WHERE id = $first")" "queued|5|6|1|1" "retry of an exhausted job"
 eq "$(sq "SELECT group_concat(coalesce(from_state, '') || '>' || to_state, ' ') FROM (SELECT * FROM events WHERE job_id = $first ORDER BY id) AS s")" \
 	">queued queued>failed failed>queued" "history after retry"
 
@@ -278,13 +279,13 @@ INSERT INTO attempts (job_id, number, started_at, ended_at, http_status, request
 INSERT INTO attempts (job_id, number, started_at, ended_at, http_status, request_id, outcome, input_tokens, output_tokens, total_tokens, usage)
   VALUES ($id1, 2, 3000, 4000, 200, 'req_a2', 'succeeded', 50, 70, 120, '{\"total_tokens\":120}');
 INSERT INTO images (job_id, attempt_id, kind, idx, partial_index, format, width, height, size, sha256, created_at, data)
-  SELECT $id1, id, 'partial', 0, 0, 'png', 32, 48, length(readfile('out-partial.png')), '$(sha out-partial.png)', 3500, readfile('out-partial.png') FROM attempts WHERE job_id = $id1 AND number = 2;
+  SELECT $id1, id, 'partial', 0, 0, 'png', 32, 48, $(stat -c %s out-partial.png), '$(sha out-partial.png)', 3500, $(sql_blob out-partial.png) FROM attempts WHERE job_id = $id1 AND number = 2;
 INSERT INTO images (job_id, attempt_id, kind, idx, partial_index, format, width, height, size, sha256, created_at, data)
-  SELECT $id1, id, 'partial', 1, 1, 'png', 32, 48, 3, '$(printf '\001\002\003' | sha256sum | cut -c1-64)', 3600, X'010203' FROM attempts WHERE job_id = $id1 AND number = 2;
+  SELECT $id1, id, 'partial', 1, 1, 'png', 32, 48, 3, '$(printf '\001\002\003' | sha256sum | cut -c1-64)', 3600, $(printf '\001\002\003' > three.bin; sql_blob three.bin) FROM attempts WHERE job_id = $id1 AND number = 2;
 INSERT INTO images (job_id, attempt_id, kind, idx, format, width, height, size, sha256, created_at, data)
-  SELECT $id1, id, 'final', 0, 'jpeg', 64, 48, length(readfile('out-final0.jpg')), '$(sha out-final0.jpg)', 3900, readfile('out-final0.jpg') FROM attempts WHERE job_id = $id1 AND number = 2;
+  SELECT $id1, id, 'final', 0, 'jpeg', 64, 48, $(stat -c %s out-final0.jpg), '$(sha out-final0.jpg)', 3900, $(sql_blob out-final0.jpg) FROM attempts WHERE job_id = $id1 AND number = 2;
 INSERT INTO images (job_id, attempt_id, kind, idx, format, width, height, size, sha256, created_at, data)
-  SELECT $id1, id, 'final', 1, 'webp', 64, 48, length(readfile('out-final1.webp')), '$(sha out-final1.webp)', 3950, readfile('out-final1.webp') FROM attempts WHERE job_id = $id1 AND number = 2;
+  SELECT $id1, id, 'final', 1, 'webp', 64, 48, $(stat -c %s out-final1.webp), '$(sha out-final1.webp)', 3950, $(sql_blob out-final1.webp) FROM attempts WHERE job_id = $id1 AND number = 2;
 UPDATE jobs SET state = 'succeeded', attempts = 2, finished_at = 4000, input_tokens = 50, output_tokens = 70, total_tokens = 120 WHERE id = $id1;"
 mkdir -p out/$id1 outside
 echo "half-written junk" > "out/$id1/final-0.jpg"              # replaced whole
@@ -348,7 +349,7 @@ eq "$(cat out.txt)" "$id2 canceled" "wait sees a change made by another process"
 
 echo "# status, pause, resume"
 sq "INSERT INTO daemons (id, host, pid, started_at, heartbeat_at, status, pause_reason)
-    VALUES ('d-1', 'host-a', 4242, 1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER), 'running 0', '401 invalid api key')"
+    VALUES ('d-1', 'host-a', 4242, 1, $(sql_now_ms), 'running 0', '401 invalid api key')"
 expect_rc 0 "$C" pause "quota exhausted"
 eq "$(sq "SELECT value FROM control WHERE key = 'pause'")" "quota exhausted" "pause row"
 expect_rc 0 "$C" status
@@ -392,10 +393,12 @@ eq "$(sq "SELECT count(*) FROM blobs WHERE id NOT IN (SELECT blob_id FROM inputs
 [ "$old" -gt 0 ] || fail "nothing was finished before prune"
 
 echo "# rows left by a job deleted with foreign keys off are not inherited"
+# (SQLite: another program's connection has them off by default; PostgreSQL
+# always enforces them, the delete cascades)
 expect_rc 0 "$C" submit -p "to delete" --model gpt-image-2.6-flare a.png
 gone=$(cat out.txt)
 sq "INSERT INTO attempts (job_id, number, started_at) VALUES ($gone, 1, 1); DELETE FROM jobs WHERE id = $gone"
-eq "$(sq "SELECT count(*) FROM inputs WHERE job_id = $gone")" 1 "inputs left behind (foreign keys off)"
+eq "$(sq "SELECT count(*) FROM inputs WHERE job_id = $gone")" "$(on_pg && echo 0 || echo 1)" "inputs left behind (foreign keys off)"
 expect_rc 0 "$C" submit -p "after a deleted job" --model gpt-image-2.6-flare b.png
 new=$(cat out.txt)
 [ "$new" -gt "$gone" ] || fail "job id $gone was reused"
@@ -404,13 +407,19 @@ eq "$(sq "SELECT count(*) FROM attempts WHERE job_id = $new")" 0 "attempts of th
 eq "$(sq "SELECT count(*) FROM events WHERE job_id = $new")" 1 "history of the job after a deleted one"
 
 echo "# database unavailable: exit 3"
-expect_rc 3 "$C" --db "$tmp/notes.txt" list
+expect_rc 3 "$C" --db "$T/notes.txt" list
 err_has "cannot open DB"
-cp "$DB" newer.db
-sqlite3 newer.db "PRAGMA user_version = 99"
-expect_rc 3 "$C" --db newer.db list
+if on_pg; then
+	newer=$DB
+	sq "UPDATE schema_version SET version = 99"
+else
+	newer=newer.db
+	cp "$DB" newer.db
+	sqlite3 newer.db "PRAGMA user_version = 99"
+fi
+expect_rc 3 "$C" --db "$newer" list
 err_has "newer"
-expect_rc 3 "$C" --db newer.db init
-expect_rc 3 "$C" --db "$tmp/no/such/dir/q.db" init
+expect_rc 3 "$C" --db "$newer" init
+expect_rc 3 "$C" --db "$T/no/such/dir/q.db" init
 
 echo "PASS t_ctl_basic"

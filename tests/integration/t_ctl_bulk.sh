@@ -5,22 +5,16 @@
 # time (user + sys), not wall time: this runs with sanitizers beside other
 # tests on two cores, where waiting for a core once took a 4.5 s submit past
 # 10 s of wall time. scripts/bench measures wall time in a Release build.
-set -euo pipefail
+# The database is lib.sh's: an SQLite file, or PostgreSQL in it.pg.t_ctl_bulk
+# (the client's CPU is measured there too, not the server's).
+. "$(dirname "$0")/lib.sh"
 
-: "${IMGEDITCTL:?set IMGEDITCTL to the imgeditctl binary}"
 C=$IMGEDITCTL
-for tool in sqlite3 python3; do
-	command -v "$tool" >/dev/null || { echo "FAIL: $tool is needed" >&2; exit 1; }
-done
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+tmp=$T
 cd "$tmp"
-export IMGEDIT_DB=$tmp/q.db
 N=10000
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-sq() { sqlite3 -batch "$IMGEDIT_DB" "$@"; }
+sq() { sql "$@"; }
 # cpu_ms CMD...: runs CMD (stdout to $OUT), prints its user+sys CPU in ms.
 cpu_ms() {
 	local TIMEFORMAT='%3U %3S' t

@@ -38,30 +38,30 @@ test_sql(void)
 
 	CHECK(copyplan_table("daemons") == NULL);
 	CHECK_INT(copyplan_select(sql, sizeof(sql), inputs, CQ_LAST, CW_ALL,
-	    0, 0), 0);
+	    0, ""), 0);
 	CHECK_STR(sql, "SELECT job_id, role, ordinal FROM inputs ORDER BY "
 	    "job_id DESC, role DESC, ordinal DESC LIMIT 1");
 	CHECK_INT(copyplan_select(sql, sizeof(sql), inputs, CQ_SIZES,
-	    CW_RANGE, 1, 1), 0);
-	CHECK_STR(sql, "SELECT job_id::bigint, role, ordinal::bigint, "
-	    "coalesce(octet_length(data), 0)::bigint FROM inputs WHERE "
-	    "(job_id, role, ordinal) > ($1, $2, $3) AND (job_id, role, ordinal) "
-	    "<= ($4, $5, $6) ORDER BY job_id, role, ordinal LIMIT $7");
+	    CW_RANGE, 1, " COLLATE \"C\""), 0);
+	CHECK_STR(sql, "SELECT job_id, role, ordinal, "
+	    "coalesce(length(data), 0) FROM inputs WHERE "
+	    "(job_id, role, ordinal) > (?, ?, ?) AND (job_id, role, ordinal) "
+	    "<= (?, ?, ?) ORDER BY job_id, role, ordinal LIMIT ?");
 	CHECK_INT(copyplan_nparams(inputs, CW_RANGE), 6);
 	CHECK_INT(copyplan_select(sql, sizeof(sql), control, CQ_COUNT,
-	    CW_UPTO, 0, 1), 0);
-	CHECK_STR(sql, "SELECT count(*)::bigint FROM control WHERE (key "
-	    "COLLATE \"C\") <= ($1)");
+	    CW_UPTO, 0, " COLLATE \"C\""), 0);
+	CHECK_STR(sql, "SELECT count(*) FROM control WHERE (key "
+	    "COLLATE \"C\") <= (?)");
 	CHECK_INT(copyplan_select(sql, sizeof(sql), control, CQ_ROWS,
-	    CW_AFTER, 1, 0), 0);
+	    CW_AFTER, 1, ""), 0);
 	CHECK_STR(sql, "SELECT key, value FROM control WHERE (key) > (?) "
 	    "ORDER BY key LIMIT ?");
-	CHECK_INT(copyplan_insert(sql, sizeof(sql), control, 1), 0);
-	CHECK_STR(sql, "INSERT INTO control (key, value) VALUES ($1, $2)");
+	CHECK_INT(copyplan_insert(sql, sizeof(sql), control), 0);
+	CHECK_STR(sql, "INSERT INTO control (key, value) VALUES (?, ?)");
 	/* too small a buffer is an error, not a cut statement */
-	CHECK_INT(copyplan_select(sql, 40, images, CQ_ROWS, CW_ALL, 0, 0), -1);
+	CHECK_INT(copyplan_select(sql, 40, images, CQ_ROWS, CW_ALL, 0, ""), -1);
 	CHECK_INT(copyplan_select(sql, sizeof(sql), copyplan_table("jobs"),
-	    CQ_SIZES, CW_ALL, 0, 0), -1);
+	    CQ_SIZES, CW_ALL, 0, ""), -1);
 	CHECK_INT(copyplan_width(inputs, CQ_SIZES), 4);
 	CHECK_INT(copyplan_type(inputs, CQ_SIZES, 3), CC_INT);
 	CHECK_INT(copyplan_type(inputs, CQ_SIZES, 1), CC_TEXT);
@@ -91,7 +91,7 @@ test_schema(void)
 		for (w = 0; w < 4; w++)
 			for (where = CW_ALL; where <= CW_AT; where++) {
 				if (copyplan_select(sql, sizeof(sql), t,
-				    whats[w], (enum cq_where)where, 1, 0) == -1)
+				    whats[w], (enum cq_where)where, 1, "") == -1)
 					continue;
 				s = NULL;
 				CHECK_INT(sqlite3_prepare_v2(store_db(st), sql,
@@ -101,7 +101,7 @@ test_schema(void)
 				    (whats[w] == CQ_ROWS || whats[w] == CQ_SIZES));
 				sqlite3_finalize(s);
 			}
-		CHECK_INT(copyplan_insert(sql, sizeof(sql), t, 0), 0);
+		CHECK_INT(copyplan_insert(sql, sizeof(sql), t), 0);
 		CHECK_INT(sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL),
 		    SQLITE_OK);
 		sqlite3_finalize(s);

@@ -1,0 +1,534 @@
+/* sqlite/rows.c: rows.h on SQLite: the file opened as the store opens it
+ * (WAL, foreign keys, busy timeout), statements, errors, the dialect. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "rows.h"
+#include "store.h"
+#include "util.h"
+
+/* Pages given back per incremental_vacuum step: each is a write
+ * transaction of its own, short enough not to hold the daemon's writes
+ * (256 pages of 64 KiB: 16 MB). */
+#define VACUUM_STEP_PAGES 256
+
+struct rows_conn {
+	struct store *st;
+	sqlite3 *db;
+	int busy_ms;
+	char name[4096];
+	char err[512];     /* a message of ours, when set: before SQLite's */
+	enum db_err cls;
+};
+
+struct rows_stmt {
+	struct rows_conn *c;
+	sqlite3_stmt *s;
+};
+
+static enum db_err
+class_of(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return DBE_OK;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return DBE_LOCK;
+	case SQLITE_FULL:
+		return DBE_FULL;
+	case SQLITE_IOERR:
+		return DBE_IO;
+	case SQLITE_CONSTRAINT:
+		return DBE_CONSTRAINT;
+	default:
+		return DBE_OTHER;
+	}
+}
+
+/* Keeps rc's class; -1 unless rc is a success. */
+static int
+note(struct rows_conn *c, int rc)
+{
+	c->err[0] = '\0';
+	c->cls = class_of(rc);
+	return c->cls == DBE_OK ? 0 : -1;
+}
+
+/* "file:PATH?mode=ro" with PATH's URI-special bytes percent-encoded.
+ * Returns 0, or -1 if it does not fit. */
+static int
+readonly_uri(const char *path, char *uri, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 5;
+
+	if (n < 16)
+		return -1;
+	memcpy(uri, "file:", 5);
+	for (; *path != '\0'; path++) {
+		unsigned char ch = (unsigned char)*path;
+
+		if (o + 4 >= n)
+			return -1;
+		if (ch <= ' ' || ch >= 0x7f || strchr("%?#&=", ch) != NULL) {
+			uri[o++] = '%';
+			uri[o++] = hex[ch >> 4];
+			uri[o++] = hex[ch & 15];
+		} else
+			uri[o++] = (char)ch;
+	}
+	if (o + sizeof("?mode=ro") > n)
+		return -1;
+	memcpy(uri + o, "?mode=ro", sizeof("?mode=ro"));
+	return 0;
+}
+
+/* Read-write; read-only when asked, or when the file is not ours to
+ * write. A missing file is an error unless ROWS_CREATE. */
+static struct store *
+open_store(const char *path, int flags, int busy_ms, char *err, size_t errlen)
+{
+	struct store *st;
+	struct stat sb;
+	char uri[8192];
+
+	if (flags & ROWS_CREATE)
+		return store_open(path, STORE_CREATE, busy_ms, err, errlen);
+	if (stat(path, &sb) == -1) {
+		snprintf(err, errlen, "%s: %s%s", path, strerror(errno),
+		    errno == ENOENT ? " (create it with: imgeditctl --db PATH "
+		    "init)" : "");
+		return NULL;
+	}
+	if (flags & ROWS_READONLY) {
+		if (readonly_uri(path, uri, sizeof(uri)) == -1) {
+			snprintf(err, errlen, "%s: path too long", path);
+			return NULL;
+		}
+		return store_open(uri, STORE_READONLY, busy_ms, err, errlen);
+	}
+	st = store_open(path, 0, busy_ms, err, errlen);
+	if (st == NULL && access(path, W_OK) == -1 && errno == EACCES)
+		st = store_open(path, STORE_READONLY, busy_ms, err, errlen);
+	return st;
+}
+
+static int
+sq_open(const char *uri, int flags, int busy_ms, struct rows_conn **out,
+    char *err, size_t errlen)
+{
+	struct rows_conn *c;
+
+	*out = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if ((c->st = open_store(uri, flags, busy_ms, c->err,
+	    sizeof(c->err))) == NULL) {
+		/* every message names the file */
+		if (strncmp(c->err, uri, strlen(uri)) == 0)
+			snprintf(err, errlen, "%s", c->err);
+		else
+			snprintf(err, errlen, "%s: %s", uri, c->err);
+		free(c);
+		return -1;
+	}
+	c->err[0] = '\0';
+	c->db = store_db(c->st);
+	c->busy_ms = busy_ms;
+	strlcpy_safe(c->name, uri, sizeof(c->name));
+	*out = c;
+	return 0;
+}
+
+static void
+sq_close(struct rows_conn *c)
+{
+	if (c == NULL)
+		return;
+	store_close(c->st);
+	free(c);
+}
+
+static const char *
+sq_display(struct rows_conn *c)
+{
+	return c->name;
+}
+
+static int
+sq_version(struct rows_conn *c, int *have, int *want)
+{
+	*want = store_schema_version(c->st, have);
+	if (*have >= 0)
+		return 0;
+	note(c, sqlite3_errcode(c->db));
+	c->cls = c->cls == DBE_OK ? DBE_OTHER : c->cls;
+	return -1;
+}
+
+static int
+sq_migrate(struct rows_conn *c, int wait_ms, int *have)
+{
+	(void)wait_ms;  /* the busy timeout: BEGIN IMMEDIATE waits */
+	if (store_migrate(c->st, c->err, sizeof(c->err)) != STORE_OK) {
+		c->cls = DBE_OTHER;
+		return -1;
+	}
+	store_schema_version(c->st, have);
+	return 0;
+}
+
+static int
+sq_exec(struct rows_conn *c, const char *sql)
+{
+	return note(c, sqlite3_exec(c->db, sql, NULL, NULL, NULL));
+}
+
+static int
+sq_begin(struct rows_conn *c, int write)
+{
+	return sq_exec(c, write ? "BEGIN IMMEDIATE" : "BEGIN");
+}
+
+static int
+sq_commit(struct rows_conn *c)
+{
+	int rc;
+
+	if ((rc = sq_exec(c, "COMMIT")) == -1)
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+static void
+sq_rollback(struct rows_conn *c)
+{
+	if (!sqlite3_get_autocommit(c->db))
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int
+sq_prepare(struct rows_conn *c, const char *sql, struct rows_stmt **out)
+{
+	struct rows_stmt *s;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		c->cls = DBE_OTHER;
+		return -1;
+	}
+	s->c = c;
+	if (note(c, sqlite3_prepare_v3(c->db, sql, -1,
+	    SQLITE_PREPARE_PERSISTENT, &s->s, NULL)) == -1) {
+		free(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+static int
+sq_bind_int64(struct rows_stmt *s, int i, int64_t v)
+{
+	return note(s->c, sqlite3_bind_int64(s->s, i, v));
+}
+
+static int
+sq_bind_text(struct rows_stmt *s, int i, const char *v)
+{
+	return note(s->c, v == NULL ? sqlite3_bind_null(s->s, i) :
+	    sqlite3_bind_text(s->s, i, v, -1, SQLITE_STATIC));
+}
+
+static int
+sq_bind_blob(struct rows_stmt *s, int i, const void *p, size_t n)
+{
+	return note(s->c, sqlite3_bind_blob64(s->s, i, n ? p : "", n,
+	    SQLITE_STATIC));
+}
+
+static int
+sq_bind_null(struct rows_stmt *s, int i)
+{
+	return note(s->c, sqlite3_bind_null(s->s, i));
+}
+
+static int
+sq_step(struct rows_stmt *s)
+{
+	int rc = sqlite3_step(s->s);
+
+	if (rc == SQLITE_ROW)
+		return ROWS_ROW;
+	if (rc == SQLITE_DONE)
+		return ROWS_DONE;
+	note(s->c, sqlite3_errcode(s->c->db));
+	if (s->c->cls == DBE_OK)
+		s->c->cls = DBE_OTHER;
+	return -1;
+}
+
+static int
+sq_column_count(struct rows_stmt *s)
+{
+	return sqlite3_column_count(s->s);
+}
+
+static const char *
+sq_column_name(struct rows_stmt *s, int i)
+{
+	return sqlite3_column_name(s->s, i);
+}
+
+static enum rows_type
+sq_column_type(struct rows_stmt *s, int i)
+{
+	switch (sqlite3_column_type(s->s, i)) {
+	case SQLITE_INTEGER:
+		return ROWS_INT;
+	case SQLITE_FLOAT:
+		return ROWS_REAL;
+	case SQLITE_NULL:
+		return ROWS_NULL;
+	case SQLITE_BLOB:
+		return ROWS_BLOB;
+	default:
+		return ROWS_TEXT;
+	}
+}
+
+static int64_t
+sq_column_int64(struct rows_stmt *s, int i)
+{
+	return sqlite3_column_int64(s->s, i);
+}
+
+static double
+sq_column_double(struct rows_stmt *s, int i)
+{
+	return sqlite3_column_double(s->s, i);
+}
+
+static const char *
+sq_column_text(struct rows_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s->s, i);
+}
+
+static const void *
+sq_column_blob(struct rows_stmt *s, int i)
+{
+	return sqlite3_column_blob(s->s, i);
+}
+
+static size_t
+sq_column_bytes(struct rows_stmt *s, int i)
+{
+	return (size_t)sqlite3_column_bytes(s->s, i);
+}
+
+static void
+sq_reset(struct rows_stmt *s)
+{
+	sqlite3_reset(s->s);
+	sqlite3_clear_bindings(s->s);
+}
+
+static void
+sq_finalize(struct rows_stmt *s)
+{
+	if (s == NULL)
+		return;
+	sqlite3_finalize(s->s);
+	free(s);
+}
+
+static int64_t
+sq_changes(struct rows_conn *c)
+{
+	return sqlite3_changes64(c->db);
+}
+
+static enum db_err
+sq_error(struct rows_conn *c)
+{
+	return c->cls;
+}
+
+static const char *
+sq_errmsg(struct rows_conn *c)
+{
+	return c->err[0] != '\0' ? c->err : sqlite3_errmsg(c->db);
+}
+
+/* ---- the dialect ---- */
+
+static int
+pragma(struct rows_conn *c, const char *sql, int64_t *v)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*v = 0;
+	if (note(c, sqlite3_prepare_v2(c->db, sql, -1, &s, NULL)) == -1)
+		return -1;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : note(c, rc);
+}
+
+static int
+sq_db_size(struct rows_conn *c, int64_t *size, int64_t *free_bytes)
+{
+	int64_t pages, page, nfree;
+
+	if (pragma(c, "PRAGMA page_count", &pages) == -1 ||
+	    pragma(c, "PRAGMA page_size", &page) == -1 ||
+	    pragma(c, "PRAGMA freelist_count", &nfree) == -1)
+		return -1;
+	*size = pages * page;
+	*free_bytes = nfree * page;
+	return 0;
+}
+
+/* A try at the write lock without waiting, rolled back at once. */
+static int
+sq_write_locked(struct rows_conn *c)
+{
+	int rc;
+
+	sqlite3_busy_timeout(c->db, 0);
+	rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_busy_timeout(c->db, c->busy_ms);
+	return (rc & 0xff) == SQLITE_BUSY ? 1 : rc == SQLITE_OK ? 0 : -1;
+}
+
+/* Gives free pages back to the file system, in steps, when the file
+ * allows it (auto_vacuum = INCREMENTAL, as new files are made); then a
+ * checkpoint, so that the database file itself shrinks. */
+static int
+sq_reclaim(struct rows_conn *c, int64_t deleted_bytes, struct rows_reclaim *r)
+{
+	char step[64];
+	int64_t av, nfree, before, page;
+
+	(void)deleted_bytes;
+	memset(r, 0, sizeof(*r));
+	if (pragma(c, "PRAGMA auto_vacuum", &av) == -1 ||
+	    pragma(c, "PRAGMA freelist_count", &before) == -1 ||
+	    pragma(c, "PRAGMA page_size", &page) == -1)
+		return -1;
+	nfree = before;
+	if (av == 2) {
+		r->incremental = 1;
+		snprintf(step, sizeof(step), "PRAGMA incremental_vacuum(%d)",
+		    VACUUM_STEP_PAGES);
+		while (nfree > 0)
+			if (sq_exec(c, step) == -1 ||
+			    pragma(c, "PRAGMA freelist_count", &nfree) == -1)
+				return -1;
+		sqlite3_exec(c->db, "PRAGMA wal_checkpoint(PASSIVE)", NULL,
+		    NULL, NULL);
+	}
+	r->freed_bytes = (before - nfree) * page;
+	r->free_bytes = nfree * page;
+	return 0;
+}
+
+static int
+sq_data_version(struct rows_conn *c, int64_t *v)
+{
+	return pragma(c, "PRAGMA data_version", v);
+}
+
+/* Incremental blob I/O: only the chunk asked for is read. */
+static int
+sq_blob_read(struct rows_conn *c, const char *table, const char *column,
+    int64_t id, int (*sink)(void *arg, const void *p, size_t n), void *arg)
+{
+	sqlite3_blob *blob = NULL;
+	unsigned char *chunk = NULL;
+	int size, off, n, rc = -1;
+
+	if (sqlite3_blob_open(c->db, "main", table, column, id, 0, &blob) !=
+	    SQLITE_OK) {
+		/* no such row, or a value that is not a blob */
+		rc = sqlite3_errcode(c->db);
+		sqlite3_blob_close(blob);
+		if ((rc & 0xff) == SQLITE_ERROR)
+			return 1;
+		return note(c, rc);
+	}
+	size = sqlite3_blob_bytes(blob);
+	if ((chunk = malloc(size < ROWS_READ_CHUNK ? (size ? size : 1) :
+	    ROWS_READ_CHUNK)) == NULL)
+		goto done;
+	for (off = 0; off < size; off += n) {
+		n = size - off < ROWS_READ_CHUNK ? size - off : ROWS_READ_CHUNK;
+		if (note(c, sqlite3_blob_read(blob, chunk, n, off)) == -1)
+			goto done;
+		if (sink(arg, chunk, (size_t)n) != 0) {
+			rc = -2;
+			goto done;
+		}
+	}
+	rc = 0;
+done:
+	free(chunk);
+	sqlite3_blob_close(blob);
+	return rc;
+}
+
+const struct rows_methods sqlite_rows = {
+	.name = "sqlite",
+	.sql = ROWS_SQL_SQLITE,
+	.open = sq_open,
+	.close = sq_close,
+	.display = sq_display,
+	.version = sq_version,
+	.migrate = sq_migrate,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.prepare = sq_prepare,
+	.bind_int64 = sq_bind_int64,
+	.bind_text = sq_bind_text,
+	.bind_blob = sq_bind_blob,
+	.bind_null = sq_bind_null,
+	.step = sq_step,
+	.column_count = sq_column_count,
+	.column_name = sq_column_name,
+	.column_type = sq_column_type,
+	.column_int64 = sq_column_int64,
+	.column_double = sq_column_double,
+	.column_text = sq_column_text,
+	.column_blob = sq_column_blob,
+	.column_bytes = sq_column_bytes,
+	.reset = sq_reset,
+	.finalize = sq_finalize,
+	.changes = sq_changes,
+	.error = sq_error,
+	.errmsg = sq_errmsg,
+	.bytewise = "",
+	.db_size = sq_db_size,
+	.write_locked = sq_write_locked,
+	.reclaim = sq_reclaim,
+	.data_version = sq_data_version,
+	.blob_read = sq_blob_read,
+};
