@@ -220,9 +220,9 @@ log_finish(struct run *r, int rc, const struct sq_req *req)
 		log_info("job_lost job=%lld reason=\"canceled or lease taken\"",
 		    (long long)r->job->id);
 	else if (rc < 0 && rc != STORE_LOST)
-		log_err("store_error op=finish_attempt job=%lld code=%d "
+		log_err("store_error op=finish_attempt job=%lld class=%s "
 		    "error=%s retry_in_ms=%d", (long long)r->job->id,
-		    req->errcode, LOG_Q(sq_req_error(req)), FINISH_RETRY_MS);
+		    db_err_name(req->err), LOG_Q(sq_req_error(req)), FINISH_RETRY_MS);
 }
 
 static void submit_finish(struct run *r);
@@ -440,8 +440,8 @@ image_done(void *arg, struct sq_req *req)
 		if (r->call != NULL)
 			run_abort(r, "canceled", NEXT_FAILED);
 	} else if (req->rc < 0 && req->rc != STORE_LOST) {
-		log_err("store_error op=commit_image job=%lld code=%d "
-		    "error=%s", (long long)r->job->id, req->errcode,
+		log_err("store_error op=commit_image job=%lld class=%s "
+		    "error=%s", (long long)r->job->id, db_err_name(req->err),
 		    LOG_Q(sq_req_error(req)));
 		r->store_failed = 1;
 		if (r->call != NULL) {
@@ -466,8 +466,8 @@ answered_done(void *arg, struct sq_req *req)
 	struct run *r = arg;
 
 	if (req->rc < 0 && req->rc != STORE_LOST)
-		log_warn("store_error op=attempt_answered job=%lld code=%d "
-		    "error=%s", (long long)r->job->id, req->errcode,
+		log_warn("store_error op=attempt_answered job=%lld class=%s "
+		    "error=%s", (long long)r->job->id, db_err_name(req->err),
 		    LOG_Q(sq_req_error(req)));
 	sq_req_free(req);
 	r->pending--;
@@ -899,8 +899,8 @@ claim_done(void *arg, struct sq_req *req)
 		if (req->rc == 0 && req->u.claim.next_wake > 0)
 			wake_at(d, req->u.claim.next_wake);
 		else if (req->rc < 0) {
-			log_err("store_error op=claim code=%d error=%s",
-			    req->errcode, LOG_Q(sq_req_error(req)));
+			log_err("store_error op=claim class=%s error=%s",
+			    db_err_name(req->err), LOG_Q(sq_req_error(req)));
 			wake_at(d, now_ms() + 1000); /* not only on a change */
 		}
 	}
@@ -1063,9 +1063,9 @@ lease_done(void *arg, struct sq_req *req)
 	d->leasing = 0;
 	if (req->rc < 0) {
 		/* a busy database must not let our leases lapse: again soon */
-		if (req->errcode != SQLITE_BUSY)
-			log_warn("store_error op=lease_round code=%d error=%s",
-			    req->errcode, LOG_Q(sq_req_error(req)));
+		if (req->err != DBE_LOCK)
+			log_warn("store_error op=lease_round class=%s error=%s",
+			    db_err_name(req->err), LOG_Q(sq_req_error(req)));
 		timer_set(d->lease_retry_ev, LEASE_RETRY_MS);
 	} else if (req->u.leases.requeued > 0) {
 		log_info("leases_expired requeued=%d", req->u.leases.requeued);

@@ -345,12 +345,12 @@ heartbeat_done(void *arg, struct sq_req *req)
 
 	dm->beat_pending = 0;
 	/* said once per spell: a full disk fails one every interval */
-	if (req->rc < 0 && req->errcode != SQLITE_BUSY && !dm->beat_failing)
-		log_warn("store_error op=heartbeat code=%d error=%s",
-		    req->errcode, LOG_Q(sq_req_error(req)));
+	if (req->rc < 0 && req->err != DBE_LOCK && !dm->beat_failing)
+		log_warn("store_error op=heartbeat class=%s error=%s",
+		    db_err_name(req->err), LOG_Q(sq_req_error(req)));
 	else if (req->rc >= 0 && dm->beat_failing)
 		log_info("heartbeat_resumed");
-	dm->beat_failing = req->rc < 0 && req->errcode != SQLITE_BUSY;
+	dm->beat_failing = req->rc < 0 && req->err != DBE_LOCK;
 	sq_req_free(req);
 }
 

@@ -367,17 +367,30 @@ store_errcode(struct store *st)
 	    st->errcode;
 }
 
+enum db_err
+store_err_class(int errcode)
+{
+	switch (errcode & 0xff) {
+	case SQLITE_OK: case SQLITE_ROW: case SQLITE_DONE:
+		return DBE_OK;
+	case SQLITE_BUSY: case SQLITE_LOCKED:
+		return DBE_LOCK;
+	case SQLITE_FULL:
+		return DBE_FULL;
+	case SQLITE_IOERR: case SQLITE_NOMEM: case SQLITE_CANTOPEN:
+	case SQLITE_PROTOCOL: case SQLITE_READONLY:
+		return DBE_IO;
+	case SQLITE_CONSTRAINT:
+		return DBE_CONSTRAINT;
+	default:
+		return DBE_OTHER;
+	}
+}
+
 int
 store_error_transient(int errcode)
 {
-	switch (errcode & 0xff) {
-	case SQLITE_BUSY: case SQLITE_LOCKED: case SQLITE_FULL:
-	case SQLITE_IOERR: case SQLITE_NOMEM: case SQLITE_CANTOPEN:
-	case SQLITE_PROTOCOL: case SQLITE_READONLY:
-		return 1;
-	default:
-		return 0;
-	}
+	return db_err_transient(store_err_class(errcode));
 }
 
 /* ---- fault injection ---- */

@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "dberr.h"
 #include "jobstate.h"
 
 #define STORE_OK 0
@@ -42,6 +43,11 @@ const char *store_errmsg(struct store *st);
 /* SQLite's primary result code of the last failed call on this connection
  * (SQLITE_BUSY, SQLITE_FULL, SQLITE_IOERR, ...), 0 if none. */
 int store_errcode(struct store *st);
+
+/* The neutral class (dberr.h) of an SQLite result code: BUSY and LOCKED
+ * a lock, FULL full, IOERR, NOMEM, CANTOPEN, PROTOCOL and READONLY io,
+ * CONSTRAINT constraint, the rest other. */
+enum db_err store_err_class(int errcode);
 
 /* Whether an error with that code may pass by itself (a lock, a full disk,
  * an I/O error), so the same write is worth trying again; a constraint or

@@ -70,7 +70,7 @@ sq_req_new(enum sq_op op, sq_done_fn done, void *arg)
 const char *
 sq_req_error(const struct sq_req *r)
 {
-	return r->error[0] ? r->error : sqlite3_errstr(r->errcode);
+	return r->error[0] ? r->error : db_err_name(r->err);
 }
 
 void
@@ -134,6 +134,7 @@ exec_req(struct storeq *q, struct sq_req *r)
 {
 	struct store *st = q->st;
 	const char *id = q->daemon_id;
+	int code;
 
 	switch (r->op) {
 	case SQ_CLAIM:
@@ -171,9 +172,15 @@ exec_req(struct storeq *q, struct sq_req *r)
 	}
 	if (r->op == SQ_IMAGE || r->op == SQ_FINISH)
 		r->written = store_last_written(st);
-	r->errcode = r->rc < 0 && r->rc != STORE_LOST ? store_errcode(st) : 0;
-	if (r->rc < 0 && r->errcode == 0)
-		r->errcode = SQLITE_ERROR;
+	if (r->rc < 0 && r->rc != STORE_LOST) {
+		code = store_errcode(st);
+		r->err = store_err_class(code);
+		snprintf(r->error, sizeof(r->error), "%s",
+		    sqlite3_errstr(code ? code : SQLITE_ERROR));
+	} else {
+		r->err = DBE_OK;
+		r->error[0] = '\0';
+	}
 }
 
 /* With mu held: r is done; the loop is told. */
@@ -212,12 +219,11 @@ drain_side(struct storeq *q)
 /* A write met an error; since: when the first try of it failed, began:
  * when that try began (SQLite's busy handler waited from then). */
 static void
-health_note(struct storeq *q, int errcode, int64_t since, int64_t began)
+health_note(struct storeq *q, const struct sq_req *r, int64_t since,
+    int64_t began)
 {
-	int busy = errcode == SQLITE_BUSY || errcode == SQLITE_LOCKED;
-
 	pthread_mutex_lock(&q->mu);
-	if (busy) {
+	if (r->err == DBE_LOCK) {
 		q->locked_since = since;
 		if (q->lock_wait_since == 0) {
 			q->lock_waits++;
@@ -225,7 +231,7 @@ health_note(struct storeq *q, int errcode, int64_t since, int64_t began)
 		}
 	} else {
 		q->fault_since = since;
-		snprintf(q->fault, sizeof(q->fault), "%s", sqlite3_errstr(errcode));
+		snprintf(q->fault, sizeof(q->fault), "%.127s", r->error);
 	}
 	pthread_mutex_unlock(&q->mu);
 }
@@ -295,9 +301,9 @@ run_ordered(struct storeq *q, struct sq_req *r)
 		t0 = mono_ms();
 		exec_req(q, r);
 		if (r->rc >= 0 || r->rc == STORE_LOST ||
-		    !store_error_transient(r->errcode))
+		    !db_err_transient(r->err))
 			break;
-		busy = r->errcode == SQLITE_BUSY || r->errcode == SQLITE_LOCKED;
+		busy = r->err == DBE_LOCK;
 		if (since == 0) {
 			since = mono_ms();
 			began = t0;
@@ -305,13 +311,13 @@ run_ordered(struct storeq *q, struct sq_req *r)
 		if (!said && (!busy || mono_ms() - since >= 1000)) {
 			/* a lock for less than a second is everyday life */
 			said = 1;
-			log_warn("store_waiting op=%s code=%d error=\"%s\" "
+			log_warn("store_waiting op=%s class=%s error=\"%s\" "
 			    "note=\"tried again until it commits; the data "
-			    "waits in memory\"", sq_op_name(r->op), r->errcode,
-			    sqlite3_errstr(r->errcode));
+			    "waits in memory\"", sq_op_name(r->op),
+			    db_err_name(r->err), r->error);
 		}
 		tries++;
-		health_note(q, r->errcode, since, began);
+		health_note(q, r, since, began);
 		drain_side(q);
 		if (!busy) {
 			nap(q, wait);
@@ -473,7 +479,8 @@ storeq_submit(struct storeq *q, struct sq_req *r)
 	pthread_mutex_lock(&q->mu);
 	if (q->closed) {
 		r->rc = STORE_ERR;
-		r->errcode = SQLITE_MISUSE;
+		r->err = DBE_OTHER;
+		snprintf(r->error, sizeof(r->error), "the store is closing");
 		complete_locked(q, r);
 	} else {
 		TAILQ_INSERT_TAIL(is_ordered(r->op) ? &q->ordered : &q->side, r,

@@ -9,6 +9,7 @@
 
 #include <event2/event.h>
 
+#include "dberr.h"
 #include "store.h"
 #include "util.h"
 
@@ -41,10 +42,8 @@ struct sq_req {
 	sq_done_fn done;
 	void *arg;
 	int rc;             /* STORE_OK, STORE_LOST, ...; claim: how many */
-	int errcode;        /* SQLite's code when rc < 0 (PostgreSQL: the
-	                     * nearest: BUSY a lock, IOERR a lost connection,
-	                     * FULL a full disk) */
-	char error[160];    /* PostgreSQL: its SQLSTATE and message */
+	enum db_err err;    /* rc < 0 (not STORE_LOST): its class (dberr.h) */
+	char error[160];    /* ... and the backend's own text, for the log */
 	int written;        /* image, finish: the row was written (metrics) */
 	uint64_t seq;       /* when it ran: orders results on the loop */
 	TAILQ_ENTRY(sq_req) entry;
@@ -112,8 +111,8 @@ struct storeq;
 /* The op's name for the log ("claim", "image", ...). */
 const char *sq_op_name(enum sq_op op);
 
-/* The text of req's error (rc < 0): PostgreSQL's message, or SQLite's
- * for its code. */
+/* The text of req's error (rc < 0): the backend's own, or its class's
+ * name when it gave none. */
 const char *sq_req_error(const struct sq_req *req);
 
 /* Starts the writer thread on st (opened and migrated; from now on only

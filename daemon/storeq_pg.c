@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "log.h"
 #include "pgconn.h"
 #include "pgstore.h"
@@ -99,28 +97,28 @@ is_transient(const struct pgconn_reply *rep)
 	return rep->lost || state_in(rep->sqlstate, transient_states);
 }
 
-/* The SQLite code nearest to rep, for the callers' checks (BUSY: a lock). */
-static int
-errcode_of(const struct pgconn_reply *rep)
+/* rep's neutral class (dberr.h), for the callers' checks. */
+static enum db_err
+err_of(const struct pgconn_reply *rep)
 {
 	if (rep->lost)
-		return SQLITE_IOERR;
+		return DBE_LOST;
 	if (is_lock(rep))
-		return SQLITE_BUSY;
+		return DBE_LOCK;
 	if (strcmp(rep->sqlstate, "53100") == 0)
-		return SQLITE_FULL;
-	if (strcmp(rep->sqlstate, "53200") == 0)
-		return SQLITE_NOMEM;
+		return DBE_FULL;
+	if (strncmp(rep->sqlstate, "23", 2) == 0)
+		return DBE_CONSTRAINT;
 	if (state_in(rep->sqlstate, transient_states))
-		return SQLITE_IOERR;
-	return SQLITE_ERROR;
+		return DBE_IO;
+	return DBE_OTHER;
 }
 
 static void
 set_error(struct sq_req *r, const struct pgconn_reply *rep)
 {
 	r->rc = STORE_ERR;
-	r->errcode = errcode_of(rep);
+	r->err = err_of(rep);
 	snprintf(r->error, sizeof(r->error), "%s%s%s", rep->sqlstate,
 	    rep->sqlstate[0] ? ": " : "", rep->error ? rep->error : "no answer");
 }
