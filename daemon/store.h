@@ -9,12 +9,9 @@
 #include <sqlite3.h>
 
 #include "dberr.h"
+#include "job.h"
 #include "jobstate.h"
 
-#define STORE_OK 0
-#define STORE_ERR (-1)   /* database error; message in store_errmsg */
-#define STORE_LOST (-2)  /* the job is no longer ours (canceled, lease taken) */
-#define STORE_BUSY (-3)  /* still locked after the busy timeout: try again later */
 
 #define STORE_CREATE 0x1   /* create the file if missing */
 #define STORE_READONLY 0x2 /* open read-only (no migration) */
@@ -123,42 +120,6 @@ int store_control_get(struct store *st, const char *key, char **value);
 
 /* ---- claiming ---- */
 
-enum input_role { INPUT_IMAGE, INPUT_MASK };
-
-struct job_input {
-	enum input_role role;
-	int ordinal;
-	char *filename;
-	char *content_type; /* NULL when the writer left it to sniffing */
-	unsigned char *data;
-	size_t size;
-};
-
-struct claimed_job {
-	int64_t id;
-	int64_t attempt_id;
-	int attempt;        /* number of this attempt's row, 1-based */
-	int counted;        /* attempts that count, this one included */
-	int max_attempts;
-	int stream;
-	char *params;       /* JSON text as stored (may be invalid: validate!) */
-	struct job_input *inputs; /* images by ordinal, then the mask */
-	size_t ninputs;
-	char *load_error;   /* non-NULL: inputs could not be read (reason) */
-	int load_transient; /* ... because of the database, not the job */
-};
-void claimed_job_free(struct claimed_job *job);
-
-/* Frees the input bytes (data = NULL; names, types and sizes stay). */
-void claimed_job_drop_input_bytes(struct claimed_job *job);
-
-/* Largest input the daemon loads: sizes are read from the database
- * (length()) first, so a hostile row cannot make it allocate more. */
-#define STORE_INPUT_MAX (50u << 20)
-#define STORE_INPUTS_MAX 17 /* 16 images and a mask */
-/* Longest params text: a 32,000-character prompt and the rest, with room. */
-#define STORE_PARAMS_MAX (256 * 1024)
-
 /* A claim closes what is left open of the job's earlier attempts (P1 the
  * job, P2 now): a run of it that goes on (canceled and retried before its
  * daemon could tell) is then no longer the job's: its images are kept,
@@ -187,10 +148,6 @@ int store_job_counts(struct store *st, const char *const *states, int n,
  * queued/retry_wait jobs. Returns 1 with *when, 0 if none, or STORE_ERR. */
 int store_next_wake(struct store *st, int64_t *when);
 
-/* A job this daemon runs, and the attempt it runs it under. */
-struct store_run_ref {
-	int64_t job_id, attempt_id;
-};
 
 /* Extends the lease of the listed jobs, those still running under this
  * daemon's lease, until expires (the jobs of attempts no longer running
@@ -225,21 +182,6 @@ int store_attempt_answered(struct store *st, int64_t attempt_id,
 
 /* ---- results ---- */
 
-enum image_kind { IMAGE_PARTIAL, IMAGE_FINAL };
-
-struct store_image {
-	int64_t job_id, attempt_id;
-	enum image_kind kind;
-	int idx;            /* final: output index; partial: arrival order */
-	int partial_index;  /* as reported, -1 if none */
-	const char *format; /* png, jpeg, webp */
-	int width, height;  /* 0 if unknown */
-	const char *sha256; /* hex */
-	const char *quality, *background, *reported_size; /* may be NULL */
-	const unsigned char *data;
-	size_t size;
-};
-
 /* Stores one image in its own transaction, into an attempt of this daemon's
  * (what upstream sent for an attempt is kept, even when the job was
  * canceled or its lease taken meanwhile). Returns STORE_OK; STORE_LOST when
@@ -256,14 +198,6 @@ int store_commit_image(struct store *st, const char *daemon_id,
  * tables. */
 int store_last_written(const struct store *st);
 
-struct attempt_result {
-	const char *outcome;     /* attempts.outcome */
-	int http_status;         /* 0 if none */
-	const char *request_id;
-	const char *error_type, *error_code, *error_message;
-	int64_t input_tokens, output_tokens, total_tokens;
-	const char *usage_json;  /* may be NULL */
-};
 
 /* Closes the attempt row, if it is still open (an ended attempt is never
  * rewritten), and moves the job, in one transaction, if the job is still

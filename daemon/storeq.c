@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "store.h"
 #include "storeq_pg.h"
 #include "util.h"
 

@@ -10,7 +10,8 @@
 #include <event2/event.h>
 
 #include "dberr.h"
-#include "store.h"
+#include "job.h"
+#include "jobstate.h"
 #include "util.h"
 
 /*
@@ -107,6 +108,7 @@ struct storeq_health {
 };
 
 struct storeq;
+struct store;
 
 /* The op's name for the log ("claim", "image", ...). */
 const char *sq_op_name(enum sq_op op);

@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <sqlite3.h>
 
+#include "store.h"
 #include "storeq.h"
 #include "testutil.h"
 #include "util.h"
