@@ -124,7 +124,7 @@ struct storeq *storeq_new(struct event_base *base, struct store *st,
     const char *daemon_id);
 
 /* The same queue on PostgreSQL at uri (copied), run on base's loop by
- * libpq, no thread (storeq_pg.h); daemon_id, host and pid fill its
+ * libpq, no thread (pg/queue.h); daemon_id, host and pid fill its
  * daemons row at the first heartbeat. Connecting goes on in the
  * background: requests wait for it. Returns NULL when out of memory.
  * Caller owns: storeq_free, which also marks the daemons row stopped. */

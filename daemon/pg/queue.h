@@ -1,4 +1,4 @@
-/* storeq_pg.h: the daemon's store queue on PostgreSQL (storeq.h's requests
+/* pg/queue.h: the daemon's store queue on PostgreSQL (storeq.h's requests
  * run on the loop through pgstore.c); storeq.c hands requests to it. */
 #ifndef IMGEDIT_STOREQ_PG_H
 #define IMGEDIT_STOREQ_PG_H

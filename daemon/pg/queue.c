@@ -1,6 +1,6 @@
 /* storeq_pg.c: the daemon's store queue on PostgreSQL: ordered writes one
  * at a time and tried again, the rest at once, on the loop; reconnects. */
-#include "storeq_pg.h"
+#include "queue.h"
 
 #include <stdio.h>
 #include <stdlib.h>

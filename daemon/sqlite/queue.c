@@ -14,7 +14,7 @@
 
 #include "log.h"
 #include "store.h"
-#include "storeq_pg.h"
+#include "queue.h" /* pg/queue.h, for now */
 #include "util.h"
 
 TAILQ_HEAD(sq_list, sq_req);
