@@ -1,6 +1,6 @@
-/* storeq.c: the writer thread: takes the daemon's store requests in order,
- * retries writes that meet a lock or a full disk, and hands results back. */
-#include "storeq.h"
+/* sqlite/queue.c: the SQLite queue backend: a writer thread on its own
+ * connection takes the requests in order, retries writes, hands results back. */
+#include "queue.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -12,19 +12,18 @@
 
 #include <sqlite3.h>
 
+#include "backend.h"
 #include "log.h"
 #include "store.h"
-#include "queue.h" /* pg/queue.h, for now */
 #include "util.h"
 
 TAILQ_HEAD(sq_list, sq_req);
 
 #define BUSY_WAIT_MS 100     /* SQLite's busy handler, per try */
-#define FAULT_WAIT_MIN_MS 50 /* a failing disk: first pause between tries */
-#define FAULT_WAIT_MAX_MS 2000
+#define OPEN_BUSY_MS 5000    /* ... when the thread does not run */
 
-struct storeq {
-	struct pgq *pg;             /* PostgreSQL: all of it is there */
+struct sqlq {
+	struct storeq *front;
 	struct store *st;           /* the writer thread's, while it runs */
 	char *daemon_id;
 	pthread_t thread;
@@ -35,15 +34,8 @@ struct storeq {
 	pthread_mutex_t mu;         /* guards everything below */
 	pthread_cond_t cond;        /* work queued, or quit */
 	struct sq_list ordered, side, done;
-	int queued;
 	int signaled;               /* wake_fd written, not yet read */
 	int quit, closed;
-	uint64_t seq;
-	int64_t locked_since, fault_since; /* mono ms, 0 = not now */
-	uint64_t lock_waits;        /* writes that met a lock, and waited */
-	int64_t lock_wait_ms;       /* ... this long, past waits */
-	int64_t lock_wait_since;    /* mono ms the current one began, or 0 */
-	char fault[128];
 
 	int ckpt_due;               /* writer thread only */
 };
@@ -55,47 +47,10 @@ is_ordered(enum sq_op op)
 	    op == SQ_FINISH;
 }
 
-struct sq_req *
-sq_req_new(enum sq_op op, sq_done_fn done, void *arg)
-{
-	struct sq_req *r = calloc(1, sizeof(*r));
-
-	if (r != NULL) {
-		r->op = op;
-		r->done = done;
-		r->arg = arg;
-	}
-	return r;
-}
-
-const char *
-sq_req_error(const struct sq_req *r)
-{
-	return r->error[0] ? r->error : db_err_name(r->err);
-}
-
-void
-sq_req_free(struct sq_req *r)
-{
-	int i;
-
-	if (r == NULL)
-		return;
-	if (r->op == SQ_CLAIM)
-		for (i = 0; i < SQ_CLAIM_MAX; i++)
-			claimed_job_free(r->u.claim.jobs[i]);
-	if (r->op == SQ_POLL) {
-		free(r->u.poll.pause);
-		free(r->u.poll.resume);
-		free(r->u.poll.owned);
-	}
-	free(r);
-}
-
 /* ---- the writer thread ---- */
 
 static int
-exec_poll(struct storeq *q, struct sq_req *r)
+exec_poll(struct sqlq *q, struct sq_req *r)
 {
 	int64_t v;
 	int rc;
@@ -117,7 +72,7 @@ exec_poll(struct storeq *q, struct sq_req *r)
 /* Claims up to want jobs, each in its own transaction. Returns how many,
  * or the error when the first one failed (those claimed stay claimed). */
 static int
-exec_claim(struct storeq *q, struct sq_req *r)
+exec_claim(struct sqlq *q, struct sq_req *r)
 {
 	int n = 0, rc = 0, want = r->u.claim.want;
 
@@ -131,7 +86,7 @@ exec_claim(struct storeq *q, struct sq_req *r)
 }
 
 static void
-exec_req(struct storeq *q, struct sq_req *r)
+exec_req(struct sqlq *q, struct sq_req *r)
 {
 	struct store *st = q->st;
 	const char *id = q->daemon_id;
@@ -186,11 +141,10 @@ exec_req(struct storeq *q, struct sq_req *r)
 
 /* With mu held: r is done; the loop is told. */
 static void
-complete_locked(struct storeq *q, struct sq_req *r)
+complete_locked(struct sqlq *q, struct sq_req *r)
 {
 	uint64_t one = 1;
 
-	r->seq = ++q->seq;
 	TAILQ_INSERT_TAIL(&q->done, r, entry);
 	if (!q->signaled) {
 		/* one write per read: the counter cannot overflow */
@@ -201,14 +155,13 @@ complete_locked(struct storeq *q, struct sq_req *r)
 
 /* Runs every side request queued now (polls, leases, heartbeats). */
 static void
-drain_side(struct storeq *q)
+drain_side(struct sqlq *q)
 {
 	struct sq_req *r;
 
 	pthread_mutex_lock(&q->mu);
 	while ((r = TAILQ_FIRST(&q->side)) != NULL) {
 		TAILQ_REMOVE(&q->side, r, entry);
-		q->queued--;
 		pthread_mutex_unlock(&q->mu);
 		exec_req(q, r);
 		pthread_mutex_lock(&q->mu);
@@ -217,41 +170,10 @@ drain_side(struct storeq *q)
 	pthread_mutex_unlock(&q->mu);
 }
 
-/* A write met an error; since: when the first try of it failed, began:
- * when that try began (SQLite's busy handler waited from then). */
-static void
-health_note(struct storeq *q, const struct sq_req *r, int64_t since,
-    int64_t began)
-{
-	pthread_mutex_lock(&q->mu);
-	if (r->err == DBE_LOCK) {
-		q->locked_since = since;
-		if (q->lock_wait_since == 0) {
-			q->lock_waits++;
-			q->lock_wait_since = began;
-		}
-	} else {
-		q->fault_since = since;
-		snprintf(q->fault, sizeof(q->fault), "%.127s", r->error);
-	}
-	pthread_mutex_unlock(&q->mu);
-}
-
-static void
-health_clear(struct storeq *q)
-{
-	pthread_mutex_lock(&q->mu);
-	q->locked_since = q->fault_since = 0;
-	if (q->lock_wait_since != 0)
-		q->lock_wait_ms += mono_ms() - q->lock_wait_since;
-	q->lock_wait_since = 0;
-	pthread_mutex_unlock(&q->mu);
-}
-
 /* Waits ms before the next try of a write, running the side requests
  * (polls, leases, heartbeats) that come in meanwhile. */
 static void
-nap(struct storeq *q, int64_t ms)
+nap(struct sqlq *q, int64_t ms)
 {
 	struct timespec ts;
 
@@ -276,65 +198,30 @@ nap(struct storeq *q, int64_t ms)
 	pthread_mutex_unlock(&q->mu);
 }
 
-const char *
-sq_op_name(enum sq_op op)
-{
-	static const char *const names[] = { "claim", "answered", "image",
-	    "finish", "poll", "leases", "heartbeat", "counts" };
-
-	return names[op];
-}
-
 /* A write of what a job did: tried until it commits, the job is no longer
  * ours, or the error is one that trying again cannot mend. */
 static void
-run_ordered(struct storeq *q, struct sq_req *r)
+run_ordered(struct sqlq *q, struct sq_req *r)
 {
-	int64_t since = 0, wait = FAULT_WAIT_MIN_MS;
-	int64_t t0, began = 0;
-	int tries = 0, said = 0, busy;
+	struct sq_trouble t = { 0 };
+	int64_t t0, wait;
 
-	if (r->op == SQ_IMAGE) {
-		sha256_hex(r->u.image.data, r->u.image.size, r->sha256);
-		r->u.image.sha256 = r->sha256;
-	}
+	if (r->op == SQ_IMAGE)
+		sq_req_hash_image(r); /* here, off the loop */
 	for (;;) {
 		t0 = mono_ms();
 		exec_req(q, r);
 		if (r->rc >= 0 || r->rc == STORE_LOST ||
 		    !db_err_transient(r->err))
 			break;
-		busy = r->err == DBE_LOCK;
-		if (since == 0) {
-			since = mono_ms();
-			began = t0;
-		}
-		if (!said && (!busy || mono_ms() - since >= 1000)) {
-			/* a lock for less than a second is everyday life */
-			said = 1;
-			log_warn("store_waiting op=%s class=%s error=\"%s\" "
-			    "note=\"tried again until it commits; the data "
-			    "waits in memory\"", sq_op_name(r->op),
-			    db_err_name(r->err), r->error);
-		}
-		tries++;
-		health_note(q, r, since, began);
+		wait = storeq_trouble(q->front, &t, r, t0);
 		drain_side(q);
-		if (!busy) {
+		if (r->err != DBE_LOCK)
 			nap(q, wait);
-			wait = wait * 2 < FAULT_WAIT_MAX_MS ? wait * 2 :
-			    FAULT_WAIT_MAX_MS;
-		} else if (mono_ms() - t0 < BUSY_WAIT_MS / 2) {
+		else if (mono_ms() - t0 < BUSY_WAIT_MS / 2)
 			nap(q, BUSY_WAIT_MS / 2); /* BUSY without waiting: no spin */
-		}
 	}
-	if (since != 0)
-		health_clear(q);
-	if (said) {
-		log_info("store_resumed op=%s waited_ms=%lld tries=%d rc=%d",
-		    sq_op_name(r->op), (long long)(mono_ms() - since), tries + 1,
-		    r->rc);
-	}
+	storeq_trouble_end(q->front, &t, r);
 	if (q->ckpt_due) {
 		q->ckpt_due = 0;
 		store_checkpoint(q->st, NULL);
@@ -344,7 +231,7 @@ run_ordered(struct storeq *q, struct sq_req *r)
 static void *
 writer_main(void *arg)
 {
-	struct storeq *q = arg;
+	struct sqlq *q = arg;
 	struct sq_req *r;
 	int ordered;
 
@@ -359,7 +246,6 @@ writer_main(void *arg)
 			continue;
 		}
 		TAILQ_REMOVE(ordered ? &q->ordered : &q->side, r, entry);
-		q->queued--;
 		pthread_mutex_unlock(&q->mu);
 		if (ordered)
 			run_ordered(q, r);
@@ -376,7 +262,7 @@ writer_main(void *arg)
 static void
 checkpoint_due(void *arg)
 {
-	struct storeq *q = arg;
+	struct sqlq *q = arg;
 
 	q->ckpt_due = 1;
 }
@@ -384,7 +270,7 @@ checkpoint_due(void *arg)
 /* ---- the loop's side ---- */
 
 static void
-deliver_done(struct storeq *q)
+deliver_done(struct sqlq *q)
 {
 	struct sq_list list = TAILQ_HEAD_INITIALIZER(list);
 	struct sq_req *r;
@@ -399,7 +285,7 @@ deliver_done(struct storeq *q)
 	pthread_mutex_unlock(&q->mu);
 	while ((r = TAILQ_FIRST(&list)) != NULL) {
 		TAILQ_REMOVE(&list, r, entry);
-		r->done(r->arg, r);
+		storeq_complete(q->front, r);
 	}
 }
 
@@ -411,37 +297,57 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 	deliver_done(arg);
 }
 
-struct storeq *
-storeq_new_pg(struct event_base *base, const char *uri, const char *daemon_id,
-    const char *host, int pid)
+/* Opens, migrates, arms p->faults and writes this daemon's row: the
+ * store, before any thread. Logs why not. */
+static struct store *
+open_store(const struct storeq_params *p)
 {
-	struct storeq *q;
+	struct store *st;
+	char err[512];
 
-	if ((q = calloc(1, sizeof(*q))) == NULL)
-		return NULL;
-	if ((q->pg = pgq_new(base, uri, daemon_id, host, pid)) == NULL) {
-		free(q);
+	if ((st = store_open(p->uri, STORE_CREATE, OPEN_BUSY_MS, err,
+	    sizeof(err))) == NULL) {
+		log_err("db_open_failed path=%s error=%s", LOG_Q(p->uri),
+		    LOG_Q(err));
 		return NULL;
 	}
-	return q;
+	if (store_migrate(st, err, sizeof(err)) != STORE_OK) {
+		log_err("db_migrate_failed path=%s error=%s", LOG_Q(p->uri),
+		    LOG_Q(err));
+		goto fail;
+	}
+	if (p->faults != NULL && *p->faults != '\0') {
+		if (store_set_faults(st, p->faults, err, sizeof(err)) == -1) {
+			log_err("config_error setting=IMGEDIT_STORE_FAULTS "
+			    "error=%s", LOG_Q(err));
+			goto fail;
+		}
+		log_warn("fault_injection spec=%s", LOG_Q(p->faults));
+	}
+	if (store_daemon_register(st, p->daemon_id, p->host, p->pid) !=
+	    STORE_OK) {
+		log_err("db_register_failed error=%s", LOG_Q(store_errmsg(st)));
+		goto fail;
+	}
+	return st;
+fail:
+	store_close(st);
+	return NULL;
 }
 
-void
-storeq_on_change(struct storeq *q, void (*fn)(void *), void *arg)
-{
-	if (q->pg != NULL)
-		pgq_on_change(q->pg, fn, arg);
-}
+static void sqlq_free(void *arg);
 
-struct storeq *
-storeq_new(struct event_base *base, struct store *st, const char *daemon_id)
+static void *
+sqlq_open(struct storeq *front, struct event_base *base,
+    const struct storeq_params *p, char *name, size_t namelen)
 {
-	struct storeq *q;
+	struct sqlq *q;
 	pthread_condattr_t ca;
 
+	strlcpy_safe(name, p->uri, namelen);
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
-	q->st = st;
+	q->front = front;
 	q->wake_fd = -1;
 	TAILQ_INIT(&q->ordered);
 	TAILQ_INIT(&q->side);
@@ -451,32 +357,31 @@ storeq_new(struct event_base *base, struct store *st, const char *daemon_id)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* naps ignore clock steps */
 	pthread_cond_init(&q->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	if ((q->daemon_id = strdup(daemon_id)) == NULL ||
+	if ((q->st = open_store(p)) == NULL ||
+	    (q->daemon_id = strdup(p->daemon_id)) == NULL ||
 	    (q->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
 	    (q->wake_ev = event_new(base, q->wake_fd, EV_READ | EV_PERSIST,
 	    on_wake, q)) == NULL || event_add(q->wake_ev, NULL) == -1)
 		goto fail;
 	/* the writer waits for a lock in short turns, so that between them
 	 * it can run the side requests and say how long it has waited */
-	sqlite3_busy_timeout(store_db(st), BUSY_WAIT_MS);
-	store_defer_checkpoints(st, STORE_CHECKPOINT_WAL_PAGES, checkpoint_due,
-	    q);
+	store_set_busy_timeout(q->st, BUSY_WAIT_MS);
+	store_defer_checkpoints(q->st, STORE_CHECKPOINT_WAL_PAGES,
+	    checkpoint_due, q);
 	if (pthread_create(&q->thread, NULL, writer_main, q) != 0)
 		goto fail;
 	q->started = 1;
 	return q;
 fail:
-	storeq_free(q);
+	sqlq_free(q);
 	return NULL;
 }
 
-void
-storeq_submit(struct storeq *q, struct sq_req *r)
+static void
+sqlq_submit(void *arg, struct sq_req *r)
 {
-	if (q->pg != NULL) {
-		pgq_submit(q->pg, r);
-		return;
-	}
+	struct sqlq *q = arg;
+
 	pthread_mutex_lock(&q->mu);
 	if (q->closed) {
 		r->rc = STORE_ERR;
@@ -486,45 +391,36 @@ storeq_submit(struct storeq *q, struct sq_req *r)
 	} else {
 		TAILQ_INSERT_TAIL(is_ordered(r->op) ? &q->ordered : &q->side, r,
 		    entry);
-		q->queued++;
 		pthread_cond_signal(&q->cond);
 	}
 	pthread_mutex_unlock(&q->mu);
 }
 
-void
-storeq_health(struct storeq *q, struct storeq_health *h)
+/* The thread is gone: the store is the caller's again; marks this daemon
+ * stopped, waiting for a lock as long as opening did. */
+static void
+close_store(struct sqlq *q)
 {
-	int64_t now = mono_ms();
-
-	if (q->pg != NULL) {
-		pgq_health(q->pg, h);
+	if (q->st == NULL)
 		return;
-	}
-	pthread_mutex_lock(&q->mu);
-	h->locked_ms = q->locked_since ? now - q->locked_since : 0;
-	h->fault_ms = q->fault_since ? now - q->fault_since : 0;
-	snprintf(h->fault, sizeof(h->fault), "%s", q->fault_since ? q->fault :
-	    "");
-	h->queued = q->queued;
-	h->lock_waits = q->lock_waits;
-	h->lock_wait_ms = q->lock_wait_ms + (q->lock_wait_since ?
-	    now - q->lock_wait_since : 0);
-	pthread_mutex_unlock(&q->mu);
+	store_defer_checkpoints(q->st, 0, NULL, NULL);
+	store_set_busy_timeout(q->st, OPEN_BUSY_MS);
+	if (q->daemon_id != NULL &&
+	    store_daemon_stopped(q->st, q->daemon_id) != STORE_OK)
+		log_warn("store_error op=daemon_stopped error=%s",
+		    LOG_Q(store_errmsg(q->st)));
+	store_close(q->st);
+	q->st = NULL;
 }
 
-void
-storeq_free(struct storeq *q)
+static void
+sqlq_free(void *arg)
 {
+	struct sqlq *q = arg;
 	int more;
 
 	if (q == NULL)
 		return;
-	if (q->pg != NULL) {
-		pgq_free(q->pg);
-		free(q);
-		return;
-	}
 	if (q->started) {
 		pthread_mutex_lock(&q->mu);
 		q->quit = 1;
@@ -540,9 +436,8 @@ storeq_free(struct storeq *q)
 		pthread_mutex_lock(&q->mu);
 		more = !TAILQ_EMPTY(&q->done);
 		pthread_mutex_unlock(&q->mu);
-	} while (more);
-	if (q->st != NULL)
-		store_defer_checkpoints(q->st, 0, NULL, NULL);
+	} while (more && q->wake_fd != -1);
+	close_store(q);
 	if (q->wake_ev)
 		event_free(q->wake_ev);
 	if (q->wake_fd != -1)
@@ -552,3 +447,10 @@ storeq_free(struct storeq *q)
 	free(q->daemon_id);
 	free(q);
 }
+
+const struct queue_methods sqlite_queue = {
+	.open = sqlq_open,
+	.submit = sqlq_submit,
+	.on_change = NULL,
+	.free = sqlq_free,
+};

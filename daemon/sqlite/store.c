@@ -258,6 +258,12 @@ store_checkpoint(struct store *st, int *frames_left)
 	return rc == SQLITE_OK ? STORE_OK : rc_to_store(rc);
 }
 
+void
+store_set_busy_timeout(struct store *st, int ms)
+{
+	sqlite3_busy_timeout(st->db, ms);
+}
+
 sqlite3 *
 store_db(struct store *st)
 {

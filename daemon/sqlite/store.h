@@ -32,6 +32,9 @@ int store_migrate(struct store *st, char *err, size_t errlen);
 /* Schema version this build writes; the file's version via *file_version. */
 int store_schema_version(struct store *st, int *file_version);
 
+/* How long a statement waits for another's lock (sqlite3_busy_timeout). */
+void store_set_busy_timeout(struct store *st, int ms);
+
 /* The connection, for the core's other SQL modules (catalog.c). */
 sqlite3 *store_db(struct store *st);
 /* Last SQLite error message of this connection. */

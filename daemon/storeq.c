@@ -1,0 +1,245 @@
+/* storeq.c: the store queue's front, the same on every backend: requests,
+ * their names, the count out, the order of results, the health accounting. */
+#include "queue_backend.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "log.h"
+#include "util.h"
+
+#define FAULT_WAIT_MIN_MS 50 /* a failing write: first pause between tries */
+#define FAULT_WAIT_MAX_MS 2000
+#define LOCK_QUIET_MS 1000   /* a lock for less is everyday life: not said */
+
+struct storeq {
+	const struct queue_methods *m;
+	void *be;                   /* the backend's queue */
+	char name[512];             /* the database, for the log */
+	int queued;                 /* submitted, not yet back (loop only) */
+	uint64_t seq;               /* results handed back (loop only) */
+
+	pthread_mutex_t mu;         /* guards the health: a backend's thread
+	                             * writes it, the loop reads it */
+	int64_t locked_since;       /* mono ms, 0 = not now */
+	int64_t fault_since;        /* a write fails since, 0 = not now */
+	int64_t down_since;         /* the connection is down since, or 0 */
+	char fault[128];
+	uint64_t lock_waits;        /* writes that met a lock, and waited */
+	int64_t lock_wait_ms;       /* ... this long, past waits */
+	int64_t lock_wait_since;    /* mono ms the current one began, or 0 */
+};
+
+const char *
+sq_op_name(enum sq_op op)
+{
+	static const char *const names[] = { "claim", "answered", "image",
+	    "finish", "poll", "leases", "heartbeat", "counts" };
+
+	return (unsigned)op < sizeof(names) / sizeof(names[0]) ? names[op] :
+	    "unknown";
+}
+
+struct sq_req *
+sq_req_new(enum sq_op op, sq_done_fn done, void *arg)
+{
+	struct sq_req *r = calloc(1, sizeof(*r));
+
+	if (r != NULL) {
+		r->op = op;
+		r->done = done;
+		r->arg = arg;
+	}
+	return r;
+}
+
+const char *
+sq_req_error(const struct sq_req *r)
+{
+	return r->error[0] ? r->error : db_err_name(r->err);
+}
+
+void
+sq_req_free(struct sq_req *r)
+{
+	int i;
+
+	if (r == NULL)
+		return;
+	if (r->op == SQ_CLAIM)
+		for (i = 0; i < SQ_CLAIM_MAX; i++)
+			claimed_job_free(r->u.claim.jobs[i]);
+	if (r->op == SQ_POLL) {
+		free(r->u.poll.pause);
+		free(r->u.poll.resume);
+		free(r->u.poll.owned);
+	}
+	free(r);
+}
+
+void
+sq_req_hash_image(struct sq_req *r)
+{
+	if (r->sha256[0] == '\0')
+		sha256_hex(r->u.image.data, r->u.image.size, r->sha256);
+	r->u.image.sha256 = r->sha256;
+}
+
+/* ---- the daemon's side ---- */
+
+struct storeq *
+storeq_new(struct event_base *base, const struct backend *be,
+    const struct storeq_params *p)
+{
+	struct storeq *q;
+
+	if (be->queue == NULL || (q = calloc(1, sizeof(*q))) == NULL)
+		return NULL;
+	q->m = be->queue;
+	pthread_mutex_init(&q->mu, NULL);
+	strlcpy_safe(q->name, p->uri, sizeof(q->name));
+	if ((q->be = q->m->open(q, base, p, q->name, sizeof(q->name))) ==
+	    NULL) {
+		pthread_mutex_destroy(&q->mu);
+		free(q);
+		return NULL;
+	}
+	return q;
+}
+
+const char *
+storeq_db_name(const struct storeq *q)
+{
+	return q->name;
+}
+
+void
+storeq_on_change(struct storeq *q, void (*fn)(void *), void *arg)
+{
+	if (q->m->on_change != NULL)
+		q->m->on_change(q->be, fn, arg);
+}
+
+void
+storeq_submit(struct storeq *q, struct sq_req *r)
+{
+	q->queued++;
+	q->m->submit(q->be, r);
+}
+
+void
+storeq_complete(struct storeq *q, struct sq_req *r)
+{
+	q->queued--;
+	r->seq = ++q->seq;
+	r->done(r->arg, r);
+}
+
+void
+storeq_free(struct storeq *q)
+{
+	if (q == NULL)
+		return;
+	q->m->free(q->be);
+	pthread_mutex_destroy(&q->mu);
+	free(q);
+}
+
+/* ---- health ---- */
+
+void
+storeq_health(struct storeq *q, struct storeq_health *h)
+{
+	int64_t now = mono_ms(), since;
+
+	pthread_mutex_lock(&q->mu);
+	since = q->fault_since;
+	if (q->down_since != 0 && (since == 0 || q->down_since < since))
+		since = q->down_since;
+	h->locked_ms = q->locked_since ? now - q->locked_since : 0;
+	h->fault_ms = since ? now - since : 0;
+	snprintf(h->fault, sizeof(h->fault), "%s", since ? q->fault : "");
+	h->lock_waits = q->lock_waits;
+	h->lock_wait_ms = q->lock_wait_ms + (q->lock_wait_since ?
+	    now - q->lock_wait_since : 0);
+	pthread_mutex_unlock(&q->mu);
+	h->queued = q->queued;
+}
+
+int64_t
+storeq_trouble(struct storeq *q, struct sq_trouble *t, const struct sq_req *r,
+    int64_t began)
+{
+	int64_t now = mono_ms(), wait;
+	int lock = r->err == DBE_LOCK;
+
+	if (t->since == 0) {
+		t->since = now;
+		t->wait = FAULT_WAIT_MIN_MS;
+	}
+	if (!t->said && (!lock || now - t->since >= LOCK_QUIET_MS)) {
+		t->said = 1;
+		log_warn("store_waiting op=%s class=%s error=%s note=\"tried "
+		    "again until it commits; the data waits in memory\"",
+		    sq_op_name(r->op), db_err_name(r->err), LOG_Q(r->error));
+	}
+	t->tries++;
+	pthread_mutex_lock(&q->mu);
+	if (lock) {
+		q->locked_since = t->since;
+		if (q->lock_wait_since == 0) {
+			q->lock_waits++;
+			q->lock_wait_since = began;
+		}
+	} else {
+		if (q->fault_since == 0)
+			q->fault_since = t->since;
+		snprintf(q->fault, sizeof(q->fault), "%.127s", r->error);
+	}
+	pthread_mutex_unlock(&q->mu);
+	wait = t->wait;
+	if (!lock)
+		t->wait = t->wait * 2 < FAULT_WAIT_MAX_MS ? t->wait * 2 :
+		    FAULT_WAIT_MAX_MS;
+	return wait;
+}
+
+void
+storeq_trouble_end(struct storeq *q, struct sq_trouble *t,
+    const struct sq_req *r)
+{
+	if (t->since == 0)
+		return;
+	pthread_mutex_lock(&q->mu);
+	q->locked_since = q->fault_since = 0;
+	if (q->lock_wait_since != 0)
+		q->lock_wait_ms += mono_ms() - q->lock_wait_since;
+	q->lock_wait_since = 0;
+	pthread_mutex_unlock(&q->mu);
+	if (t->said)
+		log_info("store_resumed op=%s waited_ms=%lld tries=%d rc=%d",
+		    sq_op_name(r->op), (long long)(mono_ms() - t->since),
+		    t->tries + 1, r->rc);
+	memset(t, 0, sizeof(*t));
+}
+
+void
+storeq_down(struct storeq *q, const char *text)
+{
+	pthread_mutex_lock(&q->mu);
+	if (q->down_since == 0)
+		q->down_since = mono_ms();
+	snprintf(q->fault, sizeof(q->fault), "%s", text);
+	pthread_mutex_unlock(&q->mu);
+}
+
+void
+storeq_up(struct storeq *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->down_since = 0;
+	pthread_mutex_unlock(&q->mu);
+}
