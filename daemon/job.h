@@ -43,12 +43,23 @@ void claimed_job_free(struct claimed_job *job);
 /* Frees the input bytes (data = NULL; names, types and sizes stay). */
 void claimed_job_drop_input_bytes(struct claimed_job *job);
 
-/* Largest input the daemon loads: sizes are read from the database
- * (length()) first, so a hostile row cannot make it allocate more. */
+/* Largest input the daemon loads, in bytes: sizes are read from the
+ * database first, so a hostile row cannot make it allocate more. */
 #define STORE_INPUT_MAX (50u << 20)
 #define STORE_INPUTS_MAX 17 /* 16 images and a mask */
-/* Longest params text: a 32,000-character prompt and the rest, with room. */
+/* Longest params text in bytes (UTF-8, as stored; never characters): a
+ * 32,000-character prompt and the rest, with room. */
 #define STORE_PARAMS_MAX (256 * 1024)
+
+/* Why a claimed job cannot run, in the same words on every backend: each
+ * sets job->load_error unless a reason is there already (the first found
+ * is kept). role is "image" or "mask", filename may be NULL. */
+void job_refuse_params(struct claimed_job *job, int64_t bytes);
+void job_refuse_inputs(struct claimed_job *job);
+void job_refuse_input(struct claimed_job *job, const char *role,
+    int64_t ordinal, const char *filename, int64_t bytes);
+void job_refuse_missing(struct claimed_job *job, const char *role,
+    int64_t ordinal, const char *filename);
 
 /* A job this daemon runs, and the attempt it runs it under. */
 struct store_run_ref {
