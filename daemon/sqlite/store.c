@@ -1,4 +1,4 @@
-/* store.c: the SQLite queue: opening with WAL and a busy timeout, migrations,
+/* sqlite/store.c: the SQLite queue: opening with WAL and a busy timeout, migrations,
  * and the daemon's transactions (claim, image commit, attempt end, leases). */
 #define _GNU_SOURCE
 #include "store.h"
