@@ -15,8 +15,8 @@
  * count of requests out, the order of their results and the health
  * accounting (locks, faults, a lost connection), once. A backend
  * (backend.h's .queue) runs the requests by storeq.h's rules, on a thread
- * of its own (SQLite) or on the loop (PostgreSQL), and hands each back on
- * the loop with storeq_complete.
+ * of its own (SQLite) or on the loop (PostgreSQL), and hands each back
+ * with storeq_done.
  */
 struct queue_methods {
 	/* Opens p->uri for the front q: migrates it and takes this daemon's
@@ -25,19 +25,23 @@ struct queue_methods {
 	 * owns it: .free) or NULL. */
 	void *(*open)(struct storeq *q, struct event_base *base,
 	    const struct storeq_params *p, char *name, size_t namelen);
-	/* Takes r; hands it back with storeq_complete on the loop, never
-	 * within this call. */
+	/* Takes r, to hand back with storeq_done. */
 	void (*submit)(void *be, struct sq_req *r);
 	/* fn(arg) on the loop when the database says jobs were queued or
 	 * requeued; NULL when the backend hears nothing (its poll sees it). */
 	void (*on_change)(void *be, void (*fn)(void *), void *arg);
-	/* Runs what is queued and hands it back, marks the daemons row
-	 * stopped, closes the database and frees be. */
+	/* Runs what is queued (or fails it) and hands it back, marks the
+	 * daemons row stopped, closes the database and frees be. What the
+	 * callbacks submit meanwhile fails at once. */
 	void (*free)(void *be);
 };
 
-/* On the loop: r is done; its done callback runs now. */
-void storeq_complete(struct storeq *q, struct sq_req *r);
+/* r is done: its callback runs on the loop, never within this call.
+ * Any thread. */
+void storeq_done(struct storeq *q, struct sq_req *r);
+
+/* Requests submitted and not yet handed back. Loop only. */
+int storeq_out(const struct storeq *q);
 
 /* Fills r->sha256 from an SQ_IMAGE's bytes (once; a retried request keeps
  * it) and points r->u.image.sha256 at it. Any thread. */

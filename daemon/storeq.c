@@ -2,10 +2,13 @@
  * their names, the count out, the order of results, the health accounting. */
 #include "queue_backend.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "log.h"
@@ -15,15 +18,22 @@
 #define FAULT_WAIT_MAX_MS 2000
 #define LOCK_QUIET_MS 1000   /* a lock for less is everyday life: not said */
 
+TAILQ_HEAD(sq_list, sq_req);
+
 struct storeq {
 	const struct queue_methods *m;
 	void *be;                   /* the backend's queue */
 	char name[512];             /* the database, for the log */
 	int queued;                 /* submitted, not yet back (loop only) */
 	uint64_t seq;               /* results handed back (loop only) */
+	int closed;                 /* storeq_free freed the backend */
+	int wake_fd;                /* eventfd: results are waiting */
+	struct event *wake_ev;
 
-	pthread_mutex_t mu;         /* guards the health: a backend's thread
-	                             * writes it, the loop reads it */
+	pthread_mutex_t mu;         /* guards what follows: a backend's
+	                             * thread writes it, the loop reads it */
+	struct sq_list done;        /* results, to hand back on the loop */
+	int signaled;               /* wake_fd written, not yet read */
 	int64_t locked_since;       /* mono ms, 0 = not now */
 	int64_t fault_since;        /* a write fails since, 0 = not now */
 	int64_t down_since;         /* the connection is down since, or 0 */
@@ -88,6 +98,55 @@ sq_req_hash_image(struct sq_req *r)
 	r->u.image.sha256 = r->sha256;
 }
 
+/* ---- results, back on the loop ---- */
+
+void
+storeq_done(struct storeq *q, struct sq_req *r)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&q->mu);
+	TAILQ_INSERT_TAIL(&q->done, r, entry);
+	if (!q->signaled) /* one write per read: the count cannot overflow */
+		q->signaled = write(q->wake_fd, &one, sizeof(one)) ==
+		    (ssize_t)sizeof(one);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* Hands back what is done. Returns how many. */
+static int
+deliver(struct storeq *q)
+{
+	struct sq_list list = TAILQ_HEAD_INITIALIZER(list);
+	struct sq_req *r;
+	uint64_t n;
+	int count = 0;
+
+	/* the count does not matter: the list is what is done */
+	if (read(q->wake_fd, &n, sizeof(n)) == -1 && errno != EAGAIN)
+		n = 0;
+	pthread_mutex_lock(&q->mu);
+	TAILQ_CONCAT(&list, &q->done, entry);
+	q->signaled = 0;
+	pthread_mutex_unlock(&q->mu);
+	while ((r = TAILQ_FIRST(&list)) != NULL) {
+		TAILQ_REMOVE(&list, r, entry);
+		q->queued--;
+		r->seq = ++q->seq;
+		r->done(r->arg, r);
+		count++;
+	}
+	return count;
+}
+
+static void
+on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	deliver(arg);
+}
+
 /* ---- the daemon's side ---- */
 
 struct storeq *
@@ -99,14 +158,19 @@ storeq_new(struct event_base *base, const struct backend *be,
 	if (be->queue == NULL || (q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
 	q->m = be->queue;
+	TAILQ_INIT(&q->done);
 	pthread_mutex_init(&q->mu, NULL);
 	strlcpy_safe(q->name, p->uri, sizeof(q->name));
-	if ((q->be = q->m->open(q, base, p, q->name, sizeof(q->name))) ==
+	q->closed = 1; /* until the backend is open */
+	if ((q->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
+	    (q->wake_ev = event_new(base, q->wake_fd, EV_READ | EV_PERSIST,
+	    on_wake, q)) == NULL || event_add(q->wake_ev, NULL) == -1 ||
+	    (q->be = q->m->open(q, base, p, q->name, sizeof(q->name))) ==
 	    NULL) {
-		pthread_mutex_destroy(&q->mu);
-		free(q);
+		storeq_free(q);
 		return NULL;
 	}
+	q->closed = 0;
 	return q;
 }
 
@@ -114,6 +178,12 @@ const char *
 storeq_db_name(const struct storeq *q)
 {
 	return q->name;
+}
+
+int
+storeq_out(const struct storeq *q)
+{
+	return q->queued;
 }
 
 void
@@ -127,15 +197,14 @@ void
 storeq_submit(struct storeq *q, struct sq_req *r)
 {
 	q->queued++;
-	q->m->submit(q->be, r);
-}
-
-void
-storeq_complete(struct storeq *q, struct sq_req *r)
-{
-	q->queued--;
-	r->seq = ++q->seq;
-	r->done(r->arg, r);
+	if (!q->closed) {
+		q->m->submit(q->be, r);
+		return;
+	}
+	r->rc = STORE_ERR;
+	r->err = DBE_OTHER;
+	snprintf(r->error, sizeof(r->error), "the store is closed");
+	storeq_done(q, r);
 }
 
 void
@@ -143,7 +212,15 @@ storeq_free(struct storeq *q)
 {
 	if (q == NULL)
 		return;
-	q->m->free(q->be);
+	if (q->be != NULL)
+		q->m->free(q->be); /* hands back what it held */
+	q->closed = 1;
+	while (q->wake_fd != -1 && deliver(q) > 0)
+		; /* callbacks may submit more: those come back at once */
+	if (q->wake_ev != NULL)
+		event_free(q->wake_ev);
+	if (q->wake_fd != -1)
+		close(q->wake_fd);
 	pthread_mutex_destroy(&q->mu);
 	free(q);
 }

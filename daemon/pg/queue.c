@@ -28,13 +28,10 @@ struct pgq {
 	int pid;
 
 	struct sq_list ordered;     /* waiting; the head may be out */
-	struct sq_list done;        /* answered, to deliver */
-	struct event *deliver_ev, *retry_ev, *reopen_ev, *tick_ev;
-	int queued;                 /* submitted, not yet delivered */
+	struct event *retry_ev, *reopen_ev, *tick_ev;
 	int head_out;               /* the head's statement is out */
 	int head_unknown;           /* a try of it lost its connection */
 	int closing, dying;
-	uint64_t seq;
 
 	struct sq_trouble trouble;  /* the head's */
 	int64_t down_since;         /* the connection went, or 0 */
@@ -125,33 +122,6 @@ static const struct pgconn_reply not_sent = {
 	.error = "the connection to PostgreSQL is down",
 };
 
-/* ---- completion ---- */
-
-static void
-complete(struct pgq *q, struct sq_req *r)
-{
-	r->seq = ++q->seq;
-	TAILQ_INSERT_TAIL(&q->done, r, entry);
-	event_active(q->deliver_ev, EV_TIMEOUT, 1);
-}
-
-static void
-on_deliver(evutil_socket_t fd, short what, void *arg)
-{
-	struct pgq *q = arg;
-	struct sq_list list = TAILQ_HEAD_INITIALIZER(list);
-	struct sq_req *r;
-
-	(void)fd;
-	(void)what;
-	TAILQ_CONCAT(&list, &q->done, entry);
-	while ((r = TAILQ_FIRST(&list)) != NULL) {
-		TAILQ_REMOVE(&list, r, entry);
-		q->queued--;
-		storeq_complete(q->front, r);
-	}
-}
-
 /* ---- the ordered requests: the head, tried until it is answered ---- */
 
 /* The head has its answer: it leaves the queue, the next goes out. */
@@ -161,7 +131,7 @@ head_done(struct pgq *q, struct sq_req *r)
 	storeq_trouble_end(q->front, &q->trouble, r);
 	q->head_out = q->head_unknown = 0;
 	TAILQ_REMOVE(&q->ordered, r, entry);
-	complete(q, r);
+	storeq_done(q->front, r);
 	pump(q);
 }
 
@@ -307,7 +277,7 @@ side_done(struct call *k, const struct pgconn_reply *rep)
 		set_error(k->r, rep);
 	else
 		k->r->rc = STORE_OK;
-	complete(k->q, k->r);
+	storeq_done(k->q->front, k->r);
 	free(k);
 }
 
@@ -441,10 +411,9 @@ pgq_submit(void *arg, struct sq_req *r)
 	struct pgq *q = arg;
 	struct call *k;
 
-	q->queued++;
 	if (q->closing) {
 		set_error(r, &not_sent);
-		complete(q, r);
+		storeq_done(q->front, r);
 		return;
 	}
 	switch (r->op) {
@@ -457,7 +426,7 @@ pgq_submit(void *arg, struct sq_req *r)
 	}
 	if ((k = calloc(1, sizeof(*k))) == NULL) {
 		set_error(r, &not_sent);
-		complete(q, r);
+		storeq_done(q->front, r);
 		return;
 	}
 	k->q = q;
@@ -465,7 +434,7 @@ pgq_submit(void *arg, struct sq_req *r)
 	if (send_side(q, k) == -1) {
 		free(k);
 		set_error(r, &not_sent);
-		complete(q, r);
+		storeq_done(q->front, r);
 	}
 }
 
@@ -587,12 +556,10 @@ pgq_open(struct storeq *front, struct event_base *base,
 	q->pid = p->pid;
 	q->reopen_wait = REOPEN_MIN_MS;
 	TAILQ_INIT(&q->ordered);
-	TAILQ_INIT(&q->done);
 	q->listener.changed = heard;
 	q->listener.arg = q;
 	if ((q->daemon_id = strdup(p->daemon_id)) == NULL ||
 	    (q->host = strdup(p->host)) == NULL ||
-	    (q->deliver_ev = event_new(base, -1, 0, on_deliver, q)) == NULL ||
 	    (q->retry_ev = evtimer_new(base, on_retry, q)) == NULL ||
 	    (q->reopen_ev = evtimer_new(base, on_reopen, q)) == NULL ||
 	    (q->c = pgconn_new(base, p->uri)) == NULL ||
@@ -647,7 +614,7 @@ drain(struct pgq *q, int (*cond)(struct pgq *), int64_t ms)
 static int
 answers_due(struct pgq *q)
 {
-	return q->queued > 0;
+	return storeq_out(q->front) > 0;
 }
 
 static int
@@ -665,7 +632,7 @@ pgq_free(void *arg)
 	if (q == NULL)
 		return;
 	q->closing = 1;
-	if (q->c != NULL && q->deliver_ev != NULL &&
+	if (q->c != NULL &&
 	    (q->tick_ev = event_new(q->base, -1, EV_PERSIST, on_tick, q)) != NULL) {
 		drain(q, answers_due, DRAIN_MS);
 		if (pgconn_is_up(q->c) && pgstore_daemon_stopped(q->c,
@@ -681,12 +648,8 @@ pgq_free(void *arg)
 	while ((r = TAILQ_FIRST(&q->ordered)) != NULL) {
 		TAILQ_REMOVE(&q->ordered, r, entry);
 		set_error(r, &not_sent);
-		if (q->deliver_ev != NULL)
-			complete(q, r);
+		storeq_done(q->front, r);
 	}
-	while (q->deliver_ev != NULL && !TAILQ_EMPTY(&q->done))
-		on_deliver(-1, 0, q); /* callbacks may submit: at once */
-	if (q->deliver_ev) event_free(q->deliver_ev);
 	if (q->retry_ev) event_free(q->retry_ev);
 	if (q->reopen_ev) event_free(q->reopen_ev);
 	if (q->tick_ev) event_free(q->tick_ev);

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -28,14 +27,11 @@ struct sqlq {
 	char *daemon_id;
 	pthread_t thread;
 	int started;
-	int wake_fd;                /* eventfd: completions are waiting */
-	struct event *wake_ev;
 
 	pthread_mutex_t mu;         /* guards everything below */
 	pthread_cond_t cond;        /* work queued, or quit */
-	struct sq_list ordered, side, done;
-	int signaled;               /* wake_fd written, not yet read */
-	int quit, closed;
+	struct sq_list ordered, side;
+	int quit;
 
 	int ckpt_due;               /* writer thread only */
 };
@@ -139,20 +135,6 @@ exec_req(struct sqlq *q, struct sq_req *r)
 	}
 }
 
-/* With mu held: r is done; the loop is told. */
-static void
-complete_locked(struct sqlq *q, struct sq_req *r)
-{
-	uint64_t one = 1;
-
-	TAILQ_INSERT_TAIL(&q->done, r, entry);
-	if (!q->signaled) {
-		/* one write per read: the counter cannot overflow */
-		q->signaled = write(q->wake_fd, &one, sizeof(one)) ==
-		    (ssize_t)sizeof(one);
-	}
-}
-
 /* Runs every side request queued now (polls, leases, heartbeats). */
 static void
 drain_side(struct sqlq *q)
@@ -164,8 +146,8 @@ drain_side(struct sqlq *q)
 		TAILQ_REMOVE(&q->side, r, entry);
 		pthread_mutex_unlock(&q->mu);
 		exec_req(q, r);
+		storeq_done(q->front, r);
 		pthread_mutex_lock(&q->mu);
-		complete_locked(q, r);
 	}
 	pthread_mutex_unlock(&q->mu);
 }
@@ -251,8 +233,8 @@ writer_main(void *arg)
 			run_ordered(q, r);
 		else
 			exec_req(q, r);
+		storeq_done(q->front, r);
 		pthread_mutex_lock(&q->mu);
-		complete_locked(q, r);
 	}
 	pthread_mutex_unlock(&q->mu);
 	return NULL;
@@ -268,34 +250,6 @@ checkpoint_due(void *arg)
 }
 
 /* ---- the loop's side ---- */
-
-static void
-deliver_done(struct sqlq *q)
-{
-	struct sq_list list = TAILQ_HEAD_INITIALIZER(list);
-	struct sq_req *r;
-	uint64_t n;
-
-	/* the count does not matter: the list is what is done */
-	if (read(q->wake_fd, &n, sizeof(n)) == -1 && errno != EAGAIN)
-		n = 0;
-	pthread_mutex_lock(&q->mu);
-	TAILQ_CONCAT(&list, &q->done, entry);
-	q->signaled = 0;
-	pthread_mutex_unlock(&q->mu);
-	while ((r = TAILQ_FIRST(&list)) != NULL) {
-		TAILQ_REMOVE(&list, r, entry);
-		storeq_complete(q->front, r);
-	}
-}
-
-static void
-on_wake(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	deliver_done(arg);
-}
 
 /* Opens, migrates, arms p->faults and writes this daemon's row: the
  * store, before any thread. Logs why not. */
@@ -344,24 +298,20 @@ sqlq_open(struct storeq *front, struct event_base *base,
 	struct sqlq *q;
 	pthread_condattr_t ca;
 
+	(void)base; /* results go back through the front's eventfd */
 	strlcpy_safe(name, p->uri, namelen);
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
 	q->front = front;
-	q->wake_fd = -1;
 	TAILQ_INIT(&q->ordered);
 	TAILQ_INIT(&q->side);
-	TAILQ_INIT(&q->done);
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* naps ignore clock steps */
 	pthread_cond_init(&q->cond, &ca);
 	pthread_condattr_destroy(&ca);
 	if ((q->st = open_store(p)) == NULL ||
-	    (q->daemon_id = strdup(p->daemon_id)) == NULL ||
-	    (q->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
-	    (q->wake_ev = event_new(base, q->wake_fd, EV_READ | EV_PERSIST,
-	    on_wake, q)) == NULL || event_add(q->wake_ev, NULL) == -1)
+	    (q->daemon_id = strdup(p->daemon_id)) == NULL)
 		goto fail;
 	/* the writer waits for a lock in short turns, so that between them
 	 * it can run the side requests and say how long it has waited */
@@ -383,16 +333,8 @@ sqlq_submit(void *arg, struct sq_req *r)
 	struct sqlq *q = arg;
 
 	pthread_mutex_lock(&q->mu);
-	if (q->closed) {
-		r->rc = STORE_ERR;
-		r->err = DBE_OTHER;
-		snprintf(r->error, sizeof(r->error), "the store is closing");
-		complete_locked(q, r);
-	} else {
-		TAILQ_INSERT_TAIL(is_ordered(r->op) ? &q->ordered : &q->side, r,
-		    entry);
-		pthread_cond_signal(&q->cond);
-	}
+	TAILQ_INSERT_TAIL(is_ordered(r->op) ? &q->ordered : &q->side, r, entry);
+	pthread_cond_signal(&q->cond);
 	pthread_mutex_unlock(&q->mu);
 }
 
@@ -413,11 +355,11 @@ close_store(struct sqlq *q)
 	q->st = NULL;
 }
 
+/* The thread runs what is queued, then stops; the front hands it back. */
 static void
 sqlq_free(void *arg)
 {
 	struct sqlq *q = arg;
-	int more;
 
 	if (q == NULL)
 		return;
@@ -428,20 +370,7 @@ sqlq_free(void *arg)
 		pthread_mutex_unlock(&q->mu);
 		pthread_join(q->thread, NULL);
 	}
-	pthread_mutex_lock(&q->mu);
-	q->closed = 1;
-	pthread_mutex_unlock(&q->mu);
-	do { /* callbacks may submit more; those complete at once */
-		deliver_done(q);
-		pthread_mutex_lock(&q->mu);
-		more = !TAILQ_EMPTY(&q->done);
-		pthread_mutex_unlock(&q->mu);
-	} while (more && q->wake_fd != -1);
 	close_store(q);
-	if (q->wake_ev)
-		event_free(q->wake_ev);
-	if (q->wake_fd != -1)
-		close(q->wake_fd);
 	pthread_cond_destroy(&q->cond);
 	pthread_mutex_destroy(&q->mu);
 	free(q->daemon_id);
