@@ -34,6 +34,23 @@
  * store has its end: its transfer may be over long before (the images and
  * the end wait in the store queue behind a lock), and it keeps its lease.
  */
+/*
+ * An attempt's life, one phase at a time, moved only by run_enter:
+ *
+ *   SENDING <-> PAUSED     the transfer goes on / is held back (memory)
+ *      \         /
+ *       DECIDED            the outcome is known; images may still wait
+ *          |               for the store
+ *      FINISHING           its end is in the store queue (again after a
+ *                          refusal), until the run is retired
+ */
+enum run_phase {
+	RUN_SENDING,
+	RUN_PAUSED,
+	RUN_DECIDED,
+	RUN_FINISHING,
+};
+
 struct run {
 	struct dispatcher *d;
 	struct claimed_job *job;
@@ -43,12 +60,10 @@ struct run {
 	int images;                 /* stored */
 	int pending;                /* store requests not yet completed */
 	size_t pending_bytes;       /* image bytes among them */
+	enum run_phase phase;       /* run_enter */
 	int probe;                  /* sent to learn whether a pause is over */
-	int lost;                   /* the job is no longer ours */
-	int store_failed;           /* an image could not be stored, for good */
-	int ended;                  /* the outcome below is decided */
-	int finishing;              /* its end is in the store queue */
-	int paused;                 /* transfer paused: memory budget */
+	int store_failed;           /* an image could not be stored, for good:
+	                             * the outcome counts (count_store_failure) */
 	int finish_refusals;        /* the store refused its end, for good */
 	int64_t t_start, t_end;     /* mono ms: claimed, outcome decided */
 	int64_t ttfb_ms, bytes_in;  /* of the answer, -1/0 if none */
@@ -61,6 +76,34 @@ struct run {
 	TAILQ_ENTRY(run) entry;
 };
 TAILQ_HEAD(run_list, run);
+
+/* Moves r to phase to, if the diagram above allows it. Returns 1 when it
+ * moved, 0 when r is elsewhere (an end decided twice, a pause after the
+ * end: the later word is ignored). */
+static int
+run_enter(struct run *r, enum run_phase to)
+{
+#define P(x) (1u << (x))
+	static const unsigned next[] = {
+		[RUN_SENDING] = P(RUN_PAUSED) | P(RUN_DECIDED),
+		[RUN_PAUSED] = P(RUN_SENDING) | P(RUN_DECIDED),
+		[RUN_DECIDED] = P(RUN_FINISHING),
+		[RUN_FINISHING] = 0,
+	};
+#undef P
+
+	if ((next[r->phase] & (1u << to)) == 0)
+		return 0;
+	r->phase = to;
+	return 1;
+}
+
+/* The outcome is decided (the transfer is over or never began). */
+static int
+run_decided(const struct run *r)
+{
+	return r->phase == RUN_DECIDED || r->phase == RUN_FINISHING;
+}
 
 /* An image on its way to the store: the run and the bytes it holds. */
 struct image_req {
@@ -220,9 +263,9 @@ log_finish(struct run *r, int rc, const struct sq_req *req)
 		log_info("job_lost job=%lld reason=\"canceled or lease taken\"",
 		    (long long)r->job->id);
 	else if (rc < 0 && rc != STORE_LOST)
-		log_err("store_error op=finish_attempt job=%lld code=%d "
+		log_err("store_error op=finish_attempt job=%lld class=%s "
 		    "error=%s retry_in_ms=%d", (long long)r->job->id,
-		    req->errcode, LOG_Q(sq_req_error(req)), FINISH_RETRY_MS);
+		    db_err_name(req->err), LOG_Q(sq_req_error(req)), FINISH_RETRY_MS);
 }
 
 static void submit_finish(struct run *r);
@@ -323,9 +366,9 @@ count_store_failure(struct run *r)
 static void
 maybe_finish(struct run *r)
 {
-	if (!r->ended || r->finishing || r->pending > 0)
+	if (r->phase != RUN_DECIDED || r->pending > 0 ||
+	    !run_enter(r, RUN_FINISHING))
 		return;
-	r->finishing = 1;
 	if (r->store_failed && r->next == NEXT_SUCCEEDED)
 		count_store_failure(r);
 	submit_finish(r);
@@ -341,14 +384,13 @@ run_end(struct run *r, const char *outcome, enum job_next next)
 		edit_call_cancel(r->call);
 		r->call = NULL;
 	}
-	if (r->ended)
+	if (!run_enter(r, RUN_DECIDED))
 		return;
 	if (r->probe) {
 		r->probe = 0;
 		d->probing = 0; /* canceled, lost or done: the next may go */
 	}
 	d->nactive--;
-	r->ended = 1;
 	r->t_end = mono_ms();
 	metrics_observe(&d->m->duration, r->t_end - r->t_start);
 	r->res.outcome = outcome;
@@ -377,7 +419,7 @@ run_abort(struct run *r, const char *outcome, enum job_next next)
 	struct attempt_result res = { 0 };
 	int canceled = strcmp(outcome, "canceled") == 0;
 
-	if (r->ended)
+	if (run_decided(r))
 		return; /* its end may be in the store queue: leave res alone */
 	/* what upstream had answered, if it had */
 	res.http_status = r->answer_status;
@@ -407,8 +449,7 @@ resume_paused(struct dispatcher *d)
 
 	for (r = TAILQ_FIRST(&d->runs); r != NULL && !over_budget(d); r = next) {
 		next = TAILQ_NEXT(r, entry);
-		if (r->paused && r->call != NULL) {
-			r->paused = 0;
+		if (r->call != NULL && run_enter(r, RUN_SENDING)) {
 			/* to the back: the next resume starts with the others */
 			TAILQ_REMOVE(&d->runs, r, entry);
 			TAILQ_INSERT_TAIL(&d->runs, r, entry);
@@ -435,13 +476,12 @@ image_done(void *arg, struct sq_req *req)
 		    req->u.image.kind == IMAGE_FINAL ? "final" : "partial",
 		    req->u.image.idx, size, req->sha256);
 	}
-	if (req->rc == STORE_LOST && !r->lost) {
-		r->lost = 1;
-		if (r->call != NULL)
+	if (req->rc == STORE_LOST) {
+		if (r->call != NULL) /* not ours: the transfer ends now */
 			run_abort(r, "canceled", NEXT_FAILED);
 	} else if (req->rc < 0 && req->rc != STORE_LOST) {
-		log_err("store_error op=commit_image job=%lld code=%d "
-		    "error=%s", (long long)r->job->id, req->errcode,
+		log_err("store_error op=commit_image job=%lld class=%s "
+		    "error=%s", (long long)r->job->id, db_err_name(req->err),
 		    LOG_Q(sq_req_error(req)));
 		r->store_failed = 1;
 		if (r->call != NULL) {
@@ -466,8 +506,8 @@ answered_done(void *arg, struct sq_req *req)
 	struct run *r = arg;
 
 	if (req->rc < 0 && req->rc != STORE_LOST)
-		log_warn("store_error op=attempt_answered job=%lld code=%d "
-		    "error=%s", (long long)r->job->id, req->errcode,
+		log_warn("store_error op=attempt_answered job=%lld class=%s "
+		    "error=%s", (long long)r->job->id, db_err_name(req->err),
 		    LOG_Q(sq_req_error(req)));
 	sq_req_free(req);
 	r->pending--;
@@ -513,11 +553,10 @@ should_pause(void *arg)
 
 	if (!over_budget(r->d))
 		return 0;
-	if (!r->paused)
+	if (run_enter(r, RUN_PAUSED))
 		log_debug("transfer_paused job=%lld pending_bytes=%zu "
 		    "held_bytes=%zu", (long long)r->job->id,
 		    r->d->pending_bytes, payload_pool_lent(r->d->pool));
-	r->paused = 1;
 	return 1;
 }
 
@@ -872,7 +911,6 @@ drop_old_runs(struct dispatcher *d, int64_t job_id)
 		next = TAILQ_NEXT(r, entry); /* as reconcile: r may leave */
 		if (r->job->id != job_id || r->call == NULL)
 			continue;
-		r->lost = 1;
 		run_abort(r, "canceled", NEXT_FAILED);
 	}
 }
@@ -900,8 +938,8 @@ claim_done(void *arg, struct sq_req *req)
 		if (req->rc == 0 && req->u.claim.next_wake > 0)
 			wake_at(d, req->u.claim.next_wake);
 		else if (req->rc < 0) {
-			log_err("store_error op=claim code=%d error=%s",
-			    req->errcode, LOG_Q(sq_req_error(req)));
+			log_err("store_error op=claim class=%s error=%s",
+			    db_err_name(req->err), LOG_Q(sq_req_error(req)));
 			wake_at(d, now_ms() + 1000); /* not only on a change */
 		}
 	}
@@ -962,7 +1000,6 @@ reconcile(struct dispatcher *d, const struct sq_req *req)
 		next = TAILQ_NEXT(r, entry);
 		if (r->call == NULL || r->claim_seq > req->seq || owned(req, r))
 			continue;
-		r->lost = 1;
 		run_abort(r, "canceled", NEXT_FAILED);
 	}
 }
@@ -1064,9 +1101,9 @@ lease_done(void *arg, struct sq_req *req)
 	d->leasing = 0;
 	if (req->rc < 0) {
 		/* a busy database must not let our leases lapse: again soon */
-		if (req->errcode != SQLITE_BUSY)
-			log_warn("store_error op=lease_round code=%d error=%s",
-			    req->errcode, LOG_Q(sq_req_error(req)));
+		if (req->err != DBE_LOCK)
+			log_warn("store_error op=lease_round class=%s error=%s",
+			    db_err_name(req->err), LOG_Q(sq_req_error(req)));
 		timer_set(d->lease_retry_ev, LEASE_RETRY_MS);
 	} else if (req->u.leases.requeued > 0) {
 		log_info("leases_expired requeued=%d", req->u.leases.requeued);
@@ -1114,7 +1151,7 @@ abort_all(struct dispatcher *d)
 
 	for (r = TAILQ_FIRST(&d->runs); r != NULL; r = next) {
 		next = TAILQ_NEXT(r, entry);
-		if (!r->ended)
+		if (!run_decided(r))
 			run_abort(r, "interrupted", NEXT_REQUEUE);
 	}
 }

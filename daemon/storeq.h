@@ -1,5 +1,5 @@
 /* storeq.h: the daemon's asynchronous store: requests with completion
- * callbacks, run in order by one writer thread on its own connection. */
+ * callbacks, the same on every backend; the backend runs them. */
 #ifndef IMGEDIT_STOREQ_H
 #define IMGEDIT_STOREQ_H
 
@@ -9,11 +9,14 @@
 
 #include <event2/event.h>
 
-#include "store.h"
+#include "dberr.h"
+#include "job.h"
+#include "jobstate.h"
 #include "util.h"
 
 /*
- * The event loop never touches SQLite: it hands requests to storeq_submit
+ * The daemon's side of the store seam (the backends' side: queue_backend.h).
+ * The event loop never touches the database: it hands requests to storeq_submit
  * and gets each back, on the loop, through its done callback. Requests that
  * write what a job did (claim, answered, image, finish) run in the order
  * submitted, and one that meets a lock, a full disk or an I/O error is
@@ -41,12 +44,10 @@ struct sq_req {
 	sq_done_fn done;
 	void *arg;
 	int rc;             /* STORE_OK, STORE_LOST, ...; claim: how many */
-	int errcode;        /* SQLite's code when rc < 0 (PostgreSQL: the
-	                     * nearest: BUSY a lock, IOERR a lost connection,
-	                     * FULL a full disk) */
-	char error[160];    /* PostgreSQL: its SQLSTATE and message */
+	enum db_err err;    /* rc < 0 (not STORE_LOST): its class (dberr.h) */
+	char error[160];    /* ... and the backend's own text, for the log */
 	int written;        /* image, finish: the row was written (metrics) */
-	uint64_t seq;       /* when it ran: orders results on the loop */
+	uint64_t seq;       /* when it came back: orders results on the loop */
 	TAILQ_ENTRY(sq_req) entry;
 	union {
 		struct {                    /* SQ_CLAIM */
@@ -96,39 +97,50 @@ struct sq_req {
 	char sha256[SHA256_HEX_LEN + 1];
 };
 
-/* What the writer is up against now, for the status line. */
+/* What the store is up against now, for the status line and metrics. */
 struct storeq_health {
 	int64_t locked_ms;     /* a write has met another's lock this long */
 	int64_t fault_ms;      /* writes have failed this long (disk, I/O) */
 	char fault[128];       /* the last such error, "" if none */
-	int queued;            /* requests waiting */
+	int queued;            /* requests submitted, not yet back */
 	uint64_t lock_waits;   /* writes that met a lock, since the start */
 	int64_t lock_wait_ms;  /* ... and waited this long, the current
 	                        * wait included */
 };
 
 struct storeq;
+struct backend;
 
 /* The op's name for the log ("claim", "image", ...). */
 const char *sq_op_name(enum sq_op op);
 
-/* The text of req's error (rc < 0): PostgreSQL's message, or SQLite's
- * for its code. */
+/* The text of req's error (rc < 0): the backend's own, or its class's
+ * name when it gave none. */
 const char *sq_req_error(const struct sq_req *req);
 
-/* Starts the writer thread on st (opened and migrated; from now on only
- * the thread uses it, until storeq_free) for daemon_id (kept). Completions
- * arrive on base. Returns NULL on failure. Caller owns: storeq_free. */
-struct storeq *storeq_new(struct event_base *base, struct store *st,
-    const char *daemon_id);
+/* What opening the queue needs; the strings are copied. */
+struct storeq_params {
+	const char *uri;        /* the database: an SQLite file, a URI */
+	const char *daemon_id;  /* this daemon's row in daemons */
+	const char *host;
+	int pid;
+	const char *faults;     /* IMGEDIT_STORE_FAULTS, or NULL: SQLite's
+	                         * fault injection (sqlite/store.h) */
+};
 
-/* The same queue on PostgreSQL at uri (copied), run on base's loop by
- * libpq, no thread (storeq_pg.h); daemon_id, host and pid fill its
- * daemons row at the first heartbeat. Connecting goes on in the
- * background: requests wait for it. Returns NULL when out of memory.
- * Caller owns: storeq_free, which also marks the daemons row stopped. */
-struct storeq *storeq_new_pg(struct event_base *base, const char *uri,
-    const char *daemon_id, const char *host, int pid);
+/* Opens the database p->uri on backend be (backend_for), migrating it,
+ * and starts the queue: SQLite's writer thread, or PostgreSQL's
+ * connection on base's loop. Opening owns this daemon's row in daemons
+ * (written now or at the first heartbeat) until storeq_free marks it
+ * stopped. Completions arrive on base. A failure is logged (db_open_failed,
+ * db_migrate_failed, ...). Returns NULL on failure. Caller owns:
+ * storeq_free. */
+struct storeq *storeq_new(struct event_base *base, const struct backend *be,
+    const struct storeq_params *p);
+
+/* The database's name for the log: the file, or a URI without its
+ * password. */
+const char *storeq_db_name(const struct storeq *q);
 
 /* fn(arg) runs on the loop when the store hears that jobs were queued or
  * requeued (PostgreSQL's LISTEN; never on SQLite, whose poll sees it). */
@@ -146,8 +158,10 @@ void storeq_submit(struct storeq *q, struct sq_req *req);
 
 void storeq_health(struct storeq *q, struct storeq_health *h);
 
-/* Runs what is queued, stops the thread and delivers the last
- * completions; then frees q (st is the caller's again). */
+/* Runs what is queued and delivers the last completions (requests
+ * submitted meanwhile complete at once with STORE_ERR), marks this
+ * daemon's row stopped, closes the database and frees q. Not from within
+ * the loop's callbacks. */
 void storeq_free(struct storeq *q);
 
 #endif

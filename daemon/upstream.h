@@ -8,7 +8,7 @@
 
 #include "evcurl.h"
 #include "ratelimit.h"
-#include "store.h"
+#include "job.h"
 
 struct payload_pool;
 

@@ -3,11 +3,12 @@
 #include <stddef.h>
 
 #include "backend.h"
+#include "queue.h"
 
 const struct backend backend_postgres = {
 	.name = "postgresql",
 	/* synchronous row operations (rows.h) */
 	.rows = &pg_rows,
 	/* the daemon's asynchronous queue (storeq.h) */
-	.queue = NULL,
+	.queue = &pg_queue,
 };

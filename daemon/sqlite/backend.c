@@ -3,11 +3,12 @@
 #include <stddef.h>
 
 #include "backend.h"
+#include "queue.h"
 
 const struct backend backend_sqlite = {
 	.name = "sqlite",
 	/* synchronous row operations (rows.h) */
 	.rows = &sqlite_rows,
 	/* the daemon's asynchronous queue (storeq.h) */
-	.queue = NULL,
+	.queue = &sqlite_queue,
 };

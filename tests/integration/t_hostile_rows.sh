@@ -58,7 +58,7 @@ reason() { # JOB WORDS
 		fail "job $1: '$(sql "SELECT substr(error_message, 1, 200) FROM jobs WHERE id=$1")' does not say '$2'"
 }
 reason "$deep" "params: not valid JSON"
-reason "$long" "params: 100000[0-9][0-9] characters, over the 262144 limit"
+reason "$long" "params: 100000[0-9][0-9] bytes, over the 262144-byte limit"
 reason "$many" "inputs: more than 17"
 reason "$empty" "a.png: empty file, not an image"
 reason "$noblob" "bytes are missing"

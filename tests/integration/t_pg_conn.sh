@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# daemon/pgconn.c on a real PostgreSQL 15: tests/unit/test_pgconn.c (order,
+# daemon/pg/pgconn.c on a real PostgreSQL 15: tests/unit/test_pgconn.c (order,
 # 1.5 MB bytea in binary, 200 pipelined INSERTs failing alone, NOTIFY, the
 # loop never blocked, pg_terminate_backend then reopen) on a throwaway cluster.
 . "$(dirname "$0")/lib.sh"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# daemon/pgstore.c's writes of a run (answered, images, finish), lease
+# daemon/pg/pgstore.c's writes of a run (answered, images, finish), lease
 # rounds with two daemons, a cancel, heartbeats, counts, the poll and a
 # NOTIFY on a real PostgreSQL 15: tests/unit/test_pgreq.c runs each step
 # on PostgreSQL and on the SQLite store and compares every row, then races

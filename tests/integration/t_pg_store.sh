@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# daemon/pgstore.c's claim on a real PostgreSQL 15: 4 connections claim at
+# daemon/pg/pgstore.c's claim on a real PostgreSQL 15: 4 connections claim at
 # once from 2,000 queued jobs (with inputs inline, in blobs, masks) plus a
 # job with params too long, one with 18 inputs, one out of attempts and one
 # scheduled later: tests/unit/test_pgstore.c checks every ready job is

@@ -20,7 +20,7 @@ assert_eq "$(sql "SELECT state || ',' || attempts FROM jobs WHERE id=$a")" "succ
 assert_eq "$(sql "SELECT group_concat(outcome || ':' || coalesce(error_type, '-'), ' ') FROM (SELECT * FROM attempts WHERE job_id=$a ORDER BY number) AS s")" \
 	"retry:store_error succeeded:-" "job a's attempts"
 assert_eq "$(edit_requests)" 2 "requests for job a"
-grep -q 'store_error op=commit_image job=1 code=11' "$DAEMON_LOG" || fail "the refused image was not logged"
+grep -q 'store_error op=commit_image job=1 class=other' "$DAEMON_LOG" || fail "the refused image was not logged"
 
 # 2. the first attempt's end is refused for good, 3 times
 b=$("$IMGEDITCTL" submit -p "refused end" --model gpt-image-2.6-flare --partial-images 1 \

@@ -1,4 +1,4 @@
-/* test_pgconn.c: daemon/pgconn.c against a real PostgreSQL (argv[1] is its
+/* test_pgconn.c: daemon/pg/pgconn.c against a real PostgreSQL (argv[1] is its
  * URI, argv[2] a scratch directory for sockets; tests/integration/
  * t_pg_conn.sh starts a throwaway cluster for it). */
 #include <stdint.h>

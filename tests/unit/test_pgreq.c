@@ -1,4 +1,4 @@
-/* test_pgreq.c: daemon/pgstore.c's writes of a run, lease rounds, beats,
+/* test_pgreq.c: daemon/pg/pgstore.c's writes of a run, lease rounds, beats,
  * counts, polls and NOTIFY against a real PostgreSQL (argv[1]: its URI,
  * migrated by t_pg_req.sh), each step also run on the SQLite store
  * (argv[2]: a new file) and the rows of both compared column by column. */

@@ -1,4 +1,4 @@
-/* test_pgstore.c: daemon/pgstore.c's claim against a real PostgreSQL
+/* test_pgstore.c: daemon/pg/pgstore.c's claim against a real PostgreSQL
  * (argv[1]: its URI, the queue filled by tests/integration/t_pg_store.sh):
  * 4 connections claiming at once take every ready job exactly once. */
 #include <stdint.h>

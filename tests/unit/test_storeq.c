@@ -1,6 +1,7 @@
-/* test_storeq.c: the writer thread on a real SQLite file: a write that
- * meets another connection's lock waits (the loop does not), side requests
- * run meanwhile, results come back in order, permanent errors come back. */
+/* test_storeq.c: the SQLite queue backend on a real file, through the
+ * front: a write that meets another connection's lock waits (the loop does
+ * not), side requests run meanwhile, results come back in order, permanent
+ * errors come back; opening writes the daemons row, freeing stops it. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +9,10 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <sqlite3.h>
 
+#include "backend.h"
+#include "store.h"
 #include "storeq.h"
 #include "testutil.h"
 #include "util.h"
@@ -89,6 +93,7 @@ main(void)
 	struct storeq_health h;
 	struct seen seen = { 0 };
 	struct sq_req *r;
+	struct storeq_params p = { .daemon_id = "dq", .host = "h", .pid = 7 };
 	sqlite3 *other;
 	char err[256];
 	int64_t attempt, t0, lag = 0, t;
@@ -103,8 +108,13 @@ main(void)
 	CHECK_INT(store_migrate(st, err, sizeof(err)), STORE_OK);
 	CHECK_INT(sqlite3_exec(store_db(st), "INSERT INTO jobs (id, params) "
 	    "VALUES (1, '{}')", NULL, NULL, NULL), SQLITE_OK);
-	q = storeq_new(base, st, "dq");
+	store_close(st);
+	p.uri = dbpath;
+	q = storeq_new(base, backend_for(dbpath), &p);
 	CHECK(q != NULL);
+	if (q == NULL)
+		return 1;
+	CHECK_STR(storeq_db_name(q), dbpath);
 
 	/* claim */
 	r = sq_req_new(SQ_CLAIM, on_done, &seen);
@@ -204,17 +214,20 @@ main(void)
 		sqlite3_stmt *s;
 		sqlite3_prepare_v2(other, "SELECT (SELECT count(*) FROM images WHERE job_id=1), "
 		    "(SELECT state FROM jobs WHERE id=1), "
-		    "(SELECT sha256 FROM images WHERE idx=0)", -1, &s, NULL);
+		    "(SELECT sha256 FROM images WHERE idx=0), "
+		    "(SELECT count(*) FROM daemons WHERE id='dq' AND host='h' "
+		    "AND pid=7 AND stopped_at IS NOT NULL)", -1, &s, NULL);
 		CHECK_INT(sqlite3_step(s), SQLITE_ROW);
 		CHECK_INT(sqlite3_column_int(s, 0), 2);
 		CHECK_STR((const char *)sqlite3_column_text(s, 1), "succeeded");
 		/* the writer hashed the bytes */
 		CHECK_STR((const char *)sqlite3_column_text(s, 2),
 		    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+		/* opening wrote this daemon's row, freeing marked it stopped */
+		CHECK_INT(sqlite3_column_int(s, 3), 1);
 		sqlite3_finalize(s);
 	}
 	sqlite3_close(other);
-	store_close(st);
 	event_base_free(base);
 	unlink(dbpath);
 	return tu_finish("test_storeq");

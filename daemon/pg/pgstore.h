@@ -18,7 +18,8 @@
 #include <stdint.h>
 
 #include "pgconn.h"
-#include "store.h"
+#include "job.h"
+#include "jobstate.h"
 
 /* Jobs one claim takes at most (storeq's SQ_CLAIM_MAX). */
 #define PGSTORE_CLAIM_MAX 16

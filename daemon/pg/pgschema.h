@@ -32,9 +32,10 @@
  *   imgedit_jobs on the same connection, PQnotifies after PQconsumeInput;
  *   the poll timer stays as the fallback. A cancel does not notify: the
  *   poll reads the daemon's own running jobs every second, or migration
- *   003 notifies on running -> canceled. sq_req.errcode holds SQLSTATE's
- *   class there (lock_not_available, disk_full, connection lost: retried
- *   as SQLITE_BUSY/IOERR are; a lost connection reconnects and resends).
+ *   003 notifies on running -> canceled. sq_req.err holds the SQLSTATE's
+ *   neutral class (dberr.h: lock_not_available a lock, disk_full full, a
+ *   lost connection lost: all retried; a lost connection reconnects and
+ *   resends).
  * - Shared inputs: ctl's put_blob becomes INSERT ... ON CONFLICT (sha256)
  *   DO UPDATE SET sha256 = EXCLUDED.sha256 RETURNING id: it locks the blob
  *   row, so prune's delete of unreferenced blobs cannot race a submit.

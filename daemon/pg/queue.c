@@ -1,15 +1,14 @@
-/* storeq_pg.c: the daemon's store queue on PostgreSQL: ordered writes one
- * at a time and tried again, the rest at once, on the loop; reconnects. */
-#include "storeq_pg.h"
+/* pg/queue.c: the PostgreSQL queue backend: ordered writes one at a time
+ * and tried again, the rest at once, on the loop; reconnects. */
+#include "queue.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "log.h"
 #include "pgconn.h"
+#include "pgschema.h"
 #include "pgstore.h"
 #include "util.h"
 
@@ -17,34 +16,25 @@ TAILQ_HEAD(sq_list, sq_req);
 
 #define LOCK_TIMEOUT "500ms"   /* a statement waits this long on a row lock */
 #define LOCK_RETRY_MS 10       /* then tries again after this */
-#define FAULT_WAIT_MIN_MS 50   /* other trouble: first pause between tries */
-#define FAULT_WAIT_MAX_MS 2000
 #define REOPEN_MIN_MS 100      /* a lost connection: first reopen after */
 #define REOPEN_MAX_MS 2000
 #define DRAIN_MS 5000          /* pgq_free waits this long for answers */
 
 struct pgq {
+	struct storeq *front;
 	struct event_base *base;
 	struct pgconn *c;
 	char *daemon_id, *host;
 	int pid;
 
 	struct sq_list ordered;     /* waiting; the head may be out */
-	struct sq_list done;        /* answered, to deliver */
-	struct event *deliver_ev, *retry_ev, *reopen_ev, *tick_ev;
-	int queued;                 /* submitted, not yet delivered */
+	struct event *retry_ev, *reopen_ev, *tick_ev;
 	int head_out;               /* the head's statement is out */
 	int head_unknown;           /* a try of it lost its connection */
 	int closing, dying;
-	uint64_t seq;
 
-	/* the head's trouble, and the health it gives */
-	int64_t since, wait;
-	int tries, said;
-	int64_t locked_since, fault_since, down_since;
-	char fault[128];
-	uint64_t lock_waits;
-	int64_t lock_wait_ms, lock_wait_since;
+	struct sq_trouble trouble;  /* the head's */
+	int64_t down_since;         /* the connection went, or 0 */
 	int64_t reopen_wait;
 
 	/* the last poll: the next wake, what it saw (to say "changed") */
@@ -99,28 +89,28 @@ is_transient(const struct pgconn_reply *rep)
 	return rep->lost || state_in(rep->sqlstate, transient_states);
 }
 
-/* The SQLite code nearest to rep, for the callers' checks (BUSY: a lock). */
-static int
-errcode_of(const struct pgconn_reply *rep)
+/* rep's neutral class (dberr.h), for the callers' checks. */
+static enum db_err
+err_of(const struct pgconn_reply *rep)
 {
 	if (rep->lost)
-		return SQLITE_IOERR;
+		return DBE_LOST;
 	if (is_lock(rep))
-		return SQLITE_BUSY;
+		return DBE_LOCK;
 	if (strcmp(rep->sqlstate, "53100") == 0)
-		return SQLITE_FULL;
-	if (strcmp(rep->sqlstate, "53200") == 0)
-		return SQLITE_NOMEM;
+		return DBE_FULL;
+	if (strncmp(rep->sqlstate, "23", 2) == 0)
+		return DBE_CONSTRAINT;
 	if (state_in(rep->sqlstate, transient_states))
-		return SQLITE_IOERR;
-	return SQLITE_ERROR;
+		return DBE_IO;
+	return DBE_OTHER;
 }
 
 static void
 set_error(struct sq_req *r, const struct pgconn_reply *rep)
 {
 	r->rc = STORE_ERR;
-	r->errcode = errcode_of(rep);
+	r->err = err_of(rep);
 	snprintf(r->error, sizeof(r->error), "%s%s%s", rep->sqlstate,
 	    rep->sqlstate[0] ? ": " : "", rep->error ? rep->error : "no answer");
 }
@@ -132,61 +122,16 @@ static const struct pgconn_reply not_sent = {
 	.error = "the connection to PostgreSQL is down",
 };
 
-/* ---- completion ---- */
-
-static void
-complete(struct pgq *q, struct sq_req *r)
-{
-	r->seq = ++q->seq;
-	TAILQ_INSERT_TAIL(&q->done, r, entry);
-	event_active(q->deliver_ev, EV_TIMEOUT, 1);
-}
-
-static void
-on_deliver(evutil_socket_t fd, short what, void *arg)
-{
-	struct pgq *q = arg;
-	struct sq_list list = TAILQ_HEAD_INITIALIZER(list);
-	struct sq_req *r;
-
-	(void)fd;
-	(void)what;
-	TAILQ_CONCAT(&list, &q->done, entry);
-	while ((r = TAILQ_FIRST(&list)) != NULL) {
-		TAILQ_REMOVE(&list, r, entry);
-		q->queued--;
-		r->done(r->arg, r);
-	}
-}
-
 /* ---- the ordered requests: the head, tried until it is answered ---- */
-
-static void
-health_clear(struct pgq *q)
-{
-	q->locked_since = 0;
-	if (q->down_since == 0)
-		q->fault_since = 0;
-	if (q->lock_wait_since != 0)
-		q->lock_wait_ms += mono_ms() - q->lock_wait_since;
-	q->lock_wait_since = 0;
-}
 
 /* The head has its answer: it leaves the queue, the next goes out. */
 static void
 head_done(struct pgq *q, struct sq_req *r)
 {
-	if (q->since != 0)
-		health_clear(q);
-	if (q->said)
-		log_info("store_resumed op=%s waited_ms=%lld tries=%d rc=%d",
-		    sq_op_name(r->op), (long long)(mono_ms() - q->since),
-		    q->tries + 1, r->rc);
-	q->since = 0;
-	q->said = q->tries = q->head_out = q->head_unknown = 0;
-	q->wait = FAULT_WAIT_MIN_MS;
+	storeq_trouble_end(q->front, &q->trouble, r);
+	q->head_out = q->head_unknown = 0;
 	TAILQ_REMOVE(&q->ordered, r, entry);
-	complete(q, r);
+	storeq_done(q->front, r);
 	pump(q);
 }
 
@@ -196,8 +141,7 @@ static int
 head_again(struct pgq *q, struct sq_req *r, const struct pgconn_reply *rep)
 {
 	struct timeval tv;
-	int64_t now = mono_ms(), ms;
-	int lock = is_lock(rep);
+	int64_t ms;
 
 	q->head_out = 0;
 	if (!is_transient(rep) || q->dying)
@@ -205,31 +149,11 @@ head_again(struct pgq *q, struct sq_req *r, const struct pgconn_reply *rep)
 	q->head_unknown |= rep->lost;
 	if (!rep->lost && state_in(rep->sqlstate, reconnect_states))
 		pgconn_close(q->c, rep->error ? rep->error : rep->sqlstate);
-	if (q->since == 0)
-		q->since = now;
-	if (!q->said && (!lock || now - q->since >= 1000)) {
-		q->said = 1; /* a lock for less than a second is everyday life */
-		log_warn("store_waiting op=%s sqlstate=%s error=%s note=\"tried "
-		    "again until it commits; the data waits in memory\"",
-		    sq_op_name(r->op), rep->sqlstate, LOG_Q(rep->error ?
-		    rep->error : ""));
-	}
-	q->tries++;
-	if (lock) {
-		q->locked_since = q->since;
-		if (q->lock_wait_since == 0) {
-			q->lock_waits++;
-			q->lock_wait_since = now - 500; /* lock_timeout's wait */
-		}
+	set_error(r, rep);
+	/* a lock: lock_timeout waited from half a second before */
+	ms = storeq_trouble(q->front, &q->trouble, r, mono_ms() - 500);
+	if (is_lock(rep))
 		ms = LOCK_RETRY_MS;
-	} else {
-		q->fault_since = q->fault_since ? q->fault_since : q->since;
-		snprintf(q->fault, sizeof(q->fault), "%s", rep->error ?
-		    rep->error : rep->sqlstate);
-		ms = q->wait;
-		q->wait = q->wait * 2 < FAULT_WAIT_MAX_MS ? q->wait * 2 :
-		    FAULT_WAIT_MAX_MS;
-	}
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	evtimer_add(q->retry_ev, &tv);
@@ -312,9 +236,7 @@ send_head(struct pgq *q, struct sq_req *r)
 		    r->u.answered.http_status, r->u.answered.request_id[0] ?
 		    r->u.answered.request_id : NULL, on_write, q);
 	case SQ_IMAGE:
-		if (r->sha256[0] == '\0') /* on the loop: ~0.8 ms per 1.5 MB */
-			sha256_hex(r->u.image.data, r->u.image.size, r->sha256);
-		r->u.image.sha256 = r->sha256;
+		sq_req_hash_image(r); /* on the loop: ~0.8 ms per 1.5 MB */
 		return pgstore_commit_image(c, id, &r->u.image, on_write, q);
 	case SQ_FINISH:
 		return pgstore_finish(c, id, r->u.finish.job_id,
@@ -355,7 +277,7 @@ side_done(struct call *k, const struct pgconn_reply *rep)
 		set_error(k->r, rep);
 	else
 		k->r->rc = STORE_OK;
-	complete(k->q, k->r);
+	storeq_done(k->q->front, k->r);
 	free(k);
 }
 
@@ -483,15 +405,15 @@ send_side(struct pgq *q, struct call *k)
 
 /* ---- the queue ---- */
 
-void
-pgq_submit(struct pgq *q, struct sq_req *r)
+static void
+pgq_submit(void *arg, struct sq_req *r)
 {
+	struct pgq *q = arg;
 	struct call *k;
 
-	q->queued++;
 	if (q->closing) {
 		set_error(r, &not_sent);
-		complete(q, r);
+		storeq_done(q->front, r);
 		return;
 	}
 	switch (r->op) {
@@ -504,7 +426,7 @@ pgq_submit(struct pgq *q, struct sq_req *r)
 	}
 	if ((k = calloc(1, sizeof(*k))) == NULL) {
 		set_error(r, &not_sent);
-		complete(q, r);
+		storeq_done(q->front, r);
 		return;
 	}
 	k->q = q;
@@ -512,28 +434,15 @@ pgq_submit(struct pgq *q, struct sq_req *r)
 	if (send_side(q, k) == -1) {
 		free(k);
 		set_error(r, &not_sent);
-		complete(q, r);
+		storeq_done(q->front, r);
 	}
 }
 
-void
-pgq_health(struct pgq *q, struct storeq_health *h)
+static void
+pgq_on_change(void *arg_q, void (*fn)(void *), void *arg)
 {
-	int64_t now = mono_ms();
+	struct pgq *q = arg_q;
 
-	h->locked_ms = q->locked_since ? now - q->locked_since : 0;
-	h->fault_ms = q->fault_since ? now - q->fault_since : 0;
-	snprintf(h->fault, sizeof(h->fault), "%s", q->fault_since ? q->fault :
-	    "");
-	h->queued = q->queued;
-	h->lock_waits = q->lock_waits;
-	h->lock_wait_ms = q->lock_wait_ms + (q->lock_wait_since ?
-	    now - q->lock_wait_since : 0);
-}
-
-void
-pgq_on_change(struct pgq *q, void (*fn)(void *), void *arg)
-{
 	q->changed = fn;
 	q->changed_arg = arg;
 }
@@ -564,6 +473,7 @@ on_state(void *arg, int up, const char *err)
 {
 	struct pgq *q = arg;
 	struct timeval tv;
+	char text[128];
 
 	if (up) {
 		if (q->down_since != 0)
@@ -576,8 +486,7 @@ on_state(void *arg, int up, const char *err)
 		q->opened = 1;
 		q->down_since = 0;
 		q->reopen_wait = REOPEN_MIN_MS;
-		if (q->since == 0)
-			q->fault_since = 0;
+		storeq_up(q->front);
 		pump(q);
 		heard(q); /* a NOTIFY sent meanwhile was not heard */
 		return;
@@ -589,9 +498,9 @@ on_state(void *arg, int up, const char *err)
 		log_warn("store_disconnected error=%s note=\"reconnecting; the "
 		    "data waits in memory\"", LOG_Q(err ? err : ""));
 	}
-	q->fault_since = q->fault_since ? q->fault_since : q->down_since;
-	snprintf(q->fault, sizeof(q->fault), "PostgreSQL: %s", err ? err :
+	snprintf(text, sizeof(text), "PostgreSQL: %s", err ? err :
 	    "connection lost");
+	storeq_down(q->front, text);
 	tv.tv_sec = (time_t)(q->reopen_wait / 1000);
 	tv.tv_usec = (suseconds_t)(q->reopen_wait % 1000) * 1000;
 	evtimer_add(q->reopen_ev, &tv);
@@ -599,28 +508,61 @@ on_state(void *arg, int up, const char *err)
 	    q->reopen_wait * 2 : REOPEN_MAX_MS;
 }
 
-struct pgq *
-pgq_new(struct event_base *base, const char *uri, const char *daemon_id,
-    const char *host, int pid)
+static void pgq_free(void *arg);
+
+/* The migrations, before the loop: a blocking connection of its own,
+ * closed after; the loop's connection opens in the background. Writes
+ * the database's name (no password) into name. Returns 0 or -1 (logged). */
+static int
+migrate(const char *uri, char *name, size_t namelen)
+{
+	char err[512];
+	PGconn *c;
+	int have = 0, rc = -1;
+
+	if ((c = pgschema_connect(uri, err, sizeof(err))) == NULL) {
+		log_err("db_open_failed backend=postgresql error=%s", LOG_Q(err));
+		return -1;
+	}
+	pgschema_display(c, name, namelen);
+	if (pgschema_migrate(c, 0, &have, err, sizeof(err)) == -1)
+		log_err("db_migrate_failed db=%s error=%s", LOG_Q(name),
+		    LOG_Q(err));
+	else
+		rc = 0;
+	PQfinish(c);
+	return rc;
+}
+
+/* The daemons row is written at the first heartbeat, marked stopped at
+ * pgq_free. */
+static void *
+pgq_open(struct storeq *front, struct event_base *base,
+    const struct storeq_params *p, char *name, size_t namelen)
 {
 	struct pgq *q;
 
-	if ((q = calloc(1, sizeof(*q))) == NULL)
+	if (p->faults != NULL && *p->faults != '\0') {
+		log_err("config_error setting=IMGEDIT_STORE_FAULTS error=%s",
+		    LOG_Q("fault injection is SQLite's; on PostgreSQL stop the "
+		    "server or hold its locks instead"));
 		return NULL;
+	}
+	if (migrate(p->uri, name, namelen) == -1 ||
+	    (q = calloc(1, sizeof(*q))) == NULL)
+		return NULL;
+	q->front = front;
 	q->base = base;
-	q->pid = pid;
-	q->wait = FAULT_WAIT_MIN_MS;
+	q->pid = p->pid;
 	q->reopen_wait = REOPEN_MIN_MS;
 	TAILQ_INIT(&q->ordered);
-	TAILQ_INIT(&q->done);
 	q->listener.changed = heard;
 	q->listener.arg = q;
-	if ((q->daemon_id = strdup(daemon_id)) == NULL ||
-	    (q->host = strdup(host)) == NULL ||
-	    (q->deliver_ev = event_new(base, -1, 0, on_deliver, q)) == NULL ||
+	if ((q->daemon_id = strdup(p->daemon_id)) == NULL ||
+	    (q->host = strdup(p->host)) == NULL ||
 	    (q->retry_ev = evtimer_new(base, on_retry, q)) == NULL ||
 	    (q->reopen_ev = evtimer_new(base, on_reopen, q)) == NULL ||
-	    (q->c = pgconn_new(base, uri)) == NULL ||
+	    (q->c = pgconn_new(base, p->uri)) == NULL ||
 	    pgconn_set(q->c, "lock_timeout", LOCK_TIMEOUT) == -1 ||
 	    /* a role's statement_timeout would fail a big write every try */
 	    pgconn_set(q->c, "statement_timeout", "0") == -1 ||
@@ -672,7 +614,7 @@ drain(struct pgq *q, int (*cond)(struct pgq *), int64_t ms)
 static int
 answers_due(struct pgq *q)
 {
-	return q->queued > 0;
+	return storeq_out(q->front) > 0;
 }
 
 static int
@@ -681,15 +623,16 @@ stopped_due(struct pgq *q)
 	return q->stopped_out;
 }
 
-void
-pgq_free(struct pgq *q)
+static void
+pgq_free(void *arg)
 {
+	struct pgq *q = arg;
 	struct sq_req *r;
 
 	if (q == NULL)
 		return;
 	q->closing = 1;
-	if (q->c != NULL && q->deliver_ev != NULL &&
+	if (q->c != NULL &&
 	    (q->tick_ev = event_new(q->base, -1, EV_PERSIST, on_tick, q)) != NULL) {
 		drain(q, answers_due, DRAIN_MS);
 		if (pgconn_is_up(q->c) && pgstore_daemon_stopped(q->c,
@@ -705,12 +648,8 @@ pgq_free(struct pgq *q)
 	while ((r = TAILQ_FIRST(&q->ordered)) != NULL) {
 		TAILQ_REMOVE(&q->ordered, r, entry);
 		set_error(r, &not_sent);
-		if (q->deliver_ev != NULL)
-			complete(q, r);
+		storeq_done(q->front, r);
 	}
-	while (q->deliver_ev != NULL && !TAILQ_EMPTY(&q->done))
-		on_deliver(-1, 0, q); /* callbacks may submit: at once */
-	if (q->deliver_ev) event_free(q->deliver_ev);
 	if (q->retry_ev) event_free(q->retry_ev);
 	if (q->reopen_ev) event_free(q->reopen_ev);
 	if (q->tick_ev) event_free(q->tick_ev);
@@ -718,3 +657,10 @@ pgq_free(struct pgq *q)
 	free(q->host);
 	free(q);
 }
+
+const struct queue_methods pg_queue = {
+	.open = pgq_open,
+	.submit = pgq_submit,
+	.on_change = pgq_on_change,
+	.free = pgq_free,
+};

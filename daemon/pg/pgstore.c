@@ -2,7 +2,6 @@
  * pgconn: the claim (SKIP LOCKED), the writes of a run, leases, beats and
  * polls, and the parsing of their binary rows. */
 #define _GNU_SOURCE
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,20 +108,6 @@ get_text(const PGresult *r, int row, int col, char **out)
 	return 0;
 }
 
-/* The first reason a job's rows cannot run; later ones are dropped. */
-static void __attribute__((format(printf, 2, 3)))
-set_load_error(struct claimed_job *job, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (job->load_error != NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(&job->load_error, fmt, ap) == -1)
-		job->load_error = NULL;
-	va_end(ap);
-}
-
 /* The job's own columns, from its first row. Returns 0 or -1. */
 static int
 parse_job(const PGresult *r, int row, struct claimed_job *job)
@@ -142,8 +127,7 @@ parse_job(const PGresult *r, int row, struct claimed_job *job)
 	if (get_text(r, row, C_PARAMS, &job->params) == -1)
 		return -1;
 	if (job->params == NULL)
-		set_load_error(job, "params: %lld bytes, over the %d limit",
-		    (long long)v[C_PLEN], STORE_PARAMS_MAX);
+		job_refuse_params(job, v[C_PLEN]);
 	return 0;
 }
 
@@ -167,15 +151,13 @@ parse_input(const PGresult *r, int row, struct claimed_job *job)
 		return -1;
 	}
 	if (rank > STORE_INPUTS_MAX) {
-		set_load_error(job, "inputs: more than %d (16 images and a "
-		    "mask at most)", STORE_INPUTS_MAX);
+		job_refuse_inputs(job);
 		free(role);
 		return 0;
 	}
 	if (size > (int64_t)STORE_INPUT_MAX) {
-		set_load_error(job, "%s %lld: %lld bytes, over the %u MB limit",
-		    role, (long long)ordinal, (long long)size,
-		    STORE_INPUT_MAX >> 20);
+		job_refuse_input(job, role, ordinal, PQgetisnull(r, row,
+		    C_FILENAME) ? NULL : PQgetvalue(r, row, C_FILENAME), size);
 		free(role);
 		return 0;
 	}
@@ -193,9 +175,7 @@ parse_input(const PGresult *r, int row, struct claimed_job *job)
 	    get_text(r, row, C_CTYPE, &in->content_type) == -1)
 		goto fail;
 	if (size < 0 || PQgetisnull(r, row, C_DATA)) {
-		set_load_error(job, "%s %lld (%s): its bytes are missing "
-		    "(blob_id points to no blob)", role, (long long)ordinal,
-		    in->filename ? in->filename : "?");
+		job_refuse_missing(job, role, ordinal, in->filename);
 		free(role);
 		return 0;
 	}
@@ -705,22 +685,20 @@ pgstore_finish(struct pgconn *c, const char *daemon_id, int64_t job_id,
     int64_t attempt_id, const struct attempt_result *res, enum job_next next,
     int64_t not_before, pgstore_write_fn done, void *arg)
 {
-	static const char *const states[] = { "succeeded", "failed",
-	    "retry_wait", "queued" };
+	const char *state = job_state_name(job_next_state(next));
 	struct req *r;
 
-	if ((unsigned)next > NEXT_REQUEUE || (r = calloc(1, sizeof(*r))) ==
-	    NULL)
+	if (state == NULL || (r = calloc(1, sizeof(*r))) == NULL)
 		return -1;
 	r->done.write = done;
 	r->arg = arg;
 	add_int(r, job_id);
 	add_int(r, attempt_id);
 	add_text(r, daemon_id);
-	add_text(r, states[next]);
+	add_text(r, state);
 	add_int(r, not_before);
-	add_int(r, next == NEXT_REQUEUE);
-	add_text(r, next == NEXT_FAILED || next == NEXT_RETRY ? "t" : "f");
+	add_int(r, job_next_uncounts(next));
+	add_text(r, job_next_keeps_error(next) ? "t" : "f");
 	if (res->http_status > 0)
 		add_int(r, res->http_status);
 	else

@@ -9,12 +9,10 @@
 
 #include <sqlite3.h>
 
+#include "dberr.h"
+#include "job.h"
 #include "jobstate.h"
 
-#define STORE_OK 0
-#define STORE_ERR (-1)   /* database error; message in store_errmsg */
-#define STORE_LOST (-2)  /* the job is no longer ours (canceled, lease taken) */
-#define STORE_BUSY (-3)  /* still locked after the busy timeout: try again later */
 
 #define STORE_CREATE 0x1   /* create the file if missing */
 #define STORE_READONLY 0x2 /* open read-only (no migration) */
@@ -35,6 +33,9 @@ int store_migrate(struct store *st, char *err, size_t errlen);
 /* Schema version this build writes; the file's version via *file_version. */
 int store_schema_version(struct store *st, int *file_version);
 
+/* How long a statement waits for another's lock (sqlite3_busy_timeout). */
+void store_set_busy_timeout(struct store *st, int ms);
+
 /* The connection, for the core's other SQL modules (catalog.c). */
 sqlite3 *store_db(struct store *st);
 /* Last SQLite error message of this connection. */
@@ -43,6 +44,11 @@ const char *store_errmsg(struct store *st);
 /* SQLite's primary result code of the last failed call on this connection
  * (SQLITE_BUSY, SQLITE_FULL, SQLITE_IOERR, ...), 0 if none. */
 int store_errcode(struct store *st);
+
+/* The neutral class (dberr.h) of an SQLite result code: BUSY and LOCKED
+ * a lock, FULL full, IOERR, NOMEM, CANTOPEN, PROTOCOL and READONLY io,
+ * CONSTRAINT constraint, the rest other. */
+enum db_err store_err_class(int errcode);
 
 /* Whether an error with that code may pass by itself (a lock, a full disk,
  * an I/O error), so the same write is worth trying again; a constraint or
@@ -118,58 +124,6 @@ int store_control_get(struct store *st, const char *key, char **value);
 
 /* ---- claiming ---- */
 
-enum input_role { INPUT_IMAGE, INPUT_MASK, INPUT_MARKUP };
-
-/* The inputs.role column's spelling of a role, and back (anything else is
- * an image, as the CHECK constraint allows nothing else). */
-static inline const char *
-input_role_name(enum input_role r)
-{
-	return r == INPUT_MASK ? "mask" : r == INPUT_MARKUP ? "markup" : "image";
-}
-
-static inline enum input_role
-input_role_of(const char *s)
-{
-	if (s != NULL && strcmp(s, "mask") == 0)
-		return INPUT_MASK;
-	return s != NULL && strcmp(s, "markup") == 0 ? INPUT_MARKUP : INPUT_IMAGE;
-}
-
-struct job_input {
-	enum input_role role;
-	int ordinal;
-	char *filename;
-	char *content_type; /* NULL when the writer left it to sniffing */
-	unsigned char *data;
-	size_t size;
-};
-
-struct claimed_job {
-	int64_t id;
-	int64_t attempt_id;
-	int attempt;        /* number of this attempt's row, 1-based */
-	int counted;        /* attempts that count, this one included */
-	int max_attempts;
-	int stream;
-	char *params;       /* JSON text as stored (may be invalid: validate!) */
-	struct job_input *inputs; /* images by ordinal, then the mask */
-	size_t ninputs;
-	char *load_error;   /* non-NULL: inputs could not be read (reason) */
-	int load_transient; /* ... because of the database, not the job */
-};
-void claimed_job_free(struct claimed_job *job);
-
-/* Frees the input bytes (data = NULL; names, types and sizes stay). */
-void claimed_job_drop_input_bytes(struct claimed_job *job);
-
-/* Largest input the daemon loads: sizes are read from the database
- * (length()) first, so a hostile row cannot make it allocate more. */
-#define STORE_INPUT_MAX (50u << 20)
-#define STORE_INPUTS_MAX 17 /* 16 images and a mask */
-/* Longest params text: a 32,000-character prompt and the rest, with room. */
-#define STORE_PARAMS_MAX (256 * 1024)
-
 /* A claim closes what is left open of the job's earlier attempts (P1 the
  * job, P2 now): a run of it that goes on (canceled and retried before its
  * daemon could tell) is then no longer the job's: its images are kept,
@@ -198,10 +152,6 @@ int store_job_counts(struct store *st, const char *const *states, int n,
  * queued/retry_wait jobs. Returns 1 with *when, 0 if none, or STORE_ERR. */
 int store_next_wake(struct store *st, int64_t *when);
 
-/* A job this daemon runs, and the attempt it runs it under. */
-struct store_run_ref {
-	int64_t job_id, attempt_id;
-};
 
 /* Extends the lease of the listed jobs, those still running under this
  * daemon's lease, until expires (the jobs of attempts no longer running
@@ -236,21 +186,6 @@ int store_attempt_answered(struct store *st, int64_t attempt_id,
 
 /* ---- results ---- */
 
-enum image_kind { IMAGE_PARTIAL, IMAGE_FINAL };
-
-struct store_image {
-	int64_t job_id, attempt_id;
-	enum image_kind kind;
-	int idx;            /* final: output index; partial: arrival order */
-	int partial_index;  /* as reported, -1 if none */
-	const char *format; /* png, jpeg, webp */
-	int width, height;  /* 0 if unknown */
-	const char *sha256; /* hex */
-	const char *quality, *background, *reported_size; /* may be NULL */
-	const unsigned char *data;
-	size_t size;
-};
-
 /* Stores one image in its own transaction, into an attempt of this daemon's
  * (what upstream sent for an attempt is kept, even when the job was
  * canceled or its lease taken meanwhile). Returns STORE_OK; STORE_LOST when
@@ -267,14 +202,6 @@ int store_commit_image(struct store *st, const char *daemon_id,
  * tables. */
 int store_last_written(const struct store *st);
 
-struct attempt_result {
-	const char *outcome;     /* attempts.outcome */
-	int http_status;         /* 0 if none */
-	const char *request_id;
-	const char *error_type, *error_code, *error_message;
-	int64_t input_tokens, output_tokens, total_tokens;
-	const char *usage_json;  /* may be NULL */
-};
 
 /* Closes the attempt row, if it is still open (an ended attempt is never
  * rewritten), and moves the job, in one transaction, if the job is still

@@ -1,4 +1,4 @@
-/* store.c: the SQLite queue: opening with WAL and a busy timeout, migrations,
+/* sqlite/store.c: the SQLite queue: opening with WAL and a busy timeout, migrations,
  * and the daemon's transactions (claim, image commit, attempt end, leases). */
 #define _GNU_SOURCE
 #include "store.h"
@@ -258,6 +258,12 @@ store_checkpoint(struct store *st, int *frames_left)
 	return rc == SQLITE_OK ? STORE_OK : rc_to_store(rc);
 }
 
+void
+store_set_busy_timeout(struct store *st, int ms)
+{
+	sqlite3_busy_timeout(st->db, ms);
+}
+
 sqlite3 *
 store_db(struct store *st)
 {
@@ -367,17 +373,30 @@ store_errcode(struct store *st)
 	    st->errcode;
 }
 
+enum db_err
+store_err_class(int errcode)
+{
+	switch (errcode & 0xff) {
+	case SQLITE_OK: case SQLITE_ROW: case SQLITE_DONE:
+		return DBE_OK;
+	case SQLITE_BUSY: case SQLITE_LOCKED:
+		return DBE_LOCK;
+	case SQLITE_FULL:
+		return DBE_FULL;
+	case SQLITE_IOERR: case SQLITE_NOMEM: case SQLITE_CANTOPEN:
+	case SQLITE_PROTOCOL: case SQLITE_READONLY:
+		return DBE_IO;
+	case SQLITE_CONSTRAINT:
+		return DBE_CONSTRAINT;
+	default:
+		return DBE_OTHER;
+	}
+}
+
 int
 store_error_transient(int errcode)
 {
-	switch (errcode & 0xff) {
-	case SQLITE_BUSY: case SQLITE_LOCKED: case SQLITE_FULL:
-	case SQLITE_IOERR: case SQLITE_NOMEM: case SQLITE_CANTOPEN:
-	case SQLITE_PROTOCOL: case SQLITE_READONLY:
-		return 1;
-	default:
-		return 0;
-	}
+	return db_err_transient(store_err_class(errcode));
 }
 
 /* ---- fault injection ---- */
@@ -574,35 +593,6 @@ store_control_get(struct store *st, const char *key, char **value)
 
 /* ---- claiming ---- */
 
-void
-claimed_job_free(struct claimed_job *job)
-{
-	size_t i;
-
-	if (job == NULL)
-		return;
-	for (i = 0; i < job->ninputs; i++) {
-		free(job->inputs[i].filename);
-		free(job->inputs[i].content_type);
-		free(job->inputs[i].data);
-	}
-	free(job->inputs);
-	free(job->params);
-	free(job->load_error);
-	free(job);
-}
-
-void
-claimed_job_drop_input_bytes(struct claimed_job *job)
-{
-	size_t i;
-
-	for (i = 0; i < job->ninputs; i++) {
-		free(job->inputs[i].data);
-		job->inputs[i].data = NULL;
-	}
-}
-
 static char *
 column_strdup(sqlite3_stmt *s, int col)
 {
@@ -710,24 +700,18 @@ claim_row(struct store *st, const char *daemon_id, int64_t now, int64_t lease_ms
 /* Refuses an input before reading it: its size comes from length(), which
  * SQLite answers from the record header, without loading the blob. */
 static int
-input_too_big(sqlite3_stmt *s, size_t n, char **load_error)
+input_too_big(sqlite3_stmt *s, struct claimed_job *job)
 {
-	const char *role = (const char *)sqlite3_column_text(s, 0);
-	const char *name = (const char *)sqlite3_column_text(s, 2);
 	sqlite3_int64 size = sqlite3_column_int64(s, 4);
 
-	if (n < STORE_INPUTS_MAX && size <= (sqlite3_int64)STORE_INPUT_MAX)
+	if (job->ninputs >= STORE_INPUTS_MAX)
+		job_refuse_inputs(job);
+	else if (size > (sqlite3_int64)STORE_INPUT_MAX)
+		job_refuse_input(job, (const char *)sqlite3_column_text(s, 0),
+		    sqlite3_column_int(s, 1),
+		    (const char *)sqlite3_column_text(s, 2), size);
+	else
 		return 0;
-	if (*load_error != NULL)
-		return 1;
-	if (n >= STORE_INPUTS_MAX) {
-		if (asprintf(load_error, "inputs: more than %d (16 images and a "
-		    "mask at most)", STORE_INPUTS_MAX) == -1)
-			*load_error = NULL;
-	} else if (asprintf(load_error, "%s %d (%s): %lld bytes, over the %u MB "
-	    "limit", role ? role : "?", sqlite3_column_int(s, 1), name ? name :
-	    "?", (long long)size, STORE_INPUT_MAX >> 20) == -1)
-		*load_error = NULL;
 	return 1;
 }
 
@@ -764,8 +748,8 @@ load_bytes(struct store *st, int64_t job_id, const char *role,
 /* One row of the inputs' metadata: names, type, and the bytes unless they
  * are missing (then load_error says so). */
 static int
-load_input(struct store *st, int64_t job_id, sqlite3_stmt *s,
-    struct job_input *in, char **load_error)
+load_input(struct store *st, struct claimed_job *job, sqlite3_stmt *s,
+    struct job_input *in)
 {
 	const char *role = (const char *)sqlite3_column_text(s, 0);
 
@@ -774,13 +758,10 @@ load_input(struct store *st, int64_t job_id, sqlite3_stmt *s,
 	in->filename = column_strdup(s, 2);
 	in->content_type = column_strdup(s, 3);
 	if (sqlite3_column_type(s, 4) == SQLITE_NULL) {
-		if (*load_error == NULL && asprintf(load_error, "%s %d (%s): its "
-		    "bytes are missing (blob_id points to no blob)", role,
-		    in->ordinal, in->filename ? in->filename : "?") == -1)
-			*load_error = NULL;
+		job_refuse_missing(job, role, in->ordinal, in->filename);
 		return STORE_OK;
 	}
-	return load_bytes(st, job_id, input_role_name(in->role), in);
+	return load_bytes(st, job->id, input_role_name(in->role), in);
 }
 
 /* Loads params and inputs of a claimed job (reads only). The metadata
@@ -788,8 +769,10 @@ load_input(struct store *st, int64_t job_id, sqlite3_stmt *s,
 static int
 load_job(struct store *st, struct claimed_job *job)
 {
-	static const char params[] = "SELECT length(params), CASE WHEN "
-	    "length(params) <= ?2 THEN params END FROM jobs WHERE id = ?1";
+	/* bytes, not characters: the limit is the same on every backend */
+	static const char params[] = "SELECT length(CAST(params AS BLOB)), "
+	    "CASE WHEN length(CAST(params AS BLOB)) <= ?2 THEN params END "
+	    "FROM jobs WHERE id = ?1";
 	static const char inputs[] = "SELECT i.role, i.ordinal, i.filename, "
 	    "i.content_type, coalesce(length(i.data), length(b.data)) "
 	    "FROM inputs i LEFT JOIN blobs b ON b.id = i.blob_id "
@@ -804,17 +787,15 @@ load_job(struct store *st, struct claimed_job *job)
 	sqlite3_bind_int64(s, 2, STORE_PARAMS_MAX);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		job->params = column_strdup(s, 1);
-		if (job->params == NULL && asprintf(&job->load_error, "params: "
-		    "%lld characters, over the %d limit", (long long)
-		    sqlite3_column_int64(s, 0), STORE_PARAMS_MAX) == -1)
-			job->load_error = NULL;
+		if (job->params == NULL)
+			job_refuse_params(job, sqlite3_column_int64(s, 0));
 	}
 	sqlite3_reset(s);
 	if ((s = prep(st, inputs)) == NULL)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, job->id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (input_too_big(s, job->ninputs, &job->load_error))
+		if (input_too_big(s, job))
 			continue;
 		grown = reallocarray(job->inputs, job->ninputs + 1,
 		    sizeof(*grown));
@@ -823,8 +804,8 @@ load_job(struct store *st, struct claimed_job *job)
 		job->inputs = grown;
 		memset(&job->inputs[job->ninputs], 0, sizeof(*grown));
 		job->ninputs++;
-		if (load_input(st, job->id, s, &job->inputs[job->ninputs - 1],
-		    &job->load_error) != STORE_OK)
+		if (load_input(st, job, s, &job->inputs[job->ninputs - 1]) !=
+		    STORE_OK)
 			goto fail;
 	}
 	sqlite3_reset(s);
@@ -1212,18 +1193,16 @@ move_job(struct store *st, int64_t job_id, const struct attempt_result *r,
 	    "total_tokens = total_tokens + ?12, updated_at = ?13, "
 	    "finished_at = CASE WHEN ?2 IN ('succeeded','failed') THEN ?13 END "
 	    "WHERE id = ?1";
-	static const char *const states[] = { "succeeded", "failed",
-	    "retry_wait", "queued" };
+	const char *state = job_state_name(job_next_state(next));
 	sqlite3_stmt *s;
-	int has_error = next != NEXT_SUCCEEDED && next != NEXT_REQUEUE;
 
-	if ((s = prep(st, sql)) == NULL)
+	if (state == NULL || (s = prep(st, sql)) == NULL)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, job_id);
-	sqlite3_bind_text(s, 2, states[next], -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, not_before);
-	sqlite3_bind_int(s, 4, next == NEXT_REQUEUE ? 1 : 0);
-	if (has_error) {
+	sqlite3_bind_int(s, 4, job_next_uncounts(next));
+	if (job_next_keeps_error(next)) {
 		if (r->http_status > 0)
 			sqlite3_bind_int(s, 5, r->http_status);
 		bind_text_or_null(s, 6, r->error_type);
