@@ -76,15 +76,15 @@ prompt: required
 prompt: must not be empty
 n: must be an integer between 1 and 10, got 11
 n: must be an integer between 1 and 10, got "abc"
-size: '999x999' is not one of 1024x1024, 1536x1024, 1024x1536, auto for gpt-image-2.6-flare
-quality: 'ultra' is not one of low, medium, high, auto for gpt-image-2.6-flare
+size: 999x999: width and height must both be positive multiples of 16 for gpt-image-2.6-flare
+quality: 'ultra' is not one of low, medium, high, xhigh, max, auto for gpt-image-2.6-flare
 background: 'transparent' needs output_format png or webp, got jpeg
 output_compression: must be an integer between 0 and 100, got 150
 partial_images: must be an integer between 0 and 3, got 7
 response_format: not supported by gpt-image-2.6-flare
 image: dall-e-2 accepts exactly 1 image, got 2
 image: at least one image is required
-image: text.bin: not a PNG, JPEG or WebP image
+image: text.bin: not a PNG, JPEG, WebP or GIF image
 mask: sq.png: must have an alpha channel (transparent areas mark where to edit)
 mask: rgba16.png: 16x16, must match the first image's 32x32
 image: sq.png: declared image/jpeg but the bytes are a PNG image
