@@ -106,13 +106,15 @@ quiet_install() {
 	return $rc
 }
 
-# build DIR [cmake args...]: configures and builds into DIR.
+# build DIR [cmake args...]: configures and builds into DIR (only the
+# targets in $BUILD_TARGETS when set).
 build() {
-	local dir=$1
+	local dir=$1 targets=()
 	shift
+	[ -z "${BUILD_TARGETS:-}" ] || read -r -a targets <<<"--target $BUILD_TARGETS"
 	cmake -S "$ROOT" -B "$dir" "$@" >/dev/null || die "cmake configure failed"
-	cmake --build "$dir" -j"$(nproc)" >/dev/null || {
-		cmake --build "$dir" -j1 2>&1 | grep -E 'error|Error' | head -40 >&2
+	cmake --build "$dir" -j"$(nproc)" "${targets[@]}" >/dev/null || {
+		cmake --build "$dir" -j1 "${targets[@]}" 2>&1 | grep -E 'error|Error' | head -40 >&2
 		die "build failed"
 	}
 }
