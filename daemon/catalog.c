@@ -230,22 +230,26 @@ step_int64(struct catalog *cat, struct rows_stmt *s, int64_t *v)
 	return rc == ROWS_DONE ? 0 : failed(cat);
 }
 
-/* A query of one row of integers into v[0..n); 1, 0 for no row, or error. */
+/* A query bound to args[0..nargs) of one row of integers into v[0..n):
+ * CATALOG_OK, CATALOG_ERR for no row, or another error. */
 static int
-one_row(struct catalog *cat, const char *sql, int64_t *v, int n)
+one_row(struct catalog *cat, const char *sql, const int64_t *args,
+    int nargs, int64_t *v, int n)
 {
 	struct rows_stmt *s;
 	int rc, i;
 
 	if ((s = prep(cat, sql)) == NULL)
 		return failed(cat);
+	for (i = 0; i < nargs; i++)
+		bind_i(cat, s, i + 1, args[i]);
 	if ((rc = cat->m->step(s)) == ROWS_ROW)
 		for (i = 0; i < n; i++)
 			v[i] = cat->m->column_int64(s, i);
 	cat->m->reset(s);
 	if (rc == ROWS_ROW)
-		return 1;
-	return rc == ROWS_DONE ? 0 : failed(cat);
+		return CATALOG_OK;
+	return rc == ROWS_DONE ? CATALOG_ERR : failed(cat);
 }
 
 static int
@@ -621,22 +625,12 @@ static int
 status_totals(struct catalog *cat, json_t *doc, int64_t now)
 {
 	static const char sql[] = CATSQL_TOTALS;
-	struct rows_stmt *s;
-	int64_t v[7];
-	int rc, i;
+	int64_t args[2] = { now - 60 * 1000, now - 3600 * 1000 }, v[7];
+	int rc;
 
-	if ((s = prep(cat, sql)) == NULL)
-		return failed(cat);
-	bind_i(cat, s, 1, now - 60 * 1000);
-	bind_i(cat, s, 2, now - 3600 * 1000);
-	if ((rc = cat->m->step(s)) == ROWS_ROW)
-		for (i = 0; i < 7; i++)
-			v[i] = cat->m->column_int64(s, i);
-	cat->m->reset(s);
-	if (rc != ROWS_ROW)
-		return rc == ROWS_DONE ? CATALOG_ERR : failed(cat);
-	catdoc_totals(doc, v, v[3], v[4], v[5], v[6]);
-	return CATALOG_OK;
+	if ((rc = one_row(cat, sql, args, 2, v, 7)) == CATALOG_OK)
+		catdoc_totals(doc, v, v[3], v[4], v[5], v[6]);
+	return rc;
 }
 
 static int
@@ -736,11 +730,11 @@ catalog_activity_marks(struct catalog *cat, int64_t *event, int64_t *image)
 	int64_t v[2];
 	int rc;
 
-	if ((rc = one_row(cat, sql, v, 2)) != 1)
-		return rc == 0 ? CATALOG_ERR : rc;
-	*event = v[0];
-	*image = v[1];
-	return CATALOG_OK;
+	if ((rc = one_row(cat, sql, NULL, 0, v, 2)) == CATALOG_OK) {
+		*event = v[0];
+		*image = v[1];
+	}
+	return rc;
 }
 
 int
@@ -781,17 +775,12 @@ int
 catalog_live_daemons(struct catalog *cat, int64_t now, int64_t fresh_ms, int *n)
 {
 	static const char sql[] = CATSQL_LIVE_DAEMONS;
-	struct rows_stmt *s;
-	int64_t v = 0;
+	int64_t since = now - fresh_ms, v = 0;
 	int rc;
 
-	if ((s = prep(cat, sql)) == NULL)
-		return failed(cat);
-	bind_i(cat, s, 1, now - fresh_ms);
-	if ((rc = step_int64(cat, s, &v)) < 0)
-		return rc;
-	*n = (int)v;
-	return CATALOG_OK;
+	if ((rc = one_row(cat, sql, &since, 1, &v, 1)) == CATALOG_OK)
+		*n = (int)v;
+	return rc;
 }
 
 /* The backend's own (SQLite's data_version), else what changes when a job

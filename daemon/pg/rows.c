@@ -238,12 +238,13 @@ dollar_params(const char *sql)
 	return out;
 }
 
-/* Whether a statement returning these columns can be read in binary:
- * every column of a type read here in both formats. */
+/* How a statement returning these columns is read: 1 in binary (it
+ * returns bytea, and only types read here in both formats), 0 in text, -1
+ * when it returns bytea beside a type not read in binary (numeric...). */
 static int
 binary_ok(const PGresult *desc)
 {
-	int i, bytea = 0;
+	int i, bytea = 0, other = 0;
 
 	for (i = 0; i < PQnfields(desc); i++) {
 		switch (PQftype(desc, i)) {
@@ -255,10 +256,10 @@ binary_ok(const PGresult *desc)
 		case OID_VARCHAR:
 			break;
 		default:
-			return 0;  /* numeric and the rest: text */
+			other = 1;
 		}
 	}
-	return bytea;
+	return bytea ? (other ? -1 : 1) : 0;
 }
 
 static void
@@ -317,7 +318,11 @@ pq_prepare(struct rows_conn *c, const char *sql, struct rows_stmt **out)
 		return -1;
 	}
 	s->nparams = n = PQnparams(s->desc);
-	s->binary = binary_ok(s->desc);
+	if ((s->binary = binary_ok(s->desc)) == -1) {
+		pq_finalize(s);
+		return fail_text(c, "a statement reading bytea returns a type "
+		    "not read in binary");
+	}
 	if (n > 0 && ((s->v = calloc((size_t)n, sizeof(*s->v))) == NULL ||
 	    (s->len = calloc((size_t)n, sizeof(*s->len))) == NULL ||
 	    (s->fmt = calloc((size_t)n, sizeof(*s->fmt))) == NULL ||
@@ -586,13 +591,12 @@ pq_column_bytes(struct rows_stmt *s, int i)
 
 	if (cell_null(s, i))
 		return 0;
-	if (PQftype(s->res, i) == OID_JSON || (s->binary &&
-	    PQftype(s->res, i) != OID_BYTEA)) {
-		t = pq_column_text(s, i);
-		return t ? strlen(t) : 0;
+	if (PQftype(s->res, i) == OID_BYTEA) {
+		raw(s, i, &n);
+		return n;
 	}
-	raw(s, i, &n);
-	return n;
+	/* text never holds a NUL byte on PostgreSQL */
+	return (t = pq_column_text(s, i)) != NULL ? strlen(t) : 0;
 }
 
 static void
