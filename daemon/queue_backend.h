@@ -25,7 +25,8 @@ struct queue_methods {
 	 * owns it: .free) or NULL. */
 	void *(*open)(struct storeq *q, struct event_base *base,
 	    const struct storeq_params *p, char *name, size_t namelen);
-	/* Takes r, to hand back with storeq_done. */
+	/* Takes r, to hand back with storeq_done. A claim's want and a
+	 * count's nstates are within storeq.h's bounds. */
 	void (*submit)(void *be, struct sq_req *r);
 	/* fn(arg) on the loop when the database says jobs were queued or
 	 * requeued; NULL when the backend hears nothing (its poll sees it). */
@@ -39,6 +40,10 @@ struct queue_methods {
 /* r is done: its callback runs on the loop, never within this call.
  * Any thread. */
 void storeq_done(struct storeq *q, struct sq_req *r);
+
+/* 1 for the requests that run in order and are retried (claim,
+ * answered, image, finish); 0 for the others. */
+int sq_op_ordered(enum sq_op op);
 
 /* Requests submitted and not yet handed back. Loop only. */
 int storeq_out(const struct storeq *q);

@@ -193,10 +193,33 @@ storeq_on_change(struct storeq *q, void (*fn)(void *), void *arg)
 		q->m->on_change(q->be, fn, arg);
 }
 
+int
+sq_op_ordered(enum sq_op op)
+{
+	return op == SQ_CLAIM || op == SQ_ANSWERED || op == SQ_IMAGE ||
+	    op == SQ_FINISH;
+}
+
+/* What a backend may count on: bounds kept. */
+static void
+clamp(struct sq_req *r)
+{
+	int *n;
+
+	if (r->op == SQ_CLAIM) {
+		n = &r->u.claim.want;
+		*n = *n < 1 ? 1 : *n > SQ_CLAIM_MAX ? SQ_CLAIM_MAX : *n;
+	} else if (r->op == SQ_COUNTS) {
+		n = &r->u.counts.nstates;
+		*n = *n < 0 ? 0 : *n > SQ_STATES_MAX ? SQ_STATES_MAX : *n;
+	}
+}
+
 void
 storeq_submit(struct storeq *q, struct sq_req *r)
 {
 	q->queued++;
+	clamp(r);
 	if (!q->closed) {
 		q->m->submit(q->be, r);
 		return;

@@ -229,8 +229,7 @@ send_head(struct pgq *q, struct sq_req *r)
 	switch (r->op) {
 	case SQ_CLAIM:
 		return pgstore_claim(c, id, now_ms(), r->u.claim.lease_ms,
-		    r->u.claim.want < 1 ? 1 : r->u.claim.want > SQ_CLAIM_MAX ?
-		    SQ_CLAIM_MAX : r->u.claim.want, on_claim, q);
+		    r->u.claim.want, on_claim, q);
 	case SQ_ANSWERED:
 		return pgstore_answered(c, id, r->u.answered.attempt_id,
 		    r->u.answered.http_status, r->u.answered.request_id[0] ?
@@ -379,7 +378,6 @@ static int
 send_side(struct pgq *q, struct call *k)
 {
 	struct sq_req *r = k->r;
-	int n;
 
 	switch (r->op) {
 	case SQ_POLL:
@@ -393,9 +391,6 @@ send_side(struct pgq *q, struct call *k)
 		    now_ms(), r->u.beat.status, r->u.beat.pause_reason[0] ?
 		    r->u.beat.pause_reason : NULL, on_beat, k);
 	case SQ_COUNTS:
-		n = r->u.counts.nstates;
-		r->u.counts.nstates = n < 0 ? 0 : n > SQ_STATES_MAX ?
-		    SQ_STATES_MAX : n;
 		return pgstore_counts(q->c, r->u.counts.states,
 		    r->u.counts.nstates, on_counts, k);
 	default:
@@ -416,13 +411,10 @@ pgq_submit(void *arg, struct sq_req *r)
 		storeq_done(q->front, r);
 		return;
 	}
-	switch (r->op) {
-	case SQ_CLAIM: case SQ_ANSWERED: case SQ_IMAGE: case SQ_FINISH:
+	if (sq_op_ordered(r->op)) {
 		TAILQ_INSERT_TAIL(&q->ordered, r, entry);
 		pump(q);
 		return;
-	default:
-		break;
 	}
 	if ((k = calloc(1, sizeof(*k))) == NULL) {
 		set_error(r, &not_sent);

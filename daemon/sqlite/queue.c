@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -36,13 +35,6 @@ struct sqlq {
 	int ckpt_due;               /* writer thread only */
 };
 
-static int
-is_ordered(enum sq_op op)
-{
-	return op == SQ_CLAIM || op == SQ_ANSWERED || op == SQ_IMAGE ||
-	    op == SQ_FINISH;
-}
-
 /* ---- the writer thread ---- */
 
 static int
@@ -70,10 +62,9 @@ exec_poll(struct sqlq *q, struct sq_req *r)
 static int
 exec_claim(struct sqlq *q, struct sq_req *r)
 {
-	int n = 0, rc = 0, want = r->u.claim.want;
+	int n = 0, rc = 0;
 
-	want = want < 1 ? 1 : want > SQ_CLAIM_MAX ? SQ_CLAIM_MAX : want;
-	while (n < want && (rc = store_claim(q->st, q->daemon_id, now_ms(),
+	while (n < r->u.claim.want && (rc = store_claim(q->st, q->daemon_id, now_ms(),
 	    r->u.claim.lease_ms, &r->u.claim.jobs[n])) == 1)
 		n++;
 	if (rc == 0 && store_next_wake(q->st, &r->u.claim.next_wake) != 1)
@@ -118,8 +109,7 @@ exec_req(struct sqlq *q, struct sq_req *r)
 		break;
 	case SQ_COUNTS:
 		r->rc = store_job_counts(st, r->u.counts.states,
-		    r->u.counts.nstates < SQ_STATES_MAX ? r->u.counts.nstates :
-		    SQ_STATES_MAX, r->u.counts.counts);
+		    r->u.counts.nstates, r->u.counts.counts);
 		break;
 	}
 	if (r->op == SQ_IMAGE || r->op == SQ_FINISH)
@@ -333,7 +323,7 @@ sqlq_submit(void *arg, struct sq_req *r)
 	struct sqlq *q = arg;
 
 	pthread_mutex_lock(&q->mu);
-	TAILQ_INSERT_TAIL(is_ordered(r->op) ? &q->ordered : &q->side, r, entry);
+	TAILQ_INSERT_TAIL(sq_op_ordered(r->op) ? &q->ordered : &q->side, r, entry);
 	pthread_cond_signal(&q->cond);
 	pthread_mutex_unlock(&q->mu);
 }
