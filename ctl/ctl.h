@@ -10,7 +10,7 @@
 #include <jansson.h>
 
 #include "catalog.h"
-#include "store.h"
+#include "job.h"
 
 #define CTL_OK 0     /* success */
 #define CTL_FAIL 1   /* an operation failed (or, for wait, a job did) */

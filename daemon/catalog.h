@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "store.h"   /* enum input_role */
+#include "job.h"     /* enum input_role */
 #include "util.h"
 
 #define CATALOG_OK 0
