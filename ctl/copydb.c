@@ -39,10 +39,10 @@ PAIR(sql_raise_mark, "UPDATE sqlite_sequence SET seq = ?1 WHERE name = "
 PAIR(sql_raise_mark2, "INSERT INTO sqlite_sequence (name, seq) SELECT "
     "'jobs', ?1 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE "
     "name = 'jobs')", NULL);
-/* A table's id sequence goes on after ?2 (SQLite takes max(id) + 1 by
- * itself). */
-PAIR(sql_follow, NULL, "SELECT setval(pg_get_serial_sequence(CAST(?1 AS "
-    "text), 'id'), CAST(?2 AS bigint))");
+/* A table's id sequence goes on after ?1 (SQLite takes max(id) + 1 by
+ * itself); the table's name (%s) is copyplan's. */
+PAIR(sql_follow, NULL, "SELECT setval(pg_get_serial_sequence('%s', 'id'), "
+    "CAST(?1 AS bigint))");
 
 static int
 fail(struct cdb *db, const char *fmt, ...)
@@ -387,20 +387,12 @@ cdb_drop_events(struct cdb *db, int64_t lo, int64_t hi)
 int
 cdb_follow(struct cdb *db, const struct ctable *t, int64_t id)
 {
-	struct rows_stmt *s = NULL;
-	int rc;
+	char sql[256];
 
 	if (!t->identity || D(db, sql_follow) == NULL)
 		return 0;
-	if (db->m->prepare(db->c, D(db, sql_follow), &s) == -1)
-		return fail_db(db, "cannot set the id sequence");
-	db->m->bind_text(s, 1, t->name);
-	db->m->bind_int64(s, 2, id);
-	while ((rc = db->m->step(s)) == ROWS_ROW)
-		;
-	rc = rc == ROWS_DONE ? 0 : fail_db(db, "cannot set the id sequence");
-	db->m->finalize(s);
-	return rc;
+	snprintf(sql, sizeof(sql), D(db, sql_follow), t->name);
+	return exec_ints(db, sql, "cannot set the id sequence", &id, 1, NULL);
 }
 
 /* ---- job ids ---- */

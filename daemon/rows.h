@@ -13,8 +13,8 @@
  * and used from one thread. Statements are written once for every backend
  * with SQLite's numbered parameters ?1, ?2, ... (PostgreSQL's backend
  * rewrites them as $1, $2, ...). Where the dialects really differ, the
- * caller picks its text by dialect->sql (an index: ROWS_SQL_SQLITE or
- * ROWS_SQL_PG) or calls one of the dialect's methods below.
+ * caller picks its text by rows_methods.sql (an index: ROWS_SQL_SQLITE
+ * or ROWS_SQL_PG) or calls one of the dialect's methods below.
  *
  * Every method returning int returns 0 (or a count, or ROWS_ROW/ROWS_DONE
  * for step) on success and -1 on failure; then error() gives the neutral
@@ -42,7 +42,6 @@ struct rows_reclaim {
 };
 
 struct rows_methods {
-	const char *name;           /* "sqlite", "postgresql" */
 	enum rows_sql sql;          /* which text of a per-dialect pair */
 
 	/* Opens uri (an SQLite path, or a postgresql:// URI) with flags;

@@ -727,7 +727,6 @@ pq_blob_read(struct rows_conn *c, const char *table, const char *column,
 }
 
 const struct rows_methods pg_rows = {
-	.name = "postgresql",
 	.sql = ROWS_SQL_PG,
 	.open = pq_open,
 	.close = pq_close,

@@ -496,7 +496,6 @@ done:
 }
 
 const struct rows_methods sqlite_rows = {
-	.name = "sqlite",
 	.sql = ROWS_SQL_SQLITE,
 	.open = sq_open,
 	.close = sq_close,
