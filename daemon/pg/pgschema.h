@@ -42,7 +42,8 @@
  * - Unchanged: dispatch.c (states, counting, retries, what a result is),
  *   imgeditd.c's order (migrate before the loop: pgschema_migrate already
  *   takes the lock several daemons need; then storeq_new), the log keys.
- *   catalog.c (ctl's SQL) has its PG twin: pgcatalog.c (t_pg_ctl.sh).
+ *   catalog.c (ctl's SQL) is one file for both backends, over rows.h
+ *   (daemon/pg/rows.c here); t_pg_ctl.sh and t_pg_catalog hold them equal.
  */
 #ifndef IMGEDIT_PGSCHEMA_H
 #define IMGEDIT_PGSCHEMA_H
