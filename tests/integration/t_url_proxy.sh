@@ -8,6 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 start_fake --image-bytes 20000
+use_gateway # url results are dall-e-2's, shut down at OpenAI: a gateway that still serves it
 "$IMGEDITCTL" init >/dev/null
 mkpng "$T/sq.png" 64 64
 
@@ -75,7 +76,7 @@ for i in $(seq 1 100); do [ -s "$T/proxy.port" ] && break; sleep 0.05; done
 proxy=http://127.0.0.1:$(cat "$T/proxy.port")
 
 other=$("$IMGEDITCTL" submit -p "other host [[fault:url-host=127.0.0.2]]" \
-	--model gpt-image-2.5-sunburst --response-format url --no-stream \
+	--model dall-e-2 --response-format url --no-stream \
 	--max-attempts 3 "$T/sq.png")
 http_proxy=$proxy HTTP_PROXY=$proxy https_proxy=$proxy ALL_PROXY=$proxy \
 	no_proxy= NO_PROXY= start_daemon --concurrency 1 --retry-base 100ms
@@ -97,9 +98,9 @@ assert_eq "$(sql "SELECT count(*) FROM images WHERE job_id=$other")" 0 "images o
 # own url results) holds for the base URL's address AND port: another
 # service on the same loopback address is refused before connecting.
 port_job=$("$IMGEDITCTL" submit -p "other port [[fault:url-port=$(cat "$T/proxy.port")]]" \
-	--model gpt-image-2.5-sunburst --response-format url --no-stream \
+	--model dall-e-2 --response-format url --no-stream \
 	--max-attempts 3 "$T/sq.png")
-own=$("$IMGEDITCTL" submit -p "own host" --model gpt-image-2.5-sunburst \
+own=$("$IMGEDITCTL" submit -p "own host" --model dall-e-2 \
 	--response-format url --no-stream --max-attempts 3 "$T/sq.png")
 : >"$PROXY_LOG"
 start_daemon --concurrency 1 --retry-base 100ms
@@ -117,10 +118,10 @@ assert_eq "$(wc -c <"$PROXY_LOG")" 0 "requests the other port (the proxy) saw"
 # never to resolve a name itself; an internal address is refused before
 # the proxy hears of it.
 inner=$("$IMGEDITCTL" submit -p "inner host [[fault:url-host=127.0.0.2]]" \
-	--model gpt-image-2.5-sunburst --response-format url --no-stream \
+	--model dall-e-2 --response-format url --no-stream \
 	--max-attempts 3 "$T/sq.png")
 named=$("$IMGEDITCTL" submit -p "by name [[fault:url-host=localhost]]" \
-	--model gpt-image-2.5-sunburst --response-format url --no-stream \
+	--model dall-e-2 --response-format url --no-stream \
 	--max-attempts 3 "$T/sq.png")
 : >"$PROXY_LOG"
 start_daemon --concurrency 1 --retry-base 100ms --download-proxy "$proxy"
