@@ -418,7 +418,9 @@ job_params(struct evbuffer *out, const json_t *j)
 	char *text;
 	int rc;
 
-	if (json_is_object(params))
+	if (jstr(j, "params_error") != NULL)	/* too big to read (catalog.c) */
+		text = strdup(jstr(j, "params_error"));
+	else if (json_is_object(params))
 		text = json_dumps(params, JSON_INDENT(2) | JSON_SORT_KEYS);
 	else
 		text = json_dumps(params, JSON_ENCODE_ANY);

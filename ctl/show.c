@@ -250,7 +250,10 @@ show_header(const json_t *j)
 		    (long long)jint(e, "status"), jstr(e, "request_id") ?
 		    jstr(e, "request_id") : "-");
 	}
-	printf("  params      %s\n", params ? params : "?");
+	if (jstr(j, "params_error") != NULL)	/* too big to read (catalog.c) */
+		printf("  params      (%s)\n", jstr(j, "params_error"));
+	else
+		printf("  params      %s\n", params ? params : "?");
 	free(params);
 }
 

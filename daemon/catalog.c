@@ -31,6 +31,9 @@ struct catalog {
 /* The text of a pair for this catalog's dialect. */
 #define D(cat, pair) ((pair)[(cat)->m->sql])
 
+_Static_assert(STORE_PARAMS_MAX == 262144, "catsql.h's CATSQL_PARAMS_MAX "
+    "is the daemon's params limit");
+
 /* ---- opening ---- */
 
 /* have against what this build needs; err says what to do. */
@@ -344,6 +347,109 @@ fail:
 	return CATALOG_ERR;
 }
 
+/* ---- params, bounded ---- */
+
+/* What params_sink keeps of a params value read in chunks. */
+struct params_acc {
+	struct buf kept;       /* the text while it fits STORE_PARAMS_MAX */
+	int64_t bytes;         /* all of it */
+	int over;
+};
+
+static int
+params_sink(void *arg, const void *p, size_t n)
+{
+	struct params_acc *a = arg;
+
+	a->bytes += (int64_t)n;
+	if (a->over || a->bytes > STORE_PARAMS_MAX) {
+		a->over = 1;
+		buf_free(&a->kept);
+		return 0;
+	}
+	return buf_append(&a->kept, p, n);
+}
+
+/* row's params read as stored, and its params_bytes 0 (a value with no
+ * bytes to measure). */
+static int
+params_as_stored(struct catalog *cat, json_t *row)
+{
+	static const char sql[] = "SELECT params FROM jobs WHERE id = ?1";
+	struct rows_stmt *s;
+	json_t *got;
+	int rc;
+
+	if ((s = prep(cat, sql)) == NULL)
+		return failed(cat);
+	bind_i(cat, s, 1, json_integer_value(json_object_get(row, "id")));
+	if ((rc = collect_rows(cat, s, NULL, &got)) != CATALOG_OK)
+		return rc;
+	json_object_set(row, "params", json_object_get(json_array_get(got, 0),
+	    "params") ? json_object_get(json_array_get(got, 0), "params") :
+	    json_null());
+	json_object_set_new(row, "params_bytes", json_integer(0));
+	json_decref(got);
+	return CATALOG_OK;
+}
+
+/* Rows whose backend could not measure params in SQL (params_bytes null)
+ * get it read here in chunks: params kept when within the limit, else
+ * only counted. Returns CATALOG_OK or CATALOG_ERR. */
+static int
+measure_params(struct catalog *cat, json_t *rows)
+{
+	struct params_acc a;
+	json_t *row;
+	size_t i;
+	int rc;
+
+	json_array_foreach(rows, i, row) {
+		if (!json_is_null(json_object_get(row, "params_bytes")))
+			continue;
+		memset(&a, 0, sizeof(a));
+		rc = cat->m->blob_read(cat->c, "jobs", "params", json_integer_value(
+		    json_object_get(row, "id")), params_sink, &a);
+		if (rc == -1 || rc == -2) {
+			buf_free(&a.kept);
+			return rc == -1 ? failed(cat) : CATALOG_ERR;
+		}
+		if (rc == 1) {	/* not text or a blob: a number, small */
+			buf_free(&a.kept);
+			if ((rc = params_as_stored(cat, row)) != CATALOG_OK)
+				return rc;
+			continue;
+		}
+		json_object_set_new(row, "params_bytes", json_integer(a.bytes));
+		if (!a.over)
+			json_object_set_new(row, "params", json_stringn(
+			    a.kept.len ? (const char *)a.kept.data : "", a.kept.len));
+		buf_free(&a.kept);
+	}
+	return CATALOG_OK;
+}
+
+/* collect_rows, then params measured and fix applied to each row. */
+static int
+collect_jobs(struct catalog *cat, struct rows_stmt *s, void (*fix)(json_t *),
+    json_t **out)
+{
+	json_t *rows, *row;
+	size_t i;
+	int rc;
+
+	if ((rc = collect_rows(cat, s, NULL, &rows)) != CATALOG_OK)
+		return rc;
+	if ((rc = measure_params(cat, rows)) != CATALOG_OK) {
+		json_decref(rows);
+		return rc;
+	}
+	json_array_foreach(rows, i, row)
+		fix(row);
+	*out = rows;
+	return CATALOG_OK;
+}
+
 /* Runs sql bound to ?1 id (and ?2 limit, unless it is -1) and stores its
  * rows, each passed through fix (may be NULL), at key in doc. */
 static int
@@ -481,14 +587,12 @@ int
 catalog_list(struct catalog *cat, const char *states, int64_t since_ms,
     int limit, json_t **out)
 {
-	static const char any[] = CATSQL_LIST_ANY;
-	static const char one[] = CATSQL_LIST_ONE;
-	static const char some[] = CATSQL_LIST_SOME;
 	char set[128];
 	struct rows_stmt *s;
 	int many = states != NULL && strchr(states, ',') != NULL;
 
-	if ((s = prep(cat, states == NULL ? any : many ? some : one)) == NULL)
+	if ((s = prep(cat, D(cat, states == NULL ? catsql_list_any : many ?
+	    catsql_list_some : catsql_list_one))) == NULL)
 		return failed(cat);
 	bind_i(cat, s, 1, since_ms);
 	bind_i(cat, s, 2, limit > 0 ? limit : INT64_MAX);
@@ -497,29 +601,29 @@ catalog_list(struct catalog *cat, const char *states, int64_t since_ms,
 		bind_t(cat, s, 3, set);
 	} else if (states != NULL)
 		bind_t(cat, s, 3, states);
-	return collect_rows(cat, s, catdoc_job, out);
+	return collect_jobs(cat, s, catdoc_job, out);
 }
 
 int
 catalog_show(struct catalog *cat, int64_t id, json_t **out)
 {
-	static const char job[] = CATSQL_SHOW_JOB;
 	static const char inputs[] = CATSQL_SHOW_INPUTS;
 	static const char attempts[] = CATSQL_SHOW_ATTEMPTS;
 	static const char images[] = CATSQL_SHOW_IMAGES;
 	static const char events[] = CATSQL_SHOW_EVENTS;
+	struct rows_stmt *s;
 	json_t *rows = NULL, *doc;
 	int rc;
 
 	/* One read transaction: the job and its children from one snapshot. */
 	if ((rc = begin(cat, 0)) != CATALOG_OK)
 		return rc;
-	if ((rc = add_rows(cat, (rows = json_object()), "job", job, id, -1,
-	    catdoc_job_usage)) != CATALOG_OK) {
-		json_decref(rows);
+	if ((s = prep(cat, D(cat, catsql_show_job))) == NULL)
+		return end(cat, failed(cat));
+	bind_i(cat, s, 1, id);
+	if ((rc = collect_jobs(cat, s, catdoc_job_usage, &rows)) != CATALOG_OK)
 		return end(cat, rc);
-	}
-	doc = json_incref(json_array_get(json_object_get(rows, "job"), 0));
+	doc = json_incref(json_array_get(rows, 0));
 	json_decref(rows);
 	if (doc == NULL)
 		return end(cat, CATALOG_NOTFOUND);
@@ -871,7 +975,6 @@ int
 catalog_page(struct catalog *cat, const struct catalog_page_query *q,
     json_t **out)
 {
-	static const char one_job[] = CATSQL_PAGE_JOB;
 	const char *word = q->word != NULL && *q->word != '\0' ? q->word : NULL;
 	struct rows_stmt *s;
 	json_t *jobs = NULL;
@@ -879,7 +982,7 @@ catalog_page(struct catalog *cat, const struct catalog_page_query *q,
 
 	if ((rc = begin(cat, 0)) != CATALOG_OK)
 		return rc;
-	if ((s = prep(cat, q->only > 0 ? one_job : q->state ? D(cat,
+	if ((s = prep(cat, q->only > 0 ? D(cat, catsql_page_job) : q->state ? D(cat,
 	    catsql_page_state) : D(cat, catsql_page_any))) == NULL)
 		return end(cat, failed(cat));
 	if (q->only > 0)
@@ -892,7 +995,7 @@ catalog_page(struct catalog *cat, const struct catalog_page_query *q,
 		if (q->state != NULL)
 			bind_t(cat, s, 5, q->state);
 	}
-	if ((rc = collect_rows(cat, s, catdoc_job, &jobs)) == CATALOG_OK &&
+	if ((rc = collect_jobs(cat, s, catdoc_job, &jobs)) == CATALOG_OK &&
 	    (rc = page_images(cat, jobs)) == CATALOG_OK) {
 		*out = jobs;
 		jobs = NULL;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "job.h"
 #include "jobspec.h"
 #include "jobstate.h"
 
@@ -123,6 +124,24 @@ group_keys(json_t *o, const char *newkey, const char *prefix,
 	json_object_set_new(o, newkey, g);
 }
 
+/* The catalog reads params only up to the daemon's limit (catsql.h): a
+ * row over it has params null and an error saying so, in the daemon's
+ * words; params_bytes, the size the database measured, goes. */
+static void
+too_big_params(json_t *o)
+{
+	json_int_t bytes = json_integer_value(json_object_get(o,
+	    "params_bytes"));
+	char why[96];
+
+	json_object_del(o, "params_bytes");
+	if (bytes <= STORE_PARAMS_MAX || !json_is_null(json_object_get(o,
+	    "params")))
+		return;
+	job_params_refusal(why, sizeof(why), bytes);
+	json_object_set_new(o, "params_error", json_string(why));
+}
+
 void
 catdoc_job(json_t *o)
 {
@@ -132,6 +151,7 @@ catdoc_job(json_t *o)
 	json_t *params, *sorted;
 	const char *model;
 
+	too_big_params(o);
 	catdoc_parse_field(o, "params");
 	params = json_object_get(o, "params");
 	if (json_is_object(params) && (sorted = catdoc_sorted(params)) != NULL)

@@ -44,28 +44,47 @@ CATSQL_PAIR(catsql_find_blob, "SELECT id FROM blobs WHERE sha256 = ?1",
 
 /* ---- reading ---- */
 
+/* jobs.params when it is at most CATSQL_PARAMS_MAX bytes (else NULL), and
+ * its size in bytes: another program's 100 MB row is measured, never read
+ * whole (catdoc_job names it). The daemon's limit, job.h STORE_PARAMS_MAX.
+ * SQLite cannot measure text without loading it: its rows come back with
+ * params_bytes NULL, and the catalog reads them in chunks (blob_read). */
+#define CATSQL_PARAMS_MAX "262144"
+#define CATSQL_PARAMS_SQLITE "NULL AS params, NULL AS params_bytes"
+#define CATSQL_PARAMS_PG "CASE WHEN octet_length(params::text) <= " \
+	CATSQL_PARAMS_MAX " THEN params END AS params, " \
+	"octet_length(params::text) AS params_bytes"
+
 /* list's columns: one row per job, params as stored (text or jsonb). */
-#define CATSQL_LIST_COLS "SELECT id, state, attempts, max_attempts, " \
-	"priority, stream, params, (SELECT count(*) FROM images i WHERE " \
+#define CATSQL_LIST_COLS(P) "SELECT id, state, attempts, max_attempts, " \
+	"priority, stream, " P ", (SELECT count(*) FROM images i WHERE " \
 	"i.job_id = j.id AND i.kind = 'final') AS final_images, (SELECT " \
 	"count(*) FROM images i WHERE i.job_id = j.id AND i.kind = 'partial') " \
 	"AS partial_images, created_at, updated_at, finished_at, not_before, " \
 	"error_status, error_type, error_code, error_message, " \
 	"error_request_id FROM jobs j "
 /* ?1 since, ?2 limit, ?3 the state or ",a,b," */
-#define CATSQL_LIST_ANY CATSQL_LIST_COLS \
+#define CATSQL_LIST_ANY(P) CATSQL_LIST_COLS(P) \
 	"WHERE created_at >= ?1 ORDER BY id DESC LIMIT ?2"
-#define CATSQL_LIST_ONE CATSQL_LIST_COLS \
+#define CATSQL_LIST_ONE(P) CATSQL_LIST_COLS(P) \
 	"WHERE created_at >= ?1 AND state = ?3 ORDER BY id DESC LIMIT ?2"
-#define CATSQL_LIST_SOME CATSQL_LIST_COLS "WHERE created_at >= ?1 AND " \
-	"?3 LIKE '%,' || state || ',%' ORDER BY id DESC LIMIT ?2"
+#define CATSQL_LIST_SOME(P) CATSQL_LIST_COLS(P) "WHERE created_at >= ?1 " \
+	"AND ?3 LIKE '%,' || state || ',%' ORDER BY id DESC LIMIT ?2"
+CATSQL_PAIR(catsql_list_any, CATSQL_LIST_ANY(CATSQL_PARAMS_SQLITE),
+    CATSQL_LIST_ANY(CATSQL_PARAMS_PG));
+CATSQL_PAIR(catsql_list_one, CATSQL_LIST_ONE(CATSQL_PARAMS_SQLITE),
+    CATSQL_LIST_ONE(CATSQL_PARAMS_PG));
+CATSQL_PAIR(catsql_list_some, CATSQL_LIST_SOME(CATSQL_PARAMS_SQLITE),
+    CATSQL_LIST_SOME(CATSQL_PARAMS_PG));
 
 /* show: the job (?1 its id), then its children. */
-#define CATSQL_SHOW_JOB "SELECT id, state, attempts, max_attempts, " \
-	"priority, stream, params, created_at, updated_at, finished_at, " \
+#define CATSQL_SHOW_JOB(P) "SELECT id, state, attempts, max_attempts, " \
+	"priority, stream, " P ", created_at, updated_at, finished_at, " \
 	"not_before, lease_owner, lease_expires, idempotency_key, " \
 	"input_tokens, output_tokens, total_tokens, error_status, error_type, " \
 	"error_code, error_message, error_request_id FROM jobs WHERE id = ?1"
+CATSQL_PAIR(catsql_show_job, CATSQL_SHOW_JOB(CATSQL_PARAMS_SQLITE),
+    CATSQL_SHOW_JOB(CATSQL_PARAMS_PG));
 #define CATSQL_SHOW_INPUTS "SELECT i.role AS role, i.ordinal AS ordinal, " \
 	"i.filename AS filename, i.content_type AS content_type, " \
 	"coalesce(b.size, length(i.data)) AS size, b.sha256 AS sha256, " \
@@ -149,8 +168,8 @@ CATSQL_PAIR(catsql_running, CATSQL_RUNNING(CATSQL_JSON_SQLITE),
 
 /* ---- the web view ---- */
 
-#define CATSQL_PAGE_COLS "SELECT id, state, attempts, max_attempts, " \
-	"params, created_at, updated_at, finished_at, error_status, " \
+#define CATSQL_PAGE_COLS(P) "SELECT id, state, attempts, max_attempts, " \
+	P ", created_at, updated_at, finished_at, error_status, " \
 	"error_type, error_code, error_message, error_request_id FROM jobs j "
 /* A word (?2) of the prompt, ASCII case folded; params may be invalid
  * JSON on SQLite. ?3 = 1 when the word has no byte JSON may escape: then
@@ -161,15 +180,18 @@ CATSQL_PAIR(catsql_running, CATSQL_RUNNING(CATSQL_JSON_SQLITE),
 #define CATSQL_WORD_PG "(CAST(?2 AS text) IS NULL OR (?3 >= 0 AND " \
 	"strpos(lower(params ->> 'prompt'), lower(?2)) > 0)) "
 /* ?1 below this id, ?4 at most, ?5 the state */
-#define CATSQL_PAGE_ANY(WORD) CATSQL_PAGE_COLS "WHERE id < ?1 AND " WORD \
+#define CATSQL_PAGE_ANY(P, WORD) CATSQL_PAGE_COLS(P) "WHERE id < ?1 AND " WORD \
 	"ORDER BY id DESC LIMIT ?4"
-#define CATSQL_PAGE_STATE(WORD) CATSQL_PAGE_COLS "WHERE id < ?1 AND " WORD \
+#define CATSQL_PAGE_STATE(P, WORD) CATSQL_PAGE_COLS(P) "WHERE id < ?1 AND " WORD \
 	"AND state = ?5 ORDER BY id DESC LIMIT ?4"
-CATSQL_PAIR(catsql_page_any, CATSQL_PAGE_ANY(CATSQL_WORD_SQLITE),
-    CATSQL_PAGE_ANY(CATSQL_WORD_PG));
-CATSQL_PAIR(catsql_page_state, CATSQL_PAGE_STATE(CATSQL_WORD_SQLITE),
-    CATSQL_PAGE_STATE(CATSQL_WORD_PG));
-#define CATSQL_PAGE_JOB CATSQL_PAGE_COLS "WHERE id = ?1"
+CATSQL_PAIR(catsql_page_any,
+    CATSQL_PAGE_ANY(CATSQL_PARAMS_SQLITE, CATSQL_WORD_SQLITE),
+    CATSQL_PAGE_ANY(CATSQL_PARAMS_PG, CATSQL_WORD_PG));
+CATSQL_PAIR(catsql_page_state,
+    CATSQL_PAGE_STATE(CATSQL_PARAMS_SQLITE, CATSQL_WORD_SQLITE),
+    CATSQL_PAGE_STATE(CATSQL_PARAMS_PG, CATSQL_WORD_PG));
+CATSQL_PAIR(catsql_page_job, CATSQL_PAGE_COLS(CATSQL_PARAMS_SQLITE)
+    "WHERE id = ?1", CATSQL_PAGE_COLS(CATSQL_PARAMS_PG) "WHERE id = ?1");
 /* the images of the jobs whose ids are in the JSON array ?1 */
 #define CATSQL_PAGE_IMAGES(IDS) "SELECT i.id AS id, i.job_id AS job_id, " \
 	"a.number AS attempt, a.outcome AS outcome, i.kind AS kind, " \

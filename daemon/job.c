@@ -50,10 +50,19 @@ refuse(struct claimed_job *job, const char *fmt, ...)
 }
 
 void
+job_params_refusal(char *buf, size_t len, int64_t bytes)
+{
+	snprintf(buf, len, "params: %lld bytes, over the %d-byte limit",
+	    (long long)bytes, STORE_PARAMS_MAX);
+}
+
+void
 job_refuse_params(struct claimed_job *job, int64_t bytes)
 {
-	refuse(job, "params: %lld bytes, over the %d-byte limit",
-	    (long long)bytes, STORE_PARAMS_MAX);
+	char why[96];
+
+	job_params_refusal(why, sizeof(why), bytes);
+	refuse(job, "%s", why);
 }
 
 void

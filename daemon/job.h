@@ -72,6 +72,9 @@ void claimed_job_drop_input_bytes(struct claimed_job *job);
  * sets job->load_error unless a reason is there already (the first found
  * is kept). role is "image" or "mask", filename may be NULL. */
 void job_refuse_params(struct claimed_job *job, int64_t bytes);
+/* The same words into buf, for readers of a row the daemon would refuse
+ * (imgeditctl's catalog). */
+void job_params_refusal(char *buf, size_t len, int64_t bytes);
 void job_refuse_inputs(struct claimed_job *job);
 void job_refuse_input(struct claimed_job *job, const char *role,
     int64_t ordinal, const char *filename, int64_t bytes);
