@@ -359,7 +359,7 @@ counts_done(void *arg, struct sq_req *req)
 	sq_req_free(req);
 }
 
-/* The jobs by state for /metrics, read by the writer thread (one at a
+/* The jobs by state for /metrics, read through the store queue (one at a
  * time: a lock may hold the queue up), so that a scrape never waits. */
 static void
 refresh_job_counts(struct daemon *dm)

@@ -64,7 +64,7 @@ struct sq_req {
 			char request_id[128];
 		} answered;
 		struct store_image image;   /* SQ_IMAGE: bytes the caller's,
-		                             * sha256 filled in by the writer */
+		                             * sha256 filled in by the backend */
 		struct {                    /* SQ_FINISH: strings the caller's */
 			int64_t job_id, attempt_id;
 			struct attempt_result res;
@@ -148,7 +148,7 @@ void storeq_on_change(struct storeq *q, void (*fn)(void *), void *arg);
 
 /* Returns a zeroed request (caller owns: sq_req_free) or NULL. */
 struct sq_req *sq_req_new(enum sq_op op, sq_done_fn done, void *arg);
-/* Frees req and what the writer allocated in it (an unclaimed job, the
+/* Frees req and what the backend allocated in it (an unclaimed job, the
  * poll's strings and list). */
 void sq_req_free(struct sq_req *req);
 
