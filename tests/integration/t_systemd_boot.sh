@@ -280,11 +280,13 @@ in_c systemctl daemon-reload
 # 11. a clean stop keeps the jobs
 states() { as_alice imgeditctl list --json | python3 -c 'import json,sys
 print(" ".join("%s:%s" % (j["id"], j["state"]) for j in json.load(sys.stdin)))'; }
+nstopped() { in_c journalctl -u imgeditd --no-pager -o cat | grep -c '^stopped id=' || true; }
 before=$(states)
+n=$(nstopped)
 in_c systemctl stop imgeditd
 assert_eq "$(prop Result) $(prop ExecMainStatus) $(prop ActiveState)" "success 0 inactive" \
 	"result, exit status and state after systemctl stop"
-journal_has 'STOPPING\|stopped' || true
+assert_eq "$(nstopped)" $((n + 1)) "'stopped' records after systemctl stop"
 assert_eq "$(states)" "$before" "jobs after a clean stop"
 assert_eq "$(echo "$before" | tr ' ' '\n' | grep -c ':succeeded$')" 3 "jobs succeeded"
 
@@ -302,8 +304,13 @@ if [ -n "${IMGEDIT_DEB:-}" ]; then
 	}
 	next_deb 1
 	next_deb 2
+	# a running daemon is restarted by the upgrade
+	in_c systemctl start imgeditd
+	pid=$(prop MainPID)
 	in_c dpkg -i --force-confdef --force-confold /srv/imgedit-test/imgedit-next1.deb \
 		>"$T/upgrade1.log" 2>&1 || fail "upgrade with --force-confold: $(tail -3 "$T/upgrade1.log")"
+	until_ok 15 "the running daemon was not restarted by the upgrade" restarted_from "$pid"
+	in_c systemctl stop imgeditd
 	grep -q '^base-url = ' "$R$conf" || fail "the upgrade replaced the admin's $conf"
 	grep -q 'version +test1' "$R$conf.dpkg-dist" || fail "no $conf.dpkg-dist with the package's version"
 	# N (keep yours) typed once dpkg asks
