@@ -1,14 +1,16 @@
 /* format.c: imgeditctl's parsing of ids, numbers and times from arguments,
- * and the formatting of times, ages, sizes and JSON for output. */
+ * and the formatting of times, ages, sizes, JSON and errors for output. */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "ctl.h"
+#include "termsafe.h"
 #include "util.h"
 
 int
@@ -264,4 +266,37 @@ print_json_new(json_t *j)
 
 	json_decref(j);
 	return rc;
+}
+
+void
+ctl_err(const char *fmt, ...)
+{
+	char msg[2048], safe[4096];
+	va_list ap;
+
+	/* messages echo stored and upstream text: never as controls */
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	fprintf(stderr, "imgeditctl: %s\n", termsafe_copy(msg, safe,
+	    sizeof(safe)));
+}
+
+int
+ctl_usage(const char *help, const char *fmt, ...)
+{
+	const char *end = strstr(help, "\n\n");
+	va_list ap;
+
+	if (fmt != NULL) {
+		fputs("imgeditctl: ", stderr);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+	}
+	fprintf(stderr, "%.*s\n", end ? (int)(end - help) : (int)strlen(help),
+	    help);
+	return CTL_USAGE;
 }

@@ -54,39 +54,6 @@ static const char main_help[] =
     "Exit status: 0 success, 1 failed operation (wait: a job failed),\n"
     "2 usage error or invalid job, 3 database unavailable, 4 wait timed out.\n";
 
-void
-ctl_err(const char *fmt, ...)
-{
-	char msg[2048], safe[4096];
-	va_list ap;
-
-	/* messages echo stored and upstream text: never as controls */
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fflush(stdout);
-	fprintf(stderr, "imgeditctl: %s\n", termsafe_copy(msg, safe,
-	    sizeof(safe)));
-}
-
-int
-ctl_usage(const char *help, const char *fmt, ...)
-{
-	const char *end = strstr(help, "\n\n");
-	va_list ap;
-
-	if (fmt != NULL) {
-		fputs("imgeditctl: ", stderr);
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fputc('\n', stderr);
-	}
-	fprintf(stderr, "%.*s\n", end ? (int)(end - help) : (int)strlen(help),
-	    help);
-	return CTL_USAGE;
-}
-
 int
 ctl_common_opt(struct ctl *c, int opt, char **argv, const char *help,
     int *done)
