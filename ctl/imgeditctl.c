@@ -2,7 +2,6 @@
  * the database (path, schema version) and the init verb. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +11,6 @@
 #include "backend.h"
 #include "config.h"
 #include "ctl.h"
-#include "termsafe.h"
 #include "util.h"
 
 /* Where the systemd unit keeps the queue (StateDirectory=imgedit). */
