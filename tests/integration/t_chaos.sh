@@ -13,7 +13,10 @@ mkpng "$T/a.png" 16 16
 for i in $(seq 1 200); do
 	printf '{"prompt":"chaos %d","model":"gpt-image-2.6-flare","partial_images":2,"images":["a.png"]}\n' "$i"
 done >"$T/jobs.jsonl"
-"$IMGEDITCTL" submit --from "$T/jobs.jsonl" >/dev/null
+# 20 kills can hit one job 20 times (the oldest is claimed first at every
+# start): its attempts must outlast them, or "every job succeeded" would
+# hang on luck
+"$IMGEDITCTL" submit --max-attempts 25 --from "$T/jobs.jsonl" >/dev/null
 
 for k in $(seq 1 20); do
 	start_daemon --concurrency 8 --lease 2s

@@ -13,6 +13,9 @@ DB=$PG_URI
 RANDOM=${CHAOS_SEED:-4242}
 start_fake --image-bytes 30000 --latency-ms 120
 pg_enqueue 200 chaos 2
+# 20 kills can hit one job 20 times (the oldest is claimed first at every
+# start): its attempts must outlast them
+pgsql -c "UPDATE jobs SET max_attempts = 25" >/dev/null
 
 for k in $(seq 1 20); do
 	start_daemon --concurrency 8 --lease 2s
