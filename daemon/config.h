@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "prices.h"
+
 #ifdef IMGEDIT_CONFIG_PATH
 #define CONFIG_DEFAULT_PATH IMGEDIT_CONFIG_PATH
 #else
@@ -28,6 +30,7 @@ struct config {
 	int log_level;             /* enum log_level */
 	char *metrics_listen;      /* "HOST:PORT" of /metrics, NULL = off */
 	char *default_model;       /* imgeditctl submit's, NULL = the built-in */
+	struct price_table prices; /* `price` lines over the built-in table */
 };
 
 /* The model imgeditctl submit writes into a job given none, unless the
