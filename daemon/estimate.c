@@ -179,3 +179,28 @@ estimate_job(const struct price_table *t, const struct estimate_job *j,
 	e->cost_lo = cost_of(&p, &e->lo);
 	e->cost_hi = e->hi.output < 0 ? -1 : cost_of(&p, &e->hi);
 }
+
+void
+estimate_total_add(struct estimate_total *t, const struct estimate *e)
+{
+	t->jobs++;
+	if (!e->known) {
+		t->unknown++;
+		return;
+	}
+	t->lo.text_in += e->lo.text_in;
+	t->lo.image_in += e->lo.image_in;
+	t->lo.output += e->lo.output;
+	t->hi.text_in += e->hi.text_in;
+	t->hi.image_in += e->hi.image_in;
+	if (t->hi.output >= 0)
+		t->hi.output = e->hi.output < 0 ? -1 : t->hi.output +
+		    e->hi.output;
+	if (!e->priced) {
+		t->unpriced++;
+		return;
+	}
+	t->cost_lo += e->cost_lo;
+	if (t->cost_hi >= 0)
+		t->cost_hi = e->cost_hi < 0 ? -1 : t->cost_hi + e->cost_hi;
+}

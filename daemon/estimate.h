@@ -59,4 +59,17 @@ void estimate_image_tokens(uint32_t w, uint32_t h, int64_t *lo, int64_t *hi);
 void estimate_job(const struct price_table *t, const struct estimate_job *j,
     struct estimate *e);
 
+/* The sum of many jobs' estimates. Zeroed is empty. */
+struct estimate_total {
+	size_t			jobs;		/* added */
+	size_t			unknown;	/* of them, no token estimate */
+	size_t			unpriced;	/* known, but no price */
+	struct usage_tokens	lo, hi;		/* over the known ones; hi.output
+						 * < 0: no upper bound */
+	int64_t			cost_lo, cost_hi; /* over the priced ones;
+						 * cost_hi < 0: no bound */
+};
+
+void estimate_total_add(struct estimate_total *t, const struct estimate *e);
+
 #endif

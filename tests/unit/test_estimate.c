@@ -152,11 +152,45 @@ test_choices(void)
 	CHECK(!e.known);
 }
 
+/* Sums: unknown and unpriced jobs counted apart, an open end stays open. */
+static void
+test_total(void)
+{
+	struct estimate_total t;
+	struct estimate e;
+
+	memset(&t, 0, sizeof(t));
+	one("gpt-image-2", "1024x1024", "high", &e);
+	estimate_total_add(&t, &e);
+	estimate_total_add(&t, &e);
+	CHECK_INT(t.jobs, 2);
+	CHECK_INT(t.lo.output, 2 * 7024);
+	CHECK_INT(t.hi.output, 2 * 7024);
+	CHECK_INT(t.cost_lo, 2 * 210720);
+	CHECK_INT(t.cost_hi, 2 * (210720 + 160));
+	one("local-diffusion", "1024x1024", "high", &e);
+	estimate_total_add(&t, &e);
+	CHECK_INT(t.jobs, 3);
+	CHECK_INT(t.unknown, 1);
+	CHECK_INT(t.cost_lo, 2 * 210720);
+	one("gpt-image-2.6-flare", "1024x1024", "max", &e);
+	estimate_total_add(&t, &e);
+	CHECK_INT(t.hi.output, -1);
+	CHECK_INT(t.cost_hi, -1);
+	CHECK_INT(t.cost_lo, 3 * 210720);
+	one("gpt-image-2", "1024x1024", "low", &e);
+	estimate_total_add(&t, &e);
+	CHECK_INT(t.hi.output, -1);	/* stays open */
+	CHECK_INT(t.cost_hi, -1);
+	CHECK_INT(t.unpriced, 0);
+}
+
 int
 main(void)
 {
 	test_table();
 	test_families();
 	test_choices();
+	test_total();
 	return tu_finish("test_estimate");
 }
