@@ -71,6 +71,20 @@ python3 -c 'import json,sys; e=json.load(open("unk.json")); assert e["jobs"] == 
 grep -q "^jobs: 3$" each.txt || fail "--each estimate: $(cat each.txt)"
 assert_eq "$(sql 'SELECT count(*) FROM jobs')" 0 "jobs written by the other estimates"
 
+# the settings' price lines: doubled rates, double the cost; a bad one named
+"$IMGEDITCTL" submit --estimate --json -p "x" --model gpt-image-2 --quality high a.png >base.json
+echo 'price = gpt-image-2 10 16 60' >"$IMGEDIT_CONFIG"
+"$IMGEDITCTL" submit --estimate --json -p "x" --model gpt-image-2 --quality high a.png >dear.json
+python3 -c 'import json; a, b = (json.load(open(f))["cost_micro_usd"] for f in ("base.json", "dear.json")); assert a["low"] > 0 and abs(b["low"] - 2 * a["low"]) <= 1 and abs(b["high"] - 2 * a["high"]) <= 1, (a, b)' ||
+	fail "a price line did not set the price: $(cat base.json dear.json)"
+echo 'price = gpt-image-2-2026-04-21 10 16 60' >"$IMGEDIT_CONFIG"
+rc=0
+"$IMGEDITCTL" submit --estimate -p "x" --model gpt-image-2 a.png >/dev/null 2>price.err || rc=$?
+assert_eq "$rc" 2 "exit status with a bad price line"
+grep -q "imgeditd.conf:1: price: 'gpt-image-2-2026-04-21' is a snapshot of gpt-image-2" price.err ||
+	fail "the bad price line is not named: $(cat price.err)"
+: >"$IMGEDIT_CONFIG"
+
 # each job's own estimate, then the real run through the fake upstream
 i=0
 while IFS= read -r line; do
