@@ -181,7 +181,8 @@ jobspec_model(const json_t *params_obj)
 	if (!json_is_object(params_obj))
 		return NULL;
 	if ((v = get(params_obj, "model")) != NULL && json_is_string(v) &&
-	    json_string_length(v) > 0)
+	    json_string_length(v) > 0 &&
+	    strlen(json_string_value(v)) == json_string_length(v))
 		return json_string_value(v);
 	return NULL;
 }
@@ -226,6 +227,8 @@ check_model(struct ctx *c, const json_t *p)
 		    show(v, shown, sizeof(shown)));
 	if (v != NULL && json_string_length(v) == 0)
 		return errorf(c->err, c->errlen, "model: must not be empty");
+	if (v != NULL && strlen(json_string_value(v)) != json_string_length(v))
+		return errorf(c->err, c->errlen, "model: contains a NUL character");
 	c->model_name = v != NULL ? json_string_value(v) : "";
 	c->m = models_find(v != NULL ? c->model_name : NULL);
 	v = get(p, "output_format");

@@ -27,8 +27,8 @@ struct jobspec_input {
 int jobspec_validate(const json_t *params, int stream,
     const struct jobspec_input *inputs, size_t ninputs, char *err, size_t errlen);
 
-/* The model the request names: params.model when it is a non-empty string,
- * else NULL (upstream picks; the generic rules apply). Borrowed from params.
+/* The model the request names: params.model when it is a non-empty string
+ * without a NUL, else NULL (upstream picks; the generic rules apply). Borrowed from params.
  * Shut-down models are not refused here (models_is_shut_down). */
 const char *jobspec_model(const json_t *params);
 

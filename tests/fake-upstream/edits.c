@@ -34,6 +34,11 @@ struct form {
 	json_t		*fields, *files;
 	int		 nimages, nmasks;
 	long		 image_tokens;	/* --bill-table */
+	struct mp_part	 parts[64];	/* the file parts: bytes in the body, */
+	char		 names[64][3][128];	/* names copied here */
+	size_t		 nparts;
+	int		 rule_bad;	/* the table's rules refuse it: */
+	char		 rule_param[64], rule_msg[600];
 	struct reqctx	*ctx;		/* keeps the first image (--derive) */
 };
 
@@ -62,6 +67,26 @@ sb_str(struct sbuf *sb, const char *s)
 
 /* ---- the form */
 
+/* A file part for rules_check: its strings live only in the callback. */
+static void
+keep_part(struct form *form, const struct mp_part *part)
+{
+	char		(*n)[128] = form->names[form->nparts];
+	struct mp_part	*k = &form->parts[form->nparts++];
+
+	*k = *part;
+	snprintf(n[0], sizeof(n[0]), "%s", part->name);
+	k->name = n[0];
+	if (part->filename != NULL) {
+		snprintf(n[1], sizeof(n[1]), "%s", part->filename);
+		k->filename = n[1];
+	}
+	if (part->ctype != NULL) {
+		snprintf(n[2], sizeof(n[2]), "%s", part->ctype);
+		k->ctype = n[2];
+	}
+}
+
 static void
 on_part(const struct mp_part *part, void *arg)
 {
@@ -81,6 +106,8 @@ on_part(const struct mp_part *part, void *arg)
 		return;
 	}
 	form->nimages += image;
+	if (form->nparts < sizeof(form->parts) / sizeof(form->parts[0]))
+		keep_part(form, part);
 	form->nmasks += strcmp(part->name, "mask") == 0;
 	if (image && form->ctx->srv->bill_table)
 		form->image_tokens += bill_image_tokens(part->data, part->len);
@@ -111,6 +138,8 @@ parse_form(struct reqctx *ctx, struct form *form, char *err, size_t errlen)
 	form->files = json_object_get(ctx->log, "files");
 	form->nimages = form->nmasks = 0;
 	form->image_tokens = 0;
+	form->nparts = 0;
+	form->rule_bad = 0;
 	form->ctx = ctx;
 	ctype = evhttp_find_header(evhttp_request_get_input_headers(ctx->req),
 	    "Content-Type");
@@ -123,6 +152,13 @@ parse_form(struct reqctx *ctx, struct form *form, char *err, size_t errlen)
 	}
 	body = evbuffer_pullup(in, -1);
 	r = mp_parse(body, len, boundary, on_part, form, err, errlen);
+	/* while the parts' bytes are there */
+	if (r == 0 && form->nimages > 0 && json_object_get(form->fields,
+	    "prompt") != NULL)
+		form->rule_bad = rules_check(form->fields, form->parts,
+		    form->nparts, form->rule_param, sizeof(form->rule_param),
+		    form->rule_msg, sizeof(form->rule_msg)) == -1;
+	form->nparts = 0;
 	evbuffer_drain(in, len);
 	return r;
 }
@@ -316,6 +352,9 @@ get_params(struct reqctx *ctx, const struct form *form, struct params *p)
 		reply_error(ctx, 400, "Invalid value for 'partial_images': "
 		    "expected an integer between 0 and 3.",
 		    "invalid_request_error", "partial_images", "invalid_value");
+	else if (form->rule_bad)
+		reply_error(ctx, 400, form->rule_msg, "invalid_request_error",
+		    form->rule_param, "invalid_value");
 	else
 		return check_formats(ctx, f, p);
 	return -1;

@@ -88,6 +88,11 @@ int	 mp_boundary(const char *, char *, size_t);
 int	 mp_parse(const unsigned char *, size_t, const char *, mp_cb, void *,
 	    char *, size_t);
 
+/* ---- rules.c: the model table's rules on a request; -1 with the param */
+
+int	 rules_check(json_t *, const struct mp_part *, size_t, char *, size_t,
+	    char *, size_t);
+
 /* ---- faults.c: [[fault:F1;F2]] tokens in the prompt */
 
 struct fault {

@@ -23,13 +23,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned head = fz_byte(&f), errlen = fz_byte(&f), b;
 	size_t i, n = head % (MAXIN + 1), len;
 	char err[256 + 8];
+	const char *model;
 	json_t *params;
 	int rc;
 
 	memset(in, 0, sizeof(in));
 	for (i = 0; i < n; i++) {
 		b = fz_byte(&f);
-		in[i].role = b & 1 ? JOBSPEC_MASK : JOBSPEC_IMAGE;
+		in[i].role = !(b & 1) ? JOBSPEC_IMAGE : b >> 6 & 1 ? JOBSPEC_MARKUP :
+		    JOBSPEC_MASK;
 		in[i].content_type = types[b >> 1 & 7];
 		in[i].filename = names[b >> 4 & 3];
 		len = fz_u16(&f) % 1024;
@@ -56,7 +58,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FZ_ASSERT(rc == 0 ? err[0] == '\0' : err[0] != '\0' || errlen == 1);
 	}
 	FZ_ASSERT(jobspec_validate(params, head >> 2 & 1, in, n, NULL, 0) == rc);
-	FZ_ASSERT(jobspec_model(params) != NULL);
+	/* the model as sent, or NULL: none given (then upstream picks) */
+	model = jobspec_model(params);
+	FZ_ASSERT(model == NULL || (*model != '\0' && model ==
+	    json_string_value(json_object_get(params, "model"))));
 	b = (unsigned)jobspec_n(params);
 	FZ_ASSERT(b >= 1 && b <= 10);
 	json_decref(params);

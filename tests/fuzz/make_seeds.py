@@ -90,6 +90,14 @@ IMAGES = {
 }
 
 
+def gif_anim(w, h, frames):
+    """A w x h GIF89a of 1x1 frames, each with a transparent colour."""
+    head = b"GIF89a" + struct.pack("<HH", w, h) + b"\x80\0\0" + b"\0\0\0\xff\xff\xff"
+    frame = (b"\x21\xf9\x04\x01\x0a\x00\x00\x00" + b"\x2c" + struct.pack("<HHHH", 0, 0, 1, 1) +
+             b"\x00\x02\x02\x44\x01\x00")
+    return head + frame * frames + b";"
+
+
 def seed_image():
     for name, data in IMAGES.items():
         write("image", name, data)
@@ -100,6 +108,7 @@ def seed_image():
     write("image", "png_sig_only", b"\x89PNG\r\n\x1a\n")
     write("image", "png_zero", png(1, 1)[:16] + b"\0" * 8 + png(1, 1)[24:])
     write("image", "gif", b"GIF89a\x01\0\x01\0\0\0\0;")
+    write("image", "gif_anim", gif_anim(8, 4, 3))
     write("image", "empty", b"")
 
 

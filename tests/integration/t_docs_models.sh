@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README, the man page and submit --help name the models and output formats
 # of the table (daemon/models.c): every current family, every output
-# format, and each shut-down family with its date.
+# format, and each shut-down family with its own date (the first date
+# after its name).
 . "$(dirname "$0")/lib.sh"
 
 "$IMGEDITCTL" submit --help >"$T/help.txt"
@@ -30,7 +31,7 @@ for name, text in docs.items():
             bad.append("%s lacks the output format %s" % (name, f))
     if name != "submit --help":
         for m, date in shut:
-            if m not in flat or date not in flat:
+            if not re.search(re.escape(m) + r"(?![-.0-9a-z])(?:(?!\d{4}-\d\d-\d\d).){0,120}?" + date, flat):
                 bad.append("%s lacks %s's shutdown %s" % (name, m, date))
     for m in re.findall(r"--model (gpt-image-[0-9a-z.-]+|dall-e-[0-9])", flat):
         if m not in current:

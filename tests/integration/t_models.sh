@@ -30,6 +30,24 @@ refused --model gpt-image-2.6-sunburst --output-format svg
 grep -q "output_format: 'svg' is for image generations only" "$T/err" || fail "svg: $(cat "$T/err")"
 refused --model gpt-image-2.6-flare --size 3856x2160
 grep -q "size: 3856x2160: at most 3840x2160" "$T/err" || fail "size: $(cat "$T/err")"
+# OpenAI's base-url however it is spelt; OPENAI_BASE_URL wins over the file
+echo "base-url = https://API.openai.com/v1/" >"$IMGEDIT_CONFIG"
+refused --model gpt-image-1
+grep -q "model: gpt-image-1 was shut down on 2026-10-23" "$T/err" || fail "API.openai.com/v1/: $(cat "$T/err")"
+OPENAI_BASE_URL=https://api.openai.com refused --model gpt-image-1
+grep -q "model: gpt-image-1 was shut down on 2026-10-23" "$T/err" || fail "OPENAI_BASE_URL: $(cat "$T/err")"
+rc=0
+OPENAI_BASE_URL=http://127.0.0.1:9/v1 "$IMGEDITCTL" submit -p "env gateway" --model gpt-image-1 \
+	"$T/a.png" >/dev/null 2>"$T/err" || rc=$?
+assert_eq "$rc" 0 "exit status with OPENAI_BASE_URL naming another server"
+grep -q "warning: gpt-image-1 was shut down at OpenAI" "$T/err" || fail "no warning: $(cat "$T/err")"
+sql "DELETE FROM jobs"
+echo "default-model = not a model" >"$IMGEDIT_CONFIG"
+rc=0
+"$IMGEDITCTL" submit -p "bad setting" "$T/a.png" >/dev/null 2>"$T/err" || rc=$?
+assert_eq "$rc" 2 "exit status with a bad default-model"
+grep -q "default-model: 'not a model' is not a model name" "$T/err" || fail "bad setting: $(cat "$T/err")"
+: >"$IMGEDIT_CONFIG"
 assert_eq "$(sql "SELECT count(*) FROM jobs")" 0 "jobs written by refused submits"
 
 # no --model: the built-in default, then the settings' default-model

@@ -3,13 +3,23 @@
 # images, markup, complexity, quality max, gif with frames, a safety
 # identifier) against what the official Node SDK (openai 7.55.0, the
 # bench's peer) sends for the same call: the same fields with the same
-# values, and the same file parts, the images in the same order. Without node or the
-# SDK in build/peer (t_bench_smoke installs it) it exits 77 (SKIP).
+# values, and the same file parts, the images in the same order. Without
+# node, or the SDK where npm cannot fetch it, it exits 77 (SKIP).
 . "$(dirname "$0")/lib.sh"
 
+skip() { echo "SKIP $TEST_NAME: $*"; exit 77; }
+command -v node >/dev/null || skip "node is not installed"
+# the bench's peer (t_bench_smoke installs it), else the same package.json
+# installed here
 SDK=$SRCDIR/build/peer/node_modules/openai
-command -v node >/dev/null || { echo "SKIP $TEST_NAME: node is not installed"; exit 77; }
-[ -f "$SDK/package.json" ] || { echo "SKIP $TEST_NAME: no SDK in $SDK"; exit 77; }
+if [ ! -f "$SDK/package.json" ]; then
+	command -v npm >/dev/null || skip "npm is not installed"
+	cp "$SRCDIR/tests/peer/package.json" "$T/"
+	npm install --prefix "$T" --no-audit --no-fund --loglevel=error >"$T/npm.log" 2>&1 ||
+		skip "npm install of the SDK failed (no network?): $(tail -1 "$T/npm.log")"
+	SDK=$T/node_modules/openai
+fi
+[ -f "$SDK/package.json" ] || skip "no SDK in $SDK"
 
 start_fake --image-bytes 20000
 "$IMGEDITCTL" init >/dev/null

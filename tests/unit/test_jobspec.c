@@ -256,7 +256,7 @@ static void
 run_case(const struct tcase *t, size_t i)
 {
 	json_error_t jerr;
-	json_t *params = json_loads(t->params, JSON_DECODE_ANY, &jerr);
+	json_t *params = json_loads(t->params, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 	char where[32];
 
 	snprintf(where, sizeof(where), "case %zu", i);
@@ -296,6 +296,8 @@ static const struct tcase cases[] = {
 	{ "{\"model\":\"\",\"prompt\":\"p\"}", 0, "P", "model: " },
 	{ "{\"model\":true,\"prompt\":\"p\"}", 0, "P", "model: " },
 	{ "{\"model\":null,\"prompt\":\"p\"}", 0, "P", NULL },
+	{ "{\"model\":\"\\u0000x\",\"prompt\":\"p\"}", 0, "P", "model: contains a NUL" },
+	{ "{\"model\":\"gpt-image-2\\u0000\",\"prompt\":\"p\"}", 0, "P", "model: contains a NUL" },
 	/* images: count */
 	{ "{" D2 "}", 0, "", "image: " },
 	{ "{" G1 "}", 0, "", "image: " },
