@@ -249,11 +249,11 @@ show_inputs(const json_t *arr)
 	char size[32];
 	size_t i;
 
-	printf("\ninputs\n  %-5s %3s %-24s %-11s %10s  %s\n", "ROLE", "#",
+	printf("\ninputs\n  %-6s %3s %-24s %-11s %10s  %s\n", "ROLE", "#",
 	    "FILENAME", "TYPE", "SIZE", "SHA256");
 	json_array_foreach(arr, i, r) {
 		fmt_bytes(jint(r, "size"), size, sizeof(size));
-		printf("  %-5s %3lld %-24s %-11s %10s  %s\n", jstr(r, "role"),
+		printf("  %-6s %3lld %-24s %-11s %10s  %s\n", jstr(r, "role"),
 		    (long long)jint(r, "ordinal"), jstr(r, "filename"),
 		    jstr(r, "content_type") ? jstr(r, "content_type") : "(sniff)",
 		    size, jstr(r, "sha256") ? jstr(r, "sha256") : "-");
