@@ -40,7 +40,8 @@ ctl_settings_load(struct ctl_settings *s, char *err, size_t errlen)
 	    config_default_text("base-url"));
 	s->default_model = strdup(cfg.default_model != NULL ?
 	    cfg.default_model : CONFIG_DEFAULT_MODEL);
-	if (s->base_url == NULL || s->default_model == NULL)
+	if (s->base_url == NULL || s->default_model == NULL ||
+	    prices_copy(&s->prices, &cfg.prices) == -1)
 		goto done;
 	s->openai = ctl_settings_is_openai(s->base_url);
 	rc = 0;
@@ -55,4 +56,5 @@ ctl_settings_free(struct ctl_settings *s)
 	free(s->base_url);
 	free(s->default_model);
 	s->base_url = s->default_model = NULL;
+	prices_free(&s->prices);
 }

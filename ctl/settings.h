@@ -1,14 +1,18 @@
 /* settings.h: what imgeditctl takes from imgeditd's settings file besides
- * db =: where upstream is (base-url) and the model a job gets by default. */
+ * db =: where upstream is (base-url), the model a job gets by default and
+ * the price lines. */
 #ifndef IMGEDIT_CTL_SETTINGS_H
 #define IMGEDIT_CTL_SETTINGS_H
 
 #include <stddef.h>
 
+#include "prices.h"
+
 struct ctl_settings {
 	char	*base_url;	/* never NULL after a successful load */
 	char	*default_model;	/* never NULL after a successful load */
 	int	 openai;	/* base_url is OpenAI's own API */
+	struct price_table prices; /* the `price` lines (empty: built-in) */
 };
 
 /* Reads $IMGEDIT_CONFIG (else the installed settings file; a missing one

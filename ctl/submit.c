@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "estimate.h"
 #include "image.h"
 #include "jobspec.h"
 #include "models.h"
@@ -80,7 +81,11 @@ static const char submit_help[] =
     "                               \"max_attempts\",\"key\",\"not_before\"};\n"
     "                               paths relative to the file's directory;\n"
     "                               options given here are the defaults\n"
-    "      --db PATH                the database (else $IMGEDIT_DB)\n";
+    "      --estimate               check everything, write nothing: print\n"
+    "                               the number of jobs and their estimated\n"
+    "                               tokens and cost (USD, one attempt each)\n"
+    "      --db PATH                the database (else $IMGEDIT_DB)\n"
+    "      --json                   print the ids (or the estimate) as JSON\n";
 
 /* One input file, read, sniffed and hashed once however many jobs use it. */
 struct file {
@@ -93,6 +98,7 @@ struct file {
 	int hashed;
 	size_t uses;                /* jobs referencing it */
 	int64_t blob_id;            /* 0 until stored */
+	uint32_t width, height;     /* as its header says */
 };
 
 #define REFUSALS_SHOWN 20
@@ -118,6 +124,7 @@ struct submit {
 	/* options */
 	json_t *base;               /* API fields from the options */
 	int stream, priority, max_attempts, each;
+	int estimate;               /* --estimate: check, estimate, write nothing */
 	int64_t not_before;
 	const char *key, *mask, *markup, *from;
 	/* jobs, and their files by path (open addressing) */
@@ -167,7 +174,7 @@ static const struct api_opt {
 enum {
 	OPT_STREAM = 0x300, OPT_NO_STREAM, OPT_PARAM, OPT_MASK, OPT_PRIORITY,
 	OPT_MAX_ATTEMPTS, OPT_KEY, OPT_NOT_BEFORE, OPT_EACH, OPT_FROM,
-	OPT_MARKUP,
+	OPT_MARKUP, OPT_ESTIMATE,
 };
 
 static const struct option submit_opts[] = {
@@ -198,6 +205,7 @@ static const struct option submit_opts[] = {
 	{ "not-before", required_argument, NULL, OPT_NOT_BEFORE },
 	{ "each", no_argument, NULL, OPT_EACH },
 	{ "from", required_argument, NULL, OPT_FROM },
+	{ "estimate", no_argument, NULL, OPT_ESTIMATE },
 	CTL_COMMON_OPTS,
 	{ 0, 0, 0, 0 },
 };
@@ -296,6 +304,9 @@ job_opt(struct submit *s, int opt, const char *val)
 		return CTL_OK;
 	case OPT_FROM:
 		s->from = val;
+		return CTL_OK;
+	case OPT_ESTIMATE:
+		s->estimate = 1;
 		return CTL_OK;
 	}
 	return -1;
@@ -439,6 +450,8 @@ file_load(struct submit *s, struct file *f, char *err, size_t errlen)
 		return -1;
 	}
 	f->mime = img_mime(info.format);
+	f->width = info.width;
+	f->height = info.height;
 	sha256_hex(f->data, f->size, f->sha);
 	f->hashed = 1;
 	return 0;
@@ -896,6 +909,156 @@ report_refusals(const struct submit *s)
 	    "submit again)", s->nrefused, s->njobs + s->nunparsed);
 }
 
+/* ---- estimating ---- */
+
+/* The estimate of one checked job, from its params and its files.
+ * Returns 0 or -1 (no memory). */
+static int
+job_estimate(const struct submit *s, const struct job *j, struct estimate *e)
+{
+	struct estimate_image *imgs;
+	struct estimate_job ej;
+	json_t *v;
+	size_t i;
+
+	if ((imgs = calloc(j->nimages + 1, sizeof(*imgs))) == NULL)
+		return -1;
+	memset(&ej, 0, sizeof(ej));
+	ej.model = jobspec_model(j->params);
+	ej.n = (v = json_object_get(j->params, "n")) != NULL &&
+	    json_is_integer(v) ? (long)json_integer_value(v) : 1;
+	ej.size = json_string_value(json_object_get(j->params, "size"));
+	ej.quality = json_string_value(json_object_get(j->params, "quality"));
+	if (j->stream && (v = json_object_get(j->params, "partial_images")) !=
+	    NULL && json_is_integer(v))
+		ej.partial_images = (long)json_integer_value(v);
+	if ((v = json_object_get(j->params, "prompt")) != NULL)
+		ej.prompt_bytes = json_string_length(v);
+	for (i = 0; i < j->nimages; i++)
+		imgs[i] = (struct estimate_image){ j->images[i]->width,
+		    j->images[i]->height };
+	ej.images = imgs;
+	ej.nimages = j->nimages;
+	ej.nmasks = (j->mask != NULL) + (j->markup != NULL);
+	estimate_job(&s->cfg.prices, &ej, e);
+	free(imgs);
+	return 0;
+}
+
+/* A count of tokens, or "?" with no upper bound. */
+static void
+tokens_text(int64_t t, char *buf, size_t n)
+{
+	if (t < 0)
+		snprintf(buf, n, "?");
+	else
+		snprintf(buf, n, "%lld", (long long)t);
+}
+
+static json_t *
+range_json(int64_t lo, int64_t hi)
+{
+	return json_pack("{s:I,s:o}", "low", (json_int_t)lo, "high", hi < 0 ?
+	    json_null() : json_integer(hi));
+}
+
+static json_t *
+usd_json(int64_t micro)
+{
+	char usd[32];
+
+	if (micro < 0)
+		return json_null();
+	prices_usd(micro, usd, sizeof(usd));
+	return json_string(usd);
+}
+
+static int
+print_estimate_json(const struct estimate_total *t, size_t existed)
+{
+	int64_t lo = t->lo.text_in + t->lo.image_in + t->lo.output;
+	int64_t hi = t->hi.output < 0 ? -1 : t->hi.text_in + t->hi.image_in +
+	    t->hi.output;
+	json_t *o;
+
+	o = json_pack("{s:I,s:I,s:I,s:I,s:o,s:{s:o,s:o,s:o},s:{s:o,s:o},"
+	    "s:{s:I,s:o},s:s,s:s}",
+	    "jobs", (json_int_t)t->jobs, "existing", (json_int_t)existed,
+	    "unknown", (json_int_t)t->unknown, "unpriced",
+	    (json_int_t)t->unpriced,
+	    "tokens", range_json(lo, hi),
+	    "tokens_by_kind", "text_in", range_json(t->lo.text_in,
+	    t->hi.text_in), "image_in", range_json(t->lo.image_in,
+	    t->hi.image_in), "output", range_json(t->lo.output, t->hi.output),
+	    "cost_usd", "low", usd_json(t->cost_lo), "high",
+	    usd_json(t->cost_hi),
+	    "cost_micro_usd", "low", (json_int_t)t->cost_lo, "high",
+	    t->cost_hi < 0 ? json_null() : json_integer(t->cost_hi),
+	    "prices_read", PRICES_READ, "attempts", "one per job");
+	return o != NULL ? print_json_new(o) : CTL_FAIL;
+}
+
+static void
+print_estimate_text(const struct estimate_total *t, size_t existed)
+{
+	char a[32], b[32], c[32];
+	int64_t lo = t->lo.text_in + t->lo.image_in + t->lo.output;
+
+	printf("jobs: %zu", t->jobs);
+	if (existed > 0)
+		printf(" (and %zu submitted before, not counted)", existed);
+	printf("\n");
+	tokens_text(t->hi.output < 0 ? -1 : t->hi.text_in + t->hi.image_in +
+	    t->hi.output, a, sizeof(a));
+	printf("tokens: %lld to %s\n", (long long)lo, a);
+	tokens_text(t->hi.output, c, sizeof(c));
+	printf("  text in %lld to %lld, image in %lld to %lld, output %lld "
+	    "to %s\n", (long long)t->lo.text_in, (long long)t->hi.text_in,
+	    (long long)t->lo.image_in, (long long)t->hi.image_in,
+	    (long long)t->lo.output, c);
+	prices_usd(t->cost_lo, a, sizeof(a));
+	if (t->cost_hi < 0)
+		printf("cost: at least $%s (xhigh or max quality: no upper "
+		    "bound is published)\n", a);
+	else {
+		prices_usd(t->cost_hi, b, sizeof(b));
+		printf("cost: $%s to $%s\n", a, b);
+	}
+	if (t->unknown > 0)
+		printf("not estimated: %zu jobs (no model, or a model with no "
+		    "published token table)\n", t->unknown);
+	if (t->unpriced > 0)
+		printf("not priced: %zu jobs (a model with no price: add a "
+		    "price line to the settings)\n", t->unpriced);
+	printf("(USD, one attempt per job: retries cost more; prices read "
+	    "%s, and the settings' price lines)\n", PRICES_READ);
+}
+
+static int
+print_estimate(const struct ctl *c, const struct submit *s)
+{
+	struct estimate_total t;
+	struct estimate e;
+	size_t i, existed = 0;
+
+	memset(&t, 0, sizeof(t));
+	for (i = 0; i < s->njobs; i++) {
+		if (s->jobs[i].existed) {
+			existed++;
+			continue;
+		}
+		if (job_estimate(s, &s->jobs[i], &e) == -1) {
+			ctl_err("out of memory");
+			return CTL_FAIL;
+		}
+		estimate_total_add(&t, &e);
+	}
+	if (c->json)
+		return print_estimate_json(&t, existed);
+	print_estimate_text(&t, existed);
+	return CTL_OK;
+}
+
 /* ---- storing ---- */
 
 static int
@@ -1077,6 +1240,7 @@ verb_submit(struct ctl *c, int argc, char **argv)
 		goto out;
 	}
 	utc_day(s.today, sizeof(s.today));
+	c->readonly = s.estimate;	/* an estimate never writes */
 	if ((rc = ctl_open(c)) != CTL_OK)
 		goto out;
 	rc = s.from ? jobs_from_jsonl(&s, err, sizeof(err)) :
@@ -1088,12 +1252,13 @@ verb_submit(struct ctl *c, int argc, char **argv)
 		goto out;
 	}
 	if ((rc = check_all(c, &s, err, sizeof(err))) != CTL_OK ||
-	    (rc = store_all(c, &s, err, sizeof(err))) != CTL_OK) {
+	    (!s.estimate && (rc = store_all(c, &s, err, sizeof(err))) !=
+	    CTL_OK)) {
 		if (s.nrefused > 0)
 			report_refusals(&s);
 		goto out;
 	}
-	rc = print_ids(c, &s);
+	rc = s.estimate ? print_estimate(c, &s) : print_ids(c, &s);
 out:
 	if (rc != CTL_OK && *err != '\0')
 		ctl_err("%s", err);

@@ -53,6 +53,9 @@ const struct config_key config_keys[] = {
 	    "else any)" },
 	{ "default-model", "MODEL", "the model imgeditctl submit writes into a "
 	    "job given none (imgeditd sends a job as it was written)" },
+	{ "price", "'MODEL TI II IO [TC IC]'", "USD per 1M tokens for MODEL "
+	    "(a family, or a model the built-in table lacks): text in, image "
+	    "in, image out [, text and image cached]; repeat for more models" },
 	{ NULL, NULL, NULL },
 };
 
@@ -126,6 +129,7 @@ config_free(struct config *cfg)
 	cfg->download_proxy = NULL;
 	free(cfg->default_model);
 	cfg->default_model = NULL;
+	prices_free(&cfg->prices);
 	cfg->db = cfg->base_url = cfg->api_key_file = NULL;
 	cfg->organization = cfg->project = cfg->metrics_listen = NULL;
 	cfg->metrics_allow_host = NULL;
@@ -209,6 +213,19 @@ model_name_ok(const char *v)
 
 	return len > 0 && len <= 64 && strspn(v, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:/") == len;
+}
+
+/* A `price` line: adds or replaces that model's row. */
+static int
+set_price(struct price_table *t, const char *value, char *err, size_t errlen)
+{
+	struct price_override o;
+
+	if (prices_parse(value, &o, err, errlen) == -1)
+		return -1;
+	if (prices_set(t, &o) == -1)
+		return snprintf(err, errlen, "price: out of memory"), -1;
+	return 0;
 }
 
 int
@@ -315,6 +332,8 @@ config_set(struct config *cfg, const char *key, const char *value, char *err,
 		want = "a model name (letters, digits, '.', '-', '_', at most 64)";
 		if (model_name_ok(value))
 			rc = set_string(&cfg->default_model, value);
+	} else if (strcmp(key, "price") == 0) {
+		return set_price(&cfg->prices, value, err, errlen);
 	} else {
 		snprintf(err, errlen, "%s: unknown setting", key);
 		return -1;
@@ -325,7 +344,7 @@ config_set(struct config *cfg, const char *key, const char *value, char *err,
 }
 
 /* Each setting's field, for reading it back: SIGHUP says what changed. */
-enum field_type { F_STR, F_INT, F_DBL, F_MS, F_I64, F_LEVEL };
+enum field_type { F_STR, F_INT, F_DBL, F_MS, F_I64, F_LEVEL, F_PRICES };
 
 static const struct {
 	const char *name;
@@ -361,6 +380,7 @@ static const struct {
 	    F_STR, 0 },
 	{ "download-proxy", offsetof(struct config, download_proxy), F_STR, 1 },
 	{ "default-model", offsetof(struct config, default_model), F_STR, 1 },
+	{ "price", offsetof(struct config, prices), F_PRICES, 1 },
 };
 
 int
@@ -396,6 +416,9 @@ config_value(const struct config *cfg, const char *key, char *buf, size_t n)
 			level = *(const int *)p;
 			snprintf(buf, n, "%s", level >= 0 && level < 4 ?
 			    levels[level] : "?");
+			break;
+		case F_PRICES:
+			prices_format(p, buf, n);
 			break;
 		}
 		return fields[i].reloads;

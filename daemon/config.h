@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "prices.h"
+
 #ifdef IMGEDIT_CONFIG_PATH
 #define CONFIG_DEFAULT_PATH IMGEDIT_CONFIG_PATH
 #else
@@ -30,6 +32,7 @@ struct config {
 	char *metrics_allow_host;  /* its Host names, comma-separated, or NULL */
 	char *download_proxy;      /* url results through this proxy, or NULL */
 	char *default_model;       /* imgeditctl submit's, NULL = the built-in */
+	struct price_table prices; /* `price` lines over the built-in table */
 };
 
 /* The model imgeditctl submit writes into a job given none, unless the

@@ -26,11 +26,14 @@ struct params {
 	int		 stream;
 	int		 nimages;	/* image and image[] parts */
 	int		 has_mask;
+	long		 image_tokens;	/* --bill-table: the inputs' */
+	int		 bill;		/* --bill-table */
 };
 
 struct form {
 	json_t		*fields, *files;
 	int		 nimages, nmasks;
+	long		 image_tokens;	/* --bill-table */
 	struct mp_part	 parts[64];	/* the file parts: bytes in the body, */
 	char		 names[64][3][128];	/* names copied here */
 	size_t		 nparts;
@@ -106,6 +109,8 @@ on_part(const struct mp_part *part, void *arg)
 	if (form->nparts < sizeof(form->parts) / sizeof(form->parts[0]))
 		keep_part(form, part);
 	form->nmasks += strcmp(part->name, "mask") == 0;
+	if (image && form->ctx->srv->bill_table)
+		form->image_tokens += bill_image_tokens(part->data, part->len);
 	if (image && form->ctx->srv->derive && form->ctx->first_input == NULL) {
 		form->ctx->first_input = xcalloc(part->len + 1, 1);
 		memcpy(form->ctx->first_input, part->data, part->len);
@@ -132,6 +137,7 @@ parse_form(struct reqctx *ctx, struct form *form, char *err, size_t errlen)
 	form->fields = json_object_get(ctx->log, "fields");
 	form->files = json_object_get(ctx->log, "files");
 	form->nimages = form->nmasks = 0;
+	form->image_tokens = 0;
 	form->nparts = 0;
 	form->rule_bad = 0;
 	form->ctx = ctx;
@@ -328,6 +334,8 @@ get_params(struct reqctx *ctx, const struct form *form, struct params *p)
 	p->stream = strcmp(field(f, "stream", ""), "true") == 0;
 	p->nimages = form->nimages;
 	p->has_mask = form->nmasks > 0;
+	p->image_tokens = form->image_tokens;
+	p->bill = ctx->srv->bill_table;
 	if (p->prompt == NULL)
 		reply_error(ctx, 400, "Missing required parameter: 'prompt'.",
 		    "invalid_request_error", "prompt",
@@ -356,6 +364,13 @@ static json_t *
 usage_json(const struct params *p)
 {
 	json_int_t	 text = 50, image = 10 * p->nimages, out = 1000 * p->n;
+
+	if (p->bill) {
+		text = bill_text_tokens(p->prompt);
+		image = p->image_tokens;
+		out = p->n * (bill_output_tokens(p->quality, p->size) +
+		    (p->stream ? 100 * p->partials : 0));
+	}
 
 	return json_pack("{s:I,s:I,s:I,s:{s:I,s:I}}",
 	    "total_tokens", text + image + out, "input_tokens", text + image,

@@ -5,7 +5,7 @@
  * fake-upstream [--port N] [--bind ADDR] [--key KEY] [--log FILE]
  *               [--image-bytes N] [--rpm N] [--rpm-window-ms N]
  *               [--latency-ms N] [--derive] [--framing MODE] [--seed N]
- *               [--log-lie N]
+ *               [--log-lie N] [--bill-table]
  *
  *   --port N         port to listen on, 0 (default) = any free port
  *   --bind ADDR      address, default 127.0.0.1
@@ -35,6 +35,9 @@
  *                given seed always gets the same sizes
  *   --log-lie N  the Nth image the log lists gets a wrong sha256 (its first
  *                hex digit changed): for a test that a check catches it
+ *   --bill-table usage from gpt-image-2's published token table by quality
+ *                and size, input images by their patches, text by the
+ *                prompt's length (bill.c), instead of the fixed counts
  *
  * Prints "port=NNNN\n" on stdout once listening; serves until SIGTERM or
  * SIGINT, then exits 0.
@@ -613,6 +616,7 @@ main(int argc, char **argv)
 		{ "framing", required_argument, NULL, 'F' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "log-lie", required_argument, NULL, 'Y' },
+		{ "bill-table", no_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -640,6 +644,7 @@ main(int argc, char **argv)
 		case 'W': srv.rpm_window_ms = numarg("rpm-window-ms", optarg,
 		    1, 3600000); break;
 		case 'D': srv.derive = 1; break;
+		case 'B': srv.bill_table = 1; break;
 		case 'F':
 			if (framing_parse(optarg, &srv.framing) == -1) {
 				fprintf(stderr, "fake-upstream: --framing: "

@@ -55,6 +55,11 @@ int	 image_make(const struct pngbase *, const char *, const char *, int,
 void	 image_own(struct image *, unsigned char *, size_t);
 void	 image_free(struct image *);
 
+/* ---- bill.c: --bill-table, usage from the published token table */
+long	 bill_output_tokens(const char *, const char *);
+long	 bill_image_tokens(const unsigned char *, size_t);
+long	 bill_text_tokens(const char *);
+
 /* ---- derive.c: --derive, images made from the request's first input */
 
 int	 derive_image(const unsigned char *, size_t, const char *,
@@ -158,6 +163,7 @@ struct fake_server {
 	char			 origin[80];	/* http://host:port */
 	int64_t			 rate_start;	/* start of the --rpm window */
 	int			 derive;	/* --derive */
+	int			 bill_table;	/* --bill-table */
 	long			 rate_used;
 	enum framing		 framing;	/* --framing */
 	uint64_t		 seed;		/* --seed: of the pieces' sizes */
