@@ -31,7 +31,9 @@ const struct config_key config_keys[] = {
 	{ "retry-after-max", "DUR", "largest delay a server's Retry-After may ask" },
 	{ "pause-probe", "DUR", "while paused (401/403/quota), first re-probe delay" },
 	{ "pause-probe-max", "DUR", "while paused, largest re-probe delay" },
-	{ "connect-timeout", "DUR", "connect timeout" },
+	{ "connect-timeout", "DUR", "connect timeout (the image API)" },
+	{ "db-connect-timeout", "DUR", "PostgreSQL: give up a connection attempt "
+	    "after this long (a URI's own connect_timeout wins)" },
 	{ "stall-timeout", "DUR", "abort when no byte arrives for this long" },
 	{ "total-timeout", "DUR", "abort an attempt after this long (0 = none)" },
 	{ "lease", "DUR", "lease of a running job, renewed at a third" },
@@ -70,6 +72,7 @@ config_defaults(struct config *cfg)
 	cfg->probe_min_ms = 5000;
 	cfg->probe_max_ms = 300000;
 	cfg->connect_timeout_ms = 10000;
+	cfg->db_connect_timeout_ms = 5000;
 	cfg->stall_timeout_ms = 120000;
 	cfg->total_timeout_ms = 600000;
 	cfg->lease_ms = 60000;
@@ -95,6 +98,7 @@ config_default_text(const char *key)
 		{ "pause-probe", "5s" },
 		{ "pause-probe-max", "5m" },
 		{ "connect-timeout", "10s" },
+		{ "db-connect-timeout", "5s" },
 		{ "stall-timeout", "120s" },
 		{ "total-timeout", "10m" },
 		{ "lease", "60s" },
@@ -279,6 +283,9 @@ config_set(struct config *cfg, const char *key, const char *value, char *err,
 	} else if (strcmp(key, "connect-timeout") == 0) {
 		want = "a duration from 100ms to 10m";
 		rc = set_duration(&cfg->connect_timeout_ms, value, 100, 600000);
+	} else if (strcmp(key, "db-connect-timeout") == 0) {
+		want = "a duration from 1s to 10m";
+		rc = set_duration(&cfg->db_connect_timeout_ms, value, 1000, 600000);
 	} else if (strcmp(key, "stall-timeout") == 0) {
 		want = "a duration from 1s to 1h";
 		rc = set_duration(&cfg->stall_timeout_ms, value, 1000, 3600000);
@@ -366,6 +373,8 @@ static const struct {
 	{ "pause-probe", offsetof(struct config, probe_min_ms), F_MS, 1 },
 	{ "pause-probe-max", offsetof(struct config, probe_max_ms), F_MS, 1 },
 	{ "connect-timeout", offsetof(struct config, connect_timeout_ms), F_MS, 1 },
+	{ "db-connect-timeout", offsetof(struct config, db_connect_timeout_ms),
+	    F_MS, 0 },
 	{ "stall-timeout", offsetof(struct config, stall_timeout_ms), F_MS, 1 },
 	{ "total-timeout", offsetof(struct config, total_timeout_ms), F_MS, 1 },
 	{ "lease", offsetof(struct config, lease_ms), F_MS, 0 },

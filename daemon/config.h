@@ -24,6 +24,7 @@ struct config {
 	int64_t retry_base_ms, retry_max_ms, retry_after_max_ms;
 	int64_t probe_min_ms, probe_max_ms;
 	int64_t connect_timeout_ms, stall_timeout_ms, total_timeout_ms;
+	int64_t db_connect_timeout_ms; /* PostgreSQL connection attempts */
 	int64_t lease_ms, grace_ms, poll_ms, heartbeat_ms;
 	int64_t max_event_bytes;
 	int64_t memory_max;        /* image bytes waiting to be stored */

@@ -589,6 +589,7 @@ open_store(struct daemon *dm)
 		.host = dm->host,
 		.pid = (int)getpid(),
 		.faults = getenv("IMGEDIT_STORE_FAULTS"),
+		.connect_timeout_ms = dm->cfg.db_connect_timeout_ms,
 	};
 
 	name_daemon(dm);

@@ -126,6 +126,8 @@ struct storeq_params {
 	int pid;
 	const char *faults;     /* IMGEDIT_STORE_FAULTS, or NULL: SQLite's
 	                         * fault injection (sqlite/store.h) */
+	int64_t connect_timeout_ms; /* a connection attempt's bound (a
+	                         * server's backend); 0: the backend's own */
 };
 
 /* Opens the database p->uri on backend be (backend_for), migrating it,

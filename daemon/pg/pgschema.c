@@ -31,12 +31,22 @@ set_err(char *err, size_t errlen, const char *what, const char *msg)
 PGconn *
 pgschema_connect(const char *uri, char *err, size_t errlen)
 {
+	return pgschema_connect_within(uri, 10000, err, errlen);
+}
+
+PGconn *
+pgschema_connect_within(const char *uri, int64_t timeout_ms, char *err,
+    size_t errlen)
+{
 	/* dbname last: with expand_dbname, what the URI sets overrides */
 	const char *const keys[] = { "connect_timeout",
 	    "fallback_application_name", "dbname", NULL };
-	const char *const vals[] = { "10", "imgedit", uri, NULL };
+	char secs[24];
+	const char *const vals[] = { secs, "imgedit", uri, NULL };
 	PGconn *c;
 
+	snprintf(secs, sizeof(secs), "%lld", (long long)(timeout_ms < 2000 ?
+	    2 : (timeout_ms + 999) / 1000));
 	if ((c = PQconnectdbParams(keys, vals, 1)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;

@@ -59,6 +59,9 @@
  * unless the URI sets one, and server notices discarded. Returns the
  * connection (caller owns: PQfinish), or NULL with err set. */
 PGconn *pgschema_connect(const char *uri, char *err, size_t errlen);
+/* The same within timeout_ms (libpq counts whole seconds, 2 at least). */
+PGconn *pgschema_connect_within(const char *uri, int64_t timeout_ms,
+    char *err, size_t errlen);
 
 /* The schema version this build ends at (the number of migrations). */
 int pgschema_latest(void);

@@ -19,6 +19,7 @@ TAILQ_HEAD(sq_list, sq_req);
 #define REOPEN_MIN_MS 100      /* a lost connection: first reopen after */
 #define REOPEN_MAX_MS 2000
 #define DRAIN_MS 5000          /* pgq_free waits this long for answers */
+#define PG_CONNECT_MS 10000    /* connecting, when the settings say nothing */
 
 struct pgq {
 	struct storeq *front;
@@ -506,13 +507,14 @@ static void pgq_free(void *arg);
  * closed after; the loop's connection opens in the background. Writes
  * the database's name (no password) into name. Returns 0 or -1 (logged). */
 static int
-migrate(const char *uri, char *name, size_t namelen)
+migrate(const char *uri, int64_t timeout_ms, char *name, size_t namelen)
 {
 	char err[512];
 	PGconn *c;
 	int have = 0, rc = -1;
 
-	if ((c = pgschema_connect(uri, err, sizeof(err))) == NULL) {
+	if ((c = pgschema_connect_within(uri, timeout_ms, err, sizeof(err))) ==
+	    NULL) {
 		log_err("db_open_failed backend=postgresql error=%s", LOG_Q(err));
 		return -1;
 	}
@@ -540,7 +542,8 @@ pgq_open(struct storeq *front, struct event_base *base,
 		    "server or hold its locks instead"));
 		return NULL;
 	}
-	if (migrate(p->uri, name, namelen) == -1 ||
+	if (migrate(p->uri, p->connect_timeout_ms > 0 ? p->connect_timeout_ms :
+	    PG_CONNECT_MS, name, namelen) == -1 ||
 	    (q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
 	q->front = front;
@@ -562,6 +565,8 @@ pgq_open(struct storeq *front, struct event_base *base,
 	    pgstore_listen(q->c, &q->listener) == -1)
 		goto fail;
 	pgconn_set_state_cb(q->c, on_state, q);
+	if (p->connect_timeout_ms > 0)
+		pgconn_set_connect_timeout(q->c, (int)p->connect_timeout_ms);
 	if (pgconn_open(q->c) == -1)
 		goto fail;
 	return q;
