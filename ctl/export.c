@@ -226,7 +226,11 @@ commit_batch(struct export *e)
 			summary_failed(e, e->dir_job[st->dir]);
 			rc = -1;
 		}
-		if (all_failed || job_failed[st->dir])
+		if (all_failed && !job_failed[st->dir]) {
+			job_failed[st->dir] = 1;	/* its files go too */
+			summary_failed(e, e->dir_job[st->dir]);
+		}
+		if (job_failed[st->dir])
 			unlinkat(e->dirs[st->dir], st->tmp, 0);
 		else if (!e->json && st->path != NULL)
 			printf("%s\n", st->path);

@@ -925,13 +925,11 @@ job_estimate(const struct submit *s, const struct job *j, struct estimate *e)
 		return -1;
 	memset(&ej, 0, sizeof(ej));
 	ej.model = jobspec_model(j->params);
-	ej.n = (v = json_object_get(j->params, "n")) != NULL &&
-	    json_is_integer(v) ? (long)json_integer_value(v) : 1;
+	ej.n = jobspec_n(j->params);	/* as the checks read it */
 	ej.size = json_string_value(json_object_get(j->params, "size"));
 	ej.quality = json_string_value(json_object_get(j->params, "quality"));
-	if (j->stream && (v = json_object_get(j->params, "partial_images")) !=
-	    NULL && json_is_integer(v))
-		ej.partial_images = (long)json_integer_value(v);
+	if (j->stream)
+		ej.partial_images = jobspec_partial_images(j->params);
 	if ((v = json_object_get(j->params, "prompt")) != NULL)
 		ej.prompt_bytes = json_string_length(v);
 	for (i = 0; i < j->nimages; i++)

@@ -216,6 +216,18 @@ jobspec_n(const json_t *params_obj)
 	return 1;
 }
 
+int
+jobspec_partial_images(const json_t *params_obj)
+{
+	const json_t *v = json_is_object(params_obj) ?
+	    get(params_obj, "partial_images") : NULL;
+	long long n;
+
+	if (v != NULL && int_value(v, &n) == 0 && n >= 0 && n <= 3)
+		return (int)n;
+	return 0;
+}
+
 static int
 check_model(struct ctx *c, const json_t *p)
 {

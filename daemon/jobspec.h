@@ -39,5 +39,7 @@ int jobspec_can_stream(const json_t *params);
 /* Expected number of final images: params.n (integer or digit string) if it
  * is valid, else 1. */
 int jobspec_n(const json_t *params);
+/* params.partial_images (integer or digit string) if it is valid, else 0. */
+int jobspec_partial_images(const json_t *params);
 
 #endif

@@ -830,6 +830,30 @@ n_values(void)
 	CHECK_INT(jobspec_n(NULL), 1);
 }
 
+/* partial_images as the estimate reads it: the same forms the checks take. */
+static void
+partial_values(void)
+{
+	static const struct {
+		const char *params;
+		int n;
+	} v[] = {
+		{ "{}", 0 }, { "{\"partial_images\":3}", 3 },
+		{ "{\"partial_images\":\"2\"}", 2 }, { "{\"partial_images\":4}", 0 },
+		{ "{\"partial_images\":-1}", 0 }, { "{\"partial_images\":\"x\"}", 0 },
+	};
+	json_t *p;
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		p = json_loads(v[i].params, 0, NULL);
+		CHECK(p != NULL);
+		CHECK_INT(jobspec_partial_images(p), v[i].n);
+		json_decref(p);
+	}
+	CHECK_INT(jobspec_partial_images(NULL), 0);
+}
+
 /* err is always terminated, and left alone when it has no room. */
 static void
 messages(void)
@@ -872,6 +896,7 @@ main(void)
 	prompt_utf8();
 	model_rule();
 	n_values();
+	partial_values();
 	messages();
 	free_inputs();
 	return tu_finish("test_jobspec");
