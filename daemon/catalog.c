@@ -349,25 +349,11 @@ fail:
 
 /* ---- params, bounded ---- */
 
-/* What params_sink keeps of a params value read in chunks. */
-struct params_acc {
-	struct buf kept;       /* the text while it fits STORE_PARAMS_MAX */
-	int64_t bytes;         /* all of it */
-	int over;
-};
-
+/* blob_read's sink for a params value known to fit: keeps it. */
 static int
 params_sink(void *arg, const void *p, size_t n)
 {
-	struct params_acc *a = arg;
-
-	a->bytes += (int64_t)n;
-	if (a->over || a->bytes > STORE_PARAMS_MAX) {
-		a->over = 1;
-		buf_free(&a->kept);
-		return 0;
-	}
-	return buf_append(&a->kept, p, n);
+	return buf_append(arg, p, n);
 }
 
 /* row's params read as stored, and its params_bytes 0 (a value with no
@@ -394,37 +380,41 @@ params_as_stored(struct catalog *cat, json_t *row)
 }
 
 /* Rows whose backend could not measure params in SQL (params_bytes null)
- * get it read here in chunks: params kept when within the limit, else
- * only counted. Returns CATALOG_OK or CATALOG_ERR. */
+ * get it measured here without reading it, and read in chunks only when
+ * it is within the limit. Returns CATALOG_OK or CATALOG_ERR. */
 static int
 measure_params(struct catalog *cat, json_t *rows)
 {
-	struct params_acc a;
+	struct buf kept;
 	json_t *row;
+	int64_t id, bytes;
 	size_t i;
 	int rc;
 
 	json_array_foreach(rows, i, row) {
 		if (!json_is_null(json_object_get(row, "params_bytes")))
 			continue;
-		memset(&a, 0, sizeof(a));
-		rc = cat->m->blob_read(cat->c, "jobs", "params", json_integer_value(
-		    json_object_get(row, "id")), params_sink, &a);
-		if (rc == -1 || rc == -2) {
-			buf_free(&a.kept);
-			return rc == -1 ? failed(cat) : CATALOG_ERR;
-		}
+		id = json_integer_value(json_object_get(row, "id"));
+		rc = cat->m->blob_size(cat->c, "jobs", "params", id, &bytes);
+		if (rc == -1)
+			return failed(cat);
 		if (rc == 1) {	/* not text or a blob: a number, small */
-			buf_free(&a.kept);
 			if ((rc = params_as_stored(cat, row)) != CATALOG_OK)
 				return rc;
 			continue;
 		}
-		json_object_set_new(row, "params_bytes", json_integer(a.bytes));
-		if (!a.over)
-			json_object_set_new(row, "params", json_stringn(
-			    a.kept.len ? (const char *)a.kept.data : "", a.kept.len));
-		buf_free(&a.kept);
+		json_object_set_new(row, "params_bytes", json_integer(bytes));
+		if (bytes > STORE_PARAMS_MAX)
+			continue;	/* catdoc names it; never read */
+		memset(&kept, 0, sizeof(kept));
+		if ((rc = cat->m->blob_read(cat->c, "jobs", "params", id,
+		    params_sink, &kept)) != 0) {
+			buf_free(&kept);
+			return rc == -1 ? failed(cat) : CATALOG_ERR;
+		}
+		json_object_set_new(row, "params", json_stringn(kept.len ?
+		    (const char *)kept.data : "", kept.len));
+		buf_free(&kept);
 	}
 	return CATALOG_OK;
 }
@@ -589,11 +579,14 @@ catalog_list(struct catalog *cat, const char *states, int64_t since_ms,
 {
 	char set[128];
 	struct rows_stmt *s;
-	int many = states != NULL && strchr(states, ',') != NULL;
+	int many = states != NULL && strchr(states, ',') != NULL, rc;
 
+	/* one snapshot: the rows, then the params measured beside them */
+	if ((rc = begin(cat, 0)) != CATALOG_OK)
+		return rc;
 	if ((s = prep(cat, D(cat, states == NULL ? catsql_list_any : many ?
 	    catsql_list_some : catsql_list_one))) == NULL)
-		return failed(cat);
+		return end(cat, failed(cat));
 	bind_i(cat, s, 1, since_ms);
 	bind_i(cat, s, 2, limit > 0 ? limit : INT64_MAX);
 	if (many) {
@@ -601,7 +594,7 @@ catalog_list(struct catalog *cat, const char *states, int64_t since_ms,
 		bind_t(cat, s, 3, set);
 	} else if (states != NULL)
 		bind_t(cat, s, 3, states);
-	return collect_jobs(cat, s, catdoc_job, out);
+	return end(cat, collect_jobs(cat, s, catdoc_job, out));
 }
 
 int

@@ -47,8 +47,9 @@ CATSQL_PAIR(catsql_find_blob, "SELECT id FROM blobs WHERE sha256 = ?1",
 /* jobs.params when it is at most CATSQL_PARAMS_MAX bytes (else NULL), and
  * its size in bytes: another program's 100 MB row is measured, never read
  * whole (catdoc_job names it). The daemon's limit, job.h STORE_PARAMS_MAX.
- * SQLite cannot measure text without loading it: its rows come back with
- * params_bytes NULL, and the catalog reads them in chunks (blob_read). */
+ * SQLite's SQL cannot measure text without loading it: its rows come back
+ * with params_bytes NULL, and the catalog measures them (blob_size) and
+ * reads only those within the limit (blob_read). */
 #define CATSQL_PARAMS_MAX "262144"
 #define CATSQL_PARAMS_SQLITE "NULL AS params, NULL AS params_bytes"
 #define CATSQL_PARAMS_PG "CASE WHEN octet_length(params::text) <= " \

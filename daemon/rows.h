@@ -122,6 +122,11 @@ struct rows_methods {
 	int (*blob_read)(struct rows_conn *c, const char *table,
 	    const char *column, int64_t id,
 	    int (*sink)(void *arg, const void *p, size_t n), void *arg);
+	/* The same value's size in bytes into *size, without reading it.
+	 * Returns 0, 1 when there is no such row (or, on SQLite, the value is
+	 * neither text nor a blob), or -1. */
+	int (*blob_size)(struct rows_conn *c, const char *table,
+	    const char *column, int64_t id, int64_t *size);
 };
 
 #define ROWS_READ_CHUNK (1024 * 1024)

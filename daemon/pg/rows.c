@@ -691,32 +691,47 @@ read_chunk(struct rows_conn *c, const char *sql, const char *id, int64_t off,
 	return rc;
 }
 
+/* The server measures it: octet_length of a bytea reads no content. */
+static int
+pq_blob_size(struct rows_conn *c, const char *table, const char *column,
+    int64_t rowid, int64_t *size)
+{
+	char sql[256], id[24];
+	const char *v[1] = { id };
+	PGresult *r;
+	int rc;
+
+	snprintf(id, sizeof(id), "%" PRId64, rowid);
+	snprintf(sql, sizeof(sql), "SELECT octet_length(%s) FROM %s WHERE "
+	    "id = $1", column, table);
+	r = PQexecParams(c->pg, sql, 1, NULL, v, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		rc = fail_with(c, r);
+		PQclear(r);
+		return rc;
+	}
+	rc = PQntuples(r) == 1 ? 0 : 1;
+	*size = rc == 0 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+	PQclear(r);
+	return rc;
+}
+
 /* In chunks (substring of an uncompressed, out-of-line bytea fetches
  * only its chunk), in one snapshot. */
 static int
 pq_blob_read(struct rows_conn *c, const char *table, const char *column,
     int64_t rowid, int (*sink)(void *arg, const void *p, size_t n), void *arg)
 {
-	char size[256], chunk[256], id[24];
-	const char *v[1] = { id };
-	int64_t total, off, n;
-	PGresult *r;
+	char chunk[256], id[24];
+	int64_t total = 0, off, n;
 	int own = PQtransactionStatus(c->pg) == PQTRANS_IDLE, rc;
 
 	snprintf(id, sizeof(id), "%" PRId64, rowid);
-	snprintf(size, sizeof(size), "SELECT octet_length(%s) FROM %s WHERE "
-	    "id = $1", column, table);
 	snprintf(chunk, sizeof(chunk), "SELECT substring(%s FROM $2 FOR $3) "
 	    "FROM %s WHERE id = $1", column, table);
 	if (own && pq_begin(c, 0) == -1)
 		return -1;
-	r = PQexecParams(c->pg, size, 1, NULL, v, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		rc = fail_with(c, r);
-	else
-		rc = PQntuples(r) == 1 ? 0 : 1;
-	total = rc == 0 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
-	PQclear(r);
+	rc = pq_blob_size(c, table, column, rowid, &total);
 	for (off = 0; rc == 0 && off < total; off += n) {
 		n = total - off < ROWS_READ_CHUNK ? total - off : ROWS_READ_CHUNK;
 		rc = read_chunk(c, chunk, id, off, n, sink, arg);
@@ -761,4 +776,5 @@ const struct rows_methods pg_rows = {
 	.reclaim = pq_reclaim,
 	.data_version = NULL,
 	.blob_read = pq_blob_read,
+	.blob_size = pq_blob_size,
 };

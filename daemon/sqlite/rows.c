@@ -457,6 +457,26 @@ sq_data_version(struct rows_conn *c, int64_t *v)
 	return pragma(c, "PRAGMA data_version", v);
 }
 
+/* Incremental blob I/O's handle: only its header is read. */
+static int
+sq_blob_size(struct rows_conn *c, const char *table, const char *column,
+    int64_t id, int64_t *size)
+{
+	sqlite3_blob *blob = NULL;
+	int rc;
+
+	if (sqlite3_blob_open(c->db, "main", table, column, id, 0, &blob) !=
+	    SQLITE_OK) {
+		/* no such row, or a value that is not a blob */
+		rc = sqlite3_errcode(c->db);
+		sqlite3_blob_close(blob);
+		return (rc & 0xff) == SQLITE_ERROR ? 1 : note(c, rc);
+	}
+	*size = sqlite3_blob_bytes(blob);
+	sqlite3_blob_close(blob);
+	return 0;
+}
+
 /* Incremental blob I/O: only the chunk asked for is read. */
 static int
 sq_blob_read(struct rows_conn *c, const char *table, const char *column,
@@ -530,4 +550,5 @@ const struct rows_methods sqlite_rows = {
 	.reclaim = sq_reclaim,
 	.data_version = sq_data_version,
 	.blob_read = sq_blob_read,
+	.blob_size = sq_blob_size,
 };
