@@ -377,19 +377,21 @@ sleep_gap(struct event_base *base, struct pgconn *c)
 	return gap;
 }
 
-/* The loop goes on while the server sleeps: every tick within 20 ms. A
- * loaded machine can delay one tick by scheduling alone, so up to three
- * tries; a loop that waits for the answer fails all three by ~500 ms. */
+/* The loop goes on while the server sleeps: every 10 ms tick within 100
+ * ms. A loop that waits for the answer shows a ~500 ms gap; a loaded
+ * 2-core machine (a CI run beside sanitizer builds) delays ticks by 20-30
+ * ms by scheduling alone, so the bound sits between the two, with up to
+ * three tries. */
 static void
 test_never_blocks(struct event_base *base, struct pgconn *c)
 {
 	double best = 1e9, gap;
 	int i;
 
-	for (i = 0; i < 3 && best >= 20; i++)
+	for (i = 0; i < 3 && best >= 100; i++)
 		if ((gap = sleep_gap(base, c)) < best)
 			best = gap;
-	CHECK(best < 20);
+	CHECK(best < 100);
 }
 
 /* pg_terminate_backend: every query waiting completes with a connection
