@@ -126,6 +126,37 @@ pgconn_set_notify_cb(struct pgconn *c, pgconn_notify_fn fn, void *arg)
 	c->notify_arg = arg;
 }
 
+static int
+state_in(const char *state, const char *const *set)
+{
+	for (; *set != NULL; set++)
+		if (strncmp(state, *set, strlen(*set)) == 0)
+			return 1;
+	return 0;
+}
+
+enum db_err
+pgconn_err_class(const char *st, int lost)
+{
+	static const char *const gone[] = { "08", "57P", NULL };
+	static const char *const lock[] = { "40001", "40P01", "55P03", NULL };
+	/* what trying again may mend: resources, the system, and what a new
+	 * session mends (a prepared statement missing, a read-only server) */
+	static const char *const io[] = { "53", "58", "26000", "25006", NULL };
+
+	if (st == NULL)
+		st = "";
+	if (lost || state_in(st, gone))
+		return DBE_LOST;
+	if (state_in(st, lock))
+		return DBE_LOCK;
+	if (strcmp(st, "53100") == 0)
+		return DBE_FULL;
+	if (strncmp(st, "23", 2) == 0)
+		return DBE_CONSTRAINT;
+	return state_in(st, io) ? DBE_IO : DBE_OTHER;
+}
+
 void
 pgconn_set_connect_timeout(struct pgconn *c, int ms)
 {

@@ -19,6 +19,8 @@
 #include <event2/event.h>
 #include <libpq-fe.h>
 
+#include "dberr.h"
+
 struct pgconn;
 
 /* SQLSTATE reported for queries the connection could not answer. */
@@ -83,6 +85,11 @@ void pgconn_free(struct pgconn *c);
 
 void pgconn_set_state_cb(struct pgconn *c, pgconn_state_fn fn, void *arg);
 void pgconn_set_notify_cb(struct pgconn *c, pgconn_notify_fn fn, void *arg);
+
+/* The neutral class (dberr.h) of an error with SQLSTATE sqlstate ("" or
+ * NULL when none), lost when the connection went: one mapping for the
+ * daemon's queue and imgeditctl's rows. Pure. */
+enum db_err pgconn_err_class(const char *sqlstate, int lost);
 
 /* Gives up a connect that takes longer than ms (default 10,000). */
 void pgconn_set_connect_timeout(struct pgconn *c, int ms);

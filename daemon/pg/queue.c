@@ -69,42 +69,29 @@ state_in(const char *state, const char *const *set)
 	return 0;
 }
 
-static const char *const lock_states[] = { "40001", "40P01", "55P03", NULL };
-/* and the lost connection: what trying again may mend */
-static const char *const transient_states[] = { "40001", "40P01", "55P03",
-    "53", "58", "08", "57P", "26000", "25006", NULL };
-/* ... of which those a new session mends: a prepared statement missing
- * (its prepare failed at connect), a read-only server (a standby after a
- * failover: libpq's target_session_attrs picks another host) */
+/* Of the errors trying again may mend (pgconn_err_class), those a new
+ * session mends: a prepared statement missing (its prepare failed at
+ * connect), a read-only server (a standby after a failover: libpq's
+ * target_session_attrs picks another host) */
 static const char *const reconnect_states[] = { "26000", "25006", NULL };
-
-static int
-is_lock(const struct pgconn_reply *rep)
-{
-	return !rep->lost && state_in(rep->sqlstate, lock_states);
-}
-
-static int
-is_transient(const struct pgconn_reply *rep)
-{
-	return rep->lost || state_in(rep->sqlstate, transient_states);
-}
 
 /* rep's neutral class (dberr.h), for the callers' checks. */
 static enum db_err
 err_of(const struct pgconn_reply *rep)
 {
-	if (rep->lost)
-		return DBE_LOST;
-	if (is_lock(rep))
-		return DBE_LOCK;
-	if (strcmp(rep->sqlstate, "53100") == 0)
-		return DBE_FULL;
-	if (strncmp(rep->sqlstate, "23", 2) == 0)
-		return DBE_CONSTRAINT;
-	if (state_in(rep->sqlstate, transient_states))
-		return DBE_IO;
-	return DBE_OTHER;
+	return pgconn_err_class(rep->sqlstate, rep->lost);
+}
+
+static int
+is_lock(const struct pgconn_reply *rep)
+{
+	return err_of(rep) == DBE_LOCK;
+}
+
+static int
+is_transient(const struct pgconn_reply *rep)
+{
+	return db_err_transient(err_of(rep));
 }
 
 static void

@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "pgconn.h"
 #include "pgschema.h"
 #include "rows.h"
 #include "util.h"
@@ -62,20 +63,7 @@ fail_with(struct rows_conn *c, const PGresult *r)
 	strlcpy_safe(c->err, msg && *msg ? msg : "unknown error",
 	    sizeof(c->err));
 	c->err[strcspn(c->err, "\n")] = '\0';
-	if (PQstatus(c->pg) == CONNECTION_BAD || (st && strncmp(st, "08", 2) ==
-	    0) || (st && strncmp(st, "57P", 3) == 0))
-		c->cls = DBE_LOST;
-	else if (st && (strcmp(st, "55P03") == 0 || strcmp(st, "40P01") == 0 ||
-	    strcmp(st, "40001") == 0))
-		c->cls = DBE_LOCK;
-	else if (st && strcmp(st, "53100") == 0)
-		c->cls = DBE_FULL;
-	else if (st && strncmp(st, "58", 2) == 0)
-		c->cls = DBE_IO;
-	else if (st && strncmp(st, "23", 2) == 0)
-		c->cls = DBE_CONSTRAINT;
-	else
-		c->cls = DBE_OTHER;
+	c->cls = pgconn_err_class(st, PQstatus(c->pg) == CONNECTION_BAD);
 	return -1;
 }
 

@@ -33,34 +33,12 @@ struct rows_stmt {
 	sqlite3_stmt *s;
 };
 
-static enum db_err
-class_of(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_ROW:
-	case SQLITE_DONE:
-		return DBE_OK;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return DBE_LOCK;
-	case SQLITE_FULL:
-		return DBE_FULL;
-	case SQLITE_IOERR:
-		return DBE_IO;
-	case SQLITE_CONSTRAINT:
-		return DBE_CONSTRAINT;
-	default:
-		return DBE_OTHER;
-	}
-}
-
 /* Keeps rc's class; -1 unless rc is a success. */
 static int
 note(struct rows_conn *c, int rc)
 {
 	c->err[0] = '\0';
-	c->cls = class_of(rc);
+	c->cls = store_err_class(rc);
 	return c->cls == DBE_OK ? 0 : -1;
 }
 

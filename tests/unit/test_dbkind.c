@@ -40,6 +40,28 @@ check_hosts(void)
 	    "-");
 }
 
+/* SQLSTATEs to the neutral classes, one mapping for queue and rows. */
+static void
+check_err_class(void)
+{
+	CHECK_INT(pgconn_err_class("", 1), DBE_LOST);
+	CHECK_INT(pgconn_err_class("08006", 0), DBE_LOST);
+	CHECK_INT(pgconn_err_class("57P01", 0), DBE_LOST);
+	CHECK_INT(pgconn_err_class("55P03", 0), DBE_LOCK);
+	CHECK_INT(pgconn_err_class("40P01", 0), DBE_LOCK);
+	CHECK_INT(pgconn_err_class("40001", 0), DBE_LOCK);
+	CHECK_INT(pgconn_err_class("53100", 0), DBE_FULL);
+	CHECK_INT(pgconn_err_class("53200", 0), DBE_IO);
+	CHECK_INT(pgconn_err_class("58030", 0), DBE_IO);
+	CHECK_INT(pgconn_err_class("26000", 0), DBE_IO);
+	CHECK_INT(pgconn_err_class("25006", 0), DBE_IO);
+	CHECK_INT(pgconn_err_class("23505", 0), DBE_CONSTRAINT);
+	CHECK_INT(pgconn_err_class("42601", 0), DBE_OTHER);
+	CHECK_INT(pgconn_err_class(NULL, 0), DBE_OTHER);
+	CHECK_INT(db_err_transient(pgconn_err_class("23505", 0)), 0);
+	CHECK_INT(db_err_transient(pgconn_err_class("26000", 0)), 1);
+}
+
 int
 main(void)
 {
@@ -61,5 +83,6 @@ main(void)
 	CHECK_INT(db_kind_of("file:q.db"), DB_SQLITE);
 	CHECK_INT(db_kind_of(""), DB_SQLITE);
 	check_hosts();
+	check_err_class();
 	return tu_finish("test_dbkind");
 }
