@@ -91,8 +91,6 @@ struct rows_methods {
 	size_t (*column_bytes)(struct rows_stmt *s, int i);
 	void (*reset)(struct rows_stmt *s);
 	void (*finalize)(struct rows_stmt *s);        /* NULL is fine */
-	/* rows changed by the last statement stepped to its end */
-	int64_t (*changes)(struct rows_conn *c);
 
 	enum db_err (*error)(struct rows_conn *c);
 	const char *(*errmsg)(struct rows_conn *c);

@@ -32,7 +32,6 @@
 struct rows_conn {
 	PGconn *pg;
 	unsigned next_stmt;        /* names r1, r2, ... */
-	int64_t changes;
 	enum db_err cls;
 	char name[512];
 	char err[512];
@@ -378,7 +377,6 @@ pq_step(struct rows_stmt *s)
 			s->res = NULL;
 			return -1;
 		}
-		s->c->changes = strtoll(PQcmdTuples(s->res), NULL, 10);
 		s->c->cls = DBE_OK;
 		s->row = -1;
 	}
@@ -602,12 +600,6 @@ pq_reset(struct rows_stmt *s)
 	}
 }
 
-static int64_t
-pq_changes(struct rows_conn *c)
-{
-	return c->changes;
-}
-
 static enum db_err
 pq_error(struct rows_conn *c)
 {
@@ -755,7 +747,6 @@ const struct rows_methods pg_rows = {
 	.column_bytes = pq_column_bytes,
 	.reset = pq_reset,
 	.finalize = pq_finalize,
-	.changes = pq_changes,
 	.error = pq_error,
 	.errmsg = pq_errmsg,
 	.bytewise = " COLLATE \"C\"",

@@ -334,12 +334,6 @@ sq_finalize(struct rows_stmt *s)
 	free(s);
 }
 
-static int64_t
-sq_changes(struct rows_conn *c)
-{
-	return sqlite3_changes64(c->db);
-}
-
 static enum db_err
 sq_error(struct rows_conn *c)
 {
@@ -519,7 +513,6 @@ const struct rows_methods sqlite_rows = {
 	.column_bytes = sq_column_bytes,
 	.reset = sq_reset,
 	.finalize = sq_finalize,
-	.changes = sq_changes,
 	.error = sq_error,
 	.errmsg = sq_errmsg,
 	.bytewise = "",
