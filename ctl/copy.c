@@ -14,8 +14,8 @@
 #include "util.h"
 
 #define COPY_BATCH_ROWS 200
-/* Bytes of images, blobs or inputs a batch reads at most (one row over
- * it goes alone): the copy holds one batch at a time. */
+/* Bytes a batch reads at most, of any table (its text, JSON and bytes; one
+ * row over it goes alone): the copy holds one batch at a time. */
 #define COPY_BATCH_BYTES (32 << 20)
 /* A daemon whose heartbeat is newer than this is alive (imgeditd's
  * heartbeat can be set up to 60 s). */
@@ -35,8 +35,8 @@ static const char copy_help[] =
     "Daemon rows are not copied (they describe the processes on SRC).\n"
     "\n"
     "Options:\n"
-    "      --batch N    rows per batch (default 200; image batches also\n"
-    "                   stop at 32 MiB)\n"
+    "      --batch N    rows per batch (default 200; a batch also stops\n"
+    "                   at 32 MiB of data)\n"
     "      --force      copy even while SRC has running jobs or a live\n"
     "                   daemon (or DST a live daemon): what they write\n"
     "                   meanwhile may be missed\n"
@@ -278,41 +278,48 @@ plan(struct copy *cp)
 	return CTL_OK;
 }
 
-/* The next batch of t after its resume point: by count, and for tables
- * with bytes also by size (their lengths are read first). */
+/* The sizes of a table's next rows, read once (up to --batch of them at a
+ * time) and taken batch by batch: a row is measured once, however many
+ * batches its neighbours' sizes are planned in. */
+struct ahead {
+	struct crows sz;       /* key and size of each next row */
+	size_t at;             /* the first of them not yet taken */
+};
+
+/* The next batch of t after its resume point k: by count and by bytes
+ * (the rows' sizes are read first, then only the rows that fit). */
 static int
 fetch_batch(struct copy *cp, const struct ctable *t, struct ckey *k,
-    struct crows *out)
+    struct ahead *ah, struct crows *out)
 {
 	struct cval keys[2 * COPY_KEY_MAX];
-	struct crows sz = { 0 };
-	int64_t *sizes = NULL;
-	size_t i, n;
-	int rc = -1;
+	int64_t *sizes;
+	size_t i, n, left;
+	int rc;
 
-	if (t->bytes < 0)
-		return cdb_select(cp->src, t, CQ_ROWS, k->set ? CW_AFTER :
-		    CW_ALL, k->v, (int64_t)cp->batch, out);
-	if (cdb_select(cp->src, t, CQ_SIZES, k->set ? CW_AFTER : CW_ALL, k->v,
-	    (int64_t)cp->batch, &sz) == -1)
-		return -1;
-	if (sz.n == 0) {
-		out->w = copyplan_width(t, CQ_ROWS);
-		return 0;
+	out->w = copyplan_width(t, CQ_ROWS);
+	if (ah->at >= ah->sz.n) {
+		crows_free(&ah->sz);
+		ah->at = 0;
+		if (cdb_select(cp->src, t, CQ_SIZES, k->set ? CW_AFTER :
+		    CW_ALL, k->v, (int64_t)cp->batch, &ah->sz) == -1)
+			return -1;
+		if (ah->sz.n == 0)
+			return 0;
 	}
-	if ((sizes = calloc(sz.n, sizeof(*sizes))) == NULL)
-		goto out;
-	for (i = 0; i < sz.n; i++)
-		sizes[i] = CROW(&sz, i)[t->nkey].i;
-	n = copyplan_batch(sizes, sz.n, cp->batch, COPY_BATCH_BYTES);
+	left = ah->sz.n - ah->at;
+	if ((sizes = calloc(left, sizeof(*sizes))) == NULL)
+		return -1;
+	for (i = 0; i < left; i++)
+		sizes[i] = CROW(&ah->sz, ah->at + i)[t->nkey].i;
+	n = copyplan_batch(sizes, left, cp->batch, COPY_BATCH_BYTES);
+	free(sizes);
 	memcpy(keys, k->v, sizeof(*keys) * (size_t)t->nkey);
-	memcpy(keys + (k->set ? t->nkey : 0), CROW(&sz, n - 1),
+	memcpy(keys + (k->set ? t->nkey : 0), CROW(&ah->sz, ah->at + n - 1),
 	    sizeof(*keys) * (size_t)t->nkey);
 	rc = cdb_select(cp->src, t, CQ_ROWS, k->set ? CW_RANGE : CW_UPTO, keys,
 	    (int64_t)n, out);
-out:
-	free(sizes);
-	crows_free(&sz);
+	ah->at += n;
 	return rc;
 }
 
@@ -361,32 +368,34 @@ static int
 copy_table(struct copy *cp, size_t ti)
 {
 	const struct ctable *t = &copy_tables[ti];
+	struct ahead ah = { { 0 }, 0 };
 	struct crows b = { 0 };
+	int rc = CTL_FAIL;
 
 	for (;;) {
-		if (fetch_batch(cp, t, &cp->at[ti], &b) == -1) {
+		if (fetch_batch(cp, t, &cp->at[ti], &ah, &b) == -1) {
 			progress_abort(&cp->prog);
 			ctl_err("%s", cdb_err(cp->src));
-			goto fail;
+			goto out;
 		}
 		if (b.n == 0)
 			break;
 		if (write_batch(cp, t, &b) == -1)
-			goto fail;
+			goto out;
 		if (ckey_set(&cp->at[ti], t, CROW(&b, b.n - 1)) == -1) {
 			ctl_err("out of memory");
-			goto fail;
+			goto out;
 		}
 		cp->copied[ti] += (int64_t)b.n;
 		cp->bytes += b.bytes;
 		progress_add(&cp->prog, t->name, b.n);
 		crows_free(&b);
 	}
+	rc = CTL_OK;
+out:
+	crows_free(&ah.sz);
 	crows_free(&b);
-	return CTL_OK;
-fail:
-	crows_free(&b);
-	return CTL_FAIL;
+	return rc;
 }
 
 /* Job ids SRC gave to jobs since pruned are not given again by DST. */

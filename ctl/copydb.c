@@ -274,7 +274,7 @@ cdb_select(struct cdb *db, const struct ctable *t, enum cq_what what,
 
 	out->w = copyplan_width(t, what);
 	if (copyplan_select(sql, sizeof(sql), t, what, where, with_limit,
-	    db->m->bytewise) == -1)
+	    db->m->sql, db->m->bytewise) == -1)
 		return fail(db, "%s: no query for that", t->name);
 	if (db->m->prepare(db->c, sql, &s) == -1)
 		return fail_db(db, t->name);

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "copyplan.h"
+#include "rows.h"
 #include "util.h"
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -125,7 +126,20 @@ struct sqlbuf {
 	char *p;
 	size_t len, used;
 	int over;
+	enum rows_sql sql;      /* the dialect */
 	const char *bytewise;   /* the dialect's bytewise order for text */
+};
+
+/* A column's size in bytes (%s: its name), by dialect: text as its bytes
+ * (SQLite's length() of text counts characters), jsonb as its text, every
+ * one a bigint on PostgreSQL so that a row's sum cannot overflow. */
+static const char *const size_text[ROWS_SQL_COUNT] = {
+	"coalesce(length(CAST(%s AS BLOB)), 0)",
+	"coalesce(CAST(octet_length(%s::text) AS bigint), 0)",
+};
+static const char *const size_blob[ROWS_SQL_COUNT] = {
+	"coalesce(length(%s), 0)",
+	"coalesce(CAST(octet_length(%s) AS bigint), 0)",
 };
 
 static void
@@ -182,6 +196,26 @@ key_cmp(struct sqlbuf *b, const struct ctable *t, const char *op)
 	add(b, ")");
 }
 
+/* ", size" where size is the bytes of every column that is not an
+ * integer: what the row weighs read into memory. */
+static void
+row_size(struct sqlbuf *b, const struct ctable *t)
+{
+	int i, first = 1;
+
+	add(b, ", ");
+	for (i = 0; i < t->ncols; i++) {
+		if (t->cols[i].type == CC_INT)
+			continue;
+		add(b, "%s", first ? "" : " + ");
+		add(b, t->cols[i].type == CC_BLOB ? size_blob[b->sql] :
+		    size_text[b->sql], t->cols[i].name);
+		first = 0;
+	}
+	if (first)
+		add(b, "0");
+}
+
 static void
 select_list(struct sqlbuf *b, const struct ctable *t, enum cq_what what)
 {
@@ -196,7 +230,7 @@ select_list(struct sqlbuf *b, const struct ctable *t, enum cq_what what)
 		add(b, "%s", t->cols[i].name);
 	}
 	if (what == CQ_SIZES)
-		add(b, ", coalesce(length(%s), 0)", t->cols[t->bytes].name);
+		row_size(b, t);
 }
 
 static void
@@ -228,11 +262,12 @@ where_clause(struct sqlbuf *b, const struct ctable *t, enum cq_where where)
 
 int
 copyplan_select(char *buf, size_t len, const struct ctable *t,
-    enum cq_what what, enum cq_where where, int limit, const char *bytewise)
+    enum cq_what what, enum cq_where where, int limit, enum rows_sql sql,
+    const char *bytewise)
 {
-	struct sqlbuf b = { buf, len, 0, 0, bytewise };
+	struct sqlbuf b = { buf, len, 0, 0, sql, bytewise };
 
-	if (what == CQ_SIZES && t->bytes < 0)
+	if ((unsigned)sql >= ROWS_SQL_COUNT)
 		return -1;
 	add(&b, "SELECT ");
 	select_list(&b, t, what);
@@ -255,7 +290,7 @@ copyplan_select(char *buf, size_t len, const struct ctable *t,
 int
 copyplan_insert(char *buf, size_t len, const struct ctable *t)
 {
-	struct sqlbuf b = { buf, len, 0, 0, "" };
+	struct sqlbuf b = { buf, len, 0, 0, ROWS_SQL_SQLITE, "" };
 	int i;
 
 	add(&b, "INSERT INTO %s (", t->name);

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rows.h"
+
 /* How a column's values travel: INT as int64, TEXT and JSON as text (JSON
  * is jsonb on PostgreSQL, read back as its text), BLOB as bytes. */
 enum ccol_type { CC_INT, CC_TEXT, CC_JSON, CC_BLOB };
@@ -51,8 +53,9 @@ struct cval {
 	size_t len;
 };
 
-/* What a SELECT returns: the rows' columns; the key and the byte column's
- * length (planning a batch); a count; the key of the last row. */
+/* What a SELECT returns: the rows' columns; the key and the row's size
+ * (planning a batch: the bytes of all its text, JSON and byte columns, as
+ * the dialect measures them); a count; the key of the last row. */
 enum cq_what { CQ_ROWS, CQ_SIZES, CQ_COUNT, CQ_LAST };
 /* Which rows: all; key > lo; key <= hi; lo < key <= hi; key = k. The
  * parameters are the keys in that order (nkey each), then the limit. */
@@ -65,13 +68,15 @@ enum ccol_type copyplan_type(const struct ctable *t, enum cq_what what,
 /* Key parameters a CW_* takes (the limit, if any, comes after them). */
 int copyplan_nparams(const struct ctable *t, enum cq_where where);
 
-/* Writes the SELECT into buf, with ? parameters (rows.h), text keys
- * ordered with bytewise appended (the dialect's rows_methods.bytewise).
+/* Writes the SELECT into buf, with ? parameters (rows.h), in the dialect
+ * sql (rows_methods.sql: how sizes are measured), text keys ordered with
+ * bytewise appended (the dialect's rows_methods.bytewise).
  * limit: CQ_ROWS and CQ_SIZES end with "LIMIT" and one more parameter
  * (CQ_LAST takes 1 row, CQ_COUNT all). Returns 0, or -1 if buf is too
  * small. */
 int copyplan_select(char *buf, size_t len, const struct ctable *t,
-    enum cq_what what, enum cq_where where, int limit, const char *bytewise);
+    enum cq_what what, enum cq_where where, int limit, enum rows_sql sql,
+    const char *bytewise);
 /* The INSERT of one row (every column, explicit key). Returns 0 or -1. */
 int copyplan_insert(char *buf, size_t len, const struct ctable *t);
 

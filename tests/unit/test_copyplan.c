@@ -38,30 +38,48 @@ test_sql(void)
 
 	CHECK(copyplan_table("daemons") == NULL);
 	CHECK_INT(copyplan_select(sql, sizeof(sql), inputs, CQ_LAST, CW_ALL,
-	    0, ""), 0);
+	    0, ROWS_SQL_SQLITE, ""), 0);
 	CHECK_STR(sql, "SELECT job_id, role, ordinal FROM inputs ORDER BY "
 	    "job_id DESC, role DESC, ordinal DESC LIMIT 1");
 	CHECK_INT(copyplan_select(sql, sizeof(sql), inputs, CQ_SIZES,
-	    CW_RANGE, 1, " COLLATE \"C\""), 0);
+	    CW_RANGE, 1, ROWS_SQL_PG, " COLLATE \"C\""), 0);
 	CHECK_STR(sql, "SELECT job_id, role, ordinal, "
-	    "coalesce(length(data), 0) FROM inputs WHERE "
+	    "coalesce(CAST(octet_length(role::text) AS bigint), 0) + "
+	    "coalesce(CAST(octet_length(filename::text) AS bigint), 0) + "
+	    "coalesce(CAST(octet_length(content_type::text) AS bigint), 0) + "
+	    "coalesce(CAST(octet_length(data) AS bigint), 0) FROM inputs WHERE "
 	    "(job_id, role, ordinal) > (?, ?, ?) AND (job_id, role, ordinal) "
 	    "<= (?, ?, ?) ORDER BY job_id, role, ordinal LIMIT ?");
 	CHECK_INT(copyplan_nparams(inputs, CW_RANGE), 6);
 	CHECK_INT(copyplan_select(sql, sizeof(sql), control, CQ_COUNT,
-	    CW_UPTO, 0, " COLLATE \"C\""), 0);
+	    CW_UPTO, 0, ROWS_SQL_PG, " COLLATE \"C\""), 0);
 	CHECK_STR(sql, "SELECT count(*) FROM control WHERE (key "
 	    "COLLATE \"C\") <= (?)");
 	CHECK_INT(copyplan_select(sql, sizeof(sql), control, CQ_ROWS,
-	    CW_AFTER, 1, ""), 0);
+	    CW_AFTER, 1, ROWS_SQL_SQLITE, ""), 0);
 	CHECK_STR(sql, "SELECT key, value FROM control WHERE (key) > (?) "
 	    "ORDER BY key LIMIT ?");
 	CHECK_INT(copyplan_insert(sql, sizeof(sql), control), 0);
 	CHECK_STR(sql, "INSERT INTO control (key, value) VALUES (?, ?)");
 	/* too small a buffer is an error, not a cut statement */
-	CHECK_INT(copyplan_select(sql, 40, images, CQ_ROWS, CW_ALL, 0, ""), -1);
+	CHECK_INT(copyplan_select(sql, 40, images, CQ_ROWS, CW_ALL, 0,
+	    ROWS_SQL_SQLITE, ""), -1);
+	/* every table's batch is sized, text and JSON included (jobs' params
+	 * has no limit of its own): in bytes on SQLite, where length() of
+	 * text counts characters */
+	CHECK_INT(copyplan_select(sql, sizeof(sql), copyplan_table("events"),
+	    CQ_SIZES, CW_AFTER, 1, ROWS_SQL_SQLITE, ""), 0);
+	CHECK_STR(sql, "SELECT id, coalesce(length(CAST(from_state AS BLOB)), "
+	    "0) + coalesce(length(CAST(to_state AS BLOB)), 0) + "
+	    "coalesce(length(CAST(detail AS BLOB)), 0) FROM events WHERE "
+	    "(id) > (?) ORDER BY id LIMIT ?");
 	CHECK_INT(copyplan_select(sql, sizeof(sql), copyplan_table("jobs"),
-	    CQ_SIZES, CW_ALL, 0, ""), -1);
+	    CQ_SIZES, CW_ALL, 1, ROWS_SQL_PG, ""), 0);
+	CHECK(strstr(sql, "coalesce(CAST(octet_length(params::text) AS "
+	    "bigint), 0)") != NULL);
+	CHECK(strstr(sql, "error_message") != NULL);
+	CHECK_INT(copyplan_select(sql, sizeof(sql), copyplan_table("jobs"),
+	    CQ_SIZES, CW_ALL, 1, ROWS_SQL_COUNT, ""), -1);
 	CHECK_INT(copyplan_width(inputs, CQ_SIZES), 4);
 	CHECK_INT(copyplan_type(inputs, CQ_SIZES, 3), CC_INT);
 	CHECK_INT(copyplan_type(inputs, CQ_SIZES, 1), CC_TEXT);
@@ -91,7 +109,8 @@ test_schema(void)
 		for (w = 0; w < 4; w++)
 			for (where = CW_ALL; where <= CW_AT; where++) {
 				if (copyplan_select(sql, sizeof(sql), t,
-				    whats[w], (enum cq_where)where, 1, "") == -1)
+				    whats[w], (enum cq_where)where, 1,
+				    ROWS_SQL_SQLITE, "") == -1)
 					continue;
 				s = NULL;
 				CHECK_INT(sqlite3_prepare_v2(store_db(st), sql,
