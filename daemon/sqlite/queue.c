@@ -204,13 +204,15 @@ run_ordered(struct sqlq *q, struct sq_req *r)
 }
 
 /* Idle, in the writer thread: a WAL over its bound (a reader held a
- * snapshot while images were stored) is truncated by a checkpoint that
- * waits for nobody; while a reader still holds it, tried again after
- * WAL_CHECK_MS. */
+ * snapshot while images were stored) is copied into the database by a
+ * PASSIVE checkpoint, which blocks no writer, then cut by a TRUNCATE one
+ * that waits for nobody; while a reader still holds it, tried again after
+ * WAL_CHECK_MS (after a minute if the database fails). */
 static void
 trim_wal(struct sqlq *q)
 {
 	int64_t before, after;
+	int rc, left = 0;
 
 	q->wal_next_ms = mono_ms() + WAL_CHECK_MS;
 	if (store_wal_size(q->st, &before) != STORE_OK ||
@@ -218,7 +220,14 @@ trim_wal(struct sqlq *q)
 		q->wal_check = 0;
 		return;
 	}
-	if (store_truncate_wal(q->st) != STORE_OK ||
+	if ((rc = store_checkpoint(q->st, &left)) == STORE_OK && left == 0)
+		rc = store_truncate_wal(q->st);
+	if (rc == STORE_ERR) {
+		log_warn("store_error op=wal_truncate error=%s",
+		    LOG_Q(store_errmsg(q->st)));
+		q->wal_next_ms = mono_ms() + 60 * WAL_CHECK_MS;
+	}
+	if (rc != STORE_OK || left > 0 ||
 	    store_wal_size(q->st, &after) != STORE_OK ||
 	    after > STORE_WAL_LIMIT_BYTES)
 		return; /* a reader still holds it: next time */
