@@ -19,6 +19,7 @@ TAILQ_HEAD(sq_list, sq_req);
 
 #define BUSY_WAIT_MS 100     /* SQLite's busy handler, per try */
 #define OPEN_BUSY_MS 5000    /* ... when the thread does not run */
+#define WAL_CHECK_MS 1000    /* idle: the WAL's size looked at, at most */
 
 struct sqlq {
 	struct storeq *front;
@@ -32,7 +33,9 @@ struct sqlq {
 	struct sq_list ordered, side;
 	int quit;
 
-	int ckpt_due;               /* writer thread only */
+	int ckpt_due;               /* writer thread only, these three */
+	int wal_check;              /* requests ran since the WAL was in bound */
+	int64_t wal_next_ms;        /* mono_ms() of the next look at its size */
 };
 
 /* ---- the writer thread ---- */
@@ -200,6 +203,67 @@ run_ordered(struct sqlq *q, struct sq_req *r)
 	}
 }
 
+/* Idle, in the writer thread: a WAL over its bound (a reader held a
+ * snapshot while images were stored) is copied into the database by a
+ * PASSIVE checkpoint, which blocks no writer, then cut by a TRUNCATE one
+ * that waits for nobody; while a reader still holds it, tried again after
+ * WAL_CHECK_MS (after a minute if the database fails). */
+static void
+trim_wal(struct sqlq *q)
+{
+	int64_t before, after;
+	int rc, left = 0;
+
+	q->wal_next_ms = mono_ms() + WAL_CHECK_MS;
+	if (store_wal_size(q->st, &before) != STORE_OK ||
+	    before <= STORE_WAL_LIMIT_BYTES) {
+		q->wal_check = 0;
+		return;
+	}
+	if ((rc = store_checkpoint(q->st, &left)) == STORE_OK && left == 0)
+		rc = store_truncate_wal(q->st);
+	if (rc == STORE_ERR) {
+		log_warn("store_error op=wal_truncate error=%s",
+		    LOG_Q(store_errmsg(q->st)));
+		q->wal_next_ms = mono_ms() + 60 * WAL_CHECK_MS;
+	}
+	if (rc != STORE_OK || left > 0 ||
+	    store_wal_size(q->st, &after) != STORE_OK ||
+	    after > STORE_WAL_LIMIT_BYTES)
+		return; /* a reader still holds it: next time */
+	q->wal_check = 0;
+	log_info("wal_truncated bytes_before=%lld bytes_after=%lld",
+	    (long long)before, (long long)after);
+}
+
+/* Nothing queued: waits for work, or until the WAL is to be looked at.
+ * Called and returns with q->mu held. */
+static void
+idle(struct sqlq *q)
+{
+	struct timespec ts;
+	int64_t ms;
+
+	if (!q->wal_check) {
+		pthread_cond_wait(&q->cond, &q->mu);
+		return;
+	}
+	if ((ms = q->wal_next_ms - mono_ms()) <= 0) {
+		pthread_mutex_unlock(&q->mu);
+		trim_wal(q);
+		pthread_mutex_lock(&q->mu);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* the cond's clock */
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(&q->cond, &q->mu, &ts);
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -214,7 +278,7 @@ writer_main(void *arg)
 		if (r == NULL) {
 			if (q->quit)
 				break;
-			pthread_cond_wait(&q->cond, &q->mu);
+			idle(q);
 			continue;
 		}
 		TAILQ_REMOVE(ordered ? &q->ordered : &q->side, r, entry);
@@ -223,6 +287,7 @@ writer_main(void *arg)
 			run_ordered(q, r);
 		else
 			exec_req(q, r);
+		q->wal_check = 1;
 		storeq_done(q->front, r);
 		pthread_mutex_lock(&q->mu);
 	}

@@ -17,11 +17,14 @@
 extern const char *const imgedit_migrations[];
 
 #define STMT_CACHE 32
+#define STR_(x) #x
+#define STR(x) STR_(x)              /* a number macro as a string literal */
 
 /* One connection and its prepared statements, keyed by their SQL literal. */
 struct store {
 	sqlite3 *db;
 	int readonly;
+	int busy_ms;                /* the busy timeout set, to restore */
 	int ckpt_pages;             /* deferred checkpoints: WAL threshold */
 	int ckpt_due;               /* due() called, store_checkpoint not yet */
 	void (*ckpt_cb)(void *arg);
@@ -108,13 +111,15 @@ new_file_vacuum(struct store *st)
 
 /* Pragmas for every connection. New files get 64 KiB pages: images are
  * megabytes, and big pages halve the cost of writing them (SPEC §8).
+ * journal_size_limit: the WAL file shrinks back to that size when it next
+ * restarts, instead of keeping the size a long reader let it grow to.
  * temp_store=MEMORY keeps statement journals off disk: with 64 KiB pages
  * one page passes SQLite's 64 KiB spill mark, so every UPDATE that fires a
  * trigger inside a transaction created, wrote and unlinked a temp file. */
 static int
 store_configure(struct store *st, int busy_timeout_ms, char *err, size_t errlen)
 {
-	sqlite3_busy_timeout(st->db, busy_timeout_ms);
+	store_set_busy_timeout(st, busy_timeout_ms);
 	if (st->readonly)
 		return exec_sql(st, "PRAGMA foreign_keys=ON;");
 	if (exec_sql(st, "PRAGMA page_size=65536;") != STORE_OK ||
@@ -122,6 +127,8 @@ store_configure(struct store *st, int busy_timeout_ms, char *err, size_t errlen)
 	    exec_sql(st, "PRAGMA journal_mode=WAL;") != STORE_OK ||
 	    exec_sql(st, "PRAGMA synchronous=NORMAL;") != STORE_OK ||
 	    exec_sql(st, "PRAGMA temp_store=MEMORY;") != STORE_OK ||
+	    exec_sql(st, "PRAGMA journal_size_limit="
+	    STR(STORE_WAL_LIMIT_BYTES) ";") != STORE_OK ||
 	    exec_sql(st, "PRAGMA foreign_keys=ON;") != STORE_OK) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(st->db));
 		return STORE_ERR;
@@ -258,9 +265,39 @@ store_checkpoint(struct store *st, int *frames_left)
 	return rc == SQLITE_OK ? STORE_OK : rc_to_store(rc);
 }
 
+int
+store_truncate_wal(struct store *st)
+{
+	int rc;
+
+	st->ckpt_due = 0;
+	sqlite3_busy_timeout(st->db, 0); /* try once: BUSY if a reader holds */
+	rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+	    NULL, NULL);
+	sqlite3_busy_timeout(st->db, st->busy_ms);
+	return rc == SQLITE_OK ? STORE_OK : rc_to_store(rc);
+}
+
+int
+store_wal_size(struct store *st, int64_t *bytes)
+{
+	const char *wal;
+	struct stat sb;
+
+	*bytes = 0;
+	if ((wal = sqlite3_filename_wal(sqlite3_db_filename(st->db,
+	    "main"))) == NULL || *wal == '\0')
+		return STORE_OK; /* in memory: no file */
+	if (stat(wal, &sb) == -1)
+		return errno == ENOENT ? STORE_OK : STORE_ERR;
+	*bytes = sb.st_size;
+	return STORE_OK;
+}
+
 void
 store_set_busy_timeout(struct store *st, int ms)
 {
+	st->busy_ms = ms;
 	sqlite3_busy_timeout(st->db, ms);
 }
 

@@ -106,6 +106,22 @@ void store_defer_checkpoints(struct store *st, int wal_pages,
  * STORE_ERR. *frames_left, if not NULL: WAL frames not yet copied. */
 int store_checkpoint(struct store *st, int *frames_left);
 
+/* The WAL's size bound (PRAGMA journal_size_limit on every writable
+ * connection): SQLite's 64 MB checkpoint mark, just above the 1000 frames of
+ * 64 KiB pages a busy daemon's WAL reaches between checkpoints, so that a
+ * steady writer's WAL is never cut and regrown; only what a long reader
+ * held back is given back. */
+#define STORE_WAL_LIMIT_BYTES 67108864 /* 64 MiB */
+
+/* A TRUNCATE checkpoint, tried once without waiting (the busy timeout is
+ * put back after): on STORE_OK the WAL file is empty; STORE_BUSY when a
+ * reader or writer holds it (what could be copied was). */
+int store_truncate_wal(struct store *st);
+
+/* *bytes: the size of the WAL file now (0 if there is none). Returns
+ * STORE_OK or STORE_ERR (errno). */
+int store_wal_size(struct store *st, int64_t *bytes);
+
 /* PRAGMA data_version: changes when another connection commits. */
 int store_data_version(struct store *st, int64_t *version);
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -311,6 +312,52 @@ test_deferred_checkpoint(struct store *st)
 	CHECK_INT(due, 2);
 	CHECK_INT(store_checkpoint(st, &left), STORE_OK);
 	exec(st, "DELETE FROM events WHERE at<=6");
+	store_defer_checkpoints(st, 0, NULL, NULL); /* &due goes out of scope */
+}
+
+static int64_t
+elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 +
+	    (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* The WAL's bound: journal_size_limit is set, and a TRUNCATE checkpoint
+ * waits for nobody: BUSY at once while another connection reads an older
+ * snapshot (however long the busy timeout), an empty WAL once it let go. */
+static void
+test_truncate_wal(struct store *st)
+{
+	sqlite3 *reader = NULL;
+	struct timespec t0;
+	int64_t size = -1;
+	int i;
+
+	CHECK_INT(q_int(st, "PRAGMA journal_size_limit"), STORE_WAL_LIMIT_BYTES);
+	CHECK_INT(sqlite3_open_v2(dbpath, &reader, SQLITE_OPEN_READWRITE,
+	    NULL), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM events;",
+	    NULL, NULL, NULL), SQLITE_OK);
+	for (i = 0; i < 3; i++)
+		exec(st, "INSERT INTO events (job_id, to_state, at) "
+		    "VALUES (1, 'queued', 100)");
+	CHECK_INT(store_wal_size(st, &size), STORE_OK);
+	CHECK(size > 0);
+	store_set_busy_timeout(st, 2000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_INT(store_truncate_wal(st), STORE_BUSY);
+	CHECK(elapsed_ms(&t0) < 1000);
+	CHECK_INT(store_wal_size(st, &size), STORE_OK);
+	CHECK(size > 0);
+	CHECK_INT(sqlite3_exec(reader, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(reader);
+	CHECK_INT(store_truncate_wal(st), STORE_OK);
+	CHECK_INT(store_wal_size(st, &size), STORE_OK);
+	CHECK_INT(size, 0);
+	exec(st, "DELETE FROM events WHERE at=100");
 }
 
 /* A claimed job 30 with one attempt, run by daemon d; returns the job. */
@@ -534,6 +581,7 @@ main(void)
 	test_requeue_and_exhaust(st);
 	test_invalid_rows(st);
 	test_deferred_checkpoint(st);
+	test_truncate_wal(st);
 	test_attempt_guards(st);
 	test_lease_round(st);
 	test_input_limits(st);
