@@ -76,11 +76,11 @@ expect_rc 0 "$C" init
 tables="('jobs','inputs','blobs','attempts','images','events','daemons','control')"
 if on_pg; then
 	grep -q "^postgresql://.*/imgedit?host=$PG_DIR" out.txt || fail "init does not name the database: $(cat out.txt)"
-	eq "$(sq 'SELECT version FROM schema_version')" 3 "schema version after init"
+	eq "$(sq 'SELECT version FROM schema_version')" 4 "schema version after init"
 	eq "$(sq "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN $tables")" 8 "tables"
 else
 	grep -qF "$DB" out.txt || fail "init does not print the path"
-	eq "$(sq 'PRAGMA user_version')" 3 "schema version after init"
+	eq "$(sq 'PRAGMA user_version')" 4 "schema version after init"
 	eq "$(sq "SELECT count(*) FROM sqlite_master WHERE name IN $tables")" 8 "tables"
 	eq "$(sq 'PRAGMA journal_mode')" wal "journal mode"
 fi
@@ -367,7 +367,7 @@ assert s["tokens"]["total"] == 120, s["tokens"]
 assert s["pause"] == {"paused": True, "reason": "quota exhausted"}, s["pause"]
 d = s["daemons"][0]
 assert d["id"] == "d-1" and d["pid"] == 4242 and d["pause_reason"] == "401 invalid api key", d
-assert s["database"]["schema_version"] == 3
+assert s["database"]["schema_version"] == 4
 EOF
 expect_rc 0 "$C" resume
 eq "$(sq "SELECT count(*) FROM control WHERE key = 'pause'")" 0 "pause row after resume"

@@ -86,7 +86,7 @@ sqlboth() {
 }
 
 both init init
-assert_eq "$(out_of init)" "DB: schema version 3" "init's output"
+assert_eq "$(out_of init)" "DB: schema version 4" "init's output"
 
 mkpng "$T/in/a.png" 32 32
 mkpng "$T/in/b.png" 32 32
@@ -177,7 +177,7 @@ both show_none show 999
 assert_eq "$(rc_of show_none)" 1 "show of a missing job"
 both status status
 both status_json status --json
-grep -q '"schema_version": 3' "$T/pg/status_json.out" || fail "status --json: $(out_of status_json)"
+grep -q '"schema_version": 4' "$T/pg/status_json.out" || fail "status --json: $(out_of status_json)"
 pg_size=$("$IMGEDITCTL" --db "$PG_URI" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["database"]["size_bytes"])')
 assert_eq "$pg_size" "$(pgsql -c 'SELECT pg_database_size(current_database())')" "status's database size on PostgreSQL"
 
@@ -296,7 +296,7 @@ psql -X -q -v ON_ERROR_STOP=1 -d "postgresql:///v1?host=$PG_DIR&user=postgres" -
 	-c "INSERT INTO schema_version (version) VALUES (1)" >/dev/null
 rc=0; out=$("$IMGEDITCTL" --db "$v1_uri" list 2>&1) || rc=$?
 assert_eq "$rc" 3 "list on a version 1 database"
-grep -q "schema version 1, this imgeditctl needs 3: run 'imgeditctl --db URI init'" <<<"$out" || fail "old schema said: $out"
+grep -q "schema version 1, this imgeditctl needs 4: run 'imgeditctl --db URI init'" <<<"$out" || fail "old schema said: $out"
 psql -X -q -d "postgresql:///v1?host=$PG_DIR&user=postgres" -c "UPDATE schema_version SET version = 99"
 rc=0; out=$("$IMGEDITCTL" --db "$v1_uri" show 1 2>&1) || rc=$?
 assert_eq "$rc" 3 "show on a version 99 database"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # imgeditctl init on PostgreSQL: 8 processes at once on a fresh database all
-# succeed and leave schema version 3 (the advisory lock serializes them), a
+# succeed and leave schema version 4 (the advisory lock serializes them), a
 # second init changes nothing, the tables and columns are SQLite's, the
 # triggers write history and NOTIFY, a password never reaches the output.
 . "$(dirname "$0")/lib.sh"
@@ -20,14 +20,14 @@ done
 assert_eq "$failed" 0 "init processes that failed of $n at once"
 for i in $(seq 1 $n); do
 	assert_eq "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["backend"], d["schema_version"])' <"$T/init.$i.out")" \
-		"postgresql 3" "init $i --json"
+		"postgresql 4" "init $i --json"
 done
-assert_eq "$(pgsql -c 'SELECT count(*), min(version) FROM schema_version')" "1|3" "schema_version row"
+assert_eq "$(pgsql -c 'SELECT count(*), min(version) FROM schema_version')" "1|4" "schema_version row"
 
 # Running it again is a no-op: the version row and the tables are the same.
 before=$(pgsql -c "SELECT xmin FROM schema_version; SELECT string_agg(oid::text, ',' ORDER BY relname) FROM pg_class WHERE relnamespace = 'public'::regnamespace")
 out=$("$IMGEDITCTL" --db "$PG_URI" init) || fail "second init failed"
-assert_eq "$out" "postgresql://postgres@/imgedit?host=$PG_DIR&port=5432: schema version 3" "second init's output"
+assert_eq "$out" "postgresql://postgres@/imgedit?host=$PG_DIR&port=5432: schema version 4" "second init's output"
 assert_eq "$(pgsql -c "SELECT xmin FROM schema_version; SELECT string_agg(oid::text, ',' ORDER BY relname) FROM pg_class WHERE relnamespace = 'public'::regnamespace")" \
 	"$before" "schema after a second init"
 
@@ -44,13 +44,13 @@ diff "$T/cols.sqlite" "$T/cols.pg" >&2 || fail "PostgreSQL's columns differ from
 sql "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY 1" >"$T/idx.sqlite"
 pgsql -c "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'
           AND indexname NOT LIKE '%\_pkey' AND indexname NOT LIKE '%\_key' ORDER BY 1" >"$T/idx.pg"
-assert_eq "$(wc -l <"$T/idx.pg")" 7 "indexes on PostgreSQL"
+assert_eq "$(wc -l <"$T/idx.pg")" 8 "indexes on PostgreSQL"
 diff "$T/idx.sqlite" "$T/idx.pg" >&2 || fail "PostgreSQL's indexes differ from SQLite's"
 for trig in $(sql "SELECT name FROM sqlite_master WHERE type = 'trigger'"); do
 	assert_eq "$(pgsql -c "SELECT count(*) FROM pg_trigger WHERE tgname = '$trig'")" 1 "trigger $trig on PostgreSQL"
 done
 
-# A database at version 1 is taken to 3 by the next migrations alone.
+# A database at version 1 is taken to 4 by the next migrations alone.
 pgsql -c "CREATE DATABASE v1"
 v1_uri="postgresql:///v1?host=$PG_DIR&user=postgres"
 psql -X -q -v ON_ERROR_STOP=1 -d "$v1_uri" -f "$SRCDIR/schema/pg/001-initial.sql" \
@@ -58,7 +58,7 @@ psql -X -q -v ON_ERROR_STOP=1 -d "$v1_uri" -f "$SRCDIR/schema/pg/001-initial.sql
 	fail "cannot make a version 1 database"
 "$IMGEDITCTL" --db "$v1_uri" init >/dev/null || fail "init of a version 1 database failed"
 assert_eq "$(psql -X -A -t -d "$v1_uri" -c "SELECT version FROM schema_version; SELECT count(*) FROM jobs;
-	SELECT count(*) FROM pg_indexes WHERE indexname = 'jobs_ready'" | tr '\n' ' ')" "3 1 1 " "version 1 database after init"
+	SELECT count(*) FROM pg_indexes WHERE indexname = 'jobs_ready'" | tr '\n' ' ')" "4 1 1 " "version 1 database after init"
 
 # History triggers and wake-ups: a new job and a requeue notify, a retry_wait does not.
 out=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$PG_URI" 2>&1 <<'SQL'
@@ -102,4 +102,4 @@ assert_eq "$rc" 1 "imgeditd's exit status when the server is not there"
 grep -q 'db_open_failed backend=postgresql' <<<"$out" || fail "imgeditd without a server said: $out"
 grep -q s3cr3tpw <<<"$out" && fail "imgeditd logged the password: $out"
 [ ! -e "postgresql:" ] || fail "a file named after the URI was created"
-pass "$n concurrent inits: version 3 once; re-init a no-op; columns as SQLite; triggers and NOTIFY"
+pass "$n concurrent inits: version 4 once; re-init a no-op; columns as SQLite; triggers and NOTIFY"
