@@ -382,3 +382,26 @@ budget_reason(const struct budget_verdict *v, const char *until, char *buf,
 	    "until %s", kinds[v->limit.kind].name, spent, limit,
 	    v->limit.model[0] ? v->limit.model : "all models", need, until);
 }
+
+/* ---- a claim ---- */
+
+int64_t
+budget_claim_since(const struct budget_claim *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->limits.n; i++)
+		if (kinds[c->limits.rows[i].kind].monthly &&
+		    c->month_start < c->day_start)
+			return c->month_start;
+	return c->day_start;
+}
+
+void
+budget_claim_free(struct budget_claim *c)
+{
+	if (c == NULL)
+		return;
+	prices_free(&c->prices);
+	free(c);
+}

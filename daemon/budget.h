@@ -134,4 +134,19 @@ void budget_reason(const struct budget_verdict *v, const char *until,
 void budget_amount(const struct budget_limit *l, int64_t amount, char *buf,
     size_t n);
 
+/* What a claim needs to hold jobs under the budgets: a copy of the
+ * settings of the moment and the periods that hold now. */
+struct budget_claim {
+	struct budget_set limits;
+	struct price_table prices;	/* owned: budget_claim_free */
+	int64_t day_start, month_start;	/* epoch ms */
+};
+
+/* Where the sums of a claim begin: the month's start when a monthly
+ * budget is set, else the day's. */
+int64_t budget_claim_since(const struct budget_claim *c);
+
+/* Frees what c owns and c; NULL is nothing. */
+void budget_claim_free(struct budget_claim *c);
+
 #endif

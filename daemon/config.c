@@ -58,6 +58,12 @@ const struct config_key config_keys[] = {
 	{ "price", "'MODEL TI II IO [TC IC]'", "USD per 1M tokens for MODEL "
 	    "(a family, or a model the built-in table lacks): text in, image "
 	    "in, image out [, text and image cached]; repeat for more models" },
+	{ "budget-daily-usd", "'[MODEL] USD'", "start no job past this many "
+	    "dollars a day, for all models or MODEL (a family); repeat for "
+	    "more models" },
+	{ "budget-monthly-usd", "'[MODEL] USD'", "the same, a month" },
+	{ "budget-daily-tokens", "'[MODEL] N'", "the same in tokens a day "
+	    "(a model with no price is held here too)" },
 	{ NULL, NULL, NULL },
 };
 
@@ -219,6 +225,21 @@ model_name_ok(const char *v)
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:/") == len;
 }
 
+/* A budget line: adds or replaces that kind's row for its model. */
+static int
+set_budget(struct budget_set *b, int kind, const char *value, char *err,
+    size_t errlen)
+{
+	struct budget_limit l;
+
+	if (budget_parse(kind, value, &l, err, errlen) == -1)
+		return -1;
+	if (budget_set_add(b, &l) == -1)
+		return snprintf(err, errlen, "%s: more than %d budgets",
+		    budget_key(kind), BUDGET_MAX), -1;
+	return 0;
+}
+
 /* A `price` line: adds or replaces that model's row. */
 static int
 set_price(struct price_table *t, const char *value, char *err, size_t errlen)
@@ -341,6 +362,9 @@ config_set(struct config *cfg, const char *key, const char *value, char *err,
 			rc = set_string(&cfg->default_model, value);
 	} else if (strcmp(key, "price") == 0) {
 		return set_price(&cfg->prices, value, err, errlen);
+	} else if (budget_kind_of(key) >= 0) {
+		return set_budget(&cfg->budgets, budget_kind_of(key), value, err,
+		    errlen);
 	} else {
 		snprintf(err, errlen, "%s: unknown setting", key);
 		return -1;
@@ -351,7 +375,8 @@ config_set(struct config *cfg, const char *key, const char *value, char *err,
 }
 
 /* Each setting's field, for reading it back: SIGHUP says what changed. */
-enum field_type { F_STR, F_INT, F_DBL, F_MS, F_I64, F_LEVEL, F_PRICES };
+enum field_type { F_STR, F_INT, F_DBL, F_MS, F_I64, F_LEVEL, F_PRICES,
+    F_BUDGETS };
 
 static const struct {
 	const char *name;
@@ -390,7 +415,26 @@ static const struct {
 	{ "download-proxy", offsetof(struct config, download_proxy), F_STR, 1 },
 	{ "default-model", offsetof(struct config, default_model), F_STR, 1 },
 	{ "price", offsetof(struct config, prices), F_PRICES, 1 },
+	{ "budget-daily-usd", offsetof(struct config, budgets), F_BUDGETS, 1 },
+	{ "budget-monthly-usd", offsetof(struct config, budgets), F_BUDGETS,
+	    1 },
+	{ "budget-daily-tokens", offsetof(struct config, budgets), F_BUDGETS,
+	    1 },
 };
+
+/* The rows of b of kind k, as the settings spell them. */
+static void
+format_budgets(const struct budget_set *b, int k, char *buf, size_t n)
+{
+	struct budget_set one;
+	size_t i;
+
+	memset(&one, 0, sizeof(one));
+	for (i = 0; i < b->n; i++)
+		if ((int)b->rows[i].kind == k)
+			one.rows[one.n++] = b->rows[i];
+	budget_format(&one, buf, n);
+}
 
 int
 config_value(const struct config *cfg, const char *key, char *buf, size_t n)
@@ -428,6 +472,9 @@ config_value(const struct config *cfg, const char *key, char *buf, size_t n)
 			break;
 		case F_PRICES:
 			prices_format(p, buf, n);
+			break;
+		case F_BUDGETS:
+			format_budgets(p, budget_kind_of(key), buf, n);
 			break;
 		}
 		return fields[i].reloads;

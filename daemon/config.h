@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "budget.h"
 #include "prices.h"
 
 #ifdef IMGEDIT_CONFIG_PATH
@@ -34,6 +35,7 @@ struct config {
 	char *download_proxy;      /* url results through this proxy, or NULL */
 	char *default_model;       /* imgeditctl submit's, NULL = the built-in */
 	struct price_table prices; /* `price` lines over the built-in table */
+	struct budget_set budgets; /* budget-* lines; none: no budget */
 };
 
 /* The model imgeditctl submit writes into a job given none, unless the

@@ -79,9 +79,11 @@ sq_req_free(struct sq_req *r)
 
 	if (r == NULL)
 		return;
-	if (r->op == SQ_CLAIM)
+	if (r->op == SQ_CLAIM) {
 		for (i = 0; i < SQ_CLAIM_MAX; i++)
 			claimed_job_free(r->u.claim.jobs[i]);
+		budget_claim_free(r->u.claim.budget);
+	}
 	if (r->op == SQ_POLL) {
 		free(r->u.poll.pause);
 		free(r->u.poll.resume);

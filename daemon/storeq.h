@@ -9,6 +9,7 @@
 
 #include <event2/event.h>
 
+#include "budget.h"
 #include "dberr.h"
 #include "job.h"
 #include "jobstate.h"
@@ -57,6 +58,11 @@ struct sq_req {
 			                             * caller takes (sets NULL) */
 			int64_t next_wake;        /* fewer ready: earliest not_before,
 			                           * or 0 */
+			struct budget_claim *budget; /* in: the budgets (freed
+			                           * with the request), NULL:
+			                           * none */
+			struct budget_verdict verdict; /* out: crossed when the
+			                           * claim stopped at a budget */
 		} claim;
 		struct {                    /* SQ_ANSWERED */
 			int64_t attempt_id;

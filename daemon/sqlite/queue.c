@@ -67,8 +67,9 @@ exec_claim(struct sqlq *q, struct sq_req *r)
 {
 	int n = 0, rc = 0;
 
-	while (n < r->u.claim.want && (rc = store_claim(q->st, q->daemon_id, now_ms(),
-	    r->u.claim.lease_ms, &r->u.claim.jobs[n])) == 1)
+	while (n < r->u.claim.want && (rc = store_claim_held(q->st,
+	    q->daemon_id, now_ms(), r->u.claim.lease_ms, r->u.claim.budget,
+	    &r->u.claim.verdict, &r->u.claim.jobs[n])) == 1)
 		n++;
 	if (rc == 0 && store_next_wake(q->st, &r->u.claim.next_wake) != 1)
 		r->u.claim.next_wake = 0;

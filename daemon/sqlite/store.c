@@ -12,11 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "budget.h"
+#include "budgetsql.h"
 #include "util.h"
 
 extern const char *const imgedit_migrations[];
 
-#define STMT_CACHE 32
+#define STMT_CACHE 40
 #define STR_(x) #x
 #define STR(x) STR_(x)              /* a number macro as a string literal */
 
@@ -672,8 +674,97 @@ exec_ids(struct store *st, const char *sql, const int64_t *ids, int n)
 	return step_done(s);
 }
 
+static int params_bytes(struct store *st, int64_t id, int64_t *bytes);
+
+/* What the attempts of bc's periods spent and hold, per model, into s. */
+static int
+budget_sums_read(struct store *st, const struct budget_claim *bc,
+    struct budget_sums *s)
+{
+	static const char sql[] = BUDGETSQL_SUMS("?1", "?2");
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((q = prep(st, sql)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(q, 1, budget_claim_since(bc));
+	sqlite3_bind_int64(q, 2, bc->day_start);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		if (budget_sums_add(s, (const char *)sqlite3_column_text(q, 0),
+		    sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2),
+		    sqlite3_column_int64(q, 3)) == -1) {
+			sqlite3_reset(q);
+			return STORE_ERR;
+		}
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? STORE_OK : rc_to_store(rc);
+}
+
+/* The hold of job id (its params and inputs as stored), into need. A
+ * params text the daemon refuses unread holds nothing. */
+static int
+budget_need_read(struct store *st, const struct budget_claim *bc, int64_t id,
+    int stream, struct budget_need *need)
+{
+	static const char sql[] = "SELECT params, " BUDGETSQL_INPUTS("?1")
+	    " FROM jobs WHERE id = ?1";
+	sqlite3_stmt *q;
+	int64_t bytes;
+	int rc;
+
+	memset(need, 0, sizeof(*need));
+	if (params_bytes(st, id, &bytes) == 0 && bytes > STORE_PARAMS_MAX)
+		return STORE_OK;
+	if ((q = prep(st, sql)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(q, 1, id);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		budget_need_of(&bc->prices, (const char *)sqlite3_column_text(q,
+		    0), stream, (size_t)sqlite3_column_int64(q, 1),
+		    (size_t)sqlite3_column_int64(q, 2), need);
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK :
+	    rc_to_store(rc);
+}
+
+/* Inside the claim's transaction: whether the picked job fits the
+ * budgets beside what the periods spent and hold. 1 = it fits (need is
+ * its hold), 0 = it would cross one (v says which). */
+static int
+budget_fits(struct store *st, const struct budget_claim *bc,
+    const struct claimed_job *job, struct budget_need *need,
+    struct budget_verdict *v)
+{
+	struct budget_sums sums;
+	int rc;
+
+	memset(&sums, 0, sizeof(sums));
+	if ((rc = budget_need_read(st, bc, job->id, job->stream, need)) !=
+	    STORE_OK || (rc = budget_sums_read(st, bc, &sums)) != STORE_OK) {
+		budget_sums_free(&sums);
+		return rc;
+	}
+	budget_check(&bc->limits, &sums, need, v);
+	budget_sums_free(&sums);
+	return !v->crossed;
+}
+
+/* The attempt's hold on its row: model and reserve (NULL: none). */
+static void
+bind_hold(sqlite3_stmt *s, const struct budget_need *need)
+{
+	if (need == NULL)
+		return;
+	if (need->model[0] != '\0')
+		sqlite3_bind_text(s, 4, need->model, -1, SQLITE_TRANSIENT);
+	if (need->usd >= 0)
+		sqlite3_bind_int64(s, 5, need->usd);
+	sqlite3_bind_int64(s, 6, need->tokens);
+}
+
 static int
 claim_row(struct store *st, const char *daemon_id, int64_t now, int64_t lease_ms,
+    const struct budget_claim *bc, struct budget_verdict *v,
     struct claimed_job *job)
 {
 	static const char pick[] = "SELECT id, attempts, max_attempts, stream "
@@ -685,6 +776,11 @@ claim_row(struct store *st, const char *daemon_id, int64_t now, int64_t lease_ms
 	static const char attempt[] = "INSERT INTO attempts (job_id, number, "
 	    "daemon_id, started_at) VALUES (?1, (SELECT coalesce(max(number), 0) "
 	    "+ 1 FROM attempts WHERE job_id = ?1), ?2, ?3) RETURNING id, number";
+	static const char held[] = "INSERT INTO attempts (job_id, number, "
+	    "daemon_id, started_at, model, reserve_usd_micro, reserve_tokens) "
+	    "VALUES (?1, (SELECT coalesce(max(number), 0) + 1 FROM attempts "
+	    "WHERE job_id = ?1), ?2, ?3, ?4, ?5, ?6) RETURNING id, number";
+	struct budget_need need;
 	sqlite3_stmt *s;
 	int64_t ids[2];
 	int rc, attempts;
@@ -708,6 +804,8 @@ claim_row(struct store *st, const char *daemon_id, int64_t now, int64_t lease_ms
 		if (fail_exhausted(st, job->id, now) != STORE_OK)
 			return STORE_ERR;
 	}
+	if (bc != NULL && (rc = budget_fits(st, bc, job, &need, v)) != 1)
+		return rc;
 	if ((s = prep(st, lease)) == NULL)
 		return STORE_ERR;
 	sqlite3_bind_text(s, 1, daemon_id, -1, SQLITE_STATIC);
@@ -721,11 +819,12 @@ claim_row(struct store *st, const char *daemon_id, int64_t now, int64_t lease_ms
 	if ((rc = exec_ids(st, CLAIM_CLOSE_STALE_SQL("?1", "?2"), ids, 2)) !=
 	    STORE_OK)
 		return rc;
-	if ((s = prep(st, attempt)) == NULL)
+	if ((s = prep(st, bc != NULL ? held : attempt)) == NULL)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, job->id);
 	sqlite3_bind_text(s, 2, daemon_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, now);
+	bind_hold(s, bc != NULL ? &need : NULL);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		job->attempt_id = sqlite3_column_int64(s, 0);
 		job->attempt = sqlite3_column_int(s, 1);
@@ -873,15 +972,25 @@ int
 store_claim(struct store *st, const char *daemon_id, int64_t now,
     int64_t lease_ms, struct claimed_job **out)
 {
+	return store_claim_held(st, daemon_id, now, lease_ms, NULL, NULL, out);
+}
+
+int
+store_claim_held(struct store *st, const char *daemon_id, int64_t now,
+    int64_t lease_ms, const struct budget_claim *bc, struct budget_verdict *v,
+    struct claimed_job **out)
+{
 	struct claimed_job *job;
 	int rc;
 
 	*out = NULL;
+	if (v != NULL)
+		memset(v, 0, sizeof(*v));
 	if ((job = calloc(1, sizeof(*job))) == NULL)
 		return STORE_ERR;
 	if ((rc = write_begin(st, STORE_OP_CLAIM)) != STORE_OK)
 		goto fail;
-	if ((rc = claim_row(st, daemon_id, now, lease_ms, job)) < 0) {
+	if ((rc = claim_row(st, daemon_id, now, lease_ms, bc, v, job)) < 0) {
 		store_rollback(st);
 		goto fail;
 	}

@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include "budget.h"
 #include "dberr.h"
 #include "job.h"
 #include "jobstate.h"
@@ -158,6 +159,16 @@ int store_control_get(struct store *st, const char *key, char **value);
  * owns), 0 when nothing is ready, or STORE_ERR / STORE_BUSY. */
 int store_claim(struct store *st, const char *daemon_id, int64_t now,
     int64_t lease_ms, struct claimed_job **out);
+
+/* store_claim under the budgets of bc (NULL: none): in the same
+ * transaction, the picked job's hold (budget.h) is checked against what
+ * the attempts of bc's periods spent and hold, and written on its new
+ * attempt row (model, reserve_usd_micro, reserve_tokens). A job that
+ * would cross a budget is not claimed: 0 with v->crossed set (v is set
+ * whenever bc is given). */
+int store_claim_held(struct store *st, const char *daemon_id, int64_t now,
+    int64_t lease_ms, const struct budget_claim *bc, struct budget_verdict *v,
+    struct claimed_job **out);
 
 /* Counts the jobs in each of the n states named (jobs.state values) into
  * counts[0..n-1], in one read. Returns STORE_OK or an error. */
