@@ -25,6 +25,7 @@
 #include "journal.h"
 #include "log.h"
 #include "metrics.h"
+#include "period.h"
 #include "storeq.h"
 #include "util.h"
 
@@ -558,6 +559,7 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 	dm->cfg.metrics_listen = NULL;
 	log_init("imgeditd", (enum log_level)fresh.log_level, dm->journal);
 	reload_api_key(dm, &fresh);
+	period_set_zone(fresh.time_zone);
 	dispatch_config_from(dm, &fresh, &dc);
 	dispatch_reload(dm->disp, &dc);
 	config_free(&dm->cfg);
@@ -706,6 +708,8 @@ main(int argc, char **argv)
 		config_free(&dm.cfg);
 		return 2;
 	}
+	/* before the writer thread: only this thread reads local time */
+	period_set_zone(dm.cfg.time_zone);
 	dm.journal = journal_stream_is(getenv("JOURNAL_STREAM"), STDERR_FILENO);
 	log_init("imgeditd", (enum log_level)dm.cfg.log_level, dm.journal);
 	/* no core dump, no ptrace by others: the key is in this memory */
