@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -25,6 +26,7 @@
 #include "journal.h"
 #include "log.h"
 #include "metrics.h"
+#include "models.h"
 #include "period.h"
 #include "storeq.h"
 #include "util.h"
@@ -280,6 +282,27 @@ fit_fd_limit(struct config *cfg)
 	    (unsigned long)rl.rlim_cur, (unsigned long)need, cfg->concurrency,
 	    fit);
 	cfg->concurrency = (int)fit;
+}
+
+/* default-model is imgeditctl's, but this daemon is where an operator
+ * looks: a shut-down one is said at start and on reload. */
+static void
+warn_shut_down_default(const struct config *cfg)
+{
+	const struct model_family *f;
+	char today[16];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (cfg->default_model == NULL || gmtime_r(&now, &tm) == NULL ||
+	    strftime(today, sizeof(today), "%Y-%m-%d", &tm) == 0)
+		return;
+	f = models_find(cfg->default_model);
+	if (models_is_shut_down(f, today))
+		log_warn("default_model_shut_down model=%s shutdown=%s "
+		    "replacement=%s note=\"imgeditctl submit refuses it with "
+		    "OpenAI's base-url\"", LOG_Q(cfg->default_model),
+		    LOG_Q(f->shutdown), LOG_Q(f->replacement));
 }
 
 /* The key goes in every request's Authorization header: over http:// to a
@@ -565,6 +588,7 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 	config_free(&dm->cfg);
 	dm->cfg = fresh;
 	warn_plain_http(dm->cfg.base_url);
+	warn_shut_down_default(&dm->cfg);
 	log_info("reloaded concurrency=%d rpm=%g ipm=%g base_url=%s",
 	    dm->cfg.concurrency, dm->cfg.rpm, dm->cfg.ipm,
 	    LOG_Q(dm->cfg.base_url));
@@ -728,6 +752,7 @@ main(int argc, char **argv)
 	    open_store(&dm) == -1 || start_loop(&dm) == -1)
 		goto out;
 	warn_plain_http(dm.cfg.base_url);
+	warn_shut_down_default(&dm.cfg);
 	log_info("started id=%s db=%s base_url=%s concurrency=%d version=%s",
 	    LOG_Q(dm.daemon_id), LOG_Q(storeq_db_name(dm.q)),
 	    LOG_Q(dm.cfg.base_url),
