@@ -11,6 +11,7 @@
 
 #include "jobspec.h"
 #include "log.h"
+#include "period.h"
 #include "payload.h"
 #include "ratelimit.h"
 #include "util.h"
@@ -144,6 +145,10 @@ struct dispatcher {
 	int64_t wake_at;            /* when the wake timer fires (epoch ms) */
 	int stopping;
 
+	struct event *budget_ev;    /* while over a budget: claim again */
+	char budget_pause[320];     /* why a budget stops claims, "" if none */
+	int budget_recheck;         /* one claim may go to see if it fits */
+
 	struct ratelimit rl;        /* shared by every job */
 	char auto_pause[256];       /* why upstream refuses us, "" if it does not */
 	char *operator_pause;       /* `imgeditctl pause` reason, or NULL */
@@ -270,6 +275,89 @@ log_finish(struct run *r, int rc, const struct sq_req *req)
 
 static void submit_finish(struct run *r);
 
+/* ---- budgets ---- */
+
+#define BUDGET_RECHECK_MS 30000 /* over a budget: claim again at least */
+
+/* While over a budget, one claim may go to see whether a job fits now. */
+static void
+budget_recheck(struct dispatcher *d)
+{
+	if (d->budget_pause[0] == '\0' || d->budget_recheck)
+		return;
+	d->budget_recheck = 1;
+	kick(d);
+}
+
+static void
+on_budget_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	budget_recheck(arg);
+}
+
+/* The budgets and periods of now for a claim: NULL when no budget is set
+ * (*fail 0) or on a failure (*fail 1, said in the log). */
+static struct budget_claim *
+budget_claim_now(const struct dispatcher *d, int *fail)
+{
+	struct budget_claim *bc;
+	int64_t now = now_ms(), end;
+
+	*fail = 0;
+	if (d->cfg.budgets == NULL || d->cfg.budgets->n == 0)
+		return NULL;
+	if ((bc = calloc(1, sizeof(*bc))) == NULL ||
+	    (d->cfg.prices != NULL && prices_copy(&bc->prices,
+	    d->cfg.prices) == -1)) {
+		free(bc);
+		log_err("out_of_memory op=budget_claim");
+		*fail = 1;
+		return NULL;
+	}
+	bc->limits = *d->cfg.budgets;
+	if (period_bounds(PERIOD_DAY, now, &bc->day_start, &end) == -1 ||
+	    period_bounds(PERIOD_MONTH, now, &bc->month_start, &end) == -1) {
+		budget_claim_free(bc);
+		log_err("budget_error error=\"the time cannot be told\"");
+		*fail = 1;
+		return NULL;
+	}
+	return bc;
+}
+
+/* A claim stopped at the budget v: nothing new starts until its period
+ * turns, an attempt ends or the settings change. */
+static void
+budget_pause_set(struct dispatcher *d, const struct budget_verdict *v)
+{
+	char until[64], reason[sizeof(d->budget_pause)];
+	int64_t now = now_ms(), start, end, wait;
+
+	if (period_bounds(budget_monthly(v->limit.kind) ? PERIOD_MONTH :
+	    PERIOD_DAY, now, &start, &end) == -1)
+		end = now + BUDGET_RECHECK_MS;
+	period_format(end, until, sizeof(until));
+	budget_reason(v, until, reason, sizeof(reason));
+	if (strcmp(reason, d->budget_pause) != 0)
+		log_warn("paused reason=%s", LOG_Q(reason));
+	strlcpy_safe(d->budget_pause, reason, sizeof(d->budget_pause));
+	wait = end - now + 10; /* into the next period */
+	timer_set(d->budget_ev, wait < BUDGET_RECHECK_MS ? wait :
+	    BUDGET_RECHECK_MS);
+}
+
+static void
+budget_pause_clear(struct dispatcher *d)
+{
+	if (d->budget_pause[0] == '\0')
+		return;
+	log_info("resumed by=budget");
+	d->budget_pause[0] = '\0';
+	evtimer_del(d->budget_ev);
+}
+
 static void
 on_finish_retry(evutil_socket_t fd, short what, void *arg)
 {
@@ -305,6 +393,7 @@ finish_done(void *arg, struct sq_req *req)
 		run_retire(r);
 		return;
 	}
+	budget_recheck(d);	/* what it cost may free room */
 	if (rc == STORE_LOST)
 		d->stats.canceled++;
 	else if (r->next == NEXT_SUCCEEDED)
@@ -873,7 +962,8 @@ may_send(struct dispatcher *d, int *probe)
 
 	*probe = 0;
 	if (d->stopping || d->claiming || d->operator_pause != NULL ||
-	    d->nactive >= d->cfg.concurrency)
+	    d->nactive >= d->cfg.concurrency ||
+	    (d->budget_pause[0] != '\0' && !d->budget_recheck))
 		return 0;
 	storeq_health(d->q, &h);
 	if (h.fault_ms > 0) {
@@ -922,6 +1012,11 @@ claim_done(void *arg, struct sq_req *req)
 	int probe = d->probing && d->claiming == 2, i;
 
 	d->claiming = 0;
+	d->budget_recheck = 0;
+	if (req->rc >= 0 && req->u.claim.verdict.crossed)
+		budget_pause_set(d, &req->u.claim.verdict);
+	else if (req->rc >= 0)
+		budget_pause_clear(d);
 	for (i = 0; i < req->rc; i++) {
 		drop_old_runs(d, req->u.claim.jobs[i]->id);
 		start_run(d, req->u.claim.jobs[i], req->seq, probe && i == 0);
@@ -955,15 +1050,19 @@ claim_done(void *arg, struct sq_req *req)
 static void
 fill_slots(struct dispatcher *d)
 {
+	struct budget_claim *bc;
 	struct sq_req *req;
-	int probe, want;
+	int probe, want, fail;
 
 	if (!may_send(d, &probe))
 		return;
-	if ((req = request(SQ_CLAIM, claim_done, d)) == NULL) {
+	bc = budget_claim_now(d, &fail);
+	if (fail || (req = request(SQ_CLAIM, claim_done, d)) == NULL) {
+		budget_claim_free(bc);
 		wake_at(d, now_ms() + 1000);
 		return;
 	}
+	req->u.claim.budget = bc;
 	want = d->cfg.concurrency - d->nactive;
 	if (probe || d->cfg.rpm > 0 || d->cfg.ipm > 0)
 		want = 1;
@@ -1209,7 +1308,8 @@ dispatch_new(struct event_base *base, struct storeq *q,
 	d->lease_ev = event_new(base, -1, EV_PERSIST, on_lease, d);
 	d->grace_ev = evtimer_new(base, on_grace, d);
 	d->lease_retry_ev = evtimer_new(base, on_lease, d);
-	if (d->ec == NULL || d->pool == NULL || d->poll_ev == NULL || d->kick_ev == NULL ||
+	d->budget_ev = evtimer_new(base, on_budget_timer, d);
+	if (d->budget_ev == NULL || d->ec == NULL || d->pool == NULL || d->poll_ev == NULL || d->kick_ev == NULL ||
 	    d->wake_ev == NULL || d->lease_ev == NULL || d->grace_ev == NULL ||
 	    d->lease_retry_ev == NULL) {
 		dispatch_free(d);
@@ -1259,6 +1359,9 @@ dispatch_reload(struct dispatcher *d, const struct dispatch_config *cfg)
 	d->cfg.memory_max = cfg->memory_max;
 	d->cfg.up = cfg->up; /* calls read it: new attempts take it all */
 	d->cfg.up.pool = pool;
+	d->cfg.budgets = cfg->budgets;
+	d->cfg.prices = cfg->prices;
+	budget_recheck(d);
 	resume_paused(d);
 	dispatch_set_concurrency(d, cfg->concurrency);
 }
@@ -1297,6 +1400,9 @@ dispatch_get_stats(const struct dispatcher *d, struct dispatch_stats *out)
 	else if (d->auto_pause[0] != '\0')
 		snprintf(out->pause_reason, sizeof(out->pause_reason), "%s",
 		    d->auto_pause);
+	else if (d->budget_pause[0] != '\0')
+		snprintf(out->pause_reason, sizeof(out->pause_reason), "%s",
+		    d->budget_pause);
 	else if (h.fault_ms > 0) /* may_send starts nothing meanwhile */
 		snprintf(out->pause_reason, sizeof(out->pause_reason), "%s",
 		    out->db_trouble);
@@ -1322,6 +1428,7 @@ dispatch_free(struct dispatcher *d)
 	if (d->lease_ev) event_free(d->lease_ev);
 	if (d->grace_ev) event_free(d->grace_ev);
 	if (d->lease_retry_ev) event_free(d->lease_retry_ev);
+	if (d->budget_ev) event_free(d->budget_ev);
 	if (d->ec) evcurl_free(d->ec);
 	payload_pool_free(d->pool);
 	free(d->operator_pause);

@@ -8,6 +8,7 @@
 
 #include <event2/event.h>
 
+#include "budget.h"
 #include "metrics.h"
 #include "retry.h"
 #include "storeq.h"
@@ -25,6 +26,8 @@ struct dispatch_config {
 	struct upstream_config up;
 	struct metrics *metrics;   /* counted into (outlives the dispatcher),
 	                            * or NULL */
+	const struct budget_set *budgets; /* NULL or none: claims hold nothing */
+	const struct price_table *prices; /* the holds' prices, or NULL */
 };
 
 /* Counters for the status line and the log. */
@@ -68,6 +71,16 @@ void dispatch_set_concurrency(struct dispatcher *d, int concurrency);
  * on the upstream settings: base URL, timeouts, key, ...). cfg's strings
  * must outlive the dispatcher or the next reload. */
 void dispatch_reload(struct dispatcher *d, const struct dispatch_config *cfg);
+
+/*
+ * Budgets: while cfg.budgets has any, each claim holds its jobs' estimates
+ * against them (storeq.h, budget.h). A claim that stops at a budget pauses
+ * the dispatcher ("budget: ..." as the pause reason, after the operator's
+ * and upstream's): nothing new starts, what runs finishes. It claims again
+ * when the budget's period turns, when an attempt's end is stored (what
+ * it cost may free room), every 30 s (other daemons' ends), and on
+ * dispatch_reload.
+ */
 
 /* Uses key for attempts started from now on (in-flight ones keep theirs).
  * The caller keeps key alive until the next call or dispatch_free. */

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# t_budget.sh: with budget-daily-tokens below what 10 queued jobs need, the
+# daemon runs exactly the jobs the budget allows (each holds its estimate's
+# high end until what it cost is known), pauses with reason `budget` in
+# status --json and the daemons row, starts as many again when the day
+# turns (the time-zone setting puts local midnight ~20 s from now) and the
+# rest after SIGHUP raises the limit. The fake upstream bills from the
+# published token table (--bill-table), so the estimate bounds each bill.
+. "$(dirname "$0")/lib.sh"
+
+cd "$T"
+# 1024x1536: 1536 patches, the whole input budget, so what the fake bills
+# comes close to the hold and the count is the same whatever the timing
+mkpng big.png 1024 1536
+start_fake --bill-table
+"$IMGEDITCTL" init >/dev/null
+ARGS=(--model gpt-image-2 --quality low --size 1024x1024)
+for i in $(seq -w 1 10); do
+	"$IMGEDITCTL" submit -p "budget job $i" "${ARGS[@]}" big.png >/dev/null
+done
+
+# one job's hold: the high end of its estimate
+"$IMGEDITCTL" submit --estimate --json -p "budget job 01" "${ARGS[@]}" big.png >one.json
+HOLD=$(python3 -c 'import json; print(json.load(open("one.json"))["tokens"]["high"])')
+[ "$HOLD" -gt 1000 ] || fail "the estimate's high end: $(cat one.json)"
+# four fit while all four run (4 x HOLD); a fifth never does, even after
+# the four were billed (checked below from what they cost)
+LIMIT=$((4 * HOLD + 10))
+
+# a zone whose midnight comes ~20 s from now: the real clock turns the day
+ZONE=$(python3 - <<'PY'
+import time
+target = int(time.time()) + 20
+east = (-(target % 86400)) % 86400
+if east > 43200:
+    east -= 86400
+sign = "-" if east >= 0 else "+"   # POSIX counts west of Greenwich
+a = abs(east)
+print("<BUD>%s%d:%02d:%02d" % (sign, a // 3600, a // 60 % 60, a % 60))
+PY
+)
+TURN=$((SECONDS + 20))
+cat >"$IMGEDIT_CONFIG" <<EOF
+time-zone = $ZONE
+budget-daily-tokens = $LIMIT
+EOF
+start_daemon --config "$IMGEDIT_CONFIG" --heartbeat 200ms
+
+attempts() { sql "SELECT count(*) FROM attempts"; }
+# wait_paused N SECONDS: until N attempts ended and the daemon says budget
+wait_paused() {
+	local deadline=$((SECONDS + $2)) n p
+	while :; do
+		n=$(sql "SELECT count(*) FROM attempts WHERE outcome = 'succeeded'")
+		p=$(sql "SELECT coalesce(pause_reason, '') FROM daemons WHERE stopped_at IS NULL")
+		[ "$n" = "$1" ] && [ "${p#budget: }" != "$p" ] && return 0
+		[ $SECONDS -lt "$deadline" ] || fail "expected $1 attempts done and a budget pause: $n done, pause '$p'"
+		sleep 0.1
+	done
+}
+
+wait_paused 4 10
+sleep 1	# nothing more starts meanwhile
+assert_eq "$(attempts)" 4 "attempts started under a limit of 4 holds"
+# each attempt held its estimate, and was billed within it
+assert_eq "$(sql "SELECT count(*) FROM attempts WHERE reserve_tokens = $HOLD AND model = 'gpt-image-2' AND total_tokens <= $HOLD")" 4 \
+	"attempts holding $HOLD tokens, billed within it"
+BILLED=$(sql "SELECT sum(total_tokens) FROM attempts")
+[ $((BILLED + HOLD)) -gt "$LIMIT" ] || fail "the test's premise: $BILLED billed + $HOLD fits $LIMIT"
+"$IMGEDITCTL" status --json >st.json
+python3 - st.json "$LIMIT" <<'PY' || fail "status --json while over the budget: $(cat st.json)"
+import json, sys
+d = json.load(open(sys.argv[1]))
+live = [x for x in d["daemons"] if x.get("stopped_at") is None]
+r = live[0]["pause_reason"]
+assert r.startswith("budget: daily tokens ") and ("of %s (all models)" % sys.argv[2]) in r and "until " in r and " BUD" in r, r
+assert d["jobs"]["queued"] == 6 and d["jobs"]["succeeded"] == 4, d["jobs"]
+PY
+"$IMGEDITCTL" status >st.txt
+grep -q "^paused    .*budget: daily tokens" st.txt || fail "status text: $(cat st.txt)"
+
+# the day turns: four more, then the pause again
+[ $SECONDS -lt "$TURN" ] || fail "the first four took past the day's turn"
+wait_paused 8 $((TURN - SECONDS + 10))
+[ $SECONDS -ge $((TURN - 1)) ] || fail "the next four started before the day turned"
+sleep 1
+assert_eq "$(attempts)" 8 "attempts after the day turned"
+
+# SIGHUP raises the limit: the rest run, and the pause is gone
+sed -i "s/^budget-daily-tokens = .*/budget-daily-tokens = $((100 * HOLD))/" "$IMGEDIT_CONFIG"
+kill -HUP "$DAEMON_PID"
+wait_jobs_done 15
+assert_eq "$(sql "SELECT count(*) FROM jobs WHERE state = 'succeeded'")" 10 "jobs succeeded"
+assert_eq "$(attempts)" 10 "attempts in all"
+deadline=$((SECONDS + 5))
+until [ -z "$(sql "SELECT coalesce(pause_reason, '') FROM daemons WHERE stopped_at IS NULL")" ]; do
+	[ $SECONDS -lt $deadline ] || fail "still paused after the raise"
+	sleep 0.1
+done
+grep -q 'paused reason="budget: daily tokens' "$DAEMON_LOG" || fail "no budget pause in the log"
+stop_daemon
+pass "4 jobs, the day's turn, 4 more, SIGHUP, the last 2; each held $HOLD tokens"
