@@ -9,59 +9,82 @@
 #include "pgstore.h"
 
 #define CLAIM_STMT "imgedit_claim"
+#define CLAIM_HELD_STMT "imgedit_claim_held"
 
-/* $1 daemon id, $2 now, $3 lease ms, $4 how many, $5 params limit,
- * $6 input size limit, $7 inputs limit. A row per input (one row with
- * NULL input columns for a job without inputs). */
+/* The claim after its `picked` (the jobs to take, row-locked): $1 daemon
+ * id, $2 now, $3 lease ms, $5 params limit, $6 input size limit, $7 inputs
+ * limit; the attempt rows take COLS from VALS over `leased l` joined with
+ * JOIN. A row per input (one row with NULL input columns for a job
+ * without inputs). */
+#define CLAIM_SQL_AFTER_PICKED(COLS, VALS, JOIN) \
+    " spent AS (" \
+    " UPDATE jobs j SET state = 'failed', error_type = 'max_attempts'," \
+    " error_code = NULL, error_status = NULL," \
+    " error_message = coalesce(j.error_message || ' (', '(') ||" \
+    " 'gave up after ' || j.attempts || ' attempts)'," \
+    " finished_at = $2, updated_at = $2" \
+    " FROM picked p WHERE j.id = p.id AND j.attempts >= j.max_attempts" \
+    " RETURNING j.id)," \
+    " leased AS (" \
+    " UPDATE jobs j SET state = 'running', lease_owner = $1::text," \
+    " lease_expires = $2 + $3::bigint, attempts = j.attempts + 1," \
+    " updated_at = $2" \
+    " FROM picked p WHERE j.id = p.id AND j.attempts < j.max_attempts" \
+    " RETURNING j.id, j.priority, j.attempts, j.max_attempts, j.stream," \
+    " j.params)," \
+    " stale AS (" \
+    " UPDATE attempts a SET outcome = 'canceled', ended_at = $2," \
+    " error_type = coalesce(a.error_type, 'canceled')," \
+    " error_message = coalesce(a.error_message, 'the job was claimed" \
+    " again while this attempt ran')" \
+    " FROM leased l WHERE a.job_id = l.id AND a.outcome IS NULL" \
+    " RETURNING a.id)," \
+    " tried AS (" \
+    " INSERT INTO attempts (job_id, number, daemon_id, started_at" COLS ")" \
+    " SELECT l.id, coalesce((SELECT max(a.number) FROM attempts a" \
+    " WHERE a.job_id = l.id), 0) + 1, $1, $2" VALS " FROM leased l" JOIN \
+    " RETURNING id, job_id, number)," \
+    " ins AS (" \
+    " SELECT i.job_id, i.role, i.ordinal, i.filename, i.content_type," \
+    " octet_length(coalesce(i.data, b.data))::bigint AS size," \
+    " coalesce(i.data, b.data) AS bytes, row_number() OVER" \
+    " (PARTITION BY i.job_id ORDER BY i.role <> 'image', i.ordinal) AS rank" \
+    " FROM inputs i LEFT JOIN blobs b ON b.id = i.blob_id" \
+    " WHERE i.job_id IN (SELECT id FROM leased))" \
+    " SELECT l.id, t.id, t.number, l.attempts, l.max_attempts," \
+    " l.stream::int, octet_length(l.params::text)::bigint," \
+    " CASE WHEN octet_length(l.params::text) <= $5::bigint" \
+    " THEN l.params::text END," \
+    " s.role, s.ordinal, s.filename, s.content_type, s.size," \
+    " CASE WHEN s.size <= $6::bigint AND s.rank <= $7::bigint" \
+    " THEN s.bytes END, s.rank" \
+    " FROM leased l JOIN tried t ON t.job_id = l.id" \
+    " LEFT JOIN ins s ON s.job_id = l.id" \
+    " ORDER BY l.priority DESC, l.id, s.rank"
+
+/* $4 how many: the next ready jobs by priority then age. */
 static const char claim_sql[] =
     "WITH picked AS ("
     " SELECT id FROM jobs WHERE state IN ('queued','retry_wait')"
     " AND not_before <= $2::bigint ORDER BY priority DESC, id"
     " LIMIT $4::int FOR UPDATE SKIP LOCKED),"
-    " spent AS ("
-    " UPDATE jobs j SET state = 'failed', error_type = 'max_attempts',"
-    " error_code = NULL, error_status = NULL,"
-    " error_message = coalesce(j.error_message || ' (', '(') ||"
-    " 'gave up after ' || j.attempts || ' attempts)',"
-    " finished_at = $2, updated_at = $2"
-    " FROM picked p WHERE j.id = p.id AND j.attempts >= j.max_attempts"
-    " RETURNING j.id),"
-    " leased AS ("
-    " UPDATE jobs j SET state = 'running', lease_owner = $1::text,"
-    " lease_expires = $2 + $3::bigint, attempts = j.attempts + 1,"
-    " updated_at = $2"
-    " FROM picked p WHERE j.id = p.id AND j.attempts < j.max_attempts"
-    " RETURNING j.id, j.priority, j.attempts, j.max_attempts, j.stream,"
-    " j.params),"
-    " stale AS ("
-    " UPDATE attempts a SET outcome = 'canceled', ended_at = $2,"
-    " error_type = coalesce(a.error_type, 'canceled'),"
-    " error_message = coalesce(a.error_message, 'the job was claimed"
-    " again while this attempt ran')"
-    " FROM leased l WHERE a.job_id = l.id AND a.outcome IS NULL"
-    " RETURNING a.id),"
-    " tried AS ("
-    " INSERT INTO attempts (job_id, number, daemon_id, started_at)"
-    " SELECT l.id, coalesce((SELECT max(a.number) FROM attempts a"
-    " WHERE a.job_id = l.id), 0) + 1, $1, $2 FROM leased l"
-    " RETURNING id, job_id, number),"
-    " ins AS ("
-    " SELECT i.job_id, i.role, i.ordinal, i.filename, i.content_type,"
-    " octet_length(coalesce(i.data, b.data))::bigint AS size,"
-    " coalesce(i.data, b.data) AS bytes, row_number() OVER"
-    " (PARTITION BY i.job_id ORDER BY i.role <> 'image', i.ordinal) AS rank"
-    " FROM inputs i LEFT JOIN blobs b ON b.id = i.blob_id"
-    " WHERE i.job_id IN (SELECT id FROM leased))"
-    " SELECT l.id, t.id, t.number, l.attempts, l.max_attempts,"
-    " l.stream::int, octet_length(l.params::text)::bigint,"
-    " CASE WHEN octet_length(l.params::text) <= $5::bigint"
-    " THEN l.params::text END,"
-    " s.role, s.ordinal, s.filename, s.content_type, s.size,"
-    " CASE WHEN s.size <= $6::bigint AND s.rank <= $7::bigint"
-    " THEN s.bytes END, s.rank"
-    " FROM leased l JOIN tried t ON t.job_id = l.id"
-    " LEFT JOIN ins s ON s.job_id = l.id"
-    " ORDER BY l.priority DESC, l.id, s.rank";
+    CLAIM_SQL_AFTER_PICKED("", "", "");
+
+/* Under budgets: $4 the job ids (bigint[]) still ready, each attempt
+ * holding $8's dollars (bigint[], NULL: none) and $9's tokens (bigint[]),
+ * its model the params' own. */
+static const char claim_held_sql[] =
+    "WITH held AS (SELECT * FROM unnest($4::bigint[], $8::bigint[],"
+    " $9::bigint[]) AS h(id, usd, tokens)),"
+    " picked AS ("
+    " SELECT id FROM jobs WHERE id IN (SELECT id FROM held)"
+    " AND state IN ('queued','retry_wait') AND not_before <= $2::bigint"
+    " ORDER BY priority DESC, id FOR UPDATE SKIP LOCKED),"
+    CLAIM_SQL_AFTER_PICKED(", model, reserve_usd_micro, reserve_tokens",
+    ", CASE WHEN jsonb_typeof(l.params -> 'model') = 'string'"
+    " THEN nullif(l.params ->> 'model', '') END, h.usd, h.tokens",
+    " JOIN held h ON h.id = l.id");
+
 
 enum { C_JOB, C_ATTEMPT, C_NUMBER, C_COUNTED, C_MAX, C_STREAM, C_PLEN,
     C_PARAMS, C_ROLE, C_ORDINAL, C_FILENAME, C_CTYPE, C_SIZE, C_DATA,
@@ -70,10 +93,21 @@ enum { C_JOB, C_ATTEMPT, C_NUMBER, C_COUNTED, C_MAX, C_STREAM, C_PLEN,
 struct claim_req {
 	char daemon_id[128];
 	char now[24], lease[24], want[12], plim[24], ilim[24], nlim[12];
-	const char *values[7];
+	char *held[3];              /* ids, dollars, tokens: array literals */
+	const char *values[9];
 	pgstore_claim_fn done;
 	void *arg;
 };
+
+static void
+claim_req_free(struct claim_req *req)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		free(req->held[i]);
+	free(req);
+}
 
 /* Binary integers, big-endian; NULL or a wrong width fails. */
 static int
@@ -234,20 +268,74 @@ claim_done(void *arg, struct pgconn_reply *reply)
 	req->done(req->arg, n, jobs, reply);
 	for (i = 0; i < n; i++)
 		claimed_job_free(jobs[i]);
-	free(req);
+	claim_req_free(req);
 }
+
+/* "{a,b,...}": n values as PostgreSQL's array literal, NULL for a
+ * negative one when nulls. Caller frees; NULL when out of memory. */
+static char *
+array_literal(const int64_t *v, int n, int nulls)
+{
+	char *out, *p;
+	int i;
+
+	if ((out = malloc((size_t)n * 21 + 3)) == NULL)
+		return NULL;
+	p = out;
+	*p++ = '{';
+	for (i = 0; i < n; i++)
+		p += nulls && v[i] < 0 ? sprintf(p, "%sNULL", i ? "," : "") :
+		    sprintf(p, "%s%lld", i ? "," : "", (long long)v[i]);
+	*p++ = '}';
+	*p = '\0';
+	return out;
+}
+
+static int send_claim(struct pgconn *c, const char *daemon_id, int64_t now,
+    int64_t lease_ms, int want, struct claim_req *req,
+    pgstore_claim_fn done, void *arg);
 
 int
 pgstore_claim(struct pgconn *c, const char *daemon_id, int64_t now,
     int64_t lease_ms, int want, pgstore_claim_fn done, void *arg)
 {
 	struct claim_req *req;
-	struct pgconn_query q = { .stmt = CLAIM_STMT, .nparams = 7,
-	    .binary_result = 1, .done = claim_done };
 
 	if (want < 1 || want > PGSTORE_CLAIM_MAX ||
 	    (req = calloc(1, sizeof(*req))) == NULL)
 		return -1;
+	return send_claim(c, daemon_id, now, lease_ms, want, req, done, arg);
+}
+
+int
+pgstore_claim_held(struct pgconn *c, const char *daemon_id, int64_t now,
+    int64_t lease_ms, const int64_t *ids, const int64_t *usd,
+    const int64_t *tokens, int n, pgstore_claim_fn done, void *arg)
+{
+	struct claim_req *req;
+
+	if (n < 1 || n > PGSTORE_CLAIM_MAX ||
+	    (req = calloc(1, sizeof(*req))) == NULL)
+		return -1;
+	if ((req->held[0] = array_literal(ids, n, 0)) == NULL ||
+	    (req->held[1] = array_literal(usd, n, 1)) == NULL ||
+	    (req->held[2] = array_literal(tokens, n, 0)) == NULL) {
+		claim_req_free(req);
+		return -1;
+	}
+	return send_claim(c, daemon_id, now, lease_ms, n, req, done, arg);
+}
+
+/* Sends req (the plain claim, or the held one when req->held is set);
+ * frees it when it could not. */
+static int
+send_claim(struct pgconn *c, const char *daemon_id, int64_t now,
+    int64_t lease_ms, int want, struct claim_req *req,
+    pgstore_claim_fn done, void *arg)
+{
+	struct pgconn_query q = { .stmt = CLAIM_STMT, .nparams = 7,
+	    .binary_result = 1, .done = claim_done };
+
 	snprintf(req->daemon_id, sizeof(req->daemon_id), "%s", daemon_id);
 	snprintf(req->now, sizeof(req->now), "%lld", (long long)now);
 	snprintf(req->lease, sizeof(req->lease), "%lld", (long long)lease_ms);
@@ -262,12 +350,19 @@ pgstore_claim(struct pgconn *c, const char *daemon_id, int64_t now,
 	req->values[4] = req->plim;
 	req->values[5] = req->ilim;
 	req->values[6] = req->nlim;
+	if (req->held[0] != NULL) {
+		q.stmt = CLAIM_HELD_STMT;
+		q.nparams = 9;
+		req->values[3] = req->held[0];
+		req->values[7] = req->held[1];
+		req->values[8] = req->held[2];
+	}
 	req->done = done;
 	req->arg = arg;
 	q.values = req->values;
 	q.arg = req;
 	if (pgconn_query(c, &q) == -1) {
-		free(req);
+		claim_req_free(req);
 		return -1;
 	}
 	return 0;
@@ -402,7 +497,7 @@ static const char poll_sql[] =
     " ORDER BY o.jid";
 
 static const char *const stmts[][2] = {
-	{ CLAIM_STMT, claim_sql },
+	{ CLAIM_STMT, claim_sql }, { CLAIM_HELD_STMT, claim_held_sql },
 	{ ANSWERED_STMT, answered_sql }, { IMAGE_STMT, image_sql },
 	{ FINISH_STMT, finish_sql }, { LEASES_STMT, leases_sql },
 	{ BEAT_STMT, beat_sql }, { STOPPED_STMT, stopped_sql },

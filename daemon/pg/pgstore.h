@@ -42,6 +42,14 @@ int pgstore_prepare(struct pgconn *c);
 int pgstore_claim(struct pgconn *c, const char *daemon_id, int64_t now,
     int64_t lease_ms, int want, pgstore_claim_fn done, void *arg);
 
+/* The claim under budgets (pgbudget.c decides what fits): claims those
+ * of ids[0..n-1] (1..PGSTORE_CLAIM_MAX) still ready, as pgstore_claim
+ * does, each attempt row holding usd[i] (< 0: none) and tokens[i] and the
+ * params' model. Arrays copied. Returns 0 (done will run) or -1. */
+int pgstore_claim_held(struct pgconn *c, const char *daemon_id, int64_t now,
+    int64_t lease_ms, const int64_t *ids, const int64_t *usd,
+    const int64_t *tokens, int n, pgstore_claim_fn done, void *arg);
+
 /* Parses a claim's rows (binary format; pure): jobs into out[0..], at
  * most max. Returns how many (caller owns them), or -1 for rows that are
  * not what the statement returns (then out holds nothing). */

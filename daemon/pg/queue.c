@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "pgbudget.h"
 #include "pgconn.h"
 #include "pgschema.h"
 #include "pgstore.h"
@@ -216,6 +217,10 @@ send_head(struct pgq *q, struct sq_req *r)
 
 	switch (r->op) {
 	case SQ_CLAIM:
+		if (r->u.claim.budget != NULL)
+			return pgbudget_claim(c, id, now_ms(),
+			    r->u.claim.lease_ms, r->u.claim.want,
+			    r->u.claim.budget, &r->u.claim.verdict, on_claim, q);
 		return pgstore_claim(c, id, now_ms(), r->u.claim.lease_ms,
 		    r->u.claim.want, on_claim, q);
 	case SQ_ANSWERED:
@@ -548,7 +553,7 @@ pgq_open(struct storeq *front, struct event_base *base,
 	    pgconn_set(q->c, "lock_timeout", LOCK_TIMEOUT) == -1 ||
 	    /* a role's statement_timeout would fail a big write every try */
 	    pgconn_set(q->c, "statement_timeout", "0") == -1 ||
-	    pgstore_prepare(q->c) == -1 ||
+	    pgstore_prepare(q->c) == -1 || pgbudget_prepare(q->c) == -1 ||
 	    pgstore_listen(q->c, &q->listener) == -1)
 		goto fail;
 	pgconn_set_state_cb(q->c, on_state, q);
