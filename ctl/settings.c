@@ -46,6 +46,7 @@ ctl_settings_load(struct ctl_settings *s, char *err, size_t errlen)
 	if (cfg.time_zone != NULL &&
 	    (s->time_zone = strdup(cfg.time_zone)) == NULL)
 		goto done;
+	s->budgets = cfg.budgets;
 	s->openai = ctl_settings_is_openai(s->base_url);
 	rc = 0;
 done:

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "budget.h"
 #include "prices.h"
 
 struct ctl_settings {
@@ -14,6 +15,7 @@ struct ctl_settings {
 	int	 openai;	/* base_url is OpenAI's own API */
 	char	*time_zone;	/* the time-zone setting, NULL: UTC */
 	struct price_table prices; /* the `price` lines (empty: built-in) */
+	struct budget_set budgets; /* the budget-* lines (none: no budget) */
 };
 
 /* Reads $IMGEDIT_CONFIG (else the installed settings file; a missing one

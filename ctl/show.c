@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "budgets.h"
 #include "ctl.h"
+#include "period.h"
+#include "settings.h"
 #include "termsafe.h"
 #include "util.h"
 
@@ -523,13 +526,58 @@ status_text(const json_t *doc, const char *path)
 	if (json_is_true(json_object_get(p, "paused")))
 		printf("paused    %s (imgeditctl resume to continue)\n",
 		    jstr(p, "reason") ? jstr(p, "reason") : "yes");
+	else if (daemon_pause(json_object_get(doc, "daemons")) != NULL &&
+	    strncmp(daemon_pause(json_object_get(doc, "daemons")), "budget: ",
+	    8) == 0)
+		printf("paused    by the daemon: %s (new jobs wait for the "
+		    "period's turn or a higher limit, then SIGHUP; transfers in "
+		    "flight finish)\n", daemon_pause(json_object_get(doc,
+		    "daemons")));
 	else if (daemon_pause(json_object_get(doc, "daemons")) != NULL)
 		printf("paused    by the daemon: %s (it probes; imgeditctl resume "
 		    "to try now)\n", daemon_pause(json_object_get(doc, "daemons")));
 	else
 		printf("paused    no\n");
+	ctl_budgets_print(stdout, "budget    ", json_object_get(doc, "budgets"));
 	status_lock(doc, now_ms());
 	status_daemons(json_object_get(doc, "daemons"), now_ms());
+}
+
+/* The settings' budgets and what they leave, as "budgets" in doc (none
+ * when no budget is set). A settings file that cannot be read is said,
+ * and the rest of the status goes on. */
+static int
+status_budgets(struct ctl *c, json_t *doc)
+{
+	struct ctl_settings set;
+	struct budget_claim bc;
+	struct budget_sums sums;
+	char err[512];
+	json_t *arr;
+	int64_t now = now_ms();
+	int rc = CTL_OK;
+
+	memset(&sums, 0, sizeof(sums));
+	if (ctl_settings_load(&set, err, sizeof(err)) == -1) {
+		ctl_err("the budgets are not shown: %s", err);
+		goto done;
+	}
+	if (set.budgets.n == 0)
+		goto done;
+	if (period_set_zone(set.time_zone) == -1 || ctl_budgets_read(c->cat,
+	    &set.budgets, now, &bc, &sums) != CATALOG_OK) {
+		ctl_err("cannot read what the budgets spent: %s",
+		    catalog_errmsg(c->cat));
+		rc = CTL_FAIL;
+		goto done;
+	}
+	if ((arr = ctl_budgets_doc(&set.budgets, &sums, now)) == NULL ||
+	    json_object_set_new(doc, "budgets", arr) == -1)
+		rc = CTL_FAIL;
+done:
+	budget_sums_free(&sums);
+	ctl_settings_free(&set);
+	return rc;
 }
 
 int
@@ -548,6 +596,10 @@ verb_status(struct ctl *c, int argc, char **argv)
 		return rc;
 	if (catalog_status(c->cat, now_ms(), &doc) != CATALOG_OK) {
 		ctl_err("cannot read the status: %s", catalog_errmsg(c->cat));
+		return CTL_FAIL;
+	}
+	if (status_budgets(c, doc) != CTL_OK) {
+		json_decref(doc);
 		return CTL_FAIL;
 	}
 	if (json)

@@ -10,11 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "budgets.h"
 #include "ctl.h"
 #include "estimate.h"
 #include "image.h"
 #include "jobspec.h"
 #include "models.h"
+#include "period.h"
 #include "progress.h"
 #include "settings.h"
 #include "util.h"
@@ -971,8 +973,8 @@ usd_json(int64_t micro)
 	return json_string(usd);
 }
 
-static int
-print_estimate_json(const struct estimate_total *t, size_t existed)
+static json_t *
+estimate_json(const struct estimate_total *t, size_t existed)
 {
 	int64_t lo = t->lo.text_in + t->lo.image_in + t->lo.output;
 	int64_t hi = t->hi.output < 0 ? -1 : t->hi.text_in + t->hi.image_in +
@@ -993,7 +995,7 @@ print_estimate_json(const struct estimate_total *t, size_t existed)
 	    "cost_micro_usd", "low", (json_int_t)t->cost_lo, "high",
 	    t->cost_hi < 0 ? json_null() : json_integer(t->cost_hi),
 	    "prices_read", PRICES_READ, "attempts", "one per job");
-	return o != NULL ? print_json_new(o) : CTL_FAIL;
+	return o;
 }
 
 static void
@@ -1032,11 +1034,92 @@ print_estimate_text(const struct estimate_total *t, size_t existed)
 	    "%s, and the settings' price lines)\n", PRICES_READ);
 }
 
+/* What the budgets leave now, and how many of the jobs (in order, each
+ * holding its estimate's high end as the daemon does) start under them. */
+struct budget_room {
+	json_t *doc;                /* ctl_budgets_doc; NULL: no budget */
+	size_t fit, of;             /* jobs that start now, of the new ones */
+	char stop[320];             /* why the next would not, "" */
+};
+
+/* Returns 0, or -1 said (the database, or no memory). */
 static int
-print_estimate(const struct ctl *c, const struct submit *s)
+budget_room(struct ctl *c, const struct submit *s, struct budget_room *r)
+{
+	struct budget_claim bc;
+	struct budget_sums sums;
+	struct budget_need need;
+	struct budget_verdict v;
+	const struct job *j;
+	int64_t now = now_ms(), start, end;
+	char *params, until[64];
+	size_t i;
+	int rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	memset(&sums, 0, sizeof(sums));
+	if (s->cfg.budgets.n == 0)
+		return 0;
+	if (period_set_zone(s->cfg.time_zone) == -1 || ctl_budgets_read(c->cat,
+	    &s->cfg.budgets, now, &bc, &sums) != CATALOG_OK) {
+		ctl_err("cannot read what the budgets spent: %s",
+		    catalog_errmsg(c->cat));
+		goto done;
+	}
+	if ((r->doc = ctl_budgets_doc(&s->cfg.budgets, &sums, now)) == NULL)
+		goto oom;
+	for (i = 0; i < s->njobs; i++) {
+		if ((j = &s->jobs[i])->existed)
+			continue;
+		r->of++;
+		if (r->stop[0] != '\0')
+			continue;
+		if ((params = json_dumps(j->params, JSON_COMPACT)) == NULL)
+			goto oom;
+		budget_need_of(&s->cfg.prices, params, j->stream, j->nimages,
+		    (j->mask != NULL) + (j->markup != NULL), &need);
+		free(params);
+		budget_check(&s->cfg.budgets, &sums, &need, &v);
+		if (v.crossed) {
+			if (period_bounds(budget_monthly(v.limit.kind) ?
+			    PERIOD_MONTH : PERIOD_DAY, now, &start, &end) == -1)
+				end = now;
+			period_format(end, until, sizeof(until));
+			budget_reason(&v, until, r->stop, sizeof(r->stop));
+		} else if (budget_hold(&sums, &need) == -1)
+			goto oom;
+		else
+			r->fit++;
+	}
+	rc = 0;
+	goto done;
+oom:
+	ctl_err("out of memory");
+done:
+	budget_sums_free(&sums);
+	return rc;
+}
+
+static void
+print_room_text(const struct budget_room *r)
+{
+	if (r->doc == NULL)
+		return;
+	ctl_budgets_print(stdout, "budget ", r->doc);
+	if (r->stop[0] == '\0')
+		printf("fits: all %zu jobs start now under the budgets\n", r->of);
+	else
+		printf("fits: %zu of %zu jobs start now under the budgets; the "
+		    "next would pause the daemon: %s\n", r->fit, r->of, r->stop);
+}
+
+static int
+print_estimate(struct ctl *c, const struct submit *s)
 {
 	struct estimate_total t;
 	struct estimate e;
+	struct budget_room room;
+	json_t *o;
 	size_t i, existed = 0;
 
 	memset(&t, 0, sizeof(t));
@@ -1051,9 +1134,23 @@ print_estimate(const struct ctl *c, const struct submit *s)
 		}
 		estimate_total_add(&t, &e);
 	}
-	if (c->json)
-		return print_estimate_json(&t, existed);
+	if (budget_room(c, s, &room) == -1)
+		return CTL_FAIL;
+	if (c->json) {
+		if ((o = estimate_json(&t, existed)) == NULL ||
+		    (room.doc != NULL && (json_object_set_new(o, "budgets",
+		    room.doc) == -1 || json_object_set_new(o, "budget_fit",
+		    json_pack("{s:I,s:I,s:o}", "jobs", (json_int_t)room.fit,
+		    "of", (json_int_t)room.of, "stops_at", room.stop[0] ?
+		    json_string(room.stop) : json_null())) == -1))) {
+			json_decref(o);
+			return CTL_FAIL;
+		}
+		return print_json_new(o);
+	}
 	print_estimate_text(&t, existed);
+	print_room_text(&room);
+	json_decref(room.doc);
 	return CTL_OK;
 }
 

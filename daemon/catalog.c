@@ -9,6 +9,8 @@
 
 #include "backend.h"
 #include "catdoc.h"
+#include "budget.h"
+#include "budgetsql.h"
 #include "catsql.h"
 #include "jobstate.h"
 #include "rows.h"
@@ -796,6 +798,29 @@ int
 catalog_overview(struct catalog *cat, int64_t now, json_t **out)
 {
 	return status_read(cat, now, 1, out);
+}
+
+int
+catalog_budget_sums(struct catalog *cat, int64_t since, int64_t day,
+    struct budget_sums *out)
+{
+	static const char sql[] = BUDGETSQL_SUMS("?1", "?2");
+	struct rows_stmt *s;
+	int rc;
+
+	if ((s = prep(cat, sql)) == NULL)
+		return failed(cat);
+	bind_i(cat, s, 1, since);
+	bind_i(cat, s, 2, day);
+	while ((rc = cat->m->step(s)) == ROWS_ROW)
+		if (budget_sums_add(out, cat->m->column_text(s, 0),
+		    cat->m->column_int64(s, 1), cat->m->column_int64(s, 2),
+		    cat->m->column_int64(s, 3)) == -1) {
+			cat->m->reset(s);
+			return CATALOG_ERR;
+		}
+	cat->m->reset(s);
+	return rc == ROWS_DONE ? CATALOG_OK : failed(cat);
 }
 
 /* ---- watching ---- */

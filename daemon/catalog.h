@@ -147,6 +147,14 @@ int catalog_status(struct catalog *cat, int64_t now, json_t **out);
  * Returns CATALOG_OK with *out (caller owns) or CATALOG_ERR. */
 int catalog_overview(struct catalog *cat, int64_t now, json_t **out);
 
+struct budget_sums;
+/* What the attempts started from since spent and hold, per model (the
+ * daemons' own sums, budgetsql.h): the day's from day on, the month's
+ * from since on. Returns CATALOG_OK with s filled (caller frees:
+ * budget_sums_free) or an error. */
+int catalog_budget_sums(struct catalog *cat, int64_t since, int64_t day,
+    struct budget_sums *s);
+
 /* What happened since: {"events": [state changes with id > after_event:
  * id, job_id, at, from_state, to_state, detail, created_at, finals],
  * "images": [images with id > after_image: id, job_id, kind, idx, at,

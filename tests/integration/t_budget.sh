@@ -78,6 +78,29 @@ assert d["jobs"]["queued"] == 6 and d["jobs"]["succeeded"] == 4, d["jobs"]
 PY
 "$IMGEDITCTL" status >st.txt
 grep -q "^paused    .*budget: daily tokens" st.txt || fail "status text: $(cat st.txt)"
+grep -q "^budget    daily-tokens (all models): $BILLED tokens of $LIMIT tokens spent or held, $((LIMIT - BILLED)) tokens left until " st.txt ||
+	fail "status's budget line: $(cat st.txt)"
+python3 - st.json "$LIMIT" "$BILLED" <<'PY' || fail "status --json's budgets: $(cat st.json)"
+import json, sys
+b = json.load(open(sys.argv[1]))["budgets"]
+limit, billed = int(sys.argv[2]), int(sys.argv[3])
+assert len(b) == 1 and b[0]["setting"] == "budget-daily-tokens" and b[0]["model"] is None, b
+assert b[0]["unit"] == "tokens" and b[0]["limit"] == limit and b[0]["spent"] == billed, b
+assert b[0]["left"] == limit - billed and b[0]["over"] == 0 and b[0]["period"] == "day", b
+PY
+# submit --estimate: what the budget leaves, and that no job more fits
+"$IMGEDITCTL" submit --estimate -p "budget job 11" "${ARGS[@]}" big.png >est.txt
+grep -q "^budget daily-tokens (all models): $BILLED tokens of $LIMIT tokens" est.txt || fail "--estimate's budget: $(cat est.txt)"
+grep -q "^fits: 0 of 1 jobs start now under the budgets; the next would pause the daemon: budget: daily tokens $BILLED of $LIMIT (all models), the next job needs $HOLD, until " est.txt ||
+	fail "--estimate's fit: $(cat est.txt)"
+"$IMGEDITCTL" submit --estimate --json -p "budget job 11" "${ARGS[@]}" big.png >est.json
+python3 - est.json "$((LIMIT - BILLED))" <<'PY' || fail "--estimate --json's budgets: $(cat est.json)"
+import json, sys
+e = json.load(open(sys.argv[1]))
+assert e["budgets"][0]["left"] == int(sys.argv[2]), e
+assert e["budget_fit"]["jobs"] == 0 and e["budget_fit"]["of"] == 1 and e["budget_fit"]["stops_at"].startswith("budget: "), e
+PY
+assert_eq "$(sql "SELECT count(*) FROM jobs")" 10 "jobs after --estimate"
 
 # the day turns: four more, then the pause again
 [ $SECONDS -lt "$TURN" ] || fail "the first four took past the day's turn"
@@ -98,5 +121,14 @@ until [ -z "$(sql "SELECT coalesce(pause_reason, '') FROM daemons WHERE stopped_
 	sleep 0.1
 done
 grep -q 'paused reason="budget: daily tokens' "$DAEMON_LOG" || fail "no budget pause in the log"
+# a budget below what was spent: status says by how much it went past
+"$IMGEDITCTL" submit --estimate --json -p "budget job 11" "${ARGS[@]}" big.png >est2.json
+python3 -c 'import json,sys; f=json.load(open("est2.json"))["budget_fit"]; assert f["jobs"] == 1 and f["stops_at"] is None, f' ||
+	fail "--estimate after the raise: $(cat est2.json)"
+DAY=$(sql "SELECT sum(total_tokens) FROM attempts WHERE id > (SELECT min(id) + 3 FROM attempts)")
+sed -i "s/^budget-daily-tokens = .*/budget-daily-tokens = 1000/" "$IMGEDIT_CONFIG"
+"$IMGEDITCTL" status >st3.txt
+grep -q "^budget    daily-tokens (all models): $DAY tokens of 1000 tokens spent or held, 0 tokens left until .*; $((DAY - 1000)) tokens over: transfers in flight ended past it" st3.txt ||
+	fail "status past the budget: $(cat st3.txt)"
 stop_daemon
 pass "4 jobs, the day's turn, 4 more, SIGHUP, the last 2; each held $HOLD tokens"
