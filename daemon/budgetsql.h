@@ -7,9 +7,11 @@
  * cut, no price); 0 when upstream did not bill it. */
 #define BUDGETSQL_USD "CASE WHEN cost_status = 'not_billed' THEN 0 " \
 	"ELSE coalesce(cost_usd_micro, reserve_usd_micro) END"
-/* ... under a token budget: its usage's total, else its reserve. */
+/* ... under a token budget: its usage's total, else its reserve (an
+ * attempt without usage has total_tokens NULL while it runs, 0 after:
+ * usage itself is not read, it may be a long text off the row). */
 #define BUDGETSQL_TOKENS "CASE WHEN cost_status = 'not_billed' THEN 0 " \
-	"WHEN usage IS NOT NULL THEN total_tokens ELSE reserve_tokens END"
+	"ELSE coalesce(nullif(total_tokens, 0), reserve_tokens) END"
 
 /* Per model (NULL: none): the day's dollars and tokens and the month's
  * dollars, over the attempts started from SINCE (the month's start, or
