@@ -9,6 +9,12 @@
 . "$(dirname "$0")/lib.sh"
 
 cd "$T"
+# a bad budget is refused at the start, naming the setting and the value
+printf 'budget-daily-usd = gpt-image-2 five\n' >bad.conf
+rc=0
+"$IMGEDITD" --config bad.conf --db "$DB" 2>bad.err || rc=$?
+assert_eq "$rc" 2 "imgeditd's exit status with a bad budget"
+grep -q "bad.conf:1: budget-daily-usd: 'five' is not an amount in dollars" bad.err || fail "bad budget: $(cat bad.err)"
 # 1024x1536: 1536 patches, the whole input budget, so what the fake bills
 # comes close to the hold and the count is the same whatever the timing
 mkpng big.png 1024 1536
