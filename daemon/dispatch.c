@@ -1140,8 +1140,10 @@ read_control(struct dispatcher *d, struct sq_req *req)
 	d->operator_pause = pause;
 	req->u.poll.pause = NULL;
 	if (!same(resume, d->resume_mark)) {
-		if (d->resume_mark != NULL || d->data_version != -1)
+		if (d->resume_mark != NULL || d->data_version != -1) {
 			unpause(d, "operator");
+			budget_recheck(d);
+		}
 		free(d->resume_mark);
 		d->resume_mark = resume;
 		req->u.poll.resume = NULL;

@@ -78,8 +78,8 @@ void dispatch_reload(struct dispatcher *d, const struct dispatch_config *cfg);
  * the dispatcher ("budget: ..." as the pause reason, after the operator's
  * and upstream's): nothing new starts, what runs finishes. It claims again
  * when the budget's period turns, when an attempt's end is stored (what
- * it cost may free room), every 30 s (other daemons' ends), and on
- * dispatch_reload.
+ * it cost may free room), every 30 s (other daemons' ends), on
+ * `imgeditctl resume` and on dispatch_reload.
  */
 
 /* Uses key for attempts started from now on (in-flight ones keep theirs).
