@@ -80,7 +80,7 @@ listed(const char *list, const char *v)
 }
 
 static struct jobspec_input
-input(enum jobspec_role role, const char *name, const struct membuf *b)
+input(enum input_role role, const char *name, const struct membuf *b)
 {
 	struct jobspec_input in = { role, name, b->p, b->len, NULL };
 
@@ -116,7 +116,7 @@ try(const char *model, const char *extra, int stream, const struct jobspec_input
 static void
 one_image(const char *model, const char *extra, int stream, const char *want)
 {
-	struct jobspec_input in = input(JOBSPEC_IMAGE, "a.png", &png256);
+	struct jobspec_input in = input(INPUT_IMAGE, "a.png", &png256);
 
 	try(model, extra, stream, &in, 1, want);
 }
@@ -285,28 +285,28 @@ combinations(void)
 		one_image(g, "\"output_format\":\"gif\",\"frame_count\":17", 0, "frame_count: ");
 		one_image(g, "\"output_format\":\"gif\",\"frame_duration_ms\":0", 0,
 		    "frame_duration_ms: ");
-		in[0] = input(JOBSPEC_IMAGE, "a.png", &png256);
-		in[1] = input(JOBSPEC_MASK, "m.png", &png256);
+		in[0] = input(INPUT_IMAGE, "a.png", &png256);
+		in[1] = input(INPUT_MASK, "m.png", &png256);
 		try(g, "\"output_format\":\"gif\"", 0, in, 2,
 		    "mask: not with output_format gif");
 		try(g, "", 0, in, 2, NULL);
-		in[1] = input(JOBSPEC_MARKUP, "k.png", &png256);
+		in[1] = input(INPUT_MARKUP, "k.png", &png256);
 		try(g, "", 0, in, 2, NULL);
 		try(g, "\"output_format\":\"gif\"", 0, in, 2, NULL);
-		in[2] = input(JOBSPEC_MASK, "m.png", &png256);
+		in[2] = input(INPUT_MASK, "m.png", &png256);
 		try(g, "", 0, in, 3, "markup: cannot be combined with mask");
-		in[1] = input(JOBSPEC_MARKUP, "k.png", &png512);
+		in[1] = input(INPUT_MARKUP, "k.png", &png512);
 		try(g, "", 0, in, 2, "markup: k.png: 512x512, must match the first image's 256x256");
-		in[1] = input(JOBSPEC_MARKUP, "k.png", &rgb256);
+		in[1] = input(INPUT_MARKUP, "k.png", &rgb256);
 		try(g, "", 0, in, 2, "markup: k.png: must have an alpha channel");
-		in[1] = input(JOBSPEC_MARKUP, "k.gif", &gif_bytes);
+		in[1] = input(INPUT_MARKUP, "k.gif", &gif_bytes);
 		try(g, "", 0, in, 2, "markup: k.gif: ");
-		in[1] = input(JOBSPEC_MARKUP, "k.png", &png256);
-		in[2] = input(JOBSPEC_MARKUP, "k2.png", &png256);
+		in[1] = input(INPUT_MARKUP, "k.png", &png256);
+		in[2] = input(INPUT_MARKUP, "k2.png", &png256);
 		try(g, "", 0, in, 3, "markup: at most one");
 	}
-	in[0] = input(JOBSPEC_IMAGE, "a.png", &png256);
-	in[1] = input(JOBSPEC_MARKUP, "k.png", &png256);
+	in[0] = input(INPUT_IMAGE, "a.png", &png256);
+	in[1] = input(INPUT_MARKUP, "k.png", &png256);
 	try("gpt-image-2", "", 0, in, 2, "markup: not supported by gpt-image-2");
 	try("gpt-image-1.5", "", 0, in, 2, "markup: not supported by gpt-image-1.5");
 	try("dall-e-2", "", 0, in, 2, "markup: not supported by dall-e-2");
