@@ -252,6 +252,38 @@ sizes(void)
 	one_image("gpt-image-2", "\"size\":\"64x16\"", 0,
 	    "size: 64x16: the aspect ratio must be between 1:3 and 3:1");
 	one_image("gpt-image-9", "\"size\":\"5x7\"", 0, NULL);
+	one_image("gpt-image-2", "\"size\":\"0x16\"", 0, "size: 0x16: width "
+	    "and height must both be positive multiples of 16");
+}
+
+/* WxH read once for the checks and the estimate: digits only, 1 to 5 of
+ * them an edge; an edge of 0 is told apart. */
+static void
+parse_size(void)
+{
+	static const struct {
+		const char *size;
+		int rc;
+		uint32_t w, h;
+	} v[] = {
+		{ "1024x1536", 1, 1024, 1536 }, { "99999x1", 1, 99999, 1 },
+		{ "01024x7", 1, 1024, 7 }, { "0x16", 0, 0, 16 }, { "16x0", 0, 16, 0 },
+		{ "100000x16", -1, 0, 0 }, { "+16x16", -1, 0, 0 },
+		{ " 16x16", -1, 0, 0 }, { "16x16 ", -1, 0, 0 }, { "-1x16", -1, 0, 0 },
+		{ "16x", -1, 0, 0 }, { "x16", -1, 0, 0 }, { "16x16x16", -1, 0, 0 },
+		{ "16X16", -1, 0, 0 }, { "auto", -1, 0, 0 }, { "", -1, 0, 0 },
+	};
+	uint32_t w, h;
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		w = h = 7777;
+		CHECK_INT(models_parse_size(v[i].size, &w, &h), v[i].rc);
+		if (v[i].rc >= 0) {
+			CHECK_INT(w, v[i].w);
+			CHECK_INT(h, v[i].h);
+		}
+	}
 }
 
 /* GIF's and markup's rules between parameters and inputs. */
@@ -367,6 +399,7 @@ main(void)
 	rows();
 	parameters();
 	sizes();
+	parse_size();
 	combinations();
 	can_stream();
 	free(png256.p);
