@@ -33,6 +33,12 @@ enum rows_type { ROWS_NULL, ROWS_INT, ROWS_REAL, ROWS_TEXT, ROWS_BLOB };
 
 enum rows_sql { ROWS_SQL_SQLITE, ROWS_SQL_PG, ROWS_SQL_COUNT };
 
+/* SQL text where the dialects differ: name[] = { SQLite's, PostgreSQL's }
+ * (NULL: nothing to run there), and the one for the methods m. */
+#define ROWS_SQL_PAIR(name, sqlite, pg) \
+	static const char *const name[ROWS_SQL_COUNT] = { sqlite, pg }
+#define ROWS_SQL(m, pair) ((pair)[(m)->sql])
+
 /* What prune's reclaim did: pages given back, or bytes left to autovacuum. */
 struct rows_reclaim {
 	int incremental;        /* 1: SQLite's incremental_vacuum ran */
