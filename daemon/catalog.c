@@ -31,7 +31,7 @@ struct catalog {
 };
 
 /* The text of a pair for this catalog's dialect. */
-#define D(cat, pair) ((pair)[(cat)->m->sql])
+#define D(cat, pair) ROWS_SQL((cat)->m, pair)
 
 _Static_assert(STORE_PARAMS_MAX == 262144, "catsql.h's CATSQL_PARAMS_MAX "
     "is the daemon's params limit");
