@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -569,6 +570,67 @@ out:
 	store_close(st);
 }
 
+/* A claim under a budget holds each job's estimate on its attempt and
+ * stops at the first job that would cross it; what an attempt cost (or
+ * that it was not billed) replaces its hold in the sums. */
+static void
+test_budget_claim(struct store *st)
+{
+	struct budget_claim bc;
+	struct budget_limit l;
+	struct budget_verdict v;
+	struct claimed_job *job = NULL;
+	char err[128];
+	int64_t now = 5000100;
+
+	exec(st, "INSERT INTO jobs (id, params, priority) VALUES "
+	    "(900, '{\"prompt\":\"abcd\",\"model\":\"gpt-image-2\",\"quality\":\"low\",\"size\":\"1024x1024\"}', 100), "
+	    "(901, '{\"prompt\":\"abcd\",\"model\":\"gpt-image-2\",\"quality\":\"low\",\"size\":\"1024x1024\"}', 100), "
+	    "(902, '{\"prompt\":\"abcd\",\"model\":\"gpt-image-2\",\"quality\":\"low\",\"size\":\"1024x1024\"}', 100)");
+	memset(&bc, 0, sizeof(bc));
+	bc.day_start = bc.month_start = 5000000; /* earlier attempts: before */
+	/* 4 + 32 text tokens, 196 output: 232 a job; two fit */
+	CHECK_INT(budget_parse(BUDGET_DAILY_TOKENS, "464", &l, err, sizeof(err)),
+	    0);
+	budget_set_add(&bc.limits, &l);
+	CHECK_INT(store_claim_held(st, "d1", now, 60000, &bc, &v, &job), 1);
+	CHECK(!v.crossed);
+	CHECK_INT(job->id, 900);
+	claimed_job_free(job);
+	CHECK_INT(q_int(st, "SELECT reserve_tokens FROM attempts WHERE job_id = 900"), 232);
+	CHECK_STR(q_text(st, "SELECT model FROM attempts WHERE job_id = 900"), "gpt-image-2");
+	CHECK(q_int(st, "SELECT reserve_usd_micro FROM attempts WHERE job_id = 900") > 0);
+	CHECK_INT(store_claim_held(st, "d1", now, 60000, &bc, &v, &job), 1);
+	claimed_job_free(job);
+	/* the third would cross: left queued, no attempt */
+	CHECK_INT(store_claim_held(st, "d1", now, 60000, &bc, &v, &job), 0);
+	CHECK(job == NULL);
+	CHECK(v.crossed);
+	CHECK_INT(v.limit.kind, BUDGET_DAILY_TOKENS);
+	CHECK_INT(v.spent, 464);
+	CHECK_INT(v.need, 232);
+	CHECK_STR(q_text(st, "SELECT state FROM jobs WHERE id = 902"), "queued");
+	CHECK_INT(q_int(st, "SELECT count(*) FROM attempts WHERE job_id = 902"), 0);
+	/* 901 reported usage: its 100 tokens count, not its hold (a cut
+	 * stream's 0 would leave the hold) */
+	exec(st, "UPDATE attempts SET total_tokens = 100, usage = '{}' WHERE job_id = 901");
+	CHECK_INT(store_claim_held(st, "d1", now, 60000, &bc, &v, &job), 0);
+	CHECK_INT(v.spent, 332);
+	exec(st, "UPDATE attempts SET total_tokens = 0 WHERE job_id = 901");
+	CHECK_INT(store_claim_held(st, "d1", now, 60000, &bc, &v, &job), 0);
+	CHECK_INT(v.spent, 464);
+	/* 900 was not billed: it counts nothing, and 902 fits */
+	exec(st, "UPDATE attempts SET cost_status = 'not_billed' WHERE job_id = 900");
+	CHECK_INT(store_claim_held(st, "d1", now, 60000, &bc, &v, &job), 1);
+	CHECK(!v.crossed);
+	CHECK_INT(job != NULL ? job->id : 0, 902);
+	claimed_job_free(job);
+	/* without budgets the claim holds nothing */
+	CHECK_INT(q_int(st, "SELECT count(*) FROM attempts WHERE job_id < 900 AND (reserve_tokens IS NOT NULL OR model IS NOT NULL)"), 0);
+	exec(st, "UPDATE attempts SET outcome = 'canceled', ended_at = 1 WHERE job_id >= 900;"
+	    "UPDATE jobs SET state = 'canceled', lease_owner = NULL, lease_expires = NULL WHERE id >= 900");
+}
+
 int
 main(void)
 {
@@ -586,6 +648,7 @@ main(void)
 	test_lease_round(st);
 	test_input_limits(st);
 	test_job_counts(st);
+	test_budget_claim(st);
 	test_fault_seam(st); /* closes st */
 	unlink(dbpath);
 	return tu_finish("test_store");
