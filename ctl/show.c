@@ -41,8 +41,8 @@ static const char status_help[] =
     "usage: imgeditctl status [--json]\n"
     "\n"
     "Shows the jobs per state, images stored, tokens used, jobs finished in\n"
-    "the last minute and hour, the operator pause and the daemons with\n"
-    "their heartbeats.\n"
+    "the last minute and hour, the operator pause, the daemons with\n"
+    "their heartbeats, and what the settings' budgets leave.\n"
     "  --json         one JSON object\n"
     "  --db PATH      the database (else $IMGEDIT_DB)\n";
 

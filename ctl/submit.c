@@ -85,7 +85,8 @@ static const char submit_help[] =
     "                               options given here are the defaults\n"
     "      --estimate               check everything, write nothing: print\n"
     "                               the number of jobs and their estimated\n"
-    "                               tokens and cost (USD, one attempt each)\n"
+    "                               tokens and cost (USD, one attempt each),\n"
+    "                               and what the settings' budgets leave\n"
     "      --db PATH                the database (else $IMGEDIT_DB)\n"
     "      --json                   print the ids (or the estimate) as JSON\n";
 
