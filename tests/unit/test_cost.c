@@ -227,6 +227,49 @@ test_fake_shape(void)
 	CHECK_INT(u.output, 1000);
 }
 
+/* The rule at an attempt's end: usage decides; without it, an HTTP error
+ * (or nothing sent) is not billed, anything else is not known. */
+static void
+test_settle(void)
+{
+	struct price_table t = { 0 };
+	char why[128];
+	int64_t m;
+
+	m = -1;
+	CHECK_INT(cost_settle(&t, "gpt-image-2", USAGE(50, 1536, 7024), 200, 1,
+	    &m, why, sizeof(why)), COST_KNOWN);
+	CHECK_INT(m, 223258); /* 50 x 5 + 1536 x 8 + 7024 x 30 */
+	/* usage wins over an error status: billed is billed */
+	CHECK_INT(cost_settle(&t, "gpt-image-2", USAGE(1, 0, 0), 500, 1, &m,
+	    why, sizeof(why)), COST_KNOWN);
+	CHECK_INT(m, 5);
+	m = -1;
+	CHECK_INT(cost_settle(&t, "gpt-image-2", NULL, 500, 1, &m, why,
+	    sizeof(why)), COST_NOT_BILLED);
+	CHECK_INT(m, 0);
+	CHECK_INT(cost_settle(&t, "gpt-image-2", "null", 400, 1, &m, why,
+	    sizeof(why)), COST_NOT_BILLED);
+	CHECK_INT(cost_settle(&t, "no-such-model", NULL, 429, 1, &m, why,
+	    sizeof(why)), COST_NOT_BILLED);
+	/* a cut stream, no answer: not known */
+	CHECK_INT(cost_settle(&t, "gpt-image-2", NULL, 200, 1, &m, why,
+	    sizeof(why)), COST_NO_USAGE);
+	CHECK_INT(cost_settle(&t, "gpt-image-2", "", 0, 1, &m, why,
+	    sizeof(why)), COST_NO_USAGE);
+	CHECK_INT(cost_settle(&t, "gpt-image-2", NULL, 399, 1, &m, why,
+	    sizeof(why)), COST_NO_USAGE);
+	/* never sent: nothing billed */
+	CHECK_INT(cost_settle(&t, "gpt-image-2", NULL, 0, 0, &m, why,
+	    sizeof(why)), COST_NOT_BILLED);
+	CHECK_INT(m, 0);
+	CHECK_INT(cost_settle(&t, NULL, USAGE(1, 2, 3), 200, 1, &m, why,
+	    sizeof(why)), COST_NO_PRICE);
+	CHECK_INT(cost_settle(&t, "gpt-image-2", "{\"input_tokens\":1}", 200,
+	    1, &m, why, sizeof(why)), COST_BAD_USAGE);
+	CHECK_STR(cost_status_name(COST_NOT_BILLED), "not_billed");
+}
+
 int
 main(void)
 {
@@ -236,5 +279,6 @@ main(void)
 	test_no_usage();
 	test_bad_usage();
 	test_fake_shape();
+	test_settle();
 	return tu_finish("test_cost");
 }
