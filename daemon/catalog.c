@@ -553,6 +553,14 @@ catalog_insert_job(struct catalog *cat, const struct catalog_job *job,
 	bind_i(cat, s, 5, job->max_attempts);
 	bind_t(cat, s, 6, job->idempotency_key);
 	bind_i(cat, s, 7, now_ms());
+	if (job->has_estimate)
+		bind_i(cat, s, 8, job->estimate_lo_usd_micro);
+	else
+		cat->m->bind_null(s, 8);
+	if (job->has_estimate && job->estimate_hi_usd_micro >= 0)
+		bind_i(cat, s, 9, job->estimate_hi_usd_micro);
+	else
+		cat->m->bind_null(s, 9);
 	if ((rc = step_int64(cat, s, job_id)) != 1)
 		return rc == 0 ? CATALOG_ERR : rc;
 	for (i = 0; i < ninputs; i++) {

@@ -71,6 +71,9 @@ struct catalog_job {
 	int max_attempts;            /* 1..100 */
 	int64_t not_before;          /* epoch ms, 0 = now */
 	const char *idempotency_key; /* NULL for none */
+	int has_estimate;            /* 1: submit's estimate below is stored */
+	int64_t estimate_lo_usd_micro, estimate_hi_usd_micro; /* hi < 0: no
+	                             * upper bound (stored NULL) */
 };
 
 struct catalog_input {

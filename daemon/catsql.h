@@ -37,8 +37,9 @@ CATSQL_PAIR(catsql_find_blob, "SELECT id FROM blobs WHERE sha256 = ?1",
 /* Job ids are AUTOINCREMENT on SQLite, so a new job never inherits rows
  * left behind by a job another program deleted with foreign keys off. */
 #define CATSQL_INSERT_JOB "INSERT INTO jobs (params, stream, priority, " \
-	"not_before, max_attempts, idempotency_key, created_at, updated_at) " \
-	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) RETURNING id"
+	"not_before, max_attempts, idempotency_key, created_at, updated_at, " \
+	"estimate_lo_usd_micro, estimate_hi_usd_micro) " \
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9) RETURNING id"
 #define CATSQL_INSERT_INPUT "INSERT INTO inputs (job_id, role, ordinal, " \
 	"filename, content_type, blob_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
 

@@ -9,6 +9,7 @@
 #include <event2/event.h>
 
 #include "metrics.h"
+#include "prices.h"
 #include "retry.h"
 #include "storeq.h"
 #include "upstream.h"
@@ -25,6 +26,8 @@ struct dispatch_config {
 	struct upstream_config up;
 	struct metrics *metrics;   /* counted into (outlives the dispatcher),
 	                            * or NULL */
+	struct price_table prices; /* what an attempt costs when it ends (its
+	                            * rows, like the strings, outlive it) */
 };
 
 /* Counters for the status line and the log. */
