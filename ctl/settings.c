@@ -43,6 +43,9 @@ ctl_settings_load(struct ctl_settings *s, char *err, size_t errlen)
 	if (s->base_url == NULL || s->default_model == NULL ||
 	    prices_copy(&s->prices, &cfg.prices) == -1)
 		goto done;
+	if (cfg.time_zone != NULL &&
+	    (s->time_zone = strdup(cfg.time_zone)) == NULL)
+		goto done;
 	s->openai = ctl_settings_is_openai(s->base_url);
 	rc = 0;
 done:
@@ -55,6 +58,7 @@ ctl_settings_free(struct ctl_settings *s)
 {
 	free(s->base_url);
 	free(s->default_model);
-	s->base_url = s->default_model = NULL;
+	free(s->time_zone);
+	s->base_url = s->default_model = s->time_zone = NULL;
 	prices_free(&s->prices);
 }

@@ -12,6 +12,7 @@ struct ctl_settings {
 	char	*base_url;	/* never NULL after a successful load */
 	char	*default_model;	/* never NULL after a successful load */
 	int	 openai;	/* base_url is OpenAI's own API */
+	char	*time_zone;	/* the time-zone setting, NULL: UTC */
 	struct price_table prices; /* the `price` lines (empty: built-in) */
 };
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "period.h"
 #include "metrics.h"
 #include "util.h"
 
@@ -55,6 +56,9 @@ const struct config_key config_keys[] = {
 	    "else any)" },
 	{ "default-model", "MODEL", "the model imgeditctl submit writes into a "
 	    "job given none (imgeditd sends a job as it was written)" },
+	{ "time-zone", "ZONE", "where days, weeks (from Monday) and months "
+	    "of spending and budgets begin: UTC, a zone such as Europe/Paris, "
+	    "or a POSIX TZ string" },
 	{ "price", "'MODEL TI II IO [TC IC]'", "USD per 1M tokens for MODEL "
 	    "(a family, or a model the built-in table lacks): text in, image "
 	    "in, image out [, text and image cached]; repeat for more models" },
@@ -110,6 +114,7 @@ config_default_text(const char *key)
 		{ "log-level", "info" },
 		{ "metrics-listen", "off" },
 		{ "default-model", CONFIG_DEFAULT_MODEL },
+		{ "time-zone", "UTC" },
 	};
 	size_t i;
 
@@ -133,6 +138,8 @@ config_free(struct config *cfg)
 	cfg->download_proxy = NULL;
 	free(cfg->default_model);
 	cfg->default_model = NULL;
+	free(cfg->time_zone);
+	cfg->time_zone = NULL;
 	prices_free(&cfg->prices);
 	cfg->db = cfg->base_url = cfg->api_key_file = NULL;
 	cfg->organization = cfg->project = cfg->metrics_listen = NULL;
@@ -339,6 +346,11 @@ config_set(struct config *cfg, const char *key, const char *value, char *err,
 		want = "a model name (letters, digits, '.', '-', '_', at most 64)";
 		if (model_name_ok(value))
 			rc = set_string(&cfg->default_model, value);
+	} else if (strcmp(key, "time-zone") == 0) {
+		want = "UTC, a zone this system knows (Europe/Paris) or a "
+		    "POSIX TZ string";
+		if (period_zone_ok(value))
+			rc = set_string(&cfg->time_zone, value);
 	} else if (strcmp(key, "price") == 0) {
 		return set_price(&cfg->prices, value, err, errlen);
 	} else {
@@ -389,6 +401,7 @@ static const struct {
 	    F_STR, 0 },
 	{ "download-proxy", offsetof(struct config, download_proxy), F_STR, 1 },
 	{ "default-model", offsetof(struct config, default_model), F_STR, 1 },
+	{ "time-zone", offsetof(struct config, time_zone), F_STR, 1 },
 	{ "price", offsetof(struct config, prices), F_PRICES, 1 },
 };
 

@@ -33,6 +33,7 @@ struct config {
 	char *metrics_allow_host;  /* its Host names, comma-separated, or NULL */
 	char *download_proxy;      /* url results through this proxy, or NULL */
 	char *default_model;       /* imgeditctl submit's, NULL = the built-in */
+	char *time_zone;           /* budgets' and spending's days, NULL = UTC */
 	struct price_table prices; /* `price` lines over the built-in table */
 };
 

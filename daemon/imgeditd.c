@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -25,6 +26,8 @@
 #include "journal.h"
 #include "log.h"
 #include "metrics.h"
+#include "models.h"
+#include "period.h"
 #include "storeq.h"
 #include "util.h"
 
@@ -279,6 +282,27 @@ fit_fd_limit(struct config *cfg)
 	    (unsigned long)rl.rlim_cur, (unsigned long)need, cfg->concurrency,
 	    fit);
 	cfg->concurrency = (int)fit;
+}
+
+/* default-model is imgeditctl's, but this daemon is where an operator
+ * looks: a shut-down one is said at start and on reload. */
+static void
+warn_shut_down_default(const struct config *cfg)
+{
+	const struct model_family *f;
+	char today[16];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (cfg->default_model == NULL || gmtime_r(&now, &tm) == NULL ||
+	    strftime(today, sizeof(today), "%Y-%m-%d", &tm) == 0)
+		return;
+	f = models_find(cfg->default_model);
+	if (models_is_shut_down(f, today))
+		log_warn("default_model_shut_down model=%s shutdown=%s "
+		    "replacement=%s note=\"imgeditctl submit refuses it with "
+		    "OpenAI's base-url\"", LOG_Q(cfg->default_model),
+		    LOG_Q(f->shutdown), LOG_Q(f->replacement));
 }
 
 /* The key goes in every request's Authorization header: over http:// to a
@@ -559,11 +583,13 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 	dm->cfg.metrics_listen = NULL;
 	log_init("imgeditd", (enum log_level)fresh.log_level, dm->journal);
 	reload_api_key(dm, &fresh);
+	period_set_zone(fresh.time_zone);
 	dispatch_config_from(dm, &fresh, &dc);
 	dispatch_reload(dm->disp, &dc);
 	config_free(&dm->cfg);
 	dm->cfg = fresh;
 	warn_plain_http(dm->cfg.base_url);
+	warn_shut_down_default(&dm->cfg);
 	log_info("reloaded concurrency=%d rpm=%g ipm=%g base_url=%s",
 	    dm->cfg.concurrency, dm->cfg.rpm, dm->cfg.ipm,
 	    LOG_Q(dm->cfg.base_url));
@@ -707,6 +733,8 @@ main(int argc, char **argv)
 		config_free(&dm.cfg);
 		return 2;
 	}
+	/* before the writer thread: only this thread reads local time */
+	period_set_zone(dm.cfg.time_zone);
 	dm.journal = journal_stream_is(getenv("JOURNAL_STREAM"), STDERR_FILENO);
 	log_init("imgeditd", (enum log_level)dm.cfg.log_level, dm.journal);
 	/* no core dump, no ptrace by others: the key is in this memory */
@@ -725,6 +753,7 @@ main(int argc, char **argv)
 	    open_store(&dm) == -1 || start_loop(&dm) == -1)
 		goto out;
 	warn_plain_http(dm.cfg.base_url);
+	warn_shut_down_default(&dm.cfg);
 	log_info("started id=%s db=%s base_url=%s concurrency=%d version=%s",
 	    LOG_Q(dm.daemon_id), LOG_Q(storeq_db_name(dm.q)),
 	    LOG_Q(dm.cfg.base_url),

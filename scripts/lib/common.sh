@@ -13,7 +13,7 @@ IMGEDIT_BUILD_DEPS=(gcc make cmake pkg-config
 IMGEDIT_DEMO_DEPS=(sqlite3 python3)
 # The tests' tools (scripts/check). PostgreSQL and Prometheus are servers:
 # ensure_packages installs them without starting or enabling anything.
-IMGEDIT_TEST_DEPS=(procps util-linux strace time curl valgrind
+IMGEDIT_TEST_DEPS=(procps util-linux strace time curl valgrind tzdata
 	postgresql prometheus chromium systemd-container nodejs)
 # Everything above, for the scripts that want it all (bench, fuzz).
 IMGEDIT_DEPS=("${IMGEDIT_BUILD_DEPS[@]}" "${IMGEDIT_DEMO_DEPS[@]}" "${IMGEDIT_TEST_DEPS[@]}")
@@ -33,6 +33,7 @@ package_purpose() {
 	procps|util-linux) echo "tests: ps, setpriv, unshare, nsenter" ;;
 	strace|time|valgrind) echo "tests: system calls, memory and leaks of the daemon" ;;
 	curl) echo "tests: imgeditctl serve and the metrics endpoint" ;;
+	tzdata) echo "tests: periods in a named time zone (Europe/Paris)" ;;
 	postgresql) echo "tests: initdb and pg_ctl for throwaway clusters (no server is started)" ;;
 	prometheus) echo "tests: promtool checks the metrics (no server is started)" ;;
 	chromium) echo "the web view's screenshots and browser test (headless)" ;;

@@ -87,4 +87,10 @@ PY
 for want in "default=gpt-image-2.6-flare" "configured=gpt-image-2.5-sunburst" "gateway=gpt-image-1" "no model=(none)"; do
 	echo "$sent" | grep -qx "$want" || fail "request '$want' not seen: $sent"
 done
+# the daemon says when default-model is shut down (submit refuses it at OpenAI)
+start_daemon --default-model gpt-image-1
+stop_daemon
+grep -q 'warn default_model_shut_down model="gpt-image-1" shutdown="2026-10-23" replacement="gpt-image-2.5-sunburst or gpt-image-2.5-flare"' "$DAEMON_LOG" ||
+	fail "no warning of a shut-down default-model: $(grep default_model "$DAEMON_LOG")"
+[ "$(grep -c default_model_shut_down "$DAEMON_LOG")" = 1 ] || fail "warned of the built-in default"
 pass "shut-down models refused at OpenAI, warned of elsewhere; default-model written; no model sent as none"
