@@ -11,6 +11,7 @@
 #include "catdoc.h"
 #include "catsql.h"
 #include "jobstate.h"
+#include "period.h"
 #include "rows.h"
 #include "util.h"
 
@@ -738,6 +739,48 @@ status_totals(struct catalog *cat, json_t *doc, int64_t now)
 	return rc;
 }
 
+/* "spent": what the attempts that started in the day, the week and the
+ * month around now cost, per model and in all. */
+static int
+status_spent(struct catalog *cat, json_t *doc, int64_t now)
+{
+	struct rows_stmt *s;
+	json_t *spent, *rows, *one;
+	int64_t start, end;
+	int p, rc;
+
+	if ((spent = json_object()) == NULL)
+		return CATALOG_ERR;
+	json_object_set_new(doc, "spent", spent);
+	for (p = 0; p < PERIOD_COUNT; p++) {
+		if (period_bounds((enum period)p, now, &start, &end) == -1)
+			continue;	/* a clock outside time_t: nothing */
+		if ((s = prep(cat, D(cat, catsql_spent))) == NULL)
+			return failed(cat);
+		bind_i(cat, s, 1, start);
+		bind_i(cat, s, 2, end);
+		if ((rc = collect_rows(cat, s, NULL, &rows)) != CATALOG_OK)
+			return rc;
+		if ((one = catdoc_spent(start, end, rows)) == NULL)
+			return CATALOG_ERR;
+		json_object_set_new(spent, period_name((enum period)p), one);
+	}
+	return CATALOG_OK;
+}
+
+static int
+status_estimates(struct catalog *cat, json_t *doc)
+{
+	static const char sql[] = CATSQL_ESTIMATES;
+	int64_t v[9];
+	int rc;
+
+	if ((rc = one_row(cat, sql, NULL, 0, v, 9)) == CATALOG_OK)
+		json_object_set_new(doc, "estimate_vs_actual",
+		    catdoc_estimates(v));
+	return rc;
+}
+
 static int
 status_control(struct catalog *cat, json_t *doc, int64_t now)
 {
@@ -780,7 +823,9 @@ status_read(struct catalog *cat, int64_t now, int overview, json_t **out)
 	}
 	if ((overview || (rc = status_database(cat, doc)) == CATALOG_OK) &&
 	    (rc = status_jobs(cat, doc)) == CATALOG_OK &&
-	    (overview || (rc = status_totals(cat, doc, now)) == CATALOG_OK))
+	    (overview || (rc = status_totals(cat, doc, now)) == CATALOG_OK) &&
+	    (rc = status_spent(cat, doc, now)) == CATALOG_OK &&
+	    (overview || (rc = status_estimates(cat, doc)) == CATALOG_OK))
 		rc = status_control(cat, doc, now);
 	return give(doc, end(cat, rc), out);
 }

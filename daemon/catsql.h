@@ -57,6 +57,13 @@ CATSQL_PAIR(catsql_find_blob, "SELECT id FROM blobs WHERE sha256 = ?1",
 	CATSQL_PARAMS_MAX " THEN params END AS params, " \
 	"octet_length(params::text) AS params_bytes"
 
+/* What a job's attempts cost (of the jobs row j): the sum of those known,
+ * and how many ended without a known cost. */
+#define CATSQL_JOB_COST "(SELECT CAST(coalesce(sum(a.cost_usd_micro), 0) " \
+	"AS bigint) FROM attempts a WHERE a.job_id = j.id) AS cost_usd_micro, " \
+	"(SELECT count(*) FROM attempts a WHERE a.job_id = j.id AND " \
+	"a.outcome IS NOT NULL AND a.cost_usd_micro IS NULL) AS cost_unknown"
+
 /* list's columns: one row per job, params as stored (text or jsonb). */
 #define CATSQL_LIST_COLS(P) "SELECT id, state, attempts, max_attempts, " \
 	"priority, stream, " P ", (SELECT count(*) FROM images i WHERE " \
@@ -64,7 +71,7 @@ CATSQL_PAIR(catsql_find_blob, "SELECT id FROM blobs WHERE sha256 = ?1",
 	"count(*) FROM images i WHERE i.job_id = j.id AND i.kind = 'partial') " \
 	"AS partial_images, created_at, updated_at, finished_at, not_before, " \
 	"error_status, error_type, error_code, error_message, " \
-	"error_request_id FROM jobs j "
+	"error_request_id, " CATSQL_JOB_COST " FROM jobs j "
 /* ?1 since, ?2 limit, ?3 the state or ",a,b," */
 #define CATSQL_LIST_ANY(P) CATSQL_LIST_COLS(P) \
 	"WHERE created_at >= ?1 ORDER BY id DESC LIMIT ?2"
@@ -84,7 +91,8 @@ CATSQL_PAIR(catsql_list_some, CATSQL_LIST_SOME(CATSQL_PARAMS_SQLITE),
 	"priority, stream, " P ", created_at, updated_at, finished_at, " \
 	"not_before, lease_owner, lease_expires, idempotency_key, " \
 	"input_tokens, output_tokens, total_tokens, error_status, error_type, " \
-	"error_code, error_message, error_request_id FROM jobs WHERE id = ?1"
+	"error_code, error_message, error_request_id, estimate_lo_usd_micro, " \
+	"estimate_hi_usd_micro, " CATSQL_JOB_COST " FROM jobs j WHERE id = ?1"
 CATSQL_PAIR(catsql_show_job, CATSQL_SHOW_JOB(CATSQL_PARAMS_SQLITE),
     CATSQL_SHOW_JOB(CATSQL_PARAMS_PG));
 #define CATSQL_SHOW_INPUTS "SELECT i.role AS role, i.ordinal AS ordinal, " \
@@ -94,8 +102,9 @@ CATSQL_PAIR(catsql_show_job, CATSQL_SHOW_JOB(CATSQL_PARAMS_SQLITE),
 	"b.id = i.blob_id WHERE i.job_id = ?1 ORDER BY i.role, i.ordinal"
 #define CATSQL_SHOW_ATTEMPTS "SELECT number, daemon_id, started_at, " \
 	"ended_at, http_status, request_id, outcome, error_type, error_code, " \
-	"error_message, input_tokens, output_tokens, total_tokens, usage " \
-	"FROM attempts WHERE job_id = ?1 ORDER BY number"
+	"error_message, input_tokens, output_tokens, total_tokens, usage, " \
+	"model, cost_usd_micro, cost_status, reserve_usd_micro, " \
+	"reserve_tokens FROM attempts WHERE job_id = ?1 ORDER BY number"
 #define CATSQL_SHOW_IMAGES "SELECT i.id AS id, a.number AS attempt, " \
 	"i.kind AS kind, i.idx AS idx, i.partial_index AS partial_index, " \
 	"i.format AS format, i.width AS width, i.height AS height, " \
@@ -122,6 +131,42 @@ CATSQL_PAIR(catsql_show_job, CATSQL_SHOW_JOB(CATSQL_PARAMS_SQLITE),
 	"count(*) FILTER (WHERE finished_at >= ?2), " \
 	"(SELECT count(*) FROM images WHERE kind = 'final'), " \
 	"(SELECT count(*) FROM images WHERE kind = 'partial') FROM jobs"
+/* What the attempts that started in [?1, ?2) cost, per model (ordered
+ * bytewise, no model first). An attempt ended without a known cost is
+ * "unknown", counted at its reserve when it has one (the budgets'). */
+#define CATSQL_UNKNOWN "outcome IS NOT NULL AND cost_usd_micro IS NULL"
+#define CATSQL_SPENT(BYTEWISE) "SELECT model, count(*) AS attempts, " \
+	"count(*) FILTER (WHERE outcome IS NULL) AS running, " \
+	"CAST(coalesce(sum(input_tokens), 0) AS bigint) AS input_tokens, " \
+	"CAST(coalesce(sum(output_tokens), 0) AS bigint) AS output_tokens, " \
+	"CAST(coalesce(sum(total_tokens), 0) AS bigint) AS total_tokens, " \
+	"CAST(coalesce(sum(cost_usd_micro), 0) AS bigint) AS known_usd_micro, " \
+	"count(*) FILTER (WHERE " CATSQL_UNKNOWN ") AS unknown, " \
+	"CAST(coalesce(sum(reserve_usd_micro) FILTER (WHERE " CATSQL_UNKNOWN \
+	"), 0) AS bigint) AS unknown_reserved_usd_micro, " \
+	"count(*) FILTER (WHERE " CATSQL_UNKNOWN " AND reserve_usd_micro " \
+	"IS NULL) AS unknown_unreserved FROM attempts WHERE started_at >= ?1 " \
+	"AND started_at < ?2 GROUP BY model ORDER BY model IS NOT NULL, " \
+	"model" BYTEWISE
+CATSQL_PAIR(catsql_spent, CATSQL_SPENT(""), CATSQL_SPENT(" COLLATE \"C\""));
+/* The finished jobs submit estimated: their estimates and what their
+ * attempts cost (a job with an attempt of unknown cost is "unknown"). */
+#define CATSQL_ESTIMATES "SELECT count(*), " \
+	"CAST(coalesce(sum(lo), 0) AS bigint), " \
+	"count(*) FILTER (WHERE hi IS NULL), " \
+	"CAST(coalesce(sum(hi), 0) AS bigint), " \
+	"CAST(coalesce(sum(cost), 0) AS bigint), " \
+	"count(*) FILTER (WHERE unknown > 0), " \
+	"count(*) FILTER (WHERE unknown = 0 AND cost < lo), " \
+	"count(*) FILTER (WHERE unknown = 0 AND cost >= lo AND " \
+	"(hi IS NULL OR cost <= hi)), " \
+	"count(*) FILTER (WHERE unknown = 0 AND cost > hi) FROM (SELECT " \
+	"j.estimate_lo_usd_micro AS lo, j.estimate_hi_usd_micro AS hi, " \
+	"(SELECT coalesce(sum(a.cost_usd_micro), 0) FROM attempts a WHERE " \
+	"a.job_id = j.id) AS cost, (SELECT count(*) FROM attempts a WHERE " \
+	"a.job_id = j.id AND a.cost_usd_micro IS NULL) AS unknown FROM jobs j " \
+	"WHERE j.estimate_lo_usd_micro IS NOT NULL AND j.state IN " \
+	"('succeeded','failed','canceled')) t"
 #define CATSQL_PAUSE "SELECT value FROM control WHERE key = 'pause'"
 /* daemons not stopped, or whose heartbeat is at or after ?1 */
 #define CATSQL_DAEMONS "SELECT id, host, pid, started_at, heartbeat_at, " \
@@ -172,7 +217,8 @@ CATSQL_PAIR(catsql_running, CATSQL_RUNNING(CATSQL_JSON_SQLITE),
 
 #define CATSQL_PAGE_COLS(P) "SELECT id, state, attempts, max_attempts, " \
 	P ", created_at, updated_at, finished_at, error_status, " \
-	"error_type, error_code, error_message, error_request_id FROM jobs j "
+	"error_type, error_code, error_message, error_request_id, " \
+	CATSQL_JOB_COST " FROM jobs j "
 /* A word (?2) of the prompt, ASCII case folded; params may be invalid
  * JSON on SQLite. ?3 = 1 when the word has no byte JSON may escape: then
  * SQLite searches the raw text first, which spares parsing most rows. */

@@ -75,15 +75,15 @@ assert_eq "$(sql "SELECT count(*) FROM jobs WHERE state <> 'succeeded'")" 1 "job
 # here from the stored usage and the prices above
 sql "SELECT a.id, j.id, coalesce(a.model, ''), coalesce(a.http_status, 0),
 	coalesce(a.cost_usd_micro, -1), coalesce(a.cost_status, ''),
-	coalesce(CAST(a.usage AS text), ''), a.started_at, a.input_tokens, a.output_tokens
-	FROM attempts a JOIN jobs j ON j.id = a.job_id ORDER BY a.id" >attempts.txt
+	coalesce(CAST(a.usage AS text), ''), a.started_at, a.input_tokens, a.output_tokens,
+	coalesce(a.reserve_usd_micro, -1) FROM attempts a JOIN jobs j ON j.id = a.job_id ORDER BY a.id" >attempts.txt
 python3 - attempts.txt "$j_500" "$j_cut" "$j_mod" "$j_free" <<'PY' || fail "attempts' costs"
 import json, sys
 prices = json.load(open("prices.json"))
 j500, jcut, jmod, jfree = map(int, sys.argv[2:6])
 seen = {"not_billed": 0, "no_usage": 0, "no_price": 0, "known": 0}
-rows = [l.split("|", 9) for l in open(sys.argv[1]).read().splitlines()]
-for aid, job, model, http, cost, status, usage, started, tin, tout in rows:
+rows = [l.split("|", 10) for l in open(sys.argv[1]).read().splitlines()]
+for aid, job, model, http, cost, status, usage, started, tin, tout, reserve in rows:
     job, http, cost = int(job), int(http), int(cost)
     assert model, "attempt %s: no model stored" % aid
     if usage:
@@ -112,7 +112,7 @@ PY
 "$IMGEDITCTL" status >status.txt
 python3 - attempts.txt status.json <<'PY' || fail "status's spent against the attempts: $(cat status.json)"
 import json, sys
-rows = [l.split("|", 9) for l in open(sys.argv[1]).read().splitlines()]
+rows = [l.split("|", 10) for l in open(sys.argv[1]).read().splitlines()]
 doc = json.load(open(sys.argv[2]))["spent"]
 for period in ("day", "week", "month"):
     p = doc[period]
@@ -120,11 +120,14 @@ for period in ("day", "week", "month"):
     assert inside, "no attempt in %s %s" % (period, p)
     def sums(rs):
         known = [int(r[4]) for r in rs if int(r[4]) >= 0]
+        unknown = [int(r[10]) for r in rs if int(r[4]) < 0]
         return {"attempts": len(rs),
                 "input_tokens": sum(int(r[8] or 0) for r in rs),
                 "output_tokens": sum(int(r[9] or 0) for r in rs),
-                "cost_usd_micro": sum(known),
-                "unknown": len(rs) - len(known)}
+                "known_usd_micro": sum(known),
+                "cost_usd_micro": sum(known) + sum(r for r in unknown if r >= 0),
+                "unknown": len(unknown),
+                "unknown_unreserved": sum(1 for r in unknown if r < 0)}
     def check(got, want, what):
         for k, v in want.items():
             assert got[k] == v, "%s %s %s: %s, the attempts say %s" % (period, what, k, got[k], v)
@@ -134,8 +137,8 @@ for period in ("day", "week", "month"):
     for name, m in models.items():
         check(m, sums([r for r in inside if r[2] == name]), name)
 PY
-grep -q '^spent today: \$[0-9.]* ' status.txt || fail "status has no spent today line: $(cat status.txt)"
-grep -q '^  gpt-image-2: \$[0-9.]*' status.txt || fail "status has no per-model line: $(cat status.txt)"
+grep -q '^spent today: ≥\?\$[0-9.]* in [0-9]* attempts, [0-9]* tokens' status.txt || fail "status has no spent today line: $(cat status.txt)"
+grep -q '^  gpt-image-2: \$[0-9.]* in ' status.txt || fail "status has no per-model line: $(cat status.txt)"
 # estimate vs actual: the finished jobs with an estimate
 python3 - status.json "$(sql "SELECT count(*) FROM jobs WHERE estimate_lo_usd_micro IS NOT NULL")" <<'PY' || fail "estimate vs actual: $(cat status.json)"
 import json, sys
@@ -152,9 +155,9 @@ m = {}
 for line in open(sys.argv[2]):
     if line.strip() and not line.startswith("#"):
         k, v = line.rsplit(" ", 1)
-        m[k] = v
+        m[k] = v.strip()
 cost, tokens = {}, {}
-for r in (l.split("|", 9) for l in open(sys.argv[1]).read().splitlines()):
+for r in (l.split("|", 10) for l in open(sys.argv[1]).read().splitlines()):
     model = r[2]
     if int(r[4]) >= 0:
         cost[model] = cost.get(model, 0) + int(r[4])
@@ -183,7 +186,7 @@ PY
 "$IMGEDITCTL" export "$j_500" "$j_cut" -o out >/dev/null
 python3 - attempts.txt show.json list.json out "$j_500" "$j_cut" "$j_free" <<'PY' || fail "show, list and export's figures"
 import json, sys
-rows = [l.split("|", 9) for l in open(sys.argv[1]).read().splitlines()]
+rows = [l.split("|", 10) for l in open(sys.argv[1]).read().splitlines()]
 j500, jcut, jfree = map(int, sys.argv[5:8])
 def want_job(job):
     rs = [r for r in rows if int(r[1]) == job]
