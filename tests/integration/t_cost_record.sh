@@ -63,9 +63,20 @@ start_daemon --config "$IMGEDIT_CONFIG" --retry-base 50ms --retry-max 100ms \
 wait_jobs_done 60
 MPORT=$(sed -n 's/.*metrics_listen address=127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$DAEMON_LOG" | tail -1)
 [ -n "$MPORT" ] || fail "no metrics address in the log"
-python3 - "$MPORT" <<'PY' >metrics.prom || fail "cannot scrape /metrics"
-import sys, urllib.request
-sys.stdout.write(urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read().decode())
+# the counters move when the daemon hears its finish committed, a moment
+# after the jobs table says done: scrape until every attempt is counted
+python3 - "$MPORT" "$(sql "SELECT count(*) FROM attempts")" <<'PY' >metrics.prom || fail "the metrics never counted every attempt"
+import sys, time, urllib.request
+deadline = time.time() + 10
+while True:
+    text = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read().decode()
+    ended = sum(int(l.rsplit(" ", 1)[1]) for l in text.splitlines()
+                if l.startswith("imgedit_attempts_total{"))
+    if ended == int(sys.argv[2]) or time.time() > deadline:
+        break
+    time.sleep(0.05)
+sys.stdout.write(text)
+sys.exit(0 if ended == int(sys.argv[2]) else 1)
 PY
 promtool check metrics <metrics.prom >promtool.out 2>&1 || fail "promtool check metrics: $(cat promtool.out)"
 assert_eq "$(sql "SELECT state FROM jobs WHERE id = $j_mod")" failed "the refused job"
