@@ -28,6 +28,7 @@ static const struct ccol jobs_cols[] = {
 	{ "output_tokens", CC_INT }, { "total_tokens", CC_INT },
 	{ "idempotency_key", CC_TEXT }, { "created_at", CC_INT },
 	{ "updated_at", CC_INT }, { "finished_at", CC_INT },
+	{ "estimate_lo_usd_micro", CC_INT }, { "estimate_hi_usd_micro", CC_INT },
 };
 static const struct ccol inputs_cols[] = {
 	{ "job_id", CC_INT }, { "role", CC_TEXT }, { "ordinal", CC_INT },
@@ -42,7 +43,9 @@ static const struct ccol attempts_cols[] = {
 	{ "error_type", CC_TEXT }, { "error_code", CC_TEXT },
 	{ "error_message", CC_TEXT }, { "input_tokens", CC_INT },
 	{ "output_tokens", CC_INT }, { "total_tokens", CC_INT },
-	{ "usage", CC_JSON },
+	{ "usage", CC_JSON }, { "model", CC_TEXT },
+	{ "cost_usd_micro", CC_INT }, { "cost_status", CC_TEXT },
+	{ "reserve_usd_micro", CC_INT }, { "reserve_tokens", CC_INT },
 };
 static const struct ccol images_cols[] = {
 	{ "id", CC_INT }, { "job_id", CC_INT }, { "attempt_id", CC_INT },
