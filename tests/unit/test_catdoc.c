@@ -154,6 +154,57 @@ test_small(void)
 	json_decref(t);
 }
 
+/* A period of spending: each model's cost is its known costs plus the
+ * reserves of its attempts of unknown cost; "all" sums the models. */
+static void
+test_spent(void)
+{
+	json_t *rows = json_pack("[{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
+	    "{s:n,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}]",
+	    "model", "gpt-image-2", "attempts", 3, "running", 1,
+	    "input_tokens", 100, "output_tokens", 1000, "total_tokens", 1100,
+	    "known_usd_micro", 21072, "unknown", 2,
+	    "unknown_reserved_usd_micro", 500, "unknown_unreserved", 1,
+	    "model", "attempts", 1, "running", 0, "input_tokens", 5,
+	    "output_tokens", 7, "total_tokens", 12, "known_usd_micro", 3,
+	    "unknown", 0, "unknown_reserved_usd_micro", 0,
+	    "unknown_unreserved", 0);
+	json_t *p = catdoc_spent(1000, 2000, rows), *all, *m;
+	int64_t v[9] = { 4, 100, 1, 50, 120, 1, 1, 1, 1 };
+
+	CHECK(p != NULL);
+	CHECK_INT(json_integer_value(json_object_get(p, "start")), 1000);
+	CHECK_INT(json_integer_value(json_object_get(p, "end")), 2000);
+	m = json_array_get(json_object_get(p, "models"), 0);
+	CHECK_INT(json_integer_value(json_object_get(m, "cost_usd_micro")),
+	    21572);
+	all = json_object_get(p, "all");
+	CHECK_INT(json_integer_value(json_object_get(all, "cost_usd_micro")),
+	    21575);
+	CHECK_INT(json_integer_value(json_object_get(all, "attempts")), 4);
+	CHECK_INT(json_integer_value(json_object_get(all, "total_tokens")),
+	    1112);
+	CHECK_INT(json_integer_value(json_object_get(all,
+	    "unknown_unreserved")), 1);
+	json_decref(p);
+	/* no rows: zeros */
+	p = catdoc_spent(0, 1, json_array());
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(p, "all"),
+	    "cost_usd_micro")), 0);
+	json_decref(p);
+	/* a job without an upper bound: no upper bound in all */
+	p = catdoc_estimates(v);
+	CHECK(json_is_null(json_object_get(p, "estimate_hi_usd_micro")));
+	CHECK_INT(json_integer_value(json_object_get(p, "actual_usd_micro")),
+	    120);
+	json_decref(p);
+	v[2] = 0;
+	p = catdoc_estimates(v);
+	CHECK_INT(json_integer_value(json_object_get(p,
+	    "estimate_hi_usd_micro")), 50);
+	json_decref(p);
+}
+
 int
 main(void)
 {
@@ -162,5 +213,6 @@ main(void)
 	test_attempt_and_page();
 	test_status_parts();
 	test_small();
+	test_spent();
 	return tu_finish("test_catdoc");
 }
