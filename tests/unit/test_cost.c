@@ -232,41 +232,45 @@ test_fake_shape(void)
 static void
 test_settle(void)
 {
+	static const struct {
+		const char *model;
+		long long t, i, o;	/* usage; t < 0: the text below */
+		const char *text;
+		int http, sent;
+		enum cost_status want;
+		long long micro;	/* -1: not looked at */
+	} cases[] = {
+		/* 50 x 5 + 1536 x 8 + 7024 x 30 */
+		{ "gpt-image-2", 50, 1536, 7024, NULL, 200, 1, COST_KNOWN, 223258 },
+		/* usage wins over an error status: billed is billed */
+		{ "gpt-image-2", 1, 0, 0, NULL, 500, 1, COST_KNOWN, 5 },
+		{ "gpt-image-2", -1, 0, 0, NULL, 500, 1, COST_NOT_BILLED, 0 },
+		{ "gpt-image-2", -1, 0, 0, "null", 400, 1, COST_NOT_BILLED, 0 },
+		{ "no-such-model", -1, 0, 0, NULL, 429, 1, COST_NOT_BILLED, 0 },
+		/* a cut stream, no answer: not known */
+		{ "gpt-image-2", -1, 0, 0, NULL, 200, 1, COST_NO_USAGE, -1 },
+		{ "gpt-image-2", -1, 0, 0, "", 0, 1, COST_NO_USAGE, -1 },
+		{ "gpt-image-2", -1, 0, 0, NULL, 399, 1, COST_NO_USAGE, -1 },
+		/* never sent: nothing billed */
+		{ "gpt-image-2", -1, 0, 0, NULL, 0, 0, COST_NOT_BILLED, 0 },
+		{ NULL, 1, 2, 3, NULL, 200, 1, COST_NO_PRICE, -1 },
+		{ "gpt-image-2", -1, 0, 0, "{\"input_tokens\":1}", 200, 1,
+		    COST_BAD_USAGE, -1 },
+	};
 	struct price_table t = { 0 };
 	char why[128];
 	int64_t m;
+	size_t k;
 
-	m = -1;
-	CHECK_INT(cost_settle(&t, "gpt-image-2", USAGE(50, 1536, 7024), 200, 1,
-	    &m, why, sizeof(why)), COST_KNOWN);
-	CHECK_INT(m, 223258); /* 50 x 5 + 1536 x 8 + 7024 x 30 */
-	/* usage wins over an error status: billed is billed */
-	CHECK_INT(cost_settle(&t, "gpt-image-2", USAGE(1, 0, 0), 500, 1, &m,
-	    why, sizeof(why)), COST_KNOWN);
-	CHECK_INT(m, 5);
-	m = -1;
-	CHECK_INT(cost_settle(&t, "gpt-image-2", NULL, 500, 1, &m, why,
-	    sizeof(why)), COST_NOT_BILLED);
-	CHECK_INT(m, 0);
-	CHECK_INT(cost_settle(&t, "gpt-image-2", "null", 400, 1, &m, why,
-	    sizeof(why)), COST_NOT_BILLED);
-	CHECK_INT(cost_settle(&t, "no-such-model", NULL, 429, 1, &m, why,
-	    sizeof(why)), COST_NOT_BILLED);
-	/* a cut stream, no answer: not known */
-	CHECK_INT(cost_settle(&t, "gpt-image-2", NULL, 200, 1, &m, why,
-	    sizeof(why)), COST_NO_USAGE);
-	CHECK_INT(cost_settle(&t, "gpt-image-2", "", 0, 1, &m, why,
-	    sizeof(why)), COST_NO_USAGE);
-	CHECK_INT(cost_settle(&t, "gpt-image-2", NULL, 399, 1, &m, why,
-	    sizeof(why)), COST_NO_USAGE);
-	/* never sent: nothing billed */
-	CHECK_INT(cost_settle(&t, "gpt-image-2", NULL, 0, 0, &m, why,
-	    sizeof(why)), COST_NOT_BILLED);
-	CHECK_INT(m, 0);
-	CHECK_INT(cost_settle(&t, NULL, USAGE(1, 2, 3), 200, 1, &m, why,
-	    sizeof(why)), COST_NO_PRICE);
-	CHECK_INT(cost_settle(&t, "gpt-image-2", "{\"input_tokens\":1}", 200,
-	    1, &m, why, sizeof(why)), COST_BAD_USAGE);
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		m = -1;
+		CHECK_INT(cost_settle(&t, cases[k].model, cases[k].t >= 0 ?
+		    USAGE(cases[k].t, cases[k].i, cases[k].o) : cases[k].text,
+		    cases[k].http, cases[k].sent, &m, why, sizeof(why)),
+		    cases[k].want);
+		if (cases[k].micro >= 0)
+			CHECK_INT(m, cases[k].micro);
+	}
 	CHECK_STR(cost_status_name(COST_NOT_BILLED), "not_billed");
 }
 
