@@ -32,6 +32,8 @@ struct catalog {
 /* The text of a pair for this catalog's dialect. */
 #define D(cat, pair) ((pair)[(cat)->m->sql])
 
+_Static_assert(PERIOD_COUNT == 3, "catsql.h's CATSQL_SPENT has the columns "
+    "of three periods");
 _Static_assert(STORE_PARAMS_MAX == 262144, "catsql.h's CATSQL_PARAMS_MAX "
     "is the daemon's params limit");
 
@@ -740,32 +742,48 @@ status_totals(struct catalog *cat, json_t *doc, int64_t now)
 }
 
 /* "spent": what the attempts that started in the day, the week and the
- * month around now cost, per model and in all. */
+ * month around now cost, per model and in all: one pass over them. */
 static int
 status_spent(struct catalog *cat, json_t *doc, int64_t now)
 {
 	struct rows_stmt *s;
 	json_t *spent, *rows, *one;
-	int64_t start, end;
+	int64_t start[PERIOD_COUNT], end[PERIOD_COUNT], lo = 0, hi = 0;
+	char prefix[8];
 	int p, rc;
 
-	if ((spent = json_object()) == NULL)
-		return CATALOG_ERR;
-	json_object_set_new(doc, "spent", spent);
 	for (p = 0; p < PERIOD_COUNT; p++) {
-		if (period_bounds((enum period)p, now, &start, &end) == -1)
-			continue;	/* a clock outside time_t: nothing */
-		if ((s = prep(cat, D(cat, catsql_spent))) == NULL)
-			return failed(cat);
-		bind_i(cat, s, 1, start);
-		bind_i(cat, s, 2, end);
-		if ((rc = collect_rows(cat, s, NULL, &rows)) != CATALOG_OK)
-			return rc;
-		if ((one = catdoc_spent(start, end, rows)) == NULL)
-			return CATALOG_ERR;
+		if (period_bounds((enum period)p, now, &start[p], &end[p]) == -1)
+			start[p] = end[p] = 0;	/* a clock outside time_t */
+		lo = p == 0 || start[p] < lo ? start[p] : lo;
+		hi = p == 0 || end[p] > hi ? end[p] : hi;
+	}
+	if ((s = prep(cat, D(cat, catsql_spent))) == NULL)
+		return failed(cat);
+	for (p = 0; p < PERIOD_COUNT; p++) {
+		bind_i(cat, s, 2 * p + 1, start[p]);
+		bind_i(cat, s, 2 * p + 2, end[p]);
+	}
+	bind_i(cat, s, 7, lo);
+	bind_i(cat, s, 8, hi);
+	if ((rc = collect_rows(cat, s, NULL, &rows)) != CATALOG_OK)
+		return rc;
+	if ((spent = json_object()) == NULL) {
+		json_decref(rows);
+		return CATALOG_ERR;
+	}
+	json_object_set_new(doc, "spent", spent);
+	for (p = 0, rc = CATALOG_OK; p < PERIOD_COUNT && rc == CATALOG_OK;
+	    p++) {
+		snprintf(prefix, sizeof(prefix), "p%d_", p);
+		if (end[p] == 0)
+			continue;
+		if ((one = catdoc_spent(start[p], end[p], rows, prefix)) == NULL)
+			rc = CATALOG_ERR;
 		json_object_set_new(spent, period_name((enum period)p), one);
 	}
-	return CATALOG_OK;
+	json_decref(rows);
+	return rc;
 }
 
 static int

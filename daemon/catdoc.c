@@ -267,30 +267,58 @@ int_at(const json_t *o, const char *key)
 	return json_integer_value(json_object_get(o, key));
 }
 
-json_t *
-catdoc_spent(int64_t start, int64_t end, json_t *rows)
+/* The period's counters of row (prefix + key) as a model's object. */
+static json_t *
+spent_model(const json_t *row, const char *prefix)
 {
-	json_t *all = json_object(), *row, *doc;
+	json_t *m = json_object(), *model = json_object_get(row, "model");
+	char key[64];
+	size_t k;
+
+	if (m == NULL)
+		return NULL;
+	json_object_set_new(m, "model", model != NULL ? json_deep_copy(model) :
+	    json_null());
+	for (k = 0; k + 1 < SPENT_KEYS; k++) {
+		snprintf(key, sizeof(key), "%s%s", prefix, spent_keys[k]);
+		json_object_set_new(m, spent_keys[k],
+		    json_integer(int_at(row, key)));
+	}
+	json_object_set_new(m, "cost_usd_micro", json_integer(
+	    int_at(m, "known_usd_micro") +
+	    int_at(m, "unknown_reserved_usd_micro")));
+	return m;
+}
+
+json_t *
+catdoc_spent(int64_t start, int64_t end, const json_t *rows,
+    const char *prefix)
+{
+	json_t *all = json_object(), *models = json_array(), *row, *m;
 	json_int_t sum[SPENT_KEYS] = { 0 };
 	size_t i, k;
 
-	if (all == NULL || rows == NULL) {
-		json_decref(all);
-		json_decref(rows);
-		return NULL;
-	}
+	if (all == NULL || models == NULL)
+		goto fail;
 	json_array_foreach(rows, i, row) {
-		json_object_set_new(row, "cost_usd_micro", json_integer(
-		    int_at(row, "known_usd_micro") +
-		    int_at(row, "unknown_reserved_usd_micro")));
+		if ((m = spent_model(row, prefix)) == NULL)
+			goto fail;
+		if (int_at(m, "attempts") == 0) {
+			json_decref(m);
+			continue;
+		}
 		for (k = 0; k < SPENT_KEYS; k++)
-			sum[k] += int_at(row, spent_keys[k]);
+			sum[k] += int_at(m, spent_keys[k]);
+		json_array_append_new(models, m);
 	}
 	for (k = 0; k < SPENT_KEYS; k++)
 		json_object_set_new(all, spent_keys[k], json_integer(sum[k]));
-	doc = json_pack("{s:I,s:I,s:o,s:o}", "start", (json_int_t)start, "end",
-	    (json_int_t)end, "all", all, "models", rows);
-	return doc;
+	return json_pack("{s:I,s:I,s:o,s:o}", "start", (json_int_t)start,
+	    "end", (json_int_t)end, "all", all, "models", models);
+fail:
+	json_decref(all);
+	json_decref(models);
+	return NULL;
 }
 
 json_t *

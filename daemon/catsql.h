@@ -131,26 +131,41 @@ CATSQL_PAIR(catsql_show_job, CATSQL_SHOW_JOB(CATSQL_PARAMS_SQLITE),
 	"count(*) FILTER (WHERE finished_at >= ?2), " \
 	"(SELECT count(*) FROM images WHERE kind = 'final'), " \
 	"(SELECT count(*) FROM images WHERE kind = 'partial') FROM jobs"
-/* What the attempts that started in [?1, ?2) cost, per model (ordered
- * bytewise, no model first). An attempt ended without a known cost is
- * "unknown", counted at its reserve when it has one (the budgets'). */
+/* What the attempts that started in each period cost, per model (ordered
+ * bytewise, no model first), in one pass over the attempts of the three:
+ * columns pN_... for period N (enum period) in [?2N+1, ?2N+2), all of
+ * them in [?7, ?8). An attempt ended without a known cost is "unknown",
+ * counted at its reserve when it has one (the budgets'). */
 #define CATSQL_UNKNOWN "outcome IS NOT NULL AND cost_usd_micro IS NULL"
-#define CATSQL_SPENT(BYTEWISE) "SELECT model, count(*) AS attempts, " \
-	"count(*) FILTER (WHERE outcome IS NULL) AS running, " \
-	"CAST(coalesce(sum(input_tokens), 0) AS bigint) AS input_tokens, " \
-	"CAST(coalesce(sum(output_tokens), 0) AS bigint) AS output_tokens, " \
-	"CAST(coalesce(sum(total_tokens), 0) AS bigint) AS total_tokens, " \
-	"CAST(coalesce(sum(cost_usd_micro), 0) AS bigint) AS known_usd_micro, " \
-	"count(*) FILTER (WHERE " CATSQL_UNKNOWN ") AS unknown, " \
-	"CAST(coalesce(sum(reserve_usd_micro) FILTER (WHERE " CATSQL_UNKNOWN \
-	"), 0) AS bigint) AS unknown_reserved_usd_micro, " \
-	"count(*) FILTER (WHERE " CATSQL_UNKNOWN " AND reserve_usd_micro " \
-	"IS NULL) AS unknown_unreserved FROM attempts WHERE started_at >= ?1 " \
-	"AND started_at < ?2 GROUP BY model ORDER BY model IS NOT NULL, " \
+#define CATSQL_SUM(X, IN) "CAST(coalesce(sum(" X ") FILTER (WHERE " IN \
+	"), 0) AS bigint)"
+#define CATSQL_SPENT_COLS(P, LO, HI) \
+	"count(*) FILTER (WHERE " CATSQL_IN(LO, HI) ") AS " P "attempts, " \
+	"count(*) FILTER (WHERE " CATSQL_IN(LO, HI) " AND outcome IS NULL) " \
+	"AS " P "running, " \
+	CATSQL_SUM("input_tokens", CATSQL_IN(LO, HI)) " AS " P "input_tokens, " \
+	CATSQL_SUM("output_tokens", CATSQL_IN(LO, HI)) " AS " P \
+	"output_tokens, " \
+	CATSQL_SUM("total_tokens", CATSQL_IN(LO, HI)) " AS " P "total_tokens, " \
+	CATSQL_SUM("cost_usd_micro", CATSQL_IN(LO, HI)) " AS " P \
+	"known_usd_micro, " \
+	"count(*) FILTER (WHERE " CATSQL_IN(LO, HI) " AND " CATSQL_UNKNOWN \
+	") AS " P "unknown, " \
+	CATSQL_SUM("reserve_usd_micro", CATSQL_IN(LO, HI) " AND " \
+	CATSQL_UNKNOWN) " AS " P "unknown_reserved_usd_micro, " \
+	"count(*) FILTER (WHERE " CATSQL_IN(LO, HI) " AND " CATSQL_UNKNOWN \
+	" AND reserve_usd_micro IS NULL) AS " P "unknown_unreserved"
+#define CATSQL_IN(LO, HI) "started_at >= " LO " AND started_at < " HI
+#define CATSQL_SPENT(BYTEWISE) "SELECT model, " \
+	CATSQL_SPENT_COLS("p0_", "?1", "?2") ", " \
+	CATSQL_SPENT_COLS("p1_", "?3", "?4") ", " \
+	CATSQL_SPENT_COLS("p2_", "?5", "?6") " FROM attempts WHERE " \
+	CATSQL_IN("?7", "?8") " GROUP BY model ORDER BY model IS NOT NULL, " \
 	"model" BYTEWISE
 CATSQL_PAIR(catsql_spent, CATSQL_SPENT(""), CATSQL_SPENT(" COLLATE \"C\""));
-/* The finished jobs submit estimated: their estimates and what their
- * attempts cost (a job with an attempt of unknown cost is "unknown"). */
+/* The finished jobs submit estimated that ran: their estimates and what
+ * their attempts cost (a job with an attempt of unknown cost is
+ * "unknown"). One join, grouped: not two lookups per job. */
 #define CATSQL_ESTIMATES "SELECT count(*), " \
 	"CAST(coalesce(sum(lo), 0) AS bigint), " \
 	"count(*) FILTER (WHERE hi IS NULL), " \
@@ -162,11 +177,11 @@ CATSQL_PAIR(catsql_spent, CATSQL_SPENT(""), CATSQL_SPENT(" COLLATE \"C\""));
 	"(hi IS NULL OR cost <= hi)), " \
 	"count(*) FILTER (WHERE unknown = 0 AND cost > hi) FROM (SELECT " \
 	"j.estimate_lo_usd_micro AS lo, j.estimate_hi_usd_micro AS hi, " \
-	"(SELECT coalesce(sum(a.cost_usd_micro), 0) FROM attempts a WHERE " \
-	"a.job_id = j.id) AS cost, (SELECT count(*) FROM attempts a WHERE " \
-	"a.job_id = j.id AND a.cost_usd_micro IS NULL) AS unknown FROM jobs j " \
-	"WHERE j.estimate_lo_usd_micro IS NOT NULL AND j.state IN " \
-	"('succeeded','failed','canceled')) t"
+	"coalesce(sum(a.cost_usd_micro), 0) AS cost, count(*) FILTER (WHERE " \
+	"a.cost_usd_micro IS NULL) AS unknown FROM jobs j JOIN attempts a ON " \
+	"a.job_id = j.id WHERE j.estimate_lo_usd_micro IS NOT NULL AND " \
+	"j.state IN ('succeeded','failed','canceled') GROUP BY j.id, " \
+	"j.estimate_lo_usd_micro, j.estimate_hi_usd_micro) t"
 #define CATSQL_PAUSE "SELECT value FROM control WHERE key = 'pause'"
 /* daemons not stopped, or whose heartbeat is at or after ?1 */
 #define CATSQL_DAEMONS "SELECT id, host, pid, started_at, heartbeat_at, " \
