@@ -31,7 +31,7 @@ cat >prices.json <<'EOF'
 EOF
 
 "$IMGEDITCTL" init >/dev/null
-sub() { "$IMGEDITCTL" submit --max-attempts 3 "$@"; }
+sub() { "$IMGEDITCTL" submit --max-attempts 3 "$@" || fail "submit $*"; }
 j_low=$(sub -p "low one" --model gpt-image-2 --quality low --size 1024x1024 a.png)
 j_high=$(sub -p "high one" --model gpt-image-2.6-flare --quality high --size 1536x1024 --partial-images 2 a.png b.png)
 j_500=$(sub -p "again [[fault:status=500;ok]]" --model gpt-image-2 --quality medium a.png)
@@ -45,7 +45,7 @@ j_from=$(sub --from one.jsonl)
 
 # submit wrote each job's estimate (what --estimate says) whatever the
 # form; none for a model without a token table
-"$IMGEDITCTL" submit --estimate --json -p "low one" --model gpt-image-2 --quality low --size 1024x1024 a.png >est_low.json
+"$IMGEDITCTL" submit --estimate --json -p "low one" --model gpt-image-2 --quality low --size 1024x1024 a.png >est_low.json || fail "--estimate failed"
 python3 - "$(sql "SELECT estimate_lo_usd_micro, estimate_hi_usd_micro FROM jobs WHERE id = $j_low")" <<'PY' || fail "job $j_low's stored estimate"
 import json, sys
 lo, hi = sys.argv[1].split("|")
@@ -119,8 +119,8 @@ PY
 
 # status --json: spent in each period, per model and in all, is the sum
 # over the attempts that started in it
-"$IMGEDITCTL" status --json >status.json
-"$IMGEDITCTL" status >status.txt
+"$IMGEDITCTL" status --json >status.json || fail "status --json failed"
+"$IMGEDITCTL" status >status.txt || fail "status failed"
 python3 - attempts.txt status.json <<'PY' || fail "status's spent against the attempts: $(cat status.json)"
 import json, sys
 rows = [l.split("|", 10) for l in open(sys.argv[1]).read().splitlines()]
@@ -190,11 +190,11 @@ assert 'imgedit_cost_usd_total{model="other-local-model"}' not in m or \
 PY
 
 # show --json, list --json, export's job.json
-"$IMGEDITCTL" show --json "$j_500" >show.json
-"$IMGEDITCTL" show "$j_500" >show.txt
-"$IMGEDITCTL" list --json >list.json
-"$IMGEDITCTL" list >list.txt
-"$IMGEDITCTL" export "$j_500" "$j_cut" -o out >/dev/null
+"$IMGEDITCTL" show --json "$j_500" >show.json || fail "show --json failed"
+"$IMGEDITCTL" show "$j_500" >show.txt || fail "show failed"
+"$IMGEDITCTL" list --json >list.json || fail "list --json failed"
+"$IMGEDITCTL" list >list.txt || fail "list failed"
+"$IMGEDITCTL" export "$j_500" "$j_cut" -o out >/dev/null || fail "export failed"
 python3 - attempts.txt show.json list.json out "$j_500" "$j_cut" "$j_free" <<'PY' || fail "show, list and export's figures"
 import json, sys
 rows = [l.split("|", 10) for l in open(sys.argv[1]).read().splitlines()]
@@ -226,7 +226,32 @@ grep -Eq 'cost \$[0-9.]+ \(known\)' show.txt || fail "show does not give the att
 grep -Eq "^ *$j_cut .*≥\\\$[0-9.]+" list.txt || fail "list does not mark the cut job's cost as a lower bound: $(cat list.txt)"
 grep -Eq "^ *$j_free .* \\?( |$)" list.txt || fail "list does not mark the unpriced job's cost unknown: $(cat list.txt)"
 
+# a price line changed under SIGHUP: attempts that end after it cost the
+# new price, the bills already stored stay as they were
+sed -i 's/^price = gpt-image-2 .*/price = gpt-image-2 2.5 5.5 11.000001/' "$IMGEDIT_CONFIG"
+sed -i 's/"gpt-image-2": \[[0-9, ]*\]/"gpt-image-2": [2500000, 5500000, 11000001]/' prices.json
+kill -HUP "$DAEMON_PID"
+for _ in $(seq 1 100); do grep -q 'info reloaded' "$DAEMON_LOG" && break; sleep 0.05; done
+grep -q 'info reloaded' "$DAEMON_LOG" || fail "no reload after SIGHUP"
+j_new=$(sub -p "after the change" --model gpt-image-2 --quality low --size 1024x1024 a.png)
+wait_jobs_done 30
+sql "SELECT a.id, j.id, coalesce(a.model, ''), coalesce(a.http_status, 0),
+	coalesce(a.cost_usd_micro, -1), coalesce(a.cost_status, ''),
+	coalesce(CAST(a.usage AS text), ''), a.started_at, a.input_tokens, a.output_tokens,
+	coalesce(a.reserve_usd_micro, -1) FROM attempts a JOIN jobs j ON j.id = a.job_id
+	WHERE j.id <> $j_new ORDER BY a.id" >again.txt
+cmp -s attempts.txt again.txt || fail "the attempts stored before the new price changed: $(diff attempts.txt again.txt)"
+python3 - "$(sql "SELECT cost_usd_micro, CAST(usage AS text) FROM attempts WHERE job_id = $j_new")" <<'PY' || fail "the attempt after SIGHUP is not at the new price"
+import json, sys
+cost, usage = sys.argv[1].split("|", 1)
+u, (t, i, o) = json.loads(usage), json.load(open("prices.json"))["gpt-image-2"]
+want = (u["input_tokens_details"]["text_tokens"] * t + u["input_tokens_details"]["image_tokens"] * i +
+        u["output_tokens"] * o + 500000) // 1000000
+assert int(cost) == want, (cost, want)
+PY
+
 # serve's overview says the same as status
+"$IMGEDITCTL" status --json >status.json || fail "status --json failed"
 stop_daemon
 start_serve
 python3 - "$SERVE_URL" status.json <<'PY' || fail "serve's spent against status"
