@@ -272,4 +272,20 @@ assert m and int(m.group(1)) == doc["cost_usd_micro"], "job page cost"
 assert "not_billed" in page, "no attempt cost status on the job page"
 PY
 stop_serve
+
+# the settings' time zone sets the periods: a day from local midnight
+# (18:30 UTC at +05:30), a week from Monday, a month from the 1st
+echo 'time-zone = <+0530>-5:30' >>"$IMGEDIT_CONFIG"
+"$IMGEDITCTL" status --json >tz.json || fail "status --json in a time zone failed"
+python3 - tz.json <<'PY' || fail "the periods in the settings' time zone: $(cat tz.json)"
+import datetime, json, sys
+s = json.load(open(sys.argv[1]))["spent"]
+assert s["time_zone"] == "<+0530>-5:30", s["time_zone"]
+tz = datetime.timezone(datetime.timedelta(hours=5, minutes=30))
+day, week, month = (datetime.datetime.fromtimestamp(s[p]["start"] / 1000, tz) for p in ("day", "week", "month"))
+assert (day.hour, day.minute, day.second) == (0, 0, 0), day
+assert week.weekday() == 0 and (week.hour, week.minute) == (0, 0) and week <= day, week
+assert month.day == 1 and (month.hour, month.minute) == (0, 0) and month <= day, month
+assert s["day"]["end"] - s["day"]["start"] == 86400000
+PY
 pass "$(wc -l <attempts.txt) attempts' costs equal usage x price; status, serve, metrics, show, list, export agree"
