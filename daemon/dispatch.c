@@ -259,13 +259,13 @@ log_finish(struct run *r, int rc, const struct sq_req *req)
 	    LOG_LVL_WARN : LOG_LVL_INFO,
 	    "attempt_end job=%lld attempt=%d outcome=%s http=%d images=%d "
 	    "duration_ms=%lld ttfb_ms=%lld bytes_in=%lld request_id=%s "
-	    "error_type=%s error=%s cost_status=%s cost_usd_micro=%lld",
+	    "cost_status=%s cost_usd_micro=%lld error_type=%s error=%s",
 	    (long long)r->job->id, r->job->attempt,
 	    res->outcome, res->http_status, r->images,
 	    (long long)(r->t_end - r->t_start), (long long)r->ttfb_ms,
 	    (long long)r->bytes_in, LOG_Q(res->request_id),
-	    LOG_Q(res->error_type), msg, LOG_Q(res->cost_status),
-	    (long long)res->cost_usd_micro);
+	    LOG_Q(res->cost_status), (long long)res->cost_usd_micro,
+	    LOG_Q(res->error_type), msg);
 	if (rc == STORE_LOST && strcmp(res->outcome, "canceled") != 0)
 		log_info("job_lost job=%lld reason=\"canceled or lease taken\"",
 		    (long long)r->job->id);
