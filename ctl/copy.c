@@ -172,10 +172,11 @@ open_both(struct copy *cp)
 static int
 check_idle(struct copy *cp)
 {
-	int64_t since = now_ms() - COPY_FRESH_MS, running, daemons, dd, dr;
+	int64_t now = now_ms(), running, dr;
+	int daemons, dd;
 
-	if (cdb_in_use(cp->src, since, &running, &daemons) == -1 ||
-	    cdb_in_use(cp->dst, since, &dr, &dd) == -1) {
+	if (cdb_in_use(cp->src, now, COPY_FRESH_MS, &running, &daemons) == -1 ||
+	    cdb_in_use(cp->dst, now, COPY_FRESH_MS, &dr, &dd) == -1) {
 		ctl_err("%s", cdb_err(cp->src)[0] ? cdb_err(cp->src) :
 		    cdb_err(cp->dst));
 		return CTL_FAIL;
@@ -183,17 +184,16 @@ check_idle(struct copy *cp)
 	if (cp->force || (running == 0 && daemons == 0 && dd == 0))
 		return CTL_OK;
 	if (running > 0 || daemons > 0)
-		ctl_err("SRC is in use: %lld job(s) running, %lld daemon(s) with "
+		ctl_err("SRC is in use: %lld job(s) running, %d daemon(s) with "
 		    "a heartbeat in the last %d s: copying a live queue misses "
 		    "what it writes meanwhile. Stop imgeditd (systemctl stop "
 		    "imgeditd), or give --force to copy it as it is (running "
 		    "jobs go back to the queue when their lease expires)",
-		    (long long)running, (long long)daemons,
-		    COPY_FRESH_MS / 1000);
+		    (long long)running, daemons, COPY_FRESH_MS / 1000);
 	else
-		ctl_err("DST is in use: %lld daemon(s) with a heartbeat in the "
+		ctl_err("DST is in use: %d daemon(s) with a heartbeat in the "
 		    "last %d s would run the jobs as they arrive: stop them, or "
-		    "give --force", (long long)dd, COPY_FRESH_MS / 1000);
+		    "give --force", dd, COPY_FRESH_MS / 1000);
 	return CTL_FAIL;
 }
 

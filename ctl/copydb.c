@@ -21,27 +21,24 @@ struct cdb {
 	char err[1024];
 };
 
-/* Where the dialects differ: (SQLite, PostgreSQL); NULL: nothing to do. */
-#define PAIR(name, sqlite, pg) \
-	static const char *const name[ROWS_SQL_COUNT] = { sqlite, pg }
-#define D(db, pair) ((pair)[(db)->m->sql])
+#define D(db, pair) ROWS_SQL((db)->m, pair)
 
 /* The highest job id ever given, pruned jobs' included. */
-PAIR(sql_jobs_mark, "SELECT coalesce((SELECT seq FROM sqlite_sequence "
+ROWS_SQL_PAIR(sql_jobs_mark, "SELECT coalesce((SELECT seq FROM sqlite_sequence "
     "WHERE name = 'jobs'), 0)", "SELECT coalesce(pg_sequence_last_value("
     "pg_get_serial_sequence('jobs', 'id')::regclass), 0)");
 /* Raising it to ?1, never lowering it (two statements on SQLite). */
-PAIR(sql_raise_mark, "UPDATE sqlite_sequence SET seq = ?1 WHERE name = "
+ROWS_SQL_PAIR(sql_raise_mark, "UPDATE sqlite_sequence SET seq = ?1 WHERE name = "
     "'jobs' AND seq < ?1", "SELECT setval(pg_get_serial_sequence('jobs', "
     "'id'), CAST(?1 AS bigint)) WHERE CAST(?1 AS bigint) > coalesce("
     "pg_sequence_last_value(pg_get_serial_sequence('jobs', 'id')"
     "::regclass), 0)");
-PAIR(sql_raise_mark2, "INSERT INTO sqlite_sequence (name, seq) SELECT "
+ROWS_SQL_PAIR(sql_raise_mark2, "INSERT INTO sqlite_sequence (name, seq) SELECT "
     "'jobs', ?1 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE "
     "name = 'jobs')", NULL);
 /* A table's id sequence goes on after ?1 (SQLite takes max(id) + 1 by
  * itself); the table's name (%s) is copyplan's. */
-PAIR(sql_follow, NULL, "SELECT setval(pg_get_serial_sequence('%s', 'id'), "
+ROWS_SQL_PAIR(sql_follow, NULL, "SELECT setval(pg_get_serial_sequence('%s', 'id'), "
     "CAST(?1 AS bigint))");
 
 static int
@@ -424,21 +421,15 @@ cdb_raise_jobs_mark(struct cdb *db, int64_t mark)
 /* ---- in use ---- */
 
 int
-cdb_in_use(struct cdb *db, int64_t since, int64_t *running, int64_t *daemons)
+cdb_in_use(struct cdb *db, int64_t now, int64_t fresh_ms, int64_t *running,
+    int *daemons)
 {
-	static const char sql[] = "SELECT (SELECT count(*) FROM jobs WHERE "
-	    "state = 'running'), (SELECT count(*) FROM daemons WHERE "
-	    "stopped_at IS NULL AND heartbeat_at > ?1)";
-	struct rows_stmt *s = NULL;
+	static const char sql[] = "SELECT count(*) FROM jobs WHERE state = "
+	    "'running'";
 	int rc;
 
-	if (db->m->prepare(db->c, sql, &s) == -1)
-		return fail_db(db, "cannot read jobs and daemons");
-	db->m->bind_int64(s, 1, since);
-	if ((rc = db->m->step(s)) == ROWS_ROW) {
-		*running = db->m->column_int64(s, 0);
-		*daemons = db->m->column_int64(s, 1);
-	}
-	db->m->finalize(s);
-	return rc == ROWS_ROW ? 0 : fail_db(db, "cannot read jobs and daemons");
+	if (exec_ints(db, sql, "cannot read jobs", NULL, 0, running) == -1)
+		return -1;
+	rc = catalog_live_daemons(db->cat, now, fresh_ms, daemons);
+	return rc == CATALOG_OK ? 0 : fail_db(db, "cannot read daemons");
 }

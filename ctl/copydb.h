@@ -34,10 +34,11 @@ const char *cdb_name(const struct cdb *db);
 /* The last call's error. */
 const char *cdb_err(const struct cdb *db);
 
-/* Jobs in state running, and daemons not stopped whose heartbeat is newer
- * than since (epoch ms). Returns 0 or -1. */
-int cdb_in_use(struct cdb *db, int64_t since, int64_t *running,
-    int64_t *daemons);
+/* Jobs in state running, and daemons not stopped whose heartbeat is at
+ * most fresh_ms old at now (epoch ms: catalog_live_daemons). Returns 0 or
+ * -1. */
+int cdb_in_use(struct cdb *db, int64_t now, int64_t fresh_ms,
+    int64_t *running, int *daemons);
 
 /* Runs copyplan_select(t, what, where) with keys (copyplan_nparams
  * values) and, for CQ_ROWS and CQ_SIZES, limit, appending the rows to out

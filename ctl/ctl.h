@@ -71,6 +71,9 @@ int ctl_common_opt(struct ctl *c, int opt, char **argv, const char *help,
 int ctl_open(struct ctl *c);
 void ctl_close(struct ctl *c);
 
+/* Sleeps ms milliseconds, signals or not (wait and watch poll). */
+void ctl_sleep_ms(int ms);
+
 /* The database path, or NULL with an error printed (exit CTL_USAGE). */
 const char *ctl_db_path(struct ctl *c);
 

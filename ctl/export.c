@@ -383,19 +383,20 @@ export_image(struct ctl *c, struct export *e, int di, int64_t id,
 	return 0;
 }
 
-/* The job's directory under DIR, created if needed; never a symlink. */
+/* Directory name under at (AT_FDCWD: the working one), created if
+ * missing with e->dir_mode; a symbolic link only if follow. Returns its
+ * fd, or -1 having said why, naming it as shown. */
 static int
-job_dir(struct export *e, int64_t id)
+make_dir(struct export *e, int at, const char *name, int follow,
+    const char *shown)
 {
-	char name[32];
 	int fd, made;
 
-	snprintf(name, sizeof(name), "%lld", (long long)id);
-	if ((made = mkdirat(e->dfd, name, e->dir_mode & 0777) == 0) == 0 &&
+	if ((made = mkdirat(at, name, e->dir_mode & 0777) == 0) == 0 &&
 	    errno != EEXIST)
 		goto fail;
-	fd = openat(e->dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    (follow ? 0 : O_NOFOLLOW));
 	/* the umask may have taken bits away; setgid needs fchmod too */
 	if (fd != -1 && made && fchmod(fd, e->dir_mode) == -1) {
 		close(fd);
@@ -404,10 +405,21 @@ job_dir(struct export *e, int64_t id)
 	if (fd != -1)
 		return fd;
 fail:
-	ctl_err("%s/%s: %s", e->dir, name, errno == ELOOP || errno == ENOTDIR ?
+	ctl_err("%s: %s", shown, errno == ELOOP || errno == ENOTDIR ?
 	    "not a directory (a symbolic link or a file): refusing to write "
 	    "there" : strerror(errno));
 	return -1;
+}
+
+/* The job's directory under DIR, never a symbolic link. */
+static int
+job_dir(struct export *e, int64_t id)
+{
+	char name[32], shown[PATH_MAX];
+
+	snprintf(name, sizeof(name), "%lld", (long long)id);
+	snprintf(shown, sizeof(shown), "%s/%s", e->dir, name);
+	return make_dir(e, e->dfd, name, 0, shown);
 }
 
 /* Writes job.json: the job document with only the exported images. */
@@ -550,26 +562,6 @@ progress(struct export *e, size_t done, size_t total)
 	    "skipped", done, total, e->written, e->skipped);
 }
 
-/* Opens DIR (creating it if missing, one level, with dir_mode). */
-static int
-open_dir(struct export *e)
-{
-	int made = mkdir(e->dir, e->dir_mode & 0777) == 0;
-
-	if (!made && errno != EEXIST) {
-		ctl_err("cannot create %s: %s", e->dir, strerror(errno));
-		return -1;
-	}
-	if ((e->dfd = open(e->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		ctl_err("cannot open %s: %s", e->dir, strerror(errno));
-		return -1;
-	}
-	if (made && fchmod(e->dfd, e->dir_mode) == -1) {
-		ctl_err("%s: %s", e->dir, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
 
 /* The modes of what export creates, unless --mode said: the database
  * file's own (0600 and 0700), or, when it is shared through its group
@@ -705,7 +697,8 @@ verb_export(struct ctl *c, int argc, char **argv)
 	    &ids, &n)) != CTL_OK)
 		return rc;
 	db_modes(c, &e);
-	if (open_dir(&e) == -1) {
+	/* DIR: created if missing, one level; it may be a symbolic link */
+	if ((e.dfd = make_dir(&e, AT_FDCWD, e.dir, 1, e.dir)) == -1) {
 		free(ids);
 		return CTL_FAIL;
 	}

@@ -1,11 +1,12 @@
 /* imgeditctl.c: main, the verb table, the options every verb shares, opening
- * the database (path, schema version) and the init verb. */
+ * the database (path, schema version), the pollers' sleep and the init verb. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -141,6 +142,15 @@ ctl_close(struct ctl *c)
 {
 	catalog_close(c->cat);
 	c->cat = NULL;
+}
+
+void
+ctl_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1)
+		;
 }
 
 /* ---- init ---- */

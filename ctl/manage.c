@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ctl.h"
 #include "util.h"
@@ -295,15 +294,6 @@ verb_retry(struct ctl *c, int argc, char **argv)
 
 /* ---- wait ---- */
 
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1)
-		;
-}
-
 /* Reports a finished job (a line, or with --json an object on one line);
  * returns CTL_OK if it succeeded. */
 static int
@@ -399,7 +389,7 @@ wait_loop(struct ctl *c, int64_t *ids, int n, int64_t timeout_ms,
 		}
 		if (timeout_ms >= 0 && mono_ms() >= deadline)
 			break;
-		sleep_ms(WAIT_POLL_MS);
+		ctl_sleep_ms(WAIT_POLL_MS);
 	}
 	/* a last look: what ended meanwhile is not a timeout */
 	if ((pending = poll_jobs(c, ids, n, &status)) == -1)

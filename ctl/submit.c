@@ -823,8 +823,7 @@ job_check(struct submit *s, struct job *j, char *err, size_t errlen)
 			job_err(j, why, err, errlen);
 			goto done;
 		}
-		in[i].role = role == INPUT_IMAGE ? JOBSPEC_IMAGE : role ==
-		    INPUT_MASK ? JOBSPEC_MASK : JOBSPEC_MARKUP;
+		in[i].role = role;
 		in[i].filename = f->name;
 		in[i].data = f->data;
 		in[i].size = f->size;

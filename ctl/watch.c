@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -43,15 +42,6 @@ struct watch {
 	char recent[RECENT_LINES][160];
 	int nrecent;
 };
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1)
-		;
-}
 
 /* Whether job id is one we watch (all, without ids); its slot in *slot. */
 static int
@@ -418,7 +408,7 @@ run(struct watch *w)
 			drawn = now_ms();
 		}
 		if (!all_done(w))
-			sleep_ms(POLL_MS);
+			ctl_sleep_ms(POLL_MS);
 	}
 	if (w->screen)
 		draw(w);

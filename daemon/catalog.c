@@ -30,7 +30,7 @@ struct catalog {
 };
 
 /* The text of a pair for this catalog's dialect. */
-#define D(cat, pair) ((pair)[(cat)->m->sql])
+#define D(cat, pair) ROWS_SQL((cat)->m, pair)
 
 _Static_assert(PERIOD_COUNT == 3, "catsql.h's CATSQL_SPENT has the columns "
     "of three periods");

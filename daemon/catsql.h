@@ -9,8 +9,7 @@
 
 #include "rows.h"
 
-#define CATSQL_PAIR(name, sqlite, pg) \
-	static const char *const name[ROWS_SQL_COUNT] = { sqlite, pg }
+#define CATSQL_PAIR ROWS_SQL_PAIR
 
 /* A JSON field of jobs.params as SQLite's json_extract gives it (a
  * string's text, a number; NULL for text that is not JSON). */

@@ -823,9 +823,7 @@ check_job(struct claimed_job *job, int *expect_finals, char **model,
 		goto out;
 	}
 	for (i = 0; i < job->ninputs; i++) {
-		ins[i].role = job->inputs[i].role == INPUT_MASK ? JOBSPEC_MASK :
-		    job->inputs[i].role == INPUT_MARKUP ? JOBSPEC_MARKUP :
-		    JOBSPEC_IMAGE;
+		ins[i].role = job->inputs[i].role;
 		ins[i].filename = job->inputs[i].filename;
 		ins[i].data = job->inputs[i].data;
 		ins[i].size = job->inputs[i].size;

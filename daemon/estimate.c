@@ -73,24 +73,6 @@ estimate_image_tokens(uint32_t w, uint32_t h, int64_t *lo, int64_t *hi)
 	*hi = ESTIMATE_PATCH_BUDGET;
 }
 
-/* "WxH" into w and h; 0 when it is not one. */
-static int
-parse_size(const char *size, uint32_t *w, uint32_t *h)
-{
-	unsigned long a, b;
-	char *end;
-
-	a = strtoul(size, &end, 10);
-	if (end == size || *end != 'x' || a == 0 || a > 100000)
-		return 0;
-	b = strtoul(end + 1, &end, 10);
-	if (*end != '\0' || b == 0 || b > 100000)
-		return 0;
-	*w = (uint32_t)a;
-	*h = (uint32_t)b;
-	return 1;
-}
-
 /* One image's output tokens over the sizes and qualities j allows:
  * *hi < 0 when there is no upper bound. Returns -1 for a size that is
  * not one. */
@@ -105,7 +87,7 @@ output_range(const struct estimate_job *j, int64_t *lo, int64_t *hi)
 	int64_t t;
 
 	if (j->size != NULL && strcmp(j->size, "auto") != 0) {
-		if (!parse_size(j->size, &one.width, &one.height))
+		if (models_parse_size(j->size, &one.width, &one.height) != 1)
 			return -1;
 		sizes = &one;
 		nsizes = 1;

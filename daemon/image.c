@@ -475,37 +475,34 @@ img_probe(const unsigned char *data, size_t len, struct img_info *out,
 	return rc;
 }
 
-const char *
-img_mime(enum img_format f)
+/* f's row of img_types, or NULL. */
+static const struct img_type *
+type_of(enum img_format f)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(img_types) / sizeof(img_types[0]); i++)
 		if (img_types[i].format == f)
-			return img_types[i].mime;
+			return &img_types[i];
 	return NULL;
+}
+
+const char *
+img_mime(enum img_format f)
+{
+	return type_of(f) != NULL ? type_of(f)->mime : NULL;
 }
 
 const char *
 img_name(enum img_format f)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(img_types) / sizeof(img_types[0]); i++)
-		if (img_types[i].format == f)
-			return img_types[i].name;
-	return NULL;
+	return type_of(f) != NULL ? type_of(f)->name : NULL;
 }
 
 const char *
 img_ext(enum img_format f)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(img_types) / sizeof(img_types[0]); i++)
-		if (img_types[i].format == f)
-			return img_types[i].ext;
-	return "bin";
+	return type_of(f) != NULL ? type_of(f)->ext : "bin";
 }
 
 /* Compares a name (a MIME type may carry "; parameters") case-insensitively. */

@@ -548,14 +548,14 @@ check_inputs(struct ctx *c, const struct jobspec_input *in, size_t n)
 	size_t i, nimg = 0, nmask = 0, nmarkup = 0;
 
 	for (i = 0; i < n; i++) {
-		nmask += in[i].role == JOBSPEC_MASK;
-		nmarkup += in[i].role == JOBSPEC_MARKUP;
+		nmask += in[i].role == INPUT_MASK;
+		nmarkup += in[i].role == INPUT_MARKUP;
 	}
 	if (check_count(c, n - nmask - nmarkup, nmask, nmarkup) == -1)
 		return -1;
 	memset(&first, 0, sizeof(first));
 	for (i = 0; i < n; i++) {
-		if (in[i].role != JOBSPEC_IMAGE)
+		if (in[i].role != INPUT_IMAGE)
 			continue;
 		if (check_image(c, &in[i], input_name(&in[i], i, buf, sizeof(buf)),
 		    &info) == -1)
@@ -564,11 +564,11 @@ check_inputs(struct ctx *c, const struct jobspec_input *in, size_t n)
 			first = info;
 	}
 	for (i = 0; i < n; i++) {
-		if (in[i].role == JOBSPEC_IMAGE)
+		if (in[i].role == INPUT_IMAGE)
 			continue;
-		if (check_overlay(c, &in[i], in[i].role == JOBSPEC_MASK ? "mask" :
-		    "markup", input_name(&in[i], i, buf, sizeof(buf)),
-		    in[i].role == JOBSPEC_MASK ? c->m->mask_max_bytes :
+		if (check_overlay(c, &in[i], input_role_name(in[i].role),
+		    input_name(&in[i], i, buf, sizeof(buf)),
+		    in[i].role == INPUT_MASK ? c->m->mask_max_bytes :
 		    c->m->max_image_bytes, &first) == -1)
 			return -1;
 	}

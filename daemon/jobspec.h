@@ -6,10 +6,10 @@
 #include <stddef.h>
 #include <jansson.h>
 
-enum jobspec_role { JOBSPEC_IMAGE, JOBSPEC_MASK, JOBSPEC_MARKUP };
+#include "job.h"        /* enum input_role */
 
 struct jobspec_input {
-	enum jobspec_role role;
+	enum input_role role;
 	const char *filename;        /* as it will be sent; names the item in errors */
 	const unsigned char *data;
 	size_t size;

@@ -137,7 +137,7 @@ models_in_list(const char *const *list, const char *s)
 
 /* Decimal digits only, no sign, at most 5 of them. */
 static int
-edge(const char *s, size_t len, unsigned *out)
+edge(const char *s, size_t len, uint32_t *out)
 {
 	size_t i;
 
@@ -147,19 +147,28 @@ edge(const char *s, size_t len, unsigned *out)
 	for (i = 0; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return -1;
-		*out = *out * 10 + (unsigned)(s[i] - '0');
+		*out = *out * 10 + (uint32_t)(s[i] - '0');
 	}
 	return 0;
+}
+
+int
+models_parse_size(const char *size, uint32_t *w, uint32_t *h)
+{
+	const char *x = strchr(size, 'x');
+
+	if (x == NULL || edge(size, (size_t)(x - size), w) == -1 ||
+	    edge(x + 1, strlen(x + 1), h) == -1)
+		return -1;
+	return *w != 0 && *h != 0;
 }
 
 static int
 flexible_size(const char *size, char *why, size_t whylen)
 {
-	const char *x = strchr(size, 'x');
-	unsigned w, h, lo, hi;
+	uint32_t w, h, lo, hi;
 
-	if (x == NULL || edge(size, (size_t)(x - size), &w) == -1 ||
-	    edge(x + 1, strlen(x + 1), &h) == -1)
+	if (models_parse_size(size, &w, &h) == -1)
 		return snprintf(why, whylen, "'%.40s' is not WIDTHxHEIGHT, "
 		    "auto, 1024x1024, 1536x1024 or 1024x1536", size), -1;
 	if (w == 0 || h == 0 || w % 16 != 0 || h % 16 != 0)

@@ -4,6 +4,7 @@
 #define IMGEDIT_MODELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* When the table was last checked against its sources (models.c says which). */
 #define MODELS_CHECKED	"2026-12-07"
@@ -71,6 +72,10 @@ int models_is_shut_down(const struct model_family *f, const char *today);
  * "size: " prefix) in why. */
 int models_check_size(const struct model_family *f, const char *size,
     char *why, size_t whylen);
+
+/* size as WIDTHxHEIGHT, each 1 to 5 decimal digits, into *w and *h.
+ * Returns 1, 0 when an edge is 0, or -1 when size is not of that form. */
+int models_parse_size(const char *size, uint32_t *w, uint32_t *h);
 
 /* Whether s is in the NULL-ended list. */
 int models_in_list(const char *const *list, const char *s);

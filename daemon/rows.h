@@ -33,6 +33,12 @@ enum rows_type { ROWS_NULL, ROWS_INT, ROWS_REAL, ROWS_TEXT, ROWS_BLOB };
 
 enum rows_sql { ROWS_SQL_SQLITE, ROWS_SQL_PG, ROWS_SQL_COUNT };
 
+/* SQL text where the dialects differ: name[] = { SQLite's, PostgreSQL's }
+ * (NULL: nothing to run there), and the one for the methods m. */
+#define ROWS_SQL_PAIR(name, sqlite, pg) \
+	static const char *const name[ROWS_SQL_COUNT] = { sqlite, pg }
+#define ROWS_SQL(m, pair) ((pair)[(m)->sql])
+
 /* What prune's reclaim did: pages given back, or bytes left to autovacuum. */
 struct rows_reclaim {
 	int incremental;        /* 1: SQLite's incremental_vacuum ran */
@@ -128,5 +134,44 @@ struct rows_methods {
 };
 
 #define ROWS_READ_CHUNK (1024 * 1024)
+
+/* What every backend's struct rows_conn begins with: the name shown and
+ * the last error, filled by rows_ok and rows_fail, read by rows.c. */
+struct rows_head {
+	char name[4096];        /* a path, or a URI without its password */
+	char err[512];          /* the last failure's text, one line */
+	enum db_err cls;        /* the last call's class: DBE_OK after success */
+};
+
+/* display, error and errmsg of every backend: c's head. */
+const char *rows_display(struct rows_conn *c);
+enum db_err rows_error(struct rows_conn *c);
+const char *rows_errmsg(struct rows_conn *c);
+
+/* The call succeeded: class DBE_OK (the last failure's text stays).
+ * Returns 0. */
+int rows_ok(struct rows_head *h);
+/* The call failed with cls; msg's first line ("unknown error" when NULL
+ * or empty) is the text. msg may be h->err. Returns -1. */
+int rows_fail(struct rows_head *h, enum db_err cls, const char *msg);
+
+/* A backend's methods are PREFIX_open, PREFIX_close... after the fields
+ * above; its table is ROWS_METHODS(PREFIX) (display, error and errmsg from
+ * rows.c among them) plus .sql, .bytewise and .data_version. */
+#define ROWS_METHODS(p) \
+	.open = p##_open, .close = p##_close, .display = rows_display, \
+	.version = p##_version, .migrate = p##_migrate, .begin = p##_begin, \
+	.commit = p##_commit, .rollback = p##_rollback, \
+	.prepare = p##_prepare, .bind_int64 = p##_bind_int64, \
+	.bind_text = p##_bind_text, .bind_blob = p##_bind_blob, \
+	.bind_null = p##_bind_null, .step = p##_step, \
+	.column_count = p##_column_count, .column_name = p##_column_name, \
+	.column_type = p##_column_type, .column_int64 = p##_column_int64, \
+	.column_double = p##_column_double, .column_text = p##_column_text, \
+	.column_blob = p##_column_blob, .column_bytes = p##_column_bytes, \
+	.reset = p##_reset, .finalize = p##_finalize, .error = rows_error, \
+	.errmsg = rows_errmsg, .db_size = p##_db_size, \
+	.write_locked = p##_write_locked, .reclaim = p##_reclaim, \
+	.blob_read = p##_blob_read, .blob_size = p##_blob_size
 
 #endif

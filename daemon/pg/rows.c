@@ -30,11 +30,9 @@
 #define OID_VARCHAR 1043
 
 struct rows_conn {
+	struct rows_head h;        /* the name, the last error (rows.h) */
 	PGconn *pg;
 	unsigned next_stmt;        /* names r1, r2, ... */
-	enum db_err cls;
-	char name[512];
-	char err[512];
 };
 
 struct rows_stmt {
@@ -59,19 +57,22 @@ fail_with(struct rows_conn *c, const PGresult *r)
 
 	if (msg == NULL)
 		msg = PQerrorMessage(c->pg);
-	strlcpy_safe(c->err, msg && *msg ? msg : "unknown error",
-	    sizeof(c->err));
-	c->err[strcspn(c->err, "\n")] = '\0';
-	c->cls = pgconn_err_class(st, PQstatus(c->pg) == CONNECTION_BAD);
-	return -1;
+	return rows_fail(&c->h, pgconn_err_class(st,
+	    PQstatus(c->pg) == CONNECTION_BAD), msg);
 }
 
 static int
 fail_text(struct rows_conn *c, const char *msg)
 {
-	strlcpy_safe(c->err, msg, sizeof(c->err));
-	c->cls = DBE_OTHER;
-	return -1;
+	return rows_fail(&c->h, DBE_OTHER, msg);
+}
+
+/* pgschema's call failed, its text in the head: lost or other. */
+static int
+fail_schema(struct rows_conn *c)
+{
+	return rows_fail(&c->h, PQstatus(c->pg) == CONNECTION_BAD ? DBE_LOST :
+	    DBE_OTHER, c->h.err);
 }
 
 /* Runs sql without parameters; 0 when it succeeded, with *res if asked. */
@@ -86,7 +87,7 @@ run(struct rows_conn *c, const char *sql, PGresult **res)
 		PQclear(r);
 		return -1;
 	}
-	c->cls = DBE_OK;
+	rows_ok(&c->h);
 	if (res != NULL)
 		*res = r;
 	else
@@ -110,13 +111,13 @@ pq_open(const char *uri, int flags, int busy_ms, struct rows_conn **out,
 		free(c);
 		return -1;
 	}
-	pgschema_display(c->pg, c->name, sizeof(c->name));
+	pgschema_display(c->pg, c->h.name, sizeof(c->h.name));
 	/* a lock held longer than busy_ms is DBE_LOCK, as SQLite's busy
 	 * timeout gives */
 	snprintf(sql, sizeof(sql), "SET lock_timeout = %d", busy_ms);
 	if (run(c, sql, NULL) == -1 || ((flags & ROWS_READONLY) && run(c,
 	    "SET default_transaction_read_only = on", NULL) == -1)) {
-		snprintf(err, errlen, "%s: %s", c->name, c->err);
+		snprintf(err, errlen, "%s: %s", c->h.name, c->h.err);
 		PQfinish(c->pg);
 		free(c);
 		return -1;
@@ -134,33 +135,24 @@ pq_close(struct rows_conn *c)
 	free(c);
 }
 
-static const char *
-pq_display(struct rows_conn *c)
-{
-	return c->name;
-}
-
 static int
 pq_version(struct rows_conn *c, int *have, int *want)
 {
 	*want = pgschema_latest();
-	if (pgschema_version(c->pg, have, c->err, sizeof(c->err)) == -1) {
+	if (pgschema_version(c->pg, have, c->h.err, sizeof(c->h.err)) == -1) {
 		*have = -1;
-		c->cls = PQstatus(c->pg) == CONNECTION_BAD ? DBE_LOST : DBE_OTHER;
-		return -1;
+		return fail_schema(c);
 	}
-	return 0;
+	return rows_ok(&c->h);
 }
 
 static int
 pq_migrate(struct rows_conn *c, int wait_ms, int *have)
 {
-	if (pgschema_migrate(c->pg, wait_ms, have, c->err, sizeof(c->err)) ==
-	    -1) {
-		c->cls = PQstatus(c->pg) == CONNECTION_BAD ? DBE_LOST : DBE_OTHER;
-		return -1;
-	}
-	return 0;
+	if (pgschema_migrate(c->pg, wait_ms, have, c->h.err,
+	    sizeof(c->h.err)) == -1)
+		return fail_schema(c);
+	return rows_ok(&c->h);
 }
 
 static int
@@ -317,7 +309,7 @@ pq_prepare(struct rows_conn *c, const char *sql, struct rows_stmt **out)
 		pq_finalize(s);
 		return fail_text(c, "out of memory");
 	}
-	c->cls = DBE_OK;
+	rows_ok(&c->h);
 	*out = s;
 	return 0;
 }
@@ -377,7 +369,7 @@ pq_step(struct rows_stmt *s)
 			s->res = NULL;
 			return -1;
 		}
-		s->c->cls = DBE_OK;
+		rows_ok(&s->c->h);
 		s->row = -1;
 	}
 	s->scratch_col = -1;
@@ -600,18 +592,6 @@ pq_reset(struct rows_stmt *s)
 	}
 }
 
-static enum db_err
-pq_error(struct rows_conn *c)
-{
-	return c->cls;
-}
-
-static const char *
-pq_errmsg(struct rows_conn *c)
-{
-	return c->err;
-}
-
 /* ---- the dialect ---- */
 
 static int
@@ -722,38 +702,8 @@ pq_blob_read(struct rows_conn *c, const char *table, const char *column,
 }
 
 const struct rows_methods pg_rows = {
+	ROWS_METHODS(pq),
 	.sql = ROWS_SQL_PG,
-	.open = pq_open,
-	.close = pq_close,
-	.display = pq_display,
-	.version = pq_version,
-	.migrate = pq_migrate,
-	.begin = pq_begin,
-	.commit = pq_commit,
-	.rollback = pq_rollback,
-	.prepare = pq_prepare,
-	.bind_int64 = pq_bind_int64,
-	.bind_text = pq_bind_text,
-	.bind_blob = pq_bind_blob,
-	.bind_null = pq_bind_null,
-	.step = pq_step,
-	.column_count = pq_column_count,
-	.column_name = pq_column_name,
-	.column_type = pq_column_type,
-	.column_int64 = pq_column_int64,
-	.column_double = pq_column_double,
-	.column_text = pq_column_text,
-	.column_blob = pq_column_blob,
-	.column_bytes = pq_column_bytes,
-	.reset = pq_reset,
-	.finalize = pq_finalize,
-	.error = pq_error,
-	.errmsg = pq_errmsg,
 	.bytewise = " COLLATE \"C\"",
-	.db_size = pq_db_size,
-	.write_locked = pq_write_locked,
-	.reclaim = pq_reclaim,
 	.data_version = NULL,
-	.blob_read = pq_blob_read,
-	.blob_size = pq_blob_size,
 };

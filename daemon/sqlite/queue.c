@@ -145,6 +145,19 @@ drain_side(struct sqlq *q)
 	pthread_mutex_unlock(&q->mu);
 }
 
+/* ms from now on the clock of the thread's cond (CLOCK_MONOTONIC). */
+static void
+deadline(struct timespec *ts, int64_t ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000;
+	if (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
+}
+
 /* Waits ms before the next try of a write, running the side requests
  * (polls, leases, heartbeats) that come in meanwhile. */
 static void
@@ -152,13 +165,7 @@ nap(struct sqlq *q, int64_t ms)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts); /* the cond's clock */
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	deadline(&ts, ms);
 	pthread_mutex_lock(&q->mu);
 	for (;;) {
 		if (!TAILQ_EMPTY(&q->side)) {
@@ -254,13 +261,7 @@ idle(struct sqlq *q)
 		pthread_mutex_lock(&q->mu);
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &ts); /* the cond's clock */
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	deadline(&ts, ms);
 	pthread_cond_timedwait(&q->cond, &q->mu, &ts);
 }
 

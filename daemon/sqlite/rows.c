@@ -20,12 +20,10 @@
 #define VACUUM_STEP_PAGES 256
 
 struct rows_conn {
+	struct rows_head h;     /* the name, the last error (rows.h) */
 	struct store *st;
 	sqlite3 *db;
 	int busy_ms;
-	char name[4096];
-	char err[512];     /* a message of ours, when set: before SQLite's */
-	enum db_err cls;
 };
 
 struct rows_stmt {
@@ -33,13 +31,27 @@ struct rows_stmt {
 	sqlite3_stmt *s;
 };
 
-/* Keeps rc's class; -1 unless rc is a success. */
+/* Keeps rc's class and, when it is a failure, SQLite's message for it;
+ * -1 unless rc is a success. */
 static int
 note(struct rows_conn *c, int rc)
 {
-	c->err[0] = '\0';
-	c->cls = store_err_class(rc);
-	return c->cls == DBE_OK ? 0 : -1;
+	enum db_err cls = store_err_class(rc);
+
+	if (cls == DBE_OK)
+		return rows_ok(&c->h);
+	return rows_fail(&c->h, cls, sqlite3_errmsg(c->db));
+}
+
+/* The last call failed: the connection's code and message (a code that
+ * says none is DBE_OTHER). Returns -1. */
+static int
+failed(struct rows_conn *c)
+{
+	enum db_err cls = store_err_class(sqlite3_errcode(c->db));
+
+	return rows_fail(&c->h, cls == DBE_OK ? DBE_OTHER : cls,
+	    sqlite3_errmsg(c->db));
 }
 
 /* "file:PATH?mode=ro" with PATH's URI-special bytes percent-encoded.
@@ -112,20 +124,20 @@ sq_open(const char *uri, int flags, int busy_ms, struct rows_conn **out,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if ((c->st = open_store(uri, flags, busy_ms, c->err,
-	    sizeof(c->err))) == NULL) {
+	if ((c->st = open_store(uri, flags, busy_ms, c->h.err,
+	    sizeof(c->h.err))) == NULL) {
 		/* every message names the file */
-		if (strncmp(c->err, uri, strlen(uri)) == 0)
-			snprintf(err, errlen, "%s", c->err);
+		if (strncmp(c->h.err, uri, strlen(uri)) == 0)
+			snprintf(err, errlen, "%s", c->h.err);
 		else
-			snprintf(err, errlen, "%s: %s", uri, c->err);
+			snprintf(err, errlen, "%s: %s", uri, c->h.err);
 		free(c);
 		return -1;
 	}
-	c->err[0] = '\0';
+	c->h.err[0] = '\0';
 	c->db = store_db(c->st);
 	c->busy_ms = busy_ms;
-	strlcpy_safe(c->name, uri, sizeof(c->name));
+	strlcpy_safe(c->h.name, uri, sizeof(c->h.name));
 	*out = c;
 	return 0;
 }
@@ -139,33 +151,21 @@ sq_close(struct rows_conn *c)
 	free(c);
 }
 
-static const char *
-sq_display(struct rows_conn *c)
-{
-	return c->name;
-}
-
 static int
 sq_version(struct rows_conn *c, int *have, int *want)
 {
 	*want = store_schema_version(c->st, have);
-	if (*have >= 0)
-		return 0;
-	note(c, sqlite3_errcode(c->db));
-	c->cls = c->cls == DBE_OK ? DBE_OTHER : c->cls;
-	return -1;
+	return *have >= 0 ? rows_ok(&c->h) : failed(c);
 }
 
 static int
 sq_migrate(struct rows_conn *c, int wait_ms, int *have)
 {
 	(void)wait_ms;  /* the busy timeout: BEGIN IMMEDIATE waits */
-	if (store_migrate(c->st, c->err, sizeof(c->err)) != STORE_OK) {
-		c->cls = DBE_OTHER;
-		return -1;
-	}
+	if (store_migrate(c->st, c->h.err, sizeof(c->h.err)) != STORE_OK)
+		return rows_fail(&c->h, DBE_OTHER, c->h.err);
 	store_schema_version(c->st, have);
-	return 0;
+	return rows_ok(&c->h);
 }
 
 static int
@@ -203,11 +203,8 @@ sq_prepare(struct rows_conn *c, const char *sql, struct rows_stmt **out)
 	struct rows_stmt *s;
 
 	*out = NULL;
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		snprintf(c->err, sizeof(c->err), "out of memory");
-		c->cls = DBE_OTHER;
-		return -1;
-	}
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return rows_fail(&c->h, DBE_OTHER, "out of memory");
 	s->c = c;
 	if (note(c, sqlite3_prepare_v3(c->db, sql, -1,
 	    SQLITE_PREPARE_PERSISTENT, &s->s, NULL)) == -1) {
@@ -253,10 +250,7 @@ sq_step(struct rows_stmt *s)
 		return ROWS_ROW;
 	if (rc == SQLITE_DONE)
 		return ROWS_DONE;
-	note(s->c, sqlite3_errcode(s->c->db));
-	if (s->c->cls == DBE_OK)
-		s->c->cls = DBE_OTHER;
-	return -1;
+	return failed(s->c);
 }
 
 static int
@@ -332,18 +326,6 @@ sq_finalize(struct rows_stmt *s)
 		return;
 	sqlite3_finalize(s->s);
 	free(s);
-}
-
-static enum db_err
-sq_error(struct rows_conn *c)
-{
-	return c->cls;
-}
-
-static const char *
-sq_errmsg(struct rows_conn *c)
-{
-	return c->err[0] != '\0' ? c->err : sqlite3_errmsg(c->db);
 }
 
 /* ---- the dialect ---- */
@@ -488,38 +470,8 @@ done:
 }
 
 const struct rows_methods sqlite_rows = {
+	ROWS_METHODS(sq),
 	.sql = ROWS_SQL_SQLITE,
-	.open = sq_open,
-	.close = sq_close,
-	.display = sq_display,
-	.version = sq_version,
-	.migrate = sq_migrate,
-	.begin = sq_begin,
-	.commit = sq_commit,
-	.rollback = sq_rollback,
-	.prepare = sq_prepare,
-	.bind_int64 = sq_bind_int64,
-	.bind_text = sq_bind_text,
-	.bind_blob = sq_bind_blob,
-	.bind_null = sq_bind_null,
-	.step = sq_step,
-	.column_count = sq_column_count,
-	.column_name = sq_column_name,
-	.column_type = sq_column_type,
-	.column_int64 = sq_column_int64,
-	.column_double = sq_column_double,
-	.column_text = sq_column_text,
-	.column_blob = sq_column_blob,
-	.column_bytes = sq_column_bytes,
-	.reset = sq_reset,
-	.finalize = sq_finalize,
-	.error = sq_error,
-	.errmsg = sq_errmsg,
 	.bytewise = "",
-	.db_size = sq_db_size,
-	.write_locked = sq_write_locked,
-	.reclaim = sq_reclaim,
 	.data_version = sq_data_version,
-	.blob_read = sq_blob_read,
-	.blob_size = sq_blob_size,
 };

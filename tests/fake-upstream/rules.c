@@ -23,14 +23,6 @@ errorf(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-static enum jobspec_role
-role_of(const char *name)
-{
-	if (strcmp(name, "mask") == 0)
-		return JOBSPEC_MASK;
-	return strcmp(name, "markup") == 0 ? JOBSPEC_MARKUP : JOBSPEC_IMAGE;
-}
-
 int
 rules_check(json_t *fields, const struct mp_part *parts, size_t nparts,
     char *param, size_t paramlen, char *msg, size_t msglen)
@@ -44,13 +36,14 @@ rules_check(json_t *fields, const struct mp_part *parts, size_t nparts,
 
 	/* images in order, then the mask or markup, as jobspec wants them */
 	for (i = 0; i < nparts && n < 64; i++)
-		if (role_of(parts[i].name) == JOBSPEC_IMAGE)
-			in[n++] = (struct jobspec_input){ JOBSPEC_IMAGE,
+		if (input_role_of(parts[i].name) == INPUT_IMAGE)
+			in[n++] = (struct jobspec_input){ INPUT_IMAGE,
 			    parts[i].filename, parts[i].data, parts[i].len,
 			    parts[i].ctype };
 	for (i = 0; i < nparts && n < 64; i++)
-		if (role_of(parts[i].name) != JOBSPEC_IMAGE)
-			in[n++] = (struct jobspec_input){ role_of(parts[i].name),
+		if (input_role_of(parts[i].name) != INPUT_IMAGE)
+			in[n++] = (struct jobspec_input){
+			    input_role_of(parts[i].name),
 			    parts[i].filename, parts[i].data, parts[i].len,
 			    parts[i].ctype };
 	if ((params = json_deep_copy(fields)) == NULL)

@@ -30,8 +30,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(in, 0, sizeof(in));
 	for (i = 0; i < n; i++) {
 		b = fz_byte(&f);
-		in[i].role = !(b & 1) ? JOBSPEC_IMAGE : b >> 6 & 1 ? JOBSPEC_MARKUP :
-		    JOBSPEC_MASK;
+		in[i].role = !(b & 1) ? INPUT_IMAGE : b >> 6 & 1 ? INPUT_MARKUP :
+		    INPUT_MASK;
 		in[i].content_type = types[b >> 1 & 7];
 		in[i].filename = names[b >> 4 & 3];
 		len = fz_u16(&f) % 1024;

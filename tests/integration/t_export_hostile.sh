@@ -67,6 +67,24 @@ timeout 20 "$IMGEDITCTL" export --skip-existing "$j2" -o "$T/f" >/dev/null 2>"$T
 	fail "export --skip-existing with a FIFO: exit $? $(cat "$T/f.err")"
 [ -f "$T/f/$j2/final-0.png" ] && [ ! -p "$T/f/$j2/final-0.png" ] || fail "the FIFO is still there"
 
+# a job's directory is never a symbolic link; DIR may be one, not a file
+mkdir -p "$T/s" "$T/elsewhere" "$T/real"
+ln -s "$T/elsewhere" "$T/s/$j2"
+rc=0
+"$IMGEDITCTL" export "$j2" -o "$T/s" >/dev/null 2>"$T/s.err" || rc=$?
+assert_eq "$rc" 1 "export into a job directory that is a symbolic link"
+grep -q "$T/s/$j2: not a directory (a symbolic link or a file)" "$T/s.err" ||
+	fail "the symbolic link is not named: $(cat "$T/s.err")"
+assert_eq "$(ls "$T/elsewhere" | wc -l)" 0 "files written through the symbolic link"
+ln -s "$T/real" "$T/link"
+"$IMGEDITCTL" export "$j2" -o "$T/link" >/dev/null || fail "export into a DIR that is a symbolic link"
+[ -f "$T/real/$j2/final-0.png" ] || fail "nothing exported through DIR's symbolic link"
+: >"$T/afile"
+rc=0
+"$IMGEDITCTL" export "$j2" -o "$T/afile" >/dev/null 2>"$T/afile.err" || rc=$?
+assert_eq "$rc" 1 "export into a DIR that is a file"
+grep -q "$T/afile: " "$T/afile.err" || fail "the file DIR is not named: $(cat "$T/afile.err")"
+
 # --mode, and a database shared through its group
 "$IMGEDITCTL" export --mode 0640 "$j2" -o "$T/m" >/dev/null
 assert_eq "$(stat -c %a "$T/m/$j2/final-0.png") $(stat -c %a "$T/m/$j2")" "640 750" "--mode 0640"

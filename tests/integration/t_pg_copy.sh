@@ -134,6 +134,19 @@ grep -q 'running' <<<"$out" || fail "copy of a live queue said: $out"
 grep -q -- '--force' <<<"$out" || fail "copy of a live queue did not name --force: $out"
 assert_eq "$(psql -X -A -t -d "$L_URI" -c "SELECT count(*) FROM jobs")" 0 "jobs written from a live queue"
 
+# ---- a DST with a live daemon is refused; a heartbeat older than a
+# minute is not a live daemon
+"$IMGEDITCTL" --db "$T/idle.db" init >/dev/null
+D_URI=$(newdb daemonful)
+"$IMGEDITCTL" --db "$D_URI" init >/dev/null
+now=$(( $(date +%s) * 1000 ))
+psql -X -q -d "$D_URI" -c "INSERT INTO daemons (id, host, pid, started_at, heartbeat_at) VALUES ('d1', 'h', 1, $now, $now)"
+rc=0; out=$("$IMGEDITCTL" copy "$T/idle.db" "$D_URI" 2>&1) || rc=$?
+assert_eq "$rc" 1 "copy to a DST with a live daemon's exit status"
+grep -q 'DST is in use: 1 daemon' <<<"$out" || fail "copy to a DST with a live daemon said: $out"
+psql -X -q -d "$D_URI" -c "UPDATE daemons SET heartbeat_at = $now - 61000"
+"$IMGEDITCTL" copy "$T/idle.db" "$D_URI" >/dev/null 2>&1 || fail "copy to a DST whose daemon is a minute quiet was refused"
+
 # ---- usage: same kind, missing DST, bad --batch: exit 2
 rc=0; out=$("$IMGEDITCTL" copy "$DB" "$T/same.db" 2>&1) || rc=$?
 assert_eq "$rc" 2 "SQLite -> SQLite's exit status"

@@ -279,6 +279,15 @@ case_documents(struct side *sd)
 	CHECK_INT(catalog_live_daemons(sd->cat, now_ms(), 6000, &n),
 	    CATALOG_OK);
 	CHECK_INT(n, 0);
+	/* a heartbeat exactly fresh_ms old is live (copy's rule too) */
+	CHECK_INT(raw(sd->cat, "INSERT INTO daemons (id, host, pid, "
+	    "started_at, heartbeat_at) VALUES ('d1', 'h', 1, 10000, 10000)",
+	    NULL, 0, NULL), 0);
+	CHECK_INT(catalog_live_daemons(sd->cat, 16000, 6000, &n), CATALOG_OK);
+	CHECK_INT(n, 1);
+	CHECK_INT(catalog_live_daemons(sd->cat, 16001, 6000, &n), CATALOG_OK);
+	CHECK_INT(n, 0);
+	CHECK_INT(raw(sd->cat, "DELETE FROM daemons", NULL, 0, NULL), 0);
 	CHECK_INT(catalog_prune_plan(sd->cat, states, 1, 4000, &pr),
 	    CATALOG_OK);
 	CHECK_INT(pr.jobs, 1);

@@ -211,7 +211,7 @@ test_rows(void)
 	CHECK_INT(copyplan_diff(blobs, row, other), 2);
 
 	/* JSON compares as JSON: jsonb's spacing and key order are the same */
-	for (i = 0; i < 24; i++)	/* every column of jobs */
+	for (i = 0; i < 24; i++)
 		a[i] = b[i] = num(i);
 	a[1] = b[1] = text("queued");
 	a[2] = text("{\"prompt\":\"x\",\"n\":1}");

@@ -96,7 +96,7 @@ static struct named_input named[64];
 static size_t nnamed;
 
 static void
-add_named(const char *key, enum jobspec_role role, const char *filename,
+add_named(const char *key, enum input_role role, const char *filename,
     const char *ctype, unsigned char *data, size_t size)
 {
 	struct named_input *n = &named[nnamed++];
@@ -116,60 +116,60 @@ build_inputs(void)
 	unsigned char *p;
 
 	p = make_png(256, 256, PNG_COLOR_TYPE_RGBA, 0, &len);
-	add_named("P", JOBSPEC_IMAGE, "a.png", NULL, p, len);
-	add_named("Pdecl", JOBSPEC_IMAGE, "a.png", "image/png", p, len);
-	add_named("Pasjpeg", JOBSPEC_IMAGE, "a.png", "image/jpeg", p, len);
-	add_named("Pasgif", JOBSPEC_IMAGE, "a.png", "image/gif", p, len);
-	add_named("Pnoname", JOBSPEC_IMAGE, NULL, NULL, p, len);
-	add_named("M", JOBSPEC_MASK, "m.png", NULL, p, len);
-	add_named("Mdecl", JOBSPEC_MASK, "m.png", "image/png", p, len);
-	add_named("Masjpeg", JOBSPEC_MASK, "m.png", "image/jpeg", p, len);
-	add_named("K", JOBSPEC_MARKUP, "k.png", NULL, p, len);
+	add_named("P", INPUT_IMAGE, "a.png", NULL, p, len);
+	add_named("Pdecl", INPUT_IMAGE, "a.png", "image/png", p, len);
+	add_named("Pasjpeg", INPUT_IMAGE, "a.png", "image/jpeg", p, len);
+	add_named("Pasgif", INPUT_IMAGE, "a.png", "image/gif", p, len);
+	add_named("Pnoname", INPUT_IMAGE, NULL, NULL, p, len);
+	add_named("M", INPUT_MASK, "m.png", NULL, p, len);
+	add_named("Mdecl", INPUT_MASK, "m.png", "image/png", p, len);
+	add_named("Masjpeg", INPUT_MASK, "m.png", "image/jpeg", p, len);
+	add_named("K", INPUT_MARKUP, "k.png", NULL, p, len);
 	p = make_png(256, 256, PNG_COLOR_TYPE_RGB, 0, &len);
-	add_named("Prgb", JOBSPEC_IMAGE, "rgb.png", NULL, p, len);
-	add_named("Mrgb", JOBSPEC_MASK, "m.png", NULL, p, len);
-	add_named("Krgb", JOBSPEC_MARKUP, "k.png", NULL, p, len);
+	add_named("Prgb", INPUT_IMAGE, "rgb.png", NULL, p, len);
+	add_named("Mrgb", INPUT_MASK, "m.png", NULL, p, len);
+	add_named("Krgb", INPUT_MARKUP, "k.png", NULL, p, len);
 	p = make_png(256, 256, PNG_COLOR_TYPE_PALETTE, 1, &len);
-	add_named("Mpal", JOBSPEC_MASK, "m.png", NULL, p, len);
+	add_named("Mpal", INPUT_MASK, "m.png", NULL, p, len);
 	p = make_png(256, 256, PNG_COLOR_TYPE_GRAY_ALPHA, 0, &len);
-	add_named("Mga", JOBSPEC_MASK, "m.png", NULL, p, len);
+	add_named("Mga", INPUT_MASK, "m.png", NULL, p, len);
 	p = make_png(512, 256, PNG_COLOR_TYPE_RGBA, 0, &len);
-	add_named("Pwide", JOBSPEC_IMAGE, "wide.png", NULL, p, len);
-	add_named("Mwide", JOBSPEC_MASK, "m.png", NULL, p, len);
+	add_named("Pwide", INPUT_IMAGE, "wide.png", NULL, p, len);
+	add_named("Mwide", INPUT_MASK, "m.png", NULL, p, len);
 	p = make_png(256, 512, PNG_COLOR_TYPE_RGBA, 0, &len);
-	add_named("Ptall", JOBSPEC_IMAGE, "tall.png", NULL, p, len);
-	add_named("Mtall", JOBSPEC_MASK, "m.png", NULL, p, len);
+	add_named("Ptall", INPUT_IMAGE, "tall.png", NULL, p, len);
+	add_named("Mtall", INPUT_MASK, "m.png", NULL, p, len);
 	p = make_png(512, 512, PNG_COLOR_TYPE_RGBA, 0, &len);
-	add_named("P512", JOBSPEC_IMAGE, "b.png", NULL, p, len);
-	add_named("M512", JOBSPEC_MASK, "m.png", NULL, p, len);
-	add_named("K512", JOBSPEC_MARKUP, "k.png", NULL, p, len);
+	add_named("P512", INPUT_IMAGE, "b.png", NULL, p, len);
+	add_named("M512", INPUT_MASK, "m.png", NULL, p, len);
+	add_named("K512", INPUT_MARKUP, "k.png", NULL, p, len);
 	p = make_jpeg(256, 256, 0, &len);
-	add_named("J", JOBSPEC_IMAGE, "a.jpg", NULL, p, len);
-	add_named("Jdecl", JOBSPEC_IMAGE, "a.jpg", "image/jpeg", p, len);
-	add_named("Jaspng", JOBSPEC_IMAGE, "a.jpg", "image/png", p, len);
-	add_named("Mjpg", JOBSPEC_MASK, "m.jpg", NULL, p, len);
-	add_named("Kjpg", JOBSPEC_MARKUP, "k.jpg", NULL, p, len);
+	add_named("J", INPUT_IMAGE, "a.jpg", NULL, p, len);
+	add_named("Jdecl", INPUT_IMAGE, "a.jpg", "image/jpeg", p, len);
+	add_named("Jaspng", INPUT_IMAGE, "a.jpg", "image/png", p, len);
+	add_named("Mjpg", INPUT_MASK, "m.jpg", NULL, p, len);
+	add_named("Kjpg", INPUT_MARKUP, "k.jpg", NULL, p, len);
 	p = make_webp(256, 256, &len);
-	add_named("W", JOBSPEC_IMAGE, "a.webp", NULL, p, len);
-	add_named("Wdecl", JOBSPEC_IMAGE, "a.webp", "image/webp", p, len);
-	add_named("Mwebp", JOBSPEC_MASK, "m.webp", NULL, p, len);
+	add_named("W", INPUT_IMAGE, "a.webp", NULL, p, len);
+	add_named("Wdecl", INPUT_IMAGE, "a.webp", "image/webp", p, len);
+	add_named("Mwebp", INPUT_MASK, "m.webp", NULL, p, len);
 	p = (unsigned char *)strdup("this is not an image at all");
-	add_named("X", JOBSPEC_IMAGE, "x.png", NULL, p, strlen((char *)p));
-	add_named("Mx", JOBSPEC_MASK, "m.png", NULL, p, strlen((char *)p));
-	add_named("Xnoname", JOBSPEC_IMAGE, "", NULL, p, strlen((char *)p));
-	add_named("Empty", JOBSPEC_IMAGE, "e.png", NULL, p, 0);
+	add_named("X", INPUT_IMAGE, "x.png", NULL, p, strlen((char *)p));
+	add_named("Mx", INPUT_MASK, "m.png", NULL, p, strlen((char *)p));
+	add_named("Xnoname", INPUT_IMAGE, "", NULL, p, strlen((char *)p));
+	add_named("Empty", INPUT_IMAGE, "e.png", NULL, p, 0);
 	p = make_png(256, 256, PNG_COLOR_TYPE_RGBA, 0, &len);
 	p = pad_png(p, len, 4 * MIB - 1);
-	add_named("P4m-", JOBSPEC_IMAGE, "big.png", NULL, p, 4 * MIB - 1);
-	add_named("M4m-", JOBSPEC_MASK, "bigm.png", NULL, p, 4 * MIB - 1);
+	add_named("P4m-", INPUT_IMAGE, "big.png", NULL, p, 4 * MIB - 1);
+	add_named("M4m-", INPUT_MASK, "bigm.png", NULL, p, 4 * MIB - 1);
 	p = make_png(256, 256, PNG_COLOR_TYPE_RGBA, 0, &len);
 	p = pad_png(p, len, 4 * MIB);
-	add_named("P4m", JOBSPEC_IMAGE, "big.png", NULL, p, 4 * MIB);
-	add_named("M4m", JOBSPEC_MASK, "bigm.png", NULL, p, 4 * MIB);
+	add_named("P4m", INPUT_IMAGE, "big.png", NULL, p, 4 * MIB);
+	add_named("M4m", INPUT_MASK, "bigm.png", NULL, p, 4 * MIB);
 	p = make_jpeg(256, 256, 50 * MIB - 1, &len);
-	add_named("J50m-", JOBSPEC_IMAGE, "big.jpg", NULL, p, len);
+	add_named("J50m-", INPUT_IMAGE, "big.jpg", NULL, p, len);
 	p = make_jpeg(256, 256, 50 * MIB, &len);
-	add_named("J50m", JOBSPEC_IMAGE, "big.jpg", NULL, p, len);
+	add_named("J50m", INPUT_IMAGE, "big.jpg", NULL, p, len);
 }
 
 static void

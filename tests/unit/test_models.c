@@ -80,7 +80,7 @@ listed(const char *list, const char *v)
 }
 
 static struct jobspec_input
-input(enum jobspec_role role, const char *name, const struct membuf *b)
+input(enum input_role role, const char *name, const struct membuf *b)
 {
 	struct jobspec_input in = { role, name, b->p, b->len, NULL };
 
@@ -116,7 +116,7 @@ try(const char *model, const char *extra, int stream, const struct jobspec_input
 static void
 one_image(const char *model, const char *extra, int stream, const char *want)
 {
-	struct jobspec_input in = input(JOBSPEC_IMAGE, "a.png", &png256);
+	struct jobspec_input in = input(INPUT_IMAGE, "a.png", &png256);
 
 	try(model, extra, stream, &in, 1, want);
 }
@@ -252,6 +252,38 @@ sizes(void)
 	one_image("gpt-image-2", "\"size\":\"64x16\"", 0,
 	    "size: 64x16: the aspect ratio must be between 1:3 and 3:1");
 	one_image("gpt-image-9", "\"size\":\"5x7\"", 0, NULL);
+	one_image("gpt-image-2", "\"size\":\"0x16\"", 0, "size: 0x16: width "
+	    "and height must both be positive multiples of 16");
+}
+
+/* WxH read once for the checks and the estimate: digits only, 1 to 5 of
+ * them an edge; an edge of 0 is told apart. */
+static void
+parse_size(void)
+{
+	static const struct {
+		const char *size;
+		int rc;
+		uint32_t w, h;
+	} v[] = {
+		{ "1024x1536", 1, 1024, 1536 }, { "99999x1", 1, 99999, 1 },
+		{ "01024x7", 1, 1024, 7 }, { "0x16", 0, 0, 16 }, { "16x0", 0, 16, 0 },
+		{ "100000x16", -1, 0, 0 }, { "+16x16", -1, 0, 0 },
+		{ " 16x16", -1, 0, 0 }, { "16x16 ", -1, 0, 0 }, { "-1x16", -1, 0, 0 },
+		{ "16x", -1, 0, 0 }, { "x16", -1, 0, 0 }, { "16x16x16", -1, 0, 0 },
+		{ "16X16", -1, 0, 0 }, { "auto", -1, 0, 0 }, { "", -1, 0, 0 },
+	};
+	uint32_t w, h;
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		w = h = 7777;
+		CHECK_INT(models_parse_size(v[i].size, &w, &h), v[i].rc);
+		if (v[i].rc >= 0) {
+			CHECK_INT(w, v[i].w);
+			CHECK_INT(h, v[i].h);
+		}
+	}
 }
 
 /* GIF's and markup's rules between parameters and inputs. */
@@ -285,28 +317,28 @@ combinations(void)
 		one_image(g, "\"output_format\":\"gif\",\"frame_count\":17", 0, "frame_count: ");
 		one_image(g, "\"output_format\":\"gif\",\"frame_duration_ms\":0", 0,
 		    "frame_duration_ms: ");
-		in[0] = input(JOBSPEC_IMAGE, "a.png", &png256);
-		in[1] = input(JOBSPEC_MASK, "m.png", &png256);
+		in[0] = input(INPUT_IMAGE, "a.png", &png256);
+		in[1] = input(INPUT_MASK, "m.png", &png256);
 		try(g, "\"output_format\":\"gif\"", 0, in, 2,
 		    "mask: not with output_format gif");
 		try(g, "", 0, in, 2, NULL);
-		in[1] = input(JOBSPEC_MARKUP, "k.png", &png256);
+		in[1] = input(INPUT_MARKUP, "k.png", &png256);
 		try(g, "", 0, in, 2, NULL);
 		try(g, "\"output_format\":\"gif\"", 0, in, 2, NULL);
-		in[2] = input(JOBSPEC_MASK, "m.png", &png256);
+		in[2] = input(INPUT_MASK, "m.png", &png256);
 		try(g, "", 0, in, 3, "markup: cannot be combined with mask");
-		in[1] = input(JOBSPEC_MARKUP, "k.png", &png512);
+		in[1] = input(INPUT_MARKUP, "k.png", &png512);
 		try(g, "", 0, in, 2, "markup: k.png: 512x512, must match the first image's 256x256");
-		in[1] = input(JOBSPEC_MARKUP, "k.png", &rgb256);
+		in[1] = input(INPUT_MARKUP, "k.png", &rgb256);
 		try(g, "", 0, in, 2, "markup: k.png: must have an alpha channel");
-		in[1] = input(JOBSPEC_MARKUP, "k.gif", &gif_bytes);
+		in[1] = input(INPUT_MARKUP, "k.gif", &gif_bytes);
 		try(g, "", 0, in, 2, "markup: k.gif: ");
-		in[1] = input(JOBSPEC_MARKUP, "k.png", &png256);
-		in[2] = input(JOBSPEC_MARKUP, "k2.png", &png256);
+		in[1] = input(INPUT_MARKUP, "k.png", &png256);
+		in[2] = input(INPUT_MARKUP, "k2.png", &png256);
 		try(g, "", 0, in, 3, "markup: at most one");
 	}
-	in[0] = input(JOBSPEC_IMAGE, "a.png", &png256);
-	in[1] = input(JOBSPEC_MARKUP, "k.png", &png256);
+	in[0] = input(INPUT_IMAGE, "a.png", &png256);
+	in[1] = input(INPUT_MARKUP, "k.png", &png256);
 	try("gpt-image-2", "", 0, in, 2, "markup: not supported by gpt-image-2");
 	try("gpt-image-1.5", "", 0, in, 2, "markup: not supported by gpt-image-1.5");
 	try("dall-e-2", "", 0, in, 2, "markup: not supported by dall-e-2");
@@ -367,6 +399,7 @@ main(void)
 	rows();
 	parameters();
 	sizes();
+	parse_size();
 	combinations();
 	can_stream();
 	free(png256.p);
