@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "period.h"
+#include "prices.h"
 #include "thumb.h"
 
 #define PROMPT_SHOWN 300   /* bytes of a prompt in the list */
@@ -231,6 +233,62 @@ summary_daemons(struct evbuffer *out, const json_t *daemons, int64_t now)
 	return rc | OUT("</tbody></table>");
 }
 
+/* One row of the spending table: what, cost (a lower bound when some of
+ * it is not known), attempts, tokens, attempts of unknown cost. */
+static int
+spent_row(struct evbuffer *out, const char *period, const char *label,
+    const json_t *row)
+{
+	char cost[40];
+	int rc;
+
+	prices_cost_text(jint(row, "cost_usd_micro"),
+	    jint(row, "unknown_unreserved") > 0, cost, sizeof(cost));
+	if (period != NULL)
+		rc = OUT("<tr data-spent=\"%s\" data-usd-micro=\"%lld\"><th>",
+		    period, (long long)jint(row, "cost_usd_micro"));
+	else
+		rc = OUT("<tr class=\"model\"><td>");
+	rc |= html_text(out, label);
+	rc |= OUT("%s<td>%s</td><td>%lld</td><td>%lld in, %lld out</td><td>",
+	    period != NULL ? "</th>" : "</td>", cost,
+	    (long long)jint(row, "attempts"),
+	    (long long)jint(row, "input_tokens"),
+	    (long long)jint(row, "output_tokens"));
+	if (jint(row, "unknown") > 0)
+		rc |= OUT("%lld", (long long)jint(row, "unknown"));
+	return rc | OUT("</td></tr>");
+}
+
+/* What the attempts cost today, this week, this month (the settings' time
+ * zone), in all and per model. */
+static int
+summary_spent(struct evbuffer *out, const json_t *spent)
+{
+	static const char *const periods[][2] = { { "day", "today" },
+		{ "week", "this week" }, { "month", "this month" } };
+	const json_t *p, *m;
+	char since[64], label[96];
+	size_t i, k;
+	int rc = OUT("<table class=\"spent\"><thead><tr><th>spent</th><th>"
+	    "cost (USD)</th><th>attempts</th><th>tokens</th><th>unknown cost"
+	    "</th></tr></thead><tbody>");
+
+	for (i = 0; i < sizeof(periods) / sizeof(periods[0]); i++) {
+		if ((p = json_object_get(spent, periods[i][0])) == NULL)
+			continue;
+		period_format(jint(p, "start"), since, sizeof(since));
+		snprintf(label, sizeof(label), "%s (since %s)", periods[i][1],
+		    since);
+		rc |= spent_row(out, periods[i][0], label, json_object_get(p,
+		    "all"));
+		json_array_foreach(json_object_get(p, "models"), k, m)
+			rc |= spent_row(out, NULL, str_or(m, "model",
+			    "(no model)"), m);
+	}
+	return rc | OUT("</tbody></table>");
+}
+
 int
 page_summary(struct evbuffer *out, const json_t *status,
     const int64_t bins[HTML_CHART_MINUTES], int64_t now)
@@ -255,6 +313,7 @@ page_summary(struct evbuffer *out, const json_t *status,
 		rc |= html_text(out, str_or(pause, "reason", ""));
 		rc |= OUT("</p>");
 	}
+	rc |= summary_spent(out, json_object_get(status, "spent"));
 	rc |= summary_daemons(out, json_object_get(status, "daemons"), now);
 	return rc | OUT("</section>\n");
 }
@@ -364,6 +423,32 @@ dl_time(struct evbuffer *out, const char *term, int64_t ms)
 	return rc | OUT("</dd>");
 }
 
+/* What the job's attempts cost, and submit's estimate of it. */
+static int
+job_cost(struct evbuffer *out, const json_t *j)
+{
+	char cost[40], lo[32], hi[32];
+	int rc;
+
+	prices_cost_text(jint(j, "cost_usd_micro"), jint(j, "cost_unknown") > 0,
+	    cost, sizeof(cost));
+	rc = OUT("<dt>cost</dt><dd data-job-cost-usd-micro=\"%lld\">%s",
+	    (long long)jint(j, "cost_usd_micro"), cost);
+	if (jint(j, "cost_unknown") > 0)
+		rc |= OUT(" (%lld attempts of unknown cost)",
+		    (long long)jint(j, "cost_unknown"));
+	if (json_is_integer(json_object_get(j, "estimate_lo_usd_micro"))) {
+		prices_usd(jint(j, "estimate_lo_usd_micro"), lo, sizeof(lo));
+		prices_usd(jint(j, "estimate_hi_usd_micro"), hi, sizeof(hi));
+		rc |= OUT("; estimated $%s to %s%s", lo,
+		    json_is_integer(json_object_get(j,
+		    "estimate_hi_usd_micro")) ? "$" : "(no bound)",
+		    json_is_integer(json_object_get(j,
+		    "estimate_hi_usd_micro")) ? hi : "");
+	}
+	return rc | OUT("</dd>");
+}
+
 static int
 job_facts(struct evbuffer *out, const json_t *j)
 {
@@ -392,6 +477,7 @@ job_facts(struct evbuffer *out, const json_t *j)
 	    (long long)jint(usage, "input_tokens"), (long long)jint(usage,
 	    "output_tokens"), (long long)jint(usage, "total_tokens"));
 	rc |= dl_item(out, "tokens", buf);
+	rc |= job_cost(out, j);
 	if (json_is_object(err)) {
 		rc |= OUT("<dt>error</dt><dd class=\"error\">");
 		if (jint(err, "status") > 0)
@@ -460,6 +546,25 @@ job_inputs(struct evbuffer *out, const json_t *j)
 	return rc | OUT("</div>\n");
 }
 
+/* An attempt's cost and how it was told: "$0.021 (known)". */
+static int
+attempt_cost(struct evbuffer *out, const json_t *a)
+{
+	char cost[40];
+	int rc = 0;
+
+	if (jstr(a, "cost_status") == NULL)
+		return 0;	/* running, or from before costs were kept */
+	if (json_is_integer(json_object_get(a, "cost_usd_micro"))) {
+		prices_cost_text(jint(a, "cost_usd_micro"), 0, cost,
+		    sizeof(cost));
+		rc = OUT("%s ", cost);
+	}
+	rc |= OUT("(");
+	rc |= html_text(out, jstr(a, "cost_status"));
+	return rc | OUT(")");
+}
+
 static int
 attempt_row(struct evbuffer *out, const json_t *a, const json_t *images)
 {
@@ -489,6 +594,8 @@ attempt_row(struct evbuffer *out, const json_t *a, const json_t *images)
 	if (jint(a, "total_tokens") > 0)
 		rc |= OUT("%lld in, %lld out", (long long)jint(a, "input_tokens"),
 		    (long long)jint(a, "output_tokens"));
+	rc |= OUT("</td><td class=\"cost\">");
+	rc |= attempt_cost(out, a);
 	rc |= OUT("</td><td class=\"images\">");
 	rc |= strip(out, images, jint(a, "number"));
 	return rc | OUT("</td></tr>\n");
@@ -501,7 +608,8 @@ job_attempts(struct evbuffer *out, const json_t *j)
 	size_t i;
 	int rc = OUT("<h2>Attempts</h2><table class=\"attempts\"><thead><tr>"
 	    "<th>#</th><th>outcome</th><th>HTTP</th><th>request id</th><th>"
-	    "error</th><th>duration</th><th>tokens</th><th>partials \xe2\x86\x92"
+	    "error</th><th>duration</th><th>tokens</th><th>cost</th><th>"
+	    "partials \xe2\x86\x92"
 	    " finals</th></tr></thead><tbody>\n");
 
 	json_array_foreach(json_object_get(j, "attempt_log"), i, a)

@@ -26,6 +26,7 @@
 #include "image.h"
 #include "live.h"
 #include "pages.h"
+#include "settings.h"
 #include "thumb.h"
 #include "thumbcache.h"
 #include "thumbpool.h"
@@ -984,7 +985,7 @@ verb_serve(struct ctl *c, int argc, char **argv)
 	};
 	const char *listen = "127.0.0.1:8080";
 	struct serve sv;
-	char host[256], why[256], token[WEBAUTH_TOKEN_MAX + 2] = "",
+	char host[256], why[256], zone[128], token[WEBAUTH_TOKEN_MAX + 2] = "",
 	    allow[1024] = "";
 	int opt, rc, done = 0, port;
 
@@ -1017,6 +1018,8 @@ verb_serve(struct ctl *c, int argc, char **argv)
 	c->readonly = 1;
 	if ((rc = ctl_open(c)) != CTL_OK)
 		return rc;
+	/* before any thread: spending's days in the settings' time zone */
+	ctl_settings_zone(zone, sizeof(zone));
 	memset(&sv, 0, sizeof(sv));
 	TAILQ_INIT(&sv.waits);
 	sv.c = c;

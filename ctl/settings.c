@@ -1,12 +1,15 @@
-/* settings.c: base-url and default-model from imgeditd's settings file, read
- * the way imgeditd reads them, for submit's model checks. */
+/* settings.c: base-url, default-model, prices and time-zone from imgeditd's
+ * settings file, read the way imgeditd reads them, for submit and status. */
 #include "settings.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "config.h"
+#include "ctl.h"
+#include "period.h"
 
 int
 ctl_settings_is_openai(const char *url)
@@ -52,6 +55,27 @@ ctl_settings_load(struct ctl_settings *s, char *err, size_t errlen)
 done:
 	config_free(&cfg);
 	return rc;
+}
+
+void
+ctl_settings_zone(char *zone, size_t n)
+{
+	struct ctl_settings s;
+	char err[512];
+	const char *tz = NULL;
+
+	if (ctl_settings_load(&s, err, sizeof(err)) == -1)
+		ctl_err("%s (counting spending in UTC)", err);
+	else
+		tz = s.time_zone;
+	if (period_set_zone(tz) == -1) {
+		ctl_err("time-zone '%s' is not known (counting spending in "
+		    "UTC)", tz);
+		tz = NULL;
+		period_set_zone(NULL);
+	}
+	snprintf(zone, n, "%s", tz != NULL && *tz != '\0' ? tz : "UTC");
+	ctl_settings_free(&s);
 }
 
 void

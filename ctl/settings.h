@@ -25,6 +25,12 @@ struct ctl_settings {
 int ctl_settings_load(struct ctl_settings *s, char *err, size_t errlen);
 void ctl_settings_free(struct ctl_settings *s);
 
+/* The settings' time-zone made the process's (period.h), for the days,
+ * weeks and months spending is counted in, as imgeditd counts them; its
+ * name into zone ("UTC" when none). A settings file that cannot be read
+ * is said on stderr and UTC is used. */
+void ctl_settings_zone(char *zone, size_t n);
+
 /* Whether url (no trailing slash needed) is OpenAI's API itself. */
 int ctl_settings_is_openai(const char *url);
 

@@ -8,6 +8,7 @@
 #include "budgets.h"
 #include "ctl.h"
 #include "period.h"
+#include "prices.h"
 #include "settings.h"
 #include "termsafe.h"
 #include "util.h"
@@ -124,28 +125,46 @@ error_summary(const json_t *error, char *out, size_t max)
 	excerpt(msg, out, max);
 }
 
+/* What a job's attempts cost (cost_usd_micro, cost_unknown): "$0.021",
+ * "\u2265$0.021" when some attempt's cost is not known, "?" when none
+ * is; "-" for a job that has not run. */
+static void
+job_cost(const json_t *j, char *buf, size_t n)
+{
+	if (jint(j, "cost_usd_micro") == 0 && jint(j, "cost_unknown") == 0 &&
+	    jstr(j, "state") != NULL && strcmp(jstr(j, "state"), "queued") == 0)
+		snprintf(buf, n, "-");
+	else
+		prices_cost_text(jint(j, "cost_usd_micro"),
+		    jint(j, "cost_unknown") > 0, buf, n);
+}
+
 /* ---- list ---- */
 
 static void
 list_table(const json_t *arr)
 {
 	const json_t *j;
-	char tries[32], age[16], err[64];
+	char tries[32], age[16], err[64], cost[40];
 	int64_t now = now_ms();
 	size_t i;
 
-	printf("%-8s %-10s %-6s %-12s %6s %5s  %s\n", "ID", "STATE", "TRIES",
-	    "MODEL", "IMAGES", "AGE", "ERROR");
+	printf("%-8s %-10s %-6s %-12s %6s %10s %5s  %s\n", "ID", "STATE",
+	    "TRIES", "MODEL", "IMAGES", "COST", "AGE", "ERROR");
 	json_array_foreach(arr, i, j) {
 		snprintf(tries, sizeof(tries), "%lld/%lld",
 		    (long long)jint(j, "attempts"),
 		    (long long)jint(j, "max_attempts"));
 		fmt_age(now - jint(j, "created_at"), age, sizeof(age));
 		error_summary(json_object_get(j, "error"), err, sizeof(err));
-		printf("%-8lld %-10s %-6s %-12s %6lld %5s  %s\n",
+		job_cost(j, cost, sizeof(cost));
+		/* "\u2265" is 3 bytes wide to printf, one column wide */
+		printf("%-8lld %-10s %-6s %-12s %6lld %*s %5s  %s\n",
 		    (long long)jint(j, "id"), jstr(j, "state"), tries,
 		    jstr(j, "model") ? jstr(j, "model") : "?",
-		    (long long)jint(j, "final_images"), age, err);
+		    (long long)jint(j, "final_images"),
+		    cost[0] == '$' || cost[0] == '-' || cost[0] == '?' ? 10 : 12,
+		    cost, age, err);
 	}
 }
 
@@ -213,6 +232,30 @@ verb_list(struct ctl *c, int argc, char **argv)
 
 /* ---- show ---- */
 
+/* The job's cost over its attempts, and submit's estimate of it. */
+static void
+show_cost(const json_t *j)
+{
+	char cost[40], lo[32], hi[32];
+
+	job_cost(j, cost, sizeof(cost));
+	printf("  cost        %s", cost);
+	if (jint(j, "cost_unknown") > 0)
+		printf(" (%lld attempt%s of unknown cost)",
+		    (long long)jint(j, "cost_unknown"),
+		    jint(j, "cost_unknown") == 1 ? "" : "s");
+	if (json_is_integer(json_object_get(j, "estimate_lo_usd_micro"))) {
+		prices_usd(jint(j, "estimate_lo_usd_micro"), lo, sizeof(lo));
+		if (json_is_integer(json_object_get(j, "estimate_hi_usd_micro"))) {
+			prices_usd(jint(j, "estimate_hi_usd_micro"), hi,
+			    sizeof(hi));
+			printf("  estimated $%s to $%s", lo, hi);
+		} else
+			printf("  estimated at least $%s", lo);
+	}
+	printf("\n");
+}
+
 static void
 show_header(const json_t *j)
 {
@@ -247,6 +290,7 @@ show_header(const json_t *j)
 	    (long long)jint(usage, "input_tokens"),
 	    (long long)jint(usage, "output_tokens"),
 	    (long long)jint(usage, "total_tokens"));
+	show_cost(j);
 	if (json_is_object(e)) {
 		error_summary(e, err, sizeof(err));
 		printf("  error       %s (HTTP %lld, request %s)\n", err,
@@ -296,6 +340,33 @@ attempt_counts(const json_t *r)
 	    msg != NULL && strncmp(msg, "daemon lost its lease", 21) == 0;
 }
 
+/* Under an attempt: its model, tokens by kind and cost with its status. */
+static void
+attempt_cost(const json_t *r)
+{
+	const json_t *u = json_object_get(r, "usage");
+	const json_t *d = json_object_get(u, "input_tokens_details");
+	char cost[40];
+
+	if (jstr(r, "cost_status") == NULL && jint(r, "ended_at") == 0)
+		return;	/* running */
+	printf("      %s: ", jstr(r, "model") ? jstr(r, "model") : "(no model)");
+	if (json_is_object(u))
+		printf("%lld text + %lld image in, %lld out; ",
+		    (long long)jint(d, "text_tokens"),
+		    (long long)jint(d, "image_tokens"),
+		    (long long)jint(u, "output_tokens"));
+	else
+		printf("no usage; ");
+	if (json_is_integer(json_object_get(r, "cost_usd_micro")))
+		prices_cost_text(jint(r, "cost_usd_micro"), 0, cost,
+		    sizeof(cost));
+	else
+		snprintf(cost, sizeof(cost), "unknown");
+	printf("cost %s (%s)\n", cost, jstr(r, "cost_status") ?
+	    jstr(r, "cost_status") : "not recorded");
+}
+
 static void
 show_attempts(const json_t *arr)
 {
@@ -323,6 +394,7 @@ show_attempts(const json_t *arr)
 		    (long long)jint(r, "http_status"), outcome,
 		    jstr(r, "request_id") ? jstr(r, "request_id") : "-",
 		    (long long)jint(r, "total_tokens"), err);
+		attempt_cost(r);
 	}
 	if (uncounted > 0)
 		printf("  * not counted against max_attempts (paused, canceled, or "
@@ -493,6 +565,83 @@ status_lock(const json_t *doc, int64_t now)
 	printf("\n");
 }
 
+/* One row of "spent": cost (a lower bound when some attempts' cost is
+ * known neither from usage nor from a reserve), attempts, tokens. */
+static void
+spent_row(const char *label, const json_t *row)
+{
+	char cost[40], reserved[32];
+
+	prices_cost_text(jint(row, "cost_usd_micro"),
+	    jint(row, "unknown_unreserved") > 0, cost, sizeof(cost));
+	printf("%s: %s in %lld attempt%s, %lld tokens (%lld in, %lld out)",
+	    label, cost, (long long)jint(row, "attempts"),
+	    jint(row, "attempts") == 1 ? "" : "s",
+	    (long long)jint(row, "total_tokens"),
+	    (long long)jint(row, "input_tokens"),
+	    (long long)jint(row, "output_tokens"));
+	if (jint(row, "unknown") > 0)
+		printf("; %lld of unknown cost", (long long)jint(row, "unknown"));
+	if (jint(row, "unknown") > jint(row, "unknown_unreserved")) {
+		prices_usd(jint(row, "unknown_reserved_usd_micro"), reserved,
+		    sizeof(reserved));
+		printf(", %lld counted at their reserve ($%s)",
+		    (long long)(jint(row, "unknown") -
+		    jint(row, "unknown_unreserved")), reserved);
+	}
+	if (jint(row, "running") > 0)
+		printf("; %lld running", (long long)jint(row, "running"));
+	printf("\n");
+}
+
+/* spent today, this week, this month, in all and per model. */
+static void
+status_spent(const json_t *spent)
+{
+	static const char *const periods[][2] = { { "day", "today" },
+		{ "week", "this week" }, { "month", "this month" } };
+	const json_t *p, *m;
+	char label[160], since[64];
+	size_t i, k;
+
+	for (i = 0; i < sizeof(periods) / sizeof(periods[0]); i++) {
+		if ((p = json_object_get(spent, periods[i][0])) == NULL)
+			continue;
+		period_format(jint(p, "start"), since, sizeof(since));
+		snprintf(label, sizeof(label), "spent %s", periods[i][1]);
+		spent_row(label, json_object_get(p, "all"));
+		if (i == 0)
+			printf("  (since %s; attempts count in the period they "
+			    "started in)\n", since);
+		json_array_foreach(json_object_get(p, "models"), k, m) {
+			snprintf(label, sizeof(label), "  %s",
+			    jstr(m, "model") ? jstr(m, "model") : "(no model)");
+			spent_row(label, m);
+		}
+	}
+}
+
+/* Estimate vs actual, over the finished jobs submit estimated. */
+static void
+status_estimates(const json_t *e)
+{
+	char lo[32], hi[32], actual[32];
+
+	if (e == NULL || jint(e, "jobs") == 0)
+		return;
+	prices_usd(jint(e, "estimate_lo_usd_micro"), lo, sizeof(lo));
+	prices_usd(jint(e, "estimate_hi_usd_micro"), hi, sizeof(hi));
+	prices_usd(jint(e, "actual_usd_micro"), actual, sizeof(actual));
+	printf("estimate vs actual: %lld finished jobs estimated $%s to %s%s, "
+	    "cost $%s: %lld within, %lld over, %lld under, %lld of unknown "
+	    "cost\n", (long long)jint(e, "jobs"), lo,
+	    json_is_null(json_object_get(e, "estimate_hi_usd_micro")) ?
+	    "(no bound)" : "$", json_is_null(json_object_get(e,
+	    "estimate_hi_usd_micro")) ? "" : hi, actual,
+	    (long long)jint(e, "within"), (long long)jint(e, "over"),
+	    (long long)jint(e, "under"), (long long)jint(e, "unknown"));
+}
+
 static void
 status_text(const json_t *doc, const char *path)
 {
@@ -523,6 +672,8 @@ status_text(const json_t *doc, const char *path)
 	printf("finished  %lld in the last minute, %lld in the last hour\n",
 	    (long long)jint(json_object_get(doc, "finished"), "last_minute"),
 	    (long long)jint(json_object_get(doc, "finished"), "last_hour"));
+	status_spent(json_object_get(doc, "spent"));
+	status_estimates(json_object_get(doc, "estimate_vs_actual"));
 	if (json_is_true(json_object_get(p, "paused")))
 		printf("paused    %s (imgeditctl resume to continue)\n",
 		    jstr(p, "reason") ? jstr(p, "reason") : "yes");
@@ -544,8 +695,9 @@ status_text(const json_t *doc, const char *path)
 }
 
 /* The settings' budgets and what they leave, as "budgets" in doc (none
- * when no budget is set). A settings file that cannot be read is said,
- * and the rest of the status goes on. */
+ * when no budget is set), in the zone ctl_settings_zone set. A settings
+ * file that cannot be read was said there; the rest of the status goes
+ * on. */
 static int
 status_budgets(struct ctl *c, json_t *doc)
 {
@@ -558,14 +710,11 @@ status_budgets(struct ctl *c, json_t *doc)
 	int rc = CTL_OK;
 
 	memset(&sums, 0, sizeof(sums));
-	if (ctl_settings_load(&set, err, sizeof(err)) == -1) {
-		ctl_err("the budgets are not shown: %s", err);
+	if (ctl_settings_load(&set, err, sizeof(err)) == -1 ||
+	    set.budgets.n == 0)
 		goto done;
-	}
-	if (set.budgets.n == 0)
-		goto done;
-	if (period_set_zone(set.time_zone) == -1 || ctl_budgets_read(c->cat,
-	    &set.budgets, now, &bc, &sums) != CATALOG_OK) {
+	if (ctl_budgets_read(c->cat, &set.budgets, now, &bc, &sums) !=
+	    CATALOG_OK) {
 		ctl_err("cannot read what the budgets spent: %s",
 		    catalog_errmsg(c->cat));
 		rc = CTL_FAIL;
@@ -583,6 +732,7 @@ done:
 int
 verb_status(struct ctl *c, int argc, char **argv)
 {
+	char zone[128];
 	json_t *doc;
 	int rc, json, done;
 
@@ -594,10 +744,13 @@ verb_status(struct ctl *c, int argc, char **argv)
 		    argv[optind]);
 	if ((rc = ctl_open(c)) != CTL_OK)
 		return rc;
+	ctl_settings_zone(zone, sizeof(zone));
 	if (catalog_status(c->cat, now_ms(), &doc) != CATALOG_OK) {
 		ctl_err("cannot read the status: %s", catalog_errmsg(c->cat));
 		return CTL_FAIL;
 	}
+	json_object_set_new(json_object_get(doc, "spent"), "time_zone",
+	    json_string(zone));
 	if (status_budgets(c, doc) != CTL_OK) {
 		json_decref(doc);
 		return CTL_FAIL;

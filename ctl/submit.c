@@ -1201,6 +1201,7 @@ job_store(struct ctl *c, struct submit *s, struct job *j, char *err,
 {
 	struct catalog_input *in = NULL;
 	struct catalog_job cj;
+	struct estimate e;
 	size_t n = job_ninputs(j);
 	char *params = NULL;
 	int rc;
@@ -1214,12 +1215,15 @@ job_store(struct ctl *c, struct submit *s, struct job *j, char *err,
 	}
 	rc = CTL_FAIL;
 	if ((in = calloc(n, sizeof(*in))) == NULL ||
-	    (params = json_dumps(j->params, JSON_COMPACT)) == NULL)
+	    (params = json_dumps(j->params, JSON_COMPACT)) == NULL ||
+	    job_estimate(s, j, &e) == -1)
 		goto done;
 	if ((rc = job_inputs(c, s, j, in, err, errlen)) != CTL_OK)
 		goto done;
 	cj = (struct catalog_job){ params, j->stream, j->priority,
-	    j->max_attempts, j->not_before, j->key };
+	    j->max_attempts, j->not_before, j->key,
+	    /* what --estimate would say of it, for "estimate vs actual" */
+	    e.known && e.priced, e.cost_lo, e.cost_hi };
 	if (catalog_insert_job(c->cat, &cj, in, n, &j->id) != CATALOG_OK) {
 		snprintf(err, errlen, "%s: cannot store the job: %s", j->label,
 		    catalog_errmsg(c->cat));

@@ -13,6 +13,7 @@
 #include "budgetsql.h"
 #include "catsql.h"
 #include "jobstate.h"
+#include "period.h"
 #include "rows.h"
 #include "util.h"
 
@@ -33,6 +34,8 @@ struct catalog {
 /* The text of a pair for this catalog's dialect. */
 #define D(cat, pair) ROWS_SQL((cat)->m, pair)
 
+_Static_assert(PERIOD_COUNT == 3, "catsql.h's CATSQL_SPENT has the columns "
+    "of three periods");
 _Static_assert(STORE_PARAMS_MAX == 262144, "catsql.h's CATSQL_PARAMS_MAX "
     "is the daemon's params limit");
 
@@ -555,6 +558,14 @@ catalog_insert_job(struct catalog *cat, const struct catalog_job *job,
 	bind_i(cat, s, 5, job->max_attempts);
 	bind_t(cat, s, 6, job->idempotency_key);
 	bind_i(cat, s, 7, now_ms());
+	if (job->has_estimate)
+		bind_i(cat, s, 8, job->estimate_lo_usd_micro);
+	else
+		cat->m->bind_null(s, 8);
+	if (job->has_estimate && job->estimate_hi_usd_micro >= 0)
+		bind_i(cat, s, 9, job->estimate_hi_usd_micro);
+	else
+		cat->m->bind_null(s, 9);
 	if ((rc = step_int64(cat, s, job_id)) != 1)
 		return rc == 0 ? CATALOG_ERR : rc;
 	for (i = 0; i < ninputs; i++) {
@@ -732,6 +743,64 @@ status_totals(struct catalog *cat, json_t *doc, int64_t now)
 	return rc;
 }
 
+/* "spent": what the attempts that started in the day, the week and the
+ * month around now cost, per model and in all: one pass over them. */
+static int
+status_spent(struct catalog *cat, json_t *doc, int64_t now)
+{
+	struct rows_stmt *s;
+	json_t *spent, *rows, *one;
+	int64_t start[PERIOD_COUNT], end[PERIOD_COUNT], lo = 0, hi = 0;
+	char prefix[8];
+	int p, rc;
+
+	for (p = 0; p < PERIOD_COUNT; p++) {
+		if (period_bounds((enum period)p, now, &start[p], &end[p]) == -1)
+			start[p] = end[p] = 0;	/* a clock outside time_t */
+		lo = p == 0 || start[p] < lo ? start[p] : lo;
+		hi = p == 0 || end[p] > hi ? end[p] : hi;
+	}
+	if ((s = prep(cat, D(cat, catsql_spent))) == NULL)
+		return failed(cat);
+	for (p = 0; p < PERIOD_COUNT; p++) {
+		bind_i(cat, s, 2 * p + 1, start[p]);
+		bind_i(cat, s, 2 * p + 2, end[p]);
+	}
+	bind_i(cat, s, 7, lo);
+	bind_i(cat, s, 8, hi);
+	if ((rc = collect_rows(cat, s, NULL, &rows)) != CATALOG_OK)
+		return rc;
+	if ((spent = json_object()) == NULL) {
+		json_decref(rows);
+		return CATALOG_ERR;
+	}
+	json_object_set_new(doc, "spent", spent);
+	for (p = 0, rc = CATALOG_OK; p < PERIOD_COUNT && rc == CATALOG_OK;
+	    p++) {
+		snprintf(prefix, sizeof(prefix), "p%d_", p);
+		if (end[p] == 0)
+			continue;
+		if ((one = catdoc_spent(start[p], end[p], rows, prefix)) == NULL)
+			rc = CATALOG_ERR;
+		json_object_set_new(spent, period_name((enum period)p), one);
+	}
+	json_decref(rows);
+	return rc;
+}
+
+static int
+status_estimates(struct catalog *cat, json_t *doc)
+{
+	static const char sql[] = CATSQL_ESTIMATES;
+	int64_t v[9];
+	int rc;
+
+	if ((rc = one_row(cat, sql, NULL, 0, v, 9)) == CATALOG_OK)
+		json_object_set_new(doc, "estimate_vs_actual",
+		    catdoc_estimates(v));
+	return rc;
+}
+
 static int
 status_control(struct catalog *cat, json_t *doc, int64_t now)
 {
@@ -774,7 +843,9 @@ status_read(struct catalog *cat, int64_t now, int overview, json_t **out)
 	}
 	if ((overview || (rc = status_database(cat, doc)) == CATALOG_OK) &&
 	    (rc = status_jobs(cat, doc)) == CATALOG_OK &&
-	    (overview || (rc = status_totals(cat, doc, now)) == CATALOG_OK))
+	    (overview || (rc = status_totals(cat, doc, now)) == CATALOG_OK) &&
+	    (rc = status_spent(cat, doc, now)) == CATALOG_OK &&
+	    (overview || (rc = status_estimates(cat, doc)) == CATALOG_OK))
 		rc = status_control(cat, doc, now);
 	return give(doc, end(cat, rc), out);
 }

@@ -71,6 +71,9 @@ struct catalog_job {
 	int max_attempts;            /* 1..100 */
 	int64_t not_before;          /* epoch ms, 0 = now */
 	const char *idempotency_key; /* NULL for none */
+	int has_estimate;            /* 1: submit's estimate below is stored */
+	int64_t estimate_lo_usd_micro, estimate_hi_usd_micro; /* hi < 0: no
+	                             * upper bound (stored NULL) */
 };
 
 struct catalog_input {
@@ -138,12 +141,17 @@ int catalog_image_read(struct catalog *cat, int64_t image_id,
  * write_locked; PostgreSQL: pg_database_size, 0 free, never locked),
  * jobs (count per state, total), images (final, partial), tokens (input,
  * output, total), finished (last_minute, last_hour), pause (paused, reason),
- * daemons (alive or seen in the last hour, newest heartbeat first).
+ * daemons (alive or seen in the last hour, newest heartbeat first),
+ * spent (day, week, month: what the attempts that started in the period
+ * around now, in the process's time zone (period.h), cost: start, end,
+ * "all" and "models", catdoc_spent), estimate_vs_actual (the finished
+ * jobs submit estimated, catdoc_estimates).
  * Returns CATALOG_OK with *out (caller owns) or CATALOG_ERR. */
 int catalog_status(struct catalog *cat, int64_t now, json_t **out);
 
 /* The part of catalog_status a page shown often needs, without its scans of
- * every job and image row: jobs (count per state, total), pause, daemons.
+ * every job and image row: jobs (count per state, total), pause, daemons,
+ * spent (the attempts of this month, by their index on started_at).
  * Returns CATALOG_OK with *out (caller owns) or CATALOG_ERR. */
 int catalog_overview(struct catalog *cat, int64_t now, json_t **out);
 

@@ -254,6 +254,84 @@ catdoc_totals(json_t *doc, const int64_t tokens[3], int64_t last_minute,
 	    (json_int_t)finals, "partial", (json_int_t)partials));
 }
 
+/* The counters of a spent row, summed into "all". */
+static const char *const spent_keys[] = { "attempts", "running",
+	"input_tokens", "output_tokens", "total_tokens", "known_usd_micro",
+	"unknown", "unknown_reserved_usd_micro", "unknown_unreserved",
+	"cost_usd_micro" };
+#define SPENT_KEYS (sizeof(spent_keys) / sizeof(spent_keys[0]))
+
+static json_int_t
+int_at(const json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+/* The period's counters of row (prefix + key) as a model's object. */
+static json_t *
+spent_model(const json_t *row, const char *prefix)
+{
+	json_t *m = json_object(), *model = json_object_get(row, "model");
+	char key[64];
+	size_t k;
+
+	if (m == NULL)
+		return NULL;
+	json_object_set_new(m, "model", model != NULL ? json_deep_copy(model) :
+	    json_null());
+	for (k = 0; k + 1 < SPENT_KEYS; k++) {
+		snprintf(key, sizeof(key), "%s%s", prefix, spent_keys[k]);
+		json_object_set_new(m, spent_keys[k],
+		    json_integer(int_at(row, key)));
+	}
+	json_object_set_new(m, "cost_usd_micro", json_integer(
+	    int_at(m, "known_usd_micro") +
+	    int_at(m, "unknown_reserved_usd_micro")));
+	return m;
+}
+
+json_t *
+catdoc_spent(int64_t start, int64_t end, const json_t *rows,
+    const char *prefix)
+{
+	json_t *all = json_object(), *models = json_array(), *row, *m;
+	json_int_t sum[SPENT_KEYS] = { 0 };
+	size_t i, k;
+
+	if (all == NULL || models == NULL)
+		goto fail;
+	json_array_foreach(rows, i, row) {
+		if ((m = spent_model(row, prefix)) == NULL)
+			goto fail;
+		if (int_at(m, "attempts") == 0) {
+			json_decref(m);
+			continue;
+		}
+		for (k = 0; k < SPENT_KEYS; k++)
+			sum[k] += int_at(m, spent_keys[k]);
+		json_array_append_new(models, m);
+	}
+	for (k = 0; k < SPENT_KEYS; k++)
+		json_object_set_new(all, spent_keys[k], json_integer(sum[k]));
+	return json_pack("{s:I,s:I,s:o,s:o}", "start", (json_int_t)start,
+	    "end", (json_int_t)end, "all", all, "models", models);
+fail:
+	json_decref(all);
+	json_decref(models);
+	return NULL;
+}
+
+json_t *
+catdoc_estimates(const int64_t v[9])
+{
+	return json_pack("{s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:I}", "jobs",
+	    (json_int_t)v[0], "estimate_lo_usd_micro", (json_int_t)v[1],
+	    "estimate_hi_usd_micro", v[2] > 0 ? json_null() :
+	    json_integer(v[3]), "actual_usd_micro", (json_int_t)v[4],
+	    "unknown", (json_int_t)v[5], "under", (json_int_t)v[6],
+	    "within", (json_int_t)v[7], "over", (json_int_t)v[8]);
+}
+
 void
 catdoc_pause(json_t *doc, json_t *reason)
 {

@@ -44,6 +44,16 @@ json_t *catdoc_database(int64_t version, int64_t size, int64_t free_bytes);
 void catdoc_totals(json_t *doc, const int64_t tokens[3],
     int64_t last_minute, int64_t last_hour, int64_t finals,
     int64_t partials);
+/* One period of status's "spent": {"start", "end", "all", "models"}, from
+ * rows of CATSQL_SPENT (objects by column name, one per model): the
+ * columns named prefix + a counter, in "models" as one object per model
+ * that has attempts in it. Each model's row and "all" (their sum) get
+ * cost_usd_micro: the known costs plus the reserves of the attempts of
+ * unknown cost. NULL: no memory. */
+json_t *catdoc_spent(int64_t start, int64_t end, const json_t *rows,
+    const char *prefix);
+/* status's "estimate_vs_actual" from CATSQL_ESTIMATES's row v[9]. */
+json_t *catdoc_estimates(const int64_t v[9]);
 /* status's "pause" object into doc; reason is taken (NULL: not paused). */
 void catdoc_pause(json_t *doc, json_t *reason);
 

@@ -36,8 +36,9 @@ CATSQL_PAIR(catsql_find_blob, "SELECT id FROM blobs WHERE sha256 = ?1",
 /* Job ids are AUTOINCREMENT on SQLite, so a new job never inherits rows
  * left behind by a job another program deleted with foreign keys off. */
 #define CATSQL_INSERT_JOB "INSERT INTO jobs (params, stream, priority, " \
-	"not_before, max_attempts, idempotency_key, created_at, updated_at) " \
-	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) RETURNING id"
+	"not_before, max_attempts, idempotency_key, created_at, updated_at, " \
+	"estimate_lo_usd_micro, estimate_hi_usd_micro) " \
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9) RETURNING id"
 #define CATSQL_INSERT_INPUT "INSERT INTO inputs (job_id, role, ordinal, " \
 	"filename, content_type, blob_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
 
@@ -55,6 +56,13 @@ CATSQL_PAIR(catsql_find_blob, "SELECT id FROM blobs WHERE sha256 = ?1",
 	CATSQL_PARAMS_MAX " THEN params END AS params, " \
 	"octet_length(params::text) AS params_bytes"
 
+/* What a job's attempts cost (of the jobs row j): the sum of those known,
+ * and how many ended without a known cost. */
+#define CATSQL_JOB_COST "(SELECT CAST(coalesce(sum(a.cost_usd_micro), 0) " \
+	"AS bigint) FROM attempts a WHERE a.job_id = j.id) AS cost_usd_micro, " \
+	"(SELECT count(*) FROM attempts a WHERE a.job_id = j.id AND " \
+	"a.outcome IS NOT NULL AND a.cost_usd_micro IS NULL) AS cost_unknown"
+
 /* list's columns: one row per job, params as stored (text or jsonb). */
 #define CATSQL_LIST_COLS(P) "SELECT id, state, attempts, max_attempts, " \
 	"priority, stream, " P ", (SELECT count(*) FROM images i WHERE " \
@@ -62,7 +70,7 @@ CATSQL_PAIR(catsql_find_blob, "SELECT id FROM blobs WHERE sha256 = ?1",
 	"count(*) FROM images i WHERE i.job_id = j.id AND i.kind = 'partial') " \
 	"AS partial_images, created_at, updated_at, finished_at, not_before, " \
 	"error_status, error_type, error_code, error_message, " \
-	"error_request_id FROM jobs j "
+	"error_request_id, " CATSQL_JOB_COST " FROM jobs j "
 /* ?1 since, ?2 limit, ?3 the state or ",a,b," */
 #define CATSQL_LIST_ANY(P) CATSQL_LIST_COLS(P) \
 	"WHERE created_at >= ?1 ORDER BY id DESC LIMIT ?2"
@@ -82,7 +90,8 @@ CATSQL_PAIR(catsql_list_some, CATSQL_LIST_SOME(CATSQL_PARAMS_SQLITE),
 	"priority, stream, " P ", created_at, updated_at, finished_at, " \
 	"not_before, lease_owner, lease_expires, idempotency_key, " \
 	"input_tokens, output_tokens, total_tokens, error_status, error_type, " \
-	"error_code, error_message, error_request_id FROM jobs WHERE id = ?1"
+	"error_code, error_message, error_request_id, estimate_lo_usd_micro, " \
+	"estimate_hi_usd_micro, " CATSQL_JOB_COST " FROM jobs j WHERE id = ?1"
 CATSQL_PAIR(catsql_show_job, CATSQL_SHOW_JOB(CATSQL_PARAMS_SQLITE),
     CATSQL_SHOW_JOB(CATSQL_PARAMS_PG));
 #define CATSQL_SHOW_INPUTS "SELECT i.role AS role, i.ordinal AS ordinal, " \
@@ -92,8 +101,9 @@ CATSQL_PAIR(catsql_show_job, CATSQL_SHOW_JOB(CATSQL_PARAMS_SQLITE),
 	"b.id = i.blob_id WHERE i.job_id = ?1 ORDER BY i.role, i.ordinal"
 #define CATSQL_SHOW_ATTEMPTS "SELECT number, daemon_id, started_at, " \
 	"ended_at, http_status, request_id, outcome, error_type, error_code, " \
-	"error_message, input_tokens, output_tokens, total_tokens, usage " \
-	"FROM attempts WHERE job_id = ?1 ORDER BY number"
+	"error_message, input_tokens, output_tokens, total_tokens, usage, " \
+	"model, cost_usd_micro, cost_status, reserve_usd_micro, " \
+	"reserve_tokens FROM attempts WHERE job_id = ?1 ORDER BY number"
 #define CATSQL_SHOW_IMAGES "SELECT i.id AS id, a.number AS attempt, " \
 	"i.kind AS kind, i.idx AS idx, i.partial_index AS partial_index, " \
 	"i.format AS format, i.width AS width, i.height AS height, " \
@@ -120,6 +130,57 @@ CATSQL_PAIR(catsql_show_job, CATSQL_SHOW_JOB(CATSQL_PARAMS_SQLITE),
 	"count(*) FILTER (WHERE finished_at >= ?2), " \
 	"(SELECT count(*) FROM images WHERE kind = 'final'), " \
 	"(SELECT count(*) FROM images WHERE kind = 'partial') FROM jobs"
+/* What the attempts that started in each period cost, per model (ordered
+ * bytewise, no model first), in one pass over the attempts of the three:
+ * columns pN_... for period N (enum period) in [?2N+1, ?2N+2), all of
+ * them in [?7, ?8). An attempt ended without a known cost is "unknown",
+ * counted at its reserve when it has one (the budgets'). */
+#define CATSQL_UNKNOWN "outcome IS NOT NULL AND cost_usd_micro IS NULL"
+#define CATSQL_SUM(X, IN) "CAST(coalesce(sum(" X ") FILTER (WHERE " IN \
+	"), 0) AS bigint)"
+#define CATSQL_SPENT_COLS(P, LO, HI) \
+	"count(*) FILTER (WHERE " CATSQL_IN(LO, HI) ") AS " P "attempts, " \
+	"count(*) FILTER (WHERE " CATSQL_IN(LO, HI) " AND outcome IS NULL) " \
+	"AS " P "running, " \
+	CATSQL_SUM("input_tokens", CATSQL_IN(LO, HI)) " AS " P "input_tokens, " \
+	CATSQL_SUM("output_tokens", CATSQL_IN(LO, HI)) " AS " P \
+	"output_tokens, " \
+	CATSQL_SUM("total_tokens", CATSQL_IN(LO, HI)) " AS " P "total_tokens, " \
+	CATSQL_SUM("cost_usd_micro", CATSQL_IN(LO, HI)) " AS " P \
+	"known_usd_micro, " \
+	"count(*) FILTER (WHERE " CATSQL_IN(LO, HI) " AND " CATSQL_UNKNOWN \
+	") AS " P "unknown, " \
+	CATSQL_SUM("reserve_usd_micro", CATSQL_IN(LO, HI) " AND " \
+	CATSQL_UNKNOWN) " AS " P "unknown_reserved_usd_micro, " \
+	"count(*) FILTER (WHERE " CATSQL_IN(LO, HI) " AND " CATSQL_UNKNOWN \
+	" AND reserve_usd_micro IS NULL) AS " P "unknown_unreserved"
+#define CATSQL_IN(LO, HI) "started_at >= " LO " AND started_at < " HI
+#define CATSQL_SPENT(BYTEWISE) "SELECT model, " \
+	CATSQL_SPENT_COLS("p0_", "?1", "?2") ", " \
+	CATSQL_SPENT_COLS("p1_", "?3", "?4") ", " \
+	CATSQL_SPENT_COLS("p2_", "?5", "?6") " FROM attempts WHERE " \
+	CATSQL_IN("?7", "?8") " GROUP BY model ORDER BY model IS NOT NULL, " \
+	"model" BYTEWISE
+CATSQL_PAIR(catsql_spent, CATSQL_SPENT(""), CATSQL_SPENT(" COLLATE \"C\""));
+/* The finished jobs submit estimated that ran: their estimates and what
+ * their attempts cost (a job with an attempt of unknown cost is
+ * "unknown"). One join, grouped: not two lookups per job. */
+#define CATSQL_ESTIMATES "SELECT count(*), " \
+	"CAST(coalesce(sum(lo), 0) AS bigint), " \
+	"count(*) FILTER (WHERE hi IS NULL), " \
+	"CAST(coalesce(sum(hi), 0) AS bigint), " \
+	"CAST(coalesce(sum(cost), 0) AS bigint), " \
+	"count(*) FILTER (WHERE unknown > 0), " \
+	"count(*) FILTER (WHERE unknown = 0 AND cost < lo), " \
+	"count(*) FILTER (WHERE unknown = 0 AND cost >= lo AND " \
+	"(hi IS NULL OR cost <= hi)), " \
+	"count(*) FILTER (WHERE unknown = 0 AND cost > hi) FROM (SELECT " \
+	"j.estimate_lo_usd_micro AS lo, j.estimate_hi_usd_micro AS hi, " \
+	"coalesce(sum(a.cost_usd_micro), 0) AS cost, count(*) FILTER (WHERE " \
+	"a.cost_usd_micro IS NULL) AS unknown FROM jobs j JOIN attempts a ON " \
+	"a.job_id = j.id WHERE j.estimate_lo_usd_micro IS NOT NULL AND " \
+	"j.state IN ('succeeded','failed','canceled') GROUP BY j.id, " \
+	"j.estimate_lo_usd_micro, j.estimate_hi_usd_micro) t"
 #define CATSQL_PAUSE "SELECT value FROM control WHERE key = 'pause'"
 /* daemons not stopped, or whose heartbeat is at or after ?1 */
 #define CATSQL_DAEMONS "SELECT id, host, pid, started_at, heartbeat_at, " \
@@ -170,7 +231,8 @@ CATSQL_PAIR(catsql_running, CATSQL_RUNNING(CATSQL_JSON_SQLITE),
 
 #define CATSQL_PAGE_COLS(P) "SELECT id, state, attempts, max_attempts, " \
 	P ", created_at, updated_at, finished_at, error_status, " \
-	"error_type, error_code, error_message, error_request_id FROM jobs j "
+	"error_type, error_code, error_message, error_request_id, " \
+	CATSQL_JOB_COST " FROM jobs j "
 /* A word (?2) of the prompt, ASCII case folded; params may be invalid
  * JSON on SQLite. ?3 = 1 when the word has no byte JSON may escape: then
  * SQLite searches the raw text first, which spares parsing most rows. */

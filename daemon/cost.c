@@ -103,10 +103,25 @@ cost_attempt(const struct price_table *t, const char *model,
 	return COST_KNOWN;
 }
 
+enum cost_status
+cost_settle(const struct price_table *t, const char *model,
+    const char *usage_json, int http_status, int sent, int64_t *micro,
+    char *why, size_t whylen)
+{
+	enum cost_status rc;
+
+	rc = cost_attempt(t, model, usage_json, micro, why, whylen);
+	if (rc == COST_NO_USAGE && (http_status >= 400 || !sent))
+		return COST_NOT_BILLED;	/* *micro is 0 */
+	return rc;
+}
+
 const char *
 cost_status_name(enum cost_status s)
 {
 	switch (s) {
+	case COST_NOT_BILLED:
+		return "not_billed";
 	case COST_KNOWN:
 		return "known";
 	case COST_NO_USAGE:

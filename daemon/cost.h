@@ -19,7 +19,9 @@ enum cost_status {
 	COST_KNOWN,		/* *micro is the cost */
 	COST_NO_USAGE,		/* none reported (a cut stream, an error) */
 	COST_NO_PRICE,		/* the model has no price (or no model) */
-	COST_BAD_USAGE		/* usage is not what the API documents */
+	COST_BAD_USAGE,		/* usage is not what the API documents */
+	COST_NOT_BILLED		/* no usage and an HTTP error (or nothing
+				 * sent): *micro is 0 */
 };
 
 /* Reads usage_json, the `usage` object as the SDK (openai 7.55.0,
@@ -46,7 +48,17 @@ int64_t cost_of(const struct price *p, const struct usage_tokens *u);
 enum cost_status cost_attempt(const struct price_table *t, const char *model,
     const char *usage_json, int64_t *micro, char *why, size_t whylen);
 
-/* "known", "no_usage", "no_price", "bad_usage". */
+/* What an attempt that ended cost, by the rule of attempts.cost_status
+ * (schema/README.md): usage reported decides (cost_attempt); without it,
+ * an answer with an HTTP error (http_status >= 400) or a request never
+ * sent (sent 0) is COST_NOT_BILLED at 0, anything else (a cut stream, no
+ * answer) COST_NO_USAGE. */
+enum cost_status cost_settle(const struct price_table *t, const char *model,
+    const char *usage_json, int http_status, int sent, int64_t *micro,
+    char *why, size_t whylen);
+
+/* "known", "no_usage", "no_price", "bad_usage", "not_billed": the
+ * attempts.cost_status values. */
 const char *cost_status_name(enum cost_status s);
 
 #endif

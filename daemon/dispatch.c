@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "cost.h"
 #include "jobspec.h"
 #include "log.h"
 #include "period.h"
@@ -70,7 +71,10 @@ struct run {
 	int64_t ttfb_ms, bytes_in;  /* of the answer, -1/0 if none */
 	int answer_status;          /* HTTP status once upstream answered */
 	char request_id[128];       /* its x-request-id, or "" */
-	struct attempt_result res;  /* strings owned (strdup) */
+	char *model;                /* params.model as sent, NULL if none */
+	int sent;                   /* the request went (or began to go) out */
+	struct usage_tokens tokens; /* the usage's, when it parsed */
+	struct attempt_result res;  /* strings owned (strdup), but model */
 	enum job_next next;
 	int64_t not_before;
 	struct event *retry_ev;     /* finish again, after a refused one */
@@ -232,6 +236,7 @@ run_free(struct run *r)
 		event_free(r->retry_ev);
 	res_free(&r->res);
 	claimed_job_free(r->job);
+	free(r->model);
 	free(r);
 }
 
@@ -259,10 +264,12 @@ log_finish(struct run *r, int rc, const struct sq_req *req)
 	    LOG_LVL_WARN : LOG_LVL_INFO,
 	    "attempt_end job=%lld attempt=%d outcome=%s http=%d images=%d "
 	    "duration_ms=%lld ttfb_ms=%lld bytes_in=%lld request_id=%s "
-	    "error_type=%s error=%s", (long long)r->job->id, r->job->attempt,
+	    "cost_status=%s cost_usd_micro=%lld error_type=%s error=%s",
+	    (long long)r->job->id, r->job->attempt,
 	    res->outcome, res->http_status, r->images,
 	    (long long)(r->t_end - r->t_start), (long long)r->ttfb_ms,
 	    (long long)r->bytes_in, LOG_Q(res->request_id),
+	    LOG_Q(res->cost_status), (long long)res->cost_usd_micro,
 	    LOG_Q(res->error_type), msg);
 	if (rc == STORE_LOST && strcmp(res->outcome, "canceled") != 0)
 		log_info("job_lost job=%lld reason=\"canceled or lease taken\"",
@@ -309,8 +316,7 @@ budget_claim_now(const struct dispatcher *d, int *fail)
 	if (d->cfg.budgets == NULL || d->cfg.budgets->n == 0)
 		return NULL;
 	if ((bc = calloc(1, sizeof(*bc))) == NULL ||
-	    (d->cfg.prices != NULL && prices_copy(&bc->prices,
-	    d->cfg.prices) == -1)) {
+	    prices_copy(&bc->prices, &d->cfg.prices) == -1) {
 		free(bc);
 		log_err("out_of_memory op=budget_claim");
 		*fail = 1;
@@ -374,8 +380,11 @@ finish_done(void *arg, struct sq_req *req)
 	int rc = req->rc;
 
 	log_finish(r, rc, req);
-	if (req->written)
+	if (req->written) {
 		metrics_attempt(d->m, r->res.outcome);
+		metrics_cost(d->m, r->model, r->res.cost_usd_micro,
+		    r->tokens.text_in, r->tokens.image_in, r->tokens.output);
+	}
 	sq_req_free(req);
 	r->pending--;
 	if (rc < 0 && rc != STORE_LOST) {
@@ -463,6 +472,28 @@ maybe_finish(struct run *r)
 	submit_finish(r);
 }
 
+/* What the attempt cost, by the prices in force now that it ends. */
+static void
+run_cost(struct run *r)
+{
+	enum cost_status st;
+	char why[160] = "";
+	int64_t micro;
+
+	st = cost_settle(&r->d->cfg.prices, r->model, r->res.usage_json,
+	    r->res.http_status, r->sent, &micro, why, sizeof(why));
+	if (cost_usage_parse(r->res.usage_json, &r->tokens, why,
+	    sizeof(why)) != COST_KNOWN)
+		memset(&r->tokens, 0, sizeof(r->tokens));
+	r->res.model = r->model;
+	r->res.cost_status = cost_status_name(st);
+	r->res.cost_usd_micro = st == COST_KNOWN || st == COST_NOT_BILLED ?
+	    micro : -1;
+	if (st == COST_BAD_USAGE)
+		log_warn("bad_usage job=%lld attempt=%d error=%s",
+		    (long long)r->job->id, r->job->attempt, LOG_Q(why));
+}
+
 /* Decides the attempt's outcome: the transfer is over (or never began). */
 static void
 run_end(struct run *r, const char *outcome, enum job_next next)
@@ -484,6 +515,7 @@ run_end(struct run *r, const char *outcome, enum job_next next)
 	metrics_observe(&d->m->duration, r->t_end - r->t_start);
 	r->res.outcome = outcome;
 	r->next = next;
+	run_cost(r);
 	maybe_finish(r);
 	kick(d);
 }
@@ -851,8 +883,8 @@ on_done(void *arg, const struct edit_outcome *out)
  * The stream column's 1 (its default) means "when the model can": a
  * dall-e-2 job with it is sent without streaming (schema/README.md). */
 static int
-check_job(struct claimed_job *job, int *expect_finals, char *err,
-    size_t errlen)
+check_job(struct claimed_job *job, int *expect_finals, char **model,
+    char *err, size_t errlen)
 {
 	struct jobspec_input *ins = NULL;
 	json_t *params;
@@ -868,6 +900,9 @@ check_job(struct claimed_job *job, int *expect_finals, char *err,
 		snprintf(err, errlen, "params: not valid JSON: %s", jerr.text);
 		return -1;
 	}
+	if (json_is_string(json_object_get(params, "model")))
+		*model = strdup(json_string_value(json_object_get(params,
+		    "model")));
 	if (job->stream && !jobspec_can_stream(params) &&
 	    !json_is_true(json_object_get(params, "stream")))
 		job->stream = 0;
@@ -925,9 +960,15 @@ start_run(struct dispatcher *d, struct claimed_job *job, uint64_t seq,
 		run_abort(r, "interrupted", NEXT_REQUEUE);
 		return;
 	}
-	if (check_job(job, &r->expect_finals, err, sizeof(err)) == -1 ||
-	    (r->call = edit_call_start(d->ec, &d->cfg.up, job, r->expect_finals,
-	    &run_callbacks, r, err, sizeof(err))) == NULL) {
+	if (check_job(job, &r->expect_finals, &r->model, err,
+	    sizeof(err)) == -1) {
+		fail_invalid(r, err);
+		return;
+	}
+	r->sent = 1; /* from here, whatever upstream heard may be billed */
+	if ((r->call = edit_call_start(d->ec, &d->cfg.up, job,
+	    r->expect_finals, &run_callbacks, r, err, sizeof(err))) == NULL) {
+		r->sent = 0;
 		fail_invalid(r, err);
 		return;
 	}
@@ -1357,10 +1398,10 @@ dispatch_reload(struct dispatcher *d, const struct dispatch_config *cfg)
 	d->cfg.probe_min_ms = cfg->probe_min_ms;
 	d->cfg.probe_max_ms = cfg->probe_max_ms;
 	d->cfg.memory_max = cfg->memory_max;
+	d->cfg.prices = cfg->prices; /* attempts ending from now on */
 	d->cfg.up = cfg->up; /* calls read it: new attempts take it all */
 	d->cfg.up.pool = pool;
 	d->cfg.budgets = cfg->budgets;
-	d->cfg.prices = cfg->prices;
 	budget_recheck(d);
 	resume_paused(d);
 	dispatch_set_concurrency(d, cfg->concurrency);

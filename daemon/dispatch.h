@@ -10,6 +10,7 @@
 
 #include "budget.h"
 #include "metrics.h"
+#include "prices.h"
 #include "retry.h"
 #include "storeq.h"
 #include "upstream.h"
@@ -26,8 +27,9 @@ struct dispatch_config {
 	struct upstream_config up;
 	struct metrics *metrics;   /* counted into (outlives the dispatcher),
 	                            * or NULL */
+	struct price_table prices; /* what an attempt costs when it ends (its
+	                            * rows, like the strings, outlive it) */
 	const struct budget_set *budgets; /* NULL or none: claims hold nothing */
-	const struct price_table *prices; /* the holds' prices, or NULL */
 };
 
 /* Counters for the status line and the log. */

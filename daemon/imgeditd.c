@@ -528,9 +528,9 @@ dispatch_config_from(struct daemon *dm, const struct config *cfg,
 	dc->up.max_event_bytes = (size_t)cfg->max_event_bytes;
 	dc->memory_max = (size_t)cfg->memory_max;
 	dc->metrics = &dm->metrics;
+	dc->prices = cfg->prices;
 	/* dm->cfg's: on SIGHUP fresh takes its place before the next claim */
 	dc->budgets = &dm->cfg.budgets;
-	dc->prices = &dm->cfg.prices;
 }
 
 /* Says, for each setting that changed, whether it is applied now or

@@ -108,6 +108,9 @@ struct attempt_result {
 	const char *error_type, *error_code, *error_message;
 	int64_t input_tokens, output_tokens, total_tokens;
 	const char *usage_json;  /* may be NULL */
+	const char *model;       /* params.model as sent, NULL if none */
+	const char *cost_status; /* attempts.cost_status (cost.h's names) */
+	int64_t cost_usd_micro;  /* what it cost; -1: not known (NULL) */
 };
 
 #endif

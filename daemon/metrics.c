@@ -57,6 +57,41 @@ metrics_attempt(struct metrics *m, const char *outcome)
 		}
 }
 
+/* The slot of model, taken if new; past the table's room, "other". */
+static struct metrics_model *
+model_slot(struct metrics *m, const char *model)
+{
+	char name[METRICS_MODEL_LEN];
+	int i;
+
+	strlcpy_safe(name, model != NULL ? model : "", sizeof(name));
+	for (i = 0; i < m->nmodels; i++)
+		if (strcmp(m->models[i].name, name) == 0)
+			return &m->models[i];
+	if (m->nmodels == METRICS_MODELS - 1) {
+		m->nmodels++;
+		strlcpy_safe(m->models[METRICS_MODELS - 1].name, "other",
+		    METRICS_MODEL_LEN);
+	}
+	if (m->nmodels == METRICS_MODELS)
+		return &m->models[METRICS_MODELS - 1];
+	strlcpy_safe(m->models[m->nmodels].name, name, METRICS_MODEL_LEN);
+	return &m->models[m->nmodels++];
+}
+
+void
+metrics_cost(struct metrics *m, const char *model, int64_t micro,
+    int64_t text_in, int64_t image_in, int64_t output)
+{
+	struct metrics_model *mm = model_slot(m, model);
+
+	if (micro > 0)
+		mm->cost_micro += (uint64_t)micro;
+	mm->tokens[0] += text_in > 0 ? (uint64_t)text_in : 0;
+	mm->tokens[1] += image_in > 0 ? (uint64_t)image_in : 0;
+	mm->tokens[2] += output > 0 ? (uint64_t)output : 0;
+}
+
 void
 metrics_response(struct metrics *m, long status)
 {
@@ -273,6 +308,43 @@ render_queue(struct out *o, const struct metrics *m)
 }
 
 static void
+model_label(struct out *o, const char *name, const struct metrics_model *mm)
+{
+	out_printf(o, "%s{model=\"", name);
+	if (!o->err && metrics_label_append(o->b, mm->name) == -1)
+		o->err = 1;
+}
+
+static void
+render_cost(struct out *o, const struct metrics *m)
+{
+	static const char *const token_kinds[METRICS_TOKEN_KINDS] = {
+		"text_input", "image_input", "output" };
+	const struct metrics_model *mm;
+	int i, k;
+
+	family(o, "imgedit_cost_usd_total", "counter", "What the attempts this "
+	    "daemon ended cost, in USD, by model (those whose cost is known: "
+	    "usage times the price in force when each ended).");
+	for (i = 0; i < m->nmodels; i++) {
+		mm = &m->models[i];
+		model_label(o, "imgedit_cost_usd_total", mm);
+		out_printf(o, "\"} %llu.%06llu\n",
+		    (unsigned long long)(mm->cost_micro / 1000000),
+		    (unsigned long long)(mm->cost_micro % 1000000));
+	}
+	family(o, "imgedit_tokens_total", "counter", "Tokens upstream's usage "
+	    "reported for the attempts this daemon ended, by model and kind.");
+	for (i = 0; i < m->nmodels; i++)
+		for (k = 0; k < METRICS_TOKEN_KINDS; k++) {
+			mm = &m->models[i];
+			model_label(o, "imgedit_tokens_total", mm);
+			out_printf(o, "\",kind=\"%s\"} %llu\n", token_kinds[k],
+			    (unsigned long long)mm->tokens[k]);
+		}
+}
+
+static void
 render_timing(struct out *o, const struct metrics *m, int64_t now)
 {
 	int64_t wait_ms = m->ratelimit_wait_ms;
@@ -325,6 +397,7 @@ metrics_render(const struct metrics *m, int64_t now, struct buf *out)
 	struct out o = { out, 0 };
 
 	render_queue(&o, m);
+	render_cost(&o, m);
 	render_timing(&o, m, now);
 	render_state(&o, m);
 	return o.err ? -1 : 0;

@@ -19,6 +19,13 @@
 /* images.kind: enum image_kind (partial, final). */
 #define METRICS_KINDS 2
 #define METRICS_BUCKETS_MAX 16
+/* Models told apart in the cost and token counters; the rest are summed
+ * as model "other" (a label per model name another program may write
+ * would grow without bound). */
+#define METRICS_MODELS 24
+#define METRICS_MODEL_LEN 80
+/* Token kinds of a usage: text in, image in, output. */
+#define METRICS_TOKEN_KINDS 3
 #define METRICS_REASON_MAX 320
 
 extern const char *const metrics_job_states[METRICS_STATES];
@@ -32,6 +39,13 @@ struct metrics_hist {
 	uint64_t counts[METRICS_BUCKETS_MAX + 1];
 	uint64_t count;
 	int64_t sum_ms;
+};
+
+/* What the attempts of one model cost, and their usage's tokens. */
+struct metrics_model {
+	char name[METRICS_MODEL_LEN];  /* "" for jobs sent without a model */
+	uint64_t cost_micro;           /* known costs, micro-dollars */
+	uint64_t tokens[METRICS_TOKEN_KINDS];
 };
 
 /*
@@ -48,6 +62,8 @@ struct metrics {
 	uint64_t image_bytes[METRICS_KINDS];
 	struct metrics_hist ttfb;             /* request to first byte */
 	struct metrics_hist duration;         /* claim to outcome */
+	struct metrics_model models[METRICS_MODELS]; /* the last: "other" */
+	int nmodels;                          /* slots in use */
 	uint64_t ratelimit_waits;             /* starts the limiter held back */
 	int64_t ratelimit_wait_ms;            /* ... for this long, closed ones */
 	int64_t ratelimit_since;              /* mono ms of the open one, or 0 */
@@ -73,6 +89,10 @@ void metrics_init(struct metrics *m);
 /* One attempt's end, committed: outcome is an attempts.outcome value
  * (others are ignored). */
 void metrics_attempt(struct metrics *m, const char *outcome);
+/* One attempt's end, committed: its model (NULL: none), its cost in
+ * micro-dollars (-1: not known, not counted) and its usage's tokens. */
+void metrics_cost(struct metrics *m, const char *model, int64_t micro,
+    int64_t text_in, int64_t image_in, int64_t output);
 /* Upstream answered with this HTTP status. */
 void metrics_response(struct metrics *m, long status);
 /* One image row committed: kind is enum image_kind. */

@@ -246,6 +246,19 @@ prices_usd(int64_t micro, char *buf, size_t n)
 }
 
 void
+prices_cost_text(int64_t micro, int lower_bound, char *buf, size_t n)
+{
+	char usd[24];
+
+	if (lower_bound && micro == 0) {
+		snprintf(buf, n, "?");
+		return;
+	}
+	prices_usd(micro, usd, sizeof(usd));
+	snprintf(buf, n, "%s$%s", lower_bound ? "\xe2\x89\xa5" : "", usd);
+}
+
+void
 prices_format(const struct price_table *t, char *buf, size_t n)
 {
 	char r[5][24];

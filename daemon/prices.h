@@ -70,4 +70,9 @@ void prices_format(const struct price_table *t, char *buf, size_t n);
  * into buf of at least 24 bytes. */
 void prices_usd(int64_t micro, char *buf, size_t n);
 
+/* A cost for people: "$0.21072"; with lower_bound (some of it is not
+ * known), "\u2265$0.21072", or "?" when nothing of it is known (micro 0).
+ * buf of at least 32 bytes. */
+void prices_cost_text(int64_t micro, int lower_bound, char *buf, size_t n);
+
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pgstore.h"
+#include "storesql.h"
 
 #define CLAIM_STMT "imgedit_claim"
 #define CLAIM_HELD_STMT "imgedit_claim_held"
@@ -405,7 +406,8 @@ static const char image_sql[] =
 /* $1 job, $2 attempt, $3 daemon, $4 next state, $5 not_before,
  * $6 uncount (0/1), $7 the job takes the error (bool), $8 http status,
  * $9 error type, $10 code, $11 message, $12 request id, $13..$15 tokens
- * in, out, total, $16 outcome, $17 usage. The job row is locked (moved)
+ * in, out, total, $16 outcome, $17 usage, $18 model, $19 cost (NULL: not
+ * known), $20 cost status. The job row is locked (moved)
  * before the attempt's (closed), as in the lease round. Answers (moved,
  * closed). */
 static const char finish_sql[] =
@@ -433,7 +435,8 @@ static const char finish_sql[] =
     " error_type = $9::text, error_code = $10::text,"
     " error_message = $11::text, input_tokens = $13::bigint,"
     " output_tokens = $14::bigint, total_tokens = $15::bigint,"
-    " usage = $17::jsonb FROM t WHERE id = $2::bigint AND outcome IS NULL"
+    " usage = $17::jsonb, " STORESQL_COST_SET("$18::text", "$19::bigint",
+    "$20::text") " FROM t WHERE id = $2::bigint AND outcome IS NULL"
     " AND (SELECT count(*) FROM moved) >= 0 RETURNING 1)"
     " SELECT (SELECT count(*) FROM moved)::int,"
     " (SELECT count(*) FROM closed)::int";
@@ -461,7 +464,7 @@ static const char leases_sql[] =
     " RETURNING j.id),"
     " closed AS (UPDATE attempts SET outcome = 'interrupted',"
     " ended_at = $2::bigint, error_message = 'daemon lost its lease"
-    " (crashed or stopped)' WHERE outcome IS NULL"
+    " (crashed or stopped)', " STORESQL_LOST_COST " WHERE outcome IS NULL"
     " AND job_id IN (SELECT id FROM requeued) RETURNING 1)"
     " SELECT (SELECT count(*) FROM renewed)::int, r.id"
     " FROM (SELECT count(*) FROM closed) c LEFT JOIN requeued r ON true"
@@ -516,7 +519,7 @@ pgstore_prepare(struct pgconn *c)
 	return 0;
 }
 
-#define NPARAMS 17
+#define NPARAMS 20
 
 /* A request's parameters and completion: everything pgconn must find
  * until done runs. Text values are copied in; a binary one is not. */
@@ -807,6 +810,12 @@ pgstore_finish(struct pgconn *c, const char *daemon_id, int64_t job_id,
 	add_int(r, res->total_tokens);
 	add_text(r, res->outcome);
 	add_text(r, res->usage_json);
+	add_text(r, res->model);
+	if (res->cost_status != NULL && res->cost_usd_micro >= 0)
+		add_int(r, res->cost_usd_micro);
+	else
+		add_text(r, NULL);
+	add_text(r, res->cost_status);
 	return send_req(c, FINISH_STMT, r, 1, finish_done);
 }
 

@@ -14,6 +14,7 @@
 
 #include "budget.h"
 #include "budgetsql.h"
+#include "storesql.h"
 #include "util.h"
 
 extern const char *const imgedit_migrations[];
@@ -1092,7 +1093,8 @@ requeue_expired(struct store *st, int64_t now, int *count)
 	    "a.outcome IS NULL AND a.http_status IS NULL)";
 	static const char close_attempts[] = "UPDATE attempts SET "
 	    "outcome = 'interrupted', ended_at = ?1, error_message = "
-	    "'daemon lost its lease (crashed or stopped)' WHERE outcome IS NULL "
+	    "'daemon lost its lease (crashed or stopped)', " STORESQL_LOST_COST
+	    " WHERE outcome IS NULL "
 	    "AND job_id IN (SELECT id FROM jobs WHERE state = 'running' "
 	    "AND lease_expires < ?1)";
 	static const char requeue[] = "UPDATE jobs SET state = 'queued', "
@@ -1315,12 +1317,13 @@ close_attempt(struct store *st, int64_t attempt_id,
     const struct attempt_result *r)
 {
 	/* status and request id may be known already (store_attempt_answered) */
-	static const char sql[] = "UPDATE attempts SET ended_at = ?, "
-	    "http_status = coalesce(?, http_status), "
-	    "request_id = coalesce(?, request_id), outcome = ?, error_type = ?, "
-	    "error_code = ?, error_message = ?, input_tokens = ?, "
-	    "output_tokens = ?, total_tokens = ?, usage = ? WHERE id = ? "
-	    "AND outcome IS NULL";
+	static const char sql[] = "UPDATE attempts SET ended_at = ?1, "
+	    "http_status = coalesce(?2, http_status), "
+	    "request_id = coalesce(?3, request_id), outcome = ?4, "
+	    "error_type = ?5, error_code = ?6, error_message = ?7, "
+	    "input_tokens = ?8, output_tokens = ?9, total_tokens = ?10, "
+	    "usage = ?11, " STORESQL_COST_SET("?13", "?14", "?15")
+	    " WHERE id = ?12 AND outcome IS NULL";
 	sqlite3_stmt *s;
 
 	if ((s = prep(st, sql)) == NULL)
@@ -1338,6 +1341,10 @@ close_attempt(struct store *st, int64_t attempt_id,
 	sqlite3_bind_int64(s, 10, r->total_tokens);
 	bind_text_or_null(s, 11, r->usage_json);
 	sqlite3_bind_int64(s, 12, attempt_id);
+	bind_text_or_null(s, 13, r->model);
+	if (r->cost_status != NULL && r->cost_usd_micro >= 0)
+		sqlite3_bind_int64(s, 14, r->cost_usd_micro);
+	bind_text_or_null(s, 15, r->cost_status);
 	return step_done(s);
 }
 

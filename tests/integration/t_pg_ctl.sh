@@ -48,7 +48,7 @@ def norm(text):
     out = as_json(text)
     if out is None:
         out = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", "TIME", text)
-        out = re.sub(r"(?m)^(\d+ +\S+ +\S+ +\S+ +\d+) +\d+[smhd] ", r"\1 AGE ", out)
+        out = re.sub(r"(?m)^(\d+ +\S+ +\S+ +\S+ +\d+ +\S+) +\d+[smhd] ", r"\1 AGE ", out)
         out = re.sub(r"(?m)^database  DB \(schema (\d+), .*\)$", r"database  DB (schema \1, SIZES)", out)
     return out
 for path in paths:

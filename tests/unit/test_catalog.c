@@ -84,7 +84,7 @@ static int64_t
 submit(struct side *sd, const char *prompt, const char *key, int64_t blob)
 {
 	struct catalog_input in = { INPUT_IMAGE, 0, "a.png", "image/png", blob };
-	struct catalog_job job = { NULL, 1, 3, 2, 0, key };
+	struct catalog_job job = { NULL, 1, 3, 2, 0, key, 0, 0, 0 };
 	json_t *p = json_pack("{s:s,s:s,s:i}", "prompt", prompt, "model", MODEL,
 	    "n", 2);
 	char *params = json_dumps(p, JSON_COMPACT);

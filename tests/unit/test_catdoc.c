@@ -154,6 +154,66 @@ test_small(void)
 	json_decref(t);
 }
 
+/* A period of spending: each model's cost is its known costs plus the
+ * reserves of its attempts of unknown cost; "all" sums the models; a
+ * model without attempts in the period is left out. */
+static void
+test_spent(void)
+{
+	json_t *rows = json_pack("[{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+	    "s:I},{s:n,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}]",
+	    "model", "gpt-image-2", "p1_attempts", 3, "p1_running", 1,
+	    "p1_input_tokens", 100, "p1_output_tokens", 1000,
+	    "p1_total_tokens", 1100, "p1_known_usd_micro", 21072,
+	    "p1_unknown", 2, "p1_unknown_reserved_usd_micro", 500,
+	    "p1_unknown_unreserved", 1, "p0_attempts", 0,
+	    "model", "p1_attempts", 1, "p1_running", 0, "p1_input_tokens", 5,
+	    "p1_output_tokens", 7, "p1_total_tokens", 12,
+	    "p1_known_usd_micro", 3, "p1_unknown", 0,
+	    "p1_unknown_reserved_usd_micro", 0, "p1_unknown_unreserved", 0,
+	    "p0_attempts", 1);
+	json_t *p = catdoc_spent(1000, 2000, rows, "p1_"), *all, *m;
+	int64_t v[9] = { 4, 100, 1, 50, 120, 1, 1, 1, 1 };
+
+	CHECK(p != NULL);
+	CHECK_INT(json_integer_value(json_object_get(p, "start")), 1000);
+	CHECK_INT(json_integer_value(json_object_get(p, "end")), 2000);
+	m = json_array_get(json_object_get(p, "models"), 0);
+	CHECK_STR(json_string_value(json_object_get(m, "model")), "gpt-image-2");
+	CHECK_INT(json_integer_value(json_object_get(m, "cost_usd_micro")),
+	    21572);
+	CHECK_INT(json_integer_value(json_object_get(m, "running")), 1);
+	all = json_object_get(p, "all");
+	CHECK_INT(json_integer_value(json_object_get(all, "cost_usd_micro")),
+	    21575);
+	CHECK_INT(json_integer_value(json_object_get(all, "attempts")), 4);
+	CHECK_INT(json_integer_value(json_object_get(all, "total_tokens")),
+	    1112);
+	CHECK_INT(json_integer_value(json_object_get(all,
+	    "unknown_unreserved")), 1);
+	json_decref(p);
+	/* the other period: only the model with attempts in it */
+	p = catdoc_spent(0, 1000, rows, "p0_");
+	CHECK_INT(json_array_size(json_object_get(p, "models")), 1);
+	CHECK(json_is_null(json_object_get(json_array_get(json_object_get(p,
+	    "models"), 0), "model")));
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(p, "all"),
+	    "attempts")), 1);
+	json_decref(p);
+	json_decref(rows);
+	/* a job without an upper bound: no upper bound in all */
+	p = catdoc_estimates(v);
+	CHECK(json_is_null(json_object_get(p, "estimate_hi_usd_micro")));
+	CHECK_INT(json_integer_value(json_object_get(p, "actual_usd_micro")),
+	    120);
+	json_decref(p);
+	v[2] = 0;
+	p = catdoc_estimates(v);
+	CHECK_INT(json_integer_value(json_object_get(p,
+	    "estimate_hi_usd_micro")), 50);
+	json_decref(p);
+}
+
 int
 main(void)
 {
@@ -162,5 +222,6 @@ main(void)
 	test_attempt_and_page();
 	test_status_parts();
 	test_small();
+	test_spent();
 	return tu_finish("test_catdoc");
 }

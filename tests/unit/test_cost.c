@@ -227,6 +227,53 @@ test_fake_shape(void)
 	CHECK_INT(u.output, 1000);
 }
 
+/* The rule at an attempt's end: usage decides; without it, an HTTP error
+ * (or nothing sent) is not billed, anything else is not known. */
+static void
+test_settle(void)
+{
+	static const struct {
+		const char *model;
+		long long t, i, o;	/* usage; t < 0: the text below */
+		const char *text;
+		int http, sent;
+		enum cost_status want;
+		long long micro;	/* -1: not looked at */
+	} cases[] = {
+		/* 50 x 5 + 1536 x 8 + 7024 x 30 */
+		{ "gpt-image-2", 50, 1536, 7024, NULL, 200, 1, COST_KNOWN, 223258 },
+		/* usage wins over an error status: billed is billed */
+		{ "gpt-image-2", 1, 0, 0, NULL, 500, 1, COST_KNOWN, 5 },
+		{ "gpt-image-2", -1, 0, 0, NULL, 500, 1, COST_NOT_BILLED, 0 },
+		{ "gpt-image-2", -1, 0, 0, "null", 400, 1, COST_NOT_BILLED, 0 },
+		{ "no-such-model", -1, 0, 0, NULL, 429, 1, COST_NOT_BILLED, 0 },
+		/* a cut stream, no answer: not known */
+		{ "gpt-image-2", -1, 0, 0, NULL, 200, 1, COST_NO_USAGE, -1 },
+		{ "gpt-image-2", -1, 0, 0, "", 0, 1, COST_NO_USAGE, -1 },
+		{ "gpt-image-2", -1, 0, 0, NULL, 399, 1, COST_NO_USAGE, -1 },
+		/* never sent: nothing billed */
+		{ "gpt-image-2", -1, 0, 0, NULL, 0, 0, COST_NOT_BILLED, 0 },
+		{ NULL, 1, 2, 3, NULL, 200, 1, COST_NO_PRICE, -1 },
+		{ "gpt-image-2", -1, 0, 0, "{\"input_tokens\":1}", 200, 1,
+		    COST_BAD_USAGE, -1 },
+	};
+	struct price_table t = { 0 };
+	char why[128];
+	int64_t m;
+	size_t k;
+
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		m = -1;
+		CHECK_INT(cost_settle(&t, cases[k].model, cases[k].t >= 0 ?
+		    USAGE(cases[k].t, cases[k].i, cases[k].o) : cases[k].text,
+		    cases[k].http, cases[k].sent, &m, why, sizeof(why)),
+		    cases[k].want);
+		if (cases[k].micro >= 0)
+			CHECK_INT(m, cases[k].micro);
+	}
+	CHECK_STR(cost_status_name(COST_NOT_BILLED), "not_billed");
+}
+
 int
 main(void)
 {
@@ -236,5 +283,6 @@ main(void)
 	test_no_usage();
 	test_bad_usage();
 	test_fake_shape();
+	test_settle();
 	return tu_finish("test_cost");
 }

@@ -227,11 +227,55 @@ test_escaping(void)
 	buf_free(&b);
 }
 
+/* Cost and tokens per model: known costs summed exactly in dollars, an
+ * unknown one not counted, hostile names escaped, models past the table's
+ * room summed as "other". */
+static void
+test_cost(void)
+{
+	struct metrics m;
+	char name[32], want[96], *t;
+	int i;
+
+	metrics_init(&m);
+	metrics_cost(&m, "gpt-image-2", 21072, 50, 1536, 7024);
+	metrics_cost(&m, "gpt-image-2", 1000001, 1, 2, 3);
+	metrics_cost(&m, "gpt-image-2", -1, 0, 0, 0);
+	metrics_cost(&m, "odd\"\n", 0, 0, 0, 10);
+	metrics_cost(&m, NULL, -1, 5, 0, 0);
+	t = render(&m, 0);
+	check_structure(t);
+	HAS_LINE(t, "imgedit_cost_usd_total{model=\"gpt-image-2\"} 1.021073");
+	HAS_LINE(t, "imgedit_tokens_total{model=\"gpt-image-2\",kind="
+	    "\"text_input\"} 51");
+	HAS_LINE(t, "imgedit_tokens_total{model=\"gpt-image-2\",kind="
+	    "\"image_input\"} 1538");
+	HAS_LINE(t, "imgedit_tokens_total{model=\"gpt-image-2\",kind="
+	    "\"output\"} 7027");
+	HAS_LINE(t, "imgedit_cost_usd_total{model=\"odd\\\"\\n\"} 0.000000");
+	HAS_LINE(t, "imgedit_tokens_total{model=\"\",kind=\"text_input\"} 5");
+	free(t);
+	for (i = 0; i < METRICS_MODELS + 5; i++) {
+		snprintf(name, sizeof(name), "m%d", i);
+		metrics_cost(&m, name, 1, 0, 0, 0);
+	}
+	CHECK_INT(m.nmodels, METRICS_MODELS);
+	t = render(&m, 0);
+	check_structure(t);
+	/* 3 slots taken above, 20 more names, the last 9 are "other" */
+	HAS_LINE(t, "imgedit_cost_usd_total{model=\"m19\"} 0.000001");
+	CHECK(strstr(t, "model=\"m20\"") == NULL);
+	snprintf(want, sizeof(want), "imgedit_cost_usd_total{model=\"other\"} "
+	    "0.%06d", METRICS_MODELS + 5 - (METRICS_MODELS - 1 - 3));
+	HAS_LINE(t, want);
+	free(t);
+}
 
 int
 main(void)
 {
 	test_empty();
+	test_cost();
 	test_counts();
 	test_ratelimit();
 	test_escaping();

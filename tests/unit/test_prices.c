@@ -224,6 +224,22 @@ test_config(void)
 	CHECK_INT(cfg.prices.n, 0);
 }
 
+/* A cost for people: exact, a lower bound, or not known at all. */
+static void
+test_cost_text(void)
+{
+	char b[32];
+
+	prices_cost_text(210720, 0, b, sizeof(b));
+	CHECK_STR(b, "$0.21072");
+	prices_cost_text(0, 0, b, sizeof(b));
+	CHECK_STR(b, "$0");
+	prices_cost_text(1000001, 1, b, sizeof(b));
+	CHECK_STR(b, "\xe2\x89\xa5$1.000001");
+	prices_cost_text(0, 1, b, sizeof(b));
+	CHECK_STR(b, "?");
+}
+
 int
 main(void)
 {
@@ -231,6 +247,7 @@ main(void)
 	test_parse();
 	test_overrides();
 	test_usd();
+	test_cost_text();
 	test_config();
 	return tu_finish("test_prices");
 }
