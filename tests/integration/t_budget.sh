@@ -136,5 +136,27 @@ sed -i "s/^budget-daily-tokens = .*/budget-daily-tokens = 1000/" "$IMGEDIT_CONFI
 "$IMGEDITCTL" status >st3.txt
 grep -q "^budget    daily-tokens (all models): $DAY tokens of 1000 tokens spent or held, 0 tokens left until .*; $((DAY - 1000)) tokens over: transfers in flight ended past it" st3.txt ||
 	fail "status past the budget: $(cat st3.txt)"
+
+# a dollar budget for the model: what the day's attempts cost (as stored
+# when they ended) plus one job's hold fits exactly; a micro-dollar less
+# does not
+HOLD_USD=$(python3 -c 'import json; print(json.load(open("one.json"))["cost_micro_usd"]["high"])')
+SPENT_USD=$(sql "SELECT sum(cost_usd_micro) FROM attempts WHERE id > (SELECT min(id) + 3 FROM attempts) AND cost_status = 'known'")
+assert_eq "$(sql "SELECT count(*) FROM attempts WHERE id > (SELECT min(id) + 3 FROM attempts) AND cost_status = 'known'")" 6 "today's attempts with a known cost"
+usd() { python3 -c "import sys; m = int(sys.argv[1]); print('%d.%06d' % (m // 1000000, m % 1000000))" "$1"; }
+sed -i "/^budget-/d" "$IMGEDIT_CONFIG"
+echo "budget-daily-usd = gpt-image-2 $(usd $((SPENT_USD + HOLD_USD - 1)))" >>"$IMGEDIT_CONFIG"
+"$IMGEDITCTL" submit -p "budget job 11" "${ARGS[@]}" big.png >/dev/null
+kill -HUP "$DAEMON_PID"
+deadline=$((SECONDS + 10))
+until sql "SELECT coalesce(pause_reason, '') FROM daemons WHERE stopped_at IS NULL" | grep -q "^budget: daily USD $(usd "$SPENT_USD" | sed 's/0*$//; s/\.$//') of .* (gpt-image-2)"; do
+	[ $SECONDS -lt $deadline ] || fail "no dollar budget pause: $(sql "SELECT pause_reason FROM daemons WHERE stopped_at IS NULL")"
+	sleep 0.1
+done
+assert_eq "$(attempts)" 10 "attempts under a dollar budget a micro-dollar short"
+sed -i "s/^budget-daily-usd = .*/budget-daily-usd = gpt-image-2 $(usd $((SPENT_USD + HOLD_USD)))/" "$IMGEDIT_CONFIG"
+kill -HUP "$DAEMON_PID"
+wait_jobs_done 15
+assert_eq "$(attempts)" 11 "attempts once the dollars fit exactly"
 stop_daemon
-pass "4 jobs, the day's turn, 4 more, SIGHUP, the last 2; each held $HOLD tokens"
+pass "4 jobs, the day's turn, 4 more, SIGHUP, the last 2; each held $HOLD tokens; a dollar budget to the micro-dollar"
