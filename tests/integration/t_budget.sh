@@ -146,8 +146,13 @@ assert_eq "$(sql "SELECT count(*) FROM attempts WHERE id > (SELECT min(id) + 3 F
 usd() { python3 -c "import sys; m = int(sys.argv[1]); print('%d.%06d' % (m // 1000000, m % 1000000))" "$1"; }
 sed -i "/^budget-/d" "$IMGEDIT_CONFIG"
 echo "budget-daily-usd = gpt-image-2 $(usd $((SPENT_USD + HOLD_USD - 1)))" >>"$IMGEDIT_CONFIG"
-"$IMGEDITCTL" submit -p "budget job 11" "${ARGS[@]}" big.png >/dev/null
 kill -HUP "$DAEMON_PID"
+deadline=$((SECONDS + 10))
+until grep -q 'setting key=budget-daily-usd .* action=applied' "$DAEMON_LOG"; do
+	[ $SECONDS -lt $deadline ] || fail "the dollar budget was not applied"
+	sleep 0.1
+done
+"$IMGEDITCTL" submit -p "budget job 11" "${ARGS[@]}" big.png >/dev/null
 deadline=$((SECONDS + 10))
 until sql "SELECT coalesce(pause_reason, '') FROM daemons WHERE stopped_at IS NULL" | grep -q "^budget: daily USD $(usd "$SPENT_USD" | sed 's/0*$//; s/\.$//') of .* (gpt-image-2)"; do
 	[ $SECONDS -lt $deadline ] || fail "no dollar budget pause: $(sql "SELECT pause_reason FROM daemons WHERE stopped_at IS NULL")"
