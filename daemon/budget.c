@@ -301,8 +301,11 @@ budget_need_of(const struct price_table *t, const char *params_json,
 	j.n = jobspec_n(params);
 	j.size = json_string_value(json_object_get(params, "size"));
 	j.quality = json_string_value(json_object_get(params, "quality"));
-	unbounded = j.quality != NULL && (strcmp(j.quality, "xhigh") == 0 ||
-	    strcmp(j.quality, "max") == 0);
+	/* xhigh, max and any quality no table knows (a model the daemon
+	 * does not check sends it as is): twice high, never nothing */
+	unbounded = j.quality != NULL && strcmp(j.quality, "low") != 0 &&
+	    strcmp(j.quality, "medium") != 0 && strcmp(j.quality, "high") != 0 &&
+	    strcmp(j.quality, "auto") != 0;
 	if (unbounded)
 		j.quality = "high";
 	if (stream)

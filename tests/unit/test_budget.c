@@ -165,6 +165,12 @@ test_need(void)
 	    "\"quality\":\"high\",\"prompt\":\"\"}", 0, 0, 0, &need);
 	CHECK_INT(need.tokens, 32 + estimate_output_tokens("high", 3840,
 	    2160));
+	/* a quality no table knows, on a model the daemon does not check
+	 * (it is sent as is): held as xhigh, never as nothing */
+	budget_need_of(NULL, "{\"model\":\"local-diffusion\",\"size\":"
+	    "\"1536x1024\",\"quality\":\"ultra\",\"prompt\":\"\"}", 0, 0, 0,
+	    &need);
+	CHECK_INT(need.tokens, 32 + 2 * high_out);
 	/* not an object: refused without a request, holds nothing */
 	budget_need_of(NULL, "not json", 0, 0, 0, &need);
 	CHECK_INT(need.tokens, 0);
