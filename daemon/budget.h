@@ -88,7 +88,7 @@ int budget_applies(const struct budget_limit *l, const char *model);
 
 /* What a job holds against the budgets while it runs: its estimate's high
  * end (estimate.h). Where the estimate has no bound, chosen here:
- *  - quality xhigh or max: twice high's output tokens;
+ *  - quality xhigh, max or one no table knows: twice high's output tokens;
  *  - a model with no token table (none, retired, unknown): the tokens of
  *    gpt-image-2's table; its price if one is known, else usd = -1;
  *  - a size the table cannot read: the largest size, 3840x2160;
