@@ -485,6 +485,13 @@ run_cost(struct run *r)
 	if (cost_usage_parse(r->res.usage_json, &r->tokens, why,
 	    sizeof(why)) != COST_KNOWN)
 		memset(&r->tokens, 0, sizeof(r->tokens));
+	/* the counts stored are the checked ones (0: not known, the budgets
+	 * count the hold): upstream's own total_tokens, or counts beside a
+	 * usage that does not add up, would reach the token budgets and
+	 * status unchecked. usage itself is stored as sent. */
+	r->res.input_tokens = r->tokens.text_in + r->tokens.image_in;
+	r->res.output_tokens = r->tokens.output;
+	r->res.total_tokens = r->res.input_tokens + r->res.output_tokens;
 	r->res.model = r->model;
 	r->res.cost_status = cost_status_name(st);
 	r->res.cost_usd_micro = st == COST_KNOWN || st == COST_NOT_BILLED ?

@@ -361,7 +361,7 @@ get_params(struct reqctx *ctx, const struct form *form, struct params *p)
 }
 
 static json_t *
-usage_json(const struct params *p)
+usage_json(const struct params *p, const struct fault *f)
 {
 	json_int_t	 text = 50, image = 10 * p->nimages, out = 1000 * p->n;
 
@@ -373,7 +373,8 @@ usage_json(const struct params *p)
 	}
 
 	return json_pack("{s:I,s:I,s:I,s:{s:I,s:I}}",
-	    "total_tokens", text + image + out, "input_tokens", text + image,
+	    "total_tokens", f->usage_total_set ? (json_int_t)f->usage_total :
+	    text + image + out, "input_tokens", text + image,
 	    "output_tokens", out, "input_tokens_details",
 	    "text_tokens", text, "image_tokens", image);
 }
@@ -584,7 +585,7 @@ build_stream(struct reqctx *ctx, const struct params *p, const struct fault *f)
 		add_data_line(ctx, &fr, "this is not json", 1);
 	for (i = 0; i < nf; i++) {
 		ev = event_json("image_edit.completed", p);
-		json_object_set_new(ev, "usage", usage_json(p));
+		json_object_set_new(ev, "usage", usage_json(p, f));
 		add_event(ctx, &fr, "image_edit.completed", ev, np + i);
 	}
 	if (f->trailing_event)
@@ -665,7 +666,7 @@ build_json(struct reqctx *ctx, const struct params *p, const struct fault *f)
 		json_array_append_new(data, url ? url_item(ctx, f, i) :
 		    json_pack("{s:s}", "b64_json", B64_MARK));
 	body = json_pack("{s:I,s:o,s:o}", "created", (json_int_t)time(NULL),
-	    "data", data, "usage", usage_json(p));
+	    "data", data, "usage", usage_json(p, f));
 	if (body == NULL || (text = json_dumps(body, JSON_COMPACT)) == NULL)
 		abort();
 	json_decref(body);

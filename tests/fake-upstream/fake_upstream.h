@@ -111,6 +111,8 @@ struct fault {
 	int		 garbage;
 	int		 hang;
 	long		 finals;	/* completed events or data items, -1 = n */
+	int		 usage_total_set; /* usage.total_tokens is usage_total */
+	long		 usage_total;
 	int		 trailing_event, trailing_garbage, trailing_error;
 	int		 unknown_event;
 	long		 slow_bytes;	/* 0 = not slow */

@@ -275,6 +275,11 @@ parse_option(struct fault *f, char *k, const char *v)
 		return num(v, 0, 1000, &f->cut_after);
 	if (strcmp(k, "finals") == 0)
 		return num(v, 0, 10, &f->finals);
+	if (strcmp(k, "usage-total") == 0) {
+		f->usage_total_set = 1;
+		return num(v, -4000000000000000000L, 4000000000000000000L,
+		    &f->usage_total);
+	}
 	if (strcmp(k, "delay") == 0)
 		return num(v, 0, 3600000, &f->delay_ms);
 	if (strcmp(k, "slow") == 0)
