@@ -194,6 +194,16 @@ budget_format(const struct budget_set *s, char *buf, size_t n)
 
 /* ---- what the periods hold ---- */
 
+/* a + b for sums of rows another program may have written: a negative
+ * amount adds nothing, a sum past INT64_MAX stays there. a >= 0. */
+static int64_t
+add_spent(int64_t a, int64_t b)
+{
+	if (b <= 0)
+		return a;
+	return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
 int
 budget_sums_add(struct budget_sums *s, const char *model, int64_t day_usd,
     int64_t day_tokens, int64_t month_usd)
@@ -219,9 +229,9 @@ budget_sums_add(struct budget_sums *s, const char *model, int64_t day_usd,
 		memset(row, 0, sizeof(*row));
 		memcpy(row->model, name, sizeof(name));
 	}
-	row->day_usd += day_usd;
-	row->day_tokens += day_tokens;
-	row->month_usd += month_usd;
+	row->day_usd = add_spent(row->day_usd, day_usd);
+	row->day_tokens = add_spent(row->day_tokens, day_tokens);
+	row->month_usd = add_spent(row->month_usd, month_usd);
 	return 0;
 }
 
@@ -262,8 +272,9 @@ budget_spent_under(const struct budget_limit *l, const struct budget_sums *s)
 		r = &s->rows[i];
 		if (!budget_applies(l, r->model))
 			continue;
-		sum += l->kind == BUDGET_DAILY_USD ? r->day_usd :
-		    l->kind == BUDGET_MONTHLY_USD ? r->month_usd : r->day_tokens;
+		sum = add_spent(sum, l->kind == BUDGET_DAILY_USD ? r->day_usd :
+		    l->kind == BUDGET_MONTHLY_USD ? r->month_usd :
+		    r->day_tokens);
 	}
 	return sum;
 }

@@ -73,7 +73,8 @@ struct budget_sums {
 };
 
 /* Adds the amounts to model's row (model NULL: none; a name longer than
- * 64 bytes is cut). Returns 0 or -1 (no memory). */
+ * 64 bytes is cut). A negative amount adds nothing; sums stop at
+ * INT64_MAX. Returns 0 or -1 (no memory). */
 int budget_sums_add(struct budget_sums *s, const char *model,
     int64_t day_usd, int64_t day_tokens, int64_t month_usd);
 void budget_sums_free(struct budget_sums *s);

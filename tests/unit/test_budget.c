@@ -280,6 +280,44 @@ test_check(void)
 	CHECK_INT(s.n, 0);
 }
 
+/* Sums from rows another program wrote: huge ones stop at INT64_MAX, not
+ * past it into the negative; a negative one is 0, it gives nothing back. */
+static void
+test_hostile_sums(void)
+{
+	struct budget_set b;
+	struct budget_limit l;
+	struct budget_sums s;
+	struct budget_need need;
+	struct budget_verdict v;
+	char err[64];
+
+	memset(&b, 0, sizeof(b));
+	memset(&s, 0, sizeof(s));
+	memset(&need, 0, sizeof(need));
+	need.tokens = 1000;
+	budget_parse(BUDGET_DAILY_TOKENS, "5000", &l, err, sizeof(err));
+	budget_set_add(&b, &l);
+
+	budget_sums_add(&s, "a", 0, 4500, 0);
+	budget_sums_add(&s, "b", 0, -1000000000000LL, 0);
+	CHECK_INT(budget_spent_under(&b.rows[0], &s), 4500);
+	budget_check(&b, &s, &need, &v);
+	CHECK(v.crossed);
+
+	budget_sums_add(&s, "c", INT64_MAX - 1, INT64_MAX - 1, INT64_MAX);
+	budget_sums_add(&s, "d", INT64_MAX, INT64_MAX, INT64_MAX);
+	budget_sums_add(&s, "d", INT64_MAX, INT64_MAX, INT64_MAX);
+	CHECK(budget_spent_under(&b.rows[0], &s) == INT64_MAX);
+	budget_check(&b, &s, &need, &v);
+	CHECK(v.crossed);
+	CHECK(v.spent == INT64_MAX);
+	need.tokens = 0;
+	budget_check(&b, &s, &need, &v);
+	CHECK(v.crossed);
+	budget_sums_free(&s);
+}
+
 static void
 test_applies(void)
 {
@@ -307,6 +345,7 @@ main(void)
 	test_set();
 	test_need();
 	test_check();
+	test_hostile_sums();
 	test_applies();
 	return tu_finish("test_budget");
 }
