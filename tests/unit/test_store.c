@@ -625,6 +625,27 @@ test_budget_claim(struct store *st)
 	CHECK(!v.crossed);
 	CHECK_INT(job != NULL ? job->id : 0, 902);
 	claimed_job_free(job);
+	/* sums another program's rows overflow: the claim fails whole,
+	 * nothing leased, no attempt, the job queued, and the next claim
+	 * (the rows gone) goes through */
+	exec(st, "INSERT INTO jobs (id, params, priority) VALUES "
+	    "(903, '{\"prompt\":\"abcd\",\"model\":\"gpt-image-2\",\"quality\":\"low\",\"size\":\"1024x1024\"}', 100);"
+	    "INSERT INTO attempts (job_id, number, daemon_id, started_at, "
+	    "outcome, ended_at, model, cost_usd_micro, cost_status) VALUES "
+	    "(900, 2, 'other', 5000050, 'failed', 5000060, 'x', 9000000000000000000, 'known'), "
+	    "(900, 3, 'other', 5000050, 'failed', 5000060, 'x', 9000000000000000000, 'known')");
+	bc.limits.rows[0].limit = 1000000;
+	CHECK(store_claim_held(st, "d1", now, 60000, &bc, &v, &job) < 0);
+	CHECK(job == NULL);
+	CHECK_STR(q_text(st, "SELECT state FROM jobs WHERE id = 903"), "queued");
+	CHECK_INT(q_int(st, "SELECT attempts FROM jobs WHERE id = 903"), 0);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM jobs WHERE id = 903 AND lease_owner IS NULL"), 1);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM attempts WHERE job_id = 903"), 0);
+	exec(st, "DELETE FROM attempts WHERE daemon_id = 'other'");
+	bc.limits.rows[0].limit = 1000000000;
+	CHECK_INT(store_claim_held(st, "d1", now, 60000, &bc, &v, &job), 1);
+	CHECK_INT(job != NULL ? job->id : 0, 903);
+	claimed_job_free(job);
 	/* without budgets the claim holds nothing */
 	CHECK_INT(q_int(st, "SELECT count(*) FROM attempts WHERE job_id < 900 AND (reserve_tokens IS NOT NULL OR model IS NOT NULL)"), 0);
 	exec(st, "UPDATE attempts SET outcome = 'canceled', ended_at = 1 WHERE job_id >= 900;"
