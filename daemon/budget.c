@@ -60,47 +60,19 @@ budget_in_usd(enum budget_kind k)
 static int
 parse_amount(int usd, const char *s, size_t len, int64_t *out)
 {
-	int64_t whole = 0, frac = 0, max = usd ? BUDGET_USD_MAX :
-	    BUDGET_TOKENS_MAX;
-	size_t i = 0, places = 0;
+	int64_t whole = 0;
+	size_t i;
 
-	if (len == 0 || !isdigit((unsigned char)s[0]))
+	if (usd)
+		return prices_parse_usd(s, len, BUDGET_USD_MAX, out);
+	if (len == 0)
 		return -1;
-	for (; i < len && isdigit((unsigned char)s[i]); i++)
-		if ((whole = whole * 10 + (s[i] - '0')) > max)
+	for (i = 0; i < len; i++)
+		if (!isdigit((unsigned char)s[i]) ||
+		    (whole = whole * 10 + (s[i] - '0')) > BUDGET_TOKENS_MAX)
 			return -1;
-	if (usd && i < len && s[i] == '.') {
-		for (i++; i < len && isdigit((unsigned char)s[i]); i++, places++)
-			if (places == 6)
-				return -1;
-			else
-				frac = frac * 10 + (s[i] - '0');
-		if (places == 0)
-			return -1;
-	}
-	if (i != len)
-		return -1;
-	if (!usd) {
-		*out = whole;
-		return 0;
-	}
-	for (; places < 6; places++)
-		frac *= 10;
-	*out = whole * 1000000 + frac;
-	return *out > max * 1000000 ? -1 : 0;
-}
-
-static size_t
-next_word(const char **s, const char **word)
-{
-	size_t len;
-
-	while (isspace((unsigned char)**s))
-		(*s)++;
-	*word = *s;
-	len = strcspn(*s, " \t\r\n\f\v");
-	*s += len;
-	return len;
+	*out = whole;
+	return 0;
 }
 
 static int
@@ -127,7 +99,7 @@ budget_parse(enum budget_kind k, const char *value, struct budget_limit *out,
 
 	memset(out, 0, sizeof(*out));
 	out->kind = k;
-	for (n = 0; n < 3 && (len[n] = next_word(&s, &w[n])) != 0; n++)
+	for (n = 0; n < 3 && (len[n] = prices_next_word(&s, &w[n])) != 0; n++)
 		;
 	if (n == 0 || n == 3)
 		return snprintf(err, errlen, "%s: expected [MODEL] AMOUNT in "

@@ -101,9 +101,8 @@ prices_lookup(const struct price_table *t, const char *model,
 	return 0;
 }
 
-/* "D[.DDDDDD]" dollars, at most PRICES_RATE_MAX_USD, into micro-dollars. */
-static int
-parse_usd(const char *s, size_t len, int64_t *out)
+int
+prices_parse_usd(const char *s, size_t len, int64_t max_usd, int64_t *out)
 {
 	int64_t whole = 0, frac = 0;
 	size_t i = 0, places = 0;
@@ -111,7 +110,7 @@ parse_usd(const char *s, size_t len, int64_t *out)
 	if (len == 0 || !isdigit((unsigned char)s[0]))
 		return -1;
 	for (; i < len && isdigit((unsigned char)s[i]); i++)
-		if ((whole = whole * 10 + (s[i] - '0')) > PRICES_RATE_MAX_USD)
+		if ((whole = whole * 10 + (s[i] - '0')) > max_usd)
 			return -1;
 	if (i < len && s[i] == '.') {
 		for (i++; i < len && isdigit((unsigned char)s[i]); i++, places++)
@@ -127,12 +126,11 @@ parse_usd(const char *s, size_t len, int64_t *out)
 	for (; places < 6; places++)
 		frac *= 10;
 	*out = whole * 1000000 + frac;
-	return *out > (int64_t)PRICES_RATE_MAX_USD * 1000000 ? -1 : 0;
+	return *out > max_usd * 1000000 ? -1 : 0;
 }
 
-/* The next whitespace-separated word of *s: its start and length. */
-static size_t
-next_word(const char **s, const char **word)
+size_t
+prices_next_word(const char **s, const char **word)
 {
 	size_t len;
 
@@ -157,7 +155,7 @@ prices_parse(const char *value, struct price_override *out, char *err,
 	size_t len, n;
 
 	memset(out, 0, sizeof(*out));
-	if ((len = next_word(&s, &w)) == 0 || len >= sizeof(out->model))
+	if ((len = prices_next_word(&s, &w)) == 0 || len >= sizeof(out->model))
 		return snprintf(err, errlen, "price: expected MODEL TEXT_IN "
 		    "IMAGE_IN IMAGE_OUT [TEXT_CACHED IMAGE_CACHED] (USD per 1M "
 		    "tokens)"), -1;
@@ -167,11 +165,12 @@ prices_parse(const char *value, struct price_override *out, char *err,
 		return snprintf(err, errlen, "price: '%s' is a snapshot of %s: "
 		    "prices are per family, give %s", out->model, f->name,
 		    f->name), -1;
-	for (n = 0; (len = next_word(&s, &w)) != 0; n++) {
+	for (n = 0; (len = prices_next_word(&s, &w)) != 0; n++) {
 		if (n == 5)
 			return snprintf(err, errlen, "price: %s: '%.*s' is one "
 			    "value too many", out->model, (int)len, w), -1;
-		if (parse_usd(w, len, &rates[n]) == -1)
+		if (prices_parse_usd(w, len, PRICES_RATE_MAX_USD,
+		    &rates[n]) == -1)
 			return snprintf(err, errlen, "price: %s: %s '%.*s' is "
 			    "not a number of dollars from 0 to %d with at most "
 			    "6 decimals", out->model, rate_names[n],

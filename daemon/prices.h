@@ -54,6 +54,16 @@ int prices_lookup(const struct price_table *t, const char *model,
 int prices_parse(const char *value, struct price_override *out, char *err,
     size_t errlen);
 
+/* "D[.DDDDDD]", the len bytes at s: dollars as a plain decimal with at
+ * most six places, at most max_usd (< 9e12), into micro-dollars. Returns
+ * 0, or -1 when it is not one. */
+int prices_parse_usd(const char *s, size_t len, int64_t max_usd,
+    int64_t *out);
+
+/* The next whitespace-separated word of *s: its start into *word, its
+ * length returned (0: none left); *s moves past it. */
+size_t prices_next_word(const char **s, const char **word);
+
 /* Adds o to t, replacing t's row for the same model. Returns 0 or -1 (no
  * memory). */
 int prices_set(struct price_table *t, const struct price_override *o);
