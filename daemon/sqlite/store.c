@@ -750,14 +750,10 @@ budget_fits(struct store *st, const struct budget_claim *bc,
 	return !v->crossed;
 }
 
-/* The attempt's hold on its row: model and reserve (NULL: none). */
+/* The attempt's hold on its row: reserve (NULL: none). */
 static void
 bind_hold(sqlite3_stmt *s, const struct budget_need *need)
 {
-	if (need == NULL)
-		return;
-	if (need->model[0] != '\0')
-		sqlite3_bind_text(s, 4, need->model, -1, SQLITE_TRANSIENT);
 	if (need->usd >= 0)
 		sqlite3_bind_int64(s, 5, need->usd);
 	sqlite3_bind_int64(s, 6, need->tokens);
@@ -777,13 +773,19 @@ claim_row(struct store *st, const char *daemon_id, int64_t now, int64_t lease_ms
 	static const char attempt[] = "INSERT INTO attempts (job_id, number, "
 	    "daemon_id, started_at) VALUES (?1, (SELECT coalesce(max(number), 0) "
 	    "+ 1 FROM attempts WHERE job_id = ?1), ?2, ?3) RETURNING id, number";
+	/* the model is the params' own, whole, as PostgreSQL's claim takes
+	 * it (the hold's is cut to 64 bytes); ?4: params the daemon reads */
 	static const char held[] = "INSERT INTO attempts (job_id, number, "
 	    "daemon_id, started_at, model, reserve_usd_micro, reserve_tokens) "
 	    "VALUES (?1, (SELECT coalesce(max(number), 0) + 1 FROM attempts "
-	    "WHERE job_id = ?1), ?2, ?3, ?4, ?5, ?6) RETURNING id, number";
+	    "WHERE job_id = ?1), ?2, ?3, (SELECT CASE WHEN ?4 AND "
+	    "json_valid(params) "
+	    "AND json_type(params, '$.model') = 'text' THEN "
+	    "nullif(json_extract(params, '$.model'), '') END FROM jobs "
+	    "WHERE id = ?1), ?5, ?6) RETURNING id, number";
 	struct budget_need need;
 	sqlite3_stmt *s;
-	int64_t ids[2];
+	int64_t ids[2], bytes;
 	int rc, attempts;
 
 	for (;;) {
@@ -825,7 +827,11 @@ claim_row(struct store *st, const char *daemon_id, int64_t now, int64_t lease_ms
 	sqlite3_bind_int64(s, 1, job->id);
 	sqlite3_bind_text(s, 2, daemon_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, now);
-	bind_hold(s, bc != NULL ? &need : NULL);
+	if (bc != NULL) {
+		sqlite3_bind_int(s, 4, params_bytes(st, job->id, &bytes) == 0 &&
+		    bytes <= STORE_PARAMS_MAX);
+		bind_hold(s, &need);
+	}
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		job->attempt_id = sqlite3_column_int64(s, 0);
 		job->attempt = sqlite3_column_int(s, 1);

@@ -646,6 +646,16 @@ test_budget_claim(struct store *st)
 	CHECK_INT(store_claim_held(st, "d1", now, 60000, &bc, &v, &job), 1);
 	CHECK_INT(job != NULL ? job->id : 0, 903);
 	claimed_job_free(job);
+	/* the model held is the params' own, whole: not cut at 64 bytes
+	 * (here inside a two-byte character, which is no text at all) */
+	exec(st, "INSERT INTO jobs (id, params, priority) VALUES "
+	    "(904, '{\"prompt\":\"abcd\",\"model\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\u00e9-local\",\"quality\":\"low\",\"size\":\"1024x1024\"}', 100)");
+	CHECK_INT(store_claim_held(st, "d1", now, 60000, &bc, &v, &job), 1);
+	CHECK_INT(job != NULL ? job->id : 0, 904);
+	claimed_job_free(job);
+	CHECK_STR(q_text(st, "SELECT model FROM attempts WHERE job_id = 904"),
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "\xc3\xa9-local");
 	/* without budgets the claim holds nothing */
 	CHECK_INT(q_int(st, "SELECT count(*) FROM attempts WHERE job_id < 900 AND (reserve_tokens IS NOT NULL OR model IS NOT NULL)"), 0);
 	exec(st, "UPDATE attempts SET outcome = 'canceled', ended_at = 1 WHERE job_id >= 900;"
