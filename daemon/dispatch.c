@@ -479,19 +479,29 @@ run_cost(struct run *r)
 	enum cost_status st;
 	char why[160] = "";
 	int64_t micro;
+	int parsed;
 
 	st = cost_settle(&r->d->cfg.prices, r->model, r->res.usage_json,
 	    r->res.http_status, r->sent, &micro, why, sizeof(why));
-	if (cost_usage_parse(r->res.usage_json, &r->tokens, why,
-	    sizeof(why)) != COST_KNOWN)
+	parsed = cost_usage_parse(r->res.usage_json, &r->tokens, why,
+	    sizeof(why)) == COST_KNOWN;
+	if (!parsed)
 		memset(&r->tokens, 0, sizeof(r->tokens));
-	/* the counts stored are the checked ones (0: not known, the budgets
-	 * count the hold): upstream's own total_tokens, or counts beside a
-	 * usage that does not add up, would reach the token budgets and
-	 * status unchecked. usage itself is stored as sent. */
-	r->res.input_tokens = r->tokens.text_in + r->tokens.image_in;
-	r->res.output_tokens = r->tokens.output;
-	r->res.total_tokens = r->res.input_tokens + r->res.output_tokens;
+	/* the counts stored reach the token budgets and status: the checked
+	 * ones when usage parsed; else upstream's if they add up (a gateway's
+	 * usage without details), else 0 (the budgets count the hold).
+	 * usage itself is stored as sent. */
+	if (parsed) {
+		r->res.input_tokens = r->tokens.text_in + r->tokens.image_in;
+		r->res.output_tokens = r->tokens.output;
+		r->res.total_tokens = r->res.input_tokens +
+		    r->res.output_tokens;
+	} else if (r->res.input_tokens < 0 || r->res.output_tokens < 0 ||
+	    r->res.input_tokens > PRICES_TOKENS_MAX ||
+	    r->res.output_tokens > PRICES_TOKENS_MAX ||
+	    r->res.total_tokens != r->res.input_tokens + r->res.output_tokens)
+		r->res.input_tokens = r->res.output_tokens =
+		    r->res.total_tokens = 0;
 	r->res.model = r->model;
 	r->res.cost_status = cost_status_name(st);
 	r->res.cost_usd_micro = st == COST_KNOWN || st == COST_NOT_BILLED ?

@@ -363,6 +363,7 @@ get_params(struct reqctx *ctx, const struct form *form, struct params *p)
 static json_t *
 usage_json(const struct params *p, const struct fault *f)
 {
+	json_t		*u;
 	json_int_t	 text = 50, image = 10 * p->nimages, out = 1000 * p->n;
 
 	if (p->bill) {
@@ -372,11 +373,14 @@ usage_json(const struct params *p, const struct fault *f)
 		    (p->stream ? 100 * p->partials : 0));
 	}
 
-	return json_pack("{s:I,s:I,s:I,s:{s:I,s:I}}",
+	u = json_pack("{s:I,s:I,s:I,s:{s:I,s:I}}",
 	    "total_tokens", f->usage_total_set ? (json_int_t)f->usage_total :
 	    text + image + out, "input_tokens", text + image,
 	    "output_tokens", out, "input_tokens_details",
 	    "text_tokens", text, "image_tokens", image);
+	if (u != NULL && f->usage_nodetails)
+		json_object_del(u, "input_tokens_details");
+	return u;
 }
 
 /* --derive: each image made from the first input, by kind and index. */

@@ -110,6 +110,7 @@
  *   garbage     one partial, then "data: this is not json", then end
  *   usage-total=N  usage's total_tokens is N (any integer, however
  *               hostile), the other counts as usual
+ *   usage-nodetails  usage without input_tokens_details (a gateway's)
  *   finals=K    only K (0..10) of the n "image_edit.completed" events, then
  *               a clean end of the stream; not streaming, K items in data
  *   unknown-event  first an "event: image_edit.something_new" frame,

@@ -113,6 +113,7 @@ struct fault {
 	long		 finals;	/* completed events or data items, -1 = n */
 	int		 usage_total_set; /* usage.total_tokens is usage_total */
 	long		 usage_total;
+	int		 usage_nodetails; /* usage without input_tokens_details */
 	int		 trailing_event, trailing_garbage, trailing_error;
 	int		 unknown_event;
 	long		 slow_bytes;	/* 0 = not slow */

@@ -208,6 +208,7 @@ parse_flag(struct fault *f, const char *k)
 		{ "trailing-garbage", offsetof(struct fault, trailing_garbage) },
 		{ "trailing-error", offsetof(struct fault, trailing_error) },
 		{ "unknown-event", offsetof(struct fault, unknown_event) },
+		{ "usage-nodetails", offsetof(struct fault, usage_nodetails) },
 	};
 	size_t	 i;
 

@@ -26,6 +26,7 @@ row=$(sql "SELECT input_tokens, output_tokens, total_tokens FROM attempts")
 IFS='|' read -r tin tout total <<<"$row"
 [ "$tin" -gt 0 ] && [ "$tout" -gt 0 ] || fail "the attempt's counts: $row"
 assert_eq "$total" $((tin + tout)) "the stored total_tokens (upstream said -1000000000)"
+CHECKED=$total
 [ $((total + HOLD)) -gt "$LIMIT" ] || fail "the test's premise: $total billed + $HOLD fits $LIMIT"
 
 "$IMGEDITCTL" submit -p "$P2" "${ARGS[@]}" big.png >/dev/null
@@ -37,4 +38,19 @@ done
 sleep 1	# nothing starts meanwhile
 assert_eq "$(sql "SELECT count(*) FROM attempts")" 1 "attempts under the budget"
 stop_daemon
-pass "a usage with total_tokens -1000000000 counts its checked $total tokens; the budget holds"
+
+# a usage without details (a gateway's) cannot be checked: its counts are
+# kept when they add up, else none is stored (the budgets count the hold)
+: >"$IMGEDIT_CONFIG"
+"$IMGEDITCTL" submit -p "gateway [[fault:usage-nodetails]]" "${ARGS[@]}" big.png >/dev/null
+"$IMGEDITCTL" submit -p "gateway bad [[fault:usage-nodetails,usage-total=-5]]" "${ARGS[@]}" big.png >/dev/null
+start_daemon --config "$IMGEDIT_CONFIG" --heartbeat 200ms
+wait_jobs_done 15
+row=$(sql "SELECT a.input_tokens, a.output_tokens, a.total_tokens, a.cost_status FROM attempts a JOIN jobs j ON j.id = a.job_id WHERE CAST(j.params AS text) LIKE '%gateway [[%'")
+IFS='|' read -r tin tout total st <<<"$row"
+[ "$tin" -gt 0 ] && [ "$tout" -gt 0 ] || fail "a gateway's counts: $row"
+assert_eq "$total|$st" "$((tin + tout))|bad_usage" "a gateway's usage that adds up"
+assert_eq "$(sql "SELECT a.input_tokens, a.output_tokens, a.total_tokens, a.cost_status FROM attempts a JOIN jobs j ON j.id = a.job_id WHERE CAST(j.params AS text) LIKE '%gateway bad%'")" \
+	"0|0|0|bad_usage" "a gateway's usage whose total is -5"
+stop_daemon
+pass "a usage with total_tokens -1000000000 counts its checked $CHECKED tokens; the budget holds; a gateway's counts kept when they add up"
