@@ -473,6 +473,27 @@ maybe_finish(struct run *r)
 }
 
 /* What the attempt cost, by the prices in force now that it ends. */
+/* An attempt whose cost is not known counts at its hold, never as zero:
+ * the budgets' claim wrote one; a claim without budgets did not, so the
+ * end writes the same estimate (the store keeps a hold already there). */
+static void
+run_hold(struct run *r, enum cost_status st)
+{
+	const struct claimed_job *job = r->job;
+	struct budget_need need;
+	size_t i, nimages = 0;
+
+	r->res.hold_usd_micro = r->res.hold_tokens = -1;
+	if (st == COST_KNOWN || st == COST_NOT_BILLED || job->params == NULL)
+		return;
+	for (i = 0; i < job->ninputs; i++)
+		nimages += job->inputs[i].role == INPUT_IMAGE;
+	budget_need_of(&r->d->cfg.prices, job->params, job->stream, nimages,
+	    job->ninputs - nimages, &need);
+	r->res.hold_usd_micro = need.usd;
+	r->res.hold_tokens = need.tokens;
+}
+
 static void
 run_cost(struct run *r)
 {
@@ -506,6 +527,7 @@ run_cost(struct run *r)
 	r->res.cost_status = cost_status_name(st);
 	r->res.cost_usd_micro = st == COST_KNOWN || st == COST_NOT_BILLED ?
 	    micro : -1;
+	run_hold(r, st);
 	if (st == COST_BAD_USAGE)
 		log_warn("bad_usage job=%lld attempt=%d error=%s",
 		    (long long)r->job->id, r->job->attempt, LOG_Q(why));

@@ -111,6 +111,10 @@ struct attempt_result {
 	const char *model;       /* params.model as sent, NULL if none */
 	const char *cost_status; /* attempts.cost_status (cost.h's names) */
 	int64_t cost_usd_micro;  /* what it cost; -1: not known (NULL) */
+	/* when what it cost is not known: the hold it counts at, kept where
+	 * the claim wrote one (budgets) and written where it did not, so it
+	 * never counts as zero; 0 or less: none (NULL) */
+	int64_t hold_usd_micro, hold_tokens;
 };
 
 #endif

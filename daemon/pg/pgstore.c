@@ -436,7 +436,7 @@ static const char finish_sql[] =
     " error_message = $11::text, input_tokens = $13::bigint,"
     " output_tokens = $14::bigint, total_tokens = $15::bigint,"
     " usage = $17::jsonb, " STORESQL_COST_SET("$18::text", "$19::bigint",
-    "$20::text") " FROM t WHERE id = $2::bigint AND outcome IS NULL"
+    "$20::text", "$21::bigint", "$22::bigint") " FROM t WHERE id = $2::bigint AND outcome IS NULL"
     " AND (SELECT count(*) FROM moved) >= 0 RETURNING 1)"
     " SELECT (SELECT count(*) FROM moved)::int,"
     " (SELECT count(*) FROM closed)::int";
@@ -519,7 +519,7 @@ pgstore_prepare(struct pgconn *c)
 	return 0;
 }
 
-#define NPARAMS 20
+#define NPARAMS 22
 
 /* A request's parameters and completion: everything pgconn must find
  * until done runs. Text values are copied in; a binary one is not. */
@@ -625,6 +625,16 @@ add_int(struct req *r, int64_t v)
 
 	snprintf(buf, sizeof(buf), "%lld", (long long)v);
 	add_text(r, buf);
+}
+
+/* v, or SQL NULL when it is negative (not known). */
+static void
+add_int_or_null(struct req *r, int64_t v)
+{
+	if (v >= 0)
+		add_int(r, v);
+	else
+		add_text(r, NULL);
 }
 
 /* Bytes as a binary parameter (bytea), the caller's. */
@@ -811,11 +821,11 @@ pgstore_finish(struct pgconn *c, const char *daemon_id, int64_t job_id,
 	add_text(r, res->outcome);
 	add_text(r, res->usage_json);
 	add_text(r, res->model);
-	if (res->cost_status != NULL && res->cost_usd_micro >= 0)
-		add_int(r, res->cost_usd_micro);
-	else
-		add_text(r, NULL);
+	add_int_or_null(r, res->cost_status != NULL ? res->cost_usd_micro :
+	    -1);
 	add_text(r, res->cost_status);
+	add_int_or_null(r, res->hold_usd_micro > 0 ? res->hold_usd_micro : -1);
+	add_int_or_null(r, res->hold_tokens > 0 ? res->hold_tokens : -1);
 	return send_req(c, FINISH_STMT, r, 1, finish_done);
 }
 

@@ -1328,7 +1328,8 @@ close_attempt(struct store *st, int64_t attempt_id,
 	    "request_id = coalesce(?3, request_id), outcome = ?4, "
 	    "error_type = ?5, error_code = ?6, error_message = ?7, "
 	    "input_tokens = ?8, output_tokens = ?9, total_tokens = ?10, "
-	    "usage = ?11, " STORESQL_COST_SET("?13", "?14", "?15")
+	    "usage = ?11, " STORESQL_COST_SET("?13", "?14", "?15", "?16",
+	    "?17")
 	    " WHERE id = ?12 AND outcome IS NULL";
 	sqlite3_stmt *s;
 
@@ -1351,6 +1352,10 @@ close_attempt(struct store *st, int64_t attempt_id,
 	if (r->cost_status != NULL && r->cost_usd_micro >= 0)
 		sqlite3_bind_int64(s, 14, r->cost_usd_micro);
 	bind_text_or_null(s, 15, r->cost_status);
+	if (r->hold_usd_micro > 0)
+		sqlite3_bind_int64(s, 16, r->hold_usd_micro);
+	if (r->hold_tokens > 0)
+		sqlite3_bind_int64(s, 17, r->hold_tokens);
 	return step_done(s);
 }
 

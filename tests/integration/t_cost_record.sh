@@ -84,18 +84,26 @@ assert_eq "$(sql "SELECT count(*) FROM jobs WHERE state <> 'succeeded'")" 1 "job
 
 # every attempt: model, cost and status as the rule says, the cost computed
 # here from the stored usage and the prices above
-sql "SELECT a.id, j.id, coalesce(a.model, ''), coalesce(a.http_status, 0),
+attempt_rows() { # [WHERE]: each attempt's figures, a line each
+	sql "SELECT a.id, j.id, coalesce(a.model, ''), coalesce(a.http_status, 0),
 	coalesce(a.cost_usd_micro, -1), coalesce(a.cost_status, ''),
 	coalesce(CAST(a.usage AS text), ''), a.started_at, a.input_tokens, a.output_tokens,
-	coalesce(a.reserve_usd_micro, -1) FROM attempts a JOIN jobs j ON j.id = a.job_id ORDER BY a.id" >attempts.txt
+	coalesce(a.reserve_usd_micro, -1), coalesce(a.reserve_tokens, -1)
+	FROM attempts a JOIN jobs j ON j.id = a.job_id ${1:-} ORDER BY a.id"
+}
+attempt_rows >attempts.txt
 python3 - attempts.txt "$j_500" "$j_cut" "$j_mod" "$j_free" <<'PY' || fail "attempts' costs"
 import json, sys
 prices = json.load(open("prices.json"))
 j500, jcut, jmod, jfree = map(int, sys.argv[2:6])
 seen = {"not_billed": 0, "no_usage": 0, "no_price": 0, "known": 0}
-rows = [l.split("|", 10) for l in open(sys.argv[1]).read().splitlines()]
-for aid, job, model, http, cost, status, usage, started, tin, tout, reserve in rows:
-    job, http, cost = int(job), int(http), int(cost)
+rows = [l.split("|", 11) for l in open(sys.argv[1]).read().splitlines()]
+for aid, job, model, http, cost, status, usage, started, tin, tout, reserve, rtokens in rows:
+    job, http, cost, reserve, rtokens = int(job), int(http), int(cost), int(reserve), int(rtokens)
+    # no budgets here: only an attempt of unknown cost holds, written at
+    # its end, so it never counts as zero
+    if status in ("known", "not_billed"):
+        assert (reserve, rtokens) == (-1, -1), "attempt %s (%s): hold %d %d" % (aid, status, reserve, rtokens)
     assert model, "attempt %s: no model stored" % aid
     if usage:
         u = json.loads(usage)
@@ -108,10 +116,13 @@ for aid, job, model, http, cost, status, usage, started, tin, tout, reserve in r
                 "attempt %s (%s): %s %d, expected known %d" % (aid, model, status, cost, want)
         else:
             assert job == jfree and (status, cost) == ("no_price", -1), (aid, status, cost)
+            # no price: its tokens hold, its dollars cannot
+            assert reserve == -1 and rtokens > 0, "unpriced attempt %s holds %d, %d tokens" % (aid, reserve, rtokens)
     elif http >= 400:
         assert job in (j500, jmod) and (status, cost) == ("not_billed", 0), (aid, http, status, cost)
     else:
         assert job == jcut and (status, cost) == ("no_usage", -1), (aid, status, cost)
+        assert reserve > 0 and rtokens > 0, "the cut attempt %s holds %d, %d tokens" % (aid, reserve, rtokens)
     seen[status] += 1
 assert seen["not_billed"] == 2 and seen["no_usage"] == 1 and seen["no_price"] == 1, seen
 assert seen["known"] == len(rows) - 4, seen
@@ -123,7 +134,7 @@ PY
 "$IMGEDITCTL" status >status.txt || fail "status failed"
 python3 - attempts.txt status.json <<'PY' || fail "status's spent against the attempts: $(cat status.json)"
 import json, sys
-rows = [l.split("|", 10) for l in open(sys.argv[1]).read().splitlines()]
+rows = [l.split("|", 11) for l in open(sys.argv[1]).read().splitlines()]
 doc = json.load(open(sys.argv[2]))["spent"]
 for period in ("day", "week", "month"):
     p = doc[period]
@@ -168,7 +179,7 @@ for line in open(sys.argv[2]):
         k, v = line.rsplit(" ", 1)
         m[k] = v.strip()
 cost, tokens = {}, {}
-for r in (l.split("|", 10) for l in open(sys.argv[1]).read().splitlines()):
+for r in (l.split("|", 11) for l in open(sys.argv[1]).read().splitlines()):
     model = r[2]
     if int(r[4]) >= 0:
         cost[model] = cost.get(model, 0) + int(r[4])
@@ -197,7 +208,7 @@ PY
 "$IMGEDITCTL" export "$j_500" "$j_cut" -o out >/dev/null || fail "export failed"
 python3 - attempts.txt show.json list.json out "$j_500" "$j_cut" "$j_free" <<'PY' || fail "show, list and export's figures"
 import json, sys
-rows = [l.split("|", 10) for l in open(sys.argv[1]).read().splitlines()]
+rows = [l.split("|", 11) for l in open(sys.argv[1]).read().splitlines()]
 j500, jcut, jfree = map(int, sys.argv[5:8])
 def want_job(job):
     rs = [r for r in rows if int(r[1]) == job]
@@ -235,11 +246,7 @@ for _ in $(seq 1 100); do grep -q 'info reloaded' "$DAEMON_LOG" && break; sleep 
 grep -q 'info reloaded' "$DAEMON_LOG" || fail "no reload after SIGHUP"
 j_new=$(sub -p "after the change" --model gpt-image-2 --quality low --size 1024x1024 a.png)
 wait_jobs_done 30
-sql "SELECT a.id, j.id, coalesce(a.model, ''), coalesce(a.http_status, 0),
-	coalesce(a.cost_usd_micro, -1), coalesce(a.cost_status, ''),
-	coalesce(CAST(a.usage AS text), ''), a.started_at, a.input_tokens, a.output_tokens,
-	coalesce(a.reserve_usd_micro, -1) FROM attempts a JOIN jobs j ON j.id = a.job_id
-	WHERE j.id <> $j_new ORDER BY a.id" >again.txt
+attempt_rows "WHERE j.id <> $j_new" >again.txt
 cmp -s attempts.txt again.txt || fail "the attempts stored before the new price changed: $(diff attempts.txt again.txt)"
 python3 - "$(sql "SELECT cost_usd_micro, CAST(usage AS text) FROM attempts WHERE job_id = $j_new")" <<'PY' || fail "the attempt after SIGHUP is not at the new price"
 import json, sys
