@@ -2,11 +2,11 @@
 -- a budget while it ran, and what submit estimated a job would cost. Money is
 -- in integer micro-dollars (1 USD = 1,000,000), never floating point.
 ALTER TABLE attempts ADD COLUMN model text,               -- params.model as sent; NULL: none
-    ADD COLUMN cost_usd_micro bigint,                     -- usage x the prices in force when it ended; NULL: not known
+    ADD COLUMN cost_usd_micro bigint CHECK (cost_usd_micro >= 0),                     -- usage x the prices in force when it ended; NULL: not known
     ADD COLUMN cost_status text CHECK (cost_status IN
         ('known','not_billed','no_usage','no_price','bad_usage')), -- NULL while it runs
-    ADD COLUMN reserve_usd_micro bigint,                  -- the estimate held under a budget while it runs,
-    ADD COLUMN reserve_tokens bigint;                     -- and counted when what it cost is not known
-ALTER TABLE jobs ADD COLUMN estimate_lo_usd_micro bigint, -- submit's estimate; NULL: none (or no bound)
-    ADD COLUMN estimate_hi_usd_micro bigint;
+    ADD COLUMN reserve_usd_micro bigint CHECK (reserve_usd_micro >= 0),                  -- the estimate held under a budget while it runs,
+    ADD COLUMN reserve_tokens bigint CHECK (reserve_tokens >= 0);                     -- and counted when what it cost is not known
+ALTER TABLE jobs ADD COLUMN estimate_lo_usd_micro bigint CHECK (estimate_lo_usd_micro >= 0), -- submit's estimate; NULL: none (or no bound)
+    ADD COLUMN estimate_hi_usd_micro bigint CHECK (estimate_hi_usd_micro >= 0);
 CREATE INDEX attempts_started ON attempts (started_at);

@@ -128,6 +128,14 @@ assert seen["not_billed"] == 2 and seen["no_usage"] == 1 and seen["no_price"] ==
 assert seen["known"] == len(rows) - 4, seen
 PY
 
+# money and holds are never negative, whoever writes them
+for col in cost_usd_micro reserve_usd_micro reserve_tokens; do
+	sql "UPDATE attempts SET $col = -1 WHERE id = (SELECT min(id) FROM attempts)" >/dev/null 2>&1 &&
+		fail "a negative $col was stored"
+done
+sql "UPDATE jobs SET estimate_lo_usd_micro = -1 WHERE id = $j_cut" >/dev/null 2>&1 &&
+	fail "a negative estimate was stored"
+
 # status --json: spent in each period, per model and in all, is the sum
 # over the attempts that started in it
 "$IMGEDITCTL" status --json >status.json || fail "status --json failed"
