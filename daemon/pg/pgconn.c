@@ -11,6 +11,12 @@
 
 #include "pgconn.h"
 
+/* The longest kept of a server's or libpq's message (copy_msg cuts there),
+ * and of a reason a connection closes: a phrase of ours before such a
+ * message ("a statement run at connect failed: ...") still fits whole. */
+#define MSG_LEN 512
+#define WHY_LEN (MSG_LEN + 64)
+
 struct pgq {
 	struct pgconn_query q;
 	char *prep_name;        /* set: a PQsendPrepare of q.sql */
@@ -40,7 +46,7 @@ struct pgconn {
 	struct event *write_ev; /* up, while PQflush has bytes left */
 	struct event *timer_ev; /* connect timeout */
 	struct event *fail_ev;  /* closes on the next turn of the loop */
-	char fail_why[256];
+	char fail_why[WHY_LEN];
 	unsigned fail_gen;      /* the connection fail_ev is for */
 	struct pgq_list waiting;   /* accepted, not sent: connecting */
 	struct pgq_list sent;      /* in the pipeline, in order */
@@ -69,7 +75,8 @@ quiet(void *arg, const char *msg)
 	(void)msg;
 }
 
-/* Copies libpq's message without its trailing newlines. */
+/* Copies libpq's message without its trailing newlines, cut to len - 1
+ * bytes (MSG_LEN: the longest kept of a server's message). */
 static void
 copy_msg(char *dst, size_t len, const char *msg)
 {
@@ -203,7 +210,7 @@ static void fail_later(struct pgconn *c, const char *why);
 static void
 complete(struct pgconn *c, struct pgq *p, struct pgconn_reply *reply)
 {
-	char why[300];
+	char why[WHY_LEN];
 
 	p->answered = 1;
 	c->npending--;
@@ -227,7 +234,7 @@ drop(struct pgconn *c, const char *why, int tell)
 	struct pgq_list gone;
 	struct pgconn_reply reply;
 	struct pgq *p;
-	char msg[256];
+	char msg[WHY_LEN];
 
 	copy_msg(msg, sizeof(msg), why);
 	c->gen++;
@@ -404,7 +411,7 @@ answer(struct pgconn *c, struct pgq *p)
 	struct pgconn_reply reply;
 	ExecStatusType st = PQresultStatus(p->res);
 	const char *state, *primary;
-	char msg[512];
+	char msg[MSG_LEN];
 
 	memset(&reply, 0, sizeof(reply));
 	reply.res = p->res;
@@ -664,7 +671,7 @@ static void
 on_resolved(int err, struct evutil_addrinfo *res, void *arg)
 {
 	struct pgconn *c = arg;
-	char addr[INET6_ADDRSTRLEN], why[300];
+	char addr[INET6_ADDRSTRLEN], why[WHY_LEN];
 	const void *a;
 
 	const struct evutil_addrinfo *ai;
