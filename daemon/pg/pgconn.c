@@ -142,14 +142,25 @@ state_in(const char *state, const char *const *set)
 	return 0;
 }
 
+int
+pgconn_new_session_mends(const char *st)
+{
+	/* a prepared statement missing (its prepare failed at connect), a
+	 * read-only server (a standby after a failover: libpq's
+	 * target_session_attrs picks another host) */
+	static const char *const renew[] = { "26000", "25006", NULL };
+
+	return st != NULL && state_in(st, renew);
+}
+
 enum db_err
 pgconn_err_class(const char *st, int lost)
 {
 	static const char *const gone[] = { "08", "57P", NULL };
 	static const char *const lock[] = { "40001", "40P01", "55P03", NULL };
 	/* what trying again may mend: resources, the system, and what a new
-	 * session mends (a prepared statement missing, a read-only server) */
-	static const char *const io[] = { "53", "58", "26000", "25006", NULL };
+	 * session mends */
+	static const char *const io[] = { "53", "58", NULL };
 
 	if (st == NULL)
 		st = "";
@@ -161,7 +172,8 @@ pgconn_err_class(const char *st, int lost)
 		return DBE_FULL;
 	if (strncmp(st, "23", 2) == 0)
 		return DBE_CONSTRAINT;
-	return state_in(st, io) ? DBE_IO : DBE_OTHER;
+	return state_in(st, io) || pgconn_new_session_mends(st) ? DBE_IO :
+	    DBE_OTHER;
 }
 
 void

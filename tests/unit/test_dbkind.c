@@ -60,6 +60,13 @@ check_err_class(void)
 	CHECK_INT(pgconn_err_class(NULL, 0), DBE_OTHER);
 	CHECK_INT(db_err_transient(pgconn_err_class("23505", 0)), 0);
 	CHECK_INT(db_err_transient(pgconn_err_class("26000", 0)), 1);
+	/* of those, what only a new session mends: the queue reconnects */
+	CHECK_INT(pgconn_new_session_mends("26000"), 1);
+	CHECK_INT(pgconn_new_session_mends("25006"), 1);
+	CHECK_INT(pgconn_new_session_mends("53200"), 0);
+	CHECK_INT(pgconn_new_session_mends("55P03"), 0);
+	CHECK_INT(pgconn_new_session_mends(""), 0);
+	CHECK_INT(pgconn_new_session_mends(NULL), 0);
 }
 
 int
