@@ -1,5 +1,6 @@
 /* rows.c: what rows.h's methods do the same on every backend: a
- * connection's name and its last error, kept in its head. */
+ * connection's name and its last error, kept in its head; a value read in
+ * chunks. */
 #include <string.h>
 
 #include "rows.h"
@@ -47,4 +48,23 @@ rows_fail(struct rows_head *h, enum db_err cls, const char *msg)
 	h->err[strcspn(h->err, "\n")] = '\0';
 	h->cls = cls;
 	return -1;
+}
+
+int
+rows_read_chunks(int64_t total, rows_chunk_fn read, void *ctx,
+    int (*sink)(void *arg, const void *p, size_t n), void *arg)
+{
+	const void *p;
+	int64_t off;
+	size_t n;
+
+	for (off = 0; off < total; off += (int64_t)n) {
+		n = total - off < ROWS_READ_CHUNK ? (size_t)(total - off) :
+		    ROWS_READ_CHUNK;
+		if (read(ctx, off, n, &p) == -1)
+			return -1;
+		if (sink(arg, p, n) != 0)
+			return -2;
+	}
+	return 0;
 }

@@ -135,6 +135,18 @@ struct rows_methods {
 
 #define ROWS_READ_CHUNK (1024 * 1024)
 
+/* How a backend's blob_read gets one chunk of a value: [off, off + n) into
+ * *p (valid until the next call), 0; or -1 with the error in its head. */
+typedef int (*rows_chunk_fn)(void *ctx, int64_t off, size_t n,
+    const void **p);
+
+/* blob_read's loop, for every backend: a value of total bytes to sink in
+ * chunks of at most ROWS_READ_CHUNK, in order, each got by read(ctx, ...).
+ * Returns 0, -2 when sink stopped (returned non-zero), or -1 when a read
+ * failed. */
+int rows_read_chunks(int64_t total, rows_chunk_fn read, void *ctx,
+    int (*sink)(void *arg, const void *p, size_t n), void *arg);
+
 /* What every backend's struct rows_conn begins with: the name shown and
  * the last error, filled by rows_ok and rows_fail, read by rows.c. */
 struct rows_head {

@@ -11,6 +11,12 @@
 
 #include "pgconn.h"
 
+/* The longest kept of a server's or libpq's message (copy_msg cuts there),
+ * and of a reason a connection closes: a phrase of ours before such a
+ * message ("a statement run at connect failed: ...") still fits whole. */
+#define MSG_LEN 512
+#define WHY_LEN (MSG_LEN + 64)
+
 struct pgq {
 	struct pgconn_query q;
 	char *prep_name;        /* set: a PQsendPrepare of q.sql */
@@ -40,7 +46,7 @@ struct pgconn {
 	struct event *write_ev; /* up, while PQflush has bytes left */
 	struct event *timer_ev; /* connect timeout */
 	struct event *fail_ev;  /* closes on the next turn of the loop */
-	char fail_why[256];
+	char fail_why[WHY_LEN];
 	unsigned fail_gen;      /* the connection fail_ev is for */
 	struct pgq_list waiting;   /* accepted, not sent: connecting */
 	struct pgq_list sent;      /* in the pipeline, in order */
@@ -69,7 +75,8 @@ quiet(void *arg, const char *msg)
 	(void)msg;
 }
 
-/* Copies libpq's message without its trailing newlines. */
+/* Copies libpq's message without its trailing newlines, cut to len - 1
+ * bytes (MSG_LEN: the longest kept of a server's message). */
 static void
 copy_msg(char *dst, size_t len, const char *msg)
 {
@@ -135,14 +142,25 @@ state_in(const char *state, const char *const *set)
 	return 0;
 }
 
+int
+pgconn_new_session_mends(const char *st)
+{
+	/* a prepared statement missing (its prepare failed at connect), a
+	 * read-only server (a standby after a failover: libpq's
+	 * target_session_attrs picks another host) */
+	static const char *const renew[] = { "26000", "25006", NULL };
+
+	return st != NULL && state_in(st, renew);
+}
+
 enum db_err
 pgconn_err_class(const char *st, int lost)
 {
 	static const char *const gone[] = { "08", "57P", NULL };
 	static const char *const lock[] = { "40001", "40P01", "55P03", NULL };
 	/* what trying again may mend: resources, the system, and what a new
-	 * session mends (a prepared statement missing, a read-only server) */
-	static const char *const io[] = { "53", "58", "26000", "25006", NULL };
+	 * session mends */
+	static const char *const io[] = { "53", "58", NULL };
 
 	if (st == NULL)
 		st = "";
@@ -154,7 +172,8 @@ pgconn_err_class(const char *st, int lost)
 		return DBE_FULL;
 	if (strncmp(st, "23", 2) == 0)
 		return DBE_CONSTRAINT;
-	return state_in(st, io) ? DBE_IO : DBE_OTHER;
+	return state_in(st, io) || pgconn_new_session_mends(st) ? DBE_IO :
+	    DBE_OTHER;
 }
 
 void
@@ -203,7 +222,7 @@ static void fail_later(struct pgconn *c, const char *why);
 static void
 complete(struct pgconn *c, struct pgq *p, struct pgconn_reply *reply)
 {
-	char why[300];
+	char why[WHY_LEN];
 
 	p->answered = 1;
 	c->npending--;
@@ -227,7 +246,7 @@ drop(struct pgconn *c, const char *why, int tell)
 	struct pgq_list gone;
 	struct pgconn_reply reply;
 	struct pgq *p;
-	char msg[256];
+	char msg[WHY_LEN];
 
 	copy_msg(msg, sizeof(msg), why);
 	c->gen++;
@@ -404,7 +423,7 @@ answer(struct pgconn *c, struct pgq *p)
 	struct pgconn_reply reply;
 	ExecStatusType st = PQresultStatus(p->res);
 	const char *state, *primary;
-	char msg[512];
+	char msg[MSG_LEN];
 
 	memset(&reply, 0, sizeof(reply));
 	reply.res = p->res;
@@ -664,7 +683,7 @@ static void
 on_resolved(int err, struct evutil_addrinfo *res, void *arg)
 {
 	struct pgconn *c = arg;
-	char addr[INET6_ADDRSTRLEN], why[300];
+	char addr[INET6_ADDRSTRLEN], why[WHY_LEN];
 	const void *a;
 
 	const struct evutil_addrinfo *ai;

@@ -91,6 +91,11 @@ void pgconn_set_notify_cb(struct pgconn *c, pgconn_notify_fn fn, void *arg);
  * daemon's queue and imgeditctl's rows. Pure. */
 enum db_err pgconn_err_class(const char *sqlstate, int lost);
 
+/* 1 when an error with SQLSTATE sqlstate (NULL: none) is one trying again
+ * mends only in a new session (pgconn_err_class calls it DBE_IO), else 0.
+ * Pure. */
+int pgconn_new_session_mends(const char *sqlstate);
+
 /* Gives up a connect that takes longer than ms (default 10,000). */
 void pgconn_set_connect_timeout(struct pgconn *c, int ms);
 

@@ -61,21 +61,6 @@ static void pump(struct pgq *q);
 
 /* ---- errors ---- */
 
-static int
-state_in(const char *state, const char *const *set)
-{
-	for (; *set != NULL; set++)
-		if (strncmp(state, *set, strlen(*set)) == 0)
-			return 1;
-	return 0;
-}
-
-/* Of the errors trying again may mend (pgconn_err_class), those a new
- * session mends: a prepared statement missing (its prepare failed at
- * connect), a read-only server (a standby after a failover: libpq's
- * target_session_attrs picks another host) */
-static const char *const reconnect_states[] = { "26000", "25006", NULL };
-
 /* rep's neutral class (dberr.h), for the callers' checks. */
 static enum db_err
 err_of(const struct pgconn_reply *rep)
@@ -136,7 +121,7 @@ head_again(struct pgq *q, struct sq_req *r, const struct pgconn_reply *rep)
 	if (!is_transient(rep) || q->dying)
 		return 0;
 	q->head_unknown |= rep->lost;
-	if (!rep->lost && state_in(rep->sqlstate, reconnect_states))
+	if (!rep->lost && pgconn_new_session_mends(rep->sqlstate))
 		pgconn_close(q->c, rep->error ? rep->error : rep->sqlstate);
 	set_error(r, rep);
 	/* a lock: lock_timeout waited from half a second before */

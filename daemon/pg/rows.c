@@ -628,27 +628,32 @@ pq_reclaim(struct rows_conn *c, int64_t deleted_bytes, struct rows_reclaim *r)
 	return 0;
 }
 
-/* One chunk [off, off + n) to sink: 0, -2 when sink stopped, or -1. */
-static int
-read_chunk(struct rows_conn *c, const char *sql, const char *id, int64_t off,
-    int64_t n, int (*sink)(void *arg, const void *p, size_t n), void *arg)
-{
-	char o[24], len[24];
-	const char *v[3] = { id, o, len };
+/* A value read chunk by chunk with one statement (rows_chunk_fn); the
+ * last chunk's result is kept until the next read. */
+struct chunk_reader {
+	struct rows_conn *c;
+	const char *sql;        /* $1 the row's id, $2 from (1-based), $3 length */
+	const char *id;
 	PGresult *r;
-	int rc = -1;
+};
 
+static int
+read_chunk(void *ctx, int64_t off, size_t n, const void **p)
+{
+	struct chunk_reader *cr = ctx;
+	char o[24], len[24];
+	const char *v[3] = { cr->id, o, len };
+
+	PQclear(cr->r);
 	snprintf(o, sizeof(o), "%" PRId64, off + 1);
-	snprintf(len, sizeof(len), "%" PRId64, n);
-	r = PQexecParams(c->pg, sql, 3, NULL, v, NULL, NULL, 1);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_with(c, r);
-	else if (PQntuples(r) == 1 && PQgetlength(r, 0, 0) == n)
-		rc = sink(arg, PQgetvalue(r, 0, 0), (size_t)n) != 0 ? -2 : 0;
-	else
-		fail_text(c, "the value changed while read");
-	PQclear(r);
-	return rc;
+	snprintf(len, sizeof(len), "%zu", n);
+	cr->r = PQexecParams(cr->c->pg, cr->sql, 3, NULL, v, NULL, NULL, 1);
+	if (PQresultStatus(cr->r) != PGRES_TUPLES_OK)
+		return fail_with(cr->c, cr->r);
+	if (PQntuples(cr->r) != 1 || (size_t)PQgetlength(cr->r, 0, 0) != n)
+		return fail_text(cr->c, "the value changed while read");
+	*p = PQgetvalue(cr->r, 0, 0);
+	return 0;
 }
 
 /* The server measures it: octet_length of a bytea reads no content. */
@@ -683,7 +688,8 @@ pq_blob_read(struct rows_conn *c, const char *table, const char *column,
     int64_t rowid, int (*sink)(void *arg, const void *p, size_t n), void *arg)
 {
 	char chunk[256], id[24];
-	int64_t total = 0, off, n;
+	struct chunk_reader cr = { c, chunk, id, NULL };
+	int64_t total = 0;
 	int own = PQtransactionStatus(c->pg) == PQTRANS_IDLE, rc;
 
 	snprintf(id, sizeof(id), "%" PRId64, rowid);
@@ -691,11 +697,9 @@ pq_blob_read(struct rows_conn *c, const char *table, const char *column,
 	    "FROM %s WHERE id = $1", column, table);
 	if (own && pq_begin(c, 0) == -1)
 		return -1;
-	rc = pq_blob_size(c, table, column, rowid, &total);
-	for (off = 0; rc == 0 && off < total; off += n) {
-		n = total - off < ROWS_READ_CHUNK ? total - off : ROWS_READ_CHUNK;
-		rc = read_chunk(c, chunk, id, off, n, sink, arg);
-	}
+	if ((rc = pq_blob_size(c, table, column, rowid, &total)) == 0)
+		rc = rows_read_chunks(total, read_chunk, &cr, sink, arg);
+	PQclear(cr.r);
 	if (own)
 		pq_rollback(c);
 	return rc;

@@ -411,23 +411,55 @@ sq_data_version(struct rows_conn *c, int64_t *v)
 	return pragma(c, "PRAGMA data_version", v);
 }
 
+/* Opens column of row id of table for reading: 0 with *blob (caller
+ * closes), 1 when there is no such row or the value is not a blob, or -1. */
+static int
+open_blob(struct rows_conn *c, const char *table, const char *column,
+    int64_t id, sqlite3_blob **blob)
+{
+	int rc;
+
+	*blob = NULL;
+	if (sqlite3_blob_open(c->db, "main", table, column, id, 0, blob) ==
+	    SQLITE_OK)
+		return 0;
+	rc = sqlite3_errcode(c->db);
+	sqlite3_blob_close(*blob);
+	*blob = NULL;
+	return (rc & 0xff) == SQLITE_ERROR ? 1 : note(c, rc);
+}
+
 /* Incremental blob I/O's handle: only its header is read. */
 static int
 sq_blob_size(struct rows_conn *c, const char *table, const char *column,
     int64_t id, int64_t *size)
 {
-	sqlite3_blob *blob = NULL;
+	sqlite3_blob *blob;
 	int rc;
 
-	if (sqlite3_blob_open(c->db, "main", table, column, id, 0, &blob) !=
-	    SQLITE_OK) {
-		/* no such row, or a value that is not a blob */
-		rc = sqlite3_errcode(c->db);
-		sqlite3_blob_close(blob);
-		return (rc & 0xff) == SQLITE_ERROR ? 1 : note(c, rc);
-	}
+	if ((rc = open_blob(c, table, column, id, &blob)) != 0)
+		return rc;
 	*size = sqlite3_blob_bytes(blob);
 	sqlite3_blob_close(blob);
+	return 0;
+}
+
+/* An open blob read chunk by chunk into one buffer (rows_chunk_fn). */
+struct blob_reader {
+	struct rows_conn *c;
+	sqlite3_blob *blob;
+	unsigned char *buf;     /* ROWS_READ_CHUNK, or the whole when less */
+};
+
+static int
+read_blob_chunk(void *ctx, int64_t off, size_t n, const void **p)
+{
+	struct blob_reader *br = ctx;
+
+	if (note(br->c, sqlite3_blob_read(br->blob, br->buf, (int)n,
+	    (int)off)) == -1)
+		return -1;
+	*p = br->buf;
 	return 0;
 }
 
@@ -436,36 +468,19 @@ static int
 sq_blob_read(struct rows_conn *c, const char *table, const char *column,
     int64_t id, int (*sink)(void *arg, const void *p, size_t n), void *arg)
 {
-	sqlite3_blob *blob = NULL;
-	unsigned char *chunk = NULL;
-	int size, off, n, rc = -1;
+	struct blob_reader br = { c, NULL, NULL };
+	int size, rc;
 
-	if (sqlite3_blob_open(c->db, "main", table, column, id, 0, &blob) !=
-	    SQLITE_OK) {
-		/* no such row, or a value that is not a blob */
-		rc = sqlite3_errcode(c->db);
-		sqlite3_blob_close(blob);
-		if ((rc & 0xff) == SQLITE_ERROR)
-			return 1;
-		return note(c, rc);
-	}
-	size = sqlite3_blob_bytes(blob);
-	if ((chunk = malloc(size < ROWS_READ_CHUNK ? (size ? size : 1) :
+	if ((rc = open_blob(c, table, column, id, &br.blob)) != 0)
+		return rc;
+	size = sqlite3_blob_bytes(br.blob);
+	if ((br.buf = malloc(size < ROWS_READ_CHUNK ? (size ? size : 1) :
 	    ROWS_READ_CHUNK)) == NULL)
-		goto done;
-	for (off = 0; off < size; off += n) {
-		n = size - off < ROWS_READ_CHUNK ? size - off : ROWS_READ_CHUNK;
-		if (note(c, sqlite3_blob_read(blob, chunk, n, off)) == -1)
-			goto done;
-		if (sink(arg, chunk, (size_t)n) != 0) {
-			rc = -2;
-			goto done;
-		}
-	}
-	rc = 0;
-done:
-	free(chunk);
-	sqlite3_blob_close(blob);
+		rc = rows_fail(&c->h, DBE_OTHER, "out of memory");
+	else
+		rc = rows_read_chunks(size, read_blob_chunk, &br, sink, arg);
+	free(br.buf);
+	sqlite3_blob_close(br.blob);
 	return rc;
 }
 

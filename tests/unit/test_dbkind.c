@@ -62,6 +62,24 @@ check_err_class(void)
 	CHECK_INT(db_err_transient(pgconn_err_class("26000", 0)), 1);
 }
 
+/* Of the transient errors, what only a new session mends: the queue
+ * reconnects for these. */
+static void
+check_new_session(void)
+{
+	static const char *const mends[] = { "26000", "25006", NULL };
+	static const char *const not[] = { "53200", "55P03", "08006", "", NULL };
+	int i;
+
+	for (i = 0; mends[i] != NULL; i++) {
+		CHECK_INT(pgconn_new_session_mends(mends[i]), 1);
+		CHECK_INT(pgconn_err_class(mends[i], 0), DBE_IO);
+	}
+	for (i = 0; not[i] != NULL; i++)
+		CHECK_INT(pgconn_new_session_mends(not[i]), 0);
+	CHECK_INT(pgconn_new_session_mends(NULL), 0);
+}
+
 int
 main(void)
 {
@@ -84,5 +102,6 @@ main(void)
 	CHECK_INT(db_kind_of(""), DB_SQLITE);
 	check_hosts();
 	check_err_class();
+	check_new_session();
 	return tu_finish("test_dbkind");
 }
