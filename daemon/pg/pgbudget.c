@@ -18,7 +18,12 @@
 #define LOCK_KEY "1768777570"
 
 static const char lock_sql[] = "SELECT pg_advisory_lock(" LOCK_KEY ")";
-static const char unlock_sql[] = "SELECT pg_advisory_unlock(" LOCK_KEY ")";
+/* all of this session's: the lock is a session lock, counted per
+ * pg_advisory_lock, so a count left over by any path (seen once under
+ * load in t_pg_budget: one daemon kept it and the others waited) goes
+ * with the next unlock; the daemon's connection holds no other session
+ * lock (migrations take transaction locks) */
+static const char unlock_sql[] = "SELECT pg_advisory_unlock_all()";
 /* $1 now, $2 how many, $3 params limit: a row per ready job, in the
  * claim's order: id, out of attempts, stream, params (NULL over the
  * limit: refused unread), images, masks */

@@ -31,6 +31,7 @@ pids=()
 for k in 1 2 3; do
 	start_daemon --config "$IMGEDIT_CONFIG" --concurrency 4 --heartbeat 200ms
 	pids+=("$DAEMON_PID")
+	EXTRA_PIDS="${EXTRA_PIDS:-} $DAEMON_PID"	# cleanup stops each, also on failure
 done
 # the claims under budgets take one lock: while another session holds it,
 # none starts a job (they wait, and try again)
