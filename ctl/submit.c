@@ -1312,17 +1312,6 @@ submit_free(struct submit *s)
 	ctl_settings_free(&s->cfg);
 }
 
-static void
-utc_day(char *buf, size_t size)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-
-	if (gmtime_r(&now, &tm) == NULL || strftime(buf, size, "%Y-%m-%d",
-	    &tm) == 0)
-		snprintf(buf, size, "9999-12-31"); /* unknown: all shut down */
-}
-
 int
 verb_submit(struct ctl *c, int argc, char **argv)
 {

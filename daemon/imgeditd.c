@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -291,12 +290,10 @@ warn_shut_down_default(const struct config *cfg)
 {
 	const struct model_family *f;
 	char today[16];
-	time_t now = time(NULL);
-	struct tm tm;
 
-	if (cfg->default_model == NULL || gmtime_r(&now, &tm) == NULL ||
-	    strftime(today, sizeof(today), "%Y-%m-%d", &tm) == 0)
+	if (cfg->default_model == NULL)
 		return;
+	utc_day(today, sizeof(today));
 	f = models_find(cfg->default_model);
 	if (models_is_shut_down(f, today))
 		log_warn("default_model_shut_down model=%s shutdown=%s "

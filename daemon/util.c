@@ -33,6 +33,17 @@ mono_ms(void)
 }
 
 void
+utc_day(char *buf, size_t size)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (gmtime_r(&now, &tm) == NULL || strftime(buf, size, "%Y-%m-%d",
+	    &tm) == 0)
+		snprintf(buf, size, "9999-12-31");
+}
+
+void
 sha256_hex(const void *data, size_t len, char hex[SHA256_HEX_LEN + 1])
 {
 	static const char digits[] = "0123456789abcdef";

@@ -12,6 +12,10 @@
 int64_t now_ms(void);
 /* Monotonic clock in milliseconds, for timers and durations. */
 int64_t mono_ms(void);
+/* Today's date in UTC as "YYYY-MM-DD" into buf (11 bytes): what model
+ * shutdown dates compare to; "9999-12-31" when the clock cannot be read
+ * (then every dated model counts as shut down). */
+void utc_day(char *buf, size_t size);
 
 /* Writes the lowercase hex SHA-256 of data into hex (65 bytes with NUL). */
 void sha256_hex(const void *data, size_t len, char hex[SHA256_HEX_LEN + 1]);
